@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "log.h"
+#include "strutil.h"
+
+static bool has_dotdot(const char *path) {
+        for (const char *p = path; (p = strstr(p, "..")); p += 2) {
+                bool start = p == path || p[-1] == '/';
+                bool end = p[2] == 0 || p[2] == '/';
+                if (start && end)
+                        return true;
+        }
+        return false;
+}
+
+int root_path(const char *root, const char *path, char **ret) {
+        char *s;
+
+        if (isempty(path) || path[0] != '/' || has_dotdot(path))
+                return -EINVAL;
+        if (isempty(root) || streq(root, "/"))
+                s = strdup(path);
+        else if (root[strlen(root) - 1] == '/')
+                s = strdupf("%s%s", root, path + 1);
+        else
+                s = strdupf("%s%s", root, path);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+/* Paths named on the command line may be relative; node paths must be absolute. */
+static int resolve(const char *root, const char *path, char **ret) {
+        if (!root && path && path[0] != '/') {
+                char *s = strdup(path);
+                if (!s)
+                        return -ENOMEM;
+                *ret = s;
+                return 0;
+        }
+        return root_path(root, path, ret);
+}
+
+int read_file(const char *root, const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *full = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_erase_ char *buf = NULL;
+        size_t len = 0, alloc = 0;
+        int r;
+
+        if (max == 0)
+                max = READ_FILE_DEFAULT_MAX;
+        r = resolve(root, path, &full);
+        if (r < 0)
+                return r;
+        fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return log_debug_errno(errno, "Cannot open '%s': %m", full);
+
+        for (;;) {
+                ssize_t n;
+                if (len + 1 >= alloc) {
+                        size_t na = alloc ? alloc * 2 : 4096;
+                        char *t;
+                        if (na > max + 2)
+                                na = max + 2;
+                        if (na <= alloc)
+                                return log_debug_errno(EFBIG, "'%s' is larger than %zu bytes", full, max);
+                        /* Secrets may be in here: never leave a stale copy behind realloc(). */
+                        t = malloc(na);
+                        if (!t)
+                                return -ENOMEM;
+                        if (buf) {
+                                memcpy(t, buf, len);
+                                buf = erase_and_free(buf);
+                        }
+                        buf = t;
+                        alloc = na;
+                }
+                n = read(fd, buf + len, alloc - len - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return log_debug_errno(errno, "Cannot read '%s': %m", full);
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+                if (len > max)
+                        return log_debug_errno(EFBIG, "'%s' is larger than %zu bytes", full, max);
+        }
+        buf[len] = 0;
+        *ret = TAKE_PTR(buf);
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+static int mkdir_p_full(const char *full, mode_t mode) {
+        _cleanup_free_ char *copy = strdup(full);
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = copy + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = 0;
+                if (mkdir(copy, mode) < 0 && errno != EEXIST)
+                        return log_debug_errno(errno, "Cannot create directory '%s': %m", copy);
+                *p = '/';
+        }
+        if (mkdir(copy, mode) < 0 && errno != EEXIST)
+                return log_debug_errno(errno, "Cannot create directory '%s': %m", copy);
+        return 0;
+}
+
+int mkdir_p(const char *root, const char *path, mode_t mode) {
+        _cleanup_free_ char *full = NULL;
+        int r = resolve(root, path, &full);
+        if (r < 0)
+                return r;
+        return mkdir_p_full(full, mode);
+}
+
+static int write_all(int fd, const void *data, size_t len) {
+        const char *p = data;
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+int write_file_atomic(const char *root, const char *path, const void *data, size_t len, mode_t mode,
+                      unsigned flags) {
+        _cleanup_free_ char *full = NULL, *dir = NULL, *base = NULL, *tmp = NULL;
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+        int r;
+
+        r = resolve(root, path, &full);
+        if (r < 0)
+                return r;
+        dir = strdup(full);
+        base = strdup(full);
+        if (!dir || !base)
+                return -ENOMEM;
+        dirname(dir);
+
+        if (flags & WRITE_MKDIR_PARENTS) {
+                r = mkdir_p_full(dir, 0755);
+                if (r < 0)
+                        return r;
+        }
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return log_debug_errno(errno, "Cannot open directory '%s': %m", dir);
+
+        const char *name = basename(base);
+        if ((flags & WRITE_KEEP_EXISTING) && faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+                return -EEXIST;
+
+        for (int attempt = 0; attempt < 16; attempt++) {
+                uint64_t rnd = 0;
+                if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+                        return -errno;
+                free(tmp);
+                tmp = strdupf(".#%s.%016llx", name, (unsigned long long) rnd);
+                if (!tmp)
+                        return -ENOMEM;
+                /* Created with no permissions, then set to the final mode: umask has no say. */
+                fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0000);
+                if (fd >= 0 || errno != EEXIST)
+                        break;
+        }
+        if (fd < 0)
+                return log_debug_errno(errno, "Cannot create a temporary file in '%s': %m", dir);
+
+        r = fchmod(fd, mode) < 0 ? -errno : 0;
+        if (r == 0)
+                r = write_all(fd, data, len);
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlinkat(dfd, tmp, 0);
+                return log_debug_errno(r, "Cannot write '%s': %m", full);
+        }
+        /* The rename is durable only once the directory is. */
+        (void) fsync(dfd);
+        return 0;
+}
+
+int write_string_atomic(const char *root, const char *path, const char *s, mode_t mode, unsigned flags) {
+        return write_file_atomic(root, path, s, strlen(s), mode, flags);
+}
+
+int path_exists(const char *root, const char *path) {
+        _cleanup_free_ char *full = NULL;
+        int r = resolve(root, path, &full);
+        if (r < 0)
+                return r;
+        return access(full, F_OK) < 0 ? -errno : 0;
+}
+
+int unlink_file(const char *root, const char *path) {
+        _cleanup_free_ char *full = NULL;
+        int r = resolve(root, path, &full);
+        if (r < 0)
+                return r;
+        if (unlink(full) < 0 && errno != ENOENT)
+                return log_debug_errno(errno, "Cannot remove '%s': %m", full);
+        return 0;
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Runs the test suites and sums them into one closing line "N passed, N failed".
+#   tests/run-checks.sh unit BIN...            cmocka programs (one per module)
+#   tests/run-checks.sh fuzz-replay BIN...     corpus replays (each prints "N passed, N failed")
+#   tests/run-checks.sh integration            pytest over tests/integration (and tests/sim when present)
+#   tests/run-checks.sh format                 clang-format over every tracked C file
+#   tests/run-checks.sh all UNIT... -- REPLAY...
+# Exits non-zero when anything failed or a suite could not run.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+logdir=build/test-logs
+mkdir -p "$logdir"
+
+add() { passed=$((passed + $1)); failed=$((failed + $2)); }
+
+run_unit() {
+        local bin name out p f
+        for bin in "$@"; do
+                name=${bin##*/}
+                out=$logdir/$name.log
+                ASAN_OPTIONS=strict_string_checks=1:detect_stack_use_after_return=1:detect_leaks=1 \
+                        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$bin" >"$out" 2>&1
+                local rc=$?
+                p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+                f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+                p=${p:-0} f=${f:-0}
+                if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi # a crash or sanitizer report
+                [ "$f" != 0 ] && { echo "--- $name failed:"; tail -40 "$out"; }
+                printf 'unit  %-28s %3d passed, %d failed\n' "$name" "$p" "$f"
+                add "$p" "$f"
+        done
+}
+
+run_replay() {
+        local bin name corpus out line
+        for bin in "$@"; do
+                name=${bin##*/fuzz-}
+                corpus=tests/fuzz/corpus/$name
+                out=$logdir/replay-$name.log
+                if [ ! -d "$corpus" ] || [ -z "$(ls -A "$corpus")" ]; then
+                        echo "fuzz  $name: no corpus in $corpus"
+                        add 0 1
+                        continue
+                fi
+                ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+                        "$bin" "$corpus"/* >"$out" 2>&1
+                local rc=$?
+                line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+                if [ $rc -ne 0 ] || [ -z "$line" ]; then
+                        echo "--- replay $name failed:"; tail -40 "$out"
+                        add 0 1
+                        continue
+                fi
+                printf 'fuzz  %-28s %s\n' "$name" "$line"
+                add "${line%% passed*}" "$(echo "$line" | sed 's/.* \([0-9]*\) failed/\1/')"
+        done
+}
+
+run_integration() {
+        local out=$logdir/integration.log dirs=(tests/integration)
+        [ -d tests/sim ] && ls tests/sim/test_*.py >/dev/null 2>&1 && dirs+=(tests/sim)
+        /usr/bin/python3 -m pytest -q -p no:cacheprovider -o junit_family=xunit2 "${dirs[@]}" >"$out" 2>&1
+        local rc=$?
+        local line p f e
+        line=$(grep -E '^=*.*(passed|failed|error)' "$out" | tail -1)
+        p=$(echo "$line" | grep -oE '[0-9]+ passed' | cut -d' ' -f1)
+        f=$(echo "$line" | grep -oE '[0-9]+ failed' | cut -d' ' -f1)
+        e=$(echo "$line" | grep -oE '[0-9]+ error' | cut -d' ' -f1)
+        p=${p:-0} f=$((${f:-0} + ${e:-0}))
+        if [ $rc -ne 0 ] && [ $f = 0 ]; then f=1; fi # pytest could not run at all, or ran nothing
+        [ $rc -ne 0 ] && tail -60 "$out"
+        printf 'integ %-28s %3d passed, %d failed\n' "pytest" "$p" "$f"
+        add "$p" "$f"
+}
+
+run_format() {
+        local bad=()
+        for f in $(git ls-files '*.c' '*.h'; git ls-files --others --exclude-standard '*.c' '*.h'); do
+                [ -f "$f" ] && ! clang-format --dry-run -Werror "$f" >/dev/null 2>&1 && bad+=("$f")
+        done
+        if [ ${#bad[@]} -gt 0 ]; then
+                echo "--- clang-format disagrees with: ${bad[*]} (run 'make format')"
+                add 0 1
+        else
+                add 1 0
+        fi
+        printf 'style %-28s %3d passed, %d failed\n' "clang-format" "$([ ${#bad[@]} = 0 ] && echo 1 || echo 0)" "$([ ${#bad[@]} = 0 ] && echo 0 || echo 1)"
+}
+
+mode=${1:?usage: run-checks.sh unit|fuzz-replay|integration|format|all ...}
+shift
+case $mode in
+unit) run_unit "$@" ;;
+fuzz-replay) run_replay "$@" ;;
+integration) run_integration ;;
+format) run_format ;;
+all)
+        units=()
+        while [ $# -gt 0 ] && [ "$1" != -- ]; do units+=("$1"); shift; done
+        [ $# -gt 0 ] && shift
+        run_format
+        run_unit "${units[@]}"
+        run_replay "$@"
+        run_integration
+        ;;
+*) echo "unknown mode $mode" >&2; exit 2 ;;
+esac
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
