@@ -48,7 +48,7 @@ DYN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 SAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN_FLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags cmocka 2>/dev/null)
 SAN_LDFLAGS := $(SAN_FLAGS)
 
-DEPS := $(B)/deps
+DEPS := build/deps
 STA_CFLAGS := $(BASE_CFLAGS) -O2 $(HARDEN) -DKF_STATIC -DCURL_STATICLIB -I$(DEPS)/include \
               -I$(DEPS)/include/cjson $(shell pkg-config --cflags-only-I blkid yaml-0.1 2>/dev/null)
 STA_LDFLAGS := -static -L$(DEPS)/lib -Wl,--gc-sections
@@ -69,11 +69,19 @@ $(B)/sta/%.o: %.c $(DEPS)/.stamp
 	@$(if $(Q),echo "  CC-STA  $<")
 	$(Q)$(CC) $(STA_CFLAGS) -ffunction-sections -fdata-sections -c $< -o $@
 
+# Tests find the binary and the build directory through these (B=build/other works for parallel trees).
+export KF_BIN := $(abspath $(B)/$(PROG))
+export KF_BUILD := $(abspath $(B))
+
+# Keep intermediate objects of tests, so a re-run does not rebuild them.
+.SECONDARY:
+
 .PHONY: all static check deps unit fuzz-replay fuzz integration smoke lint format bench demo install deb clean
 all: $(B)/$(PROG)
 
 $(B)/$(PROG): $(call obj,dyn,$(LIB_SRCS) $(APP_SRCS) $(MAIN_SRC))
-	$(CC) $(DYN_LDFLAGS) $^ $(PKG_LIBS) -o $@
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(DYN_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
 # ---- static release binary ----
 $(DEPS)/.stamp: tools/build-static-deps.sh
@@ -95,14 +103,16 @@ static: $(B)/static/$(PROG)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
 $(B)/unit/%: $(B)/san/tests/unit/%.o $(B)/san/tests/unit/unit.o $(call obj,san,$(LIB_SRCS) $(APP_SRCS))
 	@mkdir -p $(@D)
-	$(CC) $(SAN_LDFLAGS) $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka) -o $@
+	@$(if $(Q),echo "  LD-SAN  $@")
+	$(Q)$(CC) $(SAN_LDFLAGS) $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka) -o $@
 
 # Fuzz harnesses: replayed with gcc+ASan+UBSan over their corpus (tests/fuzz/corpus/<name>/),
 # fuzzed with clang's libFuzzer by 'make fuzz'.
 REPLAY_BINS := $(patsubst tests/fuzz/fuzz-%.c,$(B)/replay/fuzz-%,$(FUZZ_SRCS))
 $(B)/replay/%: $(B)/san/tests/fuzz/%.o $(B)/san/tests/fuzz/replay.o $(call obj,san,$(LIB_SRCS) $(APP_SRCS))
 	@mkdir -p $(@D)
-	$(CC) $(SAN_LDFLAGS) $^ $(PKG_LIBS) -o $@
+	@$(if $(Q),echo "  LD-SAN  $@")
+	$(Q)$(CC) $(SAN_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
 FUZZ_BINS := $(patsubst tests/fuzz/fuzz-%.c,$(B)/fuzz/fuzz-%,$(FUZZ_SRCS))
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(APP_SRCS)
@@ -148,10 +158,14 @@ lint:
 format:
 	clang-format -i $(C_FILES)
 
-bench:
-	@echo "bench: nothing to measure yet: the PKI benchmark comes with the pki issue (#3)."
-demo:
-	@echo "demo: the simulated cluster is not built yet (issue #5)."; exit 4
+# Benchmarks print figures and ratios measured side by side in one run (tests/bench/*.sh).
+bench: $(B)/$(PROG)
+	@set -e; found=0; for b in $(wildcard tests/bench/bench-*.sh); do found=1; $$b; done; \
+		[ $$found = 1 ] || echo "bench: no benchmarks yet (the PKI benchmark comes with issue #3)."
+# The simulated cluster (tests/sim): real etcd and haproxy, simulated apiserver and kubelet.
+demo: $(B)/$(PROG)
+	@if [ -x tests/sim/demo.sh ]; then tools/deps.sh check && tests/sim/demo.sh; \
+		else echo "demo: the simulated cluster is not built yet (issue #5)."; exit 4; fi
 
 install: $(B)/$(PROG)
 	install -D -m 0755 $(B)/$(PROG) $(DESTDIR)$(PREFIX)/bin/$(PROG)

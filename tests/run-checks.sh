@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 passed=0
 failed=0
-logdir=build/test-logs
+logdir=${KF_BUILD:-build}/test-logs
 mkdir -p "$logdir"
 
 add() { passed=$((passed + $1)); failed=$((failed + $2)); }
