@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The command line: verbs, help, global options, exit codes, log formats."""
+import json
+import os
+
+import pytest
+
+VERBS = ["run", "plan", "metadata", "config", "pki", "discover", "refresh", "status", "version", "http-get"]
+
+
+def test_version_names_the_linked_libraries(kf):
+    for args in (["--version"], ["version"]):
+        p = kf(*args, check_rc=0)
+        first = p.stdout.splitlines()[0]
+        assert first.startswith("kube-firstboot ")
+        for lib in ("OpenSSL 3", "libcurl/", "cJSON", "libyaml", "libblkid"):
+            assert lib in p.stdout
+
+
+def test_main_help_lists_every_verb_and_exit_codes(kf):
+    p = kf("--help", check_rc=0)
+    for v in VERBS:
+        assert f"  {v} " in p.stdout
+    assert "Exit codes" in p.stdout and "--root DIR" in p.stdout
+
+
+def test_no_arguments_is_a_usage_error(kf):
+    p = kf()
+    assert p.returncode == 2
+    assert "Usage:" in p.stdout
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_every_verb_has_help(kf, verb):
+    p = kf(verb, "--help", check_rc=0)
+    assert p.stdout.startswith("Usage: kube-firstboot " + verb)
+    assert "Exit codes" in p.stdout
+
+
+def test_unknown_verb(kf):
+    p = kf("frobnicate")
+    assert p.returncode == 2
+    assert "'frobnicate'" in p.stderr
+
+
+def test_global_options_before_or_after_the_verb(kf, tmp_path):
+    for argv in (["--root", str(tmp_path), "status"], ["status", "--root", str(tmp_path)],
+                 ["status", f"--root={tmp_path}"]):
+        p = kf(*argv)
+        assert p.returncode == 1
+        assert "/run/kube-firstboot/status.json" in p.stderr
+
+
+def test_bad_global_option_values(kf):
+    assert kf("--log-format", "xml", "version").returncode == 2
+    assert kf("version", "--root").returncode == 2
+    assert kf("--root=", "version").returncode == 2
+
+
+def test_journald_priority_prefix_and_json_logs(kf):
+    p = kf("frobnicate")
+    assert p.stderr.startswith("<3>kube-firstboot: ")
+    p = kf("--log-format", "json", "frobnicate")
+    line = json.loads(p.stderr.splitlines()[0])
+    assert line["level"] == "error" and "frobnicate" in line["msg"]
+
+
+def test_verbose_adds_debug_lines(kf, pki, https_server):
+    s = https_server()
+    p = kf("-v", "http-get", s.url("/ok"), "--ca-file", pki.ca_cert, check_rc=0)
+    assert "<7>" in p.stderr
+
+
+def test_status_reads_the_status_file_under_root(kf, tmp_path):
+    d = tmp_path / "run" / "kube-firstboot"
+    d.mkdir(parents=True)
+    (d / "status.json").write_text(json.dumps({"role": "init", "phase": "wait-control-plane",
+                                               "result": "failure",
+                                               "error": {"message": "apiserver did not answer",
+                                                         "remedy": "check the kubelet"}}))
+    p = kf("status", root=tmp_path)
+    assert p.returncode == 1
+    assert "wait-control-plane" in p.stdout and "check the kubelet" in p.stdout
+    (d / "status.json").write_text(json.dumps({"role": "init", "phase": "certs"}))
+    assert kf("status", root=tmp_path).returncode == 3
+    (d / "status.json").write_text(json.dumps({"role": "init", "phase": "done", "result": "success"}))
+    p = kf("status", "--json", root=tmp_path, check_rc=0)
+    assert json.loads(p.stdout)["result"] == "success"
+    (d / "status.json").write_text("{not json")
+    assert kf("status", root=tmp_path).returncode == 1
+
+
+def test_status_never_touches_the_host(kf, tmp_path):
+    # With --root, the host's /run is not read even when it exists.
+    p = kf("status", root=tmp_path)
+    assert str(tmp_path) not in p.stdout
+    assert not os.path.exists(tmp_path / "run")
