@@ -130,7 +130,7 @@ fuzz-replay: $(REPLAY_BINS)
 integration: $(B)/$(PROG)
 	tests/run-checks.sh integration
 smoke: static
-	tests/smoke/chroot-smoke.sh $(B)/static/$(PROG)
+	tests/run-checks.sh smoke $(B)/static/$(PROG)
 
 FUZZ_TIME ?= 60
 fuzz: $(FUZZ_BINS)
@@ -142,8 +142,8 @@ fuzz: $(FUZZ_BINS)
 # check: one summary line over every part, non-zero exit on any failure.
 check:
 	tools/deps.sh check
-	$(MAKE) --no-print-directory all $(UNIT_BINS) $(REPLAY_BINS)
-	tests/run-checks.sh all $(UNIT_BINS) -- $(REPLAY_BINS)
+	$(MAKE) --no-print-directory all static $(UNIT_BINS) $(REPLAY_BINS)
+	KF_STATIC_BIN=$(B)/static/$(PROG) tests/run-checks.sh all $(UNIT_BINS) -- $(REPLAY_BINS)
 
 # ---- quality ----
 C_FILES := $(shell git ls-files '*.c' '*.h' 2>/dev/null) $(shell git ls-files --others --exclude-standard '*.c' '*.h' 2>/dev/null)

@@ -5,7 +5,8 @@
 #   tests/run-checks.sh fuzz-replay BIN...     corpus replays (each prints "N passed, N failed")
 #   tests/run-checks.sh integration            pytest over tests/integration (and tests/sim when present)
 #   tests/run-checks.sh format                 clang-format over every tracked C file
-#   tests/run-checks.sh all UNIT... -- REPLAY...
+#   tests/run-checks.sh smoke STATIC_BIN         the static binary in an empty chroot
+#   tests/run-checks.sh all UNIT... -- REPLAY...  (and smoke when KF_STATIC_BIN is set)
 # Exits non-zero when anything failed or a suite could not run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -77,6 +78,21 @@ run_integration() {
         add "$p" "$f"
 }
 
+run_smoke() {
+        local bin=$1 out=$logdir/smoke.log line
+        tests/smoke/chroot-smoke.sh "$bin" >"$out" 2>&1
+        local rc=$?
+        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+        if [ -z "$line" ]; then
+                echo "--- smoke test did not run:"; tail -30 "$out"
+                add 0 1
+                return
+        fi
+        [ $rc -ne 0 ] && tail -30 "$out"
+        printf 'smoke %-28s %s\n' "static chroot" "$line"
+        add "${line%% passed*}" "$(echo "$line" | sed 's/.* \([0-9]*\) failed/\1/')"
+}
+
 run_format() {
         local bad=()
         for f in $(git ls-files '*.c' '*.h'; git ls-files --others --exclude-standard '*.c' '*.h'); do
@@ -97,6 +113,7 @@ case $mode in
 unit) run_unit "$@" ;;
 fuzz-replay) run_replay "$@" ;;
 integration) run_integration ;;
+smoke) run_smoke "$1" ;;
 format) run_format ;;
 all)
         units=()
@@ -106,6 +123,7 @@ all)
         run_unit "${units[@]}"
         run_replay "$@"
         run_integration
+        [ -n "${KF_STATIC_BIN:-}" ] && run_smoke "$KF_STATIC_BIN"
         ;;
 *) echo "unknown mode $mode" >&2; exit 2 ;;
 esac
