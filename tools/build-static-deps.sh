@@ -16,6 +16,7 @@ deps=$(cd "$1" && pwd)
 src=$top/build/deps-src
 log=$deps/build.log
 apt_opts=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
+self=$(sha256sum <"$0" | cut -d' ' -f1)  # a changed recipe rebuilds too
 
 # Two `make static` runs at once must not build into the same tree.
 exec 9>"$deps/.lock"
@@ -25,10 +26,11 @@ flock 9
 
 # apt-get source needs deb-src entries; the stock image has none. Keep any the admin already has.
 ensure_deb_src() {
-        local f=/etc/apt/sources.list.d/kube-firstboot-deb-src.sources
+        local f=/etc/apt/sources.list.d/kube-firstboot-deb-src.sources added=0
         if ! grep -qsE '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' \
                 /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; then
                 [ "$(id -u)" = 0 ] || { echo "build-static-deps: no deb-src entry in apt sources (run as root to add one)" >&2; exit 1; }
+                added=1
                 cat >"$f" <<'EOF'
 # Added by kube-firstboot tools/build-static-deps.sh: `make static` builds curl and cJSON from Debian source.
 Types: deb-src
@@ -44,36 +46,42 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
         fi
-        if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Sources*' -print -quit)" ]; then
+        if [ $added = 1 ] || [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Sources*' -print -quit)" ]; then
                 [ "$(id -u)" = 0 ] || { echo "build-static-deps: apt has no source lists (run as root: apt-get update)" >&2; exit 1; }
                 apt-get "${apt_opts[@]}" update -qq >&2
         fi
 }
 
+# Sets curl_ver and cjson_ver to what `apt-get source` would fetch (from the .dsc names: neither
+# package has an epoch), and versions/stamp. The versions are printed because a static binary gets
+# no security updates from Debian: it must be rebuilt after an OpenSSL or curl advisory.
+pick_versions() {
+        local dscs
+        dscs=$(apt-get "${apt_opts[@]}" source --print-uris -qq curl cjson | awk '$2 ~ /\.dsc$/ { print $2 }')
+        curl_ver=$(sed -n 's/^curl_\(.*\)\.dsc$/\1/p' <<<"$dscs")
+        cjson_ver=$(sed -n 's/^cjson_\(.*\)\.dsc$/\1/p' <<<"$dscs")
+        if [ -z "$curl_ver" ] || [ -z "$cjson_ver" ]; then
+                echo "build-static-deps: apt offers no curl/cjson source package" >&2
+                exit 1
+        fi
+        versions=$(
+                dpkg-query -W -f='${Package} ${Version}\n' libssl-dev libyaml-dev libblkid-dev libc-ares-dev
+                echo "src:curl $curl_ver"
+                echo "src:cjson $cjson_ver"
+        )
+        stamp="$versions
+script $self"
+}
+
 ensure_deb_src
-# The versions `apt-get source` would fetch, from the .dsc names (no epoch: curl and cjson have none).
-dscs=$(apt-get "${apt_opts[@]}" source --print-uris -qq curl cjson | awk '$2 ~ /\.dsc$/ { print $2 }')
-curl_ver=$(sed -n 's/^curl_\(.*\)\.dsc$/\1/p' <<<"$dscs")
-cjson_ver=$(sed -n 's/^cjson_\(.*\)\.dsc$/\1/p' <<<"$dscs")
-if [ -z "$curl_ver" ] || [ -z "$cjson_ver" ]; then
-        echo "build-static-deps: apt offers no curl/cjson source package" >&2
-        exit 1
-fi
-# Pinned and printed: a static binary gets no security updates from Debian, it must be rebuilt.
-versions=$(
-        dpkg-query -W -f='${Package} ${Version}\n' libssl-dev libyaml-dev libblkid-dev libc-ares-dev
-        echo "src:curl $curl_ver"
-        echo "src:cjson $cjson_ver"
-)
-stamp="$versions
-script $(sha256sum <"$0" | cut -d' ' -f1)"
+pick_versions
 if [ -f "$deps/.stamp" ] && [ "$(cat "$deps/.stamp")" = "$stamp" ] &&
    [ -f "$deps/lib/libcurl.a" ] && [ -f "$deps/lib/libcjson.a" ]; then
         exit 0
 fi
 
 echo "build-static-deps: building curl $curl_ver and cJSON $cjson_ver into $deps (log: $log)" >&2
-rm -f "$deps/.stamp"
+rm -f "$deps/.stamp" "$deps/versions.txt"
 rm -rf "${deps:?}/lib" "${deps:?}/include" "${deps:?}/bin" "${deps:?}/share"
 : >"$log"
 run() {
@@ -88,7 +96,13 @@ mkdir -p "$src"
 cd "$src"
 # Download only (apt verifies hashes from the signed Sources index), then unpack afresh every build
 # so patches, autoreconf and configure always start from Debian's tree.
-run apt-get "${apt_opts[@]}" source --download-only "curl=$curl_ver" "cjson=$cjson_ver"
+fetch() { apt-get "${apt_opts[@]}" source --download-only "curl=$curl_ver" "cjson=$cjson_ver"; }
+if ! fetch >>"$log" 2>&1; then
+        # Lists older than a security upload name versions the mirror has dropped: refresh, pick again.
+        [ "$(id -u)" != 0 ] || run apt-get "${apt_opts[@]}" update -qq
+        pick_versions
+        run fetch
+fi
 rm -rf curl cjson
 run dpkg-source -x "curl_$curl_ver.dsc" curl
 run dpkg-source -x "cjson_$cjson_ver.dsc" cjson
