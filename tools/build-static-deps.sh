@@ -6,7 +6,8 @@
 # (see STATIC-BUILD.md), so both are rebuilt from Debian's own source packages (with Debian's
 # security patches) into DEPS_DIR/{lib,include}. OpenSSL, libyaml, libblkid and c-ares come from
 # Debian's -dev packages as they are. curl resolves names with c-ares, so the static binary never
-# dlopens NSS modules. Cached: a re-run with unchanged versions does nothing. Quiet unless it fails.
+# dlopens NSS modules. Cached: a re-run with unchanged versions does nothing. A build prints one
+# line; its output goes to DEPS_DIR/build.log, shown only when a step fails.
 set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 DEPS_DIR" >&2; exit 2; }
@@ -82,7 +83,7 @@ fi
 
 echo "build-static-deps: building curl $curl_ver and cJSON $cjson_ver into $deps (log: $log)" >&2
 rm -f "$deps/.stamp" "$deps/versions.txt"
-rm -rf "${deps:?}/lib" "${deps:?}/include" "${deps:?}/bin" "${deps:?}/share"
+rm -rf "${deps:?}/lib" "${deps:?}/include" "${deps:?}/share"
 : >"$log"
 run() {
         echo "+ $*" >>"$log"
@@ -132,7 +133,6 @@ grep -q '^#define USE_ARES 1' lib/curl_config.h ||
 
 cd "$src/cjson"
 run cc -O2 -fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2 -c cJSON.c -o cJSON.o
-rm -f "$deps/lib/libcjson.a"
 run ar rcs "$deps/lib/libcjson.a" cJSON.o
 install -D -m 644 cJSON.h "$deps/include/cjson/cJSON.h"
 
