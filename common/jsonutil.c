@@ -59,10 +59,12 @@ const cJSON *json_get(const cJSON *root, const char *path) {
 
 const char *json_get_string(const cJSON *root, const char *path) {
         const cJSON *j = json_get(root, path);
-        return cJSON_IsString(j) ? j->valuestring : NULL;
+        return j && cJSON_IsString(j) ? j->valuestring : NULL;
 }
 
 const char *json_scalar_text(const cJSON *j) {
+        if (!j)
+                return NULL;
         if (cJSON_IsString(j))
                 return j->valuestring;
         /* yaml.c keeps the source text of plain numbers and booleans in valuestring. */

@@ -140,19 +140,24 @@ int strv_consume(char ***l, char *s) {
         if (!s)
                 return -ENOMEM;
         n = strv_length(*l);
-        t = realloc(*l, sizeof(char *) * (n + 2));
+        t = calloc(n + 2, sizeof(char *));
         if (!t) {
                 free(s);
                 return -ENOMEM;
         }
+        if (n > 0)
+                memcpy(t, *l, sizeof(char *) * n);
         t[n] = s;
-        t[n + 1] = NULL;
+        free(*l);
         *l = t;
         return 0;
 }
 
 int strv_extend(char ***l, const char *s) {
-        return strv_consume(l, strdup(s));
+        char *c = strdup(s);
+        if (!c)
+                return -ENOMEM;
+        return strv_consume(l, c);
 }
 
 bool strv_contains(char *const *l, const char *s) {

@@ -28,6 +28,11 @@ def kf(kf_bin):
 
     def run(*args, root=None, input=None, timeout=120, env=None, check_rc=None):
         argv = [kf_bin] + [str(a) for a in args]
+        if os.environ.get("KF_VALGRIND"):
+            # Any memory error or leak turns into exit code 99, which no test expects.
+            argv = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full", "--show-leak-kinds=definite,indirect",
+                    "--errors-for-leak-kinds=definite,indirect"] + argv
+            timeout *= 4
         if root is not None:
             argv += ["--root", str(root)]
         e = dict(os.environ)

@@ -78,6 +78,24 @@ run_integration() {
         add "$p" "$f"
 }
 
+# The dynamic binary under valgrind over the CLI and HTTP client tests: leaks and memory errors
+# show up as exit code 99.
+run_valgrind() {
+        local out=$logdir/valgrind.log
+        KF_VALGRIND=1 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration/test_cli.py \
+                tests/integration/test_http_client.py >"$out" 2>&1
+        local rc=$?
+        local line p f
+        line=$(grep -E '(passed|failed)' "$out" | tail -1)
+        p=$(echo "$line" | grep -oE '[0-9]+ passed' | cut -d' ' -f1)
+        f=$(echo "$line" | grep -oE '[0-9]+ failed' | cut -d' ' -f1)
+        p=${p:-0} f=${f:-0}
+        if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi
+        [ $rc -ne 0 ] && tail -40 "$out"
+        printf 'vgrnd %-28s %3d passed, %d failed\n' "cli + http under valgrind" "$p" "$f"
+        add "$p" "$f"
+}
+
 run_smoke() {
         local bin=$1 out=$logdir/smoke.log line
         tests/smoke/chroot-smoke.sh "$bin" >"$out" 2>&1
@@ -113,6 +131,7 @@ case $mode in
 unit) run_unit "$@" ;;
 fuzz-replay) run_replay "$@" ;;
 integration) run_integration ;;
+valgrind) run_valgrind ;;
 smoke) run_smoke "$1" ;;
 format) run_format ;;
 all)
@@ -123,6 +142,7 @@ all)
         run_unit "${units[@]}"
         run_replay "$@"
         run_integration
+        run_valgrind
         [ -n "${KF_STATIC_BIN:-}" ] && run_smoke "$KF_STATIC_BIN"
         ;;
 *) echo "unknown mode $mode" >&2; exit 2 ;;

@@ -12,7 +12,7 @@ build=(gcc make pkg-config libssl-dev libcurl4-openssl-dev libcjson-dev libyaml-
 check=("${build[@]}" libcmocka-dev clang libclang-rt-14-dev python3-pytest python3-cryptography python3-yaml
        openssl curl etcd-server etcd-client haproxy iproute2 dosfstools mtools genisoimage e2fsprogs
        valgrind file util-linux kmod cloud-init systemd)
-static=("${build[@]}" dpkg-dev quilt autoconf automake libtool libc-ares-dev file)
+static=("${build[@]}" dpkg-dev quilt autoconf automake libtool libc-ares-dev file openssl)
 lint=(clang-format cppcheck gcc)
 
 declare -n want="${1:-build}" 2>/dev/null || { echo "usage: $0 build|check|static|lint" >&2; exit 2; }
@@ -40,7 +40,12 @@ prc=/usr/sbin/policy-rc.d
 made_prc=0
 if [ ! -e $prc ]; then printf '#!/bin/sh\nexit 101\n' >$prc && chmod 755 $prc && made_prc=1; fi
 trap '[ $made_prc = 1 ] && rm -f $prc' EXIT
-if ! apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >&2; then
-        apt-get "${apt_opts[@]}" update -qq
-        apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >&2
+# Quiet on success; the whole apt output on failure.
+log=$(mktemp)
+trap '[ $made_prc = 1 ] && rm -f $prc; rm -f "$log"' EXIT
+install() { apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >"$log" 2>&1; }
+if ! install; then
+        apt-get "${apt_opts[@]}" update -qq >>"$log" 2>&1
+        install || { cat "$log" >&2; echo "deps: apt-get install failed" >&2; exit 1; }
 fi
+echo "deps: installed ${#missing[@]} package(s)" >&2
