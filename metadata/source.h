@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internal to metadata/: the datasource table and helpers the datasources share. */
+#pragma once
+
+#include <cjson/cJSON.h>
+
+#include "common/http.h"
+#include "metadata/metadata.h"
+
+/* A datasource fills inst; -ENXIO means "not here" (quickly), other errors mean it is here but failed. */
+struct md_source {
+        const char *name;
+        int (*fetch)(const struct md_options *o, const struct md_platform *p, struct md_instance *inst);
+};
+
+extern const struct md_source md_source_cloudinit, md_source_ec2, md_source_gce, md_source_azure,
+        md_source_openstack, md_source_configdrive, md_source_nocloud, md_source_vmware, md_source_files;
+
+#define MD_META_MAX (1024u * 1024u)
+
+/* Replaces *field with a copy of value (NULL and "" clear it). */
+int md_set(char **field, const char *value);
+int md_set_n(char **field, const char *value, size_t n);
+/* Adds or replaces a tag. */
+int md_tag(struct md_instance *inst, const char *key, const char *value);
+/* Takes ownership of data (wiped). */
+void md_set_userdata(struct md_instance *inst, char *data, size_t len);
+
+/* The base URL: opts->endpoint when set, else def; without a trailing slash. Caller frees. */
+char *md_base_url(const struct md_options *o, const char *def);
+
+/* One HTTP request with the metadata timeouts, body cap and no proxy. */
+int md_http(const struct md_options *o, const char *method, const char *url, const char *const *headers,
+            unsigned retries, struct http_response **ret);
+
+/*
+ * Parses JSON keeping integers beyond 2^53 exact: such numbers become strings holding their digits
+ * (GCE instance ids). Same errors as json_parse().
+ */
+int md_json_parse(const char *buf, size_t len, cJSON **ret);
+
+/* Trims ASCII whitespace at both ends in place. */
+char *md_strip(char *s);
+
+/* A string, or the text of a number (exact for md_json_parse() strings), at a dotted path; NULL else. */
+const char *md_json_text(const cJSON *root, const char *path);
+
+/* Reads a file under root (cap MD_META_MAX); -ENOENT when absent. */
+int md_read(const char *root, const char *path, char **ret, size_t *ret_len);
+
+/* Fills localIPv4/localIPv6 from a network-config (v1 or v2) document when they are still unset. */
+void md_addresses_from_network_config(struct md_instance *inst, const cJSON *netcfg);
+
+/* Sets region from an availability zone when unset: "us-east-1a" -> "us-east-1", "us-central1-b" ->
+ * "us-central1" (dash_style). */
+int md_region_from_zone(struct md_instance *inst, bool dash_style);
+
+/* Filesystems on devices and image files (media.c). */
+struct md_media;
+/* Finds a device whose filesystem label is one of labels (case-sensitive list), via libblkid. */
+int md_find_label(const char *const *labels, char **ret_device);
+/* Probes a device or image file: its filesystem label and type. */
+int md_probe(const char *device, char **ret_label, char **ret_type);
+/* Opens a filesystem: mounted read-only when it can be (a block device on a kernel that has the
+ * filesystem), else read by our own iso9660/vfat reader. */
+int md_media_open(const char *device, struct md_media **ret);
+int md_media_read(struct md_media *m, const char *path, size_t max, char **ret, size_t *ret_len);
+const char *md_media_method(const struct md_media *m); /* "mount" or "reader" */
+struct md_media *md_media_free(struct md_media *m);
+static inline void md_media_freep(struct md_media **m) {
+        *m = md_media_free(*m);
+}
+
+/* The in-memory readers under md_media, for tests and fuzzing: read a file out of an image buffer. */
+int md_iso9660_read(const void *img, size_t img_len, const char *path, size_t max, char **ret,
+                    size_t *ret_len);
+int md_vfat_read(const void *img, size_t img_len, const char *path, size_t max, char **ret, size_t *ret_len);
