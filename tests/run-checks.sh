@@ -18,6 +18,14 @@ mkdir -p "$logdir"
 
 add() { passed=$((passed + $1)); failed=$((failed + $2)); }
 
+# report KIND NAME "N passed, N failed": one aligned line, added to the totals.
+report() {
+        local p=${3%% passed*} f
+        f=$(echo "$3" | sed 's/.* \([0-9]*\) failed/\1/')
+        printf '%-5s %-28s %3d passed, %d failed\n' "$1" "$2" "$p" "$f"
+        add "$p" "$f"
+}
+
 run_unit() {
         local bin name out p f
         for bin in "$@"; do
@@ -56,8 +64,7 @@ run_replay() {
                         add 0 1
                         continue
                 fi
-                printf 'fuzz  %-28s %s\n' "$name" "$line"
-                add "${line%% passed*}" "$(echo "$line" | sed 's/.* \([0-9]*\) failed/\1/')"
+                report fuzz "$name" "$line"
         done
 }
 
@@ -107,8 +114,7 @@ run_smoke() {
                 return
         fi
         [ $rc -ne 0 ] && tail -30 "$out"
-        printf 'smoke %-28s %s\n' "static chroot" "$line"
-        add "${line%% passed*}" "$(echo "$line" | sed 's/.* \([0-9]*\) failed/\1/')"
+        report smoke "static chroot" "$line"
 }
 
 run_format() {
