@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Fixtures for the simulated cluster's own tests."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from simlib import simclock  # noqa: E402
+from simlib.local import LocalCluster  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def clock_file(tmp_path_factory):
+    p = str(tmp_path_factory.mktemp("clock") / "clock.json")
+    simclock.write_config(p, speed=1.0)
+    return p
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, clock_file):
+    """Real etcd on loopback, two apiserver doubles sharing it, and the controller-manager double."""
+    lc = LocalCluster(tmp_path_factory.mktemp("cluster"), clock_file=clock_file)
+    try:
+        lc.start_etcd()
+        lc.start_apiserver()
+        lc.start_apiserver()
+        lc.start_controller_manager(env={"KF_SIM_CONTROLLER_PERIOD": "0.3"})
+        yield lc
+    finally:
+        lc.stop()
+
+
+@pytest.fixture
+def kubectl(cluster, tmp_path):
+    """kubectl (Google's build on PATH, or kubectl.1.NN from the Cloud SDK) against the first apiserver."""
+
+    def run(*args, kubeconfig=None, version=None, check=True):
+        exe = shutil.which("kubectl")
+        if version:
+            exe = os.path.join(os.path.dirname(os.path.realpath(exe)), f"kubectl.{version}")
+        argv = [exe, "--kubeconfig", str(kubeconfig), "--cache-dir", str(tmp_path / "kcache"), *args]
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        if check and p.returncode != 0:
+            raise AssertionError(f"{argv} exited {p.returncode}\n{p.stdout}\n{p.stderr}")
+        return p
+
+    return run
