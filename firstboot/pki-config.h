@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The fields of kubeadm's configuration documents (InitConfiguration, ClusterConfiguration,
+ * JoinConfiguration; v1beta4, v1beta3 accepted) that the PKI depends on, read into a struct pki_node_spec.
+ * A stop-gap for 'pki certs --config' until the full configuration loader fills the same struct.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "pki/certlist.h"
+
+/*
+ * Reads FILE (named on the command line) into *spec, which pki_node_spec_init() prepared. The role comes
+ * from the documents present (InitConfiguration: init; JoinConfiguration with controlPlane: control-plane;
+ * without: worker) unless role_override is set. -EINVAL with a message naming the field in err.
+ */
+int fb_pki_config_load(const char *path, const char *role_override, struct pki_node_spec *spec, char *err,
+                       size_t err_size);
+
+/* Go's time.ParseDuration for whole seconds ("8760h", "87600h0m0s", "90m"); -EINVAL otherwise. */
+int fb_parse_duration_s(const char *s, uint64_t *ret);

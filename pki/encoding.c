@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "pki/encoding.h"
+
+static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static char *encode(const void *p, size_t n, const char *alphabet, int pad) {
+        const uint8_t *in = p;
+        size_t out_len = (n + 2) / 3 * 4;
+        char *out = malloc(out_len + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < n; i += 3) {
+                uint32_t v = (uint32_t) in[i] << 16;
+                size_t left = n - i;
+                if (left > 1)
+                        v |= (uint32_t) in[i + 1] << 8;
+                if (left > 2)
+                        v |= in[i + 2];
+                *o++ = alphabet[(v >> 18) & 63];
+                *o++ = alphabet[(v >> 12) & 63];
+                if (left > 1)
+                        *o++ = alphabet[(v >> 6) & 63];
+                else if (pad)
+                        *o++ = '=';
+                if (left > 2)
+                        *o++ = alphabet[v & 63];
+                else if (pad)
+                        *o++ = '=';
+        }
+        *o = 0;
+        return out;
+}
+
+char *pki_base64_encode(const void *p, size_t n) {
+        return encode(p, n, b64_std, 1);
+}
+
+char *pki_base64url_encode(const void *p, size_t n) {
+        return encode(p, n, b64_url, 0);
+}
+
+static int b64_value(char c) {
+        if (c >= 'A' && c <= 'Z')
+                return c - 'A';
+        if (c >= 'a' && c <= 'z')
+                return c - 'a' + 26;
+        if (c >= '0' && c <= '9')
+                return c - '0' + 52;
+        if (c == '+')
+                return 62;
+        if (c == '/')
+                return 63;
+        return -1;
+}
+
+int pki_base64_decode(const char *s, size_t len, void **ret, size_t *ret_len) {
+        _cleanup_erase_ uint8_t *out = NULL;
+        size_t o = 0;
+
+        while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+                len--;
+        if (len % 4 != 0)
+                return -EINVAL;
+        out = malloc(len / 4 * 3 + 1);
+        if (!out)
+                return -ENOMEM;
+        for (size_t i = 0; i < len; i += 4) {
+                int v[4], pads = 0;
+                for (int j = 0; j < 4; j++) {
+                        char c = s[i + j];
+                        if (c == '=' && i + 4 == len && j >= 2) {
+                                v[j] = 0;
+                                pads++;
+                                continue;
+                        }
+                        if (pads > 0) /* data after padding */
+                                return -EINVAL;
+                        v[j] = b64_value(c);
+                        if (v[j] < 0)
+                                return -EINVAL;
+                }
+                uint32_t w = (uint32_t) v[0] << 18 | (uint32_t) v[1] << 12 | (uint32_t) v[2] << 6 |
+                             (uint32_t) v[3];
+                /* Stray bits under the padding are rejected: no two texts decode to the same bytes. */
+                if ((pads == 1 && (w & 0xff)) || (pads == 2 && (w & 0xffff)))
+                        return -EINVAL;
+                out[o++] = (uint8_t) (w >> 16);
+                if (pads < 2)
+                        out[o++] = (uint8_t) (w >> 8);
+                if (pads < 1)
+                        out[o++] = (uint8_t) w;
+        }
+        out[o] = 0;
+        *ret = TAKE_PTR(out);
+        if (ret_len)
+                *ret_len = o;
+        return 0;
+}

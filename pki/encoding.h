@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Base64 as Kubernetes and JWS use it: standard with padding (Secret data, kubeconfig *-data fields) and
+ * URL-safe without padding (RFC 7515 compact JWS). */
+#pragma once
+
+#include <stddef.h>
+
+/* Standard alphabet with '=' padding, no line breaks. NULL on OOM; the caller frees. */
+char *pki_base64_encode(const void *p, size_t n);
+/* URL-safe alphabet, no padding. NULL on OOM. */
+char *pki_base64url_encode(const void *p, size_t n);
+/*
+ * Strict standard base64 (padding required when the length is not a multiple of 4, no whitespace but
+ * trailing newlines): -EINVAL on anything else. *ret is NUL-terminated (not counted) and owned by the
+ * caller; wipe it with erase_and_free() when it holds a secret.
+ */
+int pki_base64_decode(const char *s, size_t len, void **ret, size_t *ret_len);

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* kubeconfig files as kubeadm writes them (client-go clientcmd.Write: one cluster, one context named
+ * <user>@<cluster>, one user with embedded client certificate and key), and the parts of an existing one
+ * that decide whether to keep it. */
+#pragma once
+
+#include <stddef.h>
+
+int pki_kubeconfig_render(const char *server, const char *cluster, const char *user, const char *ca_pem,
+                          const char *cert_pem, const char *key_pem, char **ret);
+
+/* The current context's cluster and user. Decoded *-data fields; NULL when absent. */
+struct pki_kubeconfig {
+        char *server;
+        char *ca_pem;
+        size_t ca_len;
+        char *cert_pem;
+        size_t cert_len;
+        char *key_pem; /* secret: wiped by pki_kubeconfig_done() */
+        size_t key_len;
+        char *cert_file, *key_file; /* client-certificate / client-key paths */
+};
+/* -EBADMSG when the YAML is not a kubeconfig with a current context, or its data fields are not base64. */
+int pki_kubeconfig_parse(const char *yaml, size_t len, struct pki_kubeconfig *ret);
+void pki_kubeconfig_done(struct pki_kubeconfig *k);
