@@ -28,7 +28,7 @@ BASE_CFLAGS := -std=gnu11 -g $(WARN) -D_GNU_SOURCE -I. -DKF_VERSION='"$(VERSION)
 CFLAGS   ?= -O2
 PKGS     := libcurl libcjson yaml-0.1 blkid openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 # Folders by layer (ARCHITECTURE.md): libraries, then the program. Sources are picked up by wildcard.
 LIB_SRCS := $(wildcard common/*.c metadata/*.c pki/*.c manifests/*.c)

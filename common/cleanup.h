@@ -80,6 +80,12 @@ static inline void fclosep(FILE **f) {
 
 DEFINE_POINTER_CLEANUP(DIR, closedir)
 
+/* qsort() that accepts an empty (possibly NULL) array, which plain qsort() may not be given. */
+static inline void qsort_safe(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *)) {
+        if (n > 1)
+                qsort(base, n, size, cmp);
+}
+
 /* NULL-terminated string vectors. */
 static inline char **strv_free(char **l) {
         if (!l)

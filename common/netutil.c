@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "netutil.h"
+#include "strutil.h"
+
+bool ip_is_valid(const char *s) {
+        unsigned char buf[16];
+        return s && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
+}
+
+bool ip_is_ipv6(const char *s) {
+        unsigned char buf[16];
+        return s && inet_pton(AF_INET6, s, buf) == 1;
+}
+
+static int parse_cidr(const char *s, size_t len, int *ret_family, unsigned char addr[16],
+                      unsigned *ret_bits) {
+        char tmp[64];
+        const char *slash;
+        unsigned bits;
+        int family;
+
+        if (len == 0 || len >= sizeof(tmp))
+                return -EINVAL;
+        memcpy(tmp, s, len);
+        tmp[len] = 0;
+        slash = strchr(tmp, '/');
+        if (!slash)
+                return -EINVAL;
+        tmp[slash - tmp] = 0;
+        if (safe_atou(slash + 1, &bits) < 0)
+                return -EINVAL;
+        family = strchr(tmp, ':') ? AF_INET6 : AF_INET;
+        if (inet_pton(family, tmp, addr) != 1)
+                return -EINVAL;
+        if (bits > (family == AF_INET ? 32u : 128u))
+                return -EINVAL;
+        *ret_family = family;
+        *ret_bits = bits;
+        return 0;
+}
+
+int cidr_nth_ip(const char *cidr, unsigned long n, char ret[IP_STRING_MAX]) {
+        unsigned char addr[16] = {};
+        const char *comma = strchr(cidr, ',');
+        size_t len = comma ? (size_t) (comma - cidr) : strlen(cidr);
+        unsigned bits, total;
+        int family, r;
+
+        r = parse_cidr(cidr, len, &family, addr, &bits);
+        if (r < 0)
+                return r;
+        total = family == AF_INET ? 32 : 128;
+        /* n must fit in the host part. */
+        if (total - bits < 64 && n >> (total - bits) != 0)
+                return -ERANGE;
+        /* Clear the host bits, then add n from the last byte up. */
+        for (unsigned i = bits; i < total; i++)
+                addr[i / 8] &= (unsigned char) ~(0x80u >> (i % 8));
+        uint64_t carry = n;
+        for (int i = (int) total / 8 - 1; i >= 0 && carry; i--) {
+                uint64_t sum = addr[i] + (carry & 0xff);
+                addr[i] = (unsigned char) sum;
+                carry = (carry >> 8) + (sum >> 8);
+        }
+        if (!inet_ntop(family, addr, ret, IP_STRING_MAX))
+                return -EINVAL;
+        return 0;
+}
+
+bool cidr_list_is_valid(const char *s) {
+        const char *comma;
+        unsigned char a[16];
+        unsigned bits;
+        int f1, f2;
+
+        if (isempty(s))
+                return false;
+        comma = strchr(s, ',');
+        if (parse_cidr(s, comma ? (size_t) (comma - s) : strlen(s), &f1, a, &bits) < 0)
+                return false;
+        if (!comma)
+                return true;
+        if (strchr(comma + 1, ',') || parse_cidr(comma + 1, strlen(comma + 1), &f2, a, &bits) < 0)
+                return false;
+        return f1 != f2;
+}
+
+int split_host_port(const char *s, char **ret_host, unsigned *ret_port) {
+        _cleanup_free_ char *host = NULL;
+        const char *port = NULL;
+        unsigned p = 0;
+
+        if (isempty(s))
+                return -EINVAL;
+        if (s[0] == '[') {
+                const char *end = strchr(s, ']');
+                if (!end || end == s + 1)
+                        return -EINVAL;
+                host = strndup(s + 1, (size_t) (end - s - 1));
+                if (end[1] == ':')
+                        port = end + 2;
+                else if (end[1] != 0)
+                        return -EINVAL;
+        } else if (ip_is_ipv6(s)) {
+                host = strdup(s);
+        } else {
+                const char *colon = strrchr(s, ':');
+                if (colon && strchr(s, ':') != colon)
+                        return -EINVAL; /* an unbracketed IPv6 with a port is ambiguous */
+                host = colon ? strndup(s, (size_t) (colon - s)) : strdup(s);
+                if (colon)
+                        port = colon + 1;
+        }
+        if (!host)
+                return -ENOMEM;
+        if (isempty(host))
+                return -EINVAL;
+        if (port && (safe_atou(port, &p) < 0 || p == 0 || p > 65535))
+                return -EINVAL;
+        *ret_host = TAKE_PTR(host);
+        *ret_port = p;
+        return 0;
+}

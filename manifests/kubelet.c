@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup-libs.h"
+#include "common/log.h"
+#include "common/netutil.h"
+#include "common/strutil.h"
+#include "manifests/kubelet.h"
+
+#define DEFAULT_CRI "unix:///var/run/containerd/containerd.sock"
+
+int mf_merge_json(cJSON *dst, const cJSON *src) {
+        for (const cJSON *c = src->child; c; c = c->next) {
+                cJSON *have = cJSON_GetObjectItemCaseSensitive(dst, c->string);
+                if (have && cJSON_IsObject(have) && cJSON_IsObject(c)) {
+                        int r = mf_merge_json(have, c);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                cJSON *copy = cJSON_Duplicate(c, true);
+                if (!copy)
+                        return -ENOMEM;
+                if (have)
+                        cJSON_ReplaceItemViaPointer(dst, have, copy);
+                else
+                        cJSON_AddItemToObject(dst, c->string, copy);
+        }
+        return 0;
+}
+
+static bool node_local_cri_socket(const struct mf_versions *v) {
+        return v->minor >= 34;
+}
+
+int mf_kubelet_config(const struct mf_kubelet_spec *s, const cJSON *user, cJSON **ret) {
+        _cleanup_(cJSON_Deletep) cJSON *k = cJSON_CreateObject();
+        const struct mf_versions *v;
+        char dns[IP_STRING_MAX];
+        cJSON *o, *a;
+        int r;
+
+        r = mf_versions_for(s->kubernetes_version, &v);
+        if (r < 0)
+                return r;
+        r = cidr_nth_ip(s->service_subnet ?: "10.96.0.0/12", 10, dns);
+        if (r < 0)
+                return r;
+        if (!k)
+                return -ENOMEM;
+
+        cJSON_AddStringToObject(k, "apiVersion", "kubelet.config.k8s.io/v1beta1");
+        o = cJSON_AddObjectToObject(k, "authentication");
+        cJSON_AddBoolToObject(cJSON_AddObjectToObject(o, "anonymous"), "enabled", false);
+        a = cJSON_AddObjectToObject(o, "webhook");
+        cJSON_AddStringToObject(a, "cacheTTL", "0s");
+        cJSON_AddBoolToObject(a, "enabled", true);
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "x509"), "clientCAFile",
+                                "/etc/kubernetes/pki/ca.crt");
+        o = cJSON_AddObjectToObject(k, "authorization");
+        cJSON_AddStringToObject(o, "mode", "Webhook");
+        a = cJSON_AddObjectToObject(o, "webhook");
+        cJSON_AddStringToObject(a, "cacheAuthorizedTTL", "0s");
+        cJSON_AddStringToObject(a, "cacheUnauthorizedTTL", "0s");
+        cJSON_AddStringToObject(k, "cgroupDriver", "systemd");
+        a = cJSON_AddArrayToObject(k, "clusterDNS");
+        cJSON_AddItemToArray(a, cJSON_CreateString(dns));
+        cJSON_AddStringToObject(k, "clusterDomain", s->dns_domain ?: "cluster.local");
+        if (node_local_cri_socket(v))
+                cJSON_AddStringToObject(k, "containerRuntimeEndpoint", s->cri_socket ?: DEFAULT_CRI);
+        cJSON_AddStringToObject(k, "healthzBindAddress", "127.0.0.1");
+        cJSON_AddNumberToObject(k, "healthzPort", 10248);
+        cJSON_AddStringToObject(k, "kind", "KubeletConfiguration");
+        if (s->resolved_active)
+                cJSON_AddStringToObject(k, "resolvConf", "/run/systemd/resolve/resolv.conf");
+        cJSON_AddBoolToObject(k, "rotateCertificates", true);
+        cJSON_AddStringToObject(k, "staticPodPath", "/etc/kubernetes/manifests");
+
+        if (user) {
+                r = mf_merge_json(k, user);
+                if (r < 0)
+                        return r;
+        }
+        mf_sort_keys(k);
+        *ret = TAKE_PTR(k);
+        return 0;
+}
+
+int mf_kubelet_instance_config(const struct mf_kubelet_spec *s, cJSON **ret) {
+        const struct mf_versions *v;
+        cJSON *k;
+        int r = mf_versions_for(s->kubernetes_version, &v);
+        if (r < 0)
+                return r;
+        if (!node_local_cri_socket(v))
+                return -ENOENT;
+        k = cJSON_CreateObject();
+        if (!k)
+                return -ENOMEM;
+        cJSON_AddStringToObject(k, "apiVersion", "kubelet.config.k8s.io/v1beta1");
+        cJSON_AddStringToObject(k, "containerRuntimeEndpoint", s->cri_socket ?: DEFAULT_CRI);
+        cJSON_AddStringToObject(k, "kind", "KubeletConfiguration");
+        *ret = k;
+        return 0;
+}
+
+/* Go's %q for the printable ASCII kubelet flags hold: backslash and quote escaped. */
+static char *go_quote(const char *s) {
+        size_t n = 3;
+        char *q, *p;
+        for (const char *c = s; *c; c++)
+                n += (*c == '"' || *c == '\\') ? 2 : ((unsigned char) *c < 0x20 ? 4 : 1);
+        q = p = malloc(n);
+        if (!q)
+                return NULL;
+        *p++ = '"';
+        for (const char *c = s; *c; c++) {
+                if (*c == '"' || *c == '\\') {
+                        *p++ = '\\';
+                        *p++ = *c;
+                } else if ((unsigned char) *c < 0x20) {
+                        p += sprintf(p, "\\x%02x", (unsigned char) *c);
+                } else
+                        *p++ = *c;
+        }
+        *p++ = '"';
+        *p = 0;
+        return q;
+}
+
+struct flag {
+        const char *name;
+        char *value;
+};
+
+static int flag_cmp(const void *a, const void *b) {
+        const struct flag *x = a, *y = b;
+        int r = strcmp(x->name, y->name);
+        return r ? r : strcmp(x->value, y->value);
+}
+
+int mf_kubeadm_flags_env(const struct mf_kubelet_spec *s, char **ret) {
+        const struct mf_versions *v;
+        struct flag flags[64];
+        size_t n = 0, len = 0;
+        _cleanup_free_ char *line = NULL, *quoted = NULL;
+        int r;
+
+        r = mf_versions_for(s->kubernetes_version, &v);
+        if (r < 0)
+                return r;
+
+#define ADD(nm, ...)                                                                                        \
+        do {                                                                                                \
+                if (n >= ELEMENTSOF(flags)) {                                                               \
+                        r = -E2BIG;                                                                         \
+                        goto out;                                                                           \
+                }                                                                                           \
+                flags[n].name = (nm);                                                                       \
+                flags[n].value = strdupf(__VA_ARGS__);                                                      \
+                if (!flags[n].value) {                                                                      \
+                        r = -ENOMEM;                                                                        \
+                        goto out;                                                                           \
+                }                                                                                           \
+                n++;                                                                                        \
+        } while (0)
+
+        if (!node_local_cri_socket(v))
+                ADD("container-runtime-endpoint", "%s", s->cri_socket ?: DEFAULT_CRI);
+        if (s->hostname && s->node_name && !streq(s->hostname, s->node_name))
+                ADD("hostname-override", "%s", s->node_name);
+        ADD("pod-infra-container-image", "%s/pause:%s", s->image_repository ?: "registry.k8s.io",
+            v->pause_tag);
+        if (s->worker && s->taints && s->taints[0]) {
+                _cleanup_free_ char *t = strjoin_sep(s->taints, strv_length((char *const *) s->taints), ",");
+                if (!t) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                ADD("register-with-taints", "%s", t);
+        }
+        /* kubeletExtraArgs replace defaults of the same name. */
+        for (size_t i = 0; i < s->n_extra_args; i++)
+                for (size_t j = 0; j < n; j++)
+                        if (streq(flags[j].name, s->extra_args[i].name)) {
+                                free(flags[j].value);
+                                flags[j] = flags[--n];
+                                j--;
+                        }
+        for (size_t i = 0; i < s->n_extra_args; i++)
+                ADD(s->extra_args[i].name, "%s", s->extra_args[i].value ?: "");
+#undef ADD
+        qsort_safe(flags, n, sizeof(flags[0]), flag_cmp);
+
+        for (size_t i = 0; i < n; i++)
+                len += strlen(flags[i].name) + strlen(flags[i].value) + 4;
+        line = malloc(len + 1);
+        if (!line) {
+                r = -ENOMEM;
+                goto out;
+        }
+        line[0] = 0;
+        for (size_t i = 0, off = 0; i < n; i++)
+                off += (size_t) sprintf(line + off, "%s--%s=%s", i ? " " : "", flags[i].name,
+                                        flags[i].value);
+        quoted = go_quote(line);
+        if (!quoted) {
+                r = -ENOMEM;
+                goto out;
+        }
+        char *env = strdupf("KUBELET_KUBEADM_ARGS=%s\n", quoted);
+        if (!env) {
+                r = -ENOMEM;
+                goto out;
+        }
+        *ret = env;
+        r = 0;
+out:
+        for (size_t i = 0; i < n; i++)
+                free(flags[i].value);
+        return r;
+}

@@ -1,0 +1,662 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/cleanup-libs.h"
+#include "common/fileio.h"
+#include "common/log.h"
+#include "common/strutil.h"
+#include "manifests/staticpod.h"
+
+#define PKI "/etc/kubernetes/pki"
+
+static const char *const component_names[_MF_COMPONENT_MAX] = {
+        [MF_ETCD] = "etcd",
+        [MF_KUBE_APISERVER] = "kube-apiserver",
+        [MF_KUBE_CONTROLLER_MANAGER] = "kube-controller-manager",
+        [MF_KUBE_SCHEDULER] = "kube-scheduler",
+};
+
+const char *mf_component_name(enum mf_component c) {
+        return c >= 0 && c < _MF_COMPONENT_MAX ? component_names[c] : NULL;
+}
+
+/* ---- small owned lists ---- */
+
+struct kv {
+        char *name, *value;
+};
+
+struct kvlist {
+        struct kv *items;
+        size_t n;
+        bool oom;
+};
+
+static void kvlist_done(struct kvlist *l) {
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->items[i].name);
+                free(l->items[i].value);
+        }
+        free(l->items);
+        *l = (struct kvlist){};
+}
+
+static void kvlist_add(struct kvlist *l, const char *name, const char *value) {
+        struct kv *t;
+        if (l->oom)
+                return;
+        t = realloc(l->items, sizeof(*t) * (l->n + 1));
+        if (!t) {
+                l->oom = true;
+                return;
+        }
+        l->items = t;
+        t[l->n].name = strdup(name);
+        t[l->n].value = strdup(value ?: "");
+        if (!t[l->n].name || !t[l->n].value) {
+                free(t[l->n].name);
+                free(t[l->n].value);
+                l->oom = true;
+                return;
+        }
+        l->n++;
+}
+
+_printf_(3, 4) static void kvlist_addf(struct kvlist *l, const char *name, const char *fmt, ...) {
+        _cleanup_free_ char *v = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(&v, fmt, ap) < 0)
+                v = NULL;
+        va_end(ap);
+        if (!v)
+                l->oom = true;
+        else
+                kvlist_add(l, name, v);
+}
+
+static void kvlist_remove(struct kvlist *l, const char *name) {
+        size_t o = 0;
+        for (size_t i = 0; i < l->n; i++) {
+                if (streq(l->items[i].name, name)) {
+                        free(l->items[i].name);
+                        free(l->items[i].value);
+                        continue;
+                }
+                l->items[o++] = l->items[i];
+        }
+        l->n = o;
+}
+
+static int kv_cmp(const void *a, const void *b) {
+        const struct kv *x = a, *y = b;
+        int r = strcmp(x->name, y->name);
+        return r ? r : strcmp(x->value, y->value);
+}
+
+/* An extra argument replaces every default of its name; extras may repeat a name. */
+static void kvlist_merge_extras(struct kvlist *l, const struct mf_arg *extra, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                kvlist_remove(l, extra[i].name);
+        for (size_t i = 0; i < n; i++)
+                kvlist_add(l, extra[i].name, extra[i].value);
+        qsort_safe(l->items, l->n, sizeof(struct kv), kv_cmp);
+}
+
+static const char *kvlist_get(const struct kvlist *l, const char *name) {
+        for (size_t i = 0; i < l->n; i++)
+                if (streq(l->items[i].name, name))
+                        return l->items[i].value;
+        return NULL;
+}
+
+/* ---- JSON building ---- */
+
+static bool is_ipv6(const char *a) {
+        return a && strchr(a, ':');
+}
+
+char *mf_url(const char *scheme, const char *host, unsigned port) {
+        return is_ipv6(host) ? strdupf("%s://[%s]:%u", scheme, host, port)
+                             : strdupf("%s://%s:%u", scheme, host, port);
+}
+
+static int volume_cmp(const void *a, const void *b) {
+        return strcmp(((const struct mf_volume *) a)->name, ((const struct mf_volume *) b)->name);
+}
+
+static cJSON *probe(const char *host, const char *path, const char *scheme, unsigned port, bool named_port,
+                    int delay, int timeout, int failures, int period) {
+        cJSON *p = cJSON_CreateObject(), *get;
+        if (!p)
+                return NULL;
+        cJSON_AddNumberToObject(p, "failureThreshold", failures);
+        get = cJSON_AddObjectToObject(p, "httpGet");
+        if (get) {
+                if (host)
+                        cJSON_AddStringToObject(get, "host", host);
+                cJSON_AddStringToObject(get, "path", path);
+                if (named_port)
+                        cJSON_AddStringToObject(get, "port", "probe-port");
+                else
+                        cJSON_AddNumberToObject(get, "port", port);
+                cJSON_AddStringToObject(get, "scheme", scheme);
+        }
+        if (delay > 0)
+                cJSON_AddNumberToObject(p, "initialDelaySeconds", delay);
+        cJSON_AddNumberToObject(p, "periodSeconds", period);
+        cJSON_AddNumberToObject(p, "timeoutSeconds", timeout);
+        return p;
+}
+
+static int cmp_child_keys(const void *a, const void *b) {
+        const cJSON *x = *(const cJSON *const *) a, *y = *(const cJSON *const *) b;
+        return strcmp(x->string, y->string);
+}
+
+void mf_sort_keys(cJSON *j) {
+        size_t n = 0, i = 0;
+        cJSON **v;
+
+        if (!j)
+                return;
+        for (cJSON *c = j->child; c; c = c->next) {
+                mf_sort_keys(c);
+                n++;
+        }
+        if (!cJSON_IsObject(j) || n < 2)
+                return;
+        v = malloc(sizeof(*v) * n);
+        if (!v)
+                return; /* unsorted is still valid YAML */
+        for (cJSON *c = j->child; c; c = c->next)
+                v[i++] = c;
+        qsort_safe(v, n, sizeof(*v), cmp_child_keys);
+        for (i = 0; i < n; i++) {
+                v[i]->prev = i > 0 ? v[i - 1] : v[n - 1]; /* cJSON keeps the last item in child->prev */
+                v[i]->next = i + 1 < n ? v[i + 1] : NULL;
+        }
+        j->child = v[0];
+        free(v);
+}
+
+static bool host_dir_exists(const char *root, const char *path) {
+        _cleanup_free_ char *full = NULL;
+        struct stat st;
+        return root_path(root, path, &full) >= 0 && stat(full, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+struct pod_parts {
+        struct kvlist args;
+        struct mf_volume volumes[32];
+        size_t n_volumes;
+        const char *image_name, *image_tag;
+        const char *cpu, *memory;
+        cJSON *liveness, *readiness, *startup;
+        unsigned probe_port;
+        const char *annotation_key;
+        char *annotation_value;
+        char *etcd_dirs[3]; /* host dirs of external etcd files, owned */
+};
+
+static void pod_parts_done(struct pod_parts *p) {
+        kvlist_done(&p->args);
+        cJSON_Delete(p->liveness);
+        cJSON_Delete(p->readiness);
+        cJSON_Delete(p->startup);
+        free(p->annotation_value);
+        for (size_t i = 0; i < ELEMENTSOF(p->etcd_dirs); i++)
+                free(p->etcd_dirs[i]);
+}
+
+static void add_volume(struct pod_parts *p, const char *name, const char *path, bool ro, const char *type) {
+        if (p->n_volumes < ELEMENTSOF(p->volumes))
+                p->volumes[p->n_volumes++] = (struct mf_volume){.name = name,
+                                                                .host_path = path,
+                                                                .mount_path = path,
+                                                                .read_only = ro,
+                                                                .path_type = type};
+}
+
+/* CA trust dirs of RHEL/Debian hosts: mounted only when present, as kubeadm does. */
+static void add_ca_trust_volumes(struct pod_parts *p, const char *root) {
+        static const struct {
+                const char *name, *path;
+        } dirs[] = {
+                {"etc-ca-certificates", "/etc/ca-certificates"},
+                {"etc-pki-ca-trust", "/etc/pki/ca-trust"},
+                {"etc-pki-tls-certs", "/etc/pki/tls/certs"},
+                {"usr-local-share-ca-certificates", "/usr/local/share/ca-certificates"},
+                {"usr-share-ca-certificates", "/usr/share/ca-certificates"},
+        };
+        add_volume(p, "ca-certs", "/etc/ssl/certs", true, "DirectoryOrCreate");
+        add_volume(p, "k8s-certs", PKI, true, "DirectoryOrCreate");
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                if (host_dir_exists(root, dirs[i].path))
+                        add_volume(p, dirs[i].name, dirs[i].path, true, "DirectoryOrCreate");
+}
+
+static int etcd_parts(const struct mf_control_plane_spec *s, const struct mf_versions *v,
+                      struct pod_parts *p) {
+        const char *adv = s->advertise_address;
+        const char *lo = is_ipv6(adv) ? "::1" : "127.0.0.1";
+        _cleanup_free_ char *client = mf_url("https", adv, 2379), *peer = mf_url("https", adv, 2380),
+                            *lo_client = mf_url("https", lo, 2379), *metrics = mf_url("http", lo, 2381);
+        const char *data_dir = s->etcd_data_dir ?: "/var/lib/etcd";
+
+        if (!client || !peer || !lo_client || !metrics)
+                return -ENOMEM;
+        kvlist_add(&p->args, "advertise-client-urls", client);
+        kvlist_add(&p->args, "cert-file", PKI "/etcd/server.crt");
+        kvlist_add(&p->args, "client-cert-auth", "true");
+        kvlist_add(&p->args, "data-dir", data_dir);
+        if (v->etcd_36_flags) {
+                kvlist_add(&p->args, "feature-gates", "InitialCorruptCheck=true");
+                kvlist_add(&p->args, "watch-progress-notify-interval", "5s");
+        } else {
+                kvlist_add(&p->args, "experimental-initial-corrupt-check", "true");
+                kvlist_add(&p->args, "experimental-watch-progress-notify-interval", "5s");
+        }
+        kvlist_add(&p->args, "initial-advertise-peer-urls", peer);
+        if (s->etcd_initial_cluster)
+                kvlist_add(&p->args, "initial-cluster", s->etcd_initial_cluster);
+        else
+                kvlist_addf(&p->args, "initial-cluster", "%s=%s", s->node_name, peer);
+        if (s->etcd_join)
+                kvlist_add(&p->args, "initial-cluster-state", "existing");
+        kvlist_add(&p->args, "key-file", PKI "/etcd/server.key");
+        kvlist_addf(&p->args, "listen-client-urls", "%s,%s", lo_client, client);
+        kvlist_add(&p->args, "listen-metrics-urls", metrics);
+        kvlist_add(&p->args, "listen-peer-urls", peer);
+        kvlist_add(&p->args, "name", s->node_name);
+        kvlist_add(&p->args, "peer-cert-file", PKI "/etcd/peer.crt");
+        kvlist_add(&p->args, "peer-client-cert-auth", "true");
+        kvlist_add(&p->args, "peer-key-file", PKI "/etcd/peer.key");
+        kvlist_add(&p->args, "peer-trusted-ca-file", PKI "/etcd/ca.crt");
+        kvlist_add(&p->args, "snapshot-count", "10000");
+        kvlist_add(&p->args, "trusted-ca-file", PKI "/etcd/ca.crt");
+
+        add_volume(p, "etcd-certs", PKI "/etcd", false, "DirectoryOrCreate");
+        add_volume(p, "etcd-data", data_dir, false, "DirectoryOrCreate");
+        p->image_name = "etcd";
+        p->image_tag = s->etcd_image_tag ?: v->etcd_tag;
+        p->cpu = "100m";
+        p->memory = "100Mi";
+        p->probe_port = 2381;
+        p->annotation_key = "kubeadm.kubernetes.io/etcd.advertise-client-urls";
+        p->annotation_value = strdup(client);
+        return p->annotation_value ? 0 : -ENOMEM;
+}
+
+static int apiserver_parts(const struct mf_control_plane_spec *s, struct pod_parts *p) {
+        const char *adv = s->advertise_address;
+        unsigned port = s->bind_port ?: 6443;
+
+        kvlist_add(&p->args, "advertise-address", adv);
+        kvlist_add(&p->args, "allow-privileged", "true");
+        kvlist_add(&p->args, "authorization-mode", "Node,RBAC");
+        kvlist_add(&p->args, "client-ca-file", PKI "/ca.crt");
+        kvlist_add(&p->args, "enable-admission-plugins", "NodeRestriction");
+        kvlist_add(&p->args, "enable-bootstrap-token-auth", "true");
+        if (s->etcd_external_endpoints) {
+                _cleanup_free_ char *eps =
+                        strjoin_sep((const char *const *) s->etcd_external_endpoints,
+                                    strv_length((char *const *) s->etcd_external_endpoints), ",");
+                if (!eps)
+                        return -ENOMEM;
+                if (s->etcd_external_ca_file)
+                        kvlist_add(&p->args, "etcd-cafile", s->etcd_external_ca_file);
+                if (s->etcd_external_cert_file)
+                        kvlist_add(&p->args, "etcd-certfile", s->etcd_external_cert_file);
+                if (s->etcd_external_key_file)
+                        kvlist_add(&p->args, "etcd-keyfile", s->etcd_external_key_file);
+                kvlist_add(&p->args, "etcd-servers", eps);
+        } else {
+                kvlist_add(&p->args, "etcd-cafile", PKI "/etcd/ca.crt");
+                kvlist_add(&p->args, "etcd-certfile", PKI "/apiserver-etcd-client.crt");
+                kvlist_add(&p->args, "etcd-keyfile", PKI "/apiserver-etcd-client.key");
+                kvlist_add(&p->args, "etcd-servers",
+                           is_ipv6(adv) ? "https://[::1]:2379" : "https://127.0.0.1:2379");
+        }
+        kvlist_add(&p->args, "kubelet-client-certificate", PKI "/apiserver-kubelet-client.crt");
+        kvlist_add(&p->args, "kubelet-client-key", PKI "/apiserver-kubelet-client.key");
+        kvlist_add(&p->args, "kubelet-preferred-address-types", "InternalIP,ExternalIP,Hostname");
+        kvlist_add(&p->args, "proxy-client-cert-file", PKI "/front-proxy-client.crt");
+        kvlist_add(&p->args, "proxy-client-key-file", PKI "/front-proxy-client.key");
+        kvlist_add(&p->args, "requestheader-allowed-names", "front-proxy-client");
+        kvlist_add(&p->args, "requestheader-client-ca-file", PKI "/front-proxy-ca.crt");
+        kvlist_add(&p->args, "requestheader-extra-headers-prefix", "X-Remote-Extra-");
+        kvlist_add(&p->args, "requestheader-group-headers", "X-Remote-Group");
+        kvlist_add(&p->args, "requestheader-username-headers", "X-Remote-User");
+        kvlist_addf(&p->args, "secure-port", "%u", port);
+        kvlist_addf(&p->args, "service-account-issuer", "https://kubernetes.default.svc.%s",
+                    s->dns_domain ?: "cluster.local");
+        kvlist_add(&p->args, "service-account-key-file", PKI "/sa.pub");
+        kvlist_add(&p->args, "service-account-signing-key-file", PKI "/sa.key");
+        kvlist_add(&p->args, "service-cluster-ip-range", s->service_subnet ?: "10.96.0.0/12");
+        kvlist_add(&p->args, "tls-cert-file", PKI "/apiserver.crt");
+        kvlist_add(&p->args, "tls-private-key-file", PKI "/apiserver.key");
+
+        add_ca_trust_volumes(p, s->root);
+        /* External etcd's files outside the cert dir get their own read-only mounts. */
+        if (s->etcd_external_endpoints) {
+                static const char *const names[] = {"etcd-certs-0", "etcd-certs-1", "etcd-certs-2"};
+                const char *files[] = {s->etcd_external_ca_file, s->etcd_external_cert_file,
+                                       s->etcd_external_key_file};
+                size_t k = 0;
+                for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                        const char *slash = files[i] ? strrchr(files[i], '/') : NULL;
+                        bool seen = false;
+                        char *dir;
+                        if (!slash || slash == files[i] || startswith(files[i], PKI "/"))
+                                continue;
+                        dir = strndup(files[i], (size_t) (slash - files[i]));
+                        if (!dir)
+                                return -ENOMEM;
+                        for (size_t j = 0; j < k; j++)
+                                seen |= streq(p->etcd_dirs[j], dir);
+                        if (seen) {
+                                free(dir);
+                                continue;
+                        }
+                        p->etcd_dirs[k] = dir;
+                        add_volume(p, names[k], dir, true, "DirectoryOrCreate");
+                        k++;
+                }
+        }
+
+        p->image_name = "kube-apiserver";
+        p->cpu = "250m";
+        p->probe_port = port;
+        p->annotation_key = "kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint";
+        p->annotation_value = is_ipv6(adv) ? strdupf("[%s]:%u", adv, port) : strdupf("%s:%u", adv, port);
+        return p->annotation_value ? 0 : -ENOMEM;
+}
+
+static int controller_manager_parts(const struct mf_control_plane_spec *s, struct pod_parts *p) {
+        const char *kc = "/etc/kubernetes/controller-manager.conf";
+
+        if (s->pod_subnet) {
+                kvlist_add(&p->args, "allocate-node-cidrs", "true");
+                kvlist_add(&p->args, "cluster-cidr", s->pod_subnet);
+                kvlist_add(&p->args, "service-cluster-ip-range", s->service_subnet ?: "10.96.0.0/12");
+        }
+        kvlist_add(&p->args, "authentication-kubeconfig", kc);
+        kvlist_add(&p->args, "authorization-kubeconfig", kc);
+        kvlist_add(&p->args, "bind-address", "127.0.0.1");
+        kvlist_add(&p->args, "client-ca-file", PKI "/ca.crt");
+        kvlist_add(&p->args, "cluster-name", s->cluster_name ?: "kubernetes");
+        /* With an external CA there is no ca.key here: kubeadm leaves the signer flags empty. */
+        kvlist_add(&p->args, "cluster-signing-cert-file", s->external_ca ? "" : PKI "/ca.crt");
+        kvlist_add(&p->args, "cluster-signing-key-file", s->external_ca ? "" : PKI "/ca.key");
+        kvlist_add(&p->args, "controllers", "*,bootstrapsigner,tokencleaner");
+        kvlist_add(&p->args, "kubeconfig", kc);
+        kvlist_add(&p->args, "leader-elect", "true");
+        kvlist_add(&p->args, "requestheader-client-ca-file", PKI "/front-proxy-ca.crt");
+        kvlist_add(&p->args, "root-ca-file", PKI "/ca.crt");
+        kvlist_add(&p->args, "service-account-private-key-file", PKI "/sa.key");
+        kvlist_add(&p->args, "use-service-account-credentials", "true");
+
+        add_ca_trust_volumes(p, s->root);
+        add_volume(p, "kubeconfig", kc, true, "FileOrCreate");
+        p->image_name = "kube-controller-manager";
+        p->cpu = "200m";
+        p->probe_port = 10257;
+        return 0;
+}
+
+static int scheduler_parts(struct pod_parts *p) {
+        const char *kc = "/etc/kubernetes/scheduler.conf";
+        kvlist_add(&p->args, "authentication-kubeconfig", kc);
+        kvlist_add(&p->args, "authorization-kubeconfig", kc);
+        kvlist_add(&p->args, "bind-address", "127.0.0.1");
+        kvlist_add(&p->args, "kubeconfig", kc);
+        kvlist_add(&p->args, "leader-elect", "true");
+        add_volume(p, "kubeconfig", kc, true, "FileOrCreate");
+        p->image_name = "kube-scheduler";
+        p->cpu = "100m";
+        p->probe_port = 10259;
+        return 0;
+}
+
+/* The probe host follows an overridden bind address; 0.0.0.0 and :: mean the pod IP (no host). */
+static const char *probe_host(const struct kvlist *args, const char *flag, const char *dflt) {
+        const char *v = kvlist_get(args, flag);
+        if (!v)
+                return dflt;
+        if (streq(v, "0.0.0.0") || streq(v, "::"))
+                return NULL;
+        return v;
+}
+
+static int make_probes(const struct mf_control_plane_spec *s, const struct mf_versions *v,
+                       enum mf_component c, struct pod_parts *p) {
+        unsigned t = s->health_check_timeout_s ?: 240;
+        int startup_failures = (int) ((t + 9) / 10);
+        bool named = v->probe_port_names;
+        const char *host;
+
+        switch (c) {
+        case MF_ETCD:
+                host = is_ipv6(s->advertise_address) ? "::1" : "127.0.0.1";
+                p->liveness = probe(host, "/livez", "HTTP", 2381, named, 10, 15, 8, 10);
+                p->readiness = probe(host, "/readyz", "HTTP", 2381, named, 0, 15, 3, 1);
+                p->startup = probe(host, "/readyz", "HTTP", 2381, named, 10, 15, startup_failures, 10);
+                break;
+        case MF_KUBE_APISERVER:
+                host = probe_host(&p->args, "advertise-address", s->advertise_address);
+                p->liveness = probe(host, "/livez", "HTTPS", p->probe_port, named, 10, 15, 8, 10);
+                p->readiness = probe(host, "/readyz", "HTTPS", p->probe_port, named, 0, 15, 3, 1);
+                p->startup =
+                        probe(host, "/livez", "HTTPS", p->probe_port, named, 10, 15, startup_failures, 10);
+                break;
+        default:
+                host = probe_host(&p->args, "bind-address", "127.0.0.1");
+                p->liveness = probe(host, "/healthz", "HTTPS", p->probe_port, named, 10, 15, 8, 10);
+                p->startup =
+                        probe(host, "/healthz", "HTTPS", p->probe_port, named, 10, 15, startup_failures, 10);
+                break;
+        }
+        if (!p->liveness || !p->startup || (c <= MF_KUBE_APISERVER && !p->readiness))
+                return -ENOMEM;
+        return 0;
+}
+
+static cJSON *build_pod(const struct mf_control_plane_spec *s, const struct mf_versions *v,
+                        enum mf_component c, struct pod_parts *p) {
+        _cleanup_(cJSON_Deletep) cJSON *pod = cJSON_CreateObject();
+        const struct mf_component_extras *x = &s->extras[c];
+        const char *name = component_names[c];
+        const char *repo = s->image_repository ?: "registry.k8s.io";
+        _cleanup_free_ char *tag = strdup(p->image_tag ?: s->kubernetes_version);
+        _cleanup_free_ char *image = NULL;
+        struct kvlist env = {};
+        cJSON *meta, *labels, *spec, *ctr, *cmd, *mounts, *vols, *res;
+
+        if (!pod || !tag)
+                return NULL;
+        /* Image tags cannot hold "+": kubeadm writes "_" (v1.34.0+build -> v1.34.0_build). */
+        for (char *q = tag; *q; q++)
+                if (*q == '+')
+                        *q = '_';
+        image = strdupf("%s/%s:%s", repo, p->image_name, tag);
+        if (!image)
+                return NULL;
+
+        cJSON_AddStringToObject(pod, "apiVersion", "v1");
+        cJSON_AddStringToObject(pod, "kind", "Pod");
+        meta = cJSON_AddObjectToObject(pod, "metadata");
+        if (!meta)
+                return NULL;
+        if (p->annotation_key) {
+                cJSON *ann = cJSON_AddObjectToObject(meta, "annotations");
+                if (ann)
+                        cJSON_AddStringToObject(ann, p->annotation_key, p->annotation_value);
+        }
+        cJSON_AddNullToObject(meta, "creationTimestamp");
+        labels = cJSON_AddObjectToObject(meta, "labels");
+        if (labels) {
+                cJSON_AddStringToObject(labels, "component", name);
+                cJSON_AddStringToObject(labels, "tier", "control-plane");
+        }
+        cJSON_AddStringToObject(meta, "name", name);
+        cJSON_AddStringToObject(meta, "namespace", "kube-system");
+
+        spec = cJSON_AddObjectToObject(pod, "spec");
+        if (!spec)
+                return NULL;
+        ctr = cJSON_CreateObject();
+        if (!ctr || !cJSON_AddItemToArray(cJSON_AddArrayToObject(spec, "containers"), ctr)) {
+                cJSON_Delete(ctr);
+                return NULL;
+        }
+        cmd = cJSON_AddArrayToObject(ctr, "command");
+        if (!cmd)
+                return NULL;
+        cJSON_AddItemToArray(cmd, cJSON_CreateString(name));
+        for (size_t i = 0; i < p->args.n; i++) {
+                _cleanup_free_ char *a = strdupf("--%s=%s", p->args.items[i].name, p->args.items[i].value);
+                if (!a)
+                        return NULL;
+                cJSON_AddItemToArray(cmd, cJSON_CreateString(a));
+        }
+
+        /* Environment: the proxy variables, then extraEnvs overriding by name, sorted by name. */
+        for (size_t i = 0; i < s->n_proxy_env; i++)
+                kvlist_add(&env, s->proxy_env[i].name, s->proxy_env[i].value);
+        for (size_t i = 0; i < x->n_envs; i++) {
+                kvlist_remove(&env, x->envs[i].name);
+                kvlist_add(&env, x->envs[i].name, x->envs[i].value);
+        }
+        if (env.oom) {
+                kvlist_done(&env);
+                return NULL;
+        }
+        qsort_safe(env.items, env.n, sizeof(struct kv), kv_cmp);
+        if (env.n > 0) {
+                cJSON *ea = cJSON_AddArrayToObject(ctr, "env");
+                for (size_t i = 0; ea && i < env.n; i++) {
+                        cJSON *e = cJSON_CreateObject();
+                        cJSON_AddStringToObject(e, "name", env.items[i].name);
+                        cJSON_AddStringToObject(e, "value", env.items[i].value);
+                        cJSON_AddItemToArray(ea, e);
+                }
+        }
+        kvlist_done(&env);
+
+        cJSON_AddStringToObject(ctr, "image", image);
+        cJSON_AddStringToObject(ctr, "imagePullPolicy", "IfNotPresent");
+        cJSON_AddItemToObject(ctr, "livenessProbe", TAKE_PTR(p->liveness));
+        cJSON_AddStringToObject(ctr, "name", name);
+        if (v->probe_port_names) {
+                cJSON *ports = cJSON_AddArrayToObject(ctr, "ports"), *port = cJSON_CreateObject();
+                if (!ports || !port || !cJSON_AddItemToArray(ports, port)) {
+                        cJSON_Delete(port);
+                        return NULL;
+                }
+                cJSON_AddNumberToObject(port, "containerPort", p->probe_port);
+                cJSON_AddStringToObject(port, "name", "probe-port");
+                cJSON_AddStringToObject(port, "protocol", "TCP");
+        }
+        if (p->readiness)
+                cJSON_AddItemToObject(ctr, "readinessProbe", TAKE_PTR(p->readiness));
+        res = cJSON_AddObjectToObject(cJSON_AddObjectToObject(ctr, "resources"), "requests");
+        if (res) {
+                cJSON_AddStringToObject(res, "cpu", p->cpu);
+                if (p->memory)
+                        cJSON_AddStringToObject(res, "memory", p->memory);
+        }
+        cJSON_AddItemToObject(ctr, "startupProbe", TAKE_PTR(p->startup));
+
+        /* Volumes: the defaults plus extraVolumes, sorted by name; mount paths as given. */
+        for (size_t i = 0; i < x->n_volumes && p->n_volumes < ELEMENTSOF(p->volumes); i++)
+                p->volumes[p->n_volumes++] = x->volumes[i];
+        qsort_safe(p->volumes, p->n_volumes, sizeof(struct mf_volume), volume_cmp);
+        mounts = cJSON_AddArrayToObject(ctr, "volumeMounts");
+        cJSON_AddBoolToObject(spec, "hostNetwork", true);
+        cJSON_AddNumberToObject(spec, "priority", 2000001000);
+        cJSON_AddStringToObject(spec, "priorityClassName", "system-node-critical");
+        cJSON *seccomp =
+                cJSON_AddObjectToObject(cJSON_AddObjectToObject(spec, "securityContext"), "seccompProfile");
+        if (seccomp)
+                cJSON_AddStringToObject(seccomp, "type", "RuntimeDefault");
+        vols = cJSON_AddArrayToObject(spec, "volumes");
+        if (!mounts || !vols)
+                return NULL;
+        for (size_t i = 0; i < p->n_volumes; i++) {
+                const struct mf_volume *vol = &p->volumes[i];
+                cJSON *m = cJSON_CreateObject(), *vj = cJSON_CreateObject(), *hp;
+                if (!m || !vj) {
+                        cJSON_Delete(m);
+                        cJSON_Delete(vj);
+                        return NULL;
+                }
+                cJSON_AddStringToObject(m, "mountPath", vol->mount_path ?: vol->host_path);
+                cJSON_AddStringToObject(m, "name", vol->name);
+                if (vol->read_only)
+                        cJSON_AddBoolToObject(m, "readOnly", true);
+                cJSON_AddItemToArray(mounts, m);
+                hp = cJSON_AddObjectToObject(vj, "hostPath");
+                if (hp) {
+                        cJSON_AddStringToObject(hp, "path", vol->host_path);
+                        if (vol->path_type)
+                                cJSON_AddStringToObject(hp, "type", vol->path_type);
+                }
+                cJSON_AddStringToObject(vj, "name", vol->name);
+                cJSON_AddItemToArray(vols, vj);
+        }
+        cJSON_AddObjectToObject(pod, "status");
+        mf_sort_keys(pod);
+        return TAKE_PTR(pod);
+}
+
+int mf_static_pod(const struct mf_control_plane_spec *s, enum mf_component c, cJSON **ret) {
+        _cleanup_(pod_parts_done) struct pod_parts p = {};
+        const struct mf_versions *v;
+        cJSON *pod;
+        int r;
+
+        if (c < 0 || c >= _MF_COMPONENT_MAX || isempty(s->node_name) || isempty(s->advertise_address))
+                return -EINVAL;
+        r = mf_versions_for(s->kubernetes_version, &v);
+        if (r < 0)
+                return r;
+        if (c == MF_ETCD && s->etcd_external_endpoints)
+                return -EINVAL; /* no local etcd with external etcd */
+
+        switch (c) {
+        case MF_ETCD:
+                r = etcd_parts(s, v, &p);
+                break;
+        case MF_KUBE_APISERVER:
+                r = apiserver_parts(s, &p);
+                break;
+        case MF_KUBE_CONTROLLER_MANAGER:
+                r = controller_manager_parts(s, &p);
+                break;
+        default:
+                r = scheduler_parts(&p);
+                break;
+        }
+        if (r < 0)
+                return r;
+        kvlist_merge_extras(&p.args, s->extras[c].args, s->extras[c].n_args);
+        if (p.args.oom)
+                return -ENOMEM;
+        /* An authorization config file replaces the authorization mode flag. */
+        if (c == MF_KUBE_APISERVER && kvlist_get(&p.args, "authorization-config"))
+                kvlist_remove(&p.args, "authorization-mode");
+        r = make_probes(s, v, c, &p);
+        if (r < 0)
+                return r;
+        pod = build_pod(s, v, c, &p);
+        if (!pod)
+                return -ENOMEM;
+        *ret = pod;
+        return 0;
+}
