@@ -251,6 +251,15 @@ int md_region_from_zone(struct md_instance *inst, bool dash_style) {
         return md_set_n(&inst->region, inst->zone, n);
 }
 
+bool md_tag_looks_secret(const char *name) {
+        static const char *const words[] = {"token",      "secret",    "password", "passwd", "key",
+                                            "credential", "user-data", "userdata", "private"};
+        for (size_t k = 0; k < ELEMENTSOF(words); k++)
+                if (strcasestr(name, words[k]))
+                        return true;
+        return false;
+}
+
 cJSON *md_instance_to_json(const struct md_instance *i) {
         _cleanup_(cJSON_Deletep) cJSON *j = cJSON_CreateObject();
         cJSON *ud, *parts;
@@ -269,8 +278,15 @@ cJSON *md_instance_to_json(const struct md_instance *i) {
         FIELD("region", i->region);
         FIELD("zone", i->zone);
 #undef FIELD
-        if (!cJSON_AddItemToObject(j, "tags", cJSON_Duplicate(i->tags, true)))
+        cJSON *tags = cJSON_AddObjectToObject(j, "tags");
+        const cJSON *t;
+        if (!tags)
                 return NULL;
+        cJSON_ArrayForEach(t, i->tags) {
+                const char *v = md_tag_looks_secret(t->string) ? "<redacted>" : t->valuestring;
+                if (!cJSON_AddStringToObject(tags, t->string, v ?: ""))
+                        return NULL;
+        }
         ud = cJSON_AddObjectToObject(j, "userData");
         if (!ud || !cJSON_AddNumberToObject(ud, "bytes", (double) i->userdata_len))
                 return NULL;

@@ -89,5 +89,8 @@ int md_fetch(const struct md_options *opts, struct md_instance **ret);
  */
 cJSON *md_instance_to_json(const struct md_instance *i);
 
+/* Whether a tag or attribute name suggests a secret (token, key, password, ...): printed redacted. */
+bool md_tag_looks_secret(const char *name);
+
 /* Names accepted by opts->datasource, NULL-terminated. */
 const char *const *md_datasource_names(void);
