@@ -17,7 +17,13 @@ from simlib.local import LocalCluster  # noqa: E402
 def clock_file(tmp_path_factory):
     p = str(tmp_path_factory.mktemp("clock") / "clock.json")
     simclock.write_config(p, speed=1.0)
-    return p
+    old = os.environ.get("KF_SIM_CLOCK")
+    os.environ["KF_SIM_CLOCK"] = p  # the test process reads the same clock as the doubles
+    yield p
+    if old is None:
+        os.environ.pop("KF_SIM_CLOCK", None)
+    else:
+        os.environ["KF_SIM_CLOCK"] = old
 
 
 @pytest.fixture(scope="module")

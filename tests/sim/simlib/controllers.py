@@ -220,6 +220,9 @@ class Component:
             except (ApiError, OSError) as e:
                 self.state["api_ok"] = isinstance(e, ApiError)
                 log(f"API error: {e}")
+            except Exception:  # noqa: BLE001 - a controller bug must show in the log, not stop the loop
+                import traceback
+                log("controller error:\n" + traceback.format_exc())
             self.stop.wait(float(os.environ.get("KF_SIM_CONTROLLER_PERIOD", "1")))
         return 0
 
@@ -423,7 +426,7 @@ class ControllerManager(Component):
         dur = parse_duration(self.f["cluster-signing-duration"])
         if spec.get("expirationSeconds"):
             dur = min(dur, max(600, int(spec["expirationSeconds"])))
-        not_after = min(now + datetime.timedelta(seconds=dur), ca.not_valid_after_utc)
+        not_after = min(now + datetime.timedelta(seconds=dur), ca.not_valid_after.replace(tzinfo=datetime.timezone.utc))
         usages = set(spec.get("usages") or [])
         eku = []
         if "client auth" in usages:

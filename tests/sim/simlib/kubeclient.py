@@ -127,6 +127,8 @@ class Client:
     # conveniences
     @staticmethod
     def path(resource, name=None, ns=None, group=None, sub=None):
+        if group and "/" not in group:
+            group += "/v1"
         base = f"/apis/{group}" if group else "/api/v1"
         p = base + (f"/namespaces/{ns}" if ns else "") + f"/{resource}"
         if name:

@@ -88,7 +88,7 @@ DEFAULT_CLUSTER_ROLES = {
         # token per controller (--use-service-account-credentials), so it also holds the rights of the
         # system:controller:{bootstrap-signer,token-cleaner,certificate-controller,
         # generic-garbage-collector} roles, i.e. these rules:
-        rule(["update"], [""], ["configmaps"]),
+        rule(["create", "update"], [""], ["configmaps"]),
         rule(["get", "update", "patch", "delete"], ["*"], ["*"]),
         rule(["update"], [CSR_G], ["certificatesigningrequests/approval", "certificatesigningrequests/status"]),
         rule(["approve", "sign"], [CSR_G], ["signers"]),
