@@ -66,6 +66,7 @@ static int ip_parse(const char *s, unsigned char out[16], int *ret_len) {
         if (inet_pton(AF_INET6, s, out) == 1) {
                 if (memcmp(out, v4mapped, 12) == 0) {
                         memmove(out, out + 12, 4);
+                        memset(out + 4, 0, 12);
                         *ret_len = 4;
                 } else
                         *ret_len = 16;

@@ -490,7 +490,7 @@ static int ensure_ca(struct ctx *c, const struct cert_def *d) {
                 if (r < 0)
                         return fail(c->rep, r, "Cannot write '%s'.", crt);
                 note = "from the configuration";
-                pkey = NULL; /* loaded below like any CA on disk */
+                EVP_PKEY_free(TAKE_PTR(pkey)); /* loaded below like any CA on disk */
         } else if (r == -ENOENT) {
                 if (c->spec->role != PKI_ROLE_INIT)
                         return fail(c->rep, -ENOENT,
