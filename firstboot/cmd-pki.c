@@ -23,7 +23,7 @@
 #include "pki/token.h"
 
 static const char pki_usage[] =
-        "kube-firstboot pki certs|ca-hash|certificate-key|token|encrypt-certs|decrypt-certs|check ...";
+        "kube-firstboot pki certs|ca-hash|certificate-key|token|encrypt-certs|decrypt-certs|check|jws ...";
 
 static const char pki_body[] =
         "kubeadm-compatible certificates and kubeconfigs, and the crypto of a join. Each command has\n"
@@ -36,6 +36,7 @@ static const char pki_body[] =
         "  encrypt-certs                print the kubeadm-certs Secret for this node's shared CA files\n"
         "  decrypt-certs                write the files of a kubeadm-certs Secret, as a joiner does\n"
         "  check                        list every certificate with its expiry, key and CA\n"
+        "  jws                          sign or verify a cluster-info JWS with a bootstrap token\n"
         "\n"
         "Files go under --root DIR when given (default: the real /etc/kubernetes).\n";
 
@@ -485,13 +486,99 @@ static int pki_check(int argc, char **argv) {
         return bad ? EXIT_FAILED : EXIT_DONE;
 }
 
+/* ---- jws ---- */
+
+static const char jws_usage[] = "kube-firstboot pki jws --token-file FILE --payload FILE [--verify JWS]";
+static const char jws_body[] =
+        "Prints the detached JWS (HS256) that the bootstrap signer puts on the cluster-info ConfigMap\n"
+        "as 'jws-kubeconfig-<token id>' for a payload (the ConfigMap's 'kubeconfig' value) and a\n"
+        "bootstrap token, or with --verify checks a given one, as 'kubeadm join' does before it\n"
+        "trusts cluster-info.\n"
+        "\n"
+        "  --token-file FILE   the bootstrap token '<id>.<secret>' ('-' for standard input)\n"
+        "  --payload FILE      the exact bytes that were signed\n"
+        "  --verify JWS        exit 0 when JWS matches, 1 when it does not\n"
+        "\n"
+        "Example:\n"
+        "  kubectl -n kube-public get cm cluster-info -o jsonpath='{.data.kubeconfig}' > kc\n"
+        "  kube-firstboot pki jws --token-file token.txt --payload kc\n";
+
+static int pki_jws(int argc, char **argv) {
+        static const struct option options[] = {
+                {"help", no_argument, NULL, 'h'},
+                {"token-file", required_argument, NULL, 't'},
+                {"payload", required_argument, NULL, 'p'},
+                {"verify", required_argument, NULL, 'v'},
+                {},
+        };
+        _cleanup_erase_ char *token = NULL;
+        _cleanup_free_ char *payload = NULL, *jws = NULL;
+        const char *token_file = NULL, *payload_file = NULL, *verify = NULL;
+        char id[PKI_TOKEN_ID_LEN + 1], secret[PKI_TOKEN_SECRET_LEN + 1];
+        size_t len = 0;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        cli_print_help(jws_usage, jws_body);
+                        return EXIT_DONE;
+                case 't':
+                        token_file = optarg;
+                        break;
+                case 'p':
+                        payload_file = optarg;
+                        break;
+                case 'v':
+                        verify = optarg;
+                        break;
+                default:
+                        return EXIT_USAGE;
+                }
+        if (!token_file || !payload_file || optind != argc) {
+                log_error("Usage: %s", jws_usage);
+                return EXIT_USAGE;
+        }
+        r = read_file(NULL, streq(token_file, "-") ? "/dev/stdin" : token_file, 4096, &token, NULL);
+        if (r < 0) {
+                log_error_errno(r, "Cannot read the token file '%s': %m", token_file);
+                return EXIT_USAGE;
+        }
+        token[strcspn(token, " \t\r\n")] = 0;
+        if (pki_token_parse(token, id, secret) < 0) {
+                log_error("The token in '%s' is not of the form [a-z0-9]{6}.[a-z0-9]{16}.", token_file);
+                return EXIT_USAGE;
+        }
+        r = read_file(NULL, payload_file, 1024 * 1024, &payload, &len);
+        if (r < 0) {
+                log_error_errno(r, "Cannot read the payload '%s': %m", payload_file);
+                return EXIT_USAGE;
+        }
+        if (verify) {
+                r = pki_jws_verify_detached(payload, len, id, secret, verify);
+                OPENSSL_cleanse(secret, sizeof(secret));
+                if (r < 0) {
+                        log_error("The signature does not match this payload and token.");
+                        return EXIT_FAILED;
+                }
+                printf("signature ok (token id %s)\n", id);
+                return EXIT_DONE;
+        }
+        r = pki_jws_sign_detached(payload, len, id, secret, &jws);
+        OPENSSL_cleanse(secret, sizeof(secret));
+        if (r < 0)
+                return cli_oom();
+        printf("%s\n", jws);
+        return EXIT_DONE;
+}
+
 int cmd_pki(int argc, char **argv) {
         static const struct {
                 const char *name;
                 int (*run)(int argc, char **argv);
         } subs[] = {
                 {"certs", pki_certs}, {"ca-hash", pki_ca_hash}, {"certificate-key", pki_certificate_key},
-                {"token", pki_token}, {"check", pki_check},
+                {"token", pki_token}, {"check", pki_check},     {"jws", pki_jws},
         };
 
         if (argc < 2 || streq(argv[1], "-h") || streq(argv[1], "--help")) {
