@@ -526,6 +526,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._ok({"major": major, "minor": minor, "gitVersion": K8S_VERSION, "gitCommit": "sim",
                              "gitTreeState": "clean", "buildDate": "2024-01-01T00:00:00Z",
                              "goVersion": "python-double", "compiler": "gc", "platform": "linux/amd64"})
+        if parts[:2] == ["openapi", "v3"]:
+            if len(parts) == 2:
+                return self._ok(resources.openapi_v3_root())
+            gv = parts[2:]
+            if gv[:1] == ["api"] and gv[1:] == ["v1"]:
+                return self._ok(resources.openapi_v3_gv("", "v1"))
+            if gv[:1] == ["apis"] and len(gv) == 3 and (gv[1], gv[2]) in resources.BY_GV:
+                return self._ok(resources.openapi_v3_gv(gv[1], gv[2]))
         if parts == ["api"]:
             adv = self.api.f["advertise-address"] or "0.0.0.0"
             return self._ok({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [

@@ -92,6 +92,40 @@ def discovery_list(group, version):
             "resources": out}
 
 
+def _gv_path(group, version):
+    return f"apis/{group}/{version}" if group else f"api/{version}"
+
+
+def openapi_v3_root():
+    return {"paths": {_gv_path(g, v): {"serverRelativeURL": f"/openapi/v3/{_gv_path(g, v)}?hash=SIM{len(rs)}"}
+                      for (g, v), rs in BY_GV.items()}}
+
+
+def openapi_v3_gv(group, version):
+    """A minimal OpenAPI v3 document: one PATCH operation per kind, tagged with its GVK and the
+    fieldValidation parameter, which is what kubectl looks for to choose server-side validation.
+    No schemas: kubectl then computes strategic merge patches from its compiled-in types."""
+    paths = {}
+    for r in BY_GV.get((group, version), {}).values():
+        if r.virtual:
+            continue
+        base = "/" + _gv_path(group, version) + ("/namespaces/{namespace}" if r.namespaced else "") + f"/{r.name}"
+        gvk = {"group": group, "version": version, "kind": r.kind}
+        params = [{"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": True}},
+                  {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": True}}]
+        paths[base + "/{name}"] = {
+            "get": {"operationId": f"read{r.kind}", "x-kubernetes-action": "get",
+                    "x-kubernetes-group-version-kind": gvk, "responses": {}},
+            "patch": {"operationId": f"patch{r.kind}", "x-kubernetes-action": "patch",
+                      "x-kubernetes-group-version-kind": gvk, "parameters": params, "responses": {}},
+            "put": {"operationId": f"replace{r.kind}", "x-kubernetes-action": "put",
+                    "x-kubernetes-group-version-kind": gvk, "parameters": params, "responses": {}}}
+        paths[base] = {"post": {"operationId": f"create{r.kind}", "x-kubernetes-action": "post",
+                                "x-kubernetes-group-version-kind": gvk, "parameters": params, "responses": {}}}
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes (sim)", "version": "v1"}, "paths": paths,
+            "components": {"schemas": {}}}
+
+
 # ---- server-side printing ----
 
 def human_duration(seconds):
