@@ -92,8 +92,9 @@ FORCE:
 
 $(B)/static/$(PROG): $(call obj,sta,$(LIB_SRCS) $(APP_SRCS) $(MAIN_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(STA_LDFLAGS) $^ $(STA_LIBS) -o $@.unstripped 2> >(grep -v 'statically linked applications requires at runtime' | grep -v "^/usr/bin/ld: .*in function" >&2)
-	strip -o $@ $@.unstripped
+	@$(if $(Q),echo "  LD-STA  $@")
+	$(Q)$(CC) $(STA_LDFLAGS) $^ $(STA_LIBS) -o $@.unstripped 2> >(grep -v 'statically linked applications requires at runtime' | grep -v "^/usr/bin/ld: .*in function" >&2)
+	$(Q)strip -o $@ $@.unstripped
 
 static: $(B)/static/$(PROG)
 	@echo "static: $< $$(stat -c %s $<) bytes stripped ($$(stat -c %s $<.unstripped) unstripped)"
