@@ -54,7 +54,8 @@ static int read_env_file(const char *root, const char *path, struct md_instance 
                 if (next)
                         *next++ = 0;
                 char *eq = strchr(line, '=');
-                if (!eq || !(startswith(line, "AFTERBURN_") || startswith(line, "COREOS_")))
+                if (!eq || !(startswith(line, "AFTERBURN_") || startswith(line, "COREOS_")) ||
+                    strstr(line, "PUBLIC"))
                         continue;
                 *eq = 0;
                 char **f = field_for(inst, line);

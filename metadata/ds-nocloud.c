@@ -106,7 +106,9 @@ static int read_seed(const struct seed *s, struct md_instance *inst) {
                 return log_debug_errno(EBADMSG, "NoCloud meta-data is not a mapping");
         if (md_set(&inst->instance_id, json_get_scalar_text(m, "instance-id")) < 0 ||
             md_set(&inst->hostname,
-                   json_get_scalar_text(m, "local-hostname") ?: json_get_scalar_text(m, "hostname")) < 0)
+                   json_get_scalar_text(m, "local-hostname") ?: json_get_scalar_text(m, "hostname")) < 0 ||
+            md_set(&inst->local_ipv4, json_get_scalar_text(m, "local-ipv4")) < 0 ||
+            md_set(&inst->local_ipv6, json_get_scalar_text(m, "local-ipv6")) < 0)
                 return -ENOMEM;
         /* network-config: the first static address of each family is the node's. */
         if (seed_get(s, "network-config", &nc, &nclen) >= 0) {

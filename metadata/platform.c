@@ -168,6 +168,8 @@ int md_platform_detect(const char *root, struct md_platform **ret) {
                 FOUND("ec2", "/sys/hypervisor/uuid '%s' starts with ec2", hyper);
         if (is_ec2_uuid(p->product_uuid))
                 FOUND("ec2", "DMI product_uuid '%s' marks EC2", p->product_uuid);
+        if (serial && strncasecmp(serial, "ec2", 3) == 0)
+                FOUND("ec2", "DMI product_serial '%s' starts with ec2", serial);
         if (strcaseprefix(vendor, "Amazon EC2"))
                 FOUND("ec2", "DMI sys_vendor '%s'", vendor);
         if (board_asset && startswith(board_asset, "i-") && strcaseprefix(vendor, "Amazon"))
