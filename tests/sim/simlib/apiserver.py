@@ -492,7 +492,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 pass
         finally:
-            if os.environ.get("KF_SIM_APISERVER_QUIET") != "1":
+            quiet = code == 200 and self.path.split("?")[0] in ("/healthz", "/livez", "/readyz")
+            if os.environ.get("KF_SIM_APISERVER_QUIET") != "1" and not quiet:
                 who = user.name if user else "?"
                 log(f'{self.command} {self.path} user="{who}" -> {code} ({(time.time() - t0) * 1000:.0f} ms)')
 

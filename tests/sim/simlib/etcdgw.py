@@ -39,13 +39,21 @@ def prefix_end(prefix):
     return b"\0"
 
 
+def _netns_connect(conn, netns, ctx):
+    def connect():
+        from .kubeclient import connect as ns_connect
+        sock = ns_connect(conn.host, conn.port, conn.timeout, netns)
+        conn.sock = ctx.wrap_socket(sock, server_hostname=None) if ctx else sock
+    return connect
+
+
 class Etcd:
-    def __init__(self, endpoints, cafile=None, certfile=None, keyfile=None, timeout=10, sock_factory=None):
+    def __init__(self, endpoints, cafile=None, certfile=None, keyfile=None, timeout=10, netns=None):
         if isinstance(endpoints, str):
             endpoints = [e for e in endpoints.split(",") if e]
         self.endpoints = endpoints
         self.timeout = timeout
-        self.sock_factory = sock_factory
+        self.netns = netns
         self.ctx = None
         if any(e.startswith("https://") for e in endpoints):
             self.ctx = ssl.create_default_context(cafile=cafile)
@@ -66,6 +74,8 @@ class Etcd:
                 c = http.client.HTTPSConnection(u.hostname, u.port or 2379, timeout=self.timeout, context=self.ctx)
             else:
                 c = http.client.HTTPConnection(u.hostname, u.port or 2379, timeout=self.timeout)
+            if self.netns:
+                c.connect = _netns_connect(c, self.netns, self.ctx if u.scheme == "https" else None)
             conns[ep] = c
         return c
 
