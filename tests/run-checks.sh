@@ -90,7 +90,7 @@ run_integration() {
 run_valgrind() {
         local out=$logdir/valgrind.log
         KF_VALGRIND=1 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration/test_cli.py \
-                tests/integration/test_http_client.py >"$out" 2>&1
+                tests/integration/test_http_client.py tests/integration/test_discover.py >"$out" 2>&1
         local rc=$?
         local line p f
         line=$(grep -E '(passed|failed)' "$out" | tail -1)
@@ -99,7 +99,7 @@ run_valgrind() {
         p=${p:-0} f=${f:-0}
         if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi
         [ $rc -ne 0 ] && tail -40 "$out"
-        printf 'vgrnd %-28s %3d passed, %d failed\n' "cli + http under valgrind" "$p" "$f"
+        printf 'vgrnd %-28s %3d passed, %d failed\n' "cli, http, discover: valgrind" "$p" "$f"
         add "$p" "$f"
 }
 
