@@ -28,6 +28,7 @@ int cmd_pki(int argc, char **argv);
 int cmd_discover(int argc, char **argv);
 int cmd_refresh(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_etcd(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_http_get(int argc, char **argv);
 

@@ -18,6 +18,7 @@ static const struct verb verbs[] = {
         {"discover", "check that a cluster can be joined with a token and CA hash", cmd_discover},
         {"refresh", "renew what a later control-plane join needs (certificate key, token)", cmd_refresh},
         {"status", "print the state of the first-boot run", cmd_status},
+        {"etcd", "list, add, promote or remove etcd members; check etcd health", cmd_etcd},
         {"version", "print the version and the linked libraries", cmd_version},
         {"http-get", "diagnostics: one HTTP(S) request with the client's TLS and retry rules", cmd_http_get},
 };
