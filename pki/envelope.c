@@ -242,10 +242,10 @@ int pki_kubeadm_certs_open(const unsigned char key[PKI_CERT_KEY_SIZE], const cha
                 out[n_out].data = plain;
                 out[n_out].len = plain_len;
                 switch (pki_pem_classify(plain, plain_len)) {
-                case PKI_PEM_PRIVATE_KEY:
+                case PKI_PEM_KEY_MATERIAL:
                         out[n_out].mode = 0600;
                         break;
-                case PKI_PEM_PUBLIC:
+                case PKI_PEM_CERTIFICATES:
                         out[n_out].mode = 0644;
                         break;
                 default:

@@ -52,7 +52,8 @@ struct pki_secret_file {
         char *path; /* node path */
         unsigned char *data;
         size_t len;
-        mode_t mode; /* 0600 for private keys, 0644 for certificates and public keys */
+        mode_t mode; /* as kubeadm: 0600 for RSA/ECDSA keys, public keys and certificates; 0644 for
+                      * certificates with other key types (see pki_pem_classify()) */
 };
 
 /*

@@ -203,15 +203,40 @@ bool pki_key_public_equal(const EVP_PKEY *a, const EVP_PKEY *b) {
         return r == 1;
 }
 
-enum pki_pem_kind pki_pem_classify(const void *pem, size_t len) {
-        _cleanup_(EVP_PKEY_freep) EVP_PKEY *k = NULL;
-        _cleanup_(BIO_free_allp) BIO *bio = NULL;
+/* One DER block as keyutil's parse{RSA,EC}{Private,Public}Key see it: an RSA or ECDSA private key, public
+ * key, or certificate public key. Block names are not looked at, as in Go. */
+static bool der_is_key_material(const unsigned char *der, long n, bool *ret_cert) {
+        const unsigned char *p = der;
+        EVP_PKEY *k = d2i_AutoPrivateKey(NULL, &p, n);
+        X509 *x = NULL;
+        bool ok = false;
 
-        if (pki_key_from_pem(pem, len, &k) >= 0)
-                return PKI_PEM_PRIVATE_KEY;
+        *ret_cert = false;
+        if (!k) {
+                p = der;
+                k = d2i_PUBKEY(NULL, &p, n);
+        }
+        if (!k) {
+                p = der;
+                x = d2i_X509(NULL, &p, n);
+                if (x) {
+                        *ret_cert = true;
+                        k = X509_get_pubkey(x);
+                }
+        }
+        ok = k && (EVP_PKEY_is_a(k, "RSA") || EVP_PKEY_is_a(k, "EC"));
+        EVP_PKEY_free(k);
+        X509_free(x);
+        ERR_clear_error();
+        return ok;
+}
+
+enum pki_pem_kind pki_pem_classify(const void *pem, size_t len) {
+        _cleanup_(BIO_free_allp) BIO *bio = NULL;
+        bool key_material = false, certs = false;
+
         if (len > INT32_MAX)
                 return PKI_PEM_UNKNOWN;
-
         bio = BIO_new_mem_buf(pem, (int) len);
         if (!bio)
                 return PKI_PEM_UNKNOWN;
@@ -219,27 +244,18 @@ enum pki_pem_kind pki_pem_classify(const void *pem, size_t len) {
                 char *name = NULL, *header = NULL;
                 unsigned char *data = NULL;
                 long n = 0;
-                bool ok = false;
+                bool is_cert;
 
-                if (!PEM_read_bio(bio, &name, &header, &data, &n)) {
-                        ERR_clear_error();
-                        return PKI_PEM_UNKNOWN;
-                }
-                const unsigned char *p = data;
-                if (streq(name, "CERTIFICATE")) {
-                        X509 *x = d2i_X509(NULL, &p, n);
-                        ok = x && p == data + n;
-                        X509_free(x);
-                } else if (streq(name, "PUBLIC KEY")) {
-                        EVP_PKEY *pk = d2i_PUBKEY(NULL, &p, n);
-                        ok = pk && p == data + n;
-                        EVP_PKEY_free(pk);
-                }
-                ERR_clear_error();
+                if (!PEM_read_bio(bio, &name, &header, &data, &n))
+                        break;
+                if (der_is_key_material(data, n, &is_cert))
+                        key_material = true;
+                else if (streq(name, "CERTIFICATE") && isempty(header) && is_cert)
+                        certs = true; /* a certificate with another key type */
                 OPENSSL_free(name);
                 OPENSSL_free(header);
                 OPENSSL_free(data);
-                if (ok)
-                        return PKI_PEM_PUBLIC;
         }
+        ERR_clear_error();
+        return key_material ? PKI_PEM_KEY_MATERIAL : certs ? PKI_PEM_CERTIFICATES : PKI_PEM_UNKNOWN;
 }

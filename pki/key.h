@@ -51,11 +51,16 @@ int pki_public_key_from_pem(const void *pem, size_t len, EVP_PKEY **ret);
 /* Whether two keys hold the same public key (a private key matches its certificate's key). */
 bool pki_key_public_equal(const EVP_PKEY *a, const EVP_PKEY *b);
 
-/* What a PEM blob holds, decided as kubeadm's download-certs does: a private key first, else
- * certificates or public keys. */
+/*
+ * How kubeadm's download-certs (copycerts writeCertOrKey) files a PEM blob from the kubeadm-certs Secret.
+ * It asks client-go's keyutil.ParsePublicKeysPEM first, which takes any block holding an RSA or ECDSA
+ * private key, public key or certificate, and writes those with its key writer (mode 0600): so on a kubeadm
+ * joiner ca.crt and sa.pub are 0600 too. Only certificates with other key types fall through to the
+ * certificate writer (0644); anything else is "unknown data found in Secret entry".
+ */
 enum pki_pem_kind {
-        PKI_PEM_PRIVATE_KEY,
-        PKI_PEM_PUBLIC, /* certificates or public keys */
+        PKI_PEM_KEY_MATERIAL, /* written 0600 */
+        PKI_PEM_CERTIFICATES, /* written 0644 */
         PKI_PEM_UNKNOWN,
 };
 enum pki_pem_kind pki_pem_classify(const void *pem, size_t len);

@@ -66,13 +66,13 @@ static void check_key_type(enum pki_key_type t, const char *pem_type) {
         assert_non_null(startswith(pem, pem_type));
         assert_int_equal(pki_key_from_pem(pem, len, &back), 0);
         assert_true(pki_key_public_equal(k, back));
-        assert_int_equal(pki_pem_classify(pem, len), PKI_PEM_PRIVATE_KEY);
+        assert_int_equal(pki_pem_classify(pem, len), PKI_PEM_KEY_MATERIAL);
 
         assert_int_equal(pki_public_key_to_pem(k, &pub_pem, &plen), 0);
         assert_non_null(startswith(pub_pem, "-----BEGIN PUBLIC KEY-----\n"));
         assert_int_equal(pki_public_key_from_pem(pub_pem, plen, &pub), 0);
         assert_true(pki_key_public_equal(k, pub));
-        assert_int_equal(pki_pem_classify(pub_pem, plen), PKI_PEM_PUBLIC);
+        assert_int_equal(pki_pem_classify(pub_pem, plen), PKI_PEM_KEY_MATERIAL);
 }
 
 static void test_keys(void **state) {
@@ -114,6 +114,22 @@ static void test_key_pem_rejects(void **state) {
         assert_true(PEM_write_bio_PrivateKey(bio, ed, NULL, NULL, 0, NULL, NULL));
         n = BIO_get_mem_data(bio, &data);
         assert_int_equal(pki_key_from_pem(data, (size_t) n, &back), -EOPNOTSUPP);
+        /* kubeadm's download-certs has no place for an Ed25519 key ... */
+        assert_int_equal(pki_pem_classify(data, (size_t) n), PKI_PEM_UNKNOWN);
+        /* ... but writes a certificate with such a key with its certificate writer. */
+        _cleanup_(X509_freep) X509 *edcert = X509_new();
+        assert_non_null(edcert);
+        assert_true(X509_set_pubkey(edcert, ed));
+        assert_true(X509_NAME_add_entry_by_txt(X509_get_subject_name(edcert), "CN", MBSTRING_ASC,
+                                               (const unsigned char *) "ed", -1, -1, 0));
+        assert_true(X509_set_issuer_name(edcert, X509_get_subject_name(edcert)));
+        assert_non_null(X509_gmtime_adj(X509_getm_notBefore(edcert), 0));
+        assert_non_null(X509_gmtime_adj(X509_getm_notAfter(edcert), 3600));
+        assert_true(X509_sign(edcert, ed, NULL) > 0);
+        (void) BIO_reset(bio);
+        assert_true(PEM_write_bio_X509(bio, edcert));
+        n = BIO_get_mem_data(bio, &data);
+        assert_int_equal(pki_pem_classify(data, (size_t) n), PKI_PEM_CERTIFICATES);
         /* PKCS#8 "PRIVATE KEY" is accepted, as Go's keyutil does. */
         (void) BIO_reset(bio);
         assert_true(PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL));
@@ -243,7 +259,7 @@ static void test_cert_ca_and_leaf(void **state) {
         assert_int_equal(pki_cert_to_pem(leaf, &pem, &len), 0);
         assert_int_equal(pki_cert_from_pem(pem, len, &back), 0);
         assert_int_equal(X509_cmp(back, leaf), 0);
-        assert_int_equal(pki_pem_classify(pem, len), PKI_PEM_PUBLIC);
+        assert_int_equal(pki_pem_classify(pem, len), PKI_PEM_KEY_MATERIAL);
 
         struct pki_cert_spec bad = s;
         char *bad_ips[] = {"10.0.0.300", NULL};
@@ -455,7 +471,8 @@ static void test_secret(void **state) {
                 assert_string_equal(a, b);
                 assert_int_equal(root_path(out, files[i].path, &full), 0);
                 assert_int_equal(stat(full, &st), 0);
-                assert_int_equal(st.st_mode & 07777, endswith(files[i].path, ".key") ? 0600 : 0644);
+                /* kubeadm's download-certs writes every RSA/ECDSA PEM with its key writer: 0600. */
+                assert_int_equal(st.st_mode & 07777, 0600);
         }
         pki_secret_files_free(files, n);
 
