@@ -160,6 +160,8 @@ def test_defaults_come_from_the_node_root(kf, etcd, tmp_path):
 
 
 def test_wrong_ca_and_bad_arguments(kf, etcd, pki):
+    wait_for(lambda: kf("etcd", "health", "--endpoints", etcd.url, *etcd.creds).returncode == 0, 20,
+             "etcd health")
     p = kf("etcd", "health", "--endpoints", etcd.url, "--cacert", pki.other_ca_cert, *etcd.creds[2:])
     assert p.returncode == 1
     for args in (["member"], ["member", "promote", "xyz"], ["member", "add-learner", "10.0.0.1:2380"],
