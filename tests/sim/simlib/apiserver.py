@@ -748,7 +748,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if res.name == "namespaces":
             if not DNS1123_LABEL.match(name) or len(name) > 63:
                 raise invalid(res, name, "metadata.name", name, LABEL_MSG)
-        elif res.group == rbac.API:
+        elif res.group == rbac.API or res.name == "certificatesigningrequests":
             if PATH_SEGMENT_BAD.search(name) or name in (".", ".."):
                 raise invalid(res, name, "metadata.name", name, "may not contain '/' or '%'")
         elif res.name == "services":
