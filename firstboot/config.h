@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The configuration model: kubeadm's own documents (InitConfiguration, ClusterConfiguration,
+ * JoinConfiguration in kubeadm.k8s.io/v1beta4, v1beta3 accepted and converted; KubeletConfiguration and
+ * KubeProxyConfiguration kept as documents to pass on) plus our FirstbootConfiguration
+ * (kube-firstboot.io/v1alpha1) for what kubeadm has no word for: the role and the seed rule, where
+ * secrets come from, optional CA material, the etcd data device, timeouts and reporting.
+ *
+ * Sources merge in this order, later wins: image defaults (every .yaml file directly in /etc/kube-firstboot,
+ * sorted), user-data (our MIME part, a #cloud-config's kube_firstboot key, plain YAML), selected metadata
+ * tags/attributes (kube-firstboot-role, kube-firstboot-control-plane-endpoint, kube-firstboot-node-name,
+ * kube-firstboot-config holding YAML documents, plain or base64), then command-line flags. Mappings
+ * merge key by key, lists are replaced. kubeadm's defaults apply where nothing was set.
+ *
+ * Validation is strict: an unknown field or a bad value is a problem naming the field's path and its
+ * source, e.g. "ClusterConfiguration.networking.podSubnet: '10.244.0.0/33' is not a CIDR (from user-data
+ * part 2 (application/vnd.kube-firstboot+yaml), document 1)". Every problem is collected, not just the
+ * first.
+ *
+ * Secrets (bootstrap tokens, the certificate key, a CA key) live only in memory: wiped when the config is
+ * freed, redacted in fb_config_print(). Accessors return borrowed strings valid until fb_config_free().
+ */
+#pragma once
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "metadata/metadata.h"
+
+#define FB_API_VERSION     "kube-firstboot.io/v1alpha1"
+#define FB_KUBEADM_V1BETA4 "kubeadm.k8s.io/v1beta4"
+#define FB_KUBEADM_V1BETA3 "kubeadm.k8s.io/v1beta3"
+#define FB_CONFIG_DIR      "/etc/kube-firstboot"
+#define FB_REDACTED        "<redacted>"
+
+enum fb_role {
+        FB_ROLE_AUTO,
+        FB_ROLE_INIT,
+        FB_ROLE_CONTROL_PLANE,
+        FB_ROLE_WORKER,
+        _FB_ROLE_INVALID = -1,
+};
+const char *fb_role_to_string(enum fb_role r);
+enum fb_role fb_role_from_string(const char *s);
+
+enum fb_seed_rule {
+        FB_SEED_NONE,           /* role is not auto */
+        FB_SEED_INSTANCE_ID,    /* seed.instanceId equals this instance's id */
+        FB_SEED_HOSTNAME,       /* seed.hostname equals this node's hostname */
+        FB_SEED_ADDRESS,        /* seed.address is one of this node's addresses */
+        FB_SEED_LOWEST_ADDRESS, /* this node's address is the lowest in seed.peers */
+};
+
+enum fb_etcd_mode {
+        FB_ETCD_LOCAL,
+        FB_ETCD_EXTERNAL,
+};
+
+struct fb_flags {
+        const char *role;
+        const char *node_name;
+        const char *advertise_address;
+        const char *control_plane_endpoint;
+        char **set; /* "Kind.path=value" */
+};
+
+struct fb_config_sources {
+        const char *root;
+        const struct md_instance *instance; /* NULL: no metadata and no user-data */
+        bool skip_image_defaults;
+        char **files; /* documents named on the command line, merged at the user-data level */
+        struct fb_flags flags;
+        bool partial; /* validate what is there without requiring a complete node configuration */
+};
+
+struct fb_config;
+
+/*
+ * Loads, merges, defaults and validates. On success *ret is the effective configuration. Problems are
+ * appended to *problems ("path: message (from source)"); when there are any, -EINVAL is returned and
+ * *ret is left alone. -ENOMEM on allocation failure.
+ */
+int fb_config_load(const struct fb_config_sources *src, struct fb_config **ret, char ***problems);
+
+/* NULL-safe; wipes every secret. */
+struct fb_config *fb_config_free(struct fb_config *c);
+static inline void fb_config_freep(struct fb_config **c) {
+        *c = fb_config_free(*c);
+}
+
+/* Validates one document as it stands (schema only), appending problems labelled with source. */
+int fb_config_validate_document(const cJSON *doc, const char *source, char ***problems);
+
+/* The effective documents as YAML (Firstboot, Init, Cluster, Join, Kubelet, KubeProxy), secrets
+ * replaced by FB_REDACTED unless redact is false. */
+int fb_config_print(const struct fb_config *c, bool redact, char **ret);
+
+/* Typed accessors for the flows and pki/. */
+enum fb_role fb_config_role(const struct fb_config *c);
+enum fb_seed_rule fb_config_seed_rule(const struct fb_config *c);
+/* The value the rule compares with (instance id, hostname or address); NULL for lowestAddress. */
+const char *fb_config_seed_value(const struct fb_config *c);
+/* seed.peers as a NULL-terminated list (NULL when none); borrowed. */
+char *const *fb_config_seed_peers(const struct fb_config *c);
+/* Whether this instance is the seed (the one node that runs init) under the rule: 1 yes, 0 no, -EINVAL
+ * when the rule cannot be decided (no rule, or the instance lacks the compared value). */
+int fb_config_is_seed(const struct fb_config *c, const struct md_instance *inst);
+
+const char *fb_config_node_name(const struct fb_config *c);
+const char *fb_config_advertise_address(const struct fb_config *c);
+unsigned fb_config_bind_port(const struct fb_config *c);
+const char *fb_config_control_plane_endpoint(const struct fb_config *c);
+const char *fb_config_kubernetes_version(const struct fb_config *c);
+const char *fb_config_pod_subnet(const struct fb_config *c);
+const char *fb_config_service_subnet(const struct fb_config *c);
+const char *fb_config_dns_domain(const struct fb_config *c);
+const char *fb_config_cluster_name(const struct fb_config *c);
+const char *fb_config_certificates_dir(const struct fb_config *c);
+enum fb_etcd_mode fb_config_etcd_mode(const struct fb_config *c);
+/* Secrets: borrowed, wiped by fb_config_free(); never log them. */
+const char *
+fb_config_bootstrap_token(const struct fb_config *c); /* init's first token, or join's discovery token */
+const char *fb_config_certificate_key(const struct fb_config *c);
+const char *fb_config_ca_key_pem(const struct fb_config *c);
+/* Where the certificate key came from: "inline", "file:<path>", or NULL when there is none. */
+const char *fb_config_certificate_key_source(const struct fb_config *c);
+const char *fb_config_ca_cert_pem(const struct fb_config *c);
+/* discovery.bootstrapToken.caCertHashes as a NULL-terminated list ("sha256:..."); borrowed. */
+char *const *fb_config_ca_cert_hashes(const struct fb_config *c);
+const char *fb_config_api_server_endpoint(const struct fb_config *c); /* join discovery endpoint */
+/* FirstbootConfiguration.timeouts.<name> in milliseconds, or def when unset. */
+unsigned long long fb_config_timeout_ms(const struct fb_config *c, const char *name, unsigned long long def);
+
+/* The effective document of a kind ("ClusterConfiguration", ...), borrowed; NULL when absent. */
+const cJSON *fb_config_document(const struct fb_config *c, const char *kind);
+
+/* Parses a Go duration ("1h30m", "300ms", "0"); -EINVAL on a bad one. */
+int fb_parse_duration_ms(const char *s, unsigned long long *ret);
