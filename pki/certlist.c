@@ -113,18 +113,17 @@ _printf_(3, 4) static int fail(struct pki_report *rep, int r, const char *fmt, .
 
 static int report_add(struct pki_report *rep, const char *name, const char *path, enum pki_action a,
                       const char *reason) {
-        struct pki_result *t = realloc(rep->results, sizeof(*t) * (rep->n + 1));
+        _cleanup_free_ char *n = strdup(name), *p = strdup(path);
+        struct pki_result *t;
+
+        if (!n || !p)
+                return -ENOMEM;
+        t = realloc(rep->results, sizeof(*t) * (rep->n + 1));
         if (!t)
                 return -ENOMEM;
         rep->results = t;
-        t[rep->n] = (struct pki_result){
-                .name = strdup(name), .path = strdup(path), .action = a, .reason = reason};
-        if (!t[rep->n].name || !t[rep->n].path) {
-                free(t[rep->n].name);
-                free(t[rep->n].path);
-                return -ENOMEM;
-        }
-        rep->n++;
+        t[rep->n++] =
+                (struct pki_result){.name = TAKE_PTR(n), .path = TAKE_PTR(p), .action = a, .reason = reason};
         return 0;
 }
 

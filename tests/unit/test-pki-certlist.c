@@ -168,6 +168,40 @@ static void test_replacements(void **state) {
         /* The CA itself never changed. */
         assert_int_equal(read_file(root, "/etc/kubernetes/pki/ca.crt", 0, &ca_after, NULL), 0);
         assert_string_equal(ca_before, ca_after);
+
+        /* 'pki check' sees it all well; a mismatched key shows. */
+        struct pki_check *checks = NULL;
+        size_t n = 0, bad = 0;
+        assert_int_equal(pki_node_check(root, &s, &checks, &n), 0);
+        assert_int_equal(n, 15);
+        for (size_t i = 0; i < n; i++) {
+                assert_true(checks[i].present);
+                if (checks[i].problem)
+                        fail_msg("%s: %s", checks[i].name, checks[i].problem);
+        }
+        pki_checks_free(checks, n);
+        assert_int_equal(
+                write_file_atomic(root, "/etc/kubernetes/pki/apiserver.key", other_key, len, 0600, 0), 0);
+        assert_int_equal(pki_node_check(root, &s, &checks, &n), 0);
+        for (size_t i = 0; i < n; i++)
+                if (checks[i].problem) {
+                        assert_string_equal(checks[i].name, "apiserver");
+                        assert_int_equal(checks[i].key_ok, 0);
+                        bad++;
+                }
+        assert_int_equal(bad, 1);
+        pki_checks_free(checks, n);
+
+        /* A new cluster CA under old kubeconfigs: refused, as kubeadm does, and nothing overwritten. */
+        _cleanup_(pki_report_done) struct pki_report r4 = {};
+        _cleanup_free_ char *admin_before = NULL, *admin_after = NULL;
+        assert_int_equal(read_file(root, "/etc/kubernetes/admin.conf", 0, &admin_before, NULL), 0);
+        assert_int_equal(unlink_file(root, "/etc/kubernetes/pki/ca.crt"), 0);
+        assert_int_equal(unlink_file(root, "/etc/kubernetes/pki/ca.key"), 0);
+        assert_int_equal(pki_node_ensure(root, &s, &r4), -EEXIST);
+        assert_non_null(strstr(r4.error, "admin.conf' exists with a different CA"));
+        assert_int_equal(read_file(root, "/etc/kubernetes/admin.conf", 0, &admin_after, NULL), 0);
+        assert_string_equal(admin_before, admin_after);
         unit_rm_rf(root);
 }
 
