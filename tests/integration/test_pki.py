@@ -475,3 +475,25 @@ def test_usage_errors(kf, tmp_path):
     assert kf("pki", "certs").returncode == 2
     assert kf("pki", "certs", "--config", tmp_path / "missing.yaml").returncode == 2
     assert kf("pki", "token", "extra").returncode == 2
+
+
+def test_static_binary(kf, tmp_path):
+    """The same PKI from the static release binary, when it is built ('make static'): no run-time
+    dependency of OpenSSL's (providers, config) may be missing from it."""
+    static = os.path.join(os.environ.get("KF_BUILD", "build"), "static", "kube-firstboot")
+    if not os.access(static, os.X_OK):
+        pytest.skip(f"{static} is not built ('make static')")
+    root = tmp_path / "root"
+    cfg = write_config(tmp_path, alg="RSA-2048")
+    p = subprocess.run([static, "pki", "certs", "--config", str(cfg), "--root", str(root)], capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    d = root / PKI
+    assert openssl("verify", "-CAfile", d / "ca.crt", "-purpose", "sslserver", d / "apiserver.crt").returncode == 0
+    assert openssl("verify", "-CAfile", d / "etcd/ca.crt", "-purpose", "sslclient",
+                   d / "apiserver-etcd-client.crt").returncode == 0
+    p = subprocess.run([static, "pki", "encrypt-certs", "--certificate-key", KEY_HEX, "--root", str(root)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    raw = base64.b64decode(json.loads(p.stdout)["data"]["ca.key"])
+    assert AESGCM(bytes.fromhex(KEY_HEX)).decrypt(raw[:12], raw[12:], None) == (d / "ca.key").read_bytes()
