@@ -23,13 +23,12 @@ import glob
 import json
 import os
 import random
-import shutil
 import subprocess
 import time
 
 from . import BIN_DIR, PYTHON, bootstrap, kpki, manifests, simclock
 from .etcdgw import Etcd, EtcdError
-from .kubeclient import ApiError, Client
+from .kubeclient import Client
 from .proc import Proc, wait_until
 
 SUBNET = "10.213.0"
@@ -286,7 +285,7 @@ backend kube-apiserver
     # ---- the kubeadm stand-in ----
     def prepare_control_plane(self, node, etcd_initial_cluster, etcd_state):
         r = node.root
-        self.pki.write_node(os.path.join(r, "etc/kubernetes/pki"), node.name, node.ip)
+        self.pki.write_node(os.path.join(r, "etc/kubernetes/pki"), node.name, node.ip, cpe_ip=LB_IP)
         manifests.write_control_plane_kubeconfigs(r, self.pki, node.name, f"https://{node.ip}:6443", self.cpe)
         manifests.write_kubelet_files(r, [f"--node-ip={node.ip}"])
         manifests.write_static_pod(r, manifests.etcd(node.name, node.ip, etcd_initial_cluster, etcd_state))
@@ -307,7 +306,7 @@ backend kube-apiserver
 
     def upload_cluster_objects(self, node):
         """The objects kubeadm init creates: token, RBAC for joiners, cluster-info (spec section 3, 7)."""
-        c = self.client(netns=node.ns) if False else Client.from_kubeconfig(
+        c = Client.from_kubeconfig(
             os.path.join(node.root, "etc/kubernetes/super-admin.conf"), netns=node.ns,
             server=f"https://{node.ip}:6443")
         rb = "rbac.authorization.k8s.io/v1"
@@ -372,7 +371,7 @@ backend kube-apiserver
         """Stacked-etcd control-plane join with learner mode: add learner, start, promote."""
         via = via or self.cp[0]
         r = node.root
-        self.pki.write_node(os.path.join(r, "etc/kubernetes/pki"), node.name, node.ip)
+        self.pki.write_node(os.path.join(r, "etc/kubernetes/pki"), node.name, node.ip, cpe_ip=LB_IP)
         manifests.write_control_plane_kubeconfigs(r, self.pki, node.name, f"https://{node.ip}:6443", self.cpe)
         for pod in (manifests.apiserver(node.ip), manifests.controller_manager(), manifests.scheduler()):
             manifests.write_static_pod(r, pod)
@@ -491,5 +490,3 @@ backend kube-apiserver
         for t, node, what in self.timeline:
             out(f"  {t:6.1f}s  {node:<5} {what}")
 
-
-_unused = (shutil, ApiError)

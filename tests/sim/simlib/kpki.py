@@ -58,14 +58,14 @@ class ClusterPKI:
         _w(f"{pki_dir}/{name}.key", key_pem(k), 0o600)
         return k, c
 
-    def write_node(self, pki_dir, node, ip, extra_ips=()):
+    def write_node(self, pki_dir, node, ip, extra_ips=(), cpe_ip=None):
         """Every file kubeadm init / control-plane join leaves under /etc/kubernetes/pki."""
         self.write_shared(pki_dir)
         ips = [ip, *extra_ips]
         self.leaf(pki_dir, "apiserver", self.ca, "kube-apiserver", server=True,
                   dns=[node, "kubernetes", "kubernetes.default", "kubernetes.default.svc",
                        "kubernetes.default.svc.cluster.local", "localhost"],
-                  ips=["10.96.0.1", *ips, "127.0.0.1"])
+                  ips=["10.96.0.1", *ips, *([cpe_ip] if cpe_ip else []), "127.0.0.1"])
         self.leaf(pki_dir, "apiserver-kubelet-client", self.ca, "kube-apiserver-kubelet-client",
                   org="kubeadm:cluster-admins", client=True)
         self.leaf(pki_dir, "front-proxy-client", self.fp_ca, "front-proxy-client", client=True)
