@@ -246,7 +246,6 @@ int fb_pki_config_load(const char *path, const char *role_override, struct pki_n
                                 err, size, -EINVAL,
                                 "'%s': %s is not supported; use kubeadm.k8s.io/v1beta4 (or v1beta3).", path,
                                 api);
-                v1beta3 = streq(api, "kubeadm.k8s.io/v1beta3");
                 const cJSON **slot = streq(kind, "InitConfiguration")      ? &init
                                      : streq(kind, "JoinConfiguration")    ? &join
                                      : streq(kind, "ClusterConfiguration") ? &cluster
@@ -279,6 +278,7 @@ int fb_pki_config_load(const char *path, const char *role_override, struct pki_n
                         err, size, -EINVAL,
                         "'%s' holds no InitConfiguration, ClusterConfiguration or JoinConfiguration.", path);
 
+        v1beta3 = cluster && streq(json_get_string(cluster, "apiVersion"), "kubeadm.k8s.io/v1beta3");
         if (cluster && (r = read_cluster(cluster, v1beta3, s, err, size)) < 0)
                 return r;
         if (s->role == PKI_ROLE_INIT && init) {
