@@ -586,9 +586,10 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
                         n++;
                         if (!fam)
                                 return bad(v, path, "'%s' is not a CIDR such as 10.244.0.0/16", c);
-                        if (fams & fam)
+                        int bit = fam == 4 ? 1 : 2;
+                        if (fams & bit)
                                 return bad(v, path, "'%s' has two CIDRs of the same family", s);
-                        fams |= fam;
+                        fams |= bit;
                 }
                 if (n == 0)
                         bad(v, path, "is empty");

@@ -287,6 +287,9 @@ static int convert_v1beta3(cJSON *doc, cJSON *pending) {
 
 struct loader {
         struct fb_config *c;
+        /* Node name and advertise address from tags and flags: they go into whichever of Init and Join
+         * the role needs, so they are applied once the role is known. */
+        cJSON *node_name, *advertise; /* {"value", "source"} of the last setter */
         char ***problems;
         cJSON *pending; /* converted values for other documents */
         int r;
@@ -459,6 +462,16 @@ static int add_string_setting(struct loader *l, const char *kind, const char *pa
         return add_setting(l, kind, path, cJSON_CreateString(value), source);
 }
 
+static int remember(cJSON **slot, const char *value, const char *source) {
+        cJSON *n = cJSON_CreateObject();
+        if (!n || !cJSON_AddStringToObject(n, "value", value) ||
+            !cJSON_AddStringToObject(n, "source", source))
+                return cJSON_Delete(n), -ENOMEM;
+        json_delete_wiped(*slot);
+        *slot = n;
+        return 0;
+}
+
 static int load_tags(struct loader *l, const cJSON *tags) {
         const cJSON *t;
         int r = 0;
@@ -473,12 +486,9 @@ static int load_tags(struct loader *l, const cJSON *tags) {
                         r = add_string_setting(l, "FirstbootConfiguration", "role", v, label);
                 else if (streq(k, "kube-firstboot-control-plane-endpoint"))
                         r = add_string_setting(l, "ClusterConfiguration", "controlPlaneEndpoint", v, label);
-                else if (streq(k, "kube-firstboot-node-name")) {
-                        r = add_string_setting(l, "InitConfiguration", "nodeRegistration.name", v, label);
-                        if (r >= 0)
-                                r = add_string_setting(l, "JoinConfiguration", "nodeRegistration.name", v,
-                                                       label);
-                } else if (streq(k, "kube-firstboot-config")) {
+                else if (streq(k, "kube-firstboot-node-name"))
+                        r = remember(&l->node_name, v, label);
+                else if (streq(k, "kube-firstboot-config")) {
                         _cleanup_erase_ char *dec = NULL;
                         size_t n = strlen(v);
                         if (md_is_base64(v, n, 4) && md_base64_decode(v, n, true, &dec, &n) >= 0)
@@ -504,20 +514,17 @@ static int load_flags(struct loader *l, const struct fb_flags *f) {
         if (r >= 0 && f->control_plane_endpoint)
                 r = add_string_setting(l, "ClusterConfiguration", "controlPlaneEndpoint",
                                        f->control_plane_endpoint, "--control-plane-endpoint");
-        if (r >= 0 && f->node_name) {
-                r = add_string_setting(l, "InitConfiguration", "nodeRegistration.name", f->node_name,
-                                       "--node-name");
-                if (r >= 0)
-                        r = add_string_setting(l, "JoinConfiguration", "nodeRegistration.name", f->node_name,
-                                               "--node-name");
-        }
+        if (r >= 0 && f->node_name)
+                r = remember(&l->node_name, f->node_name, "--node-name");
         if (r >= 0 && f->advertise_address) {
-                r = add_string_setting(l, "InitConfiguration", "localAPIEndpoint.advertiseAddress",
-                                       f->advertise_address, "--advertise-address");
-                if (r >= 0)
-                        r = add_string_setting(l, "JoinConfiguration",
-                                               "controlPlane.localAPIEndpoint.advertiseAddress",
-                                               f->advertise_address, "--advertise-address");
+                /* Checked here, as the field would be: an IP address. */
+                struct in6_addr a;
+                if (inet_pton(AF_INET, f->advertise_address, &a) != 1 &&
+                    inet_pton(AF_INET6, f->advertise_address, &a) != 1)
+                        r = fb_problem(l->problems, "--advertise-address", "'%s' is not an IP address",
+                                       f->advertise_address);
+                else
+                        r = remember(&l->advertise, f->advertise_address, "--advertise-address");
         }
         for (char **s = f->set; r >= 0 && s && *s; s++) {
                 _cleanup_free_ char *label = strdupf("--set %s", *s), *kind = NULL;
@@ -677,6 +684,8 @@ static int apply_defaults(struct loader *l, const struct fb_config_sources *src)
                 {"timeouts.discovery", "5m0s"},
                 {"timeouts.upgradeManifests", "5m0s"},
         };
+        const char *name_override = json_get_string(l->node_name, "value");
+        const char *addr_override = json_get_string(l->advertise, "value");
         const char *hostname = inst ? inst->hostname : NULL;
         const char *address = inst ? (inst->local_ipv4 ?: inst->local_ipv6) : NULL;
 
@@ -723,6 +732,11 @@ static int apply_defaults(struct loader *l, const struct fb_config_sources *src)
                             0 ||
                     (r = set_default_item(init, "localAPIEndpoint.bindPort", cJSON_CreateNumber(6443))) < 0)
                         return r;
+                if ((name_override && (r = set_value(init, "nodeRegistration.name",
+                                                     cJSON_CreateString(name_override))) < 0) ||
+                    (addr_override && (r = set_value(init, "localAPIEndpoint.advertiseAddress",
+                                                     cJSON_CreateString(addr_override))) < 0))
+                        return r;
                 if (hostname && (r = set_default(init, "nodeRegistration.name", hostname)) < 0)
                         return r;
                 if (address && (r = set_default(init, "localAPIEndpoint.advertiseAddress", address)) < 0)
@@ -761,6 +775,9 @@ static int apply_defaults(struct loader *l, const struct fb_config_sources *src)
                                      "unix:///var/run/containerd/containerd.sock")) < 0 ||
                     (r = set_default(join, "nodeRegistration.imagePullPolicy", "IfNotPresent")) < 0 ||
                     (r = set_default_item(join, "nodeRegistration.imagePullSerial", cJSON_CreateTrue())) < 0)
+                        return r;
+                if (name_override &&
+                    (r = set_value(join, "nodeRegistration.name", cJSON_CreateString(name_override))) < 0)
                         return r;
                 if (hostname && (r = set_default(join, "nodeRegistration.name", hostname)) < 0)
                         return r;
@@ -865,6 +882,7 @@ int fb_config_load(const struct fb_config_sources *src, struct fb_config **ret, 
         _cleanup_(fb_config_freep) struct fb_config *c = calloc(1, sizeof(*c));
         _cleanup_(json_delete_wipedp) cJSON *pending = cJSON_CreateObject();
         struct loader l = {.c = c, .problems = problems, .pending = pending};
+        _cleanup_(json_delete_wipedp) cJSON *node_name_slot = NULL, *advertise_slot = NULL;
         size_t before = strv_length(*problems);
         int r;
 
@@ -884,6 +902,8 @@ int fb_config_load(const struct fb_config_sources *src, struct fb_config **ret, 
                 return r;
         if ((r = load_flags(&l, &src->flags)) < 0)
                 return r;
+        node_name_slot = l.node_name;
+        advertise_slot = l.advertise;
         if ((r = apply_defaults(&l, src)) < 0)
                 return r;
         if (!src->partial && strv_length(*problems) == before && (r = check_complete(&l)) < 0)

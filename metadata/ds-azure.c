@@ -24,7 +24,6 @@
 #define API_VERSION_OLD "2019-06-01"
 
 /* Fills inst from ovf-env.xml: hostname and custom data. */
-int md_azure_parse_ovf(const char *xml, size_t len, struct md_instance *inst);
 int md_azure_parse_ovf(const char *xml, size_t len, struct md_instance *inst) {
         _cleanup_free_ char *host = md_xml_element_text(xml, len, "HostName");
         _cleanup_erase_ char *cd = md_xml_element_text(xml, len, "CustomData");
@@ -52,7 +51,6 @@ int md_azure_parse_ovf(const char *xml, size_t len, struct md_instance *inst) {
 }
 
 /* Fills inst from the IMDS /metadata/instance document. */
-int md_azure_parse_imds(const char *body, size_t len, struct md_instance *inst);
 int md_azure_parse_imds(const char *body, size_t len, struct md_instance *inst) {
         _cleanup_(cJSON_Deletep) cJSON *j = NULL;
         const cJSON *c, *t, *nic;

@@ -21,7 +21,6 @@ static bool attribute_is_userdata(const char *k) {
 }
 
 /* Fills inst from the body of GET computeMetadata/v1/instance/?recursive=true. */
-int md_gce_parse_instance(const char *body, size_t len, struct md_instance *inst);
 int md_gce_parse_instance(const char *body, size_t len, struct md_instance *inst) {
         _cleanup_(cJSON_Deletep) cJSON *j = NULL;
         const cJSON *a, *attrs;

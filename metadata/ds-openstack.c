@@ -20,7 +20,6 @@
 static const char *const versions[] = {"2018-08-27", "2017-02-22", "2016-10-06", "2016-06-30",
                                        "2015-10-15", "2013-10-17", "2013-04-04", "2012-08-10"};
 
-int md_openstack_parse_meta(const char *text, size_t len, struct md_instance *inst);
 int md_openstack_parse_meta(const char *text, size_t len, struct md_instance *inst) {
         _cleanup_(cJSON_Deletep) cJSON *j = NULL;
         const cJSON *m;
@@ -41,7 +40,6 @@ int md_openstack_parse_meta(const char *text, size_t len, struct md_instance *in
         return 0;
 }
 
-int md_openstack_parse_network(const char *text, size_t len, struct md_instance *inst);
 int md_openstack_parse_network(const char *text, size_t len, struct md_instance *inst) {
         _cleanup_(cJSON_Deletep) cJSON *j = NULL;
         const cJSON *n;

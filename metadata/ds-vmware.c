@@ -163,7 +163,6 @@ static int guestinfo(const struct md_options *o, const char *key, char **ret) {
 }
 
 /* Decodes a guestinfo value by its .encoding. */
-int md_vmware_decode(const char *value, const char *encoding, char **ret, size_t *ret_len);
 int md_vmware_decode(const char *value, const char *encoding, char **ret, size_t *ret_len) {
         _cleanup_erase_ char *b = NULL;
         size_t n;
@@ -211,7 +210,6 @@ static int get_decoded(const struct md_options *o, const char *key, char **ret, 
         return md_vmware_decode(v, enc, ret, ret_len);
 }
 
-int md_vmware_parse_metadata(const char *text, size_t len, struct md_instance *inst);
 int md_vmware_parse_metadata(const char *text, size_t len, struct md_instance *inst) {
         _cleanup_(cJSON_Deletep) cJSON *docs = NULL;
         const cJSON *m;

@@ -71,6 +71,15 @@ static inline void md_media_freep(struct md_media **m) {
         *m = md_media_free(*m);
 }
 
+/* The parsers behind the datasources, exposed for unit tests and fuzzing; each fills inst. */
+int md_gce_parse_instance(const char *body, size_t len, struct md_instance *inst);
+int md_azure_parse_imds(const char *body, size_t len, struct md_instance *inst);
+int md_azure_parse_ovf(const char *xml, size_t len, struct md_instance *inst);
+int md_openstack_parse_meta(const char *text, size_t len, struct md_instance *inst);
+int md_openstack_parse_network(const char *text, size_t len, struct md_instance *inst);
+int md_vmware_parse_metadata(const char *text, size_t len, struct md_instance *inst);
+int md_vmware_decode(const char *value, const char *encoding, char **ret, size_t *ret_len);
+
 /* The in-memory readers under md_media, for tests and fuzzing: read a file out of an image buffer. */
 int md_iso9660_read(const void *img, size_t img_len, const char *path, size_t max, char **ret,
                     size_t *ret_len);
