@@ -19,6 +19,7 @@
 #include "firstboot/pki-config.h"
 #include "pki/cert.h"
 #include "pki/certlist.h"
+#include "pki/encoding.h"
 #include "pki/envelope.h"
 #include "pki/token.h"
 
@@ -163,7 +164,7 @@ static int pki_ca_hash(int argc, char **argv) {
                 log_error("Usage: %s", ca_hash_usage);
                 return EXIT_USAGE;
         }
-        r = read_file(NULL, argv[1], 1024 * 1024, &pem, &len);
+        r = read_file(NULL, argv[1], PKI_FILE_MAX, &pem, &len);
         if (r < 0) {
                 log_error_errno(r, "Cannot read '%s': %m", argv[1]);
                 return EXIT_USAGE;
@@ -549,7 +550,7 @@ static int pki_jws(int argc, char **argv) {
                 log_error("The token in '%s' is not of the form [a-z0-9]{6}.[a-z0-9]{16}.", token_file);
                 return EXIT_USAGE;
         }
-        r = read_file(NULL, payload_file, 1024 * 1024, &payload, &len);
+        r = read_file(NULL, payload_file, PKI_FILE_MAX, &payload, &len);
         if (r < 0) {
                 log_error_errno(r, "Cannot read the payload '%s': %m", payload_file);
                 return EXIT_USAGE;

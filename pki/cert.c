@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/strutil.h"
 #include "pki/cert.h"
+#include "pki/encoding.h"
 
 DEFINE_POINTER_CLEANUP(GENERAL_NAME, GENERAL_NAME_free)
 
@@ -267,21 +268,10 @@ int pki_cert_create(const struct pki_cert_spec *spec, EVP_PKEY *key, X509 *issue
 
 int pki_cert_to_pem(X509 *cert, char **ret, size_t *ret_len) {
         _cleanup_(BIO_free_allp) BIO *bio = BIO_new(BIO_s_mem());
-        char *data = NULL, *s;
-        long n;
 
         if (!bio || !PEM_write_bio_X509(bio, cert))
                 return -ENOMEM;
-        n = BIO_get_mem_data(bio, &data);
-        s = malloc((size_t) n + 1);
-        if (!s)
-                return -ENOMEM;
-        memcpy(s, data, (size_t) n);
-        s[n] = 0;
-        *ret = s;
-        if (ret_len)
-                *ret_len = (size_t) n;
-        return 0;
+        return pki_bio_take_string(bio, ret, ret_len);
 }
 
 int pki_cert_from_pem(const void *pem, size_t len, X509 **ret) {

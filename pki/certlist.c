@@ -14,10 +14,10 @@
 #include "common/strutil.h"
 #include "pki/cert.h"
 #include "pki/certlist.h"
+#include "pki/encoding.h"
 #include "pki/kubeconfig.h"
 
 #define CERT_BACKDATE_S (5 * 60)
-#define MAX_PKI_FILE    (1024u * 1024u)
 
 static const char *const role_names[_PKI_ROLE_MAX] = {
         [PKI_ROLE_INIT] = "init",
@@ -347,7 +347,7 @@ static char *cert_path(const struct pki_node_spec *s, const char *base, const ch
 
 /* Reads a file under root: 0, -ENOENT, or another error. */
 static int read_pki_file(const struct ctx *c, const char *path, char **ret, size_t *ret_len) {
-        return read_file(c->root, path, MAX_PKI_FILE, ret, ret_len);
+        return read_file(c->root, path, PKI_FILE_MAX, ret, ret_len);
 }
 
 static int load_cert_file(const struct ctx *c, const char *path, X509 **ret) {
@@ -713,7 +713,7 @@ static int ensure_kubeconfig(struct ctx *c, const struct kubeconfig_def *d) {
         struct pki_cert_spec cs = {.cn = user, .org = d->org, .eku = PKI_EKU_CLIENT_AUTH};
         spec_times(c, false, &cs);
 
-        r = read_file(c->root, path, MAX_PKI_FILE, &text, &len);
+        r = read_file(c->root, path, PKI_FILE_MAX, &text, &len);
         if (r >= 0) {
                 struct pki_kubeconfig kc = {};
                 _cleanup_(X509_freep) X509 *kc_ca = NULL, *kc_cert = NULL;
@@ -876,7 +876,7 @@ int pki_node_check(const char *root, const struct pki_node_spec *spec, struct pk
                 k->path = strdupf("%s/%s", spec->kubeconfig_dir, kubeconfigs[i].file);
                 if (!k->name || !k->path)
                         goto oom;
-                if (read_file(root, k->path, MAX_PKI_FILE, &text, &len) < 0)
+                if (read_file(root, k->path, PKI_FILE_MAX, &text, &len) < 0)
                         continue;
                 k->present = true;
                 if (pki_kubeconfig_parse(text, len, &kc) < 0) {
@@ -891,7 +891,7 @@ int pki_node_check(const char *root, const struct pki_node_spec *spec, struct pk
                         _cleanup_free_ char *pem = NULL;
                         size_t plen;
                         /* The kubelet's rotated file holds certificate and key together. */
-                        if (read_file(root, kc.cert_file, MAX_PKI_FILE, &pem, &plen) >= 0 &&
+                        if (read_file(root, kc.cert_file, PKI_FILE_MAX, &pem, &plen) >= 0 &&
                             pki_cert_from_pem(pem, plen, &cert) >= 0) {
                                 (void) pki_key_from_pem(pem, plen, &key);
                                 check_one(k, cert, key, false, c.ca[PKI_CA_KUBERNETES].cert, c.now);

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 
 #include "common/cleanup.h"
 #include "pki/encoding.h"
@@ -102,5 +103,23 @@ int pki_base64_decode(const char *s, size_t len, void **ret, size_t *ret_len) {
         *ret = TAKE_PTR(out);
         if (ret_len)
                 *ret_len = o;
+        return 0;
+}
+
+int pki_bio_take_string(BIO *bio, char **ret, size_t *ret_len) {
+        char *data = NULL, *s;
+        long n = BIO_get_mem_data(bio, &data);
+
+        if (n < 0)
+                return -EIO;
+        s = malloc((size_t) n + 1);
+        if (!s)
+                return -ENOMEM;
+        memcpy(s, data, (size_t) n);
+        s[n] = 0;
+        OPENSSL_cleanse(data, (size_t) n);
+        *ret = s;
+        if (ret_len)
+                *ret_len = (size_t) n;
         return 0;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <openssl/bio.h>
 
 /* Standard alphabet with '=' padding, no line breaks. NULL on OOM; the caller frees. */
 char *pki_base64_encode(const void *p, size_t n);
@@ -15,3 +16,10 @@ char *pki_base64url_encode(const void *p, size_t n);
  * caller; wipe it with erase_and_free() when it holds a secret.
  */
 int pki_base64_decode(const char *s, size_t len, void **ret, size_t *ret_len);
+
+/* Moves a memory BIO's contents into a NUL-terminated heap string (length without the NUL), wiping the
+ * BIO's copy: PEM text of keys passes through here. */
+int pki_bio_take_string(BIO *bio, char **ret, size_t *ret_len);
+
+/* The largest PEM, kubeconfig or payload file read. */
+#define PKI_FILE_MAX (1024u * 1024u)

@@ -148,7 +148,7 @@ int pki_kubeadm_certs_secret(const unsigned char key[PKI_CERT_KEY_SIZE], const c
                 _cleanup_free_ char *b64 = NULL;
                 size_t plain_len = 0, sealed_len = 0;
 
-                r = e[i].path ? read_file(root, e[i].path, 1024 * 1024, &plain, &plain_len) : -ENOENT;
+                r = e[i].path ? read_file(root, e[i].path, PKI_FILE_MAX, &plain, &plain_len) : -ENOENT;
                 if (r == -ENOENT) {
                         r = cJSON_AddStringToObject(data, e[i].name, "") ? 0 : -ENOMEM;
                         if (r < 0)

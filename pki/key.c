@@ -10,6 +10,7 @@
 #include "common/cleanup-libs.h"
 #include "common/log.h"
 #include "common/strutil.h"
+#include "pki/encoding.h"
 #include "pki/key.h"
 
 static const char *const key_type_names[_PKI_KEY_TYPE_MAX] = {
@@ -109,26 +110,6 @@ int pki_key_generate(enum pki_key_type t, EVP_PKEY **ret) {
         return 0;
 }
 
-/* Moves a memory BIO's contents into a NUL-terminated heap string, wiping the BIO's copy. */
-static int bio_take_string(BIO *bio, char **ret, size_t *ret_len) {
-        char *data = NULL;
-        long n = BIO_get_mem_data(bio, &data);
-        char *s;
-
-        if (n < 0)
-                return -EIO;
-        s = malloc((size_t) n + 1);
-        if (!s)
-                return -ENOMEM;
-        memcpy(s, data, (size_t) n);
-        s[n] = 0;
-        OPENSSL_cleanse(data, (size_t) n);
-        *ret = s;
-        if (ret_len)
-                *ret_len = (size_t) n;
-        return 0;
-}
-
 int pki_key_to_pem(EVP_PKEY *key, char **ret, size_t *ret_len) {
         _cleanup_(BIO_free_allp) BIO *bio = BIO_new(BIO_s_secmem());
 
@@ -140,7 +121,7 @@ int pki_key_to_pem(EVP_PKEY *key, char **ret, size_t *ret_len) {
                 ERR_clear_error();
                 return -EIO;
         }
-        return bio_take_string(bio, ret, ret_len);
+        return pki_bio_take_string(bio, ret, ret_len);
 }
 
 int pki_public_key_to_pem(EVP_PKEY *key, char **ret, size_t *ret_len) {
@@ -152,7 +133,7 @@ int pki_public_key_to_pem(EVP_PKEY *key, char **ret, size_t *ret_len) {
                 ERR_clear_error();
                 return -EIO;
         }
-        return bio_take_string(bio, ret, ret_len);
+        return pki_bio_take_string(bio, ret, ret_len);
 }
 
 /* Never prompt for a pass phrase: an encrypted key is simply not a key we can use. */
