@@ -1,25 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """The kube-apiserver double: authentication, RBAC decisions, storage semantics and Status errors,
 checked against what a real kube-apiserver does (../shared/spec/kubeadm-compat.md)."""
-import base64
-
 import pytest
 
-from simlib import simclock
+from simlib.bootstrap import token_secret
 from simlib.kubeclient import ApiError
-
-
-def token_secret(tid, tsec, ttl=3600, usages=("signing", "authentication"),
-                 groups="system:bootstrappers:kubeadm:default-node-token", expiration=None):
-    data = {"token-id": tid, "token-secret": tsec,
-            "expiration": expiration or simclock.rfc3339(simclock.now() + ttl)}
-    for u in usages:
-        data[f"usage-bootstrap-{u}"] = "true"
-    if groups:
-        data["auth-extra-groups"] = groups
-    return {"apiVersion": "v1", "kind": "Secret", "type": "bootstrap.kubernetes.io/token",
-            "metadata": {"name": f"bootstrap-token-{tid}", "namespace": "kube-system"},
-            "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}}
 
 
 def whoami(c):

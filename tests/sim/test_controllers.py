@@ -13,7 +13,7 @@ from cryptography.x509.oid import NameOID
 
 from simlib import bootstrap, simclock
 from simlib.proc import wait_until
-from test_apiserver import token_secret
+from simlib.bootstrap import token_secret
 
 
 def b64url(b):
@@ -68,8 +68,7 @@ def test_kubeadm_certs_dies_with_its_ttl_token(cluster, clock_file):
     wait_until(lambda: not c.exists("secrets", "stale-owner", "kube-system"), 10, what="GC of stale owner ref")
     assert c.exists("secrets", "kubeadm-certs", "kube-system")
     assert c.exists("secrets", "bootstrap-token-ttl001", "kube-system")
-    cfg = json.load(open(clock_file))
-    simclock.write_config(clock_file, speed=cfg["speed"], base=cfg["base"], offset=cfg.get("offset", 0) + 7201)
+    simclock.jump(clock_file, 7201)
     wait_until(lambda: not c.exists("secrets", "bootstrap-token-ttl001", "kube-system"), 10, what="tokencleaner")
     wait_until(lambda: not c.exists("secrets", "kubeadm-certs", "kube-system"), 10, what="GC of kubeadm-certs")
 
@@ -143,3 +142,25 @@ def test_controller_manager_holds_the_lease(cluster):
     assert lease["spec"]["holderIdentity"] and lease["spec"]["leaseDurationSeconds"] == 15
     roots = c.get("configmaps", "kube-root-ca.crt", "default")
     assert roots["data"]["ca.crt"] == cluster.pki.ca_pem.decode()
+
+
+def test_a_faster_clock_expires_the_default_24h_token(cluster, clock_file):
+    """With the clock 20000x faster, kubeadm init's 24 h token expires in ~4 s: it stops authenticating,
+    its JWS disappears and tokencleaner deletes it."""
+    c = cluster.admin()
+    c.create("secrets", token_secret("fast01", "ffffffffffffffff", ttl=86400), "kube-system")
+    kc = "apiVersion: v1\nkind: Config\n"
+    try:
+        c.create("configmaps", {"metadata": {"name": "cluster-info"}, "data": {"kubeconfig": kc}}, "kube-public")
+    except Exception:  # noqa: BLE001 - made by an earlier test
+        pass
+    wait_until(lambda: "jws-kubeconfig-fast01" in c.get("configmaps", "cluster-info", "kube-public")["data"], 10,
+               what="JWS for fast01")
+    simclock.set_speed(clock_file, 20000)
+    try:
+        wait_until(lambda: not c.exists("secrets", "bootstrap-token-fast01", "kube-system"), 15,
+                   what="24 h token cleaned up")
+        wait_until(lambda: "jws-kubeconfig-fast01" not in c.get("configmaps", "cluster-info", "kube-public")["data"],
+                   10, what="JWS removed")
+    finally:
+        simclock.set_speed(clock_file, 1)

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from simlib import kpki
-from test_apiserver import token_secret
+from simlib.bootstrap import token_secret
 
 SDK_BIN = os.path.dirname(os.path.realpath(shutil.which("kubectl") or "/usr/bin/kubectl"))
 VERSIONS = [v for v in ("1.27", "1.33") if os.access(os.path.join(SDK_BIN, f"kubectl.{v}"), os.X_OK)]

@@ -70,3 +70,19 @@ def detached_jws(content, token_id, token_secret):
     signing_input = _b64url(header) + "." + _b64url(content)
     sig = hmac.new(token_secret.encode(), signing_input.encode(), hashlib.sha256).digest()
     return _b64url(header) + ".." + _b64url(sig)
+
+
+def token_secret(tid, tsec, ttl=3600, usages=("signing", "authentication"),
+                 groups="system:bootstrappers:kubeadm:default-node-token", expiration=None, description=None):
+    """A bootstrap token Secret as kubeadm writes it (spec section 3.2); expiration on the simulated clock."""
+    data = {"token-id": tid, "token-secret": tsec}
+    if description:
+        data["description"] = description
+    data["expiration"] = expiration or simclock.rfc3339(simclock.now() + ttl)
+    for u in usages:
+        data[f"usage-bootstrap-{u}"] = "true"
+    if groups:
+        data["auth-extra-groups"] = groups
+    return {"apiVersion": "v1", "kind": "Secret", "type": SECRET_TYPE,
+            "metadata": {"name": PREFIX + tid, "namespace": "kube-system"},
+            "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}}

@@ -67,3 +67,21 @@ def write_config(path, speed=1.0, offset=0.0, base=None):
         json.dump(cfg, f)
     os.replace(tmp, path)
     return cfg
+
+
+def set_speed(path, speed):
+    """Change the speed of the clock in path without a jump: now() stays continuous."""
+    with open(path) as f:
+        cfg = json.load(f)
+    t = time.time()
+    base = float(cfg.get("base", t))
+    cur = base + (t - base) * float(cfg.get("speed", 1)) + float(cfg.get("offset", 0))
+    return write_config(path, speed=speed, base=t, offset=cur - t)
+
+
+def jump(path, seconds):
+    """Move the clock in path forward by seconds."""
+    with open(path) as f:
+        cfg = json.load(f)
+    cfg["offset"] = float(cfg.get("offset", 0)) + seconds
+    return write_config(path, speed=cfg.get("speed", 1), base=cfg.get("base"), offset=cfg["offset"])
