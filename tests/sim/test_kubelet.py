@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The kubelet double on one node: static pods from manifests (paths through hostPath volumes, etcd 3.5/3.6
+flags translated for etcd 3.4), waiting for config.yaml, restart with adoption of running pods, removal of a
+manifest, healthz, and the kubelet start command returning at once like systemctl."""
+import os
+import time
+
+import pytest
+import yaml
+
+from simlib import manifests
+from simlib.cluster import Sim
+from simlib.proc import wait_until
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    s = Sim(tmp_path_factory.mktemp("kubelet"), control_planes=1, workers=0)
+    with s:
+        yield s.cp[0]
+    left = s.leftovers()
+    assert left == {"namespaces": [], "processes": [], "mounts": []}, left
+
+
+def klog(n):
+    try:
+        with open(os.path.join(n.root, "var/log/kubelet.log")) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def test_waits_for_its_config_then_runs_etcd_from_a_36_manifest(node):
+    sim = node.sim
+    sim.pki.write_node(os.path.join(node.root, "etc/kubernetes/pki"), node.name, node.ip)
+    manifests.write_static_pod(node.root, manifests.etcd(node.name, node.ip, f"{node.name}=https://{node.ip}:2380",
+                                                         etcd36=True))
+    t = time.time()
+    pid = node.start_kubelet()
+    assert time.time() - t < 5 and pid == node.kubelet_pid()  # returns at once, like systemctl start
+    time.sleep(1.5)
+    assert not node.pod_pids()  # no config.yaml yet: nothing runs (the real kubelet crash-loops)
+    manifests.write_kubelet_files(node.root, [f"--node-ip={node.ip}", f"--hostname-override={node.name}"])
+    wait_until(lambda: "etcd" in node.pod_pids(), 10, what="etcd pod started")
+    wait_until(lambda: node.etcd(timeout=3).status(), 20, what="etcd answers")
+    log = klog(node)
+    assert "--feature-gates=InitialCorruptCheck=true -> --experimental-initial-corrupt-check=true" in log
+    assert "--watch-progress-notify-interval=5s -> --experimental-watch-progress-notify-interval=5s" in log
+    assert node.exec(["curl", "-s", "http://127.0.0.1:10248/healthz"]).stdout == "ok"
+
+
+def test_a_path_no_volume_mounts_is_an_error(node):
+    pod = manifests.scheduler()
+    pod["metadata"]["name"] = "bad"
+    pod["spec"]["containers"][0]["command"].append("--kubeconfig=/etc/kubernetes/not-mounted.conf")
+    pod["spec"]["containers"][0]["command"].remove("--kubeconfig=/etc/kubernetes/scheduler.conf")
+    manifests.write_static_pod(node.root, pod)
+    wait_until(lambda: "bad: /etc/kubernetes/not-mounted.conf is not inside any volumeMount" in klog(node), 10,
+               what="mount error logged")
+    assert "bad" not in node.pod_pids()
+    os.unlink(os.path.join(node.root, "etc/kubernetes/manifests/bad.yaml"))
+
+
+def test_restart_adopts_running_pods_and_removed_manifests_stop(node):
+    before = node.pod_pids()["etcd"]
+    node.start_kubelet()  # a second start restarts the kubelet (kubeadm's kubelet-start phase does this)
+    wait_until(lambda: "etcd: adopted running container (pid %d)" % before in klog(node), 10, what="adoption")
+    assert node.pod_pids()["etcd"] == before
+    with open(os.path.join(node.root, "etc/kubernetes/manifests/etcd.yaml")) as f:
+        assert yaml.safe_load(f)["kind"] == "Pod"
+    os.rename(os.path.join(node.root, "etc/kubernetes/manifests/etcd.yaml"), os.path.join(node.root, "etcd.yaml"))
+    wait_until(lambda: "etcd" not in node.pod_pids(), 10, what="etcd stopped after its manifest was removed")
+    assert not os.path.exists(f"/proc/{before}/cmdline") or b"etcd" not in open(f"/proc/{before}/cmdline", "rb").read()
