@@ -292,6 +292,7 @@ struct loader {
         cJSON *node_name, *advertise; /* {"value", "source"} of the last setter */
         char ***problems;
         cJSON *pending; /* converted values for other documents */
+        bool partial;
         int r;
 };
 
@@ -425,9 +426,19 @@ static int load_file(struct loader *l, const char *path) {
         if (r < 0)
                 return fb_problem(l->problems, NULL, "%s: cannot be decoded as user-data: %s", path,
                                   strerror(-r));
-        if (ud->n_parts == 0)
-                return 0;
-        return add_userdata(l, ud, path);
+        _cleanup_(json_delete_wipedp) cJSON *docs = NULL;
+        size_t before = strv_length(*l->problems);
+        r = md_userdata_config(ud, path, &docs, l->problems);
+        if (r < 0)
+                return r;
+        if (cJSON_GetArraySize(docs) == 0 && strv_length(*l->problems) == before)
+                return fb_problem(
+                        l->problems, NULL,
+                        "%s: holds no configuration documents (YAML documents with apiVersion and kind, a "
+                        "#cloud-config with kube_firstboot:, or a MIME part of type " MD_MIME_KUBE_FIRSTBOOT
+                        ")",
+                        path);
+        return add_documents(l, docs);
 }
 
 /* One small document built from a tag or a flag: {apiVersion, kind, path: value}. */
@@ -548,6 +559,18 @@ static int load_flags(struct loader *l, const struct fb_flags *f) {
                 }
                 /* The value is read as YAML, so numbers, booleans and [lists] work. */
                 r = yaml_parse_documents(eq + 1, strlen(eq + 1), &parsed, NULL);
+                if (r >= 0 && cJSON_GetArraySize(parsed) == 0 && eq[1]) {
+                        /* Kind.path=null removes the field, so that defaults (or nothing) apply. */
+                        cJSON *d = doc_of(l->c, kind);
+                        const char *last = strrchr(path, '.');
+                        _cleanup_free_ char *parent = last ? strndup(path, (size_t) (last - path)) : NULL;
+                        cJSON *obj = last ? (cJSON *) json_get(d, parent) : d;
+                        if (obj)
+                                json_delete_wiped(cJSON_DetachItemFromObjectCaseSensitive(
+                                        obj, last ? last + 1 : path));
+                        r = 0;
+                        continue;
+                }
                 cJSON *value = r >= 0 && cJSON_GetArraySize(parsed) == 1
                                        ? cJSON_DetachItemFromArray(parsed, 0)
                                        : cJSON_CreateString(eq + 1);
@@ -570,8 +593,8 @@ static int read_secret(struct loader *l, const char *root, const cJSON *src, con
                         *ret_where = strdup("inline");
                 return *ret ? 0 : -ENOMEM;
         }
-        if (!f)
-                return 0;
+        if (!f || l->partial)
+                return 0; /* checking documents alone: the file belongs to the node, not to us */
         _cleanup_erase_ char *data = NULL;
         int r = read_file(root, f, 64 * 1024, &data, NULL);
         if (r < 0)
@@ -591,7 +614,7 @@ static int read_pem(struct loader *l, const char *root, const cJSON *ca, const c
         const char *v = json_get_string(ca, inline_key), *f = json_get_string(ca, file_key);
         if (v)
                 return (*ret = strdup(v)) ? 0 : -ENOMEM;
-        if (!f)
+        if (!f || l->partial)
                 return 0;
         int r = read_file(root, f, 64 * 1024, ret, NULL);
         if (r < 0)
@@ -881,7 +904,7 @@ static int check_complete(struct loader *l) {
 int fb_config_load(const struct fb_config_sources *src, struct fb_config **ret, char ***problems) {
         _cleanup_(fb_config_freep) struct fb_config *c = calloc(1, sizeof(*c));
         _cleanup_(json_delete_wipedp) cJSON *pending = cJSON_CreateObject();
-        struct loader l = {.c = c, .problems = problems, .pending = pending};
+        struct loader l = {.c = c, .problems = problems, .pending = pending, .partial = src->partial};
         _cleanup_(json_delete_wipedp) cJSON *node_name_slot = NULL, *advertise_slot = NULL;
         size_t before = strv_length(*problems);
         int r;
