@@ -55,7 +55,8 @@ static const char certs_body[] =
         "                  networking.serviceSubnet/dnsDomain, apiServer.certSANs,\n"
         "                  etcd.local.serverCertSANs/peerCertSANs, etcd.external, certificatesDir,\n"
         "                  clusterName, encryptionAlgorithm, certificateValidityPeriod and\n"
-        "                  caCertificateValidityPeriod. Defaults are kubeadm's.\n"
+        "                  caCertificateValidityPeriod, and a FirstbootConfiguration's ca (cert or\n"
+        "                  certFile, key or keyFile) as the cluster CA. Defaults are kubeadm's.\n"
         "  --role ROLE     override the role the documents imply: 'init' (an InitConfiguration),\n"
         "                  'control-plane' (a JoinConfiguration with controlPlane), 'worker' (without).\n"
         "\n"
@@ -80,7 +81,7 @@ static int load_spec(const char *config, const char *role, struct pki_node_spec 
                 return cli_oom();
         if (!config)
                 return EXIT_DONE;
-        r = fb_pki_config_load(config, role, spec, err, sizeof(err));
+        r = fb_pki_config_load(config, cli.root, role, spec, err, sizeof(err));
         if (r == -ENOMEM)
                 return cli_oom();
         if (r < 0) {

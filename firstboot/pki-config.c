@@ -216,12 +216,31 @@ static int read_cluster(const cJSON *doc, bool v1beta3, struct pki_node_spec *s,
         return 0;
 }
 
-int fb_pki_config_load(const char *path, const char *role_override, struct pki_node_spec *s, char *err,
-                       size_t size) {
+/* FirstbootConfiguration.ca: the cluster CA as PEM inline (cert, key) or in node files (certFile, keyFile).
+ */
+static int read_ca_pem(const char *root, const cJSON *ca, const char *inline_key, const char *file_key,
+                       char **ret, char *err, size_t size) {
+        const char *v = json_get_string(ca, inline_key), *f = json_get_string(ca, file_key);
+        int r;
+
+        if (v)
+                return (*ret = strdup(v)) ? 0 : -ENOMEM;
+        if (!f)
+                return 0;
+        r = read_file(root, f, 64 * 1024, ret, NULL);
+        if (r < 0)
+                return config_error(err, size, -EINVAL,
+                                    "FirstbootConfiguration.ca.%s: cannot read '%s': %s.", file_key, f,
+                                    strerror(-r));
+        return 0;
+}
+
+int fb_pki_config_load(const char *path, const char *root, const char *role_override,
+                       struct pki_node_spec *s, char *err, size_t size) {
         _cleanup_free_ char *text = NULL;
         _cleanup_(cJSON_Deletep) cJSON *docs = NULL;
         struct yaml_error yerr = {};
-        const cJSON *doc, *init = NULL, *join = NULL, *cluster = NULL;
+        const cJSON *doc, *init = NULL, *join = NULL, *cluster = NULL, *fb = NULL;
         bool v1beta3 = false;
         size_t len;
         int r;
@@ -239,6 +258,10 @@ int fb_pki_config_load(const char *path, const char *role_override, struct pki_n
                 if (!api || !kind)
                         return config_error(err, size, -EINVAL,
                                             "'%s': every document needs apiVersion and kind.", path);
+                if (startswith(api, "kube-firstboot.io/") && streq(kind, "FirstbootConfiguration")) {
+                        fb = doc;
+                        continue;
+                }
                 if (!startswith(api, "kubeadm.k8s.io/"))
                         continue; /* KubeletConfiguration and friends: not ours here */
                 if (!streq(api, "kubeadm.k8s.io/v1beta4") && !streq(api, "kubeadm.k8s.io/v1beta3"))
@@ -298,6 +321,16 @@ int fb_pki_config_load(const char *path, const char *role_override, struct pki_n
         }
         if (r < 0)
                 return r;
+
+        if (fb) {
+                const cJSON *ca = json_get(fb, "ca");
+                r = read_ca_pem(root, ca, "cert", "certFile", &s->ca_cert_pem[PKI_CA_KUBERNETES], err, size);
+                if (r >= 0)
+                        r = read_ca_pem(root, ca, "key", "keyFile", &s->ca_key_pem[PKI_CA_KUBERNETES], err,
+                                        size);
+                if (r < 0)
+                        return r;
+        }
 
         if (!s->node_name && (r = default_node_name(&s->node_name)) < 0)
                 return config_error(err, size, r,

@@ -13,10 +13,12 @@
 /*
  * Reads FILE (named on the command line) into *spec, which pki_node_spec_init() prepared. The role comes
  * from the documents present (InitConfiguration: init; JoinConfiguration with controlPlane: control-plane;
- * without: worker) unless role_override is set. -EINVAL with a message naming the field in err.
+ * without: worker) unless role_override is set. A FirstbootConfiguration's ca (cert/certFile, key/keyFile;
+ * files under root) becomes the cluster CA when none is on disk yet. -EINVAL with a message naming the
+ * field in err.
  */
-int fb_pki_config_load(const char *path, const char *role_override, struct pki_node_spec *spec, char *err,
-                       size_t err_size);
+int fb_pki_config_load(const char *path, const char *root, const char *role_override,
+                       struct pki_node_spec *spec, char *err, size_t err_size);
 
 /* Go's time.ParseDuration for whole seconds ("8760h", "87600h0m0s", "90m"); -EINVAL otherwise. */
 int fb_parse_duration_s(const char *s, uint64_t *ret);

@@ -497,3 +497,30 @@ def test_static_binary(kf, tmp_path):
     assert p.returncode == 0, p.stderr
     raw = base64.b64decode(json.loads(p.stdout)["data"]["ca.key"])
     assert AESGCM(bytes.fromhex(KEY_HEX)).decrypt(raw[:12], raw[12:], None) == (d / "ca.key").read_bytes()
+
+
+def test_ca_given_in_configuration(kf, tmp_path):
+    """FirstbootConfiguration.ca: the certificate inline, the key from a node file: written as the cluster CA
+    when none is on disk, then used like any CA on disk."""
+    src = tmp_path / "src"
+    src.mkdir()
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30",
+            "-subj", "/CN=given-ca", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,digitalSignature", "-keyout", src / "ca.key", "-out",
+            src / "ca.crt")
+    root = tmp_path / "root"
+    (root / "secrets").mkdir(parents=True)
+    shutil.copy(src / "ca.key", root / "secrets/ca.key")
+    cert = (src / "ca.crt").read_text()
+    cfg = write_config(tmp_path)
+    cfg.write_text(cfg.read_text() + "---\napiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\n"
+                   "ca:\n  cert: |\n" + "".join("    " + line + "\n" for line in cert.splitlines()) +
+                   "  keyFile: /secrets/ca.key\n")
+    p = kf("pki", "certs", "--config", cfg, root=root, check_rc=0)
+    assert "from the configuration" in [line for line in p.stdout.splitlines() if line.split()[1] == "ca"][0]
+    d = root / PKI
+    assert (d / "ca.crt").read_text() == cert
+    assert pubkey_of_key(d / "ca.key") == pubkey_of_key(src / "ca.key")
+    assert openssl("verify", "-CAfile", src / "ca.crt", "-purpose", "sslserver", d / "apiserver.crt").returncode == 0
+    again = certs(kf, cfg, root)
+    assert set(again.values()) == {"kept"}
