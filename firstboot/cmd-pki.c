@@ -54,7 +54,7 @@ static const char certs_body[] =
         "                  localAPIEndpoint (or controlPlane.localAPIEndpoint), controlPlaneEndpoint,\n"
         "                  networking.serviceSubnet/dnsDomain, apiServer.certSANs,\n"
         "                  etcd.local.serverCertSANs/peerCertSANs, etcd.external, certificatesDir,\n"
-        "                  clusterName, encryptionAlgorithm, certificateValidityPeriod and\n"
+        "                  clusterName, encryptionAlgorithm, certificateValidityPeriod,\n"
         "                  caCertificateValidityPeriod, and a FirstbootConfiguration's ca (cert or\n"
         "                  certFile, key or keyFile) as the cluster CA. Defaults are kubeadm's.\n"
         "  --role ROLE     override the role the documents imply: 'init' (an InitConfiguration),\n"
