@@ -87,3 +87,13 @@ int cli_stub(int argc, char **argv, const char *usage, const char *body, const c
                 }
         return cli_not_yet(argv[0], what);
 }
+
+int cli_parse_seconds(const char *opt, const char *arg, unsigned max, unsigned *ret) {
+        unsigned v;
+        if (safe_atou(arg, &v) < 0 || v == 0 || v > max) {
+                log_error("%s takes whole seconds from 1 to %u, not '%s'.", opt, max, arg);
+                return -EINVAL;
+        }
+        *ret = v;
+        return 0;
+}

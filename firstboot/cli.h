@@ -48,5 +48,8 @@ int cli_help_or_usage(int argc, char **argv, const char *usage, const char *body
 int cli_exit_code_for_error(int r);
 #define cli_oom() (log_oom(), EXIT_FAILED)
 
+/* Parses whole seconds from 1 to max for option opt; logs and returns -EINVAL on a bad value. */
+int cli_parse_seconds(const char *opt, const char *arg, unsigned max, unsigned *ret);
+
 /* The version string, e.g. "0.1.0-12-gabcdef". */
 const char *cli_version(void);

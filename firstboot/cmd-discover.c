@@ -84,11 +84,8 @@ int cmd_discover(int argc, char **argv) {
                         unsafe = true;
                         break;
                 case ARG_TIMEOUT:
-                        if (safe_atou(optarg, &timeout_s) < 0 || timeout_s == 0 || timeout_s > 86400) {
-                                log_error("--timeout takes whole seconds from 1 to 86400, not '%s'.",
-                                          optarg);
+                        if (cli_parse_seconds("--timeout", optarg, 86400, &timeout_s) < 0)
                                 return EXIT_USAGE;
-                        }
                         break;
                 default:
                         return EXIT_USAGE;

@@ -111,10 +111,8 @@ int cmd_etcd(int argc, char **argv) {
                         key_file = optarg;
                         break;
                 case ARG_TIMEOUT:
-                        if (safe_atou(optarg, &timeout_s) < 0 || timeout_s == 0 || timeout_s > 600) {
-                                log_error("--timeout takes whole seconds from 1 to 600, not '%s'.", optarg);
+                        if (cli_parse_seconds("--timeout", optarg, 600, &timeout_s) < 0)
                                 return EXIT_USAGE;
-                        }
                         break;
                 default:
                         return EXIT_USAGE;

@@ -107,10 +107,8 @@ int cmd_http_get(int argc, char **argv) {
                                 return cli_oom();
                         break;
                 case ARG_TIMEOUT:
-                        if (safe_atou(optarg, &timeout_s) < 0 || timeout_s == 0 || timeout_s > 3600) {
-                                log_error("--timeout takes whole seconds from 1 to 3600, not '%s'.", optarg);
+                        if (cli_parse_seconds("--timeout", optarg, 3600, &timeout_s) < 0)
                                 return EXIT_USAGE;
-                        }
                         break;
                 case ARG_RETRIES:
                         if (safe_atou(optarg, &retries) < 0 || retries > 100) {
