@@ -14,7 +14,8 @@ from simlib.proc import wait_until
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory):
-    s = Sim(tmp_path_factory.mktemp("sim"), control_planes=3, workers=1)
+    # The controller-manager's node-monitor grace period is 15 s here instead of 40 s.
+    s = Sim(tmp_path_factory.mktemp("sim"), control_planes=3, workers=1, env={"KF_SIM_NODE_MONITOR_GRACE": "15s"})
     with s:
         s.start_lb()
         s.kubeadm_init(s.cp[0])
@@ -93,6 +94,14 @@ def test_losing_a_control_plane(sim):
     ms = sim.etcd_members(via=sim.cp[0])
     assert len(ms) == 3  # the member is still listed; quorum (2 of 3) keeps the API writable
     c.create("configmaps", {"metadata": {"name": "after-loss"}}, "default")
+
+    def unknown():
+        n = c.get("nodes", "cp-2")
+        ready = next(x for x in n["status"]["conditions"] if x["type"] == "Ready")
+        return ready["status"] == "Unknown" and n
+    n = wait_until(unknown, 40, 1, "cp-2 Ready=Unknown (its Lease is no longer renewed)")
+    assert {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"} in n["spec"]["taints"]
+    assert c.get("nodes", "cp-1")["status"]["conditions"][-1]["status"] == "True"
 
 
 def test_cut_and_restore(sim):

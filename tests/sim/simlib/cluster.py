@@ -75,10 +75,36 @@ class Node:
         with open(os.path.join(self.seed, "user-data"), "w") as f:
             f.write(user_data)
 
+    # ---- kube-firstboot ----
+    def firstboot_status(self):
+        """<root>/run/kube-firstboot/status.json as kube-firstboot writes it, or None."""
+        try:
+            with open(os.path.join(self.root, "run/kube-firstboot/status.json")) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def phase_state(self, phase):
+        st = self.firstboot_status() or {}
+        return next((p.get("state") for p in st.get("phases") or [] if p.get("name") == phase), None)
+
+    def kubelet_start_command(self):
+        """The kubelet start command kube-firstboot should run on this simulated node (instead of
+        `systemctl enable --now kubelet`): starts the kubelet double in the background and returns."""
+        return [PYTHON, os.path.join(BIN_DIR, "kubelet"), f"--root={self.root}", "--daemon"]
+
+    def firstboot(self, *args, kf_bin=None, timeout=600, env=None):
+        """Run kube-firstboot VERB... --root <root> inside this node (blocking); CompletedProcess."""
+        kf = kf_bin or self.sim.kf_bin
+        self.sim.event(self, f"kube-firstboot {args[0] if args else ''} started")
+        r = self.exec([kf, *args, "--root", self.root], timeout=timeout, env=env)
+        self.sim.event(self, f"kube-firstboot {args[0] if args else ''} exited {r.returncode}")
+        return r
+
     # ---- kubelet ----
     def start_kubelet(self):
         """What the configured kubelet start command does in the simulation (returns at once)."""
-        r = self.exec([PYTHON, os.path.join(BIN_DIR, "kubelet"), f"--root={self.root}", "--daemon"])
+        r = self.exec(self.kubelet_start_command())
         if r.returncode != 0:
             raise RuntimeError(f"kubelet start on {self.name}: {r.stderr}")
         self.sim.event(self, "kubelet started")
@@ -136,13 +162,14 @@ class Node:
 
 
 class Sim:
-    def __init__(self, workdir, control_planes=3, workers=1, clock_file=None):
+    def __init__(self, workdir, control_planes=3, workers=1, clock_file=None, env=None):
         self.dir = str(workdir)
         self.id = "%04x" % random.randrange(0x10000)
         self.prefix = f"kfs{self.id}"
         self.hub = f"{self.prefix}-hub"
         self.lb_ns = f"{self.prefix}-lb"
         self.env = {"KF_SIM_CLOCK": clock_file} if clock_file else {}
+        self.env.update(env or {})
         self.namespaces = []
         self.procs = []
         self.timeline = []
@@ -153,6 +180,8 @@ class Sim:
         self.workers = [Node(self, f"w-{i + 1}", f"{SUBNET}.{51 + i}", "worker") for i in range(workers)]
         self.nodes = self.cp + self.workers
         self.cpe = f"https://{LB_IP}:6443"
+        self.kf_bin = os.environ.get("KF_BIN", os.path.normpath(os.path.join(BIN_DIR, "../../../build/kube-firstboot")))
+        self.watchers = []
 
     def __enter__(self):
         try:
@@ -204,6 +233,42 @@ class Sim:
         """Power a node off: SIGKILL its kubelet and static pods by PID."""
         node.stop_all(sig_kill=True)
         self.event(node, "killed")
+
+    def kill_at_phase(self, node, phase, state="running", then=None):
+        """Arm a watcher: when kube-firstboot on node reports phase in state (status.json), power the node
+        off (and run then(node) if given). Returns the thread; it ends when it fired or at stop()."""
+        import threading
+        stop = threading.Event()
+
+        def watch():
+            while not stop.is_set():
+                if node.phase_state(phase) == state:
+                    self.event(node, f"phase {phase} {state}: killing the node")
+                    self.kill(node)
+                    if then:
+                        then(node)
+                    return
+                stop.wait(0.05)
+
+        t = threading.Thread(target=watch, daemon=True)
+        t.stop = stop
+        t.start()
+        self.watchers.append(t)
+        return t
+
+    def boot(self, nodes, user_data, args=("run",)):
+        """Every node gets the same user-data seed and runs kube-firstboot at the same moment.
+        Returns {node name: CompletedProcess}."""
+        import concurrent.futures
+        for n in nodes:
+            n.write_seed(user_data)
+        with concurrent.futures.ThreadPoolExecutor(len(nodes)) as ex:
+            futs = {n.name: ex.submit(n.firstboot, *args) for n in nodes}
+            return {k: f.result() for k, f in futs.items()}
+
+    def objects(self, resource, ns=None, group=None):
+        """The cluster's objects of one kind, read through the load balancer: {name: object}."""
+        return {o["metadata"]["name"]: o for o in self.client().list(resource, ns, group)}
 
     # ---- load balancer ----
     def start_lb(self):
@@ -447,6 +512,8 @@ backend kube-apiserver
     # ---- teardown ----
     def stop(self):
         errors = []
+        for w in self.watchers:
+            w.stop.set()
         for n in self.nodes:
             try:
                 n.stop_all()

@@ -270,14 +270,15 @@ class ControllerManager(Component):
              "controllers": "*", "root-ca-file": "", "service-account-private-key-file": "",
              "use-service-account-credentials": "false", "cluster-name": "kubernetes",
              "requestheader-client-ca-file": "", "allocate-node-cidrs": "false", "cluster-cidr": "",
-             "service-cluster-ip-range": ""}
+             "service-cluster-ip-range": "", "node-monitor-grace-period": "40s"}
 
     def __init__(self, argv):
         super().__init__(argv)
         ctl = [c.strip() for c in self.f["controllers"].split(",")]
         self.enabled = {}
         for name, default_on in (("bootstrapsigner", False), ("tokencleaner", False), ("garbagecollector", True),
-                                 ("csrapproving", True), ("csrsigning", True), ("root-ca-cert-publisher", True)):
+                                 ("csrapproving", True), ("csrsigning", True), ("root-ca-cert-publisher", True),
+                                 ("nodelifecycle", True)):
             on = ("*" in ctl and default_on) or name in ctl
             if "-" + name in ctl:
                 on = False
@@ -311,6 +312,51 @@ class ControllerManager(Component):
             self.gc()
         if self.enabled["root-ca-cert-publisher"] and self.root_ca and self.tick % 5 == 1:
             self.publish_root_ca()
+        if self.enabled["nodelifecycle"] and self.tick % 2 == 0:
+            self.node_lifecycle()
+
+    # ---- node lifecycle: a node whose Lease is not renewed within the grace period becomes Unknown ----
+    def node_lifecycle(self):
+        grace = parse_duration(os.environ.get("KF_SIM_NODE_MONITOR_GRACE") or self.f["node-monitor-grace-period"])
+        leases = {o["metadata"]["name"]: o for o in self.c.list("leases", "kube-node-lease", "coordination.k8s.io")}
+        now = time.time()
+        for n in self.c.list("nodes"):
+            name = n["metadata"]["name"]
+            conds = (n.get("status") or {}).get("conditions") or []
+            ready = next((c for c in conds if c.get("type") == "Ready"), None)
+            taints = (n.get("spec") or {}).get("taints") or []
+            if ready and ready.get("status") == "True" and any(
+                    t.get("key") == "node.kubernetes.io/unreachable" for t in taints):
+                self.c.patch("nodes", name, {"spec": {"taints": [
+                    t for t in taints if t.get("key") != "node.kubernetes.io/unreachable"] or None}}, kind="merge")
+                log(f"nodelifecycle: node {name} is Ready again; unreachable taints removed")
+                continue
+            if not ready or ready.get("status") == "Unknown":
+                continue
+            rt = ((leases.get(name) or {}).get("spec") or {}).get("renewTime")
+            try:
+                last = parse_micro(rt) if rt else None
+            except ValueError:
+                last = None
+            if last is None or now - last <= grace:
+                continue
+            for c in conds:
+                if c.get("type") in ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure"):
+                    c.update({"status": "Unknown", "reason": "NodeStatusUnknown",
+                              "message": "Kubelet stopped posting node status.",
+                              "lastTransitionTime": simclock.rfc3339()})
+            taints = [t for t in (n.get("spec") or {}).get("taints") or []
+                      if t.get("key") != "node.kubernetes.io/unreachable"]
+            taints += [{"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"},
+                       {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute",
+                        "timeAdded": simclock.rfc3339()}]
+            try:
+                self.c.patch("nodes", name, {"status": {"conditions": conds}}, kind="merge", sub="status")
+                self.c.patch("nodes", name, {"spec": {"taints": taints}}, kind="merge")
+                log(f"nodelifecycle: node {name} is Unknown: its Lease was last renewed {now - last:.0f}s ago")
+            except ApiError as e:
+                if e.code not in (404, 409):
+                    raise
 
     # ---- tokencleaner ----
     def tokencleaner(self, secrets):

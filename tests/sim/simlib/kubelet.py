@@ -181,6 +181,7 @@ class StaticPod:
     def env(self):
         e = {k: v for k, v in os.environ.items() if k in ("PATH", "KF_SIM_CLOCK", "KF_SIM_K8S_VERSION",
                                                              "KF_SIM_APISERVER_QUIET", "KF_SIM_CONTROLLER_PERIOD",
+                                                             "KF_SIM_NODE_MONITOR_GRACE",
                                                              "LANG")}
         e.setdefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
         for c in (self.pod.get("spec") or {}).get("containers") or []:
@@ -640,7 +641,8 @@ class Kubelet:
         self.heartbeat(force=True)
 
     def heartbeat(self, force=False):
-        if not force and time.time() - self.last_status < 10:
+        every = min(10.0, int(self.config.get("nodeLeaseDurationSeconds", 40)) / 4)
+        if not force and time.time() - self.last_status < every:
             return
         c = self.client
         c.patch("nodes", self.node_name, {"status": self.node_status()}, kind="strategic", sub="status")
@@ -649,7 +651,8 @@ class Kubelet:
                  "metadata": {"name": self.node_name, "namespace": "kube-node-lease",
                               "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": self.node_name,
                                                    "uid": node["metadata"]["uid"]}]},
-                 "spec": {"holderIdentity": self.node_name, "leaseDurationSeconds": 40,
+                 "spec": {"holderIdentity": self.node_name,
+                          "leaseDurationSeconds": int(self.config.get("nodeLeaseDurationSeconds", 40)),
                           "renewTime": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}}
         try:
             c.update("leases", lease, "kube-node-lease", "coordination.k8s.io")
