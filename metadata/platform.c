@@ -193,10 +193,8 @@ int md_platform_detect(const char *root, struct md_platform **ret) {
         if (p->ignition) {
                 static const struct {
                         const char *ign, *id;
-                } map[] = {{"aws", "ec2"},
-                           {"gcp", "gce"},
-                           {"azure", "azure"},
-                           {"openstack", "openstack"},
+                } map[] = {{"aws", "ec2"},      {"ec2", "ec2"},     {"gce", "gce"},
+                           {"gcp", "gce"},      {"azure", "azure"}, {"openstack", "openstack"},
                            {"vmware", "vmware"}};
                 for (size_t i = 0; i < ELEMENTSOF(map); i++)
                         if (streq(p->ignition, map[i].ign))

@@ -10,6 +10,7 @@
 #include "metadata/metadata.h"
 #include "metadata/source.h"
 #include "metadata/xml.h"
+#include "common/yamlutil.h"
 #include "tests/unit/unit.h"
 
 #define FIX "tests/fixtures/metadata/"
@@ -310,6 +311,215 @@ static void test_media_readers(void **state) {
         unit_rm_rf(dir);
 }
 
+static struct md_instance *fetch_from(const char *root, const char *ds) {
+        struct md_options o = {.root = root, .datasource = ds};
+        struct md_instance *i = NULL;
+        assert_int_equal(md_fetch(&o, &i), 0);
+        return i;
+}
+
+static void copy_fixture(const char *root, const char *fix, const char *to) {
+        _cleanup_free_ char *t = NULL;
+        size_t n;
+        t = fixture(fix, &n);
+        assert_int_equal(write_file_atomic(root, to, t, n, 0644, WRITE_MKDIR_PARENTS), 0);
+}
+
+/* Every sample that fits one of our readers goes through it. */
+static void test_every_fixture(void **state) {
+        (void) state;
+        /* cloud-init's files: public, redacted and sensitive variants. */
+        static const char *const ci[] = {"cloud-init/cloudinit-test-instance-data.json",
+                                         "cloud-init/cloudinit-test-instance-data.redacted.json",
+                                         "cloud-init/cloudinit-test-instance-data-sensitive.json",
+                                         "cloud-init/instance-data.v1-subset.ec2.json"};
+        for (size_t k = 0; k < ELEMENTSOF(ci); k++) {
+                _cleanup_free_ char *root = unit_mkdtemp();
+                copy_fixture(root, ci[k], "/run/cloud-init/instance-data.json");
+                _cleanup_(md_instance_freep) struct md_instance *i = fetch_from(root, "cloud-init");
+                assert_non_null(i->instance_id);
+                unit_rm_rf(root);
+        }
+        /* NoCloud seed directories. */
+        static const struct {
+                const char *dir, *iid, *host;
+        } seeds[] = {
+                {"nocloud/seed-dir-example", "i-87018aed", NULL},
+                {"nocloud/kernel_cmdline_match", NULL, NULL}, /* its key really reads "instance=id" */
+                {"nocloud/afterburn-kubevirt-nocloud_v1", "5d307ca9-b3ef-428c-8861-06e72d69f223",
+                 "test-nocloud-v1.foo.cloud"},
+        };
+        for (size_t k = 0; k < ELEMENTSOF(seeds); k++) {
+                _cleanup_free_ char *root = unit_mkdtemp(), *md = strdupf("%s/meta-data", seeds[k].dir),
+                                    *ud = strdupf("%s/user-data", seeds[k].dir);
+                copy_fixture(root, md, "/var/lib/cloud/seed/nocloud/meta-data");
+                copy_fixture(root, ud, "/var/lib/cloud/seed/nocloud/user-data");
+                _cleanup_(md_instance_freep) struct md_instance *i = fetch_from(root, "nocloud");
+                assert_true(streq_ptr(i->instance_id, seeds[k].iid));
+                if (seeds[k].host)
+                        assert_string_equal(i->hostname, seeds[k].host);
+                unit_rm_rf(root);
+        }
+        {
+                _cleanup_free_ char *root = unit_mkdtemp();
+                copy_fixture(root, "nocloud/cloudinit-doc-meta-data",
+                             "/var/lib/cloud/seed/nocloud-net/meta-data");
+                copy_fixture(root, "nocloud/seed-dir-example/user-data",
+                             "/var/lib/cloud/seed/nocloud-net/user-data");
+                copy_fixture(root, "nocloud/cloudinit-doc-network-config-v1.yaml",
+                             "/var/lib/cloud/seed/nocloud-net/network-config");
+                _cleanup_(md_instance_freep) struct md_instance *i = fetch_from(root, "nocloud");
+                assert_string_equal(i->instance_id, "iid-abcdefg");
+                assert_string_equal(i->hostname, "myhost");
+                unit_rm_rf(root);
+        }
+        {
+                _cleanup_free_ char *t = NULL;
+                _cleanup_(cJSON_Deletep) cJSON *d = NULL;
+                _cleanup_(md_instance_freep) struct md_instance *i = new_instance();
+                size_t n;
+                t = fixture("nocloud/cloudinit-doc-network-config-v2.yaml", &n);
+                assert_int_equal(yaml_parse_documents(t, n, &d, NULL), 0);
+                md_addresses_from_network_config(i, cJSON_GetArrayItem(d, 0));
+        }
+        /* Kernel command lines: nocloud lines are found with their seedfrom; others are not nocloud. */
+        {
+                _cleanup_free_ char *t = NULL;
+                size_t n;
+                t = fixture("nocloud/kernel-cmdline-examples.txt", &n);
+                for (char *line = t, *next; line && *line; line = next) {
+                        next = strchr(line, '\n');
+                        if (next)
+                                *next++ = 0;
+                        if (line[0] == '#' || !*line)
+                                continue;
+                        _cleanup_free_ char *root = unit_mkdtemp(), *cl = strdupf("%s\n", line);
+                        _cleanup_(md_platform_freep) struct md_platform *p = NULL;
+                        put(root, "/proc/cmdline", cl);
+                        assert_int_equal(md_platform_detect(root, &p), 0);
+                        if (strstr(line, "ds=nocloud"))
+                                assert_string_equal(p->id, "nocloud");
+                        else if (strstr(line, "ds=openstack"))
+                                assert_string_equal(p->forced, "openstack");
+                        else if (strstr(line, "coreos.oem.id=ec2"))
+                                assert_string_equal(p->id, "ec2");
+                        if (strstr(line, ";s=")) {
+                                _cleanup_free_ char *s = md_nocloud_setting(p->nocloud, "s", "seedfrom");
+                                assert_non_null(s);
+                                assert_true(endswith(s, "/"));
+                        }
+                        unit_rm_rf(root);
+                }
+        }
+        /* Azure: the IMDS documents and the pieces the docs show one by one. */
+        static const char *const azure[] = {"azure/cloudinit-imds-instance.json",
+                                            "azure/walinuxagent-imds-valid.json"};
+        for (size_t k = 0; k < ELEMENTSOF(azure); k++) {
+                _cleanup_free_ char *t = NULL;
+                _cleanup_(md_instance_freep) struct md_instance *i = new_instance();
+                size_t n;
+                t = fixture(azure[k], &n);
+                assert_int_equal(md_azure_parse_imds(t, n, i), 0);
+                assert_non_null(i->local_ipv4);
+        }
+        {
+                _cleanup_free_ char *tags = NULL, *list = NULL, *nic = NULL, *nic2 = NULL, *a = NULL,
+                                    *b = NULL, *c = NULL;
+                _cleanup_(md_instance_freep) struct md_instance *i = new_instance(), *j = new_instance(),
+                                                                *k = new_instance();
+                size_t n;
+                tags = fixture("azure/msdocs-imds-compute-tags.txt", &n);
+                md_strip(tags);
+                list = fixture("azure/msdocs-imds-compute-tagsList.json", &n);
+                nic = fixture("azure/msdocs-imds-network-interface-0.json", &n);
+                nic2 = fixture("azure/cloudinit-imds-secondary-interface.json", &n);
+                a = strdupf("{\"compute\": {\"vmId\": \"v\", \"tags\": \"%s\"}}", tags);
+                b = strdupf("{\"compute\": {\"vmId\": \"v\", \"tagsList\": %s}}", list);
+                c = strdupf("{\"compute\": {\"vmId\": \"v\"}, \"network\": {\"interface\": [%s, %s]}}", nic,
+                            nic2);
+                assert_int_equal(md_azure_parse_imds(a, strlen(a), i), 0);
+                assert_int_equal(md_azure_parse_imds(b, strlen(b), j), 0);
+                /* Both forms give the same tags. */
+                assert_string_equal(json_get_string(i->tags, "ReferenceNumber"), "123456");
+                assert_true(cJSON_Compare(i->tags, j->tags, true));
+                assert_int_equal(md_azure_parse_imds(c, strlen(c), k), 0);
+                assert_non_null(k->local_ipv4);
+        }
+        /* EC2: identity documents and per-NIC subtrees parse; their ids are read. */
+        static const char *const ec2[] = {"ec2/awsdocs-instance-identity-document.json",
+                                          "ec2/cloudinit-instance-identity-document.json",
+                                          "ec2/cloudinit-nic1_md_ipv4_ipv6_multi_ip.json",
+                                          "ec2/cloudinit-nic2_md.json",
+                                          "ec2/cloudinit-crawled-meta-data-2016-09-02.json",
+                                          "ec2/derived-imds-path-responses-2016-09-02.json"};
+        for (size_t k = 0; k < ELEMENTSOF(ec2); k++) {
+                _cleanup_free_ char *t = NULL;
+                _cleanup_(cJSON_Deletep) cJSON *j = NULL;
+                size_t n;
+                t = fixture(ec2[k], &n);
+                assert_int_equal(md_json_parse(t, n, &j), 0);
+                if (k < 2)
+                        assert_non_null(json_get_string(j, "instanceId"));
+        }
+        /* Ignition configs are recognized as such (and are not our configuration). */
+        static const char *const ign[] = {"ignition/example-add-users.ign",
+                                          "ignition/example-modify-service-dropin.ign",
+                                          "ignition/example-raid-data-volume-with-mount-unit.ign",
+                                          "ignition/example-set-hostname.ign",
+                                          "ignition/example-start-service.ign",
+                                          "ignition/example-write-file.ign"};
+        for (size_t k = 0; k < ELEMENTSOF(ign); k++) {
+                _cleanup_free_ char *t = NULL;
+                _cleanup_(md_userdata_freep) struct md_userdata *u = NULL;
+                size_t n;
+                t = fixture(ign[k], &n);
+                assert_int_equal(md_userdata_decode(t, n, &u), 0);
+                assert_string_equal(u->parts[0].type, "application/vnd.coreos.ignition+json");
+        }
+        /* VMware: the other guestinfo samples and the doc's instance-data view. */
+        static const char *const vmw[] = {"vmware/cloudinit-guestinfo.metadata-with-network-drivers.yaml",
+                                          "vmware/cloudinit-doc-instance-data-example.json"};
+        for (size_t k = 0; k < ELEMENTSOF(vmw); k++) {
+                _cleanup_free_ char *t = NULL;
+                _cleanup_(md_instance_freep) struct md_instance *i = new_instance();
+                size_t n;
+                t = fixture(vmw[k], &n);
+                assert_int_equal(md_vmware_parse_metadata(t, n, i), 0);
+        }
+        static const char *const vud[] = {"vmware/cloudinit-guestinfo.vendordata.yaml",
+                                          "vmware/cloudinit-doc-walkthrough-user-data.yaml"};
+        for (size_t k = 0; k < ELEMENTSOF(vud); k++) {
+                _cleanup_free_ char *t = NULL;
+                _cleanup_(md_userdata_freep) struct md_userdata *u = NULL;
+                size_t n;
+                t = fixture(vud[k], &n);
+                assert_int_equal(md_userdata_decode(t, n, &u), 0);
+                assert_int_equal(u->n_parts, 1);
+        }
+        {
+                _cleanup_free_ char *t = NULL;
+                size_t n;
+                t = fixture("vmware/cloudinit-ovf-env.xml", &n);
+                _cleanup_free_ char *ud = md_xml_ovf_property(t, n, "user-data"),
+                                    *iid = md_xml_ovf_property(t, n, "instance-id");
+                assert_non_null(ud);
+                assert_non_null(iid);
+        }
+        /* Afterburn and Flatcar attribute files. */
+        static const char *const ab[][2] = {
+                {"afterburn/derived-run-metadata-afterburn.env", "/run/metadata/afterburn"},
+                {"afterburn/derived-run-metadata-flatcar.env", "/run/metadata/flatcar"}};
+        for (size_t k = 0; k < ELEMENTSOF(ab); k++) {
+                _cleanup_free_ char *root = unit_mkdtemp();
+                copy_fixture(root, ab[k][0], ab[k][1]);
+                _cleanup_(md_instance_freep) struct md_instance *i = fetch_from(root, "files");
+                assert_string_equal(i->instance_id, "test-instance-id");
+                assert_string_equal(i->hostname, "test-hostname");
+                assert_string_equal(i->region, "test-region");
+                unit_rm_rf(root);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_platform_dmi),        cmocka_unit_test(test_platform_cmdline),
@@ -317,7 +527,7 @@ int main(void) {
                 cmocka_unit_test(test_azure_fixtures),      cmocka_unit_test(test_xml),
                 cmocka_unit_test(test_openstack_fixtures),  cmocka_unit_test(test_vmware_fixtures),
                 cmocka_unit_test(test_instance_view_json),  cmocka_unit_test(test_region_from_zone),
-                cmocka_unit_test(test_media_readers),
+                cmocka_unit_test(test_media_readers),       cmocka_unit_test(test_every_fixture),
         };
         return cmocka_run_group_tests_name("metadata", tests, NULL, NULL);
 }
