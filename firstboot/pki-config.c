@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/strutil.h"
 #include "common/yamlutil.h"
+#include "firstboot/config.h"
 #include "firstboot/pki-config.h"
 
 #define CONFIG_MAX (1024u * 1024u)
@@ -26,51 +27,6 @@ _printf_(4, 5) static int config_error(char *err, size_t size, int r, const char
         (void) vsnprintf(err, size, fmt, ap);
         va_end(ap);
         return r;
-}
-
-int fb_parse_duration_s(const char *s, uint64_t *ret) {
-        static const struct {
-                const char *unit;
-                double seconds;
-        } units[] = {{"ns", 1e-9}, {"us", 1e-6}, {"µs", 1e-6}, {"ms", 1e-3},
-                     {"s", 1},     {"m", 60},    {"h", 3600}};
-        double total = 0;
-        const char *p = s;
-
-        if (isempty(s))
-                return -EINVAL;
-        if (streq(s, "0")) {
-                *ret = 0;
-                return 0;
-        }
-        while (*p) {
-                char *end;
-                double v;
-                size_t best = 0;
-                int u = -1;
-
-                if (!isdigit((unsigned char) *p) && *p != '.')
-                        return -EINVAL;
-                v = strtod(p, &end);
-                if (end == p)
-                        return -EINVAL;
-                p = end;
-                for (size_t i = 0; i < ELEMENTSOF(units); i++) {
-                        size_t l = strlen(units[i].unit);
-                        if (strncmp(p, units[i].unit, l) == 0 && l > best) {
-                                best = l;
-                                u = (int) i;
-                        }
-                }
-                if (u < 0)
-                        return -EINVAL;
-                total += v * units[u].seconds;
-                p += best;
-        }
-        if (total < 0 || total > 1e12)
-                return -ERANGE;
-        *ret = (uint64_t) total;
-        return 0;
 }
 
 static int set_string(char **field, const cJSON *doc, const char *path) {
@@ -203,15 +159,15 @@ static int read_cluster(const cJSON *doc, bool v1beta3, struct pki_node_spec *s,
 
         static const char *const periods[] = {"certificateValidityPeriod", "caCertificateValidityPeriod"};
         for (size_t i = 0; i < ELEMENTSOF(periods); i++) {
-                uint64_t secs;
+                unsigned long long ms;
                 v = json_get_scalar_text(doc, periods[i]);
                 if (!v)
                         continue;
-                if (fb_parse_duration_s(v, &secs) < 0 || secs == 0)
+                if (fb_parse_duration_ms(v, &ms) < 0 || ms < 1000)
                         return config_error(err, size, -EINVAL,
                                             "'%s' takes a duration such as '8760h', not '%s'.", periods[i],
                                             v);
-                *(i == 0 ? &s->cert_validity_s : &s->ca_validity_s) = secs;
+                *(i == 0 ? &s->cert_validity_s : &s->ca_validity_s) = ms / 1000;
         }
         return 0;
 }

@@ -19,6 +19,3 @@
  */
 int fb_pki_config_load(const char *path, const char *root, const char *role_override,
                        struct pki_node_spec *spec, char *err, size_t err_size);
-
-/* Go's time.ParseDuration for whole seconds ("8760h", "87600h0m0s", "90m"); -EINVAL otherwise. */
-int fb_parse_duration_s(const char *s, uint64_t *ret);

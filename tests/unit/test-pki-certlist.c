@@ -340,20 +340,7 @@ static int write_config(const char *dir, const char *text, char **ret) {
 static void test_config(void **state) {
         _cleanup_free_ char *dir = unit_mkdtemp(), *path = NULL;
         char err[256];
-        uint64_t d;
         (void) state;
-
-        assert_int_equal(fb_parse_duration_s("8760h", &d), 0);
-        assert_int_equal(d, 8760u * 3600u);
-        assert_int_equal(fb_parse_duration_s("87600h0m0s", &d), 0);
-        assert_int_equal(d, 87600u * 3600u);
-        assert_int_equal(fb_parse_duration_s("1h30m", &d), 0);
-        assert_int_equal(d, 5400);
-        assert_int_equal(fb_parse_duration_s("1.5h", &d), 0);
-        assert_int_equal(d, 5400);
-        assert_int_equal(fb_parse_duration_s("10", &d), -EINVAL);
-        assert_int_equal(fb_parse_duration_s("-1h", &d), -EINVAL);
-        assert_int_equal(fb_parse_duration_s("1y", &d), -EINVAL);
 
         {
                 _cleanup_(pki_node_spec_done) struct pki_node_spec s = {};
