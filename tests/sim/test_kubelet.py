@@ -71,3 +71,15 @@ def test_restart_adopts_running_pods_and_removed_manifests_stop(node):
     os.rename(os.path.join(node.root, "etc/kubernetes/manifests/etcd.yaml"), os.path.join(node.root, "etcd.yaml"))
     wait_until(lambda: "etcd" not in node.pod_pids(), 10, what="etcd stopped after its manifest was removed")
     assert not os.path.exists(f"/proc/{before}/cmdline") or b"etcd" not in open(f"/proc/{before}/cmdline", "rb").read()
+
+
+def test_teardown_after_a_failure_leaves_nothing(tmp_path):
+    """A scenario that fails half-way (exception inside the with block) is still cleaned up."""
+    s = Sim(tmp_path, control_planes=1, workers=1)
+    with pytest.raises(RuntimeError, match="boom"):
+        with s:
+            s.start_lb()
+            s.kubeadm_init(s.cp[0])
+            assert s.cp[0].pod_pids() and s.cp[0].kubelet_pid()
+            raise RuntimeError("boom")
+    assert s.leftovers() == {"namespaces": [], "processes": [], "mounts": []}
