@@ -132,6 +132,9 @@ int pki_kubeconfig_parse(const char *yaml, size_t len, struct pki_kubeconfig *re
         uname = json_get_string(ctx, "context.user");
         cluster = cname ? find_named(json_get(doc, "clusters"), cname) : NULL;
         user = uname ? find_named(json_get(doc, "users"), uname) : NULL;
+        /* cluster-info's kubeconfig: one cluster named "", no context, no user. */
+        if (!ctx && cJSON_GetArraySize(json_get(doc, "clusters")) == 1)
+                cluster = cJSON_GetArrayItem(json_get(doc, "clusters"), 0);
         if (!cluster)
                 return -EBADMSG;
         cluster = json_get(cluster, "cluster");

@@ -9,7 +9,8 @@
 int pki_kubeconfig_render(const char *server, const char *cluster, const char *user, const char *ca_pem,
                           const char *cert_pem, const char *key_pem, char **ret);
 
-/* The current context's cluster and user. Decoded *-data fields; NULL when absent. */
+/* The current context's cluster and user, or without a context the only cluster (cluster-info's
+ * kubeconfig). Decoded *-data fields; NULL when absent. */
 struct pki_kubeconfig {
         char *server;
         char *ca_pem;

@@ -328,6 +328,16 @@ static void test_kubeconfig(void **state) {
         assert_string_equal(k.cert_file, "/var/lib/kubelet/pki/kubelet-client-current.pem");
         assert_null(k.cert_pem);
         pki_kubeconfig_done(&k);
+        /* cluster-info's kubeconfig, as the bootstrap signer signs it. */
+        static const char cluster_info[] =
+                "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: "
+                "Q0EK\n    server: https://10.0.0.1:6443\n  name: \"\"\ncontexts: null\n"
+                "current-context: \"\"\nkind: Config\npreferences: {}\nusers: null\n";
+        assert_int_equal(pki_kubeconfig_parse(cluster_info, strlen(cluster_info), &k), 0);
+        assert_string_equal(k.server, "https://10.0.0.1:6443");
+        assert_string_equal(k.ca_pem, "CA\n");
+        assert_null(k.cert_pem);
+        pki_kubeconfig_done(&k);
         assert_int_equal(pki_kubeconfig_parse("a: b\n", 5, &k), -EBADMSG);
         assert_int_equal(pki_kubeconfig_parse("current-context: [", 18, &k), -EBADMSG);
 }
