@@ -180,8 +180,12 @@ def test_delete_preconditions(cluster):
     assert s["data"] == {"a": "Yg=="} and s["type"] == "Opaque"
     st = expect(409, "Conflict", c.delete, "secrets", "del", "default", body={"preconditions": {"uid": "other"}})
     assert "Precondition failed: UID in precondition: other" in st["message"]
-    c.delete("secrets", "del", "default", body={"preconditions": {"uid": s["metadata"]["uid"]}})
+    r = c.delete("secrets", "del", "default", body={"preconditions": {"uid": s["metadata"]["uid"]}})
+    assert r == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                 "details": {"name": "del", "kind": "secrets", "uid": s["metadata"]["uid"]}}
     assert not c.exists("secrets", "del", "default")
+    sa = c.create("serviceaccounts", {"metadata": {"name": "sa1"}}, "default")
+    assert c.delete("serviceaccounts", "sa1", "default")["metadata"]["uid"] == sa["metadata"]["uid"]
 
 
 def test_node_authorizer_and_noderestriction(cluster):

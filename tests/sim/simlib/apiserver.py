@@ -159,6 +159,10 @@ LABEL_MSG = ("a lowercase RFC 1123 label must consist of lower case alphanumeric
 PATH_SEGMENT_BAD = re.compile(r"[/%]")
 
 
+# Registries built with ReturnDeletedObject (or their own Delete) answer a delete with the object.
+RETURN_DELETED_OBJECT = {"pods", "serviceaccounts", "services", "namespaces"}
+
+
 class User:
     def __init__(self, name, groups, how, extra=None, uid=""):
         self.name = name
@@ -1070,7 +1074,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise conflict(res, name)
         if res.group == rbac.API:
             self.api.invalidate_rbac()
-        return self._ok(old)
+        if res.name in RETURN_DELETED_OBJECT:
+            return self._ok(old)
+        # The generic registry answers a finished delete with a Status naming the object.
+        d = {"name": name}
+        if res.group:
+            d["group"] = res.group
+        d["kind"] = res.name
+        d["uid"] = old["metadata"].get("uid")
+        return self._ok({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": d})
 
     def _delete_namespace_content(self, ns):
         # SIM: the real apiserver marks the namespace Terminating and the namespace controller empties it;
