@@ -44,7 +44,7 @@ static const char pki_body[] =
 /* ---- certs ---- */
 
 static const char certs_usage[] =
-        "kube-firstboot pki certs --config FILE [--role init|control-plane|worker]";
+        "kube-firstboot pki certs --config FILE [--role init|control-plane|worker] [--dry-run]";
 static const char certs_body[] =
         "Writes what kubeadm's certs and kubeconfig phases write for this node, from a kubeadm\n"
         "configuration file (InitConfiguration / ClusterConfiguration / JoinConfiguration, v1beta4 or\n"
@@ -59,6 +59,7 @@ static const char certs_body[] =
         "                  certFile, key or keyFile) as the cluster CA. Defaults are kubeadm's.\n"
         "  --role ROLE     override the role the documents imply: 'init' (an InitConfiguration),\n"
         "                  'control-plane' (a JoinConfiguration with controlPlane), 'worker' (without).\n"
+        "  --dry-run       print what would be created, kept or replaced; generate and write nothing\n"
         "\n"
         "init:           CAs (ca, front-proxy-ca, etcd/ca unless etcd is external), their leaf\n"
         "                certificates, sa.key/sa.pub, and admin.conf, super-admin.conf, kubelet.conf,\n"
@@ -96,11 +97,13 @@ static int pki_certs(int argc, char **argv) {
                 {"help", no_argument, NULL, 'h'},
                 {"config", required_argument, NULL, 'c'},
                 {"role", required_argument, NULL, 'r'},
+                {"dry-run", no_argument, NULL, 'n'},
                 {},
         };
         _cleanup_(pki_node_spec_done) struct pki_node_spec spec = {};
         _cleanup_(pki_report_done) struct pki_report rep = {};
         const char *config = NULL, *role = NULL;
+        bool dry = false;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
@@ -114,6 +117,9 @@ static int pki_certs(int argc, char **argv) {
                 case 'r':
                         role = optarg;
                         break;
+                case 'n':
+                        dry = true;
+                        break;
                 default:
                         return EXIT_USAGE;
                 }
@@ -125,7 +131,9 @@ static int pki_certs(int argc, char **argv) {
         if (r != EXIT_DONE)
                 return r;
 
-        r = pki_node_ensure(cli.root, &spec, &rep);
+        if (dry)
+                printf("dry run: nothing is generated or written; 'pki certs' would do this:\n");
+        r = dry ? pki_node_plan(cli.root, &spec, &rep) : pki_node_ensure(cli.root, &spec, &rep);
         for (size_t i = 0; i < rep.n; i++) {
                 const struct pki_result *x = &rep.results[i];
                 printf("%-8s %-24s %s%s%s\n", pki_action_to_string(x->action), x->name, x->path,

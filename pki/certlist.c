@@ -330,6 +330,7 @@ struct ctx {
         const struct pki_node_spec *spec;
         struct pki_report *rep;
         time_t now;
+        bool dry; /* report only: no key generated, nothing written */
         struct ca_state ca[_PKI_CA_MAX];
 };
 
@@ -459,6 +460,17 @@ static void spec_times(const struct ctx *c, bool ca, struct pki_cert_spec *cs) {
 
 /* ---- CAs ---- */
 
+/* A CA from disk or from the configuration: used as it is, never replaced, so it must be sound. */
+static int check_ca(struct ctx *c, const char *crt, const char *key, X509 *cert, EVP_PKEY *pkey) {
+        if (!pki_cert_is_ca(cert))
+                return fail(c->rep, -EINVAL, "'%s' is not a CA certificate.", crt);
+        if (pki_cert_check_time(cert, c->now) < 0)
+                return fail(c->rep, -ESTALE, "The CA certificate '%s' is expired or not yet valid.", crt);
+        if (pkey && !pki_key_public_equal(pkey, X509_get0_pubkey(cert)))
+                return fail(c->rep, -EINVAL, "'%s' does not belong to the certificate '%s'.", key, crt);
+        return 0;
+}
+
 static int ensure_ca(struct ctx *c, const struct cert_def *d) {
         _cleanup_free_ char *crt = cert_path(c->spec, d->base, "crt"),
                             *key = cert_path(c->spec, d->base, "key");
@@ -473,7 +485,7 @@ static int ensure_ca(struct ctx *c, const struct cert_def *d) {
                 return -ENOMEM;
         r = load_cert_file(c, crt, &cert);
         if (r == -ENOENT && c->spec->ca_cert_pem[d->ca]) {
-                /* Given in the configuration: write it as the node's CA. */
+                /* Given in the configuration: written as the node's CA. */
                 const char *cpem = c->spec->ca_cert_pem[d->ca], *kpem = c->spec->ca_key_pem[d->ca];
                 r = pki_cert_from_pem(cpem, strlen(cpem), &cert);
                 if (r < 0)
@@ -483,13 +495,15 @@ static int ensure_ca(struct ctx *c, const struct cert_def *d) {
                         return fail(c->rep, r,
                                     "The %s key given in the configuration is not a PEM private key.",
                                     d->name);
-                if (pkey && (r = write_key(c, key, pkey)) < 0)
-                        return fail(c->rep, r, "Cannot write '%s'.", key);
-                r = write_file_atomic(c->root, crt, cpem, strlen(cpem), 0644, WRITE_MKDIR_PARENTS);
+                r = check_ca(c, crt, key, cert, pkey);
                 if (r < 0)
+                        return r;
+                if (!c->dry && pkey && (r = write_key(c, key, pkey)) < 0)
+                        return fail(c->rep, r, "Cannot write '%s'.", key);
+                if (!c->dry &&
+                    (r = write_file_atomic(c->root, crt, cpem, strlen(cpem), 0644, WRITE_MKDIR_PARENTS)) < 0)
                         return fail(c->rep, r, "Cannot write '%s'.", crt);
-                note = "from the configuration";
-                EVP_PKEY_free(TAKE_PTR(pkey)); /* loaded below like any CA on disk */
+                note = pkey ? "from the configuration" : "from the configuration, without its key";
         } else if (r == -ENOENT) {
                 if (c->spec->role != PKI_ROLE_INIT)
                         return fail(c->rep, -ENOENT,
@@ -498,6 +512,8 @@ static int ensure_ca(struct ctx *c, const struct cert_def *d) {
                                     "never "
                                     "makes its own.",
                                     crt);
+                if (c->dry) /* a new CA: st stays empty, what it would sign is new too */
+                        return report_add(c->rep, d->name, crt, PKI_ACTION_CREATED, NULL);
                 r = pki_key_generate(c->spec->key_type, &pkey);
                 if (r < 0)
                         return fail(c->rep, r, "Cannot generate the %s key.", d->name);
@@ -512,30 +528,25 @@ static int ensure_ca(struct ctx *c, const struct cert_def *d) {
                 if (r < 0)
                         return fail(c->rep, r, "Cannot write the %s files under '%s'.", d->name,
                                     c->spec->cert_dir);
-                goto done;
         } else if (r < 0)
                 return fail(c->rep, r,
-                            "'%s' is not a readable PEM certificate; a CA is never replaced, "
-                            "fix or remove it.",
+                            "'%s' is not a readable PEM certificate; a CA is never replaced, fix or "
+                            "remove it.",
                             crt);
-        else
+        else {
                 action = PKI_ACTION_KEPT;
+                r = load_key_file(c, key, &pkey);
+                if (r < 0 && r != -ENOENT)
+                        return fail(c->rep, r,
+                                    "'%s' is not a usable private key (RSA or ECDSA, PEM, unencrypted).",
+                                    key);
+                r = check_ca(c, crt, key, cert, pkey);
+                if (r < 0)
+                        return r;
+                if (!pkey)
+                        note = "no CA key: external CA mode, every certificate it signs must exist";
+        }
 
-        /* A CA on disk: used as it is, never replaced. */
-        if (!pki_cert_is_ca(cert))
-                return fail(c->rep, -EINVAL, "'%s' is not a CA certificate.", crt);
-        if (pki_cert_check_time(cert, c->now) < 0)
-                return fail(c->rep, -ESTALE, "The CA certificate '%s' is expired or not yet valid.", crt);
-        r = load_key_file(c, key, &pkey);
-        if (r == -ENOENT) {
-                note = note ?: "no CA key: external CA mode, every certificate it signs must exist";
-                pkey = NULL;
-        } else if (r < 0)
-                return fail(c->rep, r, "'%s' is not a usable private key (RSA or ECDSA, PEM, unencrypted).",
-                            key);
-        else if (!pki_key_public_equal(pkey, X509_get0_pubkey(cert)))
-                return fail(c->rep, -EINVAL, "'%s' does not belong to the certificate '%s'.", key, crt);
-done:
         st->cert = TAKE_PTR(cert);
         st->key = TAKE_PTR(pkey);
         r = pki_cert_to_pem(st->cert, &st->pem, NULL);
@@ -575,6 +586,8 @@ static int issue(struct ctx *c, const char *what, const struct pki_cert_spec *cs
                 return fail(c->rep, -ENOKEY,
                             "%s must be issued, but its CA has no key on this node (external CA mode).",
                             what);
+        if (!ret_key) /* dry run: only whether it could be */
+                return 0;
         r = pki_key_generate(c->spec->key_type, &key);
         if (r < 0)
                 return fail(c->rep, r, "Cannot generate a key for %s.", what);
@@ -610,6 +623,10 @@ static int ensure_leaf(struct ctx *c, const struct cert_def *d) {
 
         rc = load_cert_file(c, crt, &cert);
         rk = load_key_file(c, keyp, &key);
+        if (!c->ca[d->ca].cert) /* dry run under a CA still to be made */
+                return report_add(c->rep, d->name, crt,
+                                  rc == -ENOENT ? PKI_ACTION_CREATED : PKI_ACTION_REPLACED,
+                                  rc == -ENOENT ? NULL : "its CA is new");
         if (rc == -ENOENT && rk == -ENOENT)
                 why = NULL;
         else if (rc < 0)
@@ -621,6 +638,12 @@ static int ensure_leaf(struct ctx *c, const struct cert_def *d) {
 
         X509_free(TAKE_PTR(cert));
         EVP_PKEY_free(TAKE_PTR(key));
+        if (c->dry) {
+                r = issue(c, d->name, &cs, d->ca, NULL, NULL);
+                return r < 0 ? r
+                             : report_add(c->rep, d->name, crt,
+                                          why ? PKI_ACTION_REPLACED : PKI_ACTION_CREATED, why);
+        }
         r = issue(c, d->name, &cs, d->ca, &key, &cert);
         if (r < 0)
                 return r;
@@ -654,6 +677,8 @@ static int ensure_sa(struct ctx *c) {
                                 "'%s' is missing. A control-plane joiner gets the service-account key from "
                                 "the kubeadm-certs Secret; it never makes its own.",
                                 keyp);
+                if (c->dry)
+                        return report_add(c->rep, "sa", keyp, PKI_ACTION_CREATED, NULL);
                 r = pki_key_generate(c->spec->key_type, &key);
                 if (r < 0)
                         return fail(c->rep, r, "Cannot generate the service-account key.");
@@ -673,6 +698,8 @@ static int ensure_sa(struct ctx *c) {
                 return report_add(c->rep, "sa", keyp, action, NULL);
         if (r >= 0 && action == PKI_ACTION_KEPT)
                 note = "sa.pub did not match sa.key and was rewritten";
+        if (c->dry)
+                return report_add(c->rep, "sa", keyp, action, note);
         r = pki_public_key_to_pem(key, &pub_pem, &len);
         if (r < 0)
                 return r;
@@ -714,6 +741,11 @@ static int ensure_kubeconfig(struct ctx *c, const struct kubeconfig_def *d) {
         spec_times(c, false, &cs);
 
         r = read_file(c->root, path, PKI_FILE_MAX, &text, &len);
+        if (r >= 0 && !c->ca[PKI_CA_KUBERNETES].cert) /* dry run: the cluster CA is still to be made */
+                return fail(c->rep, -EEXIST,
+                            "'%s' exists, but the cluster CA would be new. Remove it if it belongs "
+                            "to an old cluster.",
+                            path);
         if (r >= 0) {
                 struct pki_kubeconfig kc = {};
                 _cleanup_(X509_freep) X509 *kc_ca = NULL, *kc_cert = NULL;
@@ -746,6 +778,13 @@ static int ensure_kubeconfig(struct ctx *c, const struct kubeconfig_def *d) {
         } else if (r != -ENOENT)
                 return fail(c->rep, r, "Cannot read '%s'.", path);
 
+        if (c->dry) {
+                r = c->ca[PKI_CA_KUBERNETES].cert ? issue(c, d->file, &cs, PKI_CA_KUBERNETES, NULL, NULL)
+                                                  : 0;
+                return r < 0 ? r
+                             : report_add(c->rep, d->file, path,
+                                          why ? PKI_ACTION_REPLACED : PKI_ACTION_CREATED, why);
+        }
         r = issue(c, d->file, &cs, PKI_CA_KUBERNETES, &key, &cert);
         if (r < 0)
                 return r;
@@ -763,9 +802,10 @@ static int ensure_kubeconfig(struct ctx *c, const struct kubeconfig_def *d) {
         return report_add(c->rep, d->file, path, why ? PKI_ACTION_REPLACED : PKI_ACTION_CREATED, why);
 }
 
-int pki_node_ensure(const char *root, const struct pki_node_spec *spec, struct pki_report *report) {
+static int node_ensure(const char *root, const struct pki_node_spec *spec, bool dry,
+                       struct pki_report *report) {
         _cleanup_(ctx_done) struct ctx c = {
-                .root = root, .spec = spec, .rep = report, .now = spec->now ?: time(NULL)};
+                .root = root, .spec = spec, .rep = report, .now = spec->now ?: time(NULL), .dry = dry};
         int r;
 
         report->error[0] = 0;
@@ -798,6 +838,14 @@ int pki_node_ensure(const char *root, const struct pki_node_spec *spec, struct p
                     (r = ensure_kubeconfig(&c, &kubeconfigs[i])) < 0)
                         return r;
         return 0;
+}
+
+int pki_node_ensure(const char *root, const struct pki_node_spec *spec, struct pki_report *report) {
+        return node_ensure(root, spec, false, report);
+}
+
+int pki_node_plan(const char *root, const struct pki_node_spec *spec, struct pki_report *report) {
+        return node_ensure(root, spec, true, report);
 }
 
 /* ---- pki check ---- */

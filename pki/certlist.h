@@ -88,6 +88,9 @@ void pki_report_done(struct pki_report *r);
 
 /* Writes what the node's role needs under root. On failure report->error says what. */
 int pki_node_ensure(const char *root, const struct pki_node_spec *spec, struct pki_report *report);
+/* The same decisions without generating a key or writing a file: what pki_node_ensure() would create,
+ * keep or replace, and the error it would stop at (for 'plan' and 'pki certs --dry-run'). */
+int pki_node_plan(const char *root, const struct pki_node_spec *spec, struct pki_report *report);
 
 /* URLs kubeconfigs point at: the control-plane endpoint (https://cpe[:bindPort]) or, without one, the
  * local endpoint https://advertiseAddress:bindPort. */

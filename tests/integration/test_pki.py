@@ -524,3 +524,13 @@ def test_ca_given_in_configuration(kf, tmp_path):
     assert openssl("verify", "-CAfile", src / "ca.crt", "-purpose", "sslserver", d / "apiserver.crt").returncode == 0
     again = certs(kf, cfg, root)
     assert set(again.values()) == {"kept"}
+
+
+def test_dry_run_writes_nothing(kf, tmp_path):
+    root = tmp_path / "root"
+    cfg = write_config(tmp_path, alg="RSA-4096")  # would take seconds per key: a dry run makes none
+    p = kf("pki", "certs", "--config", cfg, "--dry-run", root=root, timeout=10, check_rc=0)
+    lines = p.stdout.splitlines()
+    assert lines[0].startswith("dry run:")
+    assert len(lines) == 17 and all(line.startswith("created ") for line in lines[1:])
+    assert not root.exists()

@@ -130,6 +130,46 @@ static void test_init_then_rerun(void **state) {
         unit_rm_rf(root);
 }
 
+static void test_plan(void **state) {
+        _cleanup_(pki_node_spec_done) struct pki_node_spec s = {};
+        _cleanup_(pki_report_done) struct pki_report p1 = {}, r1 = {}, p2 = {}, p3 = {}, p4 = {};
+        _cleanup_free_ char *root = unit_mkdtemp(), *before = NULL, *after = NULL;
+        (void) state;
+
+        spec_for(&s, PKI_ROLE_INIT);
+        /* Nothing there: everything would be created, and nothing is. */
+        assert_int_equal(pki_node_plan(root, &s, &p1), 0);
+        assert_int_equal(p1.n, 16);
+        for (size_t i = 0; i < p1.n; i++)
+                assert_int_equal(p1.results[i].action, PKI_ACTION_CREATED);
+        assert_int_equal(path_exists(root, "/etc/kubernetes"), -ENOENT);
+
+        assert_int_equal(pki_node_ensure(root, &s, &r1), 0);
+        assert_int_equal(read_file(root, "/etc/kubernetes/pki/apiserver.crt", 0, &before, NULL), 0);
+        assert_int_equal(pki_node_plan(root, &s, &p2), 0);
+        for (size_t i = 0; i < p2.n; i++)
+                assert_int_equal(p2.results[i].action, PKI_ACTION_KEPT);
+
+        /* A new SAN: the apiserver certificate would be replaced, but is not. */
+        assert_int_equal(strv_extend(&s.apiserver_cert_sans, "plan.example.test"), 0);
+        assert_int_equal(pki_node_plan(root, &s, &p3), 0);
+        assert_int_equal(find(&p3, "apiserver")->action, PKI_ACTION_REPLACED);
+        assert_int_equal(find(&p3, "admin.conf")->action, PKI_ACTION_KEPT);
+        assert_int_equal(read_file(root, "/etc/kubernetes/pki/apiserver.crt", 0, &after, NULL), 0);
+        assert_string_equal(before, after);
+
+        /* Without the CA, its certificates would be replaced; the old kubeconfigs stop it, as for real. */
+        assert_int_equal(unlink_file(root, "/etc/kubernetes/pki/ca.crt"), 0);
+        assert_int_equal(pki_node_plan(root, &s, &p4), -EEXIST);
+        assert_int_equal(find(&p4, "ca")->action, PKI_ACTION_CREATED);
+        assert_int_equal(find(&p4, "apiserver")->action, PKI_ACTION_REPLACED);
+        assert_string_equal(find(&p4, "apiserver")->reason, "its CA is new");
+        assert_int_equal(find(&p4, "etcd-server")->action, PKI_ACTION_KEPT);
+        assert_non_null(strstr(p4.error, "admin.conf"));
+        assert_int_equal(path_exists(root, "/etc/kubernetes/pki/ca.crt"), -ENOENT);
+        unit_rm_rf(root);
+}
+
 static void test_replacements(void **state) {
         _cleanup_(pki_node_spec_done) struct pki_node_spec s = {};
         _cleanup_(pki_report_done) struct pki_report r1 = {}, r2 = {}, r3 = {};
@@ -466,6 +506,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_urls),
                 cmocka_unit_test(test_init_then_rerun),
+                cmocka_unit_test(test_plan),
                 cmocka_unit_test(test_replacements),
                 cmocka_unit_test(test_user_ca_and_external),
                 cmocka_unit_test(test_join_and_worker),
