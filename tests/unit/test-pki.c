@@ -82,6 +82,7 @@ static void test_keys(void **state) {
         check_key_type(PKI_KEY_ECDSA_P256, "-----BEGIN EC PRIVATE KEY-----\n");
         check_key_type(PKI_KEY_ECDSA_P384, "-----BEGIN EC PRIVATE KEY-----\n");
         check_key_type(PKI_KEY_RSA_3072, "-----BEGIN RSA PRIVATE KEY-----\n");
+        check_key_type(PKI_KEY_RSA_4096, "-----BEGIN RSA PRIVATE KEY-----\n");
 
         assert_int_equal(pki_key_type_from_string("RSA-4096", &t), 0);
         assert_int_equal(t, PKI_KEY_RSA_4096);
