@@ -78,7 +78,6 @@ int cmd_config(int argc, char **argv) {
         _cleanup_strv_free_ char **set = NULL, **problems = NULL;
         _cleanup_(md_instance_freep) struct md_instance *inst = NULL;
         _cleanup_(fb_config_freep) struct fb_config *c = NULL;
-        _cleanup_free_ char *yaml = NULL;
         bool no_md = false, validate;
         unsigned t;
         int ch, r;
@@ -182,6 +181,7 @@ int cmd_config(int argc, char **argv) {
                        src.files ? "every document in the files" : "the effective configuration");
                 return EXIT_DONE;
         }
+        _cleanup_free_ char *yaml = NULL;
         r = fb_config_print(c, true, &yaml);
         if (r < 0)
                 return cli_oom();

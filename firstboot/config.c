@@ -1047,7 +1047,7 @@ int fb_config_is_seed(const struct fb_config *c, const struct md_instance *inst)
         const char *v = fb_config_seed_value(c);
         switch (fb_config_seed_rule(c)) {
         case FB_SEED_INSTANCE_ID:
-                return inst->instance_id ? streq(v, inst->instance_id) : -EINVAL;
+                return inst->instance_id ? streq_ptr(v, inst->instance_id) : -EINVAL;
         case FB_SEED_HOSTNAME: {
                 const char *name = fb_config_node_name(c) ?: inst->hostname;
                 return name || inst->hostname ? streq_ptr(v, inst->hostname) || streq_ptr(v, name) : -EINVAL;

@@ -49,7 +49,7 @@ static int set_tags_from(struct md_instance *inst, const cJSON *obj) {
 }
 
 static int fetch(const struct md_options *o, const struct md_platform *p, struct md_instance *inst) {
-        _cleanup_erase_ char *text = NULL, *ud = NULL;
+        _cleanup_erase_ char *text = NULL;
         _cleanup_(cJSON_Deletep) cJSON *j = NULL;
         const char *path = INSTANCE_DATA_SENSITIVE;
         const cJSON *v, *md;
@@ -99,6 +99,7 @@ static int fetch(const struct md_options *o, const struct md_platform *p, struct
         }
 
         /* The raw user-data: root only, like the sensitive file. The 'query --all' view carries it too. */
+        _cleanup_erase_ char *ud = NULL;
         r = read_file(o->root, USER_DATA_TXT, MD_USERDATA_MAX, &ud, &udlen);
         if (r >= 0)
                 md_set_userdata(inst, TAKE_PTR(ud), udlen);

@@ -63,7 +63,9 @@ static char *expand_dmi(const char *root, const char *s) {
                 {"baseboard-serial-number", "board_serial"}, {"baseboard-asset-tag", "board_asset_tag"},
         };
         char *out = strdup(s);
-        for (size_t i = 0; out && i < ELEMENTSOF(map); i++) {
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(map); i++) {
                 _cleanup_free_ char *pat = strdupf("__dmi.%s__", map[i].key);
                 char *at;
                 if (!pat)
@@ -81,7 +83,7 @@ static char *expand_dmi(const char *root, const char *s) {
 }
 
 static int read_seed(const struct seed *s, struct md_instance *inst) {
-        _cleanup_free_ char *md = NULL, *nc = NULL;
+        _cleanup_free_ char *md = NULL;
         _cleanup_erase_ char *ud = NULL;
         _cleanup_(cJSON_Deletep) cJSON *docs = NULL;
         size_t mdlen, udlen, nclen;
@@ -111,6 +113,7 @@ static int read_seed(const struct seed *s, struct md_instance *inst) {
             md_set(&inst->local_ipv6, json_get_scalar_text(m, "local-ipv6")) < 0)
                 return -ENOMEM;
         /* network-config: the first static address of each family is the node's. */
+        _cleanup_free_ char *nc = NULL;
         if (seed_get(s, "network-config", &nc, &nclen) >= 0) {
                 _cleanup_(cJSON_Deletep) cJSON *n = NULL;
                 if (yaml_parse_documents(nc, nclen, &n, NULL) >= 0 &&

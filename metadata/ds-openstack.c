@@ -152,8 +152,7 @@ static int drive_read(const struct drive *d, const char *path, char **ret, size_
 }
 
 static int read_drive(const struct drive *d, struct md_instance *inst) {
-        _cleanup_free_ char *meta = NULL, *net = NULL;
-        _cleanup_erase_ char *ud = NULL;
+        _cleanup_free_ char *meta = NULL;
         const char *ver = NULL;
         size_t len;
         int r = -ENOENT;
@@ -176,6 +175,8 @@ static int read_drive(const struct drive *d, struct md_instance *inst) {
         _cleanup_free_ char *up = strdupf("/openstack/%s/user_data", ver);
         if (!np || !up)
                 return -ENOMEM;
+        _cleanup_free_ char *net = NULL;
+        _cleanup_erase_ char *ud = NULL;
         if (drive_read(d, np, &net, &len) >= 0 && md_openstack_parse_network(net, len, inst) < 0)
                 return -ENOMEM;
         r = drive_read(d, up, &ud, &len);
