@@ -63,7 +63,7 @@ def test_worker_tls_bootstrap_through_the_load_balancer(sim):
                                                 "effect": "NoSchedule"}]
     assert "node-role.kubernetes.io/control-plane" not in nodes["w-1"]["metadata"]["labels"]
     csrs = c.list("certificatesigningrequests", group="certificates.k8s.io")
-    assert {x["spec"]["username"].split(":")[1] for x in csrs} == {"bootstrap"}
+    assert {x["spec"]["username"].split(":")[1] for x in csrs} == {"bootstrap", "node"}
     # mirror pods carry the etcd endpoint annotation kubeadm join reads
     pods = {p["metadata"]["name"]: p for p in c.list("pods", "kube-system")}
     assert pods["etcd-cp-3"]["metadata"]["annotations"][
@@ -112,3 +112,17 @@ def test_cut_and_restore(sim):
     sim.restore(w)
     r = w.exec(["curl", "-sk", "-m", "5", f"https://{LB_IP}:6443/healthz"])
     assert r.stdout == "ok"
+
+
+def test_init_node_kubelet_rotates_into_its_own_certificate(sim):
+    """kubelet.conf on the init node embeds a client cert; with rotateCertificates the kubelet still asks
+    for its own (CSR by system:node:cp-1, approved as selfnodeclient) and stores kubelet-client-current.pem,
+    which kubeadm's kubelet-finalize phase waits for."""
+    cp = sim.cp[0]
+    cur = os.path.join(cp.root, "var/lib/kubelet/pki/kubelet-client-current.pem")
+    wait_until(lambda: os.path.lexists(cur), 20, what="kubelet-client-current.pem on cp-1")
+    assert os.path.isfile(os.path.join(cp.root, os.readlink(cur).lstrip("/")))
+    csrs = [x for x in sim.client().list("certificatesigningrequests", group="certificates.k8s.io")
+            if x["spec"]["username"] == "system:node:cp-1"]
+    assert csrs and csrs[0]["metadata"]["name"].startswith("csr-")
+    assert csrs[0]["status"]["conditions"][0]["reason"] == "AutoApproved"

@@ -516,20 +516,7 @@ class Kubelet:
             self.stop_ev.wait(0.5)
         if cert is None:
             return None
-        pki = self.host("/var/lib/kubelet/pki")
-        os.makedirs(pki, exist_ok=True)
-        stamp = datetime.datetime.now().strftime("%Y-%m-%d-%H-%M-%S")
-        fname = f"kubelet-client-{stamp}.pem"
-        with open(os.path.join(pki, fname), "wb") as f:
-            os.fchmod(f.fileno(), 0o600)
-            f.write(cert + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                             serialization.NoEncryption()))
-        cur = os.path.join(pki, "kubelet-client-current.pem")
-        tmp = cur + ".tmp"
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        os.symlink(os.path.join("/var/lib/kubelet/pki", fname), tmp)
-        os.replace(tmp, cur)
+        fname = self.store_client_cert(cert, key)
         with open(self.host(self.flags["bootstrap-kubeconfig"])) as f:
             bkc = yaml.safe_load(f)
         bcl = bkc["clusters"][0]["cluster"]
@@ -550,6 +537,65 @@ class Kubelet:
         os.replace(p + ".tmp", p)
         log(f"TLS bootstrap: done; wrote {self.flags['kubeconfig']} and /var/lib/kubelet/pki/{fname}")
         return True
+
+    def store_client_cert(self, cert, key):
+        """/var/lib/kubelet/pki/kubelet-client-<time>.pem (cert + key, 0600) and the
+        kubelet-client-current.pem symlink to it, as the kubelet's certificate store writes them."""
+        pki = self.host("/var/lib/kubelet/pki")
+        os.makedirs(pki, exist_ok=True)
+        stamp = datetime.datetime.now().strftime("%Y-%m-%d-%H-%M-%S")
+        fname = f"kubelet-client-{stamp}.pem"
+        with open(os.path.join(pki, fname), "wb") as f:
+            os.fchmod(f.fileno(), 0o600)
+            f.write(cert + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                             serialization.NoEncryption()))
+        cur = os.path.join(pki, "kubelet-client-current.pem")
+        tmp = cur + ".tmp"
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        os.symlink(os.path.join("/var/lib/kubelet/pki", fname), tmp)
+        os.replace(tmp, cur)
+        return fname
+
+    def rotate_if_needed(self):
+        """With rotateCertificates and a kubelet.conf that embeds its client certificate (the init node),
+        the certificate store starts empty: the kubelet asks for a certificate of its own with a CSR
+        (generateName csr-, as system:node:<name>) and stores it as kubelet-client-current.pem once
+        issued (approved through kubeadm:node-autoapprove-certificate-rotation). kubeadm's
+        kubelet-finalize phase waits for that file."""
+        if not self.config.get("rotateCertificates") or self.client is None:
+            return
+        cur = self.host("/var/lib/kubelet/pki/kubelet-client-current.pem")
+        if os.path.lexists(cur):  # a symlink to a path inside the node root
+            return
+        st = getattr(self, "_rotation", None)
+        if st is None:
+            key = ec.generate_private_key(ec.SECP256R1())
+            subj = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:nodes"),
+                              x509.NameAttribute(NameOID.COMMON_NAME, f"system:node:{self.node_name}")])
+            pem = x509.CertificateSigningRequestBuilder().subject_name(subj).sign(key, hashes.SHA256()).public_bytes(
+                serialization.Encoding.PEM)
+            o = self.client.create("certificatesigningrequests", {
+                "apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest",
+                "metadata": {"generateName": "csr-"},
+                "spec": {"request": base64.b64encode(pem).decode(),
+                         "signerName": "kubernetes.io/kube-apiserver-client-kubelet",
+                         "usages": ["digital signature", "client auth"]}}, group="certificates.k8s.io")
+            self._rotation = (o["metadata"]["name"], key)
+            log(f"certificate rotation: the store is empty; CSR {o['metadata']['name']} created")
+            return
+        name, key = st
+        try:
+            o = self.client.get("certificatesigningrequests", name, group="certificates.k8s.io")
+        except ApiError as e:
+            if e.code == 404:
+                self._rotation = None
+                return
+            raise
+        if (o.get("status") or {}).get("certificate"):
+            fname = self.store_client_cert(base64.b64decode(o["status"]["certificate"]), key)
+            log(f"certificate rotation: stored /var/lib/kubelet/pki/{fname}")
+            self._rotation = None
 
     def _resolve_cert_paths(self):
         # kubelet-client-current.pem is a symlink with an absolute target inside the node root.
@@ -664,12 +710,20 @@ class Kubelet:
     def sync_mirrors(self):
         c = self.client
         want = {sp.full_name: sp for sp in self.pods.values()}
+        for name in [n for n in self.mirrors if n not in want]:
+            ns = self.mirrors.pop(name)[4]
+            try:
+                c.delete("pods", name, ns)
+                log(f"mirror pod {ns}/{name} deleted (its static pod is gone)")
+            except ApiError as e:
+                if e.code != 404:
+                    raise
         for name, sp in want.items():
             meta = sp.pod["metadata"]
             ann = dict(meta.get("annotations") or {})
             ann.update({"kubernetes.io/config.hash": sp.hash, "kubernetes.io/config.mirror": sp.hash,
                         "kubernetes.io/config.source": "file", "kubernetes.io/config.seen": simclock.rfc3339()})
-            state = (sp.hash, sp.ready, sp.alive(), sp.restarts)
+            state = (sp.hash, sp.ready, sp.alive(), sp.restarts, meta.get("namespace", "default"))
             if self.mirrors.get(name) == state:
                 continue
             cname = sp.pod["spec"]["containers"][0]["name"]
@@ -725,6 +779,7 @@ class Kubelet:
                         if not self.node_registered:
                             self.register()
                         self.heartbeat()
+                        self.rotate_if_needed()
                         self.sync_mirrors()
                 except (ApiError, OSError) as e:
                     if getattr(self, "_last_err", None) != str(e):
