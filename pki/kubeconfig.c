@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,80 +11,84 @@
 #include "pki/encoding.h"
 #include "pki/kubeconfig.h"
 
-static cJSON *named(const char *name, const char *field, cJSON *value) {
-        cJSON *o = cJSON_CreateObject();
-        if (!o || !value) {
-                cJSON_Delete(o);
-                cJSON_Delete(value);
-                return NULL;
-        }
-        /* clientcmd.Write sorts keys: "cluster"/"context" before "name", "name" before "user". */
-        if (streq(field, "user")) {
-                cJSON_AddStringToObject(o, "name", name);
-                cJSON_AddItemToObject(o, field, value);
-        } else {
-                cJSON_AddItemToObject(o, field, value);
-                cJSON_AddStringToObject(o, "name", name);
-        }
-        return o;
-}
+/* A name as a YAML scalar: plain when it reads back as the same string, double-quoted otherwise. */
+static char *yaml_scalar(const char *s) {
+        bool plain = !isempty(s) && !yaml_plain_scalar_is_typed(s) &&
+                     strchr("-?:,[]{}#&*!|>'\"%@`", s[0]) == NULL && !strstr(s, ": ") && !strstr(s, " #") &&
+                     !endswith(s, ":") && !endswith(s, " ");
+        size_t n = 3;
+        char *out, *o;
 
-static cJSON *list_of(cJSON *item) {
-        cJSON *a = cJSON_CreateArray();
-        if (!a || !item || !cJSON_AddItemToArray(a, item)) {
-                cJSON_Delete(a);
-                cJSON_Delete(item);
+        for (const char *p = s; plain && *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        plain = false;
+        if (plain)
+                return strdup(s);
+        for (const char *p = s; *p; p++)
+                n += (unsigned char) *p < 0x20 || *p == '"' || *p == '\\' ? 4 : 1;
+        o = out = malloc(n);
+        if (!out)
                 return NULL;
+        *o++ = '"';
+        for (const char *p = s; *p; p++) {
+                if (*p == '"' || *p == '\\') {
+                        *o++ = '\\';
+                        *o++ = *p;
+                } else if ((unsigned char) *p < 0x20)
+                        o += sprintf(o, "\\x%02x", (unsigned char) *p);
+                else
+                        *o++ = *p;
         }
-        return a;
+        *o++ = '"';
+        *o = 0;
+        return out;
 }
 
 int pki_kubeconfig_render(const char *server, const char *cluster, const char *user, const char *ca_pem,
                           const char *cert_pem, const char *key_pem, char **ret) {
-        _cleanup_(cJSON_Deletep) cJSON *doc = cJSON_CreateObject();
+        static const char fmt[] = "apiVersion: v1\n"
+                                  "clusters:\n"
+                                  "- cluster:\n"
+                                  "    certificate-authority-data: %s\n"
+                                  "    server: %s\n"
+                                  "  name: %s\n"
+                                  "contexts:\n"
+                                  "- context:\n"
+                                  "    cluster: %s\n"
+                                  "    user: %s\n"
+                                  "  name: %s\n"
+                                  "current-context: %s\n"
+                                  "kind: Config\n"
+                                  "preferences: {}\n"
+                                  "users:\n"
+                                  "- name: %s\n"
+                                  "  user:\n"
+                                  "    client-certificate-data: %s\n"
+                                  "    client-key-data: %s\n";
         _cleanup_free_ char *ca64 = pki_base64_encode(ca_pem, strlen(ca_pem));
         _cleanup_free_ char *cert64 = pki_base64_encode(cert_pem, strlen(cert_pem));
         _cleanup_erase_ char *key64 = pki_base64_encode(key_pem, strlen(key_pem));
         _cleanup_free_ char *context = strdupf("%s@%s", user, cluster);
-        cJSON *c, *ctx, *u, *tmp;
-        int r;
+        _cleanup_free_ char *q_server = yaml_scalar(server), *q_cluster = yaml_scalar(cluster),
+                            *q_user = yaml_scalar(user), *q_context = context ? yaml_scalar(context) : NULL;
+        char *out;
+        int n;
 
-        if (!doc || !ca64 || !cert64 || !key64 || !context)
+        if (!ca64 || !cert64 || !key64 || !context || !q_server || !q_cluster || !q_user || !q_context)
                 return -ENOMEM;
-        c = cJSON_CreateObject();
-        if (c) {
-                cJSON_AddStringToObject(c, "certificate-authority-data", ca64);
-                cJSON_AddStringToObject(c, "server", server);
-        }
-        ctx = cJSON_CreateObject();
-        if (ctx) {
-                cJSON_AddStringToObject(ctx, "cluster", cluster);
-                cJSON_AddStringToObject(ctx, "user", user);
-        }
-        u = cJSON_CreateObject();
-        if (u) {
-                cJSON_AddStringToObject(u, "client-certificate-data", cert64);
-                cJSON_AddStringToObject(u, "client-key-data", key64);
-        }
-        cJSON_AddStringToObject(doc, "apiVersion", "v1");
-        if ((tmp = list_of(named(cluster, "cluster", c))))
-                cJSON_AddItemToObject(doc, "clusters", tmp);
-        if ((tmp = list_of(named(context, "context", ctx))))
-                cJSON_AddItemToObject(doc, "contexts", tmp);
-        cJSON_AddStringToObject(doc, "current-context", context);
-        cJSON_AddStringToObject(doc, "kind", "Config");
-        cJSON_AddItemToObject(doc, "preferences", cJSON_CreateObject());
-        if ((tmp = list_of(named(user, "user", u))))
-                cJSON_AddItemToObject(doc, "users", tmp);
-        if (cJSON_GetArraySize(doc) != 7)
+        /* Measured first and written once: the key never sits in a buffer that is reallocated and left
+         * behind unwiped. */
+        n = snprintf(NULL, 0, fmt, ca64, q_server, q_cluster, q_cluster, q_user, q_context, q_context,
+                     q_user, cert64, key64);
+        if (n < 0)
+                return -EINVAL;
+        out = malloc((size_t) n + 1);
+        if (!out)
                 return -ENOMEM;
-
-        r = yaml_emit(doc, ret);
-        /* The key's base64 lives in the tree too: wipe it before the tree goes. */
-        const cJSON *kd = json_get(cJSON_GetArrayItem(json_get(doc, "users"), 0), "user.client-key-data");
-        if (kd && kd->valuestring)
-                OPENSSL_cleanse(kd->valuestring, strlen(kd->valuestring));
-        return r;
+        (void) snprintf(out, (size_t) n + 1, fmt, ca64, q_server, q_cluster, q_cluster, q_user, q_context,
+                        q_context, q_user, cert64, key64);
+        *ret = out;
+        return 0;
 }
 
 static const cJSON *find_named(const cJSON *list, const char *name) {

@@ -6,7 +6,9 @@
 
 #include "common/cleanup-libs.h"
 #include "common/fileio.h"
+#include "common/jsonutil.h"
 #include "common/strutil.h"
+#include "common/yamlutil.h"
 #include "firstboot/pki-config.h"
 #include "pki/cert.h"
 #include "pki/certlist.h"
@@ -368,6 +370,31 @@ static void test_kubeconfig(void **state) {
         assert_string_equal(k.cert_file, "/var/lib/kubelet/pki/kubelet-client-current.pem");
         assert_null(k.cert_pem);
         pki_kubeconfig_done(&k);
+        /* Names that YAML would read as something else come out quoted and read back as written. */
+        static const char *const names[][2] = {{"on", "system:node:x"},
+                                               {"a: b", "we\"ird\\one"},
+                                               {"#c", "tab\there"},
+                                               {"1.30", "kubernetes-admin"}};
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                _cleanup_erase_ char *y = NULL;
+                _cleanup_(cJSON_Deletep) cJSON *docs = NULL;
+                _cleanup_free_ char *ctx = strdupf("%s@%s", names[i][1], names[i][0]);
+                assert_int_equal(pki_kubeconfig_render("https://[fd00::1]:6443", names[i][0], names[i][1],
+                                                       "CA\n", "CERT\n", "KEY\n", &y),
+                                 0);
+                assert_int_equal(yaml_parse_documents(y, strlen(y), &docs, NULL), 0);
+                const cJSON *d = cJSON_GetArrayItem(docs, 0);
+                assert_string_equal(json_get_string(cJSON_GetArrayItem(json_get(d, "clusters"), 0), "name"),
+                                    names[i][0]);
+                assert_string_equal(json_get_string(cJSON_GetArrayItem(json_get(d, "users"), 0), "name"),
+                                    names[i][1]);
+                assert_string_equal(json_get_string(d, "current-context"), ctx);
+                assert_int_equal(pki_kubeconfig_parse(y, strlen(y), &k), 0);
+                assert_string_equal(k.server, "https://[fd00::1]:6443");
+                assert_string_equal(k.key_pem, "KEY\n");
+                pki_kubeconfig_done(&k);
+        }
+
         /* cluster-info's kubeconfig, as the bootstrap signer signs it. */
         static const char cluster_info[] =
                 "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: "
