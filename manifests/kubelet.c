@@ -109,11 +109,12 @@ int mf_kubelet_instance_config(const struct mf_kubelet_spec *s, cJSON **ret) {
 
 /* Go's %q for the printable ASCII kubelet flags hold: backslash and quote escaped. */
 static char *go_quote(const char *s) {
+        static const char hex[] = "0123456789abcdef";
         size_t n = 3;
         char *q, *p;
         for (const char *c = s; *c; c++)
                 n += (*c == '"' || *c == '\\') ? 2 : ((unsigned char) *c < 0x20 ? 4 : 1);
-        q = p = malloc(n);
+        q = p = calloc(n, 1);
         if (!q)
                 return NULL;
         *p++ = '"';
@@ -122,7 +123,10 @@ static char *go_quote(const char *s) {
                         *p++ = '\\';
                         *p++ = *c;
                 } else if ((unsigned char) *c < 0x20) {
-                        p += sprintf(p, "\\x%02x", (unsigned char) *c);
+                        *p++ = '\\';
+                        *p++ = 'x';
+                        *p++ = hex[(unsigned char) *c >> 4];
+                        *p++ = hex[*c & 15];
                 } else
                         *p++ = *c;
         }
