@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/cleanup-libs.h"
+#include "common/jsonutil.h"
+#include "common/strutil.h"
+#include "manifests/objects.h"
+
+static cJSON *string_array(const char *const *l) {
+        cJSON *a = cJSON_CreateArray();
+        for (; a && l && *l; l++)
+                if (!cJSON_AddItemToArray(a, cJSON_CreateString(*l))) {
+                        cJSON_Delete(a);
+                        return NULL;
+                }
+        return a;
+}
+
+static cJSON *object_head(const char *api_version, const char *kind, const char *ns, const char *name) {
+        cJSON *o = cJSON_CreateObject(), *meta;
+        if (!o)
+                return NULL;
+        cJSON_AddStringToObject(o, "apiVersion", api_version);
+        cJSON_AddStringToObject(o, "kind", kind);
+        meta = cJSON_AddObjectToObject(o, "metadata");
+        if (!meta) {
+                cJSON_Delete(o);
+                return NULL;
+        }
+        cJSON_AddStringToObject(meta, "name", name);
+        if (ns)
+                cJSON_AddStringToObject(meta, "namespace", ns);
+        return o;
+}
+
+cJSON *mf_role(const char *ns, const char *name, const struct mf_rule *rule) {
+        _cleanup_(cJSON_Deletep) cJSON *o =
+                object_head(MF_RBAC_GROUP "/v1", ns ? "Role" : "ClusterRole", ns, name);
+        cJSON *rules, *r;
+        if (!o || !(rules = cJSON_AddArrayToObject(o, "rules")) || !(r = cJSON_CreateObject()))
+                return NULL;
+        cJSON_AddItemToArray(rules, r);
+        cJSON_AddItemToObject(r, "apiGroups", string_array(rule->api_groups));
+        if (rule->resource_names)
+                cJSON_AddItemToObject(r, "resourceNames", string_array(rule->resource_names));
+        cJSON_AddItemToObject(r, "resources", string_array(rule->resources));
+        cJSON_AddItemToObject(r, "verbs", string_array(rule->verbs));
+        return TAKE_PTR(o);
+}
+
+cJSON *mf_role_binding(const char *ns, const char *name, const char *role_kind, const char *role_name,
+                       const struct mf_subject *subjects, size_t n) {
+        _cleanup_(cJSON_Deletep) cJSON *o =
+                object_head(MF_RBAC_GROUP "/v1", ns ? "RoleBinding" : "ClusterRoleBinding", ns, name);
+        cJSON *ref, *subs;
+        if (!o || !(ref = cJSON_AddObjectToObject(o, "roleRef")) ||
+            !(subs = cJSON_AddArrayToObject(o, "subjects")))
+                return NULL;
+        cJSON_AddStringToObject(ref, "apiGroup", MF_RBAC_GROUP);
+        cJSON_AddStringToObject(ref, "kind", role_kind);
+        cJSON_AddStringToObject(ref, "name", role_name);
+        for (size_t i = 0; i < n; i++) {
+                cJSON *s = cJSON_CreateObject();
+                if (!s || !cJSON_AddItemToArray(subs, s)) {
+                        cJSON_Delete(s);
+                        return NULL;
+                }
+                /* ServiceAccount subjects carry a namespace and no apiGroup, as the API defaults them. */
+                if (!streq(subjects[i].kind, "ServiceAccount"))
+                        cJSON_AddStringToObject(s, "apiGroup", MF_RBAC_GROUP);
+                cJSON_AddStringToObject(s, "kind", subjects[i].kind);
+                cJSON_AddStringToObject(s, "name", subjects[i].name);
+                if (subjects[i].ns)
+                        cJSON_AddStringToObject(s, "namespace", subjects[i].ns);
+        }
+        return TAKE_PTR(o);
+}
+
+static int add_b64(cJSON *data, const char *key, const char *value) {
+        static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        size_t n = strlen(value), o = 0;
+        _cleanup_erase_ char *out = malloc((n + 2) / 3 * 4 + 1);
+        const unsigned char *p = (const unsigned char *) value;
+
+        if (!out)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i += 3) {
+                unsigned v = (unsigned) p[i] << 16 | (i + 1 < n ? (unsigned) p[i + 1] << 8 : 0) |
+                             (i + 2 < n ? p[i + 2] : 0);
+                out[o++] = tbl[v >> 18 & 63];
+                out[o++] = tbl[v >> 12 & 63];
+                out[o++] = i + 1 < n ? tbl[v >> 6 & 63] : '=';
+                out[o++] = i + 2 < n ? tbl[v & 63] : '=';
+        }
+        out[o] = 0;
+        return cJSON_AddStringToObject(data, key, out) ? 0 : -ENOMEM;
+}
+
+cJSON *mf_bootstrap_token_secret(const struct mf_token *t) {
+        _cleanup_free_ char *name = strdupf("bootstrap-token-%s", t->id);
+        _cleanup_(cJSON_Deletep) cJSON *o = NULL;
+        cJSON *data;
+        int r = 0;
+
+        if (!name || !(o = object_head("v1", "Secret", "kube-system", name)))
+                return NULL;
+        cJSON_AddStringToObject(o, "type", "bootstrap.kubernetes.io/token");
+        data = cJSON_AddObjectToObject(o, "data");
+        if (!data)
+                return NULL;
+        if (t->groups && t->groups[0]) {
+                _cleanup_free_ char *g = strjoin_sep(t->groups, strv_length((char *const *) t->groups), ",");
+                r = g ? add_b64(data, "auth-extra-groups", g) : -ENOMEM;
+        }
+        if (r == 0 && !isempty(t->description))
+                r = add_b64(data, "description", t->description);
+        if (r == 0 && t->expiration)
+                r = add_b64(data, "expiration", t->expiration);
+        if (r == 0)
+                r = add_b64(data, "token-id", t->id);
+        if (r == 0)
+                r = add_b64(data, "token-secret", t->secret);
+        for (const char *const *u = t->usages; r == 0 && u && *u; u++) {
+                _cleanup_free_ char *k = strdupf("usage-bootstrap-%s", *u);
+                r = k ? add_b64(data, k, "true") : -ENOMEM;
+        }
+        return r == 0 ? TAKE_PTR(o) : NULL;
+}
+
+cJSON *mf_cluster_info(const char *kubeconfig) {
+        _cleanup_(cJSON_Deletep) cJSON *o = object_head("v1", "ConfigMap", "kube-public", "cluster-info");
+        cJSON *data;
+        if (!o || !(data = cJSON_AddObjectToObject(o, "data")) ||
+            !cJSON_AddStringToObject(data, "kubeconfig", kubeconfig))
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+int mf_expiration(long long seconds, char ret[32]) {
+        time_t t = time(NULL) + (time_t) seconds;
+        struct tm tm;
+        if (!gmtime_r(&t, &tm) || strftime(ret, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                return -EINVAL;
+        return 0;
+}
+
+void mf_api_objects_free(struct mf_api_object *o, size_t n) {
+        for (size_t i = 0; o && i < n; i++) {
+                free(o[i].collection);
+                cJSON_Delete(o[i].object);
+        }
+        free(o);
+}
+
+char *mf_collection_path(const cJSON *obj) {
+        static const struct {
+                const char *kind, *prefix, *resource;
+        } kinds[] = {
+                {"Role", "/apis/" MF_RBAC_GROUP "/v1", "roles"},
+                {"RoleBinding", "/apis/" MF_RBAC_GROUP "/v1", "rolebindings"},
+                {"ClusterRole", "/apis/" MF_RBAC_GROUP "/v1", "clusterroles"},
+                {"ClusterRoleBinding", "/apis/" MF_RBAC_GROUP "/v1", "clusterrolebindings"},
+                {"Secret", "/api/v1", "secrets"},
+                {"ConfigMap", "/api/v1", "configmaps"},
+                {"ServiceAccount", "/api/v1", "serviceaccounts"},
+                {"Service", "/api/v1", "services"},
+                {"Deployment", "/apis/apps/v1", "deployments"},
+                {"DaemonSet", "/apis/apps/v1", "daemonsets"},
+        };
+        const char *kind = json_get_string(obj, "kind"), *ns = json_get_string(obj, "metadata.namespace");
+        for (size_t i = 0; kind && i < ELEMENTSOF(kinds); i++)
+                if (streq(kind, kinds[i].kind))
+                        return ns ? strdupf("%s/namespaces/%s/%s", kinds[i].prefix, ns, kinds[i].resource)
+                                  : strdupf("%s/%s", kinds[i].prefix, kinds[i].resource);
+        return NULL;
+}
+
+int mf_kubeadm_rbac(struct mf_api_object **ret, size_t *ret_n) {
+        static const char *const get[] = {"get", NULL}, *const core[] = {"", NULL};
+        static const char *const nodes[] = {"nodes", NULL}, *const cms[] = {"configmaps", NULL};
+        static const char *const secrets[] = {"secrets", NULL};
+        static const char *const cluster_info[] = {"cluster-info", NULL};
+        static const char *const kubeadm_config[] = {"kubeadm-config", NULL};
+        static const char *const kubelet_config[] = {"kubelet-config", NULL};
+        static const char *const kubeadm_certs[] = {"kubeadm-certs", NULL};
+        const struct mf_subject tokens = {"Group", MF_DEFAULT_NODE_TOKEN_GROUP, NULL};
+        const struct mf_subject nodes_group = {"Group", "system:nodes", NULL};
+        const struct mf_subject anonymous = {"User", "system:anonymous", NULL};
+        const struct mf_subject admins = {"Group", "kubeadm:cluster-admins", NULL};
+        const struct mf_subject tokens_and_nodes[] = {tokens, nodes_group};
+        const struct mf_subject nodes_and_tokens[] = {nodes_group, tokens};
+        cJSON *objs[] = {
+                mf_role(NULL, "kubeadm:get-nodes", &(struct mf_rule){get, core, nodes, NULL}),
+                mf_role_binding(NULL, "kubeadm:get-nodes", "ClusterRole", "kubeadm:get-nodes", &tokens, 1),
+                mf_role_binding(NULL, "kubeadm:kubelet-bootstrap", "ClusterRole", "system:node-bootstrapper",
+                                &tokens, 1),
+                mf_role_binding(NULL, "kubeadm:node-autoapprove-bootstrap", "ClusterRole",
+                                "system:certificates.k8s.io:certificatesigningrequests:nodeclient", &tokens,
+                                1),
+                mf_role_binding(NULL, "kubeadm:node-autoapprove-certificate-rotation", "ClusterRole",
+                                "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+                                &nodes_group, 1),
+                mf_role("kube-public", "kubeadm:bootstrap-signer-clusterinfo",
+                        &(struct mf_rule){get, core, cms, cluster_info}),
+                mf_role_binding("kube-public", "kubeadm:bootstrap-signer-clusterinfo", "Role",
+                                "kubeadm:bootstrap-signer-clusterinfo", &anonymous, 1),
+                mf_role("kube-system", "kubeadm:nodes-kubeadm-config",
+                        &(struct mf_rule){get, core, cms, kubeadm_config}),
+                mf_role_binding("kube-system", "kubeadm:nodes-kubeadm-config", "Role",
+                                "kubeadm:nodes-kubeadm-config", tokens_and_nodes, 2),
+                mf_role("kube-system", "kubeadm:kubelet-config",
+                        &(struct mf_rule){get, core, cms, kubelet_config}),
+                mf_role_binding("kube-system", "kubeadm:kubelet-config", "Role", "kubeadm:kubelet-config",
+                                nodes_and_tokens, 2),
+                mf_role("kube-system", "kubeadm:kubeadm-certs",
+                        &(struct mf_rule){get, core, secrets, kubeadm_certs}),
+                mf_role_binding("kube-system", "kubeadm:kubeadm-certs", "Role", "kubeadm:kubeadm-certs",
+                                &tokens, 1),
+                mf_role_binding(NULL, "kubeadm:cluster-admins", "ClusterRole", "cluster-admin", &admins, 1),
+        };
+        size_t n = ELEMENTSOF(objs);
+        struct mf_api_object *out = calloc(n, sizeof(*out));
+        int r = out ? 0 : -ENOMEM;
+
+        for (size_t i = 0; i < n; i++) {
+                if (r == 0 && objs[i]) {
+                        out[i].collection = mf_collection_path(objs[i]);
+                        out[i].object = objs[i];
+                        if (!out[i].collection)
+                                r = -ENOMEM;
+                } else {
+                        cJSON_Delete(objs[i]);
+                        r = -ENOMEM;
+                }
+        }
+        if (r < 0) {
+                mf_api_objects_free(out, out ? n : 0);
+                return r;
+        }
+        *ret = out;
+        *ret_n = n;
+        return 0;
+}
