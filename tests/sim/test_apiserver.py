@@ -196,3 +196,40 @@ def test_node_authorizer_and_noderestriction(cluster):
     expect(403, "Forbidden", kubelet.get, "secrets", "kubeadm-certs", "kube-system")
     kubelet.create("leases", {"metadata": {"name": "w1"}, "spec": {"holderIdentity": "w1"}}, "kube-node-lease",
                    "coordination.k8s.io/v1")
+
+
+def test_watch_reports_changes(cluster):
+    import json
+    import threading
+    c = cluster.admin()
+    c.create("namespaces", {"metadata": {"name": "watched"}})
+    rv = c.request("GET", "/api/v1/namespaces/watched/configmaps")["metadata"]["resourceVersion"]
+
+    def later():
+        import time
+        time.sleep(0.6)
+        c.create("configmaps", {"metadata": {"name": "w1"}}, "watched")
+        c.patch("configmaps", "w1", {"data": {"a": "b"}}, "watched")
+        c.delete("configmaps", "w1", "watched")
+
+    t = threading.Thread(target=later)
+    t.start()
+    code, body = c.request("GET", f"/api/v1/namespaces/watched/configmaps?watch=true&resourceVersion={rv}"
+                                  "&timeoutSeconds=3&fieldSelector=metadata.name%3Dw1", raw=True)
+    t.join()
+    assert code == 200
+    events = [json.loads(ln) for ln in body.decode().splitlines() if ln.strip()]
+    # every change, in order, even those closer together than any polling would see
+    assert [e["type"] for e in events] == ["ADDED", "MODIFIED", "DELETED"]
+    assert all(e["object"]["metadata"]["name"] == "w1" for e in events)
+    assert events[1]["object"]["data"] == {"a": "b"}
+
+
+def test_health_endpoints(cluster):
+    anon = cluster.client()
+    for p in ("/healthz", "/livez", "/readyz"):
+        assert anon.healthz(p) == (200, b"ok")
+    code, body = anon.healthz("/readyz?verbose")
+    assert code == 200 and b"[+]etcd ok" in body and body.endswith(b"readyz check passed\n")
+    v = anon.request("GET", "/version")
+    assert v["gitVersion"].startswith("v1.") and v["major"] == "1"

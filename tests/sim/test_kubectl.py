@@ -88,3 +88,11 @@ def test_other_kubectl_versions(kubectl, kubeconfigs, version):
     assert "kube-public" in kubectl("get", "ns", kubeconfig=admin, version=version).stdout
     assert kubectl("get", "--raw", "/healthz", kubeconfig=token, version=version).stdout == "ok"
     kubectl("get", "nodes", kubeconfig=admin, version=version)
+
+
+def test_whoami_and_can_i_list(kubectl, kubeconfigs):
+    admin, token = kubeconfigs
+    out = kubectl("auth", "whoami", kubeconfig=token).stdout
+    assert "system:bootstrap:kctl01" in out and "system:bootstrappers:kubeadm:default-node-token" in out
+    out = kubectl("auth", "can-i", "--list", kubeconfig=token).stdout
+    assert "selfsubjectaccessreviews.authorization.k8s.io" in out and "[/healthz]" in out

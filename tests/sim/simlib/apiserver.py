@@ -682,11 +682,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
                          "metadata": {"resourceVersion": str(rev)}, "items": items})
 
     def watch(self, res, ns):
-        """Watch by polling etcd every 200 ms (events since resourceVersion; deletions seen only while watching)."""
-        timeout = min(int(self.q.get("timeoutSeconds") or 300), 600)
+        """A watch as an etcd watch on the resource's prefix: every change since resourceVersion, in order
+        (resourceVersion unset or "0": the current objects first, as ADDED)."""
+        timeout = min(int(self.q.get("timeoutSeconds") or 1800), 1800)
         rv = self.q.get("resourceVersion", "")
+        prefix = self.api.list_prefix(res, ns)
+        initial = []
+        if rv in ("", "0"):
+            objs, rev = self.api.list(res, ns)
+            initial = self._filter(objs)
+            start = rev + 1
+        elif rv.isdigit():
+            start = int(rv) + 1
+        else:
+            raise bad_request(f'invalid resource version "{rv}"')
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
+        self.send_header("Cache-Control", "no-cache, private")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
 
@@ -695,36 +707,32 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b"%x\r\n%s\r\n" % (len(b), b))
             self.wfile.flush()
 
-        seen = None
-        end = time.time() + timeout
         try:
-            while time.time() < end:
-                objs, _ = self.api.list(res, ns)
-                objs = self._filter(objs)
-                cur = {(o["metadata"].get("namespace"), o["metadata"]["name"]): o for o in objs}
-                if seen is None:
-                    seen = {}
-                    base = int(rv) if rv.isdigit() and rv != "0" else None
-                    for k, o in cur.items():
-                        orv = int(o["metadata"]["resourceVersion"])
-                        if base is None:
-                            send({"type": "ADDED", "object": o})
-                        elif orv > base:
-                            send({"type": "MODIFIED", "object": o})
-                        seen[k] = o["metadata"]["resourceVersion"]
+            for o in initial:
+                send({"type": "ADDED", "object": o})
+            for typ, key, val, mod, create, prev in self.api.etcd.watch(prefix, start, time.time() + timeout):
+                rest = key[len(prefix):]
+                if (res.namespaced and ns and "/" in rest) or (res.namespaced and not ns and rest.count("/") != 1) \
+                        or (not res.namespaced and "/" in rest):
+                    continue
+                if typ == "DELETE":
+                    if prev is None:
+                        continue
+                    o, et = self.api.decode(prev, mod), "DELETED"
                 else:
-                    for k, o in cur.items():
-                        if k not in seen:
-                            send({"type": "ADDED", "object": o})
-                        elif seen[k] != o["metadata"]["resourceVersion"]:
-                            send({"type": "MODIFIED", "object": o})
-                    for k in list(seen):
-                        if k not in cur:
-                            send({"type": "DELETED", "object": {"kind": res.kind, "apiVersion": res.api_version,
-                                                                "metadata": {"name": k[1], "namespace": k[0]}}})
-                    seen = {k: o["metadata"]["resourceVersion"] for k, o in cur.items()}
-                time.sleep(0.2)
+                    o, et = self.api.decode(val, mod), ("ADDED" if create == mod else "MODIFIED")
+                if self._filter([o]):
+                    send({"type": et, "object": o})
             self.wfile.write(b"0\r\n\r\n")
+        except EtcdError as e:
+            if e.status == 410:
+                try:
+                    send({"type": "ERROR", "object": {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                                      "status": "Failure", "message": f"too old resource version: "
+                                                      f"{rv}", "reason": "Expired", "code": 410}})
+                    self.wfile.write(b"0\r\n\r\n")
+                except OSError:
+                    pass
         except OSError:
             pass
         self.close_connection = True

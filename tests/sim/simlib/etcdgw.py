@@ -168,6 +168,64 @@ class Etcd:
         })
         return int(d["header"]["revision"]) if d.get("succeeded") else None
 
+    def watch(self, prefix, start_revision, deadline, stop=None):
+        """Yields etcd watch events [(type 'PUT'|'DELETE', key, value, mod_revision, create_revision,
+        prev_value)] for keys under prefix from start_revision until time.time() > deadline.
+        Raises EtcdError(410) when start_revision was compacted."""
+        import time
+        ep = self.endpoints[self._preferred % len(self.endpoints)]
+        u = urllib.parse.urlsplit(ep)
+        if u.scheme == "https":
+            c = http.client.HTTPSConnection(u.hostname, u.port or 2379, timeout=self.timeout, context=self.ctx)
+        else:
+            c = http.client.HTTPConnection(u.hostname, u.port or 2379, timeout=self.timeout)
+        if self.netns:
+            c.connect = _netns_connect(c, self.netns, self.ctx if u.scheme == "https" else None)
+        import socket
+        import threading
+
+        def end():
+            try:
+                c.sock.shutdown(socket.SHUT_RDWR)
+            except (OSError, AttributeError):
+                pass
+        timer = threading.Timer(max(0.0, deadline - time.time()), end)
+        timer.daemon = True
+        timer.start()
+        try:
+            c.request("POST", "/v3/watch", body=json.dumps({"create_request": {
+                "key": b64(prefix), "range_end": b64(prefix_end(prefix)), "start_revision": str(start_revision),
+                "prev_kv": True}}), headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            if r.status != 200:
+                raise EtcdError(r.status, r.read().decode(errors="replace"))
+            c.sock.settimeout(None)
+            buf = b""
+            while time.time() < deadline and not (stop and stop()):
+                try:
+                    chunk = r.read1(65536)
+                except (OSError, ValueError, http.client.HTTPException):
+                    return
+                if not chunk:
+                    return
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    if not line.strip():
+                        continue
+                    msg = json.loads(line).get("result") or {}
+                    if int(msg.get("compact_revision", 0) or 0):
+                        raise EtcdError(410, "required revision has been compacted")
+                    for ev in msg.get("events") or []:
+                        kv = ev.get("kv") or {}
+                        prev = ev.get("prev_kv") or {}
+                        yield (ev.get("type", "PUT"), unb64(kv.get("key")).decode(), unb64(kv.get("value")),
+                               int(kv.get("mod_revision", 0)), int(kv.get("create_revision", 0)),
+                               unb64(prev.get("value")) if prev else None)
+        finally:
+            timer.cancel()
+            c.close()
+
     # ---- cluster ----
     def members(self):
         return self.call("/v3/cluster/member/list", {}).get("members") or []
