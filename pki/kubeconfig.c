@@ -14,7 +14,7 @@
 /* A name as a YAML scalar: plain when it reads back as the same string, double-quoted otherwise. */
 static char *yaml_scalar(const char *s) {
         bool plain = !isempty(s) && !yaml_plain_scalar_is_typed(s) &&
-                     strchr("-?:,[]{}#&*!|>'\"%@`", s[0]) == NULL && !strstr(s, ": ") && !strstr(s, " #") &&
+                     strchr(" -?:,[]{}#&*!|>'\"%@`", s[0]) == NULL && !strstr(s, ": ") && !strstr(s, " #") &&
                      !endswith(s, ":") && !endswith(s, " ");
         size_t n = 3;
         char *out, *o;

@@ -374,7 +374,8 @@ static void test_kubeconfig(void **state) {
         static const char *const names[][2] = {{"on", "system:node:x"},
                                                {"a: b", "we\"ird\\one"},
                                                {"#c", "tab\there"},
-                                               {"1.30", "kubernetes-admin"}};
+                                               {"1.30", "kubernetes-admin"},
+                                               {" \"", "trailing "}};
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
                 _cleanup_erase_ char *y = NULL;
                 _cleanup_(cJSON_Deletep) cJSON *docs = NULL;
