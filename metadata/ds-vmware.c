@@ -113,6 +113,9 @@ static int run_tool(const char *tool, const char *a1, const char *a2, unsigned t
                 return log_debug_errno(ETIMEDOUT, "%s %s timed out", tool, a2);
         errbuf[elen] = 0;
         *ret_novalue = strstr(errbuf, "No value found") != NULL;
+        /* 127: the exec failed in the child (how some spawn implementations report a missing tool). */
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+                return -ENOENT;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 return log_debug_errno(EIO, "%s '%s' failed: %s", tool, a2, errbuf);
         buf[len] = 0;

@@ -171,7 +171,7 @@ def test_config_drive_by_label_on_openstack(kf, tmp_path):
         took = time.monotonic() - t
     assert v["datasource"] == "configdrive"
     assert v["localIPv4"] and v["instanceId"]
-    assert took < 5  # the config drive answers before any network source is tried
+    assert took < (30 if os.environ.get("KF_VALGRIND") else 5)  # the config drive answers before any network source is tried
 
 
 def test_config_drive_seed_dir(kf, tmp_path):
@@ -228,7 +228,10 @@ def test_vmware_vmtoolsd_fallback_and_absent_values(kf, tmp_path):
 
 
 def test_vmware_without_tools_is_absent(kf, tmp_path):
-    md(kf, tmp_path, "--datasource", "vmware", env={"PATH": str(tmp_path)}, rc=4)
+    path = "/usr/bin:/bin"
+    if any(shutil.which(t, path=path) for t in ("vmware-rpctool", "vmtoolsd")):
+        pytest.skip("VMware tools are installed on this host")
+    md(kf, tmp_path, "--datasource", "vmware", env={"PATH": path}, rc=4)
 
 
 # ---- files and platform detection ----
@@ -268,7 +271,7 @@ def test_platform_from_dmi_fixture(kf, tmp_path, platform, entries):
 def test_unknown_platform_answers_at_once(kf, tmp_path):
     t = time.monotonic()
     v = md(kf, tmp_path)
-    assert time.monotonic() - t < 2
+    assert time.monotonic() - t < (20 if os.environ.get("KF_VALGRIND") else 2)
     assert v["datasource"] == "none" and v["platform"] == "unknown"
 
 
