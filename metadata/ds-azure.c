@@ -146,8 +146,20 @@ static int read_ovf(const struct md_options *o, struct md_instance *inst, bool *
                                 where = strdup("/dev/sr0");
                 }
         }
-        if (r < 0)
-                return 0;
+        if (r < 0) {
+                /* Newer agents leave the custom data alone in /var/lib/waagent/CustomData (base64). */
+                _cleanup_erase_ char *cd = NULL;
+                char *data;
+                size_t n;
+                if (md_read(o->root, "/var/lib/waagent/CustomData", &cd, &len) < 0)
+                        return 0;
+                r = md_base64_decode(cd, len, false, &data, &n);
+                if (r < 0)
+                        return log_debug_errno(r, "/var/lib/waagent/CustomData is not base64");
+                md_set_userdata(inst, data, n);
+                *found = true;
+                return md_set(&inst->source, "/var/lib/waagent/CustomData");
+        }
         r = md_azure_parse_ovf(xml, len, inst);
         if (r < 0)
                 return r;

@@ -110,3 +110,29 @@ def test_azure_detected_from_dmi_chassis_tag(kf, tmp_path):
     (d / "chassis_asset_tag").write_text("7783-7084-3265-9085-8269-3286-77\n")
     p = kf("metadata", "--datasource", "files", root=tmp_path, check_rc=0)
     assert json.loads(p.stdout)["platform"] == "azure"
+
+
+def test_azure_waagent_custom_data_file(kf, tmp_path, emulators):
+    e = emulators(Azure())
+    d = tmp_path / "var/lib/waagent"
+    d.mkdir(parents=True)
+    (d / "CustomData").write_text(base64.b64encode(UD).decode() + "\n")
+    v = view(kf, tmp_path, "azure", e.url)
+    assert v["userData"]["parts"] == [{"type": "text/cloud-config", "bytes": len(UD)}]
+    assert v["instanceId"] == "e7fdbfc4-2deb-4a4e-8615-ea6aaf50162e"
+
+
+def test_azure_ovf_without_imds_uses_dmi_uuid(kf, tmp_path):
+    seed = tmp_path / "var/lib/cloud/seed/azure"
+    seed.mkdir(parents=True)
+    with open(os.path.join(FIX, "azure", "walinuxagent-ovf-env.xml")) as f:
+        (seed / "ovf-env.xml").write_text(f.read().replace("<CustomData>CustomData</CustomData>",
+                                                         "<CustomData>" + base64.b64encode(UD).decode() + "</CustomData>"))
+    dmi = tmp_path / "sys/class/dmi/id"
+    dmi.mkdir(parents=True)
+    (dmi / "product_uuid").write_text("ABCDEF01-2345-6789-ABCD-EF0123456789\n")
+    p = kf("metadata", "--datasource", "azure", "--endpoint", "http://127.0.0.1:9", "--timeout", "1", root=tmp_path)
+    assert p.returncode == 0, p.stderr
+    v = json.loads(p.stdout)
+    assert v["instanceId"] == "abcdef01-2345-6789-abcd-ef0123456789"
+    assert v["source"] == "/var/lib/cloud/seed/azure/ovf-env.xml"
