@@ -84,6 +84,24 @@ void md_set_userdata(struct md_instance *inst, char *data, size_t len) {
         inst->userdata_len = data ? len : 0;
 }
 
+static void json_wipe(cJSON *j) {
+        for (; j; j = j->next) {
+                if (j->valuestring)
+                        explicit_bzero(j->valuestring, strlen(j->valuestring));
+                json_wipe(j->child);
+        }
+}
+
+void md_json_delete_wiped(cJSON *j) {
+        if (!j)
+                return;
+        cJSON *next = j->next;
+        j->next = NULL;
+        json_wipe(j);
+        j->next = next;
+        cJSON_Delete(j);
+}
+
 char *md_strip(char *s) {
         size_t n;
         char *p = s;

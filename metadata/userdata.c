@@ -12,6 +12,7 @@
 #include "common/strutil.h"
 #include "common/yamlutil.h"
 #include "metadata/decode.h"
+#include "metadata/source.h"
 #include "metadata/userdata.h"
 
 struct md_userdata *md_userdata_free(struct md_userdata *ud) {
@@ -72,7 +73,7 @@ static bool first_line_is(const char *data, size_t len, const char *prefix) {
 }
 
 static bool looks_like_our_yaml(const char *data, size_t len) {
-        _cleanup_(cJSON_Deletep) cJSON *docs = NULL;
+        _cleanup_(md_json_delete_wipedp) cJSON *docs = NULL;
         const cJSON *d;
         bool any = false;
 
@@ -511,7 +512,7 @@ static int add_documents_from_array(cJSON *arr, const char *source, cJSON *docs,
 
 static int cloud_config_documents(const char *text, size_t len, const char *source, cJSON *docs,
                                   char ***problems) {
-        _cleanup_(cJSON_Deletep) cJSON *cc = NULL;
+        _cleanup_(md_json_delete_wipedp) cJSON *cc = NULL;
         struct yaml_error err = {};
         cJSON *kf, *first;
         int r;
@@ -562,7 +563,7 @@ static int cloud_config_documents(const char *text, size_t len, const char *sour
 
 int md_config_documents_from_text(const char *text, size_t len, const char *source, cJSON *docs,
                                   char ***problems) {
-        _cleanup_(cJSON_Deletep) cJSON *arr = NULL;
+        _cleanup_(md_json_delete_wipedp) cJSON *arr = NULL;
         struct yaml_error err = {};
         int r;
 
@@ -579,7 +580,7 @@ int md_config_documents_from_text(const char *text, size_t len, const char *sour
 
 int md_userdata_config(const struct md_userdata *ud, const char *source, cJSON **ret_docs,
                        char ***problems) {
-        _cleanup_(cJSON_Deletep) cJSON *docs = cJSON_CreateArray();
+        _cleanup_(md_json_delete_wipedp) cJSON *docs = cJSON_CreateArray();
         int r;
 
         if (!docs)
