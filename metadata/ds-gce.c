@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Google Compute Engine metadata server. One recursive read of instance/ as JSON, with the required
+ * Google Compute Engine metadata server, by its link-local address (as Google's guest agent, Afterburn and
+ * Ignition reach it: no DNS needed this early in boot). One recursive read of instance/ as JSON, with the required
  * Metadata-Flavor: Google header; 503 (host maintenance, under a second) and connection errors are
  * retried, 404 is not. The numeric instance id is above 2^53, so it is read as its digits.
  */
@@ -82,7 +83,7 @@ int md_gce_parse_instance(const char *body, size_t len, struct md_instance *inst
 
 static int fetch(const struct md_options *o, const struct md_platform *p, struct md_instance *inst) {
         _cleanup_(http_response_freep) struct http_response *resp = NULL;
-        _cleanup_free_ char *base = md_base_url(o, "http://metadata.google.internal"), *url = NULL;
+        _cleanup_free_ char *base = md_base_url(o, "http://169.254.169.254"), *url = NULL;
         const char *const headers[] = {"Metadata-Flavor: Google", NULL};
         int r;
         (void) p;

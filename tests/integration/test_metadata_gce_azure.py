@@ -83,7 +83,7 @@ def test_azure_imds_userdata_tags_and_header(kf, tmp_path, emulators):
 
 def test_azure_api_version_fallback_and_coming_up(kf, tmp_path, emulators):
     e = emulators(Azure(versions=("2019-06-01",)))
-    e.coming_up = [410, 404]
+    e.coming_up = [429, 410, 404]
     v = view(kf, tmp_path, "azure", e.url)
     assert v["instanceId"] == "e7fdbfc4-2deb-4a4e-8615-ea6aaf50162e"
     paths = [r.path for r in e.requests]

@@ -147,6 +147,16 @@ def test_openstack_metadata_service(kf, tmp_path):
     assert any(r.path == "/openstack/2018-08-27/meta_data.json" for r in e.requests)
 
 
+def test_openstack_without_user_data(kf, tmp_path):
+    e = OpenStack(user_data=None, versions=("2012-08-10",)).start()
+    try:
+        v = md(kf, tmp_path, "--datasource", "openstack", "--endpoint", e.url)
+    finally:
+        e.stop()
+    assert v["userData"] == {"bytes": 0, "parts": []}
+    assert any(r.path == "/openstack/2012-08-10/user_data" for r in e.requests)
+
+
 @pytest.mark.parametrize("kind", ["vfat", "iso"])
 def test_config_drive_image(kf, tmp_path, kind):
     files = media.tree_files(os.path.join(FIX, "openstack", "configdrive-cloudinit"))
