@@ -11,10 +11,13 @@ bin=${KF_BIN:-$build/kube-firstboot}
 out=$build/bench
 mkdir -p "$out"
 
+# The library objects 'make' built for the binary (pki/ and the common/ it uses), and the bench's main.
 pkgs="openssl libcurl libcjson yaml-0.1 blkid"
+objs=("$build"/dyn/pki/*.o "$build"/dyn/common/*.o)
+[ -e "${objs[0]}" ] || { echo "bench-pki: no objects under $build/dyn: run 'make' first" >&2; exit 1; }
 # shellcheck disable=SC2046
 gcc -std=gnu11 -O2 -D_GNU_SOURCE -I. $(pkg-config --cflags $pkgs) -o "$out/bench-pki" \
-        tests/bench/bench-pki.c tests/unit/unit.c pki/*.c common/*.c $(pkg-config --libs $pkgs) -lm
+        tests/bench/bench-pki.c tests/unit/unit.c "${objs[@]}" $(pkg-config --libs $pkgs) -lm
 
 echo "bench-pki: $(nproc) CPU(s), $(openssl version)"
 "$out/bench-pki" ECDSA-P256 "${BENCH_ECDSA_ROUNDS:-40}"
