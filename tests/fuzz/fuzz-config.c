@@ -9,11 +9,26 @@
 #include "common/cleanup-libs.h"
 #include "common/log.h"
 #include "common/strutil.h"
+#include "common/yamlutil.h"
 #include "firstboot/config.h"
 #include "metadata/metadata.h"
 #include "metadata/source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Every secret-bearing field of the printed documents must read <redacted>. */
+static void check_redacted(const cJSON *j, bool under_secrets) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, j) {
+                bool secret = e->string && (strcmp(e->string, "token") == 0 ||
+                                            strcmp(e->string, "tlsBootstrapToken") == 0 ||
+                                            strcmp(e->string, "certificateKey") == 0 ||
+                                            (under_secrets && strcmp(e->string, "value") == 0));
+                if (secret && cJSON_IsString(e) && strcmp(e->valuestring, FB_REDACTED) != 0)
+                        __builtin_trap();
+                check_redacted(e, under_secrets || (e->string && strcmp(e->string, "secrets") == 0));
+        }
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_(md_instance_freep) struct md_instance *inst = NULL;
@@ -42,8 +57,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (fb_config_load(&src, &c, &problems) >= 0) {
                 _cleanup_free_ char *yaml = NULL;
                 (void) fb_config_print(c, true, &yaml);
-                if (yaml && strstr(yaml, "abcdef.0123456789abcdef"))
-                        __builtin_trap(); /* a secret escaped redaction */
+                _cleanup_(cJSON_Deletep) cJSON *back = NULL;
+                if (yaml && yaml_parse_documents(yaml, strlen(yaml), &back, NULL) >= 0)
+                        check_redacted(back, false);
                 (void) fb_config_is_seed(c, inst);
         }
         return 0;
