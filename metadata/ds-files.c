@@ -5,6 +5,7 @@
  *   /run/metadata/afterburn             Afterburn's attributes (AFTERBURN_<PROVIDER>_<KEY>=value)
  *   /run/metadata/flatcar               the same under Flatcar's names (COREOS_...)
  *   /etc/kube-firstboot/user-data       user-data in any format
+ *   /etc/hostname                       the hostname, when nothing above names it
  * None of them is required: this is also the "none" datasource when nothing else answers.
  */
 #include <errno.h>
@@ -107,6 +108,13 @@ static int fetch(const struct md_options *o, const struct md_platform *p, struct
                 md_set_userdata(inst, TAKE_PTR(ud), len);
         if (!inst->source && !inst->userdata && md_set(&inst->datasource, "none") < 0)
                 return -ENOMEM;
+        if (!inst->hostname) {
+                /* The image's or Ignition's /etc/hostname names the node when nothing else does. */
+                _cleanup_free_ char *h = NULL;
+                if (md_read(o->root, "/etc/hostname", &h, NULL) >= 0 &&
+                    md_set_n(&inst->hostname, h, strcspn(h, "\n")) < 0)
+                        return -ENOMEM;
+        }
         if (!inst->platform && p->ignition && md_set(&inst->platform, p->ignition) < 0)
                 return -ENOMEM;
         if (!inst->instance_id && p->product_uuid && md_set(&inst->instance_id, p->product_uuid) < 0)
