@@ -1157,6 +1157,23 @@ unsigned long long fb_config_timeout_ms(const struct fb_config *c, const char *n
         return s && fb_parse_duration_ms(s, &ms) >= 0 ? ms : def;
 }
 
+const char *fb_config_etcd_data_device(const struct fb_config *c) {
+        return json_get_string(doc_of(c, "FirstbootConfiguration"), "etcd.dataDevice");
+}
+
+const char *fb_config_status_file(const struct fb_config *c) {
+        return json_get_string(doc_of(c, "FirstbootConfiguration"), "reporting.statusFile")
+                       ?: "/run/kube-firstboot/status.json";
+}
+
+const char *fb_config_report_url(const struct fb_config *c) {
+        return json_get_string(doc_of(c, "FirstbootConfiguration"), "reporting.url");
+}
+
+bool fb_config_report_kmsg(const struct fb_config *c) {
+        return cJSON_IsTrue(json_get(doc_of(c, "FirstbootConfiguration"), "reporting.kmsg"));
+}
+
 const cJSON *fb_config_document(const struct fb_config *c, const char *kind) {
         return doc_of(c, kind);
 }

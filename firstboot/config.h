@@ -128,6 +128,11 @@ const char *fb_config_ca_cert_pem(const struct fb_config *c);
 /* discovery.bootstrapToken.caCertHashes as a NULL-terminated list ("sha256:..."); borrowed. */
 char *const *fb_config_ca_cert_hashes(const struct fb_config *c);
 const char *fb_config_api_server_endpoint(const struct fb_config *c); /* join discovery endpoint */
+/* FirstbootConfiguration.etcd.dataDevice and .reporting: NULL (false) when unset. */
+const char *fb_config_etcd_data_device(const struct fb_config *c);
+const char *fb_config_status_file(const struct fb_config *c); /* default /run/kube-firstboot/status.json */
+const char *fb_config_report_url(const struct fb_config *c);
+bool fb_config_report_kmsg(const struct fb_config *c);
 /* FirstbootConfiguration.timeouts.<name> in milliseconds, or def when unset. */
 unsigned long long fb_config_timeout_ms(const struct fb_config *c, const char *name, unsigned long long def);
 

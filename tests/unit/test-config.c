@@ -86,6 +86,10 @@ static void test_auto_role_effective(void **state) {
         assert_string_equal(fb_config_certificate_key_source(c), "inline");
         assert_string_equal(fb_config_ca_cert_hashes(c)[0], HASH);
         assert_string_equal(fb_config_api_server_endpoint(c), "k8s.example.com:6443");
+        assert_string_equal(fb_config_status_file(c), "/run/kube-firstboot/status.json");
+        assert_null(fb_config_etcd_data_device(c));
+        assert_false(fb_config_report_kmsg(c));
+        assert_int_equal(fb_config_timeout_ms(c, "total", 1234), 1234);
 
         /* v1beta3 converted: extraArgs as a sorted list, timeouts moved to their v1beta4 homes. */
         const cJSON *cl = fb_config_document(c, "ClusterConfiguration");
