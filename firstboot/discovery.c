@@ -12,11 +12,9 @@
 #include "common/log.h"
 #include "common/netutil.h"
 #include "common/strutil.h"
-#include "common/yamlutil.h"
 #include "firstboot/discovery.h"
 #include "firstboot/kubeapi.h"
 #include "pki/cert.h"
-#include "pki/encoding.h"
 #include "pki/kubeconfig.h"
 #include "pki/token.h"
 
@@ -91,44 +89,6 @@ static int check_pins(const char *ca_pem, const char *const *pins, char **ret_fi
                 return -EKEYREJECTED;
         }
         *ret_first_hash = TAKE_PTR(first);
-        return 0;
-}
-
-/*
- * cluster-info's kubeconfig has one cluster named "" and no context, so it is not a kubeconfig that
- * pki_kubeconfig_parse() takes: read its single cluster directly.
- */
-static int cluster_info_parse(const char *yaml, struct pki_kubeconfig *ret) {
-        _cleanup_(cJSON_Deletep) cJSON *docs = NULL;
-        _cleanup_free_ void *ca = NULL;
-        const cJSON *cluster;
-        const char *server, *ca_b64;
-        size_t ca_len;
-        char *srv, *pem;
-        int r;
-
-        r = yaml_parse_documents(yaml, strlen(yaml), &docs, NULL);
-        if (r < 0)
-                return r;
-        cluster = json_get(cJSON_GetArrayItem(json_get(cJSON_GetArrayItem(docs, 0), "clusters"), 0),
-                           "cluster");
-        server = json_get_string(cluster, "server");
-        ca_b64 = json_get_string(cluster, "certificate-authority-data");
-        if (!server || !ca_b64)
-                return -EBADMSG;
-        r = pki_base64_decode(ca_b64, strlen(ca_b64), &ca, &ca_len);
-        if (r < 0)
-                return -EBADMSG;
-        srv = strdup(server);
-        pem = strndup(ca, ca_len);
-        if (!srv || !pem) {
-                free(srv);
-                free(pem);
-                return -ENOMEM;
-        }
-        ret->server = srv;
-        ret->ca_pem = pem;
-        ret->ca_len = ca_len;
         return 0;
 }
 
@@ -229,7 +189,7 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
         }
 
         /* 3. The CA it names must match a pin. */
-        r = cluster_info_parse(kubeconfig, &k);
+        r = pki_kubeconfig_parse(kubeconfig, strlen(kubeconfig), &k);
         if (r < 0 || !k.server || !k.ca_pem) {
                 say(why, wl, "cluster-info's kubeconfig has no server or CA");
                 r = -EBADMSG;
