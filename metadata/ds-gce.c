@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Google Compute Engine metadata server, by its link-local address (as Google's guest agent, Afterburn and
- * Ignition reach it: no DNS needed this early in boot). One recursive read of instance/ as JSON, with the required
- * Metadata-Flavor: Google header; 503 (host maintenance, under a second) and connection errors are
+ * Ignition reach it: no DNS needed this early in boot). One recursive read of instance/ as JSON, with the
+ * required Metadata-Flavor: Google header; 503 (host maintenance, under a second) and connection errors are
  * retried, 404 is not. The numeric instance id is above 2^53, so it is read as its digits.
  */
 #include <errno.h>
