@@ -13,6 +13,16 @@ from simlib import simclock  # noqa: E402
 from simlib.local import LocalCluster  # noqa: E402
 
 
+def pytest_collection_modifyitems(config, items):
+    """Scenarios in network namespaces need root (CAP_NET_ADMIN, CAP_SYS_ADMIN for setns/unshare)."""
+    if os.geteuid() == 0:
+        return
+    skip = pytest.mark.skip(reason="needs root for network namespaces")
+    for it in items:
+        if os.path.basename(str(it.fspath)) in ("test_cluster.py", "test_kubelet.py", "test_firstboot_on_sim.py"):
+            it.add_marker(skip)
+
+
 @pytest.fixture(scope="module")
 def clock_file(tmp_path_factory):
     p = str(tmp_path_factory.mktemp("clock") / "clock.json")

@@ -126,3 +126,14 @@ def test_init_node_kubelet_rotates_into_its_own_certificate(sim):
             if x["spec"]["username"] == "system:node:cp-1"]
     assert csrs and csrs[0]["metadata"]["name"].startswith("csr-")
     assert csrs[0]["status"]["conditions"][0]["reason"] == "AutoApproved"
+
+
+def test_losing_quorum_takes_the_api_down(sim):
+    """Last in this module: with 2 of 3 etcd members gone the surviving apiserver reports etcd unhealthy,
+    and haproxy takes it out too (the real apiserver's etcd check is a quorum read)."""
+    sim.kill(sim.cp[2])
+    c = sim.cp[0].admin(local=True)
+    wait_until(lambda: c.healthz("/healthz")[0] == 500, 20, 0.5, "cp-1 /healthz failing without etcd quorum")
+    code, body = c.healthz("/healthz")
+    assert b"[-]etcd failed: reason withheld" in body
+    wait_until(lambda: set(sim.lb_servers().values()) == {"DOWN"}, 10, what="every backend DOWN")

@@ -11,7 +11,9 @@ from simlib import kpki
 from simlib.bootstrap import token_secret
 
 SDK_BIN = os.path.dirname(os.path.realpath(shutil.which("kubectl") or "/usr/bin/kubectl"))
-VERSIONS = [v for v in ("1.27", "1.33") if os.access(os.path.join(SDK_BIN, f"kubectl.{v}"), os.X_OK)]
+VERSIONS = [v for v in ("1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33")
+            if os.access(os.path.join(SDK_BIN, f"kubectl.{v}"), os.X_OK)]
+pytestmark = pytest.mark.skipif(not shutil.which("kubectl"), reason="kubectl is not on PATH")
 
 
 @pytest.fixture(scope="module")

@@ -191,6 +191,7 @@ class Server:
         self.etcd_ok = False
         self._rbac = None
         self._rbac_at = 0.0
+        self._rbac_retry = 0.0
         self._rbac_lock = threading.Lock()
         self.started = time.time()
 
@@ -226,8 +227,8 @@ class Server:
             return None, 0
         return self.decode(r[0], r[1]), r[1]
 
-    def list(self, res, ns):
-        kvs, rev = self.etcd.range_prefix(self.list_prefix(res, ns))
+    def list(self, res, ns, timeout=None):
+        kvs, rev = self.etcd.range_prefix(self.list_prefix(res, ns), timeout=timeout)
         out = []
         for k, v, mod, _ in kvs:
             rest = k[len(self.list_prefix(res, ns)):]
@@ -240,15 +241,23 @@ class Server:
             out.append(self.decode(v, mod))
         return out, rev
 
-    # ---- RBAC snapshot (informer-like: refreshed every 0.5 s, and at once after RBAC writes here) ----
+    # ---- RBAC snapshot (informer-like: refreshed every 0.5 s, and at once after RBAC writes here; when
+    # etcd does not answer, authorization goes on with the last snapshot, as from an informer cache) ----
     def rbac_snapshot(self):
         with self._rbac_lock:
-            if self._rbac is None or time.time() - self._rbac_at > 0.5:
-                lists = []
-                for n in ("clusterroles", "clusterrolebindings", "roles", "rolebindings"):
-                    lists.append(self.list(resources.lookup(rbac.API, "v1", n), None)[0])
-                self._rbac = rbac.Snapshot(*lists)
-                self._rbac_at = time.time()
+            now = time.time()
+            if self._rbac is None or (now - self._rbac_at > 0.5 and now >= self._rbac_retry):
+                try:
+                    lists = []
+                    for n in ("clusterroles", "clusterrolebindings", "roles", "rolebindings"):
+                        lists.append(self.list(resources.lookup(rbac.API, "v1", n), None,
+                                               timeout=1 if self._rbac else None)[0])
+                    self._rbac = rbac.Snapshot(*lists)
+                    self._rbac_at = time.time()
+                except (OSError, EtcdError):
+                    if self._rbac is None:
+                        raise
+                    self._rbac_retry = time.time() + 2
             return self._rbac
 
     def invalidate_rbac(self):
@@ -372,7 +381,8 @@ class Server:
         while not stop.is_set():
             stop.wait(2)
             try:
-                self.etcd.call("/v3/maintenance/status", {}, timeout=3)
+                # Like the real etcd health check: a linearizable read, which needs quorum.
+                self.etcd.call("/v3/kv/range", {"key": "aGVhbHRo"}, timeout=2)
                 self.etcd_ok = True
             except (OSError, EtcdError):
                 self.etcd_ok = False

@@ -95,8 +95,9 @@ class Etcd:
             for attempt in range(2):  # a kept-alive connection may have been closed by the server
                 c = self._conn(ep)
                 try:
-                    if timeout:
-                        c.timeout = timeout
+                    c.timeout = timeout or self.timeout
+                    if c.sock is not None:
+                        c.sock.settimeout(c.timeout)
                     c.request("POST", path, body=data, headers={"Content-Type": "application/json"})
                     r = c.getresponse()
                     raw = r.read()
@@ -128,9 +129,9 @@ class Etcd:
         kv = kvs[0]
         return unb64(kv.get("value")), int(kv.get("mod_revision", 0)), int(kv.get("create_revision", 0))
 
-    def range_prefix(self, prefix):
+    def range_prefix(self, prefix, timeout=None):
         """([(key, value, mod_revision, create_revision)], header revision)."""
-        d = self.call("/v3/kv/range", {"key": b64(prefix), "range_end": b64(prefix_end(prefix))})
+        d = self.call("/v3/kv/range", {"key": b64(prefix), "range_end": b64(prefix_end(prefix))}, timeout=timeout)
         out = []
         for kv in d.get("kvs") or []:
             out.append((unb64(kv["key"]).decode(), unb64(kv.get("value")), int(kv.get("mod_revision", 0)),
