@@ -226,7 +226,10 @@ static int parse_headers(const char *buf, size_t len, struct header_set *h, cons
                         }
                         return log_debug_errno(EBADMSG, "MIME header line without a colon");
                 }
+                /* Both branches above leave: colon is set here (cppcheck cannot see through break). */
+                /* cppcheck-suppress nullPointerRedundantCheck */
                 *colon = 0;
+                /* cppcheck-suppress nullPointerArithmeticRedundantCheck */
                 const char *value = colon + 1;
                 while (*value == ' ' || *value == '\t')
                         value++;
