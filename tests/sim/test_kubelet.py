@@ -83,3 +83,26 @@ def test_teardown_after_a_failure_leaves_nothing(tmp_path):
             assert s.cp[0].pod_pids() and s.cp[0].kubelet_pid()
             raise RuntimeError("boom")
     assert s.leftovers() == {"namespaces": [], "processes": [], "mounts": []}
+
+
+def test_systemctl_shim_drives_the_kubelet_double(tmp_path):
+    """On a simulated node `systemctl enable --now kubelet` (what kube-firstboot runs on real machines)
+    starts the node's kubelet double; restart replaces it; stop stops it by PID."""
+    s = Sim(tmp_path, control_planes=1, workers=0)
+    with s:
+        n = s.cp[0]
+        shim = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bin", "shims", "systemctl")
+        env = {"KF_SIM_ROOT": n.root}
+        assert n.exec([shim, "is-active", "kubelet"], env=env).returncode == 3
+        assert n.exec([shim, "enable", "--now", "kubelet"], env=env).returncode == 0
+        first = n.kubelet_pid()
+        assert first and n.exec([shim, "is-active", "kubelet"], env=env).returncode == 0
+        assert n.exec([shim, "restart", "kubelet.service"], env=env).returncode == 0
+        assert n.kubelet_pid() not in (None, first)
+        assert n.exec([shim, "stop", "kubelet"], env=env).returncode == 0
+        wait_until(lambda: n.exec([shim, "is-active", "kubelet"], env=env).returncode == 3, 5, what="stopped")
+        with open(os.path.join(n.root, "var/log/sim-systemctl.log")) as f:
+            assert [ln.split(" ", 1)[1].strip() for ln in f] == [
+                "is-active kubelet", "enable --now kubelet", "is-active kubelet", "restart kubelet.service",
+                "stop kubelet", "is-active kubelet"]
+    assert s.leftovers() == {"namespaces": [], "processes": [], "mounts": []}

@@ -94,10 +94,15 @@ class Node:
         return [PYTHON, os.path.join(BIN_DIR, "kubelet"), f"--root={self.root}", "--daemon"]
 
     def firstboot(self, *args, kf_bin=None, timeout=600, env=None):
-        """Run kube-firstboot VERB... --root <root> inside this node (blocking); CompletedProcess."""
+        """Run kube-firstboot VERB... --root <root> inside this node (blocking); CompletedProcess.
+        bin/shims comes first on PATH, so `systemctl enable --now kubelet` starts this node's kubelet
+        double (KF_SIM_ROOT names the root)."""
         kf = kf_bin or self.sim.kf_bin
         self.sim.event(self, f"kube-firstboot {args[0] if args else ''} started")
-        r = self.exec([kf, *args, "--root", self.root], timeout=timeout, env=env)
+        e = {"PATH": os.path.join(BIN_DIR, "shims") + ":" + os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+             "KF_SIM_ROOT": self.root}
+        e.update(env or {})
+        r = self.exec([kf, *args, "--root", self.root], timeout=timeout, env=e)
         self.sim.event(self, f"kube-firstboot {args[0] if args else ''} exited {r.returncode}")
         return r
 
