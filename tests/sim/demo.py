@@ -6,6 +6,7 @@ nothing is left behind."""
 import concurrent.futures
 import hashlib
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -22,13 +23,55 @@ from simlib.cluster import LB_IP, Sim  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KF = os.environ.get("KF_BIN", os.path.join(REPO, "build", "kube-firstboot"))
 
-USER_DATA = """#cloud-config
-# identical on every control plane: the role and the order come from kube-firstboot's election
+def user_data(sim, pin, cert_key, worker=False):
+    """The user-data of the demo, in kube-firstboot's format (images/user-data/*.yaml): identical on the
+    three control planes (role auto, lowest address inits), a worker variant; pre-generated CA."""
+    ca = "\n".join("      " + ln for ln in sim.pki.ca_pem.decode().strip().splitlines())
+    peers = ", ".join(n.ip for n in sim.cp)
+    if worker:
+        return f"""#cloud-config
 kube_firstboot:
-  controlPlaneEndpoint: 10.213.0.100:6443
-  controlPlaneCount: 3
-  token-file: /etc/kube-firstboot/token
-  certificateKey-file: /etc/kube-firstboot/certificate-key
+  - apiVersion: kube-firstboot.io/v1alpha1
+    kind: FirstbootConfiguration
+    role: worker
+    secrets:
+      bootstrapToken: {{value: "{sim.token}"}}
+  - apiVersion: kubeadm.k8s.io/v1beta4
+    kind: JoinConfiguration
+    discovery:
+      bootstrapToken:
+        apiServerEndpoint: {LB_IP}:6443
+        caCertHashes: ["{pin}"]
+"""
+    return f"""#cloud-config
+write_files:
+  - path: /etc/kubernetes/pki/ca.crt
+    permissions: "0644"
+    content: |
+{ca}
+kube_firstboot:
+  - apiVersion: kube-firstboot.io/v1alpha1
+    kind: FirstbootConfiguration
+    role: auto
+    seed:
+      rule: lowestAddress
+      peers: [{peers}]
+    secrets:
+      bootstrapToken: {{value: "{sim.token}"}}
+      certificateKey: {{value: "{cert_key}"}}
+    ca:
+      certFile: /etc/kubernetes/pki/ca.crt
+  - apiVersion: kubeadm.k8s.io/v1beta4
+    kind: ClusterConfiguration
+    kubernetesVersion: v1.31.0
+    controlPlaneEndpoint: {LB_IP}:6443
+    networking:
+      serviceSubnet: 10.96.0.0/12
+  - apiVersion: kubeadm.k8s.io/v1beta4
+    kind: JoinConfiguration
+    discovery:
+      bootstrapToken:
+        caCertHashes: ["{pin}"]
 """
 
 
@@ -39,14 +82,6 @@ def say(msg=""):
 def head(msg):
     say()
     say(f"== {msg}")
-
-
-def run_firstboot(node, sim):
-    """Try kube-firstboot run on the node; returns its exit code (4 = not available in this version)."""
-    if not os.access(KF, os.X_OK):
-        return None, f"{KF} is not built"
-    r = node.exec([KF, "run", "--root", node.root], timeout=60)
-    return r.returncode, (r.stderr or r.stdout).strip().splitlines()[-1:] or [""]
 
 
 def main():
@@ -65,19 +100,43 @@ def main():
     with sim:
         head("nodes")
         for n in sim.nodes:
-            n.write_seed(USER_DATA)
             say(f"  {n.name:<5} {n.ip:<12} netns {n.ns}, root {n.root}")
         say(f"  lb    {LB_IP:<12} netns {sim.lb_ns}, haproxy health-checking {len(sim.cp)} apiservers (/healthz)")
         sim.start_lb()
 
-        head("kube-firstboot run on every node, all at the same moment")
-        with concurrent.futures.ThreadPoolExecutor(len(sim.nodes)) as ex:
-            results = list(ex.map(lambda n: (n, run_firstboot(n, sim)), sim.nodes))
+        ca = x509.load_pem_x509_certificate(sim.pki.ca_pem)
+        pin = "sha256:" + hashlib.sha256(ca.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).hexdigest()
+        alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+        sim.token = "".join(random.choice(alphabet) for _ in range(6)) + "." + \
+            "".join(random.choice(alphabet) for _ in range(16))
+        cp_ud, w_ud = user_data(sim, pin, os.urandom(32).hex()), user_data(sim, pin, "", worker=True)
+        for n in sim.nodes:
+            n.write_seed(w_ud if n.role == "worker" else cp_ud)
+            if n.role != "worker":  # what cloud-init's write_files does before kube-firstboot runs
+                os.makedirs(os.path.join(n.root, "etc/kubernetes/pki"), exist_ok=True)
+                with open(os.path.join(n.root, "etc/kubernetes/pki/ca.crt"), "wb") as f:
+                    f.write(sim.pki.ca_pem)
+
+        head("kube-firstboot run on every node, all at the same moment (identical user-data on the control planes)")
         missing = False
-        for n, (code, msg) in results:
-            say(f"  {n.name:<5} exit {code}: {msg[0] if isinstance(msg, list) else msg}")
-            if code in (4, None):
-                missing = True
+        if not os.access(KF, os.X_OK):
+            say(f"  {KF} is not built")
+            missing = True
+        else:
+            sim.kf_bin = KF
+            for n in (sim.cp[0], sim.workers[0]):
+                r = n.exec([KF, "config", "validate", "--root", n.root, os.path.join(n.seed, "user-data")])
+                say(f"  {n.name:<5} kube-firstboot config validate <its user-data>: exit {r.returncode}"
+                    + (": " + (r.stdout + r.stderr).strip().replace("\n", "; ")[:300] if r.returncode else " (valid)"))
+            with concurrent.futures.ThreadPoolExecutor(len(sim.nodes)) as ex:
+                futs = {n.name: ex.submit(n.firstboot, "run") for n in sim.nodes}
+                results = {k: f.result() for k, f in futs.items()}
+            for name, r in results.items():
+                last = ((r.stderr or r.stdout).strip().splitlines() or [""])[-1]
+                say(f"  {name:<5} exit {r.returncode}: {last[:150]}")
+                if r.returncode == 4:
+                    missing = True
         if missing:
             say("  MISSING: kube-firstboot's init and join flows are not built yet (`run` exits 4). Until they")
             say("  land, the demo's stand-in (tests/sim/simlib/cluster.py) writes the kubeadm-shaped files and")
