@@ -7,6 +7,7 @@ import concurrent.futures
 import hashlib
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -224,7 +225,11 @@ def main():
         rc = 1
     else:
         say("  every process stopped by PID; namespaces deleted; no mounts left")
-    say(f"  logs and node roots kept in {work}")
+    if os.environ.get("KF_DEMO_KEEP") == "1":
+        say(f"  logs and node roots kept in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        say(f"  removed {work} (KF_DEMO_KEEP=1 keeps the logs and node roots)")
     say()
     say(f"demo finished in {time.time() - t0:.1f}s. Simulated: apiserver, controller-manager, scheduler, kubelet. "
         "Real: etcd, haproxy.")

@@ -23,6 +23,7 @@ import glob
 import json
 import os
 import random
+import shutil
 import subprocess
 import time
 
@@ -540,6 +541,8 @@ backend kube-apiserver
                     pass
             sh("ip", "netns", "del", ns, check=False)
         self.namespaces = []
+        for n in self.nodes:  # etcd preallocates 64 MB of WAL per member: keep the logs, not the data
+            shutil.rmtree(os.path.join(n.root, "var/lib/etcd"), ignore_errors=True)
         if errors:
             raise RuntimeError("teardown: " + "; ".join(errors))
 

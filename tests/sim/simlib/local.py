@@ -2,6 +2,7 @@
 """A control plane on loopback, without namespaces: one real etcd member and N apiserver doubles (and
 optionally the controller-manager double). Used by the doubles' own tests."""
 import os
+import shutil
 import socket
 
 from . import BIN_DIR, PYTHON, kpki
@@ -101,3 +102,4 @@ class LocalCluster:
         for p in reversed(self.procs):
             p.stop()
         self.procs = []
+        shutil.rmtree(os.path.join(self.dir, "etcd-data"), ignore_errors=True)
