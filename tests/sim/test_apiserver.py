@@ -233,3 +233,19 @@ def test_health_endpoints(cluster):
     assert code == 200 and b"[+]etcd ok" in body and body.endswith(b"readyz check passed\n")
     v = anon.request("GET", "/version")
     assert v["gitVersion"].startswith("v1.") and v["major"] == "1"
+
+
+def test_flags_files_and_anonymous_auth(cluster, tmp_path):
+    import subprocess
+    from simlib import BIN_DIR, PYTHON
+    from simlib.local import free_port
+    flags = cluster.apiserver_flags(free_port())
+    bad = [f if not f.startswith("--tls-cert-file=") else f"--tls-cert-file={tmp_path}/missing.crt" for f in flags]
+    r = subprocess.run([PYTHON, f"{BIN_DIR}/kube-apiserver", *bad], capture_output=True, text=True, timeout=20)
+    assert r.returncode != 0 and f"--tls-cert-file: open {tmp_path}/missing.crt: no such file" in r.stderr
+    # unknown real flags are accepted and logged; --anonymous-auth=false makes anonymous requests 401
+    url = cluster.start_apiserver(extra=["--anonymous-auth=false", "--profiling=false", "--v=2"])
+    log = open(f"{cluster.dir}/logs/apiserver{len(cluster.apiservers)}.log").read()
+    assert "flag --profiling=false accepted and ignored" in log
+    st = expect(401, "Unauthorized", cluster.client(url=url).get, "namespaces")
+    assert st["message"] == "Unauthorized"

@@ -50,7 +50,8 @@ def test_control_planes_join_with_etcd_learners(sim):
 
 def test_worker_tls_bootstrap_through_the_load_balancer(sim):
     w = sim.workers[0]
-    sim.kubeadm_join_worker(w)
+    sim.kubeadm_join_worker(w, kubelet_flags=["--node-labels=node.kubernetes.io/pool=general",
+                                              "--register-with-taints=dedicated=infra:NoSchedule"])
     kc = open(os.path.join(w.root, "etc/kubernetes/kubelet.conf")).read()
     assert f"server: https://{LB_IP}:6443" in kc and "kubelet-client-current.pem" in kc
     cur = os.path.join(w.root, "var/lib/kubelet/pki/kubelet-client-current.pem")
@@ -62,6 +63,9 @@ def test_worker_tls_bootstrap_through_the_load_balancer(sim):
     assert nodes["cp-2"]["spec"]["taints"] == [{"key": "node-role.kubernetes.io/control-plane",
                                                 "effect": "NoSchedule"}]
     assert "node-role.kubernetes.io/control-plane" not in nodes["w-1"]["metadata"]["labels"]
+    # kubeadm-flags.env: --node-labels and --register-with-taints (kubeletExtraArgs, worker taints)
+    assert nodes["w-1"]["metadata"]["labels"]["node.kubernetes.io/pool"] == "general"
+    assert nodes["w-1"]["spec"]["taints"] == [{"key": "dedicated", "value": "infra", "effect": "NoSchedule"}]
     csrs = c.list("certificatesigningrequests", group="certificates.k8s.io")
     assert {x["spec"]["username"].split(":")[1] for x in csrs} == {"bootstrap", "node"}
     # mirror pods carry the etcd endpoint annotation kubeadm join reads

@@ -492,9 +492,9 @@ backend kube-apiserver
         self.mark_control_plane(node)
         self.event(node, "control-plane join done")
 
-    def kubeadm_join_worker(self, node, timeout=60):
+    def kubeadm_join_worker(self, node, timeout=60, kubelet_flags=()):
         manifests.write_bootstrap_kubeconfig(node.root, self.pki, self.cpe, self.token)
-        manifests.write_kubelet_files(node.root, [f"--node-ip={node.ip}"])
+        manifests.write_kubelet_files(node.root, [f"--node-ip={node.ip}", *kubelet_flags])
         with open(os.path.join(node.root, "etc/kubernetes/pki/ca.crt") if os.path.isdir(
                 os.path.join(node.root, "etc/kubernetes/pki")) else os.devnull, "wb") as f:
             f.write(self.pki.ca_pem)
