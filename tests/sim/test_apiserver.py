@@ -249,3 +249,12 @@ def test_flags_files_and_anonymous_auth(cluster, tmp_path):
     assert "flag --profiling=false accepted and ignored" in log
     st = expect(401, "Unauthorized", cluster.client(url=url).get, "namespaces")
     assert st["message"] == "Unauthorized"
+
+
+def test_delete_collection_by_label(cluster):
+    c = cluster.admin()
+    for i, app in enumerate(("a", "a", "b")):
+        c.create("configmaps", {"metadata": {"name": f"dc{i}", "labels": {"app": app}}}, "default")
+    r = c.request("DELETE", "/api/v1/namespaces/default/configmaps?labelSelector=app%3Da")
+    assert r["kind"] == "ConfigMapList" and sorted(o["metadata"]["name"] for o in r["items"]) == ["dc0", "dc1"]
+    assert [o["metadata"]["name"] for o in c.list("configmaps", "default", labelSelector="app")] == ["dc2"]

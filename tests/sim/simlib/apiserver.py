@@ -654,6 +654,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.patch(user, res, ns, name, sub)
         if verb == "delete":
             return self.delete(user, res, ns, name)
+        if verb == "deletecollection" and res.name != "namespaces":
+            return self.delete_collection(user, res, ns)
         raise APIError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
 
     def wants_table(self):
@@ -1101,6 +1103,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         d["kind"] = res.name
         d["uid"] = old["metadata"].get("uid")
         return self._ok({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": d})
+
+    def delete_collection(self, user, res, ns):
+        """Deletes every object the selectors match, answering with the list of what was deleted."""
+        objs, rev = self.api.list(res, ns)
+        gone = []
+        for o in self._filter(objs):
+            m = o["metadata"]
+            if self._dry() or self.api.etcd.delete(self.api.key(res, m.get("namespace"), m["name"]),
+                                                   int(m["resourceVersion"])) is not None:
+                o = dict(o)
+                o.pop("kind", None)
+                o.pop("apiVersion", None)
+                gone.append(o)
+        if res.group == rbac.API:
+            self.api.invalidate_rbac()
+        return self._ok({"kind": res.kind + "List", "apiVersion": res.api_version,
+                         "metadata": {"resourceVersion": str(rev)}, "items": gone})
 
     def _delete_namespace_content(self, ns):
         # SIM: the real apiserver marks the namespace Terminating and the namespace controller empties it;
