@@ -1023,9 +1023,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if ct not in ("application/merge-patch+json", "application/strategic-merge-patch+json",
                       "application/json-patch+json"):
             raise APIError(415, "UnsupportedMediaType",
-                           f'the body of the request was in an unknown format - accepted media types include: '
-                           f'application/json-patch+json, application/merge-patch+json, '
-                           f'application/apply-patch+yaml, application/strategic-merge-patch+json')
+                           'the body of the request was in an unknown format - accepted media types include: '
+                           'application/json-patch+json, application/merge-patch+json, '
+                           'application/apply-patch+yaml, application/strategic-merge-patch+json')
         try:
             p = json.loads(raw or b"null")
         except ValueError as e:

@@ -308,7 +308,7 @@ class ControllerManager(Component):
             self.bootstrapsigner(secrets)
         if self.enabled["csrapproving"] or self.enabled["csrsigning"]:
             self.csr()
-        if self.enabled["garbagecollector"]:
+        if self.enabled["garbagecollector"] and self.tick % 2 == 0:
             self.gc()
         if self.enabled["root-ca-cert-publisher"] and self.root_ca and self.tick % 5 == 1:
             self.publish_root_ca()
