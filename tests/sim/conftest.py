@@ -65,3 +65,28 @@ def kubectl(cluster, tmp_path):
         return p
 
     return run
+
+
+@pytest.fixture
+def new_sim(tmp_path):
+    """Factory of simulated clusters: new_sim(control_planes=3, workers=1, env=None) -> Sim (network set up).
+    Every Sim is stopped after the test, and the test fails if it left a process, namespace or mount."""
+    from simlib.cluster import Sim
+    made = []
+
+    def make(control_planes=3, workers=1, **kw):
+        s = Sim(tmp_path / f"sim{len(made)}", control_planes=control_planes, workers=workers, **kw)
+        made.append(s)
+        return s.__enter__()
+
+    yield make
+    errors = []
+    for s in made:
+        try:
+            s.stop()
+        except RuntimeError as e:
+            errors.append(str(e))
+        left = s.leftovers()
+        if any(left.values()):
+            errors.append(f"left behind: {left}")
+    assert not errors, errors

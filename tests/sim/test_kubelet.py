@@ -108,25 +108,27 @@ def test_systemctl_shim_drives_the_kubelet_double(tmp_path):
     assert s.leftovers() == {"namespaces": [], "processes": [], "mounts": []}
 
 
-def test_kill_at_phase(tmp_path):
+def test_kill_at_phase(new_sim):
     """Sim.kill_at_phase powers a node off when kube-firstboot's status.json reports the phase."""
     import json
-    s = Sim(tmp_path, control_planes=1, workers=0)
-    with s:
-        n = s.cp[0]
-        manifests.write_kubelet_files(n.root, [f"--node-ip={n.ip}"])
-        n.start_kubelet()
-        s.kill_at_phase(n, "etcd-join")
-        st = os.path.join(n.root, "run/kube-firstboot/status.json")
-        os.makedirs(os.path.dirname(st))
-        doc = {"role": "control-plane", "phase": None, "phases": [{"name": "etcd-join", "state": "pending"}]}
-        with open(st, "w") as f:
-            json.dump(doc, f)
-        time.sleep(0.3)
-        assert n.kubelet_pid()
-        doc["phases"][0]["state"] = "running"
-        with open(st, "w") as f:
-            json.dump(doc, f)
-        wait_until(lambda: n.kubelet_pid() is None, 5, what="node killed at phase etcd-join")
-        assert any("phase etcd-join running: killing the node" in e[2] for e in s.timeline)
-    assert s.leftovers() == {"namespaces": [], "processes": [], "mounts": []}
+    s = new_sim(control_planes=1, workers=0)
+    n = s.cp[0]
+    manifests.write_kubelet_files(n.root, [f"--node-ip={n.ip}"])
+    n.start_kubelet()
+    s.kill_at_phase(n, "etcd-join")
+    st = os.path.join(n.root, "run/kube-firstboot/status.json")
+    os.makedirs(os.path.dirname(st))
+    doc = {"role": "control-plane", "phase": None, "phases": [{"name": "etcd-join", "state": "pending"}]}
+    with open(st, "w") as f:
+        json.dump(doc, f)
+    time.sleep(0.3)
+    assert n.kubelet_pid()
+    doc["phases"][0]["state"] = "running"
+    with open(st, "w") as f:
+        json.dump(doc, f)
+    wait_until(lambda: n.kubelet_pid() is None, 5, what="node killed at phase etcd-join")
+    assert any("phase etcd-join running: killing the node" in e[2] for e in s.timeline)
+    doc["phases"][0]["state"] = "done"
+    with open(st, "w") as f:
+        json.dump(doc, f)
+    assert s.wait_phase(n, "etcd-join", timeout=5) == "done"

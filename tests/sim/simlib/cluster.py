@@ -262,6 +262,16 @@ class Sim:
         self.watchers.append(t)
         return t
 
+    def wait_phase(self, node, phase, states=("done", "skipped"), timeout=300):
+        """Wait until kube-firstboot on node reports phase in one of states; returns the state.
+        Raises if the phase (or the run) failed meanwhile."""
+        def check():
+            st = node.phase_state(phase)
+            if st == "failed":
+                raise AssertionError(f"{node.name}: phase {phase} failed: {node.firstboot_status()}")
+            return st if st in states else None
+        return wait_until(check, timeout, 0.2, f"{node.name}: phase {phase} in {states}")
+
     def boot(self, nodes, user_data, args=("run",)):
         """Every node gets the same user-data seed and runs kube-firstboot at the same moment.
         Returns {node name: CompletedProcess}."""
@@ -531,10 +541,33 @@ backend kube-apiserver
         for p in self.procs:
             p.stop()
         self.procs = []
+        def live(ns):
+            """PIDs in ns that have not exited (a zombie has exited and only waits for its parent)."""
+            out = []
+            for pid in sh("ip", "netns", "pids", ns, check=False).split():
+                try:
+                    with open(f"/proc/{pid}/stat") as f:
+                        if f.read().split(") ")[1][0] != "Z":
+                            out.append(pid)
+                except (OSError, IndexError):
+                    pass
+            return out
+
+        deadline = time.time() + 3  # processes killed by PID a moment ago may still be exiting
+        while time.time() < deadline and any(live(ns) for ns in self.namespaces):
+            time.sleep(0.1)
         for ns in reversed(self.namespaces):
-            pids = sh("ip", "netns", "pids", ns, check=False).split()
+            pids = live(ns)
             for pid in pids:  # a process we did not track (should not happen): reported, then killed
-                errors.append(f"process {pid} left in {ns}")
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        cmd = f.read().replace(b"\0", b" ").decode(errors="replace")[:200]
+                    with open(f"/proc/{pid}/status") as f:
+                        st = dict(ln.split(":", 1) for ln in f.read().splitlines() if ":" in ln)
+                    cmd += f" [state {st.get('State', '?').strip()}, ppid {st.get('PPid', '?').strip()}]"
+                except OSError:
+                    cmd = "?"
+                errors.append(f"process {pid} left in {ns}: {cmd}")
                 try:
                     os.kill(int(pid), 9)
                 except (ProcessLookupError, ValueError):
