@@ -3,6 +3,7 @@
 and promoted, real haproxy health-checking the apiserver doubles, kubelet doubles doing TLS bootstrap,
 and a teardown that leaves no process, namespace or mount behind."""
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -76,6 +77,7 @@ def test_worker_tls_bootstrap_through_the_load_balancer(sim):
     assert w.exec(["curl", "-s", "http://127.0.0.1:10248/healthz"]).stdout == "ok"
 
 
+@pytest.mark.skipif(not shutil.which("kubectl"), reason="kubectl is not on PATH")
 def test_kubectl_through_haproxy(sim, tmp_path):
     cert, key = sim.pki.client_pems("kubernetes-admin", "kubeadm:cluster-admins")
     kc = kpki.write_kubeconfig(str(tmp_path / "admin.conf"), kpki.kubeconfig(sim.cpe, sim.pki.ca_pem,
