@@ -636,6 +636,23 @@ static char *endpoint_with_port(const char *ep) {
         return strdupf("%s:6443", ep);
 }
 
+/* kubeadm taints control-plane nodes when nodeRegistration.taints is unset (an empty list means none). */
+static int default_control_plane_taint(cJSON *doc) {
+        cJSON *t = cJSON_CreateArray(), *e = cJSON_CreateObject();
+        if (!t || !e) {
+                cJSON_Delete(t);
+                cJSON_Delete(e);
+                return -ENOMEM;
+        }
+        cJSON_AddItemToArray(t, e);
+        if (!cJSON_AddStringToObject(e, "key", "node-role.kubernetes.io/control-plane") ||
+            !cJSON_AddStringToObject(e, "effect", "NoSchedule")) {
+                cJSON_Delete(t);
+                return -ENOMEM;
+        }
+        return set_default_item(doc, "nodeRegistration.taints", t);
+}
+
 static int apply_defaults(struct loader *l, const struct fb_config_sources *src) {
         struct fb_config *c = l->c;
         const struct md_instance *inst = src->instance;
@@ -748,6 +765,8 @@ static int apply_defaults(struct loader *l, const struct fb_config_sources *src)
                 }
                 if (c->certificate_key && (r = set_default(init, "certificateKey", c->certificate_key)) < 0)
                         return r;
+                if ((r = default_control_plane_taint(init)) < 0)
+                        return r;
                 if ((r = set_default(init, "nodeRegistration.criSocket",
                                      "unix:///var/run/containerd/containerd.sock")) < 0 ||
                     (r = set_default(init, "nodeRegistration.imagePullPolicy", "IfNotPresent")) < 0 ||
@@ -805,6 +824,8 @@ static int apply_defaults(struct loader *l, const struct fb_config_sources *src)
                 if (hostname && (r = set_default(join, "nodeRegistration.name", hostname)) < 0)
                         return r;
                 if (cp && c->role != FB_ROLE_WORKER) {
+                        if ((r = default_control_plane_taint(join)) < 0)
+                                return r;
                         const char *ck = c->certificate_key
                                                  ?: (init ? json_get_string(init, "certificateKey") : NULL);
                         if (ck && (r = set_default(join, "controlPlane.certificateKey", ck)) < 0)

@@ -87,6 +87,12 @@ static void test_auto_role_effective(void **state) {
         assert_string_equal(fb_config_ca_cert_hashes(c)[0], HASH);
         assert_string_equal(fb_config_api_server_endpoint(c), "k8s.example.com:6443");
         assert_string_equal(fb_config_status_file(c), "/run/kube-firstboot/status.json");
+        assert_string_equal(
+                json_get_string(cJSON_GetArrayItem(json_get(fb_config_document(c, "JoinConfiguration"),
+                                                            "nodeRegistration.taints"),
+                                                   0),
+                                "key"),
+                "node-role.kubernetes.io/control-plane");
         assert_null(fb_config_etcd_data_device(c));
         assert_false(fb_config_report_kmsg(c));
         assert_int_equal(fb_config_timeout_ms(c, "total", 1234), 1234);
@@ -229,6 +235,7 @@ static void test_secret_files_and_worker(void **state) {
         assert_int_equal(fb_config_role(c), FB_ROLE_WORKER);
         assert_string_equal(fb_config_bootstrap_token(c), TOKEN);
         assert_null(json_get(fb_config_document(c, "JoinConfiguration"), "controlPlane"));
+        assert_null(json_get(fb_config_document(c, "JoinConfiguration"), "nodeRegistration.taints"));
         assert_null(fb_config_document(c, "InitConfiguration"));
         assert_null(fb_config_certificate_key(c));
         _cleanup_free_ char *yaml = NULL;
