@@ -258,3 +258,16 @@ def test_delete_collection_by_label(cluster):
     r = c.request("DELETE", "/api/v1/namespaces/default/configmaps?labelSelector=app%3Da")
     assert r["kind"] == "ConfigMapList" and sorted(o["metadata"]["name"] for o in r["items"]) == ["dc0", "dc1"]
     assert [o["metadata"]["name"] for o in c.list("configmaps", "default", labelSelector="app")] == ["dc2"]
+
+
+def test_unknown_fields_are_dropped_or_refused(cluster):
+    c = cluster.admin()
+    code, raw = c.request("POST", "/api/v1/namespaces/default/configmaps",
+                          {"metadata": {"name": "uf", "labelz": {"a": "b"}}, "data": {"k": "v"}, "foo": 1}, raw=True)
+    assert code == 201
+    o = c.get("configmaps", "uf", "default")
+    assert "foo" not in o and "labelz" not in o["metadata"] and o["data"] == {"k": "v"}
+    st = expect(400, "BadRequest", c.request, "POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Strict",
+                {"metadata": {"name": "uf2"}, "foo": 1})
+    assert st["message"] == ('ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: '
+                             'unknown field "foo"')

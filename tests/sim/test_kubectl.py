@@ -98,3 +98,11 @@ def test_whoami_and_can_i_list(kubectl, kubeconfigs):
     assert "system:bootstrap:kctl01" in out and "system:bootstrappers:kubeadm:default-node-token" in out
     out = kubectl("auth", "can-i", "--list", kubeconfig=token).stdout
     assert "selfsubjectaccessreviews.authorization.k8s.io" in out and "[/healthz]" in out
+
+
+def test_kubectl_strict_validation(kubectl, kubeconfigs, tmp_path):
+    admin, _ = kubeconfigs
+    m = tmp_path / "bad.yaml"
+    m.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: typo\n  namespace: default\ndatta:\n  k: v\n")
+    p = kubectl("apply", "-f", str(m), kubeconfig=admin, check=False)
+    assert p.returncode == 1 and 'strict decoding error: unknown field "datta"' in p.stderr

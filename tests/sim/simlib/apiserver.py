@@ -159,6 +159,36 @@ LABEL_MSG = ("a lowercase RFC 1123 label must consist of lower case alphanumeric
 PATH_SEGMENT_BAD = re.compile(r"[/%]")
 
 
+# The fields each kind has at the top level and in metadata: anything else is an unknown field, dropped
+# with a warning, or refused with fieldValidation=Strict (as the real decoder does; nested fields are
+# only checked in metadata and ownerReferences).
+META_FIELDS = {"name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+               "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
+               "ownerReferences", "finalizers", "managedFields"}
+OWNER_REF_FIELDS = {"apiVersion", "kind", "name", "uid", "controller", "blockOwnerDeletion"}
+TOP_FIELDS = {
+    "ConfigMap": {"data", "binaryData", "immutable"}, "Secret": {"data", "stringData", "type", "immutable"},
+    "Role": {"rules"}, "ClusterRole": {"rules", "aggregationRule"}, "RoleBinding": {"roleRef", "subjects"},
+    "ClusterRoleBinding": {"roleRef", "subjects"}, "ServiceAccount": {"secrets", "imagePullSecrets",
+                                                                       "automountServiceAccountToken"},
+    "Event": {"involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count", "type",
+              "eventTime", "series", "action", "related", "reportingComponent", "reportingInstance"},
+    "Endpoints": {"subsets"},
+}
+
+
+def unknown_fields(res, obj):
+    out = []
+    allowed = {"apiVersion", "kind", "metadata"} | TOP_FIELDS.get(res.kind, {"spec", "status"})
+    out += [k for k in obj if k not in allowed]
+    m = obj.get("metadata") or {}
+    out += [f"metadata.{k}" for k in m if k not in META_FIELDS]
+    for i, r in enumerate(m.get("ownerReferences") or []):
+        if isinstance(r, dict):
+            out += [f"metadata.ownerReferences[{i}].{k}" for k in r if k not in OWNER_REF_FIELDS]
+    return out
+
+
 # Registries built with ReturnDeletedObject (or their own Delete) answer a delete with the object.
 RETURN_DELETED_OBJECT = {"pods", "serviceaccounts", "services", "namespaces"}
 
@@ -456,6 +486,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Audit-Id", str(uuid.uuid4()))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
+        for w in getattr(self, "warnings", None) or []:
+            self.send_header("Warning", w)
+        self.warnings = []
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
@@ -764,7 +797,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
                               f"the kind in the data ({k}) does not match the expected kind ({res.kind})")
         obj["kind"], obj["apiVersion"] = res.kind, res.api_version
 
+    def field_validation(self, res, obj):
+        """Unknown fields: dropped with a Warning header (the default), or 400 with fieldValidation=Strict."""
+        bad = unknown_fields(res, obj)
+        if not bad:
+            return
+        mode = self.q.get("fieldValidation", "Warn")
+        if mode == "Strict":
+            raise bad_request(f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: strict '
+                              "decoding error: " + ", ".join(f'unknown field "{b}"' for b in bad))
+        for b in bad:
+            path = b.split(".")
+            cur = obj
+            for part in path[:-1]:
+                m = re.match(r"^(\w+)\[(\d+)\]$", part)
+                cur = cur[m.group(1)][int(m.group(2))] if m else cur[part]
+            cur.pop(path[-1], None)
+        if mode != "Ignore":
+            self.warnings = [f'299 - "unknown field \\"{b}\\""' for b in bad]
+
     def validate(self, res, obj, old=None):
+        self.field_validation(res, obj)
         m = obj.setdefault("metadata", {})
         name = m.get("name", "")
         if not name:
