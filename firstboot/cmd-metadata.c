@@ -104,6 +104,12 @@ int cmd_metadata(int argc, char **argv) {
                 log_error("The %s datasource is not present here (-v says why).", o.datasource ?: "auto");
                 return EXIT_UNSUPPORTED;
         }
+        if (r == -EINVAL) {
+                /* A malformed setting (a seedfrom URL without its trailing '/', an unknown scheme). */
+                log_error("The %s datasource settings are not valid (-v says which).",
+                          o.datasource ?: "metadata");
+                return EXIT_USAGE;
+        }
         if (r < 0) {
                 log_error_errno(r, "Cannot read the %s metadata: %m", o.datasource ?: "instance");
                 return cli_exit_code_for_error(r);

@@ -538,7 +538,8 @@ static int load_flags(struct loader *l, const struct fb_flags *f) {
                         r = remember(&l->advertise, f->advertise_address, "--advertise-address");
         }
         for (char **s = f->set; r >= 0 && s && *s; s++) {
-                _cleanup_free_ char *label = strdupf("--set %s", *s), *kind = NULL;
+                /* The label names the field, never the value: it may be a token. */
+                _cleanup_free_ char *label = strdupf("--set %.*s", (int) strcspn(*s, "="), *s), *kind = NULL;
                 _cleanup_(json_delete_wipedp) cJSON *parsed = NULL;
                 const char *eq = strchr(*s, '='), *dot = strchr(*s, '.');
                 if (!label)

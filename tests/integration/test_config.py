@@ -210,3 +210,12 @@ def test_bad_tag_is_a_problem_with_its_source(kf, tmp_path):
     assert p.returncode == 2
     assert "FirstbootConfiguration.role: 'boss' is not one of: auto, init, control-plane, worker " \
            "(from metadata tag 'kube-firstboot-role')" in p.stderr
+
+
+def test_set_never_echoes_its_value(kf, tmp_path):
+    p = kf("config", "validate", "--datasource", "files", "--role", "init",
+           "--set", "InitConfiguration.certificateKey=not-hex-but-secret-0123456789", root=tmp_path)
+    assert p.returncode == 2
+    assert "InitConfiguration.certificateKey: is not a certificate key of 64 hex digits" in p.stderr
+    assert "(from --set InitConfiguration.certificateKey)" in p.stderr
+    assert "secret-0123456789" not in p.stderr

@@ -131,6 +131,26 @@ def test_nocloud_seedfrom_on_cmdline_with_dmi_substitution(kf, tmp_path):
     assert v["userData"]["parts"][0]["type"] == "text/cloud-config"
 
 
+def test_nocloud_file_seedfrom_under_root(kf, tmp_path):
+    seed = tmp_path / "srv/seed"
+    seed.mkdir(parents=True)
+    for n, data in nocloud_files("afterburn-kubevirt-nocloud_v1").items():
+        (seed / n).write_bytes(data)
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc/cmdline").write_text("ro ds=nocloud;s=file:///srv/seed/;i=iid-override\n")
+    v = md(kf, tmp_path)
+    assert v["datasource"] == "nocloud"
+    assert v["instanceId"] == "iid-override"  # i= wins
+    assert v["hostname"] == "test-nocloud-v1.foo.cloud"
+
+
+def test_nocloud_seedfrom_needs_trailing_slash(kf, tmp_path):
+    p = kf("metadata", "--datasource", "nocloud", "--endpoint", "http://127.0.0.1:9/seed", "-v", root=tmp_path)
+    assert p.returncode == 2
+    assert "must end in '/'" in p.stderr
+    assert p.stdout == ""
+
+
 # ---- OpenStack ----
 
 def test_openstack_metadata_service(kf, tmp_path):
