@@ -5,6 +5,7 @@ scheduler and kubelet are simulated (tests/sim). Everything started is stopped, 
 nothing is left behind."""
 import concurrent.futures
 import hashlib
+import json
 import os
 import random
 import shutil
@@ -128,6 +129,11 @@ def main():
             missing = True
         else:
             sim.kf_bin = KF
+            r = sim.cp[1].exec([KF, "metadata", "--root", sim.cp[1].root])
+            if r.returncode == 0:
+                md = json.loads(r.stdout)
+                say(f"  cp-2  kube-firstboot metadata: platform {md.get('platform')}, source {md.get('source')}, "
+                    f"hostname {md.get('hostname')}, localIPv4 {md.get('localIPv4')}")
             for n in (sim.cp[0], sim.workers[0]):
                 r = n.exec([KF, "config", "validate", "--root", n.root, os.path.join(n.seed, "user-data")])
                 say(f"  {n.name:<5} kube-firstboot config validate <its user-data>: exit {r.returncode}"
@@ -193,7 +199,7 @@ def main():
             say(f"  $ kubectl {' '.join(args)}")
             out = (r.stdout + r.stderr).rstrip()
             if args[:2] == ["get", "cm"]:
-                out = ", ".join(k for k in __import__("json").loads(r.stdout or "{}"))
+                out = ", ".join(k for k in json.loads(r.stdout or "{}"))
                 out = "    data keys: " + out
             for ln in out.splitlines():
                 say("    " + ln[:160])

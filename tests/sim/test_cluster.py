@@ -31,7 +31,8 @@ def test_nodes_are_namespaces_with_their_own_address_and_root(sim):
         out = n.exec(["ip", "-o", "-4", "addr", "show", "dev", "eth0"]).stdout
         assert f"{n.ip}/24" in out
         assert n.exec(["hostname"]).stdout.strip() == n.name
-        assert os.path.isdir(n.seed)
+        n.write_seed("#cloud-config\n")
+        assert sorted(os.listdir(n.seed)) == ["meta-data", "network-config", "user-data"]
 
 
 def test_control_planes_join_with_etcd_learners(sim):

@@ -71,10 +71,13 @@ class Node:
         return subprocess.run(self.argv(argv), capture_output=True, text=True, timeout=timeout, env=e)
 
     def write_seed(self, user_data, instance_id=None):
+        """The node's NoCloud seed: meta-data (instance-id, local-hostname), user-data, network-config v2."""
         with open(os.path.join(self.seed, "meta-data"), "w") as f:
             f.write(f"instance-id: {instance_id or 'iid-' + self.name}\nlocal-hostname: {self.name}\n")
         with open(os.path.join(self.seed, "user-data"), "w") as f:
             f.write(user_data)
+        with open(os.path.join(self.seed, "network-config"), "w") as f:
+            f.write(f"version: 2\nethernets:\n  eth0:\n    addresses: [{self.ip}/24]\n")
 
     # ---- kube-firstboot ----
     def firstboot_status(self):
@@ -465,32 +468,36 @@ backend kube-apiserver
         e = via.etcd(timeout=15)
         peer = f"https://{node.ip}:2380"
         end = time.time() + timeout
+        # Learner add, retried on the errors etcd gives while busy (one learner at a time, 5 s after a
+        # promotion), and on a timeout: a conf change raft dropped leaves the call hanging, so ask again
+        # what the members are (TESTENV section 1).
         while True:
-            ms = e.members()
-            if any(peer in m.get("peerURLs", []) for m in ms):
-                break
             try:
-                e.member_add([peer], learner=True)
+                ms = e.members()
+                if any(peer in m.get("peerURLs", []) for m in ms):
+                    break
+                e.member_add([peer], learner=True, timeout=5)
                 self.event(node, "etcd learner added")
                 break
-            except EtcdError as ex:
+            except (EtcdError, OSError) as ex:
                 if time.time() > end:
                     raise
-                self.event(node, f"etcd member add refused ({ex.message}); retrying")
+                self.event(node, f"etcd member add: {getattr(ex, 'message', None) or ex}; retrying")
                 time.sleep(1)
-        ms = e.members()
-        ic = ",".join(f"{m.get('name') or node.name if peer in m.get('peerURLs', []) else m.get('name') or '%x' % int(m['ID'])}="
+        ms = wait_until(lambda: e.members(), 30, 0.5, "etcd member list")
+        ic = ",".join(f"{(m.get('name') or node.name) if peer in m.get('peerURLs', []) else (m.get('name') or '%x' % int(m['ID']))}="
                       f"{m['peerURLs'][0]}" for m in ms)
         manifests.write_static_pod(r, manifests.etcd(node.name, node.ip, ic, "existing"))
         mid = next(m["ID"] for m in ms if peer in m.get("peerURLs", []))
         while True:
             try:
-                e.member_promote(mid)
+                e.member_promote(mid, timeout=5)
                 self.event(node, "etcd learner promoted")
                 break
-            except EtcdError as ex:
-                if "not a learner" in ex.message or "can only promote a learner member" == ex.message.split(": ")[-1]:
-                    break
+            except (EtcdError, OSError) as ex:
+                msg = getattr(ex, "message", "") or ""
+                if msg.endswith("can only promote a learner member"):
+                    break  # promoted already (e.g. by a call that timed out)
                 if time.time() > end:
                     raise
                 time.sleep(0.5)
