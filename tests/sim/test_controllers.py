@@ -164,3 +164,18 @@ def test_a_faster_clock_expires_the_default_24h_token(cluster, clock_file):
                    10, what="JWS removed")
     finally:
         simclock.set_speed(clock_file, 1)
+
+
+def test_only_a_signer_may_issue(cluster):
+    """Writing status.certificate needs 'sign' on signers/<signerName>: a node may not issue its own."""
+    c = cluster.admin()
+    node = cluster.client("system:node:w7", "system:nodes")
+    _, req = make_csr("system:node:w7", "system:nodes")
+    o = node.create("certificatesigningrequests", csr_obj("self-issue", req), group="certificates.k8s.io/v1")
+    o["status"] = {"certificate": base64.b64encode(b"-----BEGIN CERTIFICATE-----\n").decode()}
+    try:
+        node.request("PUT", "/apis/certificates.k8s.io/v1/certificatesigningrequests/self-issue/status", o)
+        raise AssertionError("a node wrote its own certificate")
+    except Exception as e:  # noqa: BLE001
+        assert getattr(e, "code", None) == 403, e
+    assert c.get("certificatesigningrequests", "self-issue", group="certificates.k8s.io/v1")["metadata"]["name"]
