@@ -445,6 +445,11 @@ int md_fetch(const struct md_options *o, struct md_instance **ret) {
                 cand[n++] = &md_source_nocloud;
 
         for (size_t i = 0; i < n; i++) {
+                bool seen = false;
+                for (size_t k = 0; k < i; k++)
+                        seen = seen || cand[k] == cand[i];
+                if (seen)
+                        continue;
                 r = run_source(cand[i], o, p, ret);
                 if (r != -ENXIO)
                         return r;
