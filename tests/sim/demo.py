@@ -158,7 +158,8 @@ def main():
                     f.result()
             sim.wait_etcd_voters(3)
             sim.kubeadm_join_worker(sim.workers[0])
-        sim.wait_nodes_ready([n.name for n in sim.nodes])
+        sim.wait_nodes_ready([n.name for n in sim.nodes], timeout=60 if missing else 300)
+        sim.add_firstboot_phases()
 
         head("timeline (seconds since start)")
         sim.print_timeline(say)

@@ -132,3 +132,17 @@ def test_kill_at_phase(new_sim):
     with open(st, "w") as f:
         json.dump(doc, f)
     assert s.wait_phase(n, "etcd-join", timeout=5) == "done"
+
+
+def test_firstboot_phases_in_the_timeline(new_sim):
+    import json
+    s = new_sim(control_planes=1, workers=0)
+    n = s.cp[0]
+    st = os.path.join(n.root, "run/kube-firstboot/status.json")
+    os.makedirs(os.path.dirname(st))
+    from simlib import simclock
+    with open(st, "w") as f:
+        json.dump({"role": "init", "phases": [{"name": "preflight", "state": "done", "started": simclock.rfc3339(),
+                                               "finished": simclock.rfc3339()}]}, f)
+    s.add_firstboot_phases()
+    assert [e[2] for e in s.timeline if e[1] == "cp-1"] == ["phase preflight started", "phase preflight done"]

@@ -265,6 +265,21 @@ class Sim:
         self.watchers.append(t)
         return t
 
+    def add_firstboot_phases(self, nodes=None):
+        """Put the phases kube-firstboot recorded in each node's status.json (started/finished, second
+        precision) into the timeline, ordered by time."""
+        for n in nodes or self.nodes:
+            st = n.firstboot_status() or {}
+            for p in st.get("phases") or []:
+                for key, what in (("started", "started"), ("finished", p.get("state", "finished"))):
+                    if p.get(key):
+                        try:
+                            t = simclock.parse_rfc3339(p[key]) - self.t0
+                        except ValueError:
+                            continue
+                        self.timeline.append((max(t, 0.0), n.name, f"phase {p.get('name')} {what}"))
+        self.timeline.sort(key=lambda e: e[0])
+
     def wait_phase(self, node, phase, states=("done", "skipped"), timeout=300):
         """Wait until kube-firstboot on node reports phase in one of states; returns the state.
         Raises if the phase (or the run) failed meanwhile."""
