@@ -134,6 +134,10 @@ def main():
                 md = json.loads(r.stdout)
                 say(f"  cp-2  kube-firstboot metadata: platform {md.get('platform')}, source {md.get('source')}, "
                     f"hostname {md.get('hostname')}, localIPv4 {md.get('localIPv4')}")
+            for n in (sim.cp[0], sim.cp[1]):
+                r = n.exec([KF, "plan", "--root", n.root])
+                out = (r.stdout + r.stderr).strip().splitlines()
+                say(f"  {n.name:<5} kube-firstboot plan: exit {r.returncode}" + (f": {out[0][:140]}" if out else ""))
             for n in (sim.cp[0], sim.workers[0]):
                 r = n.exec([KF, "config", "validate", "--root", n.root, os.path.join(n.seed, "user-data")])
                 say(f"  {n.name:<5} kube-firstboot config validate <its user-data>: exit {r.returncode}"
