@@ -106,22 +106,30 @@ static cJSON *obj_at(cJSON *root, const char *path) {
         return cur;
 }
 
+/*
+ * The object that holds the last key of a dotted path, created as needed, and that key. *buf holds the
+ * copy of path the key points into; NULL with *buf unset on OOM.
+ */
+static cJSON *parent_of(cJSON *root, const char *path, char **buf, const char **ret_key) {
+        char *dot;
+        *buf = strdup(path);
+        if (!*buf)
+                return NULL;
+        dot = strrchr(*buf, '.');
+        if (!dot) {
+                *ret_key = path;
+                return root;
+        }
+        *dot = 0;
+        *ret_key = dot + 1;
+        return obj_at(root, *buf);
+}
+
 /* Sets path (a.b.c) to item unless a non-null value is there; takes ownership of item. */
 static int set_default_item(cJSON *root, const char *path, cJSON *item) {
-        _cleanup_free_ char *parent = strdup(path);
-        char *dot;
-        cJSON *p;
-        if (!item || !parent) {
-                cJSON_Delete(item);
-                return -ENOMEM;
-        }
-        dot = strrchr(parent, '.');
-        if (dot) {
-                *dot = 0;
-                p = obj_at(root, parent);
-        } else
-                p = root;
-        const char *key = dot ? dot + 1 : path;
+        _cleanup_free_ char *buf = NULL;
+        const char *key = NULL;
+        cJSON *p = item ? parent_of(root, path, &buf, &key) : NULL;
         if (!p) {
                 cJSON_Delete(item);
                 return -ENOMEM;
@@ -142,23 +150,12 @@ static int set_default(cJSON *root, const char *path, const char *value) {
 }
 
 static int set_value(cJSON *root, const char *path, cJSON *item) {
-        _cleanup_free_ char *parent = strdup(path);
-        char *dot;
-        cJSON *p;
-        if (!item || !parent) {
-                cJSON_Delete(item);
-                return -ENOMEM;
-        }
-        dot = strrchr(parent, '.');
-        if (dot) {
-                *dot = 0;
-                p = obj_at(root, parent);
-        } else
-                p = root;
-        const char *key = dot ? dot + 1 : path;
+        _cleanup_free_ char *buf = NULL;
+        const char *key = NULL;
+        cJSON *p = item ? parent_of(root, path, &buf, &key) : NULL;
         if (!p) {
                 cJSON_Delete(item);
-                return -EINVAL;
+                return !item || !buf ? -ENOMEM : -EINVAL;
         }
         cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(p, key);
         json_delete_wiped(old);
