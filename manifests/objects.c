@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/base64.h"
 #include "common/cleanup-libs.h"
 #include "common/jsonutil.h"
 #include "common/strutil.h"
@@ -81,22 +82,9 @@ cJSON *mf_role_binding(const char *ns, const char *name, const char *role_kind, 
 }
 
 static int add_b64(cJSON *data, const char *key, const char *value) {
-        static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        size_t n = strlen(value), o = 0;
-        _cleanup_erase_ char *out = malloc((n + 2) / 3 * 4 + 1);
-        const unsigned char *p = (const unsigned char *) value;
-
+        _cleanup_erase_ char *out = base64_encode(value, strlen(value));
         if (!out)
                 return -ENOMEM;
-        for (size_t i = 0; i < n; i += 3) {
-                unsigned v = (unsigned) p[i] << 16 | (i + 1 < n ? (unsigned) p[i + 1] << 8 : 0) |
-                             (i + 2 < n ? p[i + 2] : 0);
-                out[o++] = tbl[v >> 18 & 63];
-                out[o++] = tbl[v >> 12 & 63];
-                out[o++] = i + 1 < n ? tbl[v >> 6 & 63] : '=';
-                out[o++] = i + 2 < n ? tbl[v & 63] : '=';
-        }
-        out[o] = 0;
         return cJSON_AddStringToObject(data, key, out) ? 0 : -ENOMEM;
 }
 

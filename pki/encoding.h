@@ -6,10 +6,8 @@
 #include <stddef.h>
 #include <openssl/bio.h>
 
-/* Standard alphabet with '=' padding, no line breaks. NULL on OOM; the caller frees. */
-char *pki_base64_encode(const void *p, size_t n);
-/* URL-safe alphabet, no padding. NULL on OOM. */
-char *pki_base64url_encode(const void *p, size_t n);
+#include "common/base64.h"
+
 /*
  * Strict standard base64 (padding required when the length is not a multiple of 4, no whitespace but
  * trailing newlines): -EINVAL on anything else. *ret is NUL-terminated (not counted) and owned by the

@@ -162,7 +162,7 @@ int pki_kubeadm_certs_secret(const unsigned char key[PKI_CERT_KEY_SIZE], const c
                 r = pki_envelope_seal(key, plain, plain_len, &sealed, &sealed_len);
                 if (r < 0)
                         goto done;
-                b64 = pki_base64_encode(sealed, sealed_len);
+                b64 = base64_encode(sealed, sealed_len);
                 if (!b64 || !cJSON_AddStringToObject(data, e[i].name, b64)) {
                         r = -ENOMEM;
                         goto done;

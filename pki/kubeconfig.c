@@ -65,9 +65,9 @@ int pki_kubeconfig_render(const char *server, const char *cluster, const char *u
                                   "  user:\n"
                                   "    client-certificate-data: %s\n"
                                   "    client-key-data: %s\n";
-        _cleanup_free_ char *ca64 = pki_base64_encode(ca_pem, strlen(ca_pem));
-        _cleanup_free_ char *cert64 = pki_base64_encode(cert_pem, strlen(cert_pem));
-        _cleanup_erase_ char *key64 = pki_base64_encode(key_pem, strlen(key_pem));
+        _cleanup_free_ char *ca64 = base64_encode(ca_pem, strlen(ca_pem));
+        _cleanup_free_ char *cert64 = base64_encode(cert_pem, strlen(cert_pem));
+        _cleanup_erase_ char *key64 = base64_encode(key_pem, strlen(key_pem));
         _cleanup_free_ char *context = strdupf("%s@%s", user, cluster);
         _cleanup_free_ char *q_server = yaml_scalar(server), *q_cluster = yaml_scalar(cluster),
                             *q_user = yaml_scalar(user), *q_context = context ? yaml_scalar(context) : NULL;

@@ -128,8 +128,8 @@ int pki_jws_sign_detached(const void *payload, size_t len, const char *token_id,
         header = strdupf("{\"alg\":\"HS256\",\"kid\":\"%s\"}", token_id);
         if (!header)
                 return -ENOMEM;
-        h64 = pki_base64url_encode(header, strlen(header));
-        p64 = pki_base64url_encode(payload, len);
+        h64 = base64url_encode(header, strlen(header));
+        p64 = base64url_encode(payload, len);
         if (!h64 || !p64)
                 return -ENOMEM;
         input = strdupf("%s.%s", h64, p64);
@@ -139,7 +139,7 @@ int pki_jws_sign_detached(const void *payload, size_t len, const char *token_id,
         r = hmac_sha256(token_secret, strlen(token_secret), input, strlen(input), sig);
         if (r < 0)
                 return r;
-        s64 = pki_base64url_encode(sig, sizeof(sig));
+        s64 = base64url_encode(sig, sizeof(sig));
         if (!s64)
                 return -ENOMEM;
         *ret = strdupf("%s..%s", h64, s64);

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
         /* The rest as base64 text, as the Secret carries it. */
         if (pki_base64_decode((const char *) data, size, &decoded, &dlen) == 0) {
-                _cleanup_free_ char *again = pki_base64_encode(decoded, dlen);
+                _cleanup_free_ char *again = base64_encode(decoded, dlen);
                 if (!again)
                         return 0;
         }

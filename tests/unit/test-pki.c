@@ -27,7 +27,7 @@ static void test_base64(void **state) {
                                              {"foobar", "Zm9vYmFy"}};
         (void) state;
         for (size_t i = 0; i < ELEMENTSOF(vec); i++) {
-                _cleanup_free_ char *e = pki_base64_encode(vec[i][0], strlen(vec[i][0]));
+                _cleanup_free_ char *e = base64_encode(vec[i][0], strlen(vec[i][0]));
                 _cleanup_free_ void *d = NULL;
                 size_t n;
                 assert_string_equal(e, vec[i][1]);
@@ -36,7 +36,7 @@ static void test_base64(void **state) {
                 assert_memory_equal(d, vec[i][0], n);
         }
         /* URL-safe, unpadded: 0xfb 0xff -> "-_8" */
-        _cleanup_free_ char *u = pki_base64url_encode("\xfb\xff", 2);
+        _cleanup_free_ char *u = base64url_encode("\xfb\xff", 2);
         assert_string_equal(u, "-_8");
 
         void *d = NULL;
