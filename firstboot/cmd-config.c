@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/strutil.h"
 #include "firstboot/cli.h"
+#include "firstboot/config-cli.h"
 #include "firstboot/config.h"
 #include "metadata/metadata.h"
 
@@ -47,39 +48,14 @@ static const char body[] =
         "metadata source did not answer.\n";
 
 int cmd_config(int argc, char **argv) {
-        enum {
-                ARG_ROLE = 0x100,
-                ARG_NODE_NAME,
-                ARG_ADVERTISE,
-                ARG_CPE,
-                ARG_SET,
-                ARG_NO_MD,
-                ARG_DS,
-                ARG_ENDPOINT,
-                ARG_DEVICE,
-                ARG_TIMEOUT,
-        };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
-                {"role", required_argument, NULL, ARG_ROLE},
-                {"node-name", required_argument, NULL, ARG_NODE_NAME},
-                {"advertise-address", required_argument, NULL, ARG_ADVERTISE},
-                {"control-plane-endpoint", required_argument, NULL, ARG_CPE},
-                {"set", required_argument, NULL, ARG_SET},
-                {"no-metadata", no_argument, NULL, ARG_NO_MD},
-                {"datasource", required_argument, NULL, ARG_DS},
-                {"endpoint", required_argument, NULL, ARG_ENDPOINT},
-                {"device", required_argument, NULL, ARG_DEVICE},
-                {"timeout", required_argument, NULL, ARG_TIMEOUT},
+                CONFIG_CLI_OPTIONS,
                 {},
         };
-        struct fb_config_sources src = {.root = cli.root};
-        struct md_options mo = {.root = cli.root};
-        _cleanup_strv_free_ char **set = NULL, **problems = NULL;
-        _cleanup_(md_instance_freep) struct md_instance *inst = NULL;
+        _cleanup_(config_cli_done) struct config_cli cc = {};
         _cleanup_(fb_config_freep) struct fb_config *c = NULL;
-        bool no_md = false, validate;
-        unsigned t;
+        bool validate;
         int ch, r;
 
         if (argc >= 2 && (streq(argv[1], "-h") || streq(argv[1], "--help"))) {
@@ -93,92 +69,36 @@ int cmd_config(int argc, char **argv) {
         validate = streq(argv[1], "validate");
         argc--, argv++;
         optind = 0;
-        while ((ch = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (ch) {
-                case 'h':
+        while ((ch = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                if (ch == 'h') {
                         cli_print_help(usage, body);
                         return EXIT_DONE;
-                case ARG_ROLE:
-                        if (fb_role_from_string(optarg) < 0) {
-                                log_error("--role takes auto, init, control-plane or worker, not '%s'.",
-                                          optarg);
-                                return EXIT_USAGE;
-                        }
-                        src.flags.role = optarg;
-                        break;
-                case ARG_NODE_NAME:
-                        src.flags.node_name = optarg;
-                        break;
-                case ARG_ADVERTISE:
-                        src.flags.advertise_address = optarg;
-                        break;
-                case ARG_CPE:
-                        src.flags.control_plane_endpoint = optarg;
-                        break;
-                case ARG_SET:
-                        if (strv_extend(&set, optarg) < 0)
-                                return cli_oom();
-                        break;
-                case ARG_NO_MD:
-                        no_md = true;
-                        break;
-                case ARG_DS:
-                        mo.datasource = optarg;
-                        break;
-                case ARG_ENDPOINT:
-                        mo.endpoint = optarg;
-                        break;
-                case ARG_DEVICE:
-                        mo.device = optarg;
-                        break;
-                case ARG_TIMEOUT:
-                        if (safe_atou(optarg, &t) < 0 || t == 0 || t > 600) {
-                                log_error("--timeout takes whole seconds from 1 to 600, not '%s'.", optarg);
-                                return EXIT_USAGE;
-                        }
-                        mo.timeout_ms = t * 1000;
-                        break;
-                default:
-                        return EXIT_USAGE;
                 }
-        src.flags.set = set;
+                r = config_cli_option(&cc, ch, optarg);
+                if (r < 0)
+                        return r == -ENOMEM ? EXIT_FAILED : EXIT_USAGE;
+                if (r == 0)
+                        return EXIT_USAGE;
+        }
         if (!validate && optind != argc) {
                 log_error("config print takes no file arguments; 'config validate FILE...' checks files.");
                 return EXIT_USAGE;
         }
+        bool partial = false;
         if (validate && optind < argc) {
                 /* Files alone: their documents, checked field by field, merged as user-data would be. */
-                src.files = argv + optind;
-                src.skip_image_defaults = true;
-                src.partial = true;
-                no_md = true;
+                for (int i = optind; i < argc; i++)
+                        if (strv_extend(&cc.files, argv[i]) < 0)
+                                return cli_oom();
+                cc.no_metadata = true;
+                partial = true;
         }
-        if (!no_md) {
-                r = md_fetch(&mo, &inst);
-                if (r == -ENXIO) {
-                        log_error("The %s datasource is not present here.", mo.datasource ?: "metadata");
-                        return EXIT_UNSUPPORTED;
-                }
-                if (r < 0) {
-                        log_error_errno(r, "Cannot read the instance metadata: %m");
-                        return cli_exit_code_for_error(r);
-                }
-                src.instance = inst;
-        }
-
-        r = fb_config_load(&src, &c, &problems);
-        if (r == -ENOMEM)
-                return cli_oom();
-        if (r < 0) {
-                log_error("The configuration has %zu problem%s:", strv_length(problems),
-                          strv_length(problems) == 1 ? "" : "s");
-                for (char **p = problems; p && *p; p++)
-                        fprintf(stderr, "  %s\n", *p);
-                return EXIT_USAGE;
-        }
+        r = config_cli_load(&cc, cli.root, partial, partial, NULL, &c);
+        if (r != EXIT_DONE)
+                return r;
         if (validate) {
                 printf("valid: %s\n",
-                       src.files ? "every document in the files" : "the effective configuration");
+                       partial ? "every document in the files" : "the effective configuration");
                 return EXIT_DONE;
         }
         _cleanup_free_ char *yaml = NULL;

@@ -191,13 +191,70 @@ static int read_ca_pem(const char *root, const cJSON *ca, const char *inline_key
         return 0;
 }
 
+/* Fills *s from the documents (any may be NULL) once the role is set. A FirstbootConfiguration's CA is read
+ * from it unless the caller gave the PEMs (ca_cert/ca_key non-NULL: the loaded configuration's). */
+static int spec_from_documents(const char *root, const cJSON *init, const cJSON *join, const cJSON *cluster,
+                               const cJSON *fb, struct pki_node_spec *s, char *err, size_t size) {
+        bool v1beta3;
+        int r = 0;
+
+        v1beta3 = cluster && streq(json_get_string(cluster, "apiVersion"), "kubeadm.k8s.io/v1beta3");
+        if (cluster && (r = read_cluster(cluster, v1beta3, s, err, size)) < 0)
+                return r;
+        if (s->role == PKI_ROLE_INIT && init) {
+                r = set_string(&s->node_name, init, "nodeRegistration.name");
+                if (r >= 0)
+                        r = set_string(&s->advertise_address, init, "localAPIEndpoint.advertiseAddress");
+                if (r >= 0)
+                        r = read_bind_port(init, "localAPIEndpoint.bindPort", &s->bind_port, err, size);
+        } else if (s->role != PKI_ROLE_INIT && join) {
+                r = set_string(&s->node_name, join, "nodeRegistration.name");
+                if (r >= 0)
+                        r = set_string(&s->advertise_address, join,
+                                       "controlPlane.localAPIEndpoint.advertiseAddress");
+                if (r >= 0)
+                        r = read_bind_port(join, "controlPlane.localAPIEndpoint.bindPort", &s->bind_port,
+                                           err, size);
+        }
+        if (r < 0)
+                return r;
+
+        if (fb && !s->ca_cert_pem[PKI_CA_KUBERNETES] && !s->ca_key_pem[PKI_CA_KUBERNETES]) {
+                const cJSON *ca = json_get(fb, "ca");
+                r = read_ca_pem(root, ca, "cert", "certFile", &s->ca_cert_pem[PKI_CA_KUBERNETES], err, size);
+                if (r >= 0)
+                        r = read_ca_pem(root, ca, "key", "keyFile", &s->ca_key_pem[PKI_CA_KUBERNETES], err,
+                                        size);
+                if (r < 0)
+                        return r;
+        }
+
+        if (!s->node_name && (r = default_node_name(&s->node_name)) < 0)
+                return config_error(err, size, r,
+                                    "nodeRegistration.name is not set and the host name is unknown.");
+        if (s->role != PKI_ROLE_WORKER && !s->advertise_address &&
+            default_route_address(&s->advertise_address) < 0)
+                return config_error(
+                        err, size, -EINVAL,
+                        "localAPIEndpoint.advertiseAddress is not set and there is no default route to "
+                        "pick one from.");
+        if (s->advertise_address) {
+                unsigned char a[16];
+                if (inet_pton(AF_INET, s->advertise_address, a) != 1 &&
+                    inet_pton(AF_INET6, s->advertise_address, a) != 1)
+                        return config_error(err, size, -EINVAL,
+                                            "advertiseAddress '%s' is not an IP address.",
+                                            s->advertise_address);
+        }
+        return 0;
+}
+
 int fb_pki_config_load(const char *path, const char *root, const char *role_override,
                        struct pki_node_spec *s, char *err, size_t size) {
         _cleanup_free_ char *text = NULL;
         _cleanup_(cJSON_Deletep) cJSON *docs = NULL;
         struct yaml_error yerr = {};
         const cJSON *doc, *init = NULL, *join = NULL, *cluster = NULL, *fb = NULL;
-        bool v1beta3 = false;
         size_t len;
         int r;
 
@@ -257,53 +314,23 @@ int fb_pki_config_load(const char *path, const char *root, const char *role_over
                         err, size, -EINVAL,
                         "'%s' holds no InitConfiguration, ClusterConfiguration or JoinConfiguration.", path);
 
-        v1beta3 = cluster && streq(json_get_string(cluster, "apiVersion"), "kubeadm.k8s.io/v1beta3");
-        if (cluster && (r = read_cluster(cluster, v1beta3, s, err, size)) < 0)
-                return r;
-        if (s->role == PKI_ROLE_INIT && init) {
-                r = set_string(&s->node_name, init, "nodeRegistration.name");
-                if (r >= 0)
-                        r = set_string(&s->advertise_address, init, "localAPIEndpoint.advertiseAddress");
-                if (r >= 0)
-                        r = read_bind_port(init, "localAPIEndpoint.bindPort", &s->bind_port, err, size);
-        } else if (s->role != PKI_ROLE_INIT && join) {
-                r = set_string(&s->node_name, join, "nodeRegistration.name");
-                if (r >= 0)
-                        r = set_string(&s->advertise_address, join,
-                                       "controlPlane.localAPIEndpoint.advertiseAddress");
-                if (r >= 0)
-                        r = read_bind_port(join, "controlPlane.localAPIEndpoint.bindPort", &s->bind_port,
-                                           err, size);
-        }
-        if (r < 0)
-                return r;
+        return spec_from_documents(root, init, join, cluster, fb, s, err, size);
+}
 
-        if (fb) {
-                const cJSON *ca = json_get(fb, "ca");
-                r = read_ca_pem(root, ca, "cert", "certFile", &s->ca_cert_pem[PKI_CA_KUBERNETES], err, size);
-                if (r >= 0)
-                        r = read_ca_pem(root, ca, "key", "keyFile", &s->ca_key_pem[PKI_CA_KUBERNETES], err,
-                                        size);
-                if (r < 0)
-                        return r;
-        }
+int fb_pki_spec_from_config(const struct fb_config *c, enum pki_role role, const char *root,
+                            struct pki_node_spec *s, char *err, size_t size) {
+        const char *ca_cert = fb_config_ca_cert_pem(c), *ca_key = fb_config_ca_key_pem(c);
 
-        if (!s->node_name && (r = default_node_name(&s->node_name)) < 0)
-                return config_error(err, size, r,
-                                    "nodeRegistration.name is not set and the host name is unknown.");
-        if (s->role != PKI_ROLE_WORKER && !s->advertise_address &&
-            default_route_address(&s->advertise_address) < 0)
-                return config_error(
-                        err, size, -EINVAL,
-                        "localAPIEndpoint.advertiseAddress is not set and there is no default route to "
-                        "pick one from.");
-        if (s->advertise_address) {
-                unsigned char a[16];
-                if (inet_pton(AF_INET, s->advertise_address, a) != 1 &&
-                    inet_pton(AF_INET6, s->advertise_address, a) != 1)
-                        return config_error(err, size, -EINVAL,
-                                            "advertiseAddress '%s' is not an IP address.",
-                                            s->advertise_address);
-        }
-        return 0;
+        err[0] = 0;
+        s->role = role;
+        if ((ca_cert && !(s->ca_cert_pem[PKI_CA_KUBERNETES] = strdup(ca_cert))) ||
+            (ca_key && !(s->ca_key_pem[PKI_CA_KUBERNETES] = strdup(ca_key))))
+                return -ENOMEM;
+        /* The loaded configuration already read the CA: the documents' FirstbootConfiguration is not read
+         * again. */
+        return spec_from_documents(
+                root, role == PKI_ROLE_INIT ? fb_config_document(c, "InitConfiguration") : NULL,
+                role == PKI_ROLE_INIT ? NULL : fb_config_document(c, "JoinConfiguration"),
+                fb_config_document(c, "ClusterConfiguration"),
+                ca_cert || ca_key ? NULL : fb_config_document(c, "FirstbootConfiguration"), s, err, size);
 }
