@@ -238,7 +238,9 @@ static const struct field fb_timeouts[] = {
         {"metadata", T_DUR}, {"discovery", T_DUR}, {"controlPlane", T_DUR},
         {"etcdJoin", T_DUR}, {"total", T_DUR},     END,
 };
-static const struct field reporting[] = {{"statusFile", T_PATH}, {"kmsg", T_BOOL}, {"url", T_STR}, END};
+static const struct field reporting[] = {
+        {"statusFile", T_PATH}, {"kmsg", T_BOOL}, {"url", T_STR}, {"joinFile", T_PATH}, END};
+static const struct field fb_kubelet[] = {{"startCommand", T_LIST_STR}, END};
 static const struct field firstboot_configuration[] = {
         {"apiVersion", T_STR},
         {"kind", T_STR},
@@ -249,6 +251,7 @@ static const struct field firstboot_configuration[] = {
         {"etcd", T_OBJ, fb_etcd},
         {"timeouts", T_OBJ, fb_timeouts},
         {"reporting", T_OBJ, reporting},
+        {"kubelet", T_OBJ, fb_kubelet},
         END,
 };
 

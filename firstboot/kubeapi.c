@@ -93,6 +93,11 @@ const char *kube_client_error(const struct kube_client *c) {
 }
 
 int kube_client_from_kubeconfig(const char *root, const char *path, struct kube_client **ret) {
+        return kube_client_from_kubeconfig_server(root, path, NULL, ret);
+}
+
+int kube_client_from_kubeconfig_server(const char *root, const char *path, const char *server,
+                                       struct kube_client **ret) {
         _cleanup_(kube_client_freep) struct kube_client *c = NULL;
         _cleanup_erase_ char *text = NULL, *cert_file = NULL, *key_file = NULL;
         struct pki_kubeconfig k = {};
@@ -109,7 +114,7 @@ int kube_client_from_kubeconfig(const char *root, const char *path, struct kube_
                 pki_kubeconfig_done(&k);
                 return log_debug_errno(EBADMSG, "%s: no server or certificate-authority-data", path);
         }
-        r = kube_client_new(k.server, k.ca_pem, false, &c);
+        r = kube_client_new(server ?: k.server, k.ca_pem, false, &c);
         if (r >= 0 && !k.cert_pem && k.cert_file)
                 r = read_file(root, k.cert_file, 1024 * 1024, &cert_file, NULL);
         if (r >= 0 && !k.key_pem && k.key_file)

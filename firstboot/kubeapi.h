@@ -26,6 +26,9 @@ int kube_client_set_token(struct kube_client *c, const char *token);
 void kube_client_set_timeouts(struct kube_client *c, unsigned timeout_ms, unsigned retries);
 /* Builds a client from a kubeconfig file under root (current context; embedded data or files). */
 int kube_client_from_kubeconfig(const char *root, const char *path, struct kube_client **ret);
+/* The same, talking to server instead of the kubeconfig's (NULL: the kubeconfig's). */
+int kube_client_from_kubeconfig_server(const char *root, const char *path, const char *server,
+                                       struct kube_client **ret);
 struct kube_client *kube_client_free(struct kube_client *c);
 static inline void kube_client_freep(struct kube_client **c) {
         *c = kube_client_free(*c);

@@ -108,6 +108,7 @@ int fb_phases_run(const char *root, const char *role, const struct fb_phase *pha
                   struct fb_status *status, struct fb_phases_result *ret_result) {
         _cleanup_(cJSON_Deletep) cJSON *journal = NULL;
         struct fb_phases_result res = {};
+        char why[512] = "";
         int r;
 
         r = journal_for_role(root, role, &journal);
@@ -155,7 +156,8 @@ int fb_phases_run(const char *root, const char *role, const struct fb_phase *pha
                         if (r < 0)
                                 goto fail;
                 }
-                r = p->run(ctx);
+                why[0] = 0;
+                r = p->run(ctx, why, sizeof(why));
                 if (r < 0)
                         goto fail;
                 r = journal_mark(root, journal, p->name);
@@ -167,8 +169,13 @@ int fb_phases_run(const char *root, const char *role, const struct fb_phase *pha
                 continue;
         fail:
                 res.failed_phase = p->name;
+                if (why[0])
+                        snprintf(res.message, sizeof(res.message), "%s", why);
+                else
+                        snprintf(res.message, sizeof(res.message), "%s", strerror(-r));
                 if (status) {
-                        _cleanup_free_ char *msg = strdupf("phase '%s' failed: %s", p->name, strerror(-r));
+                        _cleanup_free_ char *msg = why[0] ? strdupf("%s: %s", p->name, why)
+                                                          : strdupf("%s: %s", p->name, strerror(-r));
                         (void) fb_status_fail(status, p->name, r, msg ?: p->name, p->remedy);
                 }
                 if (ret_result)

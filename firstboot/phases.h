@@ -20,8 +20,9 @@ struct fb_phase {
         const char *summary; /* one line */
         /* 1 when the effect is in place, 0 when not, -errno when it cannot tell. NULL: trust the journal. */
         int (*check)(void *ctx);
-        /* Does the work; -errno on failure. Must be safe to repeat after a crash part-way. */
-        int (*run)(void *ctx);
+        /* Does the work; -errno on failure, with why (cleared before) saying what failed and where.
+         * Must be safe to repeat after a crash part-way. */
+        int (*run)(void *ctx, char *why, size_t why_len);
         /* For plan: the files it would write and the API calls it would make, one per line. */
         void (*describe)(void *ctx, FILE *out);
         /* What the operator can do when it fails. */
@@ -31,6 +32,7 @@ struct fb_phase {
 struct fb_phases_result {
         size_t ran, skipped, redone;
         const char *failed_phase; /* borrowed from the phase table */
+        char message[512];        /* why it failed */
 };
 
 /*

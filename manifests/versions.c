@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
+#include "common/strutil.h"
 #include "manifests/versions.h"
 
 static const struct mf_versions table[] = {
@@ -42,4 +44,45 @@ int mf_versions_for(const char *v, const struct mf_versions **ret) {
                 }
         return log_debug_errno(EOPNOTSUPP, "Kubernetes 1.%u is outside 1.%d-1.%d", minor, MF_MINOR_FIRST,
                                MF_MINOR_LAST);
+}
+
+/* The newest patch release of each minor known when this was built: what kubeadm's version labels
+ * (stable, stable-1, latest, stable-1.34) resolve to without asking dl.k8s.io, which a first boot may not
+ * reach. Operators who want another patch pin kubernetesVersion. */
+static const struct {
+        unsigned minor;
+        const char *version;
+} known_patches[] = {
+        {33, "v1.33.5"},
+        {34, "v1.34.2"},
+        {35, "v1.35.0"},
+};
+
+int mf_versions_resolve(const char *v, char **ret) {
+        const char *pick = NULL;
+        unsigned minor;
+        int n = 0;
+
+        if (!v)
+                return -EINVAL;
+        if (streq(v, "stable") || streq(v, "stable-1") || streq(v, "latest") || streq(v, "latest-1"))
+                pick = known_patches[sizeof(known_patches) / sizeof(known_patches[0]) - 1].version;
+        else if ((sscanf(v, "stable-1.%u%n", &minor, &n) == 1 ||
+                  sscanf(v, "latest-1.%u%n", &minor, &n) == 1) &&
+                 v[n] == 0) {
+                for (size_t i = 0; i < sizeof(known_patches) / sizeof(known_patches[0]); i++)
+                        if (known_patches[i].minor == minor)
+                                pick = known_patches[i].version;
+                if (!pick)
+                        return log_debug_errno(EOPNOTSUPP, "'%s': Kubernetes 1.%u is outside 1.%d-1.%d", v,
+                                               minor, MF_MINOR_FIRST, MF_MINOR_LAST);
+        }
+        if (pick)
+                return (*ret = strdup(pick)) ? 1 : -ENOMEM;
+        const struct mf_versions *unused;
+        int r = mf_versions_for(v, &unused);
+        if (r < 0)
+                return r;
+        *ret = v[0] == 'v' ? strdup(v) : strdupf("v%s", v);
+        return *ret ? 0 : -ENOMEM;
 }

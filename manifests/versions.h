@@ -23,3 +23,8 @@ struct mf_versions {
 /* Parses "v1.34.2" or "1.34.2" (a "+build" suffix allowed); -EINVAL for a malformed version,
  * -EOPNOTSUPP for a minor outside 1.33-1.35. */
 int mf_versions_for(const char *kubernetes_version, const struct mf_versions **ret);
+
+/* A version as the manifests need it ("v1.34.2"): kubeadm's labels (stable, stable-1, latest, stable-1.N)
+ * resolved to the newest patch this build knows (returns 1 then, 0 for a plain version). -EINVAL for
+ * something that is neither, -EOPNOTSUPP outside 1.33-1.35. */
+int mf_versions_resolve(const char *v, char **ret);
