@@ -489,6 +489,7 @@ static void certs_upload_spec(const struct fb_node *n, struct fb_certs_upload *u
                 .cert_dir = n->pki.cert_dir,
                 .ext = n->pki.external_etcd ? ext : NULL,
                 .certificate_key = n->certificate_key,
+                .owner = n->pki.node_name,
         };
 }
 

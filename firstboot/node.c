@@ -658,6 +658,18 @@ int fb_objects_in_place(struct kube_client *c, const struct mf_api_object *o, si
                         }
                         if (streq(w->string, "status"))
                                 continue;
+                        if (streq(w->string, "data") && streq_ptr(json_get_string(o[i].object, "type"),
+                                                                  "bootstrap.kubernetes.io/token")) {
+                                /* A token is in place with any expiry: the one set when it was made stands.
+                                 */
+                                _cleanup_(cJSON_Deletep) cJSON *d = cJSON_Duplicate(w, true);
+                                if (!d)
+                                        return -ENOMEM;
+                                cJSON_DeleteItemFromObjectCaseSensitive(d, "expiration");
+                                if (!json_subset(d, json_get(have, "data")))
+                                        return 0;
+                                continue;
+                        }
                         if (!json_subset(w, cJSON_GetObjectItemCaseSensitive(have, w->string))) {
                                 log_debug("%s differs in '%s'", path, w->string);
                                 return 0;

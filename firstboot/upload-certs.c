@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <time.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/base64.h"
 #include "common/cleanup-libs.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
@@ -23,6 +25,20 @@ _printf_(4, 5) static int why_set(char *why, size_t len, int r, const char *fmt,
                 va_end(ap);
         }
         return r;
+}
+
+/* Six base-36 characters from the node name: the same node always owns kubeadm-certs with the same token. */
+static int owner_token_id(const char *owner, char id[PKI_TOKEN_ID_LEN + 1]) {
+        static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+        unsigned char md[32];
+        unsigned len = 0;
+        _cleanup_free_ char *in = strdupf("kube-firstboot kubeadm-certs owner %s", owner ?: "");
+        if (!in || EVP_Digest(in, strlen(in), md, &len, EVP_sha256(), NULL) != 1)
+                return -ENOMEM;
+        for (size_t i = 0; i < PKI_TOKEN_ID_LEN; i++)
+                id[i] = alphabet[md[i] % 36];
+        id[PKI_TOKEN_ID_LEN] = 0;
+        return 0;
 }
 
 static int parse_key(const char *hex, unsigned char key[PKI_CERT_KEY_SIZE]) {
@@ -43,36 +59,66 @@ int fb_certs_upload(struct kube_client *c, const struct fb_certs_upload *u, char
         _cleanup_erase_ char *secret_json = NULL;
         _cleanup_free_ char *owner = NULL;
         _cleanup_(cJSON_Deletep) cJSON *secret = NULL, *token_obj = NULL, *created = NULL;
-        char token[PKI_TOKEN_LEN + 1], id[PKI_TOKEN_ID_LEN + 1], sec[PKI_TOKEN_SECRET_LEN + 1], exp[32];
+        char token[PKI_TOKEN_LEN + 1], id[PKI_TOKEN_ID_LEN + 1], unused_id[PKI_TOKEN_ID_LEN + 1],
+                sec[PKI_TOKEN_SECRET_LEN + 1], exp[32];
         int r;
 
         r = parse_key(u->certificate_key, key);
         if (r < 0)
                 return why_set(why, why_len, r, "the certificate key is not 64 hex digits");
 
-        /* The owner: a token that can neither authenticate nor sign, only expire. Create-only: a clash
-         * of ids (1 in 36^6) gets a new one. */
-        for (int attempt = 0;; attempt++) {
+        /* The owner: a token that can neither authenticate nor sign, only expire. Its id is fixed per node,
+         * so a re-run after a crash, or a refresh, renews the same token instead of leaving orphans. */
+        r = owner_token_id(u->owner, id);
+        if (r >= 0)
                 r = pki_token_generate(token);
-                if (r >= 0)
-                        r = pki_token_parse(token, id, sec);
-                if (r >= 0)
-                        r = mf_expiration(FB_CERTS_TOKEN_TTL_S, exp);
-                if (r < 0)
-                        goto out;
-                cJSON_Delete(token_obj);
-                token_obj = mf_bootstrap_token_secret(&(struct mf_token){
-                        .id = id, .secret = sec, .description = FB_CERTS_TOKEN_DESC, .expiration = exp});
-                if (!token_obj) {
+        if (r >= 0)
+                r = pki_token_parse(token, unused_id, sec);
+        if (r >= 0)
+                r = mf_expiration(FB_CERTS_TOKEN_TTL_S, exp);
+        if (r < 0)
+                goto out;
+        token_obj = mf_bootstrap_token_secret(&(struct mf_token){
+                .id = id, .secret = sec, .description = FB_CERTS_TOKEN_DESC, .expiration = exp});
+        if (!token_obj) {
+                r = -ENOMEM;
+                goto out;
+        }
+        r = kube_create(c, "/api/v1/namespaces/kube-system/secrets", token_obj, &created);
+        if (r == -EEXIST) {
+                /* Ours from before: a new expiry, the same uid (kubeadm-certs may already point at it). */
+                _cleanup_free_ char *path =
+                        strdupf("/api/v1/namespaces/kube-system/secrets/bootstrap-token-%s", id);
+                _cleanup_free_ char *exp64 = base64_encode(exp, strlen(exp));
+                cJSON *data;
+                if (!path || !exp64) {
                         r = -ENOMEM;
                         goto out;
                 }
-                r = kube_create(c, "/api/v1/namespaces/kube-system/secrets", token_obj, &created);
-                if (r != -EEXIST || attempt >= 3)
-                        break;
+                for (int attempt = 0; attempt < 5; attempt++) {
+                        cJSON_Delete(created);
+                        created = NULL;
+                        r = kube_get(c, path, &created);
+                        if (r < 0)
+                                break;
+                        data = cJSON_GetObjectItem(created, "data");
+                        if (!data || json_set_string(data, "expiration", exp64) < 0) {
+                                r = -EBADMSG;
+                                break;
+                        }
+                        _cleanup_(cJSON_Deletep) cJSON *updated = NULL;
+                        r = kube_update(c, path, created, &updated);
+                        if (r != -ESTALE) {
+                                if (r >= 0) {
+                                        cJSON_Delete(created);
+                                        created = TAKE_PTR(updated);
+                                }
+                                break;
+                        }
+                }
         }
         if (r < 0) {
-                r = why_set(why, why_len, r, "cannot create the kubeadm-certs owner token: %s",
+                r = why_set(why, why_len, r, "cannot create or renew the kubeadm-certs owner token: %s",
                             kube_client_error(c));
                 goto out;
         }

@@ -23,9 +23,11 @@ struct fb_certs_upload {
         const char *cert_dir;                /* /etc/kubernetes/pki */
         const struct pki_external_etcd *ext; /* NULL for stacked etcd */
         const char *certificate_key;         /* hex, secret */
+        const char *owner;                   /* this node's name: picks the owner token's fixed id */
 };
 
-/* Uploads (create or update) the Secret with a fresh 2-hour owner token and the joiner RBAC. */
+/* Uploads (create or update) the Secret, owned by this node's token renewed to 2 hours, and the joiner RBAC.
+ */
 int fb_certs_upload(struct kube_client *c, const struct fb_certs_upload *u, char *why, size_t why_len);
 
 /* 1 when kubeadm-certs exists, opens with this key, and its owner token lives at least min_left_s more;
