@@ -8,7 +8,6 @@ import base64
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 
@@ -287,16 +286,34 @@ def state_of(sim):
     return files, contents, objs, sim.etcd_members(via=sim.cp[0])
 
 
+RENAMES = "rename,renameat,renameat2"
+
+
+def run_traced(sim, strace_args, timeout=300):
+    """kube-firstboot run on the node under strace (the main process only: the kubelet it starts is not
+    traced), which records or kills at its atomic file writes (every one ends in a rename)."""
+    cp = sim.cp[0]
+    env = {"PATH": os.path.join(REPO, "tests/sim/bin/shims") + ":" + os.environ["PATH"], "KF_SIM_ROOT": cp.root}
+    return cp.exec(["strace", "-qq", *strace_args, KF, "run", "--root", cp.root], timeout=timeout, env=env)
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    s = new_cluster(tmp_path_factory.mktemp("kfref"))
+    """An uninterrupted init, with the order of its file writes."""
+    d = tmp_path_factory.mktemp("kfref")
+    s = new_cluster(d)
     try:
         s.cp[0].write_seed(user_data(s))
-        r = s.cp[0].firstboot("run", timeout=300)
+        trace = str(d / "renames.trace")
+        r = run_traced(s, ["-o", trace, "-e", f"trace={RENAMES}"])
         assert r.returncode == 0, r.stderr
+        targets = []
+        for line in open(trace):
+            if line.startswith("rename"):
+                targets.append(line.split('"')[-2])  # the new name: the last quoted argument
         files, contents, objs, members = state_of(s)
-        yield {"files": files, "contents": contents, "objs": objs, "phases": [
-            p["name"] for p in s.cp[0].firstboot_status()["phases"]]}
+        yield {"files": files, "contents": contents, "objs": objs, "renames": targets,
+               "phases": [p["name"] for p in s.cp[0].firstboot_status()["phases"]]}
     finally:
         finish(s)
 
@@ -308,24 +325,23 @@ KILL_PHASES = ["certs", "kubeconfig", "etcd", "control-plane", "kubelet-start", 
 
 @pytest.mark.parametrize("phase", KILL_PHASES)
 def test_kill_at_phase_then_resume(reference, tmp_path, phase):
-    assert phase in reference["phases"]
+    """SIGKILL exactly at the boundary before phase: after the journal records the phase before it, at the
+    next file write (the status update saying the phase started); then the power goes (kubelet and static
+    pods killed) and kube-firstboot runs again."""
+    k = reference["phases"].index(phase)
+    journal_writes = [i for i, t in enumerate(reference["renames"]) if t == "journal.json"]
+    assert len(journal_writes) == len(reference["phases"])
+    when = journal_writes[k - 1] + 2  # 1-based index of the write after the k-th journal write
     s = new_cluster(tmp_path)
     try:
         cp = s.cp[0]
         cp.write_seed(user_data(s))
-        env = dict(os.environ, **s.env, PATH=os.path.join(REPO, "tests/sim/bin/shims") + ":" + os.environ["PATH"],
-                   KF_SIM_ROOT=cp.root)
-        p = subprocess.Popen(cp.argv([KF, "run", "--root", cp.root]), env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True)
-        try:
-            wait_until(lambda: cp.phase_state(phase) == "running" or p.poll() is not None, 120, 0.02,
-                       f"phase {phase} running")
-            os.killpg(p.pid, signal.SIGKILL)  # kube-firstboot (and nothing else: it is its own group)
-        finally:
-            p.wait()
-        s.kill(cp)  # and the power: the kubelet and static pods
+        r = run_traced(s, ["-o", "/dev/null", "-e", f"trace={RENAMES}", "-e",
+                           f"inject={RENAMES}:signal=SIGKILL:when={when}"])
+        assert r.returncode != 0, f"kube-firstboot was not killed before {phase}"
         journal = json.load(open(os.path.join(cp.root, "var/lib/kube-firstboot/journal.json")))
-        assert phase not in journal["done"] or cp.phase_state(phase) != "running"
+        assert list(journal["done"]) == reference["phases"][:k], journal
+        s.kill(cp)  # the power goes too: the kubelet and the static pods
         r = cp.firstboot("run", timeout=300)
         assert r.returncode == 0, (phase, r.stderr)
         files, contents, objs, members = state_of(s)
