@@ -31,7 +31,9 @@ static const char run_body[] =
         "at once) and, after init, the join information in /var/lib/kube-firstboot/join-info.json.\n"
         "\n"
         "The kubelet is started with 'systemctl enable --now kubelet' unless\n"
-        "FirstbootConfiguration.kubelet.startCommand says otherwise.\n";
+        "FirstbootConfiguration.kubelet.startCommand says otherwise.\n"
+        "\n"
+        "  --stop-after PHASE            run the phases up to PHASE and stop (a later run goes on)\n";
 static const char plan_usage[] = "kube-firstboot plan [OPTIONS]";
 static const char plan_body[] =
         "Prints the role decision and every phase 'run' would go through, with the files it would write "
@@ -51,11 +53,14 @@ static int fail_early(const char *root, const char *role, int r, const char *wha
 }
 
 static int run_or_plan(int argc, char **argv, bool plan) {
+        enum { ARG_STOP_AFTER = _CONFIG_ARG_MAX };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
+                {"stop-after", required_argument, NULL, ARG_STOP_AFTER},
                 CONFIG_CLI_OPTIONS,
                 {},
         };
+        const char *stop_after = NULL;
         _cleanup_(config_cli_done) struct config_cli cc = {};
         _cleanup_(md_instance_freep) struct md_instance *inst = NULL;
         _cleanup_(fb_config_freep) struct fb_config *c = NULL;
@@ -74,6 +79,10 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                         cli_print_help(plan ? plan_usage : run_usage, plan ? plan_body : run_body);
                         fputs(config_cli_help, stdout);
                         return EXIT_DONE;
+                }
+                if (ch == ARG_STOP_AFTER && !plan) {
+                        stop_after = optarg;
+                        continue;
                 }
                 r = config_cli_option(&cc, ch, optarg);
                 if (r <= 0)
@@ -152,8 +161,20 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                 return EXIT_FAILED;
         }
 
+        size_t upto = n;
+        if (stop_after) {
+                for (upto = 0; upto < n && !streq(phases[upto].name, stop_after); upto++)
+                        ;
+                if (upto == n) {
+                        log_error("--stop-after: '%s' is not a phase of the %s flow.", stop_after,
+                                  fb_role_to_string(decision.role));
+                        return EXIT_USAGE;
+                }
+                upto++;
+        }
+
         struct fb_phases_result res = {};
-        r = fb_phases_run(cli.root, fb_role_to_string(decision.role), phases, n, node, st, &res);
+        r = fb_phases_run(cli.root, fb_role_to_string(decision.role), phases, upto, node, st, &res);
         if (r == -ESTALE) {
                 (void) fb_status_fail(st, NULL, r,
                                       "This machine's journal (" FB_JOURNAL_PATH ") is for another role",
@@ -173,6 +194,11 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                 return cli_exit_code_for_error(r);
         }
 
+        if (upto < n) {
+                log_info("Stopped after phase %s as asked; 'kube-firstboot run' goes on from there.",
+                         stop_after);
+                return EXIT_DONE;
+        }
         r = fb_status_succeed(st);
         if (r >= 0)
                 r = write_string_atomic(cli.root, FB_DONE_PATH,
