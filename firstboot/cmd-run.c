@@ -118,7 +118,7 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                                          "endpoint is reachable.");
         log_info("Role: %s (%s)", fb_role_to_string(decision.role), decision.reason);
 
-        r = fb_node_new(cli.root, c, inst, decision.role, &node, why, sizeof(why));
+        r = fb_node_new(cli.root, c, inst, decision.role, NULL, &node, why, sizeof(why));
         if (r < 0)
                 return plan ? (log_error("%s", why[0] ? why : strerror(-r)),
                                r == -EINVAL ? EXIT_USAGE : EXIT_FAILED)

@@ -359,8 +359,7 @@ static int sign_config_map(cJSON *cm) {
 
 /* The ClusterConfiguration as kubeadm uploads it: v1beta4, the resolved version, keys sorted. */
 int fb_cluster_configuration_yaml(const struct fb_node *n, char **ret) {
-        _cleanup_(cJSON_Deletep) cJSON *doc =
-                cJSON_Duplicate(fb_config_document(n->config, "ClusterConfiguration"), true);
+        _cleanup_(cJSON_Deletep) cJSON *doc = cJSON_Duplicate(n->cluster, true);
         if (!doc)
                 return -ENOMEM;
         if (json_set_string(doc, "apiVersion", "kubeadm.k8s.io/v1beta4") < 0 ||
@@ -936,7 +935,7 @@ static int check_never(void *ctx) {
 /* ---- the table ---- */
 
 int fb_init_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n) {
-        const cJSON *cluster = fb_config_document(n->config, "ClusterConfiguration");
+        const cJSON *cluster = n->cluster;
         bool dns_off = false, proxy_off = false;
         (void) json_get_bool(cluster, "dns.disabled", &dns_off);
         (void) json_get_bool(cluster, "proxy.disabled", &proxy_off);

@@ -170,7 +170,8 @@ static unsigned duration_s(const cJSON *doc, const char *path, unsigned def) {
 }
 
 int fb_node_new(const char *root, const struct fb_config *c, const struct md_instance *inst,
-                enum fb_role role, struct fb_node **ret, char *why, size_t why_len) {
+                enum fb_role role, const struct fb_cluster_view *view, struct fb_node **ret, char *why,
+                size_t why_len) {
         _cleanup_(fb_node_freep) struct fb_node *n = calloc(1, sizeof(*n));
         const cJSON *cluster = fb_config_document(c, "ClusterConfiguration");
         const cJSON *init = fb_config_document(c, "InitConfiguration");
@@ -183,6 +184,16 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
 
         if (!n)
                 return -ENOMEM;
+        if (view && view->cluster_configuration) {
+                n->cluster_owned = cJSON_Duplicate(view->cluster_configuration, true);
+                if (!n->cluster_owned)
+                        return -ENOMEM;
+                cluster = n->cluster_owned;
+        }
+        if (view && view->kubelet_configuration &&
+            !(n->kubelet_owned = cJSON_Duplicate(view->kubelet_configuration, true)))
+                return -ENOMEM;
+        n->cluster = cluster;
         if (role == FB_ROLE_AUTO || role < 0)
                 return why_set(why, why_len, -EINVAL, "the role must be decided before the node is set up");
         n->root = root;
@@ -222,7 +233,7 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         r = pki_node_spec_init(&n->pki);
         if (r < 0)
                 return r;
-        r = fb_pki_spec_from_config(c, pki_role, root, &n->pki, why, why_len);
+        r = fb_pki_spec_from_config(c, pki_role, root, cluster, &n->pki, why, why_len);
         if (r < 0)
                 return r;
         if (role != FB_ROLE_WORKER) {
@@ -306,7 +317,7 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
                 .extra_args = n->kubelet_args,
                 .n_extra_args = nka,
         };
-        n->kubelet_user_config = fb_config_document(c, "KubeletConfiguration");
+        n->kubelet_user_config = n->kubelet_owned ?: fb_config_document(c, "KubeletConfiguration");
 
         const cJSON *cmd = json_get(fb, "kubelet.startCommand"), *e;
         cJSON_ArrayForEach(e, cmd) if (cJSON_IsString(e) && strv_extend(&n->kubelet_start_command,
@@ -347,6 +358,8 @@ struct fb_node *fb_node_free(struct fb_node *n) {
         if (!n)
                 return NULL;
         free(n->kubernetes_version);
+        cJSON_Delete(n->cluster_owned);
+        cJSON_Delete(n->kubelet_owned);
         pki_node_spec_done(&n->pki);
         free(n->local_api_url);
         free(n->api_url);

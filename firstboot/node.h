@@ -38,7 +38,10 @@ struct fb_node {
         struct pki_node_spec pki;
         struct mf_control_plane_spec cp;
         struct mf_kubelet_spec kubelet;
-        const cJSON *kubelet_user_config; /* the user's KubeletConfiguration, or NULL */
+        const cJSON
+                *kubelet_user_config; /* the user's (init) or the cluster's (join) KubeletConfiguration */
+        const cJSON *cluster;         /* the ClusterConfiguration in force: ours (init) or the cluster's */
+        cJSON *cluster_owned, *kubelet_owned;
 
         char *local_api_url; /* https://advertise:bindPort */
         char *api_url;       /* https://controlPlaneEndpoint, or the local one without it */
@@ -68,8 +71,15 @@ struct fb_node {
  * *why naming the field when the configuration cannot make a node of that role (an unsupported
  * Kubernetes version, an unreadable CA file...).
  */
+/* What a joiner learns from the cluster (kubeadm-config, kubelet-config), used instead of its own
+ * configuration's documents; NULL for init. The documents are copied. */
+struct fb_cluster_view {
+        const cJSON *cluster_configuration;
+        const cJSON *kubelet_configuration;
+};
 int fb_node_new(const char *root, const struct fb_config *c, const struct md_instance *inst,
-                enum fb_role role, struct fb_node **ret, char *why, size_t why_len);
+                enum fb_role role, const struct fb_cluster_view *view, struct fb_node **ret, char *why,
+                size_t why_len);
 struct fb_node *fb_node_free(struct fb_node *n);
 static inline void fb_node_freep(struct fb_node **n) {
         *n = fb_node_free(*n);

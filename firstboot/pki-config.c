@@ -318,7 +318,7 @@ int fb_pki_config_load(const char *path, const char *root, const char *role_over
 }
 
 int fb_pki_spec_from_config(const struct fb_config *c, enum pki_role role, const char *root,
-                            struct pki_node_spec *s, char *err, size_t size) {
+                            const cJSON *cluster, struct pki_node_spec *s, char *err, size_t size) {
         const char *ca_cert = fb_config_ca_cert_pem(c), *ca_key = fb_config_ca_key_pem(c);
 
         err[0] = 0;
@@ -330,7 +330,6 @@ int fb_pki_spec_from_config(const struct fb_config *c, enum pki_role role, const
          * again. */
         return spec_from_documents(
                 root, role == PKI_ROLE_INIT ? fb_config_document(c, "InitConfiguration") : NULL,
-                role == PKI_ROLE_INIT ? NULL : fb_config_document(c, "JoinConfiguration"),
-                fb_config_document(c, "ClusterConfiguration"),
+                role == PKI_ROLE_INIT ? NULL : fb_config_document(c, "JoinConfiguration"), cluster,
                 ca_cert || ca_key ? NULL : fb_config_document(c, "FirstbootConfiguration"), s, err, size);
 }

@@ -21,6 +21,7 @@
 int fb_pki_config_load(const char *path, const char *root, const char *role_override,
                        struct pki_node_spec *spec, char *err, size_t err_size);
 
-/* The same from the effective configuration (fb_config_load), for a decided role. */
+/* The same from the effective configuration (fb_config_load), for a decided role, with the
+ * ClusterConfiguration in force (the configuration's, or the cluster's for a joiner). */
 int fb_pki_spec_from_config(const struct fb_config *c, enum pki_role role, const char *root,
-                            struct pki_node_spec *s, char *err, size_t size);
+                            const cJSON *cluster, struct pki_node_spec *s, char *err, size_t size);
