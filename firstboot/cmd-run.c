@@ -8,6 +8,7 @@
 
 #include "common/cleanup-libs.h"
 #include "common/fileio.h"
+#include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
 #include "firstboot/cli.h"
@@ -69,6 +70,7 @@ static int run_or_plan(int argc, char **argv, bool plan) {
         _cleanup_free_ struct fb_phase *phases = NULL;
         _cleanup_free_ const char **names = NULL;
         struct fb_role_decision decision = {};
+        _cleanup_(fb_join_discovery_done) struct fb_join_discovery jd = {};
         size_t n = 0;
         char why[512] = "";
         int ch, r;
@@ -118,23 +120,35 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                                          "endpoint is reachable.");
         log_info("Role: %s (%s)", fb_role_to_string(decision.role), decision.reason);
 
-        r = fb_node_new(cli.root, c, inst, decision.role, NULL, &node, why, sizeof(why));
+        /* A joiner first learns the cluster: discovery, then its kubeadm-config and kubelet-config. */
+        if (decision.role != FB_ROLE_INIT) {
+                log_info("Discovery: %s", json_get_string(fb_config_document(c, "JoinConfiguration"),
+                                                          "discovery.bootstrapToken.apiServerEndpoint")
+                                                  ?: "?");
+                r = fb_join_discover(cli.root, c, &jd, why, sizeof(why));
+                if (r < 0 && !plan)
+                        return fail_early(
+                                cli.root, fb_role_to_string(decision.role), r, why[0] ? why : strerror(-r),
+                                "Check the control-plane endpoint, the bootstrap token (kubeadm token "
+                                "list on a control plane) and the CA pin; 'kube-firstboot discover' "
+                                "runs discovery alone.");
+                if (r < 0)
+                        log_warning("Discovery failed (%s); planning from this node's configuration alone.",
+                                    why[0] ? why : strerror(-r));
+                why[0] = 0;
+        }
+        struct fb_cluster_view view = {jd.cluster_configuration, jd.kubelet_configuration};
+        r = fb_node_new(cli.root, c, inst, decision.role, jd.server ? &view : NULL, &node, why, sizeof(why));
+        if (r >= 0 && jd.server)
+                node->join = &jd;
         if (r < 0)
                 return plan ? (log_error("%s", why[0] ? why : strerror(-r)),
                                r == -EINVAL ? EXIT_USAGE : EXIT_FAILED)
                             : fail_early(cli.root, fb_role_to_string(decision.role), r,
                                          why[0] ? why : strerror(-r), "Fix the configuration field named.");
 
-        switch (decision.role) {
-        case FB_ROLE_INIT:
-                r = fb_init_phases(node, &phases, &n);
-                break;
-        default:
-                r = -EOPNOTSUPP;
-                snprintf(why, sizeof(why), "the %s flow is not available in this build",
-                         fb_role_to_string(decision.role));
-                break;
-        }
+        r = decision.role == FB_ROLE_INIT ? fb_init_phases(node, &phases, &n)
+                                          : fb_join_phases(node, &phases, &n);
         if (r < 0)
                 return plan ? (log_error("%s", why[0] ? why : strerror(-r)), cli_exit_code_for_error(r))
                             : fail_early(cli.root, fb_role_to_string(decision.role), r,

@@ -235,8 +235,13 @@ static const struct field ca[] = {
         {"cert", T_STR}, {"certFile", T_PATH}, {"key", T_STR}, {"keyFile", T_PATH}, END};
 static const struct field fb_etcd[] = {{"dataDevice", T_PATH}, END};
 static const struct field fb_timeouts[] = {
-        {"metadata", T_DUR}, {"discovery", T_DUR}, {"controlPlane", T_DUR},
-        {"etcdJoin", T_DUR}, {"total", T_DUR},     END,
+        {"metadata", T_DUR},
+        {"discovery", T_DUR},
+        {"controlPlane", T_DUR},
+        {"etcdJoin", T_DUR},
+        {"total", T_DUR},
+        {"seedGrace", T_DUR},
+        END,
 };
 static const struct field reporting[] = {
         {"statusFile", T_PATH}, {"kmsg", T_BOOL}, {"url", T_STR}, {"joinFile", T_PATH}, END};

@@ -15,6 +15,21 @@
  * etcd). *ret is freed with free(). */
 int fb_init_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n);
 
+/* What a joiner learns before its phases: discovery (cluster-info, JWS, CA pin) and the cluster's
+ * kubeadm-config and kubelet-config, read with the bootstrap token. */
+struct fb_join_discovery {
+        char *server; /* the cluster's endpoint from cluster-info */
+        char *ca_pem, *ca_hash;
+        const char *token; /* the TLS bootstrap token: borrowed from the configuration */
+        cJSON *cluster_configuration, *kubelet_configuration;
+};
+int fb_join_discover(const char *root, const struct fb_config *c, struct fb_join_discovery *ret, char *why,
+                     size_t why_len);
+void fb_join_discovery_done(struct fb_join_discovery *d);
+/* The control-plane or worker join phases (no etcd-join with external etcd). */
+int fb_join_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n);
+extern const struct fb_phase fb_phase_etcd_join;
+
 /* Phases shared by the flows. */
 extern const struct fb_phase fb_phase_preflight, fb_phase_etcd_disk, fb_phase_addon;
 int fb_check_control_plane_pods(void *ctx);

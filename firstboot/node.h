@@ -27,6 +27,8 @@
 #define FB_KUBELET_DIR            "/var/lib/kubelet"
 #define FB_KUBELET_CLIENT_CURRENT "/var/lib/kubelet/pki/kubelet-client-current.pem"
 
+struct fb_join_discovery;
+
 struct fb_node {
         const char *root;
         const struct fb_config *config;     /* borrowed */
@@ -53,6 +55,8 @@ struct fb_node {
         bool certificate_key_generated;
         char **tokens; /* init: "id.secret" of InitConfiguration.bootstrapTokens, in order */
         bool token_generated;
+
+        const struct fb_join_discovery *join; /* a joiner's discovery result, borrowed */
 
         /* Lazily made. */
         struct kube_client *admin;
