@@ -46,7 +46,8 @@ static unsigned backoff_ms(unsigned base, unsigned cap, unsigned attempt) {
         return base / 4 + (unsigned) (rnd % (ceiling - base / 4 + 1));
 }
 
-_printf_(3, 4) static void set_why(char *why, size_t len, const char *fmt, ...) {
+/* snprintf for messages: truncation is fine, and it keeps gcc's truncation warnings for real bugs. */
+_printf_(3, 4) static void textf(char *why, size_t len, const char *fmt, ...) {
         va_list ap;
         if (!why || len == 0)
                 return;
@@ -73,25 +74,25 @@ int fb_etcd_member_find(const struct etcd_member *m, size_t n, const char *name,
                 if (has_url && found == n)
                         found = i;
                 if (!has_url && !isempty(name) && streq(m[i].name, name)) {
-                        set_why(why, why_len,
-                                "etcd member '%s' (%" PRIx64
-                                ") has started with peer URL '%s', not '%s': a stale "
-                                "member of this node? Remove it first (kube-firstboot etcd member remove "
-                                "%016" PRIx64 ")",
-                                name, m[i].id, m[i].peer_urls && m[i].peer_urls[0] ? m[i].peer_urls[0] : "",
-                                peer_url, m[i].id);
+                        textf(why, why_len,
+                              "etcd member '%s' (%" PRIx64
+                              ") has started with peer URL '%s', not '%s': a stale "
+                              "member of this node? Remove it first (kube-firstboot etcd member remove "
+                              "%016" PRIx64 ")",
+                              name, m[i].id, m[i].peer_urls && m[i].peer_urls[0] ? m[i].peer_urls[0] : "",
+                              peer_url, m[i].id);
                         return -EADDRINUSE;
                 }
         }
         if (found == n)
                 return FB_ETCD_MEMBER_ABSENT;
         if (!isempty(m[found].name) && !streq(m[found].name, name)) {
-                set_why(why, why_len,
-                        "peer URL '%s' belongs to etcd member '%s' (%" PRIx64
-                        "), which has started under that "
-                        "name: a stale member? Remove it first (kube-firstboot etcd member remove "
-                        "%016" PRIx64 ")",
-                        peer_url, m[found].name, m[found].id, m[found].id);
+                textf(why, why_len,
+                      "peer URL '%s' belongs to etcd member '%s' (%" PRIx64
+                      "), which has started under that "
+                      "name: a stale member? Remove it first (kube-firstboot etcd member remove "
+                      "%016" PRIx64 ")",
+                      peer_url, m[found].name, m[found].id, m[found].id);
                 return -EADDRINUSE;
         }
         if (ret_index)
@@ -147,13 +148,13 @@ static int run_init(struct run *r, const struct fb_etcd_join_spec *s, char *why,
         *r = (struct run){.spec = s};
         if (!s || isempty(s->name) || isempty(s->peer_url) || !s->endpoints || !s->endpoints[0] ||
             (!startswith(s->peer_url, "https://") && !startswith(s->peer_url, "http://"))) {
-                set_why(why, why_len,
-                        "etcd join: a name, a peer URL (https://ADDRESS:2380) and endpoints are needed");
+                textf(why, why_len,
+                      "etcd join: a name, a peer URL (https://ADDRESS:2380) and endpoints are needed");
                 return -EINVAL;
         }
         k = etcd_client_new(s->endpoints, s->ca_pem, s->cert_pem, s->key_pem, &r->client);
         if (k < 0) {
-                set_why(why, why_len, "etcd join: cannot set up the etcd client (credentials missing?)");
+                textf(why, why_len, "etcd join: cannot set up the etcd client (credentials missing?)");
                 return k;
         }
         r->deadline = now_ms() + (s->timeout_ms ?: FB_ETCD_JOIN_DEFAULT_TIMEOUT_MS);
@@ -190,7 +191,7 @@ static int wait_next(struct run *r, unsigned base, unsigned cap, unsigned attemp
                      char *why, size_t why_len) {
         unsigned long long d = backoff_ms(base, cap, attempt), now = now_ms();
         if (now + d >= r->deadline) {
-                set_why(why, why_len, "etcd: gave up %s: %s", what, r->last[0] ? r->last : "no answer");
+                textf(why, why_len, "etcd: gave up %s: %s", what, r->last[0] ? r->last : "no answer");
                 return -ETIMEDOUT;
         }
         sleep_ms(d);
@@ -256,18 +257,18 @@ static int quorum_at_risk(struct run *r, const struct etcd_member *m, size_t n, 
         }
         if (healthy >= fb_etcd_quorum(voters)) {
                 if (healthy < voters)
-                        snprintf(text, len, "%u of %u voters healthy (a quorum); not healthy: %s", healthy,
-                                 voters, bad);
+                        textf(text, len, "%u of %u voters healthy (a quorum); not healthy: %s", healthy,
+                              voters, bad);
                 else
                         text[0] = 0;
                 return 0;
         }
-        snprintf(text, len,
-                 "etcd quorum at risk: only %u of %u voters healthy (%u needed); not healthy: %s. Adding a "
-                 "member "
-                 "now could leave the cluster unable to commit: bring those members back or remove them "
-                 "(kube-firstboot etcd member remove ID) first",
-                 healthy, voters, fb_etcd_quorum(voters), bad);
+        textf(text, len,
+              "etcd quorum at risk: only %u of %u voters healthy (%u needed); not healthy: %s. Adding a "
+              "member "
+              "now could leave the cluster unable to commit: bring those members back or remove them "
+              "(kube-firstboot etcd member remove ID) first",
+              healthy, voters, fb_etcd_quorum(voters), bad);
         return 1;
 }
 
@@ -324,8 +325,8 @@ int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_stat
                 k = list_members(&r, &m, &n);
                 if (k < 0) {
                         if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
-                                set_why(why, why_len, "etcd: cannot list members: %s",
-                                        etcd_client_error(r.client));
+                                textf(why, why_len, "etcd: cannot list members: %s",
+                                      etcd_client_error(r.client));
                                 return k;
                         }
                         note(&r, k, "etcd member list failed", etcd_client_error(r.client));
@@ -357,7 +358,7 @@ int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_stat
                         if (quorum_at_risk(&r, m, n, quorum_text, sizeof(quorum_text))) {
                                 if (risk_seen && now_ms() - risk_seen >= QUORUM_RECHECK_MS) {
                                         etcd_members_free(m, n);
-                                        set_why(why, why_len, "%s", quorum_text);
+                                        textf(why, why_len, "%s", quorum_text);
                                         return -EHOSTDOWN;
                                 }
                                 if (!risk_seen)
@@ -438,17 +439,17 @@ int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_stat
                                 /* a voter is down: say so in the final message */
                                 size_t l = strlen(r.last);
                                 if (l + 2 < sizeof(r.last))
-                                        snprintf(r.last + l, sizeof(r.last) - l, "; %s", quorum_text);
+                                        textf(r.last + l, sizeof(r.last) - l, "; %s", quorum_text);
                         }
                         break;
                 case -EINVAL:
-                        set_why(why, why_len, "etcd refused peer URL '%s': %s", s->peer_url,
-                                etcd_client_error(r.client));
+                        textf(why, why_len, "etcd refused peer URL '%s': %s", s->peer_url,
+                              etcd_client_error(r.client));
                         return k;
                 default:
                         if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
-                                set_why(why, why_len, "etcd: adding learner %s failed: %s", s->peer_url,
-                                        etcd_client_error(r.client));
+                                textf(why, why_len, "etcd: adding learner %s failed: %s", s->peer_url,
+                                      etcd_client_error(r.client));
                                 return k;
                         }
                         note(&r, k, "etcd unreachable", etcd_client_error(r.client));
@@ -479,8 +480,8 @@ int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, char *why, size_t wh
                 k = list_members(&r, &m, &n);
                 if (k < 0) {
                         if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
-                                set_why(why, why_len, "etcd: cannot list members: %s",
-                                        etcd_client_error(r.client));
+                                textf(why, why_len, "etcd: cannot list members: %s",
+                                      etcd_client_error(r.client));
                                 return k;
                         }
                         note(&r, k, "etcd member list failed", etcd_client_error(r.client));
@@ -491,10 +492,10 @@ int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, char *why, size_t wh
                 etcd_members_free(m, n);
                 switch (state) {
                 case FB_ETCD_MEMBER_ABSENT:
-                        set_why(why, why_len,
-                                "etcd has no member with peer URL '%s' to promote (removed? add it again "
-                                "first)",
-                                s->peer_url);
+                        textf(why, why_len,
+                              "etcd has no member with peer URL '%s' to promote (removed? add it again "
+                              "first)",
+                              s->peer_url);
                         return -ENOENT;
                 case FB_ETCD_MEMBER_VOTER:
                 case FB_ETCD_MEMBER_VOTER_UNSTARTED:
@@ -537,8 +538,8 @@ int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, char *why, size_t wh
                         break;
                 default:
                         if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
-                                set_why(why, why_len, "etcd: promoting %016" PRIx64 " failed: %s", id,
-                                        etcd_client_error(r.client));
+                                textf(why, why_len, "etcd: promoting %016" PRIx64 " failed: %s", id,
+                                      etcd_client_error(r.client));
                                 return k;
                         }
                         note(&r, k, "etcd unreachable", etcd_client_error(r.client));
