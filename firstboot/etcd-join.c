@@ -20,6 +20,7 @@
 #define PROMOTE_CAP_MS     2000u
 #define QUORUM_RECHECK_MS  1000u /* a "no quorum" verdict must hold twice, this far apart */
 #define QUORUM_INTERVAL_MS 2000u /* voters' health is looked at no more often while add is refused */
+#define MIN_CALL_MS        250u  /* no call is started with less time than this left */
 
 static unsigned long long now_ms(void) {
         struct timespec ts;
@@ -162,10 +163,11 @@ static int run_init(struct run *r, const struct fb_etcd_join_spec *s, char *why,
         return 0;
 }
 
-/* The per-call timeout, never past the deadline; 0 when the deadline has passed. */
+/* The per-call timeout, never past the deadline; 0 when too little is left for a call to mean anything (its
+ * timeout would hide the reason we were waiting for). */
 static unsigned call_budget(const struct run *r) {
         unsigned long long now = now_ms();
-        if (now >= r->deadline)
+        if (now + MIN_CALL_MS > r->deadline)
                 return 0;
         return r->deadline - now < r->call_timeout_ms ? (unsigned) (r->deadline - now) : r->call_timeout_ms;
 }
@@ -186,14 +188,17 @@ static void note(struct run *r, int error, const char *kind, const char *detail)
         log_debug("etcd: %s", r->last);
 }
 
-/* Sleeps before the next attempt; -ETIMEDOUT (why filled) when the deadline would pass. */
+static int give_up(const struct run *r, const char *what, char *why, size_t why_len) {
+        textf(why, why_len, "etcd: gave up %s: %s", what, r->last[0] ? r->last : "no answer in time");
+        return -ETIMEDOUT;
+}
+
+/* Sleeps before the next attempt; -ETIMEDOUT (why filled) when no call would fit after it. */
 static int wait_next(struct run *r, unsigned base, unsigned cap, unsigned attempt, const char *what,
                      char *why, size_t why_len) {
         unsigned long long d = backoff_ms(base, cap, attempt), now = now_ms();
-        if (now + d >= r->deadline) {
-                textf(why, why_len, "etcd: gave up %s: %s", what, r->last[0] ? r->last : "no answer");
-                return -ETIMEDOUT;
-        }
+        if (now + d + MIN_CALL_MS > r->deadline)
+                return give_up(r, what, why, why_len);
         sleep_ms(d);
         return 0;
 }
@@ -321,6 +326,8 @@ int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_stat
                                 return k;
                 }
                 at_once = false;
+                if (call_budget(&r) == 0)
+                        return give_up(&r, "adding this member", why, why_len);
 
                 k = list_members(&r, &m, &n);
                 if (k < 0) {
@@ -477,6 +484,8 @@ int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, char *why, size_t wh
                         if (k < 0)
                                 return k;
                 }
+                if (call_budget(&r) == 0)
+                        return give_up(&r, "promoting this member", why, why_len);
                 k = list_members(&r, &m, &n);
                 if (k < 0) {
                         if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
@@ -564,6 +573,8 @@ int fb_etcd_join_check(const struct fb_etcd_join_spec *s) {
                         if (k < 0)
                                 return r.last_error ?: k;
                 }
+                if (call_budget(&r) == 0)
+                        return r.last_error ?: -ETIMEDOUT;
                 k = list_members(&r, &m, &n);
                 if (k < 0) {
                         if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH)

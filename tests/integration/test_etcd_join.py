@@ -51,8 +51,10 @@ def test_join_promote_rerun_and_stale_members(kf, etcd):
     ports = (free_port(), free_port())
     p, env = join(kf, etcd, "cp-2", ports)
     assert "added as a learner" in p.stderr
-    assert env == {"ETCD_NAME": "cp-2", "ETCD_INITIAL_CLUSTER": f"cp-1={first_peer(kf, etcd)},cp-2={peer(ports)}",
-                   "ETCD_INITIAL_ADVERTISE_PEER_URLS": peer(ports), "ETCD_INITIAL_CLUSTER_STATE": "existing"}
+    # etcd lists members by ID, so the order is etcd's, not the join order.
+    assert sorted(env["ETCD_INITIAL_CLUSTER"].split(",")) == [f"cp-1={first_peer(kf, etcd)}", f"cp-2={peer(ports)}"]
+    assert {k: v for k, v in env.items() if k != "ETCD_INITIAL_CLUSTER"} == {
+        "ETCD_NAME": "cp-2", "ETCD_INITIAL_ADVERTISE_PEER_URLS": peer(ports), "ETCD_INITIAL_CLUSTER_STATE": "existing"}
     rows = members(kf, etcd)
     learner_id = [k for k, r in rows.items() if r[1] == "learner"][0]
     assert rows[learner_id][2:4] == ["(not", "started)"]
