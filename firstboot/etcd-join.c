@@ -307,7 +307,7 @@ int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_stat
         char quorum_text[512] = "";
         unsigned long long quorum_checked = 0, risk_seen = 0, blocker_since = 0;
         uint64_t blocker_id = 0;
-        bool added = false, quorum_due = true, at_once = false;
+        bool added = false, tried = false, quorum_due = true, at_once = false;
         int k;
 
         k = run_init(&r, s, why, why_len);
@@ -346,7 +346,9 @@ int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_stat
                         return state;
                 }
                 if (state != FB_ETCD_MEMBER_ABSENT) {
-                        k = fill_state(&r, m, n, idx, added, ret);
+                        /* an add whose answer was lost (timeout) that etcd applied is still ours */
+                        k = fill_state(&r, m, n, idx, added || (tried && state == FB_ETCD_MEMBER_LEARNER),
+                                       ret);
                         if (k >= 0)
                                 log_debug("etcd: member %" PRIx64 " with peer URL %s is %s", m[idx].id,
                                           s->peer_url, m[idx].learner ? "a learner" : "a voter");
@@ -419,6 +421,7 @@ int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_stat
                 etcd_client_set_timeout(r.client, t);
                 count_call(&r);
                 uint64_t id = 0;
+                tried = true;
                 k = etcd_member_add_learner(r.client, s->peer_url, &id);
                 if (k >= 0) {
                         log_info("etcd: added %s (%s) as learner %016" PRIx64, s->name, s->peer_url, id);
