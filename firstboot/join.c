@@ -518,7 +518,10 @@ static int check_node_registered(void *ctx) {
         _cleanup_(cJSON_Deletep) cJSON *node = NULL;
         if (!path)
                 return -ENOMEM;
-        if (kube_client_from_kubeconfig(n->root, KUBELET_KUBECONFIG, &k) < 0)
+        /* With the bootstrap token: kubeadm:get-nodes lets it read Nodes (kubeadm's joiner does the same).
+         */
+        if (!n->join || kube_client_new(n->join->server, n->join->ca_pem, false, &k) < 0 ||
+            kube_client_set_token(k, n->join->token) < 0)
                 return 0;
         kube_client_set_timeouts(k, 5000, 1);
         return kube_get(k, path, &node) >= 0;
@@ -540,7 +543,7 @@ static int run_node_registered(void *ctx, char *why, size_t why_len) {
 
 static void describe_node_registered(void *ctx, FILE *out) {
         struct fb_node *n = ctx;
-        fprintf(out, "      wait for Node %s (read with the kubelet's own credentials)\n", n->pki.node_name);
+        fprintf(out, "      wait for Node %s (read with the bootstrap token)\n", n->pki.node_name);
 }
 
 /* ---- certs (join) ---- */
