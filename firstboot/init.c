@@ -705,7 +705,7 @@ static int init_tokens(struct fb_node *n, struct kube_client *c) {
         return 0;
 }
 
-static cJSON *token_secret(const struct fb_node *n, const cJSON *t, const char *token) {
+static cJSON *token_secret(const struct fb_node *n, const cJSON *t, const char *token, time_t now) {
         char id[PKI_TOKEN_ID_LEN + 1], sec[PKI_TOKEN_SECRET_LEN + 1], exp[32] = "";
         _cleanup_strv_free_ char **usages = NULL, **groups = NULL;
         const cJSON *e;
@@ -723,7 +723,7 @@ static cJSON *token_secret(const struct fb_node *n, const cJSON *t, const char *
                 (void) fb_parse_duration_ms(ttl, &ms);
         if (expires)
                 snprintf(exp, sizeof(exp), "%s", expires);
-        else if (ms > 0 && mf_expiration((long long) (ms / 1000), exp) < 0)
+        else if (ms > 0 && mf_expiration_at(now, (long long) (ms / 1000), exp) < 0)
                 exp[0] = 0;
         const char *desc = json_get_string(t, "description");
         o = mf_bootstrap_token_secret(&(struct mf_token){
@@ -783,7 +783,7 @@ static int bootstrap_token_objects(struct fb_node *n, struct mf_api_object **ret
         cJSON_ArrayForEach(t, tokens) {
                 if (r < 0 || !n->tokens || !n->tokens[i])
                         break;
-                r = add_object(&objs, &k, token_secret(n, t, n->tokens[i++]));
+                r = add_object(&objs, &k, token_secret(n, t, n->tokens[i++], kube_client_now(c)));
         }
         if (r >= 0)
                 r = add_rbac(&objs, &k,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,28 @@ struct kube_client {
         bool insecure;
         unsigned timeout_ms, retries;
         char error[512];
+        /* The apiserver's clock from its last Date header, and when (monotonic) we read it. */
+        time_t server_time;
+        struct timespec server_time_at;
 };
+
+static void note_server_time(struct kube_client *c, const struct http_response *resp) {
+        _cleanup_free_ char *date = http_response_header(resp, "Date");
+        struct tm tm = {};
+        const char *end = date ? strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm) : NULL;
+        if (!end)
+                return;
+        c->server_time = timegm(&tm);
+        clock_gettime(CLOCK_MONOTONIC, &c->server_time_at);
+}
+
+time_t kube_client_now(const struct kube_client *c) {
+        struct timespec t;
+        if (!c || c->server_time == 0)
+                return time(NULL);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return c->server_time + (t.tv_sec - c->server_time_at.tv_sec);
+}
 
 int kube_client_new(const char *server, const char *ca_pem, bool insecure, struct kube_client **ret) {
         _cleanup_(kube_client_freep) struct kube_client *c = NULL;
@@ -208,6 +230,7 @@ static int request(struct kube_client *c, const char *method, const char *path, 
                 snprintf(c->error, sizeof(c->error), "%s %s: %s", method, url, herr);
                 return r;
         }
+        note_server_time(c, resp);
         if (resp->body_len > 0 && json_parse(resp->body, resp->body_len, KUBE_MAX_BODY, &json, NULL) < 0)
                 json = NULL;
         if (resp->status < 200 || resp->status >= 300) {

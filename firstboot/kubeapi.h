@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <time.h>
 
 #define KUBE_MAX_BODY (8u * 1024u * 1024u)
 
@@ -34,6 +35,10 @@ static inline void kube_client_freep(struct kube_client **c) {
         *c = kube_client_free(*c);
 }
 
+/* The cluster's time: the apiserver's clock as its last answer's Date header gave it (advanced since), or
+ * this machine's clock before any answer. Token expiries are computed with it: a node whose clock is
+ * off at first boot must not mint tokens that are already expired. */
+time_t kube_client_now(const struct kube_client *c);
 /* The server URL (borrowed). */
 const char *kube_client_server(const struct kube_client *c);
 /* Why the last request failed: the API's Status message or the transport error; "" when none. */

@@ -75,7 +75,7 @@ int fb_certs_upload(struct kube_client *c, const struct fb_certs_upload *u, char
         if (r >= 0)
                 r = pki_token_parse(token, unused_id, sec);
         if (r >= 0)
-                r = mf_expiration(FB_CERTS_TOKEN_TTL_S, exp);
+                r = mf_expiration_at(kube_client_now(c), FB_CERTS_TOKEN_TTL_S, exp);
         if (r < 0)
                 goto out;
         token_obj = mf_bootstrap_token_secret(&(struct mf_token){
@@ -246,7 +246,7 @@ int fb_certs_uploaded(struct kube_client *c, const struct fb_certs_upload *u, lo
                 *ret_expires = expires;
         if (expires == 0)
                 return 0;
-        return (long long) (expires - time(NULL)) >= min_left_s;
+        return (long long) (expires - kube_client_now(c)) >= min_left_s;
 }
 
 void fb_certs_upload_describe(const struct fb_certs_upload *u, FILE *out) {

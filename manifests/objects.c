@@ -129,7 +129,11 @@ cJSON *mf_cluster_info(const char *kubeconfig) {
 }
 
 int mf_expiration(long long seconds, char ret[32]) {
-        time_t t = time(NULL) + (time_t) seconds;
+        return mf_expiration_at(time(NULL), seconds, ret);
+}
+
+int mf_expiration_at(time_t base, long long seconds, char ret[32]) {
+        time_t t = base + (time_t) seconds;
         struct tm tm;
         if (!gmtime_r(&t, &tm) || strftime(ret, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
                 return -EINVAL;

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <time.h>
 
 #define MF_DEFAULT_NODE_TOKEN_GROUP "system:bootstrappers:kubeadm:default-node-token"
 #define MF_RBAC_GROUP               "rbac.authorization.k8s.io"
@@ -47,6 +48,8 @@ cJSON *mf_cluster_info(const char *kubeconfig);
 
 /* RFC 3339 UTC, second precision, now + seconds: bootstrap token expirations. */
 int mf_expiration(long long seconds_from_now, char ret[32]);
+/* The same from a given time (the cluster's clock). */
+int mf_expiration_at(time_t base, long long seconds, char ret[32]);
 
 /* One object to create-or-update, and the collection it goes to. */
 struct mf_api_object {

@@ -11,6 +11,7 @@ import base64
 import binascii
 import http.server
 import ipaddress
+import email.utils
 import json
 import os
 import random
@@ -470,6 +471,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         pass
+
+    def date_time_string(self, timestamp=None):
+        """The Date header from the apiserver's clock: the simulated one (KF_SIM_CLOCK)."""
+        return email.utils.formatdate(simclock.now() if timestamp is None else timestamp, usegmt=True)
 
     @property
     def api(self):
