@@ -1,0 +1,295 @@
+# SPDX-License-Identifier: Apache-2.0
+"""HA join in the simulated cluster (issue 7): identical user-data on every control plane (role auto, the
+lowest address is the seed), all nodes booted at the same moment, repeated; five control planes at once; a
+replaced seed that joins; the errors an operator meets; joins hours after init thanks to refresh; kill -9 at
+every control-plane join phase boundary, then a re-run."""
+import base64
+import json
+import os
+import time
+
+import pytest
+
+from simlib import kpki, simclock
+from simlib.cluster import LB_IP, Sim, wait_until
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KF = os.environ.get("KF_BIN", os.path.join(REPO, "build", "kube-firstboot"))
+pytestmark = pytest.mark.skipif(not os.access(KF, os.X_OK), reason=f"{KF} not built")
+
+TOKEN = "abcdef.0123456789abcdef"
+CERT_KEY = "0123456789abcdef" * 4
+RUNS = int(os.environ.get("KF_HA_RUNS", "10"))
+
+
+def block(pem, indent=8):
+    return "\n".join(" " * indent + ln for ln in pem.decode().strip().splitlines())
+
+
+def user_data(sim, role="auto", cert_key=CERT_KEY, token=TOKEN, endpoint=f"{LB_IP}:6443", pin=None, fb_extra="",
+              join_extra="", certs_wait=None):
+    """Identical on every control plane: role auto, seed = lowest address of the peers, the simulation's CA
+    (its haproxy checks the apiservers against it). Workers get role worker and the CA pin."""
+    peers = ", ".join(n.ip for n in sim.cp)
+    ca = block(kpki.cert_pem(sim.pki.ca[1]))
+    key = block(kpki.key_pem(sim.pki.ca[0]))
+    if role == "worker":
+        pins = pin or sim_pin(sim)
+        return f"""#cloud-config
+kube_firstboot:
+  - apiVersion: kube-firstboot.io/v1alpha1
+    kind: FirstbootConfiguration
+    role: worker
+    secrets:
+      bootstrapToken: {{value: "{token}"}}
+{fb_extra}  - apiVersion: kubeadm.k8s.io/v1beta4
+    kind: JoinConfiguration
+    discovery:
+      bootstrapToken:
+        apiServerEndpoint: {endpoint}
+        caCertHashes: ["{pins}"]
+{join_extra}"""
+    return f"""#cloud-config
+kube_firstboot:
+  - apiVersion: kube-firstboot.io/v1alpha1
+    kind: FirstbootConfiguration
+    role: {role}
+    seed: {{rule: lowestAddress, peers: [{peers}]}}
+    timeouts: {{seedGrace: 3s{f", discovery: {certs_wait}" if certs_wait else ""}}}
+    secrets:
+      bootstrapToken: {{value: "{token}"}}
+      certificateKey: {{value: "{cert_key}"}}
+    ca:
+      cert: |
+{ca}
+      key: |
+{key}
+{fb_extra}  - apiVersion: kubeadm.k8s.io/v1beta4
+    kind: ClusterConfiguration
+    kubernetesVersion: v1.34.2
+    controlPlaneEndpoint: {endpoint}
+{join_extra}"""
+
+
+def sim_pin(sim):
+    import hashlib
+    from cryptography.hazmat.primitives import serialization
+    pub = sim.pki.ca[1].public_key().public_bytes(serialization.Encoding.DER,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+    return "sha256:" + hashlib.sha256(pub).hexdigest()
+
+
+def boot_all(sim, nodes=None):
+    """Every node gets its seed and runs kube-firstboot at the same moment; {name: CompletedProcess}."""
+    import concurrent.futures
+    nodes = nodes or sim.nodes
+    for n in nodes:
+        n.write_seed(user_data(sim, "worker" if n.role == "worker" else "auto"))
+    with concurrent.futures.ThreadPoolExecutor(len(nodes)) as ex:
+        futs = {n.name: ex.submit(n.firstboot, "run", timeout=600) for n in nodes}
+        return {k: f.result() for k, f in futs.items()}
+
+
+def check_cluster(sim, results):
+    bad = {k: (r.returncode, r.stderr[-2000:]) for k, r in results.items() if r.returncode != 0}
+    assert not bad, bad
+    roles = [n.firstboot_status()["role"] for n in sim.cp]
+    assert roles.count("init") == 1 and roles.count("control-plane") == len(sim.cp) - 1, roles
+    assert sim.cp[0].firstboot_status()["role"] == "init"  # the lowest address
+    ms = sim.etcd_members(via=sim.cp[0])
+    assert sorted(m.get("name") for m in ms) == sorted(n.name for n in sim.cp)
+    assert not any(m.get("isLearner") for m in ms), ms
+    sim.wait_nodes_ready([n.name for n in sim.nodes], timeout=90)
+    c = sim.client()
+    for n in sim.cp:
+        labels = c.get("nodes", n.name)["metadata"]["labels"]
+        assert "node-role.kubernetes.io/control-plane" in labels
+    lease = c.get("leases", "kube-firstboot-etcd-join", "kube-system", group="coordination.k8s.io")
+    assert not lease["spec"].get("holderIdentity"), lease  # released
+
+
+@pytest.mark.parametrize("run", range(RUNS))
+def test_three_control_planes_two_workers_identical_user_data(new_sim, run):
+    sim = new_sim(control_planes=3, workers=2)
+    sim.kf_bin = KF
+    sim.start_lb()
+    t = time.time()
+    results = boot_all(sim)
+    took = time.time() - t
+    check_cluster(sim, results)
+    print(f"run {run}: 3 control planes + 2 workers joined in {took:.1f}s")
+
+
+def test_five_control_planes_at_once(new_sim):
+    sim = new_sim(control_planes=5, workers=0)
+    sim.kf_bin = KF
+    sim.start_lb()
+    results = boot_all(sim)
+    check_cluster(sim, results)
+
+
+def test_replaced_seed_joins_instead_of_init(new_sim):
+    """An autoscaling group replaces the seed after the cluster exists: same address, fresh disk. It finds
+    the endpoint answering and joins."""
+    sim = new_sim(control_planes=3, workers=0)
+    sim.kf_bin = KF
+    sim.start_lb()
+    check_cluster(sim, boot_all(sim))
+    seed = sim.cp[0]
+    sim.kill(seed)
+    # The group's lifecycle hook removes the dead member (a member that never comes back blocks quorum math).
+    e = sim.cp[1].etcd(timeout=15)
+    dead = next(m for m in e.members() if m.get("name") == seed.name)
+    e.member_remove(dead["ID"])
+    c = sim.client()
+    c.delete("nodes", seed.name)
+    import shutil
+    shutil.rmtree(seed.root)
+    os.makedirs(seed.seed)
+    seed.write_seed(user_data(sim), instance_id="iid-replacement")
+    r = seed.firstboot("run", timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "it joins" in r.stderr and seed.firstboot_status()["role"] == "control-plane"
+    ms = sim.etcd_members(via=sim.cp[1])
+    assert sorted(m.get("name") for m in ms) == ["cp-1", "cp-2", "cp-3"] and not any(m.get("isLearner") for m in ms)
+
+
+# ---- errors an operator meets: each exits non-zero and status.json says what and why ----
+
+@pytest.fixture(scope="module")
+def one_cp(tmp_path_factory):
+    s = Sim(tmp_path_factory.mktemp("kferr"), control_planes=2, workers=1)
+    s.kf_bin = KF
+    with s:
+        s.start_lb()
+        s.cp[0].write_seed(user_data(s, role="init"))
+        r = s.cp[0].firstboot("run")
+        assert r.returncode == 0, r.stderr
+        yield s
+    assert s.leftovers() == {"namespaces": [], "processes": [], "mounts": []}
+
+
+def fresh(node):
+    import shutil
+    node.stop_all(sig_kill=True)
+    shutil.rmtree(node.root)
+    os.makedirs(node.seed)
+
+
+def failed(node, r, code=1):
+    assert r.returncode == code, (r.returncode, r.stderr)
+    st = node.firstboot_status()
+    assert st["result"] == "failure", st
+    return st["error"]
+
+
+def test_wrong_certificate_key_writes_nothing(one_cp):
+    cp = one_cp.cp[1]
+    fresh(cp)
+    cp.write_seed(user_data(one_cp, role="control-plane", cert_key="f" * 64))
+    err = failed(cp, cp.firstboot("run"))
+    assert err["phase"] == "download-certs" and "wrong certificate key" in err["message"], err
+    assert not os.path.exists(os.path.join(cp.root, "etc/kubernetes/pki/ca.key"))
+
+
+def test_unknown_token(one_cp):
+    w = one_cp.workers[0]
+    fresh(w)
+    w.write_seed(user_data(one_cp, role="worker", token="zzzzzz.0123456789abcdef",
+                           join_extra="    timeouts: {discovery: 8s}\n"))
+    r = w.firstboot("run")
+    assert r.returncode != 0
+    err = w.firstboot_status()["error"]
+    assert "zzzzzz" in err["message"] or "token" in err["message"], err
+
+
+def test_pin_mismatch(one_cp):
+    w = one_cp.workers[0]
+    fresh(w)
+    w.write_seed(user_data(one_cp, role="worker", pin="sha256:" + "0" * 64, join_extra="    timeouts: {discovery: 8s}\n"))
+    err = failed(w, w.firstboot("run"))
+    assert "pin" in err["message"].lower() or "hash" in err["message"].lower(), err
+
+
+def test_endpoint_unreachable(one_cp):
+    w = one_cp.workers[0]
+    fresh(w)
+    w.write_seed(user_data(one_cp, role="worker", endpoint="10.213.0.99:6443",
+                           join_extra="    timeouts: {discovery: 6s}\n"))
+    r = w.firstboot("run")
+    assert r.returncode == 3, (r.returncode, r.stderr)
+    assert "10.213.0.99" in w.firstboot_status()["error"]["message"]
+
+
+def test_kubeadm_certs_missing(one_cp):
+    c = one_cp.cp[0].admin(local=True)
+    c.delete("secrets", "kubeadm-certs", "kube-system")
+    cp = one_cp.cp[1]
+    fresh(cp)
+    cp.write_seed(user_data(one_cp, role="control-plane", certs_wait="4s"))
+    err = failed(cp, cp.firstboot("run"))
+    assert err["phase"] == "download-certs" and "kubeadm-certs was not found" in err["message"], err
+    assert "refresh" in err["message"]
+    # refresh on the control plane brings it back; the same joiner then succeeds
+    r = one_cp.cp[0].firstboot("refresh")
+    assert r.returncode == 0, r.stderr
+    assert "uploaded again" in r.stderr
+    r = cp.firstboot("run")
+    assert r.returncode == 0, r.stderr
+
+
+# ---- surviving time: joins 3 simulated hours after init, thanks to refresh ----
+
+def test_join_three_hours_later_thanks_to_refresh(tmp_path):
+    clock = str(tmp_path / "clock.json")
+    simclock.write_config(clock, speed=1.0)
+    os.environ["KF_SIM_CLOCK"] = clock
+    try:
+        s = Sim(tmp_path / "sim", control_planes=2, workers=0, clock_file=clock)
+        s.kf_bin = KF
+        with s:
+            s.start_lb()
+            s.cp[0].write_seed(user_data(s, role="init"))
+            assert s.cp[0].firstboot("run").returncode == 0
+            c = s.cp[0].admin(local=True)
+            # Three hours, as the refresh timer sees them: every 40 minutes the clock jumps and refresh runs.
+            for _ in range(int(3 * 60 / 40) + 1):
+                simclock.jump(clock, 40 * 60)
+                r = s.cp[0].firstboot("refresh")
+                assert r.returncode == 0, r.stderr
+            # The tokencleaner double has had its chance to delete expired owners: kubeadm-certs is alive.
+            time.sleep(2)
+            certs = c.get("secrets", "kubeadm-certs", "kube-system")
+            owner = c.get("secrets", certs["metadata"]["ownerReferences"][0]["name"], "kube-system")
+            exp = base64.b64decode(owner["data"]["expiration"]).decode()
+            assert simclock.parse_rfc3339(exp) - simclock.now() > 3600, exp
+            s.cp[1].write_seed(user_data(s, role="control-plane"))
+            r = s.cp[1].firstboot("run")
+            assert r.returncode == 0, r.stderr
+            s.wait_etcd_voters(2, via=s.cp[0])
+    finally:
+        os.environ.pop("KF_SIM_CLOCK", None)
+
+
+def test_without_refresh_kubeadm_certs_expires(tmp_path):
+    """The control for the test above: the same three hours without refresh, and the joiner is told why."""
+    clock = str(tmp_path / "clock.json")
+    simclock.write_config(clock, speed=1.0)
+    os.environ["KF_SIM_CLOCK"] = clock
+    try:
+        s = Sim(tmp_path / "sim", control_planes=2, workers=0, clock_file=clock)
+        s.kf_bin = KF
+        with s:
+            s.start_lb()
+            s.cp[0].write_seed(user_data(s, role="init"))
+            assert s.cp[0].firstboot("run").returncode == 0
+            c = s.cp[0].admin(local=True)
+            simclock.jump(clock, 3 * 3600)
+            wait_until(lambda: not any(o["metadata"]["name"] == "kubeadm-certs"
+                                       for o in c.list("secrets", "kube-system")), 30, 0.5,
+                       "tokencleaner + GC remove kubeadm-certs")
+            s.cp[1].write_seed(user_data(s, role="control-plane", certs_wait="4s"))
+            err = failed(s.cp[1], s.cp[1].firstboot("run"))
+            assert "kubeadm-certs was not found" in err["message"]
+    finally:
+        os.environ.pop("KF_SIM_CLOCK", None)
