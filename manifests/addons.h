@@ -19,7 +19,7 @@
 #define MF_COMPONENT_CONFIG_HASH "kubeadm.kubernetes.io/component-config.hash"
 
 struct mf_addons_spec {
-        const char *kubernetes_version; /* "v1.34.2": the kube-proxy image tag and the per-minor pins */
+        const char *kubernetes_version; /* "v1.34.2" (mf_versions_resolve): kube-proxy tag, per-minor pins */
         const char *image_repository;   /* default registry.k8s.io */
         /* dns.imageRepository; NULL: image_repository. Either way "registry.k8s.io" becomes
          * "registry.k8s.io/coredns" (the image moved there); others are used as given. */
