@@ -19,7 +19,8 @@
 static const char usage[] =
         "kube-firstboot etcd member list | member add-learner PEER-URL | member promote ID |\n"
         "           member remove ID | health   [--endpoints URL,...] [--cacert FILE]\n"
-        "           [--cert FILE --key FILE] [--timeout SECONDS]";
+        "           [--cert FILE --key FILE] [--timeout SECONDS]\n"
+        "       kube-firstboot etcd disk [--dry-run] [CONFIGURATION OPTIONS]   (see 'etcd disk --help')";
 
 static const char body[] =
         "Talks to the cluster's etcd over its v3 JSON gateway with kubeadm's etcd client credentials, as\n"
@@ -93,6 +94,8 @@ int cmd_etcd(int argc, char **argv) {
         uint64_t id = 0;
         int c, r;
 
+        if (argc >= 2 && streq(argv[1], "disk"))
+                return cmd_etcd_disk(argc - 1, argv + 1);
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
