@@ -477,6 +477,16 @@ static int inspect(struct state *st, bool need_block, char *why, size_t why_len)
         return 0;
 }
 
+/* The first entry of a directory other than . and ..; NULL when empty or absent. */
+static char *first_entry(const char *dir) {
+        _cleanup_(closedirp) DIR *d = opendir(dir);
+        struct dirent *de;
+        while (d && (de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        return strdup(de->d_name);
+        return NULL;
+}
+
 /* Why the device cannot be used, or NULL when it is blank or holds a filesystem we use. */
 static int judge(const struct state *st, char *why, size_t why_len) {
         const struct probe *p = &st->pr;
@@ -502,6 +512,16 @@ static int judge(const struct state *st, char *why, size_t why_len) {
         if (p->type && !p->uuid)
                 return fail(why, why_len, -EMEDIUMTYPE, "the %s file system on %s has no UUID", p->type,
                             st->dev);
+        /* Before anything is formatted: files on the root disk would be hidden under the mount (and an
+         * etcd member among them lost). do_mount() looks again. */
+        if (!st->mounted) {
+                _cleanup_free_ char *entry = first_entry(st->target);
+                if (entry)
+                        return fail(why, why_len, -ENOTEMPTY,
+                                    "%s already holds files ('%s') that mounting %s there would hide: move "
+                                    "them away (or empty the directory) first",
+                                    st->data_dir, entry, st->dev);
+        }
         return 0;
 }
 
@@ -535,16 +555,6 @@ static int make_fs(struct state *st, char *why, size_t why_len) {
                 return fail(why, why_len, -EIO, "%s made no %s file system on %s that libblkid can see",
                             mkfs, st->fstype, st->dev);
         return 0;
-}
-
-/* The first entry of a directory other than . and .. (and an empty lost+found); NULL when empty. */
-static char *first_entry(const char *dir) {
-        _cleanup_(closedirp) DIR *d = opendir(dir);
-        struct dirent *de;
-        while (d && (de = readdir(d)))
-                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                        return strdup(de->d_name);
-        return NULL;
 }
 
 static int do_mount(struct state *st, char *why, size_t why_len) {
@@ -716,7 +726,7 @@ void fb_etcd_disk_describe(const struct fb_etcd_disk_spec *s, FILE *out) {
         }
         if (!st.pr.type)
                 fprintf(out,
-                        "etcd data disk %s: %s is blank: would make a %s file system labelled '%s' "
+                        "etcd data disk %s: %s is blank: would make an %s file system labelled '%s' "
                         "(mkfs.%s)\n",
                         s->device, st.dev, st.fstype, st.label, st.fstype);
         else
