@@ -5,10 +5,12 @@
  * "all" ignores every check; an ignored error becomes a warning). Which checks run depends on the role,
  * as in kubeadm's init, control-plane join and worker join:
  *
- *   every role      IsPrivilegedUser, Clock (ours), CRI, Swap, FileExisting-<tool> (ip, iptables, mount,
- *                   nsenter are errors; ebtables, ethtool, socat, tc, touch warnings), SystemVerification
- *                   (a light cgroup check), KubeletVersion, Port-10250, FileContent--proc-sys-net-ipv4-
- *                   ip_forward / -ipv6-conf-default-forwarding for the cluster's address families
+ *   every role      IsPrivilegedUser, Clock (ours), CRI, Swap (an error unless KubeletConfiguration.
+ *                   failSwapOn is false: kubeadm only warns, but the kubelet would refuse to start),
+ *                   FileExisting-<tool> (ip, iptables, mount, nsenter are errors; ebtables, ethtool, socat,
+ *                   tc, touch warnings), SystemVerification (a light cgroup check), KubeletVersion,
+ *                   Port-10250, FileContent--proc-sys-net-ipv4-ip_forward / -ipv6-conf-default-forwarding
+ *                   for the cluster's address families
  *   control planes  NumCPU, Mem, Port-<bindPort>, Port-10259, Port-10257,
  *                   FileAvailable--etc-kubernetes-manifests-<component>.yaml; with a local etcd Port-2379,
  *                   Port-2380, DirAvailable--var-lib-etcd (named after the data dir)
