@@ -22,6 +22,7 @@ struct verb {
 /* Every verb's entry point; one file each under firstboot/cmd-*.c. */
 int cmd_run(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_preflight(int argc, char **argv);
 int cmd_metadata(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_pki(int argc, char **argv);
@@ -29,6 +30,7 @@ int cmd_discover(int argc, char **argv);
 int cmd_refresh(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_etcd(int argc, char **argv);
+int cmd_etcd_disk(int argc, char **argv); /* 'etcd disk', dispatched by cmd_etcd */
 int cmd_version(int argc, char **argv);
 int cmd_http_get(int argc, char **argv);
 

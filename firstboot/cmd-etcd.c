@@ -27,7 +27,8 @@ static const char usage[] =
         "           member remove ID | member join --name NAME --peer-url URL [--promote] | health\n"
         "           [--endpoints URL,...] [--cacert FILE] [--cert FILE --key FILE] [--timeout SECONDS]\n"
         "       kube-firstboot etcd queue show | take | release   [--kubeconfig FILE] [--holder ID]\n"
-        "           [--ttl SECONDS] [--wait SECONDS] [--hold SECONDS] [--force]";
+        "           [--ttl SECONDS] [--wait SECONDS] [--hold SECONDS] [--force]\n"
+        "       kube-firstboot etcd disk [--dry-run] [CONFIGURATION OPTIONS]   (see 'etcd disk --help')";
 
 static const char body[] =
         "Talks to the cluster's etcd over its v3 JSON gateway with kubeadm's etcd client credentials, as\n"
@@ -481,6 +482,8 @@ int cmd_etcd(int argc, char **argv) {
         uint64_t id = 0;
         int c, r;
 
+        if (argc >= 2 && streq(argv[1], "disk"))
+                return cmd_etcd_disk(argc - 1, argv + 1);
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':

@@ -17,6 +17,7 @@
 #include "common/strutil.h"
 #include "firstboot/config-internal.h"
 #include "firstboot/config.h"
+#include "firstboot/etcd-disk.h"
 
 enum ftype {
         T_STR,
@@ -41,6 +42,7 @@ enum ftype {
         T_LIST_IP,
         T_PATH,   /* absolute path */
         T_SECRET, /* {value: ...} or {file: /path} */
+        T_DEVICE, /* a /dev path or LABEL=, UUID=, PARTLABEL=, PARTUUID= */
 };
 
 enum {
@@ -233,7 +235,9 @@ static const struct field seed[] = {
 static const struct field secrets[] = {{"bootstrapToken", T_SECRET}, {"certificateKey", T_SECRET}, END};
 static const struct field ca[] = {
         {"cert", T_STR}, {"certFile", T_PATH}, {"key", T_STR}, {"keyFile", T_PATH}, END};
-static const struct field fb_etcd[] = {{"dataDevice", T_PATH}, END};
+static const char *const filesystems[] = {"ext4", "xfs", NULL};
+static const struct field fb_etcd[] = {
+        {"dataDevice", T_DEVICE}, {"filesystem", T_ENUM, NULL, 0, filesystems}, {"label", T_STR}, END};
 static const struct field fb_timeouts[] = {
         {"metadata", T_DUR},
         {"discovery", T_DUR},
@@ -635,6 +639,18 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
                 if (s[0] != '/')
                         bad(v, path, "'%s' is not an absolute path", s);
                 break;
+        case T_DEVICE: {
+                const char *tag;
+                _cleanup_free_ char *value = NULL;
+                int r = fb_etcd_disk_parse_device(s, &tag, &value);
+                if (r == -ENOMEM)
+                        v->r = r;
+                else if (r < 0)
+                        bad(v, path,
+                            "'%s' is not a /dev path or LABEL=, UUID=, PARTLABEL= or PARTUUID= with a value",
+                            s);
+                break;
+        }
         default:
                 break;
         }

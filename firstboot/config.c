@@ -1180,6 +1180,14 @@ const char *fb_config_etcd_data_device(const struct fb_config *c) {
         return json_get_string(doc_of(c, "FirstbootConfiguration"), "etcd.dataDevice");
 }
 
+const char *fb_config_etcd_filesystem(const struct fb_config *c) {
+        return json_get_string(doc_of(c, "FirstbootConfiguration"), "etcd.filesystem");
+}
+
+const char *fb_config_etcd_label(const struct fb_config *c) {
+        return json_get_string(doc_of(c, "FirstbootConfiguration"), "etcd.label");
+}
+
 const char *fb_config_status_file(const struct fb_config *c) {
         return json_get_string(doc_of(c, "FirstbootConfiguration"), "reporting.statusFile")
                        ?: "/run/kube-firstboot/status.json";

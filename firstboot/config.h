@@ -130,6 +130,10 @@ char *const *fb_config_ca_cert_hashes(const struct fb_config *c);
 const char *fb_config_api_server_endpoint(const struct fb_config *c); /* join discovery endpoint */
 /* FirstbootConfiguration.etcd.dataDevice and .reporting: NULL (false) when unset. */
 const char *fb_config_etcd_data_device(const struct fb_config *c);
+/* FirstbootConfiguration.etcd.filesystem and .label, for a new filesystem on it: NULL when unset (ext4,
+ * "etcd"). */
+const char *fb_config_etcd_filesystem(const struct fb_config *c);
+const char *fb_config_etcd_label(const struct fb_config *c);
 const char *fb_config_status_file(const struct fb_config *c); /* default /run/kube-firstboot/status.json */
 const char *fb_config_report_url(const struct fb_config *c);
 bool fb_config_report_kmsg(const struct fb_config *c);

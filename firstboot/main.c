@@ -12,6 +12,7 @@
 static const struct verb verbs[] = {
         {"run", "set this node up: init, control-plane join or worker join", cmd_run},
         {"plan", "print the role decision and every phase, touching nothing", cmd_plan},
+        {"preflight", "run kubeadm's preflight checks for this node's role", cmd_preflight},
         {"metadata", "print what the instance metadata says about this machine", cmd_metadata},
         {"config", "print or validate the effective configuration", cmd_config},
         {"pki", "certificates, kubeconfigs, CA hashes, tokens and the kubeadm-certs envelope", cmd_pki},
