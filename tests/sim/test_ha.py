@@ -20,6 +20,7 @@ pytestmark = pytest.mark.skipif(not os.access(KF, os.X_OK), reason=f"{KF} not bu
 TOKEN = "abcdef.0123456789abcdef"
 CERT_KEY = "0123456789abcdef" * 4
 RUNS = int(os.environ.get("KF_HA_RUNS", "10"))
+SIM_IGNORE = "[CRI, FileExisting-iptables, SystemVerification, KubeletVersion, FileContent--proc-sys-net-ipv4-ip_forward]"
 
 
 def block(pem, indent=8):
@@ -48,6 +49,8 @@ kube_firstboot:
       bootstrapToken:
         apiServerEndpoint: {endpoint}
         caCertHashes: ["{pins}"]
+    nodeRegistration:
+      ignorePreflightErrors: {SIM_IGNORE}
 {join_extra}"""
     return f"""#cloud-config
 kube_firstboot:
@@ -68,6 +71,15 @@ kube_firstboot:
     kind: ClusterConfiguration
     kubernetesVersion: v1.34.2
     controlPlaneEndpoint: {endpoint}
+  - apiVersion: kubeadm.k8s.io/v1beta4
+    kind: InitConfiguration
+    nodeRegistration:
+      # The simulated node has no container runtime, iptables, cgroups, real kubelet or forwarding.
+      ignorePreflightErrors: {SIM_IGNORE}
+  - apiVersion: kubeadm.k8s.io/v1beta4
+    kind: JoinConfiguration
+    nodeRegistration:
+      ignorePreflightErrors: {SIM_IGNORE}
 {join_extra}"""
 
 
