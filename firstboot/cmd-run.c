@@ -125,7 +125,7 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                 log_info("Discovery: %s", json_get_string(fb_config_document(c, "JoinConfiguration"),
                                                           "discovery.bootstrapToken.apiServerEndpoint")
                                                   ?: "?");
-                r = fb_join_discover(cli.root, c, &jd, why, sizeof(why));
+                r = fb_join_discover(cli.root, c, plan ? 5000 : 0, &jd, why, sizeof(why));
                 if (r < 0 && !plan)
                         return fail_early(
                                 cli.root, fb_role_to_string(decision.role), r, why[0] ? why : strerror(-r),

@@ -23,8 +23,9 @@ struct fb_join_discovery {
         const char *token; /* the TLS bootstrap token: borrowed from the configuration */
         cJSON *cluster_configuration, *kubelet_configuration;
 };
-int fb_join_discover(const char *root, const struct fb_config *c, struct fb_join_discovery *ret, char *why,
-                     size_t why_len);
+/* timeout_ms 0: JoinConfiguration.timeouts.discovery (kubeadm's 5 minutes). */
+int fb_join_discover(const char *root, const struct fb_config *c, unsigned timeout_ms,
+                     struct fb_join_discovery *ret, char *why, size_t why_len);
 void fb_join_discovery_done(struct fb_join_discovery *d);
 /* The control-plane or worker join phases (no etcd-join with external etcd). */
 int fb_join_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n);

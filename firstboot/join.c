@@ -85,8 +85,8 @@ static int config_map_document(struct kube_client *k, const char *name, const ch
         return 0;
 }
 
-int fb_join_discover(const char *root, const struct fb_config *c, struct fb_join_discovery *ret, char *why,
-                     size_t why_len) {
+int fb_join_discover(const char *root, const struct fb_config *c, unsigned timeout_ms,
+                     struct fb_join_discovery *ret, char *why, size_t why_len) {
         const cJSON *bt = json_get(join_doc(c), "discovery.bootstrapToken");
         _cleanup_(fb_join_discovery_done) struct fb_join_discovery d = {};
         _cleanup_(kube_client_freep) struct kube_client *k = NULL;
@@ -115,7 +115,7 @@ int fb_join_discover(const char *root, const struct fb_config *c, struct fb_join
                 .token = token,
                 .ca_cert_hashes = (const char *const *) pins,
                 .unsafe_skip_ca_verification = skip,
-                .timeout_ms = (unsigned) join_timeout_ms(c, "discovery", 300000),
+                .timeout_ms = timeout_ms ?: (unsigned) join_timeout_ms(c, "discovery", 300000),
         };
         (void) root;
         r = fb_discover(&o, &res, why, why_len);

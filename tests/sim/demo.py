@@ -25,10 +25,16 @@ from simlib.cluster import LB_IP, Sim  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KF = os.environ.get("KF_BIN", os.path.join(REPO, "build", "kube-firstboot"))
 
+# The simulated nodes have no container runtime, iptables, cgroups, real kubelet or IP forwarding.
+SIM_IGNORE = "[CRI, FileExisting-iptables, SystemVerification, KubeletVersion, FileContent--proc-sys-net-ipv4-ip_forward]"
+
+
 def user_data(sim, pin, cert_key, worker=False):
     """The user-data of the demo, in kube-firstboot's format (images/user-data/*.yaml): identical on the
-    three control planes (role auto, lowest address inits), a worker variant; pre-generated CA."""
-    ca = "\n".join("      " + ln for ln in sim.pki.ca_pem.decode().strip().splitlines())
+    three control planes (role auto, lowest address inits), a worker variant; a pre-generated CA (the demo's
+    haproxy checks the apiservers against it)."""
+    ca = "\n".join("        " + ln for ln in kpki.cert_pem(sim.pki.ca[1]).decode().strip().splitlines())
+    key = "\n".join("        " + ln for ln in kpki.key_pem(sim.pki.ca[0]).decode().strip().splitlines())
     peers = ", ".join(n.ip for n in sim.cp)
     if worker:
         return f"""#cloud-config
@@ -44,13 +50,10 @@ kube_firstboot:
       bootstrapToken:
         apiServerEndpoint: {LB_IP}:6443
         caCertHashes: ["{pin}"]
+    nodeRegistration:
+      ignorePreflightErrors: {SIM_IGNORE}
 """
     return f"""#cloud-config
-write_files:
-  - path: /etc/kubernetes/pki/ca.crt
-    permissions: "0644"
-    content: |
-{ca}
 kube_firstboot:
   - apiVersion: kube-firstboot.io/v1alpha1
     kind: FirstbootConfiguration
@@ -58,22 +61,33 @@ kube_firstboot:
     seed:
       rule: lowestAddress
       peers: [{peers}]
+    timeouts: {{seedGrace: 5s}}
     secrets:
       bootstrapToken: {{value: "{sim.token}"}}
       certificateKey: {{value: "{cert_key}"}}
     ca:
-      certFile: /etc/kubernetes/pki/ca.crt
+      cert: |
+{ca}
+      key: |
+{key}
   - apiVersion: kubeadm.k8s.io/v1beta4
     kind: ClusterConfiguration
-    kubernetesVersion: v1.31.0
+    kubernetesVersion: v1.34.2
     controlPlaneEndpoint: {LB_IP}:6443
     networking:
       serviceSubnet: 10.96.0.0/12
+      podSubnet: 10.244.0.0/16
+  - apiVersion: kubeadm.k8s.io/v1beta4
+    kind: InitConfiguration
+    nodeRegistration:
+      ignorePreflightErrors: {SIM_IGNORE}
   - apiVersion: kubeadm.k8s.io/v1beta4
     kind: JoinConfiguration
     discovery:
       bootstrapToken:
         caCertHashes: ["{pin}"]
+    nodeRegistration:
+      ignorePreflightErrors: {SIM_IGNORE}
 """
 
 
@@ -117,10 +131,6 @@ def main():
         cp_ud, w_ud = user_data(sim, pin, os.urandom(32).hex()), user_data(sim, pin, "", worker=True)
         for n in sim.nodes:
             n.write_seed(w_ud if n.role == "worker" else cp_ud)
-            if n.role != "worker":  # what cloud-init's write_files does before kube-firstboot runs
-                os.makedirs(os.path.join(n.root, "etc/kubernetes/pki"), exist_ok=True)
-                with open(os.path.join(n.root, "etc/kubernetes/pki/ca.crt"), "wb") as f:
-                    f.write(sim.pki.ca_pem)
 
         head("kube-firstboot run on every node, all at the same moment (identical user-data on the control planes)")
         missing = False

@@ -305,3 +305,68 @@ def test_without_refresh_kubeadm_certs_expires(tmp_path):
             assert "kubeadm-certs was not found" in err["message"]
     finally:
         os.environ.pop("KF_SIM_CLOCK", None)
+
+
+# ---- kill -9 at every control-plane join phase boundary, then a re-run ----
+
+JOIN_PHASES = ["download-certs", "certs", "control-plane", "kubelet-start", "etcd-join", "kubelet-wait-bootstrap",
+               "mark-control-plane", "wait-control-plane"]
+RENAMES = "rename,renameat,renameat2"
+
+
+def traced_run(node, strace_args, timeout=600):
+    env = {"PATH": os.path.join(REPO, "tests/sim/bin/shims") + ":" + os.environ["PATH"], "KF_SIM_ROOT": node.root}
+    return node.exec(["strace", "-qq", *strace_args, KF, "run", "--root", node.root], timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="module")
+def join_renames(tmp_path_factory):
+    """The order of an uninterrupted control-plane join's file writes."""
+    d = tmp_path_factory.mktemp("kfjoinref")
+    s = Sim(d, control_planes=2, workers=0)
+    s.kf_bin = KF
+    with s:
+        s.start_lb()
+        s.cp[0].write_seed(user_data(s, role="init"))
+        assert s.cp[0].firstboot("run").returncode == 0
+        s.cp[1].write_seed(user_data(s, role="control-plane"))
+        trace = str(d / "renames.trace")
+        r = traced_run(s.cp[1], ["-o", trace, "-e", f"trace={RENAMES}"])
+        assert r.returncode == 0, r.stderr
+        targets = [ln.split('"')[-2] for ln in open(trace) if ln.startswith("rename")]
+        yield targets, [p["name"] for p in s.cp[1].firstboot_status()["phases"]]
+
+
+@pytest.mark.parametrize("phase", JOIN_PHASES)
+def test_join_kill_at_phase_then_resume(join_renames, tmp_path, phase):
+    """SIGKILL at the first file write after the journal records the phase before this one, the power off
+    (kubelet, static pods incl. a half-joined etcd member), then a re-run: the node ends joined, etcd has
+    two voters and no stale or duplicate member."""
+    targets, phases = join_renames
+    k = phases.index(phase)
+    journal_writes = [i for i, t in enumerate(targets) if t == "journal.json"]
+    when = journal_writes[k - 1] + 2
+    s = Sim(tmp_path, control_planes=2, workers=0)
+    s.kf_bin = KF
+    with s:
+        s.start_lb()
+        s.cp[0].write_seed(user_data(s, role="init"))
+        assert s.cp[0].firstboot("run").returncode == 0
+        j = s.cp[1]
+        j.write_seed(user_data(s, role="control-plane"))
+        r = traced_run(j, ["-o", "/dev/null", "-e", f"trace={RENAMES}", "-e",
+                           f"inject={RENAMES}:signal=SIGKILL:when={when}"])
+        assert r.returncode != 0, f"not killed before {phase}"
+        journal = json.load(open(os.path.join(j.root, "var/lib/kube-firstboot/journal.json")))
+        assert list(journal["done"]) == phases[:k], journal
+        s.kill(j)
+        if "kubelet-start" in journal["done"]:
+            j.start_kubelet()  # the reboot: systemd starts the enabled kubelet, which starts the static pods
+        r = j.firstboot("run", timeout=600)
+        assert r.returncode == 0, (phase, r.stderr)
+        ms = s.etcd_members(via=s.cp[0])
+        assert sorted(m.get("name") for m in ms) == ["cp-1", "cp-2"], ms
+        assert not any(m.get("isLearner") for m in ms), ms
+        assert len({tuple(m["peerURLs"]) for m in ms}) == 2
+        s.wait_nodes_ready(["cp-1", "cp-2"], timeout=90)
+    assert s.leftovers() == {"namespaces": [], "processes": [], "mounts": []}
