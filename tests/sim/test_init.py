@@ -392,3 +392,57 @@ def test_unsupported_version_writes_nothing(tmp_path):
         assert not os.path.exists(os.path.join(cp.root, "etc/kubernetes"))
     finally:
         finish(s)
+
+
+# ---- external etcd: no local etcd, no etcd certificates; the apiserver uses the given endpoints and files ----
+
+def test_init_with_external_etcd(tmp_path):
+    from simlib.proc import Proc
+    s = new_cluster(tmp_path)
+    try:
+        cp = s.cp[0]
+        # A real etcd outside the control plane, on the load balancer's address, with its own client CA.
+        d = str(tmp_path / "external-etcd")
+        os.makedirs(d)
+        s.pki.leaf(d, "server", s.pki.etcd_ca, "external-etcd", server=True, client=True, ips=[LB_IP])
+        pki = os.path.join(cp.root, "etc/kubernetes/pki/external-etcd")  # what cloud-init's write_files puts
+        os.makedirs(pki)
+        s.pki.leaf(pki, "client", s.pki.etcd_ca, "kube-apiserver-etcd-client", client=True)
+        for path in (os.path.join(d, "ca.crt"), os.path.join(pki, "ca.crt")):
+            with open(path, "wb") as f:
+                f.write(kpki.cert_pem(s.pki.etcd_ca[1]))
+        p = Proc("external-etcd", ["etcd", "--name", "ext", "--data-dir", os.path.join(d, "data"),
+                                   "--listen-client-urls", f"https://{LB_IP}:2379",
+                                   "--advertise-client-urls", f"https://{LB_IP}:2379",
+                                   "--listen-peer-urls", "http://127.0.0.1:2380",
+                                   "--initial-advertise-peer-urls", "http://127.0.0.1:2380",
+                                   "--initial-cluster", "ext=http://127.0.0.1:2380",
+                                   "--cert-file", os.path.join(d, "server.crt"), "--key-file", os.path.join(d, "server.key"),
+                                   "--trusted-ca-file", os.path.join(d, "ca.crt"), "--client-cert-auth"],
+                 os.path.join(s.dir, "logs", "external-etcd.log"), netns=s.lb_ns)
+        s.procs.append(p)
+        ext = f"""    etcd:
+      external:
+        endpoints: ["https://{LB_IP}:2379"]
+        caFile: /etc/kubernetes/pki/external-etcd/ca.crt
+        certFile: /etc/kubernetes/pki/external-etcd/client.crt
+        keyFile: /etc/kubernetes/pki/external-etcd/client.key
+"""
+        cp.write_seed(user_data(s, extra_cluster=ext))
+        r = cp.firstboot("run", timeout=300)
+        assert r.returncode == 0, r.stderr
+        phases = [x["name"] for x in cp.firstboot_status()["phases"]]
+        assert "etcd" not in phases
+        assert not os.path.exists(os.path.join(cp.root, "etc/kubernetes/manifests/etcd.yaml"))
+        assert not os.path.exists(os.path.join(cp.root, "etc/kubernetes/pki/etcd"))
+        pod = yaml.safe_load(open(os.path.join(cp.root, "etc/kubernetes/manifests/kube-apiserver.yaml")))
+        cmd = pod["spec"]["containers"][0]["command"]
+        assert f"--etcd-servers=https://{LB_IP}:2379" in cmd
+        assert "--etcd-cafile=/etc/kubernetes/pki/external-etcd/ca.crt" in cmd
+        # the cluster state lives in the external etcd; kubeadm-certs carries its client files for joiners
+        c = admin(s)
+        certs = c.get("secrets", "kubeadm-certs", "kube-system")
+        assert {"external-etcd-ca.crt", "external-etcd.crt", "external-etcd.key"} <= set(certs["data"])
+        assert "etcd-ca.key" not in certs["data"]
+    finally:
+        finish(s)
