@@ -513,7 +513,7 @@ int fb_node_start_kubelet(const struct fb_node *n, char *why, size_t why_len) {
                 len = 0;
         out[len] = 0;
         for (ssize_t i = 0; i < len; i++)
-                if (out[i] == '\n' && i < len - 1)
+                if (i < len - 1 && out[i] == '\n')
                         out[i] = ' ';
         while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
                 out[--len] = 0;
