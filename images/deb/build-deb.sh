@@ -2,24 +2,31 @@
 # SPDX-License-Identifier: Apache-2.0
 # Builds the kube-firstboot Debian package with dpkg-deb (no debhelper, no source package):
 #   images/deb/build-deb.sh STATIC_BINARY VERSION OUTDIR      -> OUTDIR/kube-firstboot_<debversion>_amd64.deb
+#   images/deb/build-deb.sh --version VERSION                   -> the Debian version only
 # VERSION is `git describe` output; it becomes a Debian version (v1.2.0-3-gabc -> 1.2.0+3.gabc;
 # a bare commit id -> 0.0+git<commits>.<id>). Prints the path of the package.
 set -euo pipefail
 
+# Debian versions start with a digit and may not hold '-' without a revision.
+debian_version() {
+        local v=${1#v}
+        case $v in
+        [0-9]*) echo "$v" | sed 's/-/+/; s/-/./g' ;;
+        *) echo "0.0+git$(git -C "$top" rev-list --count HEAD 2>/dev/null || echo 0).$(echo "$v" | tr - .)" ;;
+        esac
+}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+if [ "${1:-}" = --version ]; then
+        debian_version "${2:?usage: build-deb.sh --version VERSION}"
+        exit 0
+fi
+
 bin=${1:?usage: build-deb.sh STATIC_BINARY VERSION OUTDIR}
 version=${2:?}
 outdir=${3:?}
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-
 file -b "$bin" | grep -q 'statically linked' || { echo "deb: $bin is not a static binary (make static)" >&2; exit 1; }
-
-# Debian versions start with a digit and may not hold '-' without a revision.
-v=${version#v}
-case $v in
-[0-9]*) debv=$(echo "$v" | sed 's/-/+/; s/-/./g') ;;
-*) debv="0.0+git$(git -C "$top" rev-list --count HEAD 2>/dev/null || echo 0).$(echo "$v" | tr - .)" ;;
-esac
+debv=$(debian_version "$version")
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
