@@ -4,16 +4,17 @@
 #   images/deb/build-deb.sh STATIC_BINARY VERSION OUTDIR      -> OUTDIR/kube-firstboot_<debversion>_amd64.deb
 #   images/deb/build-deb.sh --version VERSION                   -> the Debian version only
 # VERSION is `git describe` output; it becomes a Debian version (v1.2.0-3-gabc -> 1.2.0+3.gabc;
-# a bare commit id -> 0.0+git<commits>.<id>). Prints the path of the package.
+# a bare commit id, even one that starts with a digit -> 0.0+git<commits>.<id>). Prints the path of the package.
 set -euo pipefail
 
 # Debian versions start with a digit and may not hold '-' without a revision.
 debian_version() {
         local v=${1#v}
-        case $v in
-        [0-9]*) echo "$v" | sed 's/-/+/; s/-/./g' ;;
-        *) echo "0.0+git$(git -C "$top" rev-list --count HEAD 2>/dev/null || echo 0).$(echo "$v" | tr - .)" ;;
-        esac
+        if echo "$v" | grep -Eq '^[0-9]+\.[0-9]+'; then # a release tag, maybe with commits after it
+                echo "$v" | sed 's/-/+/; s/-/./g'
+        else # a bare commit id
+                echo "0.0+git$(git -C "$top" rev-list --count HEAD 2>/dev/null || echo 0).$(echo "$v" | tr - .)"
+        fi
 }
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)

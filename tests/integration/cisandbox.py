@@ -3,7 +3,8 @@
 /etc, /var, /root and /usr/local are overlays whose upper directories catch every write, /run is a
 tmpfs, /dev holds only null/zero/random/urandom/tty, and the network namespace has only the dummy
 interfaces asked for. The host is
-not changed. cloud-init reads its datasource from a seed directory (/var/lib/cloud/seed/<name>).
+not changed. cloud-init reads its datasource from a seed directory (/var/lib/cloud/seed/<name>; "" for the
+directory itself).
 
     out = run(tmp_path, {"nocloud": {"user-data": b"...", "meta-data": b"..."}}, datasources=["NoCloud"],
               after="kube-firstboot metadata > $OUT/md.json")
@@ -32,6 +33,7 @@ umount -l $OUT/hostdev
 ln -s /proc/self/fd /dev/fd
 ip link set lo up
 for l in $LINKS; do ip link add "${l%%=*}" address "${l#*=}" type veth peer name "${l%%=*}-peer"; done
+sh -c "$PRE"
 IFS=';'
 for st in $STAGES; do
     IFS=' '
@@ -71,17 +73,18 @@ def available():
             and os.path.exists("/usr/bin/cloud-init"))
 
 
-def run(tmp_path, seeds, datasources, modules=None, after="true", bindir=None, links=None, timeout=300):
+def run(tmp_path, seeds, datasources, modules=None, pre="true", after="true", bindir=None, links=None, timeout=300):
     """seeds: {seed dir name: {file name: bytes}}; modules: {"cloud_init_modules": [...], ...} (harmless
     ones by default: no growpart, resizefs, disks, mounts, apt, packages, ssh, users); links: {name: MAC}
-    of interfaces (veth) in the sandbox's network namespace, for network-config to find."""
+    of interfaces (veth) in the sandbox's network namespace, for network-config to find; pre: a shell
+    snippet run in the sandbox before cloud-init (addresses, routes)."""
     out = tmp_path / "ci-sandbox"
     for d in ["etc", "var", "root", "usr/local"]:
         (out / d / "upper").mkdir(parents=True)
         (out / d / "work").mkdir(parents=True)
     for name, files in seeds.items():
         seed = out / "var/upper/lib/cloud/seed" / name
-        seed.mkdir(parents=True)
+        seed.mkdir(parents=True, exist_ok=True)
         for n, data in files.items():
             (seed / n).write_bytes(data)
     mods = {
@@ -101,7 +104,7 @@ def run(tmp_path, seeds, datasources, modules=None, after="true", bindir=None, l
         ub.mkdir(parents=True)
         for name, target in bindir.items():
             os.symlink(target, ub / name)
-    env = dict(os.environ, OUT=str(out), STAGES=";".join(STAGES), AFTER=after,
+    env = dict(os.environ, OUT=str(out), STAGES=";".join(STAGES), PRE=pre, AFTER=after,
                LINKS=" ".join(f"{n}={m}" for n, m in (links or {}).items()),
                PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
     p = subprocess.run(["unshare", "--mount", "--net", "--uts", "--ipc", "--pid", "--fork", "--mount-proc",

@@ -95,6 +95,9 @@ def test_bare_commit_id_version_is_valid(tmp_path):
     v = field(build(tmp_path, "f07effa-dirty"), "Version")
     assert v.startswith("0.0+git") and v.endswith(".f07effa.dirty")
     assert subprocess.run(["dpkg", "--validate-version", v]).returncode == 0
+    # A commit id that happens to start with a digit is no release number.
+    p = subprocess.run([BUILD_DEB, "--version", "659976d"], capture_output=True, text=True, check=True)
+    assert p.stdout.startswith("0.0+git") and p.stdout.strip().endswith(".659976d")
 
 
 def test_manpage_from_help(deb, tmp_path):
