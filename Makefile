@@ -183,8 +183,9 @@ install: $(B)/$(PROG)
 deb: static
 	@images/deb/build-deb.sh $(B)/static/$(PROG) $(VERSION) $(B)/deb
 # A real first boot under qemu (tests/vm/): Debian 12 from debootstrap (cached in $(B)/vm/base), the
-# .deb, a NoCloud seed; boots twice. KF_VM_KUBELET=none|double picks the kubelet (tests/vm/README.md).
+# .deb, a NoCloud seed; boots twice. KF_VM_KUBELET=double|none picks the kubelet (tests/vm/README.md).
 vm-test: deb
+	tools/deps.sh vm
 	tests/vm/vm-test.sh $(B)/deb $(B)/vm
 
 clean:

@@ -121,6 +121,8 @@ def main():
               all(f in argv for f in ["--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf",
                                       "--kubeconfig=/etc/kubernetes/kubelet.conf",
                                       "--config=/var/lib/kubelet/config.yaml"]), argv)
+            c("boot 1: ... and the flags kube-firstboot wrote to kubeadm-flags.env",
+              "--pod-infra-container-image=" in argv, argv)
             c("boot 1: kube-firstboot status reports success", r1["statusCmd"]["rc"] == 0, r1["statusCmd"])
     if c("boot 2: the guest booted again and wrote its report", r2 is not None):
         c("boot 2: a new boot", r1 is None or r2["bootId"] != r1["bootId"])

@@ -9,15 +9,16 @@
 # 4. boot 1: cloud-init runs, kube-firstboot.service runs `kube-firstboot run`; a test-only unit writes a
 #    report to a third disk and powers off; boot 2 on the same disk: the unit must not run again.
 # tests/vm/check.py then checks both reports and prints "N passed, N failed".
-# KF_VM_KUBELET=none (default): no kubelet in the image, so the run stops at the kubelet hand-off with
-# a clear failure. KF_VM_KUBELET=double: the simulated cluster's kubelet double (tests/sim) behind a
-# real kubelet.service and kubeadm's drop-in, so the run completes. KF_VM_TIMEOUT: seconds per boot.
+# KF_VM_KUBELET=double (default): the simulated cluster's kubelet double (tests/sim) behind a real
+# kubelet.service and kubeadm's drop-in, so the run completes and the second boot skips the unit.
+# KF_VM_KUBELET=none: no kubelet in the image, so the run stops at the kubelet hand-off with a clear
+# failure, and the second boot runs it again and resumes there. KF_VM_TIMEOUT: seconds per boot.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 debdir=${1:?usage: vm-test.sh DEBDIR WORKDIR}
 work=$(realpath -m "${2:?}")
-mode=${KF_VM_KUBELET:-none}
+mode=${KF_VM_KUBELET:-double}
 timeout=${KF_VM_TIMEOUT:-1200}
 case $mode in none | double) ;; *) echo "vm: KF_VM_KUBELET must be none or double" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "vm: needs root (debootstrap, chroot)" >&2; exit 2; }
