@@ -8,7 +8,7 @@
 #   make fuzz FUZZ_TIME=60                            time-boxed libFuzzer runs (clang)
 #   make lint         clang-format check, cppcheck, gcc -fanalyzer
 #   make format       rewrite sources with clang-format
-#   make bench | demo | install | deb
+#   make bench | demo | install | deb | vm-test
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 
@@ -76,7 +76,7 @@ export KF_BUILD := $(abspath $(B))
 # Keep intermediate objects of tests, so a re-run does not rebuild them.
 .SECONDARY:
 
-.PHONY: all static check deps unit fuzz-replay fuzz integration smoke lint format bench demo install deb clean
+.PHONY: all static check deps unit fuzz-replay fuzz integration smoke lint format bench demo install deb vm-test clean
 all: $(B)/$(PROG)
 
 $(B)/$(PROG): $(call obj,dyn,$(LIB_SRCS) $(APP_SRCS) $(MAIN_SRC))
@@ -179,8 +179,14 @@ install: $(B)/$(PROG)
 	install -D -m 0755 $(B)/$(PROG) $(DESTDIR)$(PREFIX)/bin/$(PROG)
 	@for u in $(wildcard units/*.service units/*.timer); do \
 		install -D -m 0644 $$u $(DESTDIR)/lib/systemd/system/$${u##*/}; done
-deb:
-	@echo "deb: the Debian package recipe is not built yet (issue #8)."; exit 4
+# The Debian package (images/deb/): the static binary, the units, the man page; $(B)/deb/*.deb.
+deb: static
+	@images/deb/build-deb.sh $(B)/static/$(PROG) $(VERSION) $(B)/deb
+# A real first boot under qemu (tests/vm/): Debian 12 from debootstrap (cached in $(B)/vm/base), the
+# .deb, a NoCloud seed; boots twice. KF_VM_KUBELET=double|none picks the kubelet (tests/vm/README.md).
+vm-test: deb
+	tools/deps.sh vm
+	tests/vm/vm-test.sh $(B)/deb $(B)/vm
 
 clean:
 	rm -rf $(B)/dyn $(B)/san $(B)/sta $(B)/unit $(B)/replay $(B)/fuzz $(B)/static $(B)/$(PROG)

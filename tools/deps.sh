@@ -6,16 +6,19 @@
 #   tools/deps.sh check      everything `make check` runs (build + tests + fuzz + peers)
 #   tools/deps.sh static     what `make static` needs (static archives, source-package tooling)
 #   tools/deps.sh lint       clang-format, cppcheck
+#   tools/deps.sh vm         what `make vm-test` needs (qemu, debootstrap)
 set -euo pipefail
 
 build=(gcc make pkg-config libssl-dev libcurl4-openssl-dev libcjson-dev libyaml-dev libblkid-dev)
 check=("${build[@]}" libcmocka-dev clang libclang-rt-14-dev python3-pytest python3-cryptography python3-yaml
        openssl curl etcd-server etcd-client haproxy iproute2 dosfstools mtools genisoimage e2fsprogs
-       valgrind file util-linux kmod cloud-init systemd strace xfsprogs faketime)
+       valgrind file util-linux kmod cloud-init systemd strace xfsprogs faketime
+       ignition packer man-db init-system-helpers xz-utils)
 static=("${build[@]}" dpkg-dev quilt autoconf automake libtool libc-ares-dev file openssl)
 lint=(clang-format cppcheck gcc)
+vm=(qemu-system-x86 debootstrap e2fsprogs genisoimage util-linux file)
 
-declare -n want="${1:-build}" 2>/dev/null || { echo "usage: $0 build|check|static|lint" >&2; exit 2; }
+declare -n want="${1:-build}" 2>/dev/null || { echo "usage: $0 build|check|static|lint|vm" >&2; exit 2; }
 
 missing=()
 for p in "${want[@]}"; do
