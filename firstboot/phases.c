@@ -108,7 +108,7 @@ int fb_phases_run(const char *root, const char *role, const struct fb_phase *pha
                   struct fb_status *status, struct fb_phases_result *ret_result) {
         _cleanup_(cJSON_Deletep) cJSON *journal = NULL;
         struct fb_phases_result res = {};
-        char why[512] = "";
+        char why[2048] = "";
         int r;
 
         r = journal_for_role(root, role, &journal);

@@ -32,7 +32,7 @@ struct fb_phase {
 struct fb_phases_result {
         size_t ran, skipped, redone;
         const char *failed_phase; /* borrowed from the phase table */
-        char message[512];        /* why it failed */
+        char message[2048];       /* why it failed */
 };
 
 /*
