@@ -112,6 +112,37 @@ def test_kill_9_while_promote_waits_then_resume(kf, kf_bin, etcd, tmp_path):
     assert voters_and_learners(kf, etcd) == (["cp-1", "cp-2"], [])
 
 
+def test_kill_9_at_random_points_then_rerun(kf, kf_bin, etcd, tmp_path):
+    """Four nodes join one after another; each first run is killed at a random moment of the add (before,
+    during or after etcd's conf change), each promotion once at a random moment too; the re-runs finish."""
+    import random
+    healthy(kf, etcd)
+    rnd = random.Random(int(os.environ.get("KF_TEST_SEED", "0")) or None)
+    kills = []
+    for i in range(4):
+        name, ports = f"cp-{i + 2}", (free_port(), free_port())
+        for args in ((), ("--promote", "--wait", "60")):
+            if args:
+                etcd.start(name, ports, env["ETCD_INITIAL_CLUSTER"])
+            # The first add is quick; later ones wait out etcd's 5 s after each promotion, so their kill
+            # lands anywhere from the first try to just after the add.
+            delay = rnd.uniform(0, 0.6 if args else 1.0 if i == 0 else 6.0)
+            proc = subprocess.Popen([kf_bin, *join_args(etcd, name, ports, *args)], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(delay)
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+            kills.append(f"{name}{' promote' if args else ''} after {delay:.2f}s (rc {proc.returncode})")
+            if not args:
+                _, env = join(kf, etcd, name, ports, "--wait", "60")
+        join(kf, etcd, name, ports, "--promote", "--wait", "60")
+    voters, learners = voters_and_learners(kf, etcd)
+    assert voters == ["cp-1", "cp-2", "cp-3", "cp-4", "cp-5"] and learners == [], kills
+    assert len({r[3] for r in members(kf, etcd).values()}) == 5  # one member per peer URL
+    print("kills: " + "; ".join(kills))
+
+
 def run_concurrent_joins(kf, etcd, n):
     """n nodes join at the same moment, each in its own processes: join (add), start etcd, join --promote."""
     results, start = {}, threading.Barrier(n)
