@@ -3,7 +3,7 @@
 # Builds the VM test's base root file system once and caches it:
 #   tests/vm/build-base.sh OUTDIR     -> OUTDIR/root (a Debian 12 tree), OUTDIR/vmlinuz, OUTDIR/initrd.img
 # Debian 12 minbase from debootstrap, the cloud kernel with an initramfs that has the virtio drivers,
-# systemd (with networkd), cloud-init, and what the kubelet double needs (python3-cryptography,
+# systemd (with networkd), cloud-init, iptables (kubeadm's preflight wants it), and what the kubelet double needs (python3-cryptography,
 # etcd-server). The mirror is the one this machine's apt uses, so no host name is written here.
 # The cache key is this script's content: edit it and the next run rebuilds.
 set -euo pipefail
@@ -20,7 +20,7 @@ mirror=$(apt-get indextargets --format '$(REPO_URI)' "Release: $suite" 'Target-O
         head -1)
 [ -n "$mirror" ] || { echo "vm: no apt source for Debian $suite on this machine" >&2; exit 1; }
 
-packages=(systemd-sysv udev kmod iproute2 procps e2fsprogs initramfs-tools linux-image-cloud-amd64 cloud-init
+packages=(systemd-sysv udev kmod iproute2 iptables procps e2fsprogs initramfs-tools linux-image-cloud-amd64 cloud-init
           python3-cryptography python3-cffi-backend python3-yaml etcd-server)
 
 rm -rf "$out"

@@ -64,11 +64,16 @@ ln -s /etc/systemd/system/kf-vm-report.service "$root/etc/systemd/system/multi-u
 # kube-firstboot reads the NoCloud seed itself (libblkid finds the "cidata" volume) rather than
 # cloud-init's copy of it, which is what it would pick on its own here; the report shows both.
 sed -i 's/^KUBE_FIRSTBOOT_ARGS=.*/KUBE_FIRSTBOOT_ARGS="--datasource nocloud"/' "$root/etc/default/kube-firstboot"
+# Debian's etcd-server (in the base for the kubelet double's static pod) enables its own etcd.service,
+# which would hold ports 2379/2380 and /var/lib/etcd: kube-firstboot's preflight refuses that node.
+systemctl --root="$root" mask etcd.service >/dev/null 2>&1
+# What every Kubernetes image sets up: IPv4 forwarding (a preflight check).
+echo "net.ipv4.ip_forward = 1" >"$root/etc/sysctl.d/90-kubernetes.conf"
 # There is no container runtime in the test image: the CRI preflight check is waived as an image
-# default, the way an image builder would waive one. Without a kubelet, so is the kubelet check, so
+# default, the way an image builder would waive one. Without a kubelet, so are the kubelet checks, so
 # that the run goes on to the kubelet hand-off.
 ignore='[CRI]'
-[ "$mode" = none ] && ignore='[CRI, FileExisting-kubelet]'
+[ "$mode" = none ] && ignore='[CRI, FileExisting-kubelet, KubeletVersion]'
 install -d "$root/etc/kube-firstboot"
 cat >"$root/etc/kube-firstboot/90-vm-test.yaml" <<YAML
 # VM test only: no container runtime in this image.
