@@ -3,7 +3,8 @@
 #
 #   make              dynamic development build: build/kube-firstboot
 #   make static       fully static release binary: build/static/kube-firstboot
-#   make check        install what is missing, build, run every test; ends with "N passed, N failed"
+#   make check        install what is missing, build, run every test (KF_SKIP_VM=1: not the VM boot);
+#                     ends with "N passed, N failed"
 #   make unit | fuzz-replay | integration | smoke     parts of check
 #   make fuzz FUZZ_TIME=60                            time-boxed libFuzzer runs (clang)
 #   make lint         clang-format check, cppcheck, gcc -fanalyzer
@@ -144,10 +145,13 @@ fuzz: $(FUZZ_BINS)
 			>$(B)/fuzz/$$n.log 2>&1 || { tail -40 $(B)/fuzz/$$n.log; exit 1; }; tail -1 $(B)/fuzz/$$n.log; done
 
 # check: one summary line over every part, non-zero exit on any failure.
+# The VM first boot (tests/vm, 6-12 minutes) is part of it; KF_SKIP_VM=1 leaves it out.
 check:
 	tools/deps.sh check
-	$(MAKE) --no-print-directory all static $(UNIT_BINS) $(REPLAY_BINS)
-	KF_STATIC_BIN=$(B)/static/$(PROG) tests/run-checks.sh all $(UNIT_BINS) -- $(REPLAY_BINS)
+	$(if $(KF_SKIP_VM),,tools/deps.sh vm)
+	$(MAKE) --no-print-directory all static $(UNIT_BINS) $(REPLAY_BINS) $(if $(KF_SKIP_VM),,deb)
+	KF_STATIC_BIN=$(B)/static/$(PROG) $(if $(KF_SKIP_VM),,KF_VM_DEB_DIR=$(B)/deb KF_VM_WORK=$(abspath $(B))/vm) \
+		tests/run-checks.sh all $(UNIT_BINS) -- $(REPLAY_BINS)
 
 # ---- quality ----
 C_FILES := $(shell git ls-files '*.c' '*.h' 2>/dev/null) $(shell git ls-files --others --exclude-standard '*.c' '*.h' 2>/dev/null)

@@ -6,6 +6,7 @@
 #   tests/run-checks.sh integration            pytest over tests/integration (and tests/sim when present)
 #   tests/run-checks.sh format                 clang-format over every tracked C file
 #   tests/run-checks.sh smoke STATIC_BIN         the static binary in an empty chroot
+#   tests/run-checks.sh vm DEBDIR WORKDIR        a real first boot under qemu (tests/vm/vm-test.sh)
 #   tests/run-checks.sh all UNIT... -- REPLAY...  (and smoke when KF_STATIC_BIN is set)
 # Exits non-zero when anything failed or a suite could not run.
 set -uo pipefail
@@ -117,6 +118,22 @@ run_smoke() {
         report smoke "static chroot" "$line"
 }
 
+# The VM first boot (tests/vm): its checks count one by one. KF_SKIP_VM=1 leaves it out.
+run_vm() {
+        local out=$logdir/vm.log line
+        tests/vm/vm-test.sh "$1" "$2" >"$out" 2>&1
+        local rc=$?
+        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+        if [ -z "$line" ]; then
+                echo "--- VM test did not run:"; tail -30 "$out"
+                add 0 1
+                return
+        fi
+        [ $rc -ne 0 ] && grep -E '^(FAIL|vm: )' "$out" | tail -30
+        grep -E '^vm: (base|boot [0-9] took)' "$out" | tail -3
+        report vm "first boot under qemu" "$line"
+}
+
 run_format() {
         local bad=()
         for f in $(git ls-files '*.c' '*.h'; git ls-files --others --exclude-standard '*.c' '*.h'); do
@@ -139,6 +156,7 @@ fuzz-replay) run_replay "$@" ;;
 integration) run_integration ;;
 valgrind) run_valgrind ;;
 smoke) run_smoke "$1" ;;
+vm) run_vm "$1" "$2" ;;
 format) run_format ;;
 all)
         units=()
@@ -150,6 +168,7 @@ all)
         run_integration
         run_valgrind
         [ -n "${KF_STATIC_BIN:-}" ] && run_smoke "$KF_STATIC_BIN"
+        [ -n "${KF_VM_DEB_DIR:-}" ] && [ -z "${KF_SKIP_VM:-}" ] && run_vm "$KF_VM_DEB_DIR" "$KF_VM_WORK"
         ;;
 *) echo "unknown mode $mode" >&2; exit 2 ;;
 esac
