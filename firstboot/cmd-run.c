@@ -13,7 +13,9 @@
 #include "common/strutil.h"
 #include "firstboot/cli.h"
 #include "firstboot/config-cli.h"
+#include "firstboot/etcd.h"
 #include "firstboot/flows.h"
+#include "firstboot/kubeapi.h"
 #include "firstboot/role.h"
 #include "firstboot/status.h"
 
@@ -223,8 +225,9 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                 return EXIT_FAILED;
         }
         (void) fb_sd_notify("READY=1");
-        log_info("Done: %s node %s (%zu phases run, %zu verified as done).",
-                 fb_role_to_string(decision.role), node->pki.node_name, res.ran + res.redone, res.skipped);
+        log_info("Done: %s node %s (%zu phases run, %zu verified as done; %lu API and %lu etcd requests).",
+                 fb_role_to_string(decision.role), node->pki.node_name, res.ran + res.redone, res.skipped,
+                 kube_requests_made(), etcd_requests_made());
         return EXIT_DONE;
 }
 

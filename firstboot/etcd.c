@@ -96,6 +96,13 @@ static int map_etcd_error(long status, const char *msg) {
         return status >= 500 ? -EAGAIN : -EPROTO;
 }
 
+/* Calls this process made, one per endpoint tried: for the run's report and the bench. */
+static unsigned long requests_made;
+
+unsigned long etcd_requests_made(void) {
+        return requests_made;
+}
+
 /* POSTs body to path on each endpoint in turn until one answers. */
 static int call(struct etcd_client *c, const char *path, const char *body, cJSON **ret) {
         int r = -EIO;
@@ -124,6 +131,7 @@ static int call(struct etcd_client *c, const char *path, const char *body, cJSON
                         .max_body = ETCD_MAX_BODY,
                         .error = herr,
                 };
+                requests_made++;
                 r = http_request(&req, &resp);
                 if (r < 0) {
                         snprintf(c->error, sizeof(c->error), "%s: %s", url, herr);

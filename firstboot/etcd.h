@@ -47,6 +47,9 @@ int etcd_member_remove(struct etcd_client *c, uint64_t id);
 /* 0 when the endpoint answers /health with "true". */
 int etcd_health(struct etcd_client *c);
 
+/* How many etcd calls this process has made so far (all clients, each endpoint tried counts). */
+unsigned long etcd_requests_made(void);
+
 /* Whether an error is one of etcd's "busy, try again" answers. */
 static inline bool etcd_error_is_retryable(int r) {
         return r == -EAGAIN || r == -EBUSY || r == -ETIMEDOUT || r == -ECONNREFUSED || r == -ECONNRESET ||

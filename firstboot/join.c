@@ -413,6 +413,35 @@ static int check_etcd_join(void *ctx) {
         return fb_etcd_join_check(&s) > 0;
 }
 
+/* The join queue's lease, and the longest etcd step taken without renewing it (well inside the lease). */
+#define QUEUE_LEASE_S  120u
+#define QUEUE_SLICE_MS 90000ull
+
+/*
+ * Adds (st != NULL) or promotes this member in slices shorter than the queue's lease, renewing our hold
+ * between slices, until timeout_ms has passed: a slow etcd (a large database for the learner to catch up
+ * with, a leader election) never lets the lease lapse under a member change.
+ */
+static int etcd_step_holding_queue(struct kube_client *k, const char *holder, struct fb_etcd_join_spec *s,
+                                   unsigned long long timeout_ms, struct fb_etcd_join_state *st, char *why,
+                                   size_t why_len) {
+        unsigned long long deadline = fb_now_ms() + timeout_ms;
+        for (;;) {
+                unsigned long long now = fb_now_ms(), left = deadline > now ? deadline - now : 0;
+                s->timeout_ms = left < QUEUE_SLICE_MS ? left : QUEUE_SLICE_MS;
+                int r = st ? fb_etcd_join_add(s, st, why, why_len) : fb_etcd_join_promote(s, why, why_len);
+                if (r != -ETIMEDOUT || fb_now_ms() + 1000 >= deadline)
+                        return r;
+                int q = fb_join_queue_renew(k, holder, QUEUE_LEASE_S);
+                if (q < 0)
+                        /* Going on is still right: etcd's one-learner rule guards the member change. */
+                        log_warning("Cannot renew the join queue (Lease kube-system/" FB_JOIN_QUEUE_NAME
+                                    "): %s; going on with this member's %s.",
+                                    q == -EBUSY ? "another node holds it now" : strerror(-q),
+                                    st ? "addition" : "promotion");
+        }
+}
+
 static int run_etcd_join(void *ctx, char *why, size_t why_len) {
         struct fb_node *n = ctx;
         _cleanup_(kube_client_freep) struct kube_client *k = NULL;
@@ -433,18 +462,19 @@ static int run_etcd_join(void *ctx, char *why, size_t why_len) {
         r = etcd_spec(n, &s, &eps, &ca, &cert, &key, &peer, why, why_len);
         if (r < 0)
                 return r;
+        unsigned long long step_ms = s.timeout_ms;
 
         /* One member change at a time, cluster-wide. */
         r = fb_join_queue_holder_new(n->pki.node_name, &holder);
         if (r < 0)
                 return r;
         unsigned long long queue_ms = fb_config_timeout_ms(n->config, "etcdJoin", 600000);
-        r = fb_join_queue_acquire(k, holder, 120, queue_ms, why, why_len);
+        r = fb_join_queue_acquire(k, holder, QUEUE_LEASE_S, queue_ms, why, why_len);
         if (r < 0)
                 return r;
         s.abandoned_learner_ms = 60000;
 
-        r = fb_etcd_join_add(&s, &st, why, why_len);
+        r = etcd_step_holding_queue(k, holder, &s, step_ms, &st, why, why_len);
         if (r >= 0) {
                 n->cp.etcd_initial_cluster = st.initial_cluster;
                 n->cp.etcd_join = true;
@@ -459,8 +489,8 @@ static int run_etcd_join(void *ctx, char *why, size_t why_len) {
                         WHY(r, "cannot write " FB_MANIFESTS_DIR "/etcd.yaml: %s", strerror(-r));
         }
         if (r >= 0) {
-                (void) fb_join_queue_renew(k, holder, 120);
-                r = fb_etcd_join_promote(&s, why, why_len);
+                (void) fb_join_queue_renew(k, holder, QUEUE_LEASE_S);
+                r = etcd_step_holding_queue(k, holder, &s, step_ms, NULL, why, why_len);
         }
         (void) fb_join_queue_release(k, holder);
         return r;

@@ -28,6 +28,13 @@ struct kube_client {
         struct timespec server_time_at;
 };
 
+/* Requests this process sent (every transport attempt counts once): for the run's report and the bench. */
+static unsigned long requests_made;
+
+unsigned long kube_requests_made(void) {
+        return requests_made;
+}
+
 static void note_server_time(struct kube_client *c, const struct http_response *resp) {
         _cleanup_free_ char *date = http_response_header(resp, "Date");
         struct tm tm = {};
@@ -225,6 +232,7 @@ static int request(struct kube_client *c, const char *method, const char *path, 
                 .backoff_max_ms = 4000,
                 .error = herr,
         };
+        requests_made++;
         r = http_request(&req, &resp);
         if (r < 0) {
                 snprintf(c->error, sizeof(c->error), "%s %s: %s", method, url, herr);
@@ -272,6 +280,7 @@ int kube_get_raw(struct kube_client *c, const char *path, long *ret_status, char
                 .max_body = 64 * 1024,
                 .error = herr,
         };
+        requests_made++;
         r = http_request(&req, &resp);
         if (r < 0) {
                 snprintf(c->error, sizeof(c->error), "GET %s: %s", url, herr);

@@ -44,6 +44,9 @@ const char *kube_client_server(const struct kube_client *c);
 /* Why the last request failed: the API's Status message or the transport error; "" when none. */
 const char *kube_client_error(const struct kube_client *c);
 
+/* How many API requests this process has sent so far (all clients; transport retries not counted apart). */
+unsigned long kube_requests_made(void);
+
 /* Raw GET of a path returning the body as text (NUL-terminated); for /healthz-style endpoints too. */
 int kube_get_raw(struct kube_client *c, const char *path, long *ret_status, char **ret_body);
 

@@ -13,6 +13,8 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
+#include "firstboot/etcd.h"
+#include "firstboot/kubeapi.h"
 #include "firstboot/status.h"
 
 struct fb_status {
@@ -40,9 +42,23 @@ static int set_now(cJSON *obj, const char *key) {
         return t ? json_set_string(obj, key, t) : -ENOMEM;
 }
 
+/* The requests this run has sent so far: an operator sees how chatty a join was, the bench reads them. */
+static int set_requests(cJSON *doc) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddNumberToObject(o, "api", (double) kube_requests_made()) ||
+            !cJSON_AddNumberToObject(o, "etcd", (double) etcd_requests_made())) {
+                cJSON_Delete(o);
+                return -ENOMEM;
+        }
+        cJSON_DeleteItemFromObject(doc, "requests");
+        return cJSON_AddItemToObject(doc, "requests", o) ? 0 : (cJSON_Delete(o), -ENOMEM);
+}
+
 static int write_status(struct fb_status *s) {
         _cleanup_free_ char *text = NULL;
         int r = set_now(s->doc, "updated");
+        if (r >= 0)
+                r = set_requests(s->doc);
         if (r < 0)
                 return r;
         text = json_to_string_pretty(s->doc);

@@ -10,85 +10,15 @@ import time
 
 import pytest
 
-from simlib import kpki, simclock
-from simlib.cluster import LB_IP, Sim, wait_until
+from simlib import simclock
+from simlib.cluster import Sim, wait_until
+from simlib.userdata import user_data
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KF = os.environ.get("KF_BIN", os.path.join(REPO, "build", "kube-firstboot"))
 pytestmark = pytest.mark.skipif(not os.access(KF, os.X_OK), reason=f"{KF} not built")
 
-TOKEN = "abcdef.0123456789abcdef"
-CERT_KEY = "0123456789abcdef" * 4
 RUNS = int(os.environ.get("KF_HA_RUNS", "10"))
-SIM_IGNORE = "[CRI, FileExisting-iptables, SystemVerification, KubeletVersion, FileContent--proc-sys-net-ipv4-ip_forward]"
-
-
-def block(pem, indent=8):
-    return "\n".join(" " * indent + ln for ln in pem.decode().strip().splitlines())
-
-
-def user_data(sim, role="auto", cert_key=CERT_KEY, token=TOKEN, endpoint=f"{LB_IP}:6443", pin=None, fb_extra="",
-              join_extra="", certs_wait=None):
-    """Identical on every control plane: role auto, seed = lowest address of the peers, the simulation's CA
-    (its haproxy checks the apiservers against it). Workers get role worker and the CA pin."""
-    peers = ", ".join(n.ip for n in sim.cp)
-    ca = block(kpki.cert_pem(sim.pki.ca[1]))
-    key = block(kpki.key_pem(sim.pki.ca[0]))
-    if role == "worker":
-        pins = pin or sim_pin(sim)
-        return f"""#cloud-config
-kube_firstboot:
-  - apiVersion: kube-firstboot.io/v1alpha1
-    kind: FirstbootConfiguration
-    role: worker
-    secrets:
-      bootstrapToken: {{value: "{token}"}}
-{fb_extra}  - apiVersion: kubeadm.k8s.io/v1beta4
-    kind: JoinConfiguration
-    discovery:
-      bootstrapToken:
-        apiServerEndpoint: {endpoint}
-        caCertHashes: ["{pins}"]
-    nodeRegistration:
-      ignorePreflightErrors: {SIM_IGNORE}
-{join_extra}"""
-    return f"""#cloud-config
-kube_firstboot:
-  - apiVersion: kube-firstboot.io/v1alpha1
-    kind: FirstbootConfiguration
-    role: {role}
-    seed: {{rule: lowestAddress, peers: [{peers}]}}
-    timeouts: {{seedGrace: 3s{f", discovery: {certs_wait}" if certs_wait else ""}}}
-    secrets:
-      bootstrapToken: {{value: "{token}"}}
-      certificateKey: {{value: "{cert_key}"}}
-    ca:
-      cert: |
-{ca}
-      key: |
-{key}
-{fb_extra}  - apiVersion: kubeadm.k8s.io/v1beta4
-    kind: ClusterConfiguration
-    kubernetesVersion: v1.34.2
-    controlPlaneEndpoint: {endpoint}
-  - apiVersion: kubeadm.k8s.io/v1beta4
-    kind: InitConfiguration
-    nodeRegistration:
-      # The simulated node has no container runtime, iptables, cgroups, real kubelet or forwarding.
-      ignorePreflightErrors: {SIM_IGNORE}
-  - apiVersion: kubeadm.k8s.io/v1beta4
-    kind: JoinConfiguration
-    nodeRegistration:
-      ignorePreflightErrors: {SIM_IGNORE}
-{join_extra}"""
-
-
-def sim_pin(sim):
-    import hashlib
-    from cryptography.hazmat.primitives import serialization
-    pub = sim.pki.ca[1].public_key().public_bytes(serialization.Encoding.DER,
-                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
-    return "sha256:" + hashlib.sha256(pub).hexdigest()
 
 
 def boot_all(sim, nodes=None):
@@ -250,6 +180,35 @@ def test_kubeadm_certs_missing(one_cp):
     assert r.returncode == 0, r.stderr
 
 
+def test_etcd_voter_down_refuses_the_join(new_sim):
+    """One of three etcd voters is down: a fourth member would need it for quorum, so etcd refuses member
+    changes. The joiner retries until its etcdJoin timeout, then fails (exit 3, temporary) naming the voter
+    that is down, having added nothing; once that voter is back, the same joiner's re-run succeeds."""
+    sim = new_sim(control_planes=4, workers=0)
+    sim.kf_bin = KF
+    sim.start_lb()
+    first = sim.cp[:3]
+    check_cluster_subset = boot_all(sim, first)
+    assert all(r.returncode == 0 for r in check_cluster_subset.values())
+    down = sim.cp[2]
+    sim.kill(down)
+    j = sim.cp[3]
+    j.write_seed(user_data(sim, role="control-plane", etcd_join="15s"))
+    err = failed(j, j.firstboot("run"), code=3)  # temporary: a re-run later may succeed
+    print(err)
+    assert err["phase"] == "etcd-join", err
+    assert down.name in err["message"] or down.ip in err["message"], err
+    ms = sim.etcd_members(via=sim.cp[0])
+    assert sorted(m.get("name") for m in ms) == ["cp-1", "cp-2", "cp-3"], ms  # nothing added
+    lease = sim.client().get("leases", "kube-firstboot-etcd-join", "kube-system", group="coordination.k8s.io")
+    assert not lease["spec"].get("holderIdentity"), lease  # released on failure
+    down.start_kubelet()  # the voter's machine comes back
+    sim.wait_etcd_voters(3, via=sim.cp[0])
+    r = j.firstboot("run")
+    assert r.returncode == 0, r.stderr[-3000:]
+    sim.wait_etcd_voters(4, via=sim.cp[0])
+
+
 # ---- surviving time: joins 3 simulated hours after init, thanks to refresh ----
 
 def test_join_three_hours_later_thanks_to_refresh(tmp_path):
@@ -369,4 +328,109 @@ def test_join_kill_at_phase_then_resume(join_renames, tmp_path, phase):
         assert not any(m.get("isLearner") for m in ms), ms
         assert len({tuple(m["peerURLs"]) for m in ms}) == 2
         s.wait_nodes_ready(["cp-1", "cp-2"], timeout=90)
+    assert s.leftovers() == {"namespaces": [], "processes": [], "mounts": []}
+
+
+# ---- kill -9 inside the etcd-join step, then a re-run ----
+
+def start_run(node, log):
+    """kube-firstboot run in the background. The Popen's PID is kube-firstboot's own: ip netns exec, unshare
+    and the hostname shell each exec the next program."""
+    import subprocess
+    env = dict(os.environ, **node.sim.env, KF_SIM_ROOT=node.root,
+               PATH=os.path.join(REPO, "tests/sim/bin/shims") + ":" + os.environ["PATH"])
+    return subprocess.Popen(node.argv([KF, "run", "--root", node.root]), env=env, stdout=log, stderr=log)
+
+
+def journal_done(node):
+    try:
+        return json.load(open(os.path.join(node.root, "var/lib/kube-firstboot/journal.json")))["done"]
+    except (OSError, ValueError, KeyError):
+        return []
+
+
+def resume_and_check(sim, node, voters):
+    """The reboot after the power-off: the enabled kubelet starts again (if kubelet-start was done), then
+    `run` again must end joined, with etcd holding exactly `voters` started voters, no learner, no
+    duplicate peer URL."""
+    sim.kill(node)
+    if "kubelet-start" in journal_done(node):
+        node.start_kubelet()
+    r = node.firstboot("run", timeout=600)
+    assert r.returncode == 0, (node.name, r.stderr[-3000:])
+    ms = sim.etcd_members(via=sim.cp[0])
+    assert len(ms) == voters and all(m.get("name") for m in ms), ms
+    assert not any(m.get("isLearner") for m in ms), ms
+    assert len({tuple(m["peerURLs"]) for m in ms}) == voters, ms
+
+
+def etcd_join_progress(sim, etcd, node):
+    """Where node's etcd-join stands, as the cluster shows it: 0 nothing yet, 1 it holds the join queue,
+    2 its learner is added, 3 the learner runs, 4 it is a voter."""
+    ms = etcd.members()
+    mine = [m for m in ms if f"https://{node.ip}:2380" in m.get("peerURLs", [])]
+    if mine:
+        return 2 if not mine[0].get("name") else 3 if mine[0].get("isLearner") else 4
+    try:
+        lease = sim.client().get("leases", "kube-firstboot-etcd-join", "kube-system", group="coordination.k8s.io")
+    except Exception:  # noqa: BLE001 - not created yet
+        return 0
+    return 1 if (lease["spec"].get("holderIdentity") or "").startswith(node.name + "/") else 0
+
+
+ETCD_STEPS = ["queue taken", "learner added", "learner running", "promoted"]
+
+
+def test_kill_inside_etcd_join_then_resume(join_renames, tmp_path):
+    """SIGKILL inside the etcd-join phase, each joiner at another point: at the etcd manifest's write (the
+    learner added, its manifest not written), then at a random moment (0-300 ms; 0-20 ms after the promotion, the
+    phase's last etcd call) after each step the cluster
+    shows: the join queue taken, the learner added, the learner running, the learner promoted. After each
+    power-off and re-run the node is joined and etcd has no stale or duplicate member; the cluster grows one
+    voter at a time."""
+    import random
+    import signal
+    targets, _ = join_renames
+    manifest_write = targets.index("etcd.yaml") + 1
+    s = Sim(tmp_path, control_planes=2 + len(ETCD_STEPS), workers=0)
+    s.kf_bin = KF
+    with s:
+        s.start_lb()
+        s.cp[0].write_seed(user_data(s, role="init"))
+        assert s.cp[0].firstboot("run").returncode == 0
+        for j in s.cp[1:]:
+            j.write_seed(user_data(s, role="control-plane"))
+
+        # Learner added, its manifest not yet written: the re-run finds the unstarted learner by peer URL.
+        j = s.cp[1]
+        r = traced_run(j, ["-o", "/dev/null", "-e", f"trace={RENAMES}", "-e",
+                           f"inject={RENAMES}:signal=SIGKILL:when={manifest_write}"])
+        assert r.returncode != 0
+        assert "etcd-join" not in journal_done(j)
+        ms = s.etcd_members(via=s.cp[0])
+        assert any(m.get("isLearner") and not m.get("name") for m in ms), ms  # added, never started
+        voters = 2
+        resume_and_check(s, j, voters)
+
+        etcd = s.cp[0].etcd(timeout=5)
+        landed = []
+        for step, j in enumerate(s.cp[2:], start=1):
+            delay = random.Random(f"etcd-kill-{step}").uniform(0, 0.3 if step < len(ETCD_STEPS) else 0.02)
+            with open(tmp_path / f"{j.name}.log", "w") as log:
+                p = start_run(j, log)
+                wait_until(lambda: etcd_join_progress(s, etcd, j) >= step or p.poll() is not None, 300, 0.02,
+                           f"{j.name}: {ETCD_STEPS[step - 1]}")
+                time.sleep(delay)
+                inside = j.phase_state("etcd-join") == "running"
+                os.kill(p.pid, signal.SIGKILL)
+                p.wait(timeout=30)
+            landed.append((ETCD_STEPS[step - 1], round(delay, 3), inside))
+            voters += 1
+            resume_and_check(s, j, voters)
+        print("kills (after which step, delay s, inside etcd-join):", landed)
+        # The promotion is the phase's last etcd call: a kill after it may land past the phase's end.
+        assert all(inside for _, _, inside in landed[:-1]), landed
+        s.wait_nodes_ready([n.name for n in s.cp], timeout=120)
+        lease = s.client().get("leases", "kube-firstboot-etcd-join", "kube-system", group="coordination.k8s.io")
+        assert not lease["spec"].get("holderIdentity"), lease
     assert s.leftovers() == {"namespaces": [], "processes": [], "mounts": []}

@@ -62,8 +62,8 @@ kube_firstboot:
 """
 
 
-def new_cluster(path):
-    s = Sim(path, control_planes=1, workers=0)
+def new_cluster(path, control_planes=1):
+    s = Sim(path, control_planes=control_planes, workers=0)
     s.kf_bin = KF
     s.__enter__()
     s.start_lb()
@@ -396,9 +396,12 @@ def test_unsupported_version_writes_nothing(tmp_path):
 
 # ---- external etcd: no local etcd, no etcd certificates; the apiserver uses the given endpoints and files ----
 
-def test_init_with_external_etcd(tmp_path):
+def test_init_and_join_with_external_etcd(tmp_path):
+    """Init, then a control-plane join, with an external etcd: no etcd phase on either node, no etcd-join;
+    the joiner gets the external etcd's client files from kubeadm-certs at the ClusterConfiguration's paths."""
     from simlib.proc import Proc
-    s = new_cluster(tmp_path)
+    from simlib.userdata import user_data as join_user_data
+    s = new_cluster(tmp_path, control_planes=2)
     try:
         cp = s.cp[0]
         # A real etcd outside the control plane, on the load balancer's address, with its own client CA.
@@ -444,5 +447,24 @@ def test_init_with_external_etcd(tmp_path):
         certs = c.get("secrets", "kubeadm-certs", "kube-system")
         assert {"external-etcd-ca.crt", "external-etcd.crt", "external-etcd.key"} <= set(certs["data"])
         assert "etcd-ca.key" not in certs["data"]
+
+        j = s.cp[1]
+        j.write_seed(join_user_data(s, role="control-plane"))
+        r = j.firstboot("run", timeout=300)
+        assert r.returncode == 0, r.stderr
+        phases = [x["name"] for x in j.firstboot_status()["phases"]]
+        assert "download-certs" in phases and "etcd-join" not in phases, phases
+        assert not os.path.exists(os.path.join(j.root, "etc/kubernetes/manifests/etcd.yaml"))
+        for f in ("ca.crt", "client.crt", "client.key"):
+            mine = os.path.join(j.root, "etc/kubernetes/pki/external-etcd", f)
+            assert open(mine, "rb").read() == open(os.path.join(pki, f), "rb").read(), f
+            if f.endswith(".key"):
+                assert os.stat(mine).st_mode & 0o777 == 0o600
+        pod = yaml.safe_load(open(os.path.join(j.root, "etc/kubernetes/manifests/kube-apiserver.yaml")))
+        assert f"--etcd-servers=https://{LB_IP}:2379" in pod["spec"]["containers"][0]["command"]
+        # the joiner's own apiserver serves the same cluster state, from the external etcd
+        names = {n["metadata"]["name"] for n in j.admin(local=True).list("nodes")}
+        assert names == {"cp-1", "cp-2"}, names
+        s.wait_nodes_ready(["cp-1", "cp-2"], timeout=90)
     finally:
         finish(s)

@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: Apache-2.0
+"""kube-firstboot user-data for the simulated cluster, shared by the HA tests and the join bench: identical on
+every control plane (role auto, the lowest address is the seed, the simulation's CA inline so that its
+haproxy can check the apiservers), role worker with the CA pin for workers."""
+import hashlib
+
+from . import kpki
+from .cluster import LB_IP
+
+TOKEN = "abcdef.0123456789abcdef"
+CERT_KEY = "0123456789abcdef" * 4
+SIM_IGNORE = "[CRI, FileExisting-iptables, SystemVerification, KubeletVersion, FileContent--proc-sys-net-ipv4-ip_forward]"
+
+
+def block(pem, indent=8):
+    return "\n".join(" " * indent + ln for ln in pem.decode().strip().splitlines())
+
+
+def user_data(sim, role="auto", cert_key=CERT_KEY, token=TOKEN, endpoint=f"{LB_IP}:6443", pin=None, fb_extra="",
+              join_extra="", certs_wait=None, etcd_join=None):
+    """Identical on every control plane: role auto, seed = lowest address of the peers, the simulation's CA
+    (its haproxy checks the apiservers against it). Workers get role worker and the CA pin."""
+    peers = ", ".join(n.ip for n in sim.cp)
+    ca = block(kpki.cert_pem(sim.pki.ca[1]))
+    key = block(kpki.key_pem(sim.pki.ca[0]))
+    if role == "worker":
+        pins = pin or sim_pin(sim)
+        return f"""#cloud-config
+kube_firstboot:
+  - apiVersion: kube-firstboot.io/v1alpha1
+    kind: FirstbootConfiguration
+    role: worker
+    secrets:
+      bootstrapToken: {{value: "{token}"}}
+{fb_extra}  - apiVersion: kubeadm.k8s.io/v1beta4
+    kind: JoinConfiguration
+    discovery:
+      bootstrapToken:
+        apiServerEndpoint: {endpoint}
+        caCertHashes: ["{pins}"]
+    nodeRegistration:
+      ignorePreflightErrors: {SIM_IGNORE}
+{join_extra}"""
+    return f"""#cloud-config
+kube_firstboot:
+  - apiVersion: kube-firstboot.io/v1alpha1
+    kind: FirstbootConfiguration
+    role: {role}
+    seed: {{rule: lowestAddress, peers: [{peers}]}}
+    timeouts: {{seedGrace: 3s{f", discovery: {certs_wait}" if certs_wait else ""}{f", etcdJoin: {etcd_join}" if etcd_join else ""}}}
+    secrets:
+      bootstrapToken: {{value: "{token}"}}
+      certificateKey: {{value: "{cert_key}"}}
+    ca:
+      cert: |
+{ca}
+      key: |
+{key}
+{fb_extra}  - apiVersion: kubeadm.k8s.io/v1beta4
+    kind: ClusterConfiguration
+    kubernetesVersion: v1.34.2
+    controlPlaneEndpoint: {endpoint}
+  - apiVersion: kubeadm.k8s.io/v1beta4
+    kind: InitConfiguration
+    nodeRegistration:
+      # The simulated node has no container runtime, iptables, cgroups, real kubelet or forwarding.
+      ignorePreflightErrors: {SIM_IGNORE}
+  - apiVersion: kubeadm.k8s.io/v1beta4
+    kind: JoinConfiguration
+    nodeRegistration:
+      ignorePreflightErrors: {SIM_IGNORE}
+{join_extra}"""
+
+
+def sim_pin(sim):
+    from cryptography.hazmat.primitives import serialization
+    pub = sim.pki.ca[1].public_key().public_bytes(serialization.Encoding.DER,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+    return "sha256:" + hashlib.sha256(pub).hexdigest()
