@@ -328,9 +328,16 @@ int kube_apply(struct kube_client *c, const char *collection, const cJSON *obj) 
                 const char *rv;
 
                 r = kube_create(c, collection, obj, NULL);
-                if (r != -EEXIST)
+                if (r >= 0)
                         return r;
+                /* A Service whose clusterIP is taken answers 422 Invalid, not 409, when it already
+                 * exists (the IP is allocated before the name is checked; kubeadm updates on either). */
+                if (r != -EEXIST && r != -EINVAL)
+                        return r;
+                int created = r;
                 r = kube_get(c, path, &have);
+                if (r == -ENOENT && created == -EINVAL)
+                        return created; /* really invalid */
                 if (r == -ENOENT)
                         continue; /* deleted in between: create again */
                 if (r < 0)

@@ -62,7 +62,8 @@ int kube_delete(struct kube_client *c, const char *path);
 
 /*
  * Create, or when it exists replace its content keeping the server's resourceVersion, retrying on
- * conflicts: kubeadm's CreateOrUpdate. collection + "/" + metadata.name is the object's path.
+ * conflicts: kubeadm's CreateOrUpdate (a create refused as Invalid while the object exists, as a Service
+ * whose clusterIP it already holds is, also updates). collection + "/" + metadata.name is the object's path.
  */
 int kube_apply(struct kube_client *c, const char *collection, const cJSON *obj);
 

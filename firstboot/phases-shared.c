@@ -138,7 +138,21 @@ const struct fb_phase fb_phase_etcd_disk = {
 
 /* ---- addon ---- */
 
-static int addon_objects(struct fb_node *n, struct mf_api_object **ret, size_t *ret_n) {
+/* The replica count of a CoreDNS Deployment already in the cluster (0 when none): kubeadm keeps it, so that
+ * an operator's scaling survives a re-run. */
+static unsigned running_coredns_replicas(struct kube_client *c) {
+        _cleanup_(cJSON_Deletep) cJSON *d = NULL;
+        double v;
+        if (!c || kube_get(c, "/apis/apps/v1/namespaces/kube-system/deployments/coredns", &d) < 0)
+                return 0;
+        const cJSON *r = json_get(d, "spec.replicas");
+        v = cJSON_IsNumber(r) ? r->valuedouble : 0;
+        return v >= 1 && v <= 1000 ? (unsigned) v : 0;
+}
+
+/* c: the cluster, to keep CoreDNS's running replica count; NULL (plan) for kubeadm's default. */
+static int addon_objects(struct fb_node *n, struct kube_client *c, struct mf_api_object **ret,
+                         size_t *ret_n) {
         bool dns_off = false, proxy_off = false;
         struct mf_api_object *a = NULL, *b = NULL, *all;
         size_t na = 0, nb = 0;
@@ -159,6 +173,7 @@ static int addon_objects(struct fb_node *n, struct mf_api_object **ret, size_t *
                 .ipv6 = n->pki.advertise_address && ip_is_ipv6(n->pki.advertise_address),
                 .proxy_env = n->cp.proxy_env,
                 .n_proxy_env = n->cp.n_proxy_env,
+                .coredns_replicas = dns_off ? 0 : running_coredns_replicas(c),
         };
         if (!dns_off)
                 r = mf_coredns_objects(&s, &a, &na);
@@ -190,7 +205,7 @@ static int check_addon(void *ctx) {
         struct kube_client *c;
         struct mf_api_object *o = NULL;
         size_t k = 0;
-        if (fb_node_admin(n, &c) < 0 || addon_objects(n, &o, &k) < 0)
+        if (fb_node_admin(n, &c) < 0 || addon_objects(n, c, &o, &k) < 0)
                 return 0;
         int r = fb_objects_in_place(c, o, k);
         mf_api_objects_free(o, k);
@@ -206,7 +221,7 @@ static int run_addon(void *ctx, char *why, size_t why_len) {
         int r = fb_node_admin(n, &c);
         if (r < 0)
                 return WHY(r, "cannot use /etc/kubernetes/admin.conf: %s", strerror(-r));
-        r = addon_objects(n, &o, &k);
+        r = addon_objects(n, c, &o, &k);
         if (r < 0)
                 return WHY(
                         r,
@@ -224,7 +239,7 @@ static int run_addon(void *ctx, char *why, size_t why_len) {
 static void describe_addon(void *ctx, FILE *out) {
         struct mf_api_object *o = NULL;
         size_t k = 0;
-        if (addon_objects(ctx, &o, &k) >= 0)
+        if (addon_objects(ctx, NULL, &o, &k) >= 0)
                 fb_objects_describe(o, k, out);
         mf_api_objects_free(o, k);
 }

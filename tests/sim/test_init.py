@@ -256,6 +256,22 @@ def test_rerun_is_a_no_op(sim):
     assert after == before
 
 
+def test_rerun_repairs_coredns_and_keeps_its_scale(sim):
+    """An operator scaled CoreDNS to 3 and someone broke its Corefile: a re-run of the addon phase puts the
+    Corefile back and, as kubeadm does, keeps the running replica count."""
+    cp = sim.cp[0]
+    c = admin(sim)
+    c.patch("deployments", "coredns", {"spec": {"replicas": 3}}, "kube-system", group="apps")
+    good = c.get("configmaps", "coredns", "kube-system")["data"]["Corefile"]
+    c.patch("configmaps", "coredns", {"data": {"Corefile": ".:53 {\n    errors\n}\n"}}, "kube-system")
+    os.unlink(os.path.join(cp.root, "var/lib/kube-firstboot/done"))
+    r = cp.firstboot("run")
+    assert r.returncode == 0, r.stderr
+    assert {p["name"]: p["state"] for p in cp.firstboot_status()["phases"]}["addon"] == "done"
+    assert c.get("configmaps", "coredns", "kube-system")["data"]["Corefile"] == good
+    assert c.get("deployments", "coredns", "kube-system", group="apps")["spec"]["replicas"] == 3
+
+
 def test_plan_touches_nothing(sim, tmp_path):
     cp = sim.cp[0]
     r = cp.firstboot("plan")
