@@ -331,6 +331,56 @@ def test_join_kill_at_phase_then_resume(join_renames, tmp_path, phase):
     assert s.leftovers() == {"namespaces": [], "processes": [], "mounts": []}
 
 
+WORKER_PHASES = ["kubelet-start", "kubelet-wait-bootstrap", "node-registered"]
+
+
+@pytest.fixture(scope="module")
+def worker_cluster(tmp_path_factory):
+    """One control plane, and the order of an uninterrupted worker join's file writes."""
+    d = tmp_path_factory.mktemp("kfworker")
+    s = Sim(d, control_planes=1, workers=1)
+    s.kf_bin = KF
+    with s:
+        s.start_lb()
+        s.cp[0].write_seed(user_data(s, role="init"))
+        assert s.cp[0].firstboot("run").returncode == 0
+        w = s.workers[0]
+        w.write_seed(user_data(s, role="worker"))
+        trace = str(d / "renames.trace")
+        r = traced_run(w, ["-o", trace, "-e", f"trace={RENAMES}"])
+        assert r.returncode == 0, r.stderr
+        targets = [ln.split('"')[-2] for ln in open(trace) if ln.startswith("rename")]
+        yield s, targets, [p["name"] for p in w.firstboot_status()["phases"]]
+    assert s.leftovers() == {"namespaces": [], "processes": [], "mounts": []}
+
+
+@pytest.mark.parametrize("phase", WORKER_PHASES)
+def test_worker_kill_at_phase_then_resume(worker_cluster, phase):
+    """The worker machine is replaced (fresh disk, its Node deleted), its join is killed at the first file
+    write after the journal records the phase before this one, the power goes off, then a re-run: the node
+    ends registered and Ready."""
+    s, targets, phases = worker_cluster
+    w = s.workers[0]
+    fresh(w)
+    try:
+        s.client().delete("nodes", w.name)
+    except Exception:  # noqa: BLE001 - already gone
+        pass
+    w.write_seed(user_data(s, role="worker"))
+    k = phases.index(phase)
+    when = [i for i, t in enumerate(targets) if t == "journal.json"][k - 1] + 2
+    r = traced_run(w, ["-o", "/dev/null", "-e", f"trace={RENAMES}", "-e",
+                       f"inject={RENAMES}:signal=SIGKILL:when={when}"])
+    assert r.returncode != 0, f"not killed before {phase}"
+    assert list(journal_done(w)) == phases[:k]
+    s.kill(w)
+    if "kubelet-start" in journal_done(w):
+        w.start_kubelet()
+    r = w.firstboot("run")
+    assert r.returncode == 0, (phase, r.stderr[-3000:])
+    s.wait_nodes_ready(["cp-1", w.name], timeout=90)
+
+
 # ---- kill -9 inside the etcd-join step, then a re-run ----
 
 def start_run(node, log):
