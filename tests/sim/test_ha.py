@@ -145,6 +145,26 @@ def test_unknown_token(one_cp):
     assert "zzzzzz" in err["message"] or "token" in err["message"], err
 
 
+def test_expired_token(one_cp):
+    """A token whose expiration has passed: the bootstrapsigner no longer signs cluster-info with it."""
+    c = one_cp.cp[0].admin(local=True)
+    past = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))
+    b64 = lambda v: base64.b64encode(v.encode()).decode()  # noqa: E731
+    c.create("secrets", {"apiVersion": "v1", "kind": "Secret", "type": "bootstrap.kubernetes.io/token",
+                         "metadata": {"name": "bootstrap-token-exp123", "namespace": "kube-system"},
+                         "data": {"token-id": b64("exp123"), "token-secret": b64("0123456789abcdef"),
+                                  "expiration": b64(past), "usage-bootstrap-authentication": b64("true"),
+                                  "usage-bootstrap-signing": b64("true")}}, "kube-system")
+    w = one_cp.workers[0]
+    fresh(w)
+    w.write_seed(user_data(one_cp, role="worker", token="exp123.0123456789abcdef",
+                           join_extra="    timeouts: {discovery: 8s}\n"))
+    r = w.firstboot("run")
+    assert r.returncode != 0
+    err = w.firstboot_status()["error"]
+    assert "exp123" in err["message"] and "expired" in err["message"], err
+
+
 def test_pin_mismatch(one_cp):
     w = one_cp.workers[0]
     fresh(w)
