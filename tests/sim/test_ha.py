@@ -453,11 +453,10 @@ ETCD_STEPS = ["queue taken", "learner added", "learner running", "promoted"]
 
 def test_kill_inside_etcd_join_then_resume(join_renames, tmp_path):
     """SIGKILL inside the etcd-join phase, each joiner at another point: at the etcd manifest's write (the
-    learner added, its manifest not written), then at a random moment (0-300 ms; 0-20 ms after the promotion, the
-    phase's last etcd call) after each step the cluster
-    shows: the join queue taken, the learner added, the learner running, the learner promoted. After each
-    power-off and re-run the node is joined and etcd has no stale or duplicate member; the cluster grows one
-    voter at a time."""
+    learner added, its manifest not written), then at a random moment after each step the cluster shows (the
+    join queue taken, the learner added, the learner running: 0-300 ms; the learner promoted, the phase's last
+    etcd call: 0-20 ms). After each power-off and re-run the node is joined and etcd has no stale or duplicate
+    member; the cluster grows one voter at a time."""
     import random
     import signal
     targets, _ = join_renames
