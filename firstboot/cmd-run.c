@@ -215,6 +215,11 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                          stop_after);
                 return EXIT_DONE;
         }
+        r = fb_join_release_stale_queue_hold(node);
+        if (r < 0)
+                log_warning("Cannot check the etcd join queue for a hold left by an earlier run: %s (it "
+                            "expires by itself).",
+                            strerror(-r));
         r = fb_status_succeed(st);
         if (r >= 0)
                 r = write_string_atomic(cli.root, FB_DONE_PATH,

@@ -29,6 +29,10 @@ int fb_join_discover(const char *root, const struct fb_config *c, unsigned timeo
 void fb_join_discovery_done(struct fb_join_discovery *d);
 /* The control-plane or worker join phases (no etcd-join with external etcd). */
 int fb_join_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n);
+/* After a control-plane join: releases the etcd join queue when an earlier, killed run of this node still
+ * holds it (this run found etcd-join done and skipped it), so that other joiners need not wait for the
+ * hold to expire. 0, or -errno (the caller only warns). */
+int fb_join_release_stale_queue_hold(struct fb_node *n);
 extern const struct fb_phase fb_phase_etcd_join;
 
 /* Phases shared by the flows. */

@@ -496,6 +496,30 @@ static int run_etcd_join(void *ctx, char *why, size_t why_len) {
         return r;
 }
 
+int fb_join_release_stale_queue_hold(struct fb_node *n) {
+        _cleanup_(kube_client_freep) struct kube_client *k = NULL;
+        _cleanup_(fb_join_queue_info_done) struct fb_join_queue_info q = {};
+        _cleanup_free_ char *mine = NULL;
+        int r;
+
+        if (n->role != FB_ROLE_CONTROL_PLANE || n->pki.external_etcd)
+                return 0;
+        r = fb_node_client(n, "admin.conf", false, &k);
+        if (r >= 0)
+                r = fb_join_queue_show(k, &q);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        mine = strdupf("%s/0", n->pki.node_name);
+        if (!mine)
+                return -ENOMEM;
+        if (!q.holder || !fb_join_queue_same_node(q.holder, mine))
+                return 0;
+        log_info("Releasing the etcd join queue still held by an earlier run of this node (%s).", q.holder);
+        return fb_join_queue_release(k, q.holder);
+}
+
 static void describe_etcd_join(void *ctx, FILE *out) {
         (void) ctx;
         fprintf(out, "      take the join queue (Lease kube-system/" FB_JOIN_QUEUE_NAME

@@ -422,7 +422,7 @@ def journal_done(node):
 def resume_and_check(sim, node, voters):
     """The reboot after the power-off: the enabled kubelet starts again (if kubelet-start was done), then
     `run` again must end joined, with etcd holding exactly `voters` started voters, no learner, no
-    duplicate peer URL."""
+    duplicate peer URL, and the join queue free."""
     sim.kill(node)
     if "kubelet-start" in journal_done(node):
         node.start_kubelet()
@@ -432,6 +432,9 @@ def resume_and_check(sim, node, voters):
     assert len(ms) == voters and all(m.get("name") for m in ms), ms
     assert not any(m.get("isLearner") for m in ms), ms
     assert len({tuple(m["peerURLs"]) for m in ms}) == voters, ms
+    # A hold left by the killed run is released by the run that finished the join, not left to expire.
+    lease = sim.client().get("leases", "kube-firstboot-etcd-join", "kube-system", group="coordination.k8s.io")
+    assert not lease["spec"].get("holderIdentity"), lease
 
 
 def etcd_join_progress(sim, etcd, node):
