@@ -511,9 +511,9 @@ int fb_join_release_stale_queue_hold(struct fb_node *n) {
                 return 0;
         if (r < 0)
                 return r;
-        mine = strdupf("%s/0", n->pki.node_name);
-        if (!mine)
-                return -ENOMEM;
+        r = fb_join_queue_holder_new(n->pki.node_name, &mine); /* this run's identity: same node part */
+        if (r < 0)
+                return r;
         if (!q.holder || !fb_join_queue_same_node(q.holder, mine))
                 return 0;
         log_info("Releasing the etcd join queue still held by an earlier run of this node (%s).", q.holder);

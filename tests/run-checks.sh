@@ -104,31 +104,33 @@ run_valgrind() {
         add "$p" "$f"
 }
 
-run_smoke() {
-        local bin=$1 out=$logdir/smoke.log line
-        tests/smoke/chroot-smoke.sh "$bin" >"$out" 2>&1
-        local rc=$?
-        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+# The "N passed, N failed" line a test script's LOG ends with; when the script never got there, says so
+# with its last lines and returns 1 (the caller counts one failure).
+summary_line() { # LOG WHAT
+        local line
+        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -1)
         if [ -z "$line" ]; then
-                echo "--- smoke test did not run:"; tail -30 "$out"
-                add 0 1
-                return
+                echo "--- $2 did not run:"; tail -30 "$1"
+                return 1
         fi
+        echo "$line"
+}
+
+run_smoke() {
+        local out=$logdir/smoke.log line rc
+        tests/smoke/chroot-smoke.sh "$1" >"$out" 2>&1
+        rc=$?
+        line=$(summary_line "$out" "smoke test") || { echo "$line"; add 0 1; return; }
         [ $rc -ne 0 ] && tail -30 "$out"
         report smoke "static chroot" "$line"
 }
 
 # The VM first boot (tests/vm): its checks count one by one. KF_SKIP_VM=1 leaves it out.
 run_vm() {
-        local out=$logdir/vm.log line
+        local out=$logdir/vm.log line rc
         tests/vm/vm-test.sh "$1" "$2" >"$out" 2>&1
-        local rc=$?
-        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
-        if [ -z "$line" ]; then
-                echo "--- VM test did not run:"; tail -30 "$out"
-                add 0 1
-                return
-        fi
+        rc=$?
+        line=$(summary_line "$out" "VM test") || { echo "$line"; add 0 1; return; }
         [ $rc -ne 0 ] && grep -E '^(FAIL|vm: )' "$out" | tail -30
         grep -E '^vm: (base|boot [0-9] took)' "$out" | tail -3
         report vm "first boot under qemu" "$line"

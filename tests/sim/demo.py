@@ -21,20 +21,17 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 
 from simlib import kpki  # noqa: E402
 from simlib.cluster import LB_IP, Sim  # noqa: E402
+from simlib.userdata import SIM_IGNORE, block  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KF = os.environ.get("KF_BIN", os.path.join(REPO, "build", "kube-firstboot"))
-
-# The simulated nodes have no container runtime, iptables, cgroups, real kubelet or IP forwarding.
-SIM_IGNORE = "[CRI, FileExisting-iptables, SystemVerification, KubeletVersion, FileContent--proc-sys-net-ipv4-ip_forward]"
 
 
 def user_data(sim, pin, cert_key, worker=False):
     """The user-data of the demo, in kube-firstboot's format (images/user-data/*.yaml): identical on the
     three control planes (role auto, lowest address inits), a worker variant; a pre-generated CA (the demo's
     haproxy checks the apiservers against it)."""
-    ca = "\n".join("        " + ln for ln in kpki.cert_pem(sim.pki.ca[1]).decode().strip().splitlines())
-    key = "\n".join("        " + ln for ln in kpki.key_pem(sim.pki.ca[0]).decode().strip().splitlines())
+    ca, key = block(kpki.cert_pem(sim.pki.ca[1])), block(kpki.key_pem(sim.pki.ca[0]))
     peers = ", ".join(n.ip for n in sim.cp)
     if worker:
         return f"""#cloud-config

@@ -32,6 +32,20 @@ def boot_all(sim, nodes=None):
         return {k: f.result() for k, f in futs.items()}
 
 
+def init_first(sim):
+    """The load balancer, then the first control plane inits with role init."""
+    sim.start_lb()
+    sim.cp[0].write_seed(user_data(sim, role="init"))
+    r = sim.cp[0].firstboot("run")
+    assert r.returncode == 0, r.stderr
+
+
+def queue_holder(sim):
+    """Who holds the etcd join queue (the Lease's holderIdentity), or None."""
+    lease = sim.client().get("leases", "kube-firstboot-etcd-join", "kube-system", group="coordination.k8s.io")
+    return lease["spec"].get("holderIdentity")
+
+
 def check_cluster(sim, results):
     bad = {k: (r.returncode, r.stderr[-2000:]) for k, r in results.items() if r.returncode != 0}
     assert not bad, bad
@@ -46,8 +60,7 @@ def check_cluster(sim, results):
     for n in sim.cp:
         labels = c.get("nodes", n.name)["metadata"]["labels"]
         assert "node-role.kubernetes.io/control-plane" in labels
-    lease = c.get("leases", "kube-firstboot-etcd-join", "kube-system", group="coordination.k8s.io")
-    assert not lease["spec"].get("holderIdentity"), lease  # released
+    assert not queue_holder(sim)  # released
 
 
 @pytest.mark.parametrize("run", range(RUNS))
@@ -103,10 +116,7 @@ def one_cp(tmp_path_factory):
     s = Sim(tmp_path_factory.mktemp("kferr"), control_planes=2, workers=1)
     s.kf_bin = KF
     with s:
-        s.start_lb()
-        s.cp[0].write_seed(user_data(s, role="init"))
-        r = s.cp[0].firstboot("run")
-        assert r.returncode == 0, r.stderr
+        init_first(s)
         yield s
     assert s.leftovers() == {"namespaces": [], "processes": [], "mounts": []}
 
@@ -220,8 +230,7 @@ def test_etcd_voter_down_refuses_the_join(new_sim):
     assert down.name in err["message"] or down.ip in err["message"], err
     ms = sim.etcd_members(via=sim.cp[0])
     assert sorted(m.get("name") for m in ms) == ["cp-1", "cp-2", "cp-3"], ms  # nothing added
-    lease = sim.client().get("leases", "kube-firstboot-etcd-join", "kube-system", group="coordination.k8s.io")
-    assert not lease["spec"].get("holderIdentity"), lease  # released on failure
+    assert not queue_holder(sim)  # released on failure
     down.start_kubelet()  # the voter's machine comes back
     sim.wait_etcd_voters(3, via=sim.cp[0])
     r = j.firstboot("run")
@@ -239,9 +248,7 @@ def test_join_three_hours_later_thanks_to_refresh(tmp_path):
         s = Sim(tmp_path / "sim", control_planes=2, workers=0, clock_file=clock)
         s.kf_bin = KF
         with s:
-            s.start_lb()
-            s.cp[0].write_seed(user_data(s, role="init"))
-            assert s.cp[0].firstboot("run").returncode == 0
+            init_first(s)
             c = s.cp[0].admin(local=True)
             # Three hours, as the refresh timer sees them: every 40 minutes the clock jumps and refresh runs.
             for _ in range(int(3 * 60 / 40) + 1):
@@ -271,9 +278,7 @@ def test_without_refresh_kubeadm_certs_expires(tmp_path):
         s = Sim(tmp_path / "sim", control_planes=2, workers=0, clock_file=clock)
         s.kf_bin = KF
         with s:
-            s.start_lb()
-            s.cp[0].write_seed(user_data(s, role="init"))
-            assert s.cp[0].firstboot("run").returncode == 0
+            init_first(s)
             c = s.cp[0].admin(local=True)
             simclock.jump(clock, 3 * 3600)
             wait_until(lambda: not any(o["metadata"]["name"] == "kubeadm-certs"
@@ -293,9 +298,42 @@ JOIN_PHASES = ["download-certs", "certs", "control-plane", "kubelet-start", "etc
 RENAMES = "rename,renameat,renameat2"
 
 
+def run_env(node):
+    """What Node.firstboot gives kube-firstboot: the shims first on PATH (`systemctl enable --now kubelet`
+    starts this node's kubelet double) and the node's root."""
+    return {"PATH": os.path.join(REPO, "tests/sim/bin/shims") + ":" + os.environ["PATH"], "KF_SIM_ROOT": node.root}
+
+
 def traced_run(node, strace_args, timeout=600):
-    env = {"PATH": os.path.join(REPO, "tests/sim/bin/shims") + ":" + os.environ["PATH"], "KF_SIM_ROOT": node.root}
-    return node.exec(["strace", "-qq", *strace_args, KF, "run", "--root", node.root], timeout=timeout, env=env)
+    return node.exec(["strace", "-qq", *strace_args, KF, "run", "--root", node.root], timeout=timeout,
+                     env=run_env(node))
+
+
+def renames_of_run(node, trace):
+    """An uninterrupted `run` on node, traced: the names its file writes renamed into place, in order, and
+    the phases status.json lists."""
+    r = traced_run(node, ["-o", trace, "-e", f"trace={RENAMES}"])
+    assert r.returncode == 0, r.stderr
+    targets = [ln.split('"')[-2] for ln in open(trace) if ln.startswith("rename")]
+    return targets, [p["name"] for p in node.firstboot_status()["phases"]]
+
+
+def killed_before(node, targets, phases, phase):
+    """Runs kube-firstboot on node and SIGKILLs it at the first file write after the journal records the
+    phase before this one (strace's syscall injection); checks the journal stopped there."""
+    k = phases.index(phase)
+    when = [i for i, t in enumerate(targets) if t == "journal.json"][k - 1] + 2
+    r = traced_run(node, ["-o", "/dev/null", "-e", f"trace={RENAMES}", "-e",
+                          f"inject={RENAMES}:signal=SIGKILL:when={when}"])
+    assert r.returncode != 0, f"not killed before {phase}"
+    assert list(journal_done(node)) == phases[:k], journal_done(node)
+
+
+def journal_done(node):
+    try:
+        return json.load(open(os.path.join(node.root, "var/lib/kube-firstboot/journal.json")))["done"]
+    except (OSError, ValueError, KeyError):
+        return []
 
 
 @pytest.fixture(scope="module")
@@ -305,15 +343,9 @@ def join_renames(tmp_path_factory):
     s = Sim(d, control_planes=2, workers=0)
     s.kf_bin = KF
     with s:
-        s.start_lb()
-        s.cp[0].write_seed(user_data(s, role="init"))
-        assert s.cp[0].firstboot("run").returncode == 0
+        init_first(s)
         s.cp[1].write_seed(user_data(s, role="control-plane"))
-        trace = str(d / "renames.trace")
-        r = traced_run(s.cp[1], ["-o", trace, "-e", f"trace={RENAMES}"])
-        assert r.returncode == 0, r.stderr
-        targets = [ln.split('"')[-2] for ln in open(trace) if ln.startswith("rename")]
-        yield targets, [p["name"] for p in s.cp[1].firstboot_status()["phases"]]
+        yield renames_of_run(s.cp[1], str(d / "renames.trace"))
 
 
 @pytest.mark.parametrize("phase", JOIN_PHASES)
@@ -322,24 +354,15 @@ def test_join_kill_at_phase_then_resume(join_renames, tmp_path, phase):
     (kubelet, static pods incl. a half-joined etcd member), then a re-run: the node ends joined, etcd has
     two voters and no stale or duplicate member."""
     targets, phases = join_renames
-    k = phases.index(phase)
-    journal_writes = [i for i, t in enumerate(targets) if t == "journal.json"]
-    when = journal_writes[k - 1] + 2
     s = Sim(tmp_path, control_planes=2, workers=0)
     s.kf_bin = KF
     with s:
-        s.start_lb()
-        s.cp[0].write_seed(user_data(s, role="init"))
-        assert s.cp[0].firstboot("run").returncode == 0
+        init_first(s)
         j = s.cp[1]
         j.write_seed(user_data(s, role="control-plane"))
-        r = traced_run(j, ["-o", "/dev/null", "-e", f"trace={RENAMES}", "-e",
-                           f"inject={RENAMES}:signal=SIGKILL:when={when}"])
-        assert r.returncode != 0, f"not killed before {phase}"
-        journal = json.load(open(os.path.join(j.root, "var/lib/kube-firstboot/journal.json")))
-        assert list(journal["done"]) == phases[:k], journal
+        killed_before(j, targets, phases, phase)
         s.kill(j)
-        if "kubelet-start" in journal["done"]:
+        if "kubelet-start" in journal_done(j):
             j.start_kubelet()  # the reboot: systemd starts the enabled kubelet, which starts the static pods
         r = j.firstboot("run", timeout=600)
         assert r.returncode == 0, (phase, r.stderr)
@@ -361,16 +384,10 @@ def worker_cluster(tmp_path_factory):
     s = Sim(d, control_planes=1, workers=1)
     s.kf_bin = KF
     with s:
-        s.start_lb()
-        s.cp[0].write_seed(user_data(s, role="init"))
-        assert s.cp[0].firstboot("run").returncode == 0
+        init_first(s)
         w = s.workers[0]
         w.write_seed(user_data(s, role="worker"))
-        trace = str(d / "renames.trace")
-        r = traced_run(w, ["-o", trace, "-e", f"trace={RENAMES}"])
-        assert r.returncode == 0, r.stderr
-        targets = [ln.split('"')[-2] for ln in open(trace) if ln.startswith("rename")]
-        yield s, targets, [p["name"] for p in w.firstboot_status()["phases"]]
+        yield (s, *renames_of_run(w, str(d / "renames.trace")))
     assert s.leftovers() == {"namespaces": [], "processes": [], "mounts": []}
 
 
@@ -387,12 +404,7 @@ def test_worker_kill_at_phase_then_resume(worker_cluster, phase):
     except Exception:  # noqa: BLE001 - already gone
         pass
     w.write_seed(user_data(s, role="worker"))
-    k = phases.index(phase)
-    when = [i for i, t in enumerate(targets) if t == "journal.json"][k - 1] + 2
-    r = traced_run(w, ["-o", "/dev/null", "-e", f"trace={RENAMES}", "-e",
-                       f"inject={RENAMES}:signal=SIGKILL:when={when}"])
-    assert r.returncode != 0, f"not killed before {phase}"
-    assert list(journal_done(w)) == phases[:k]
+    killed_before(w, targets, phases, phase)
     s.kill(w)
     if "kubelet-start" in journal_done(w):
         w.start_kubelet()
@@ -407,16 +419,8 @@ def start_run(node, log):
     """kube-firstboot run in the background. The Popen's PID is kube-firstboot's own: ip netns exec, unshare
     and the hostname shell each exec the next program."""
     import subprocess
-    env = dict(os.environ, **node.sim.env, KF_SIM_ROOT=node.root,
-               PATH=os.path.join(REPO, "tests/sim/bin/shims") + ":" + os.environ["PATH"])
+    env = dict(os.environ, **node.sim.env, **run_env(node))
     return subprocess.Popen(node.argv([KF, "run", "--root", node.root]), env=env, stdout=log, stderr=log)
-
-
-def journal_done(node):
-    try:
-        return json.load(open(os.path.join(node.root, "var/lib/kube-firstboot/journal.json")))["done"]
-    except (OSError, ValueError, KeyError):
-        return []
 
 
 def resume_and_check(sim, node, voters):
@@ -433,8 +437,7 @@ def resume_and_check(sim, node, voters):
     assert not any(m.get("isLearner") for m in ms), ms
     assert len({tuple(m["peerURLs"]) for m in ms}) == voters, ms
     # A hold left by the killed run is released by the run that finished the join, not left to expire.
-    lease = sim.client().get("leases", "kube-firstboot-etcd-join", "kube-system", group="coordination.k8s.io")
-    assert not lease["spec"].get("holderIdentity"), lease
+    assert not queue_holder(sim)
 
 
 def etcd_join_progress(sim, etcd, node):
@@ -445,10 +448,10 @@ def etcd_join_progress(sim, etcd, node):
     if mine:
         return 2 if not mine[0].get("name") else 3 if mine[0].get("isLearner") else 4
     try:
-        lease = sim.client().get("leases", "kube-firstboot-etcd-join", "kube-system", group="coordination.k8s.io")
+        holder = queue_holder(sim)
     except Exception:  # noqa: BLE001 - not created yet
         return 0
-    return 1 if (lease["spec"].get("holderIdentity") or "").startswith(node.name + "/") else 0
+    return 1 if (holder or "").startswith(node.name + "/") else 0
 
 
 ETCD_STEPS = ["queue taken", "learner added", "learner running", "promoted"]
@@ -467,9 +470,7 @@ def test_kill_inside_etcd_join_then_resume(join_renames, tmp_path):
     s = Sim(tmp_path, control_planes=2 + len(ETCD_STEPS), workers=0)
     s.kf_bin = KF
     with s:
-        s.start_lb()
-        s.cp[0].write_seed(user_data(s, role="init"))
-        assert s.cp[0].firstboot("run").returncode == 0
+        init_first(s)
         for j in s.cp[1:]:
             j.write_seed(user_data(s, role="control-plane"))
 
@@ -503,6 +504,5 @@ def test_kill_inside_etcd_join_then_resume(join_renames, tmp_path):
         # The promotion is the phase's last etcd call: a kill after it may land past the phase's end.
         assert all(inside for _, _, inside in landed[:-1]), landed
         s.wait_nodes_ready([n.name for n in s.cp], timeout=120)
-        lease = s.client().get("leases", "kube-firstboot-etcd-join", "kube-system", group="coordination.k8s.io")
-        assert not lease["spec"].get("holderIdentity"), lease
+        assert not queue_holder(s)
     assert s.leftovers() == {"namespaces": [], "processes": [], "mounts": []}

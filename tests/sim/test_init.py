@@ -8,8 +8,6 @@ import base64
 import json
 import os
 import shutil
-import subprocess
-import time
 
 import pytest
 import yaml
@@ -17,19 +15,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from simlib import kpki
 from simlib.cluster import LB_IP, Sim, wait_until
+from simlib.userdata import CERT_KEY, SIM_IGNORE, TOKEN, block
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KF = os.environ.get("KF_BIN", os.path.join(REPO, "build", "kube-firstboot"))
 pytestmark = pytest.mark.skipif(not os.access(KF, os.X_OK), reason=f"{KF} not built")
 
-TOKEN = "abcdef.0123456789abcdef"
-CERT_KEY = "0123456789abcdef" * 4
 VERSION = "v1.34.2"
-SIM_IGNORE = "[CRI, FileExisting-iptables, SystemVerification, KubeletVersion, FileContent--proc-sys-net-ipv4-ip_forward]"
-
-
-def block(pem, indent=8):
-    return "\n".join(" " * indent + ln for ln in pem.decode().strip().splitlines())
 
 
 def user_data(sim, extra_cluster="", extra_fb="", version=VERSION, pod_subnet="10.244.0.0/16"):

@@ -9,10 +9,12 @@ from .cluster import LB_IP
 
 TOKEN = "abcdef.0123456789abcdef"
 CERT_KEY = "0123456789abcdef" * 4
+# The simulated nodes have no container runtime, iptables, cgroups, real kubelet or IP forwarding.
 SIM_IGNORE = "[CRI, FileExisting-iptables, SystemVerification, KubeletVersion, FileContent--proc-sys-net-ipv4-ip_forward]"
 
 
 def block(pem, indent=8):
+    """A PEM as a YAML literal block's lines."""
     return "\n".join(" " * indent + ln for ln in pem.decode().strip().splitlines())
 
 
