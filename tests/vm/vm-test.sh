@@ -25,7 +25,7 @@ case $mode in none | double) ;; *) echo "vm: KF_VM_KUBELET must be none or doubl
 for t in qemu-system-x86_64 debootstrap mkfs.ext4 genisoimage; do
         command -v $t >/dev/null || { echo "vm: $t is missing (tools/deps.sh vm)" >&2; exit 2; }
 done
-deb=$(ls "$debdir"/kube-firstboot_*_amd64.deb 2>/dev/null | head -1)
+deb=$(ls "$debdir"/kube-firstboot_*_amd64.deb 2>/dev/null | head -1 || true)
 [ -n "$deb" ] || { echo "vm: no package in $debdir (make deb)" >&2; exit 2; }
 
 t0=$SECONDS
