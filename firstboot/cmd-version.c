@@ -6,6 +6,7 @@
 #include <yaml.h>
 
 #include "common/http.h"
+#include "manifests/versions.h"
 #include "firstboot/cli.h"
 
 int cmd_version(int argc, char **argv) {
@@ -33,6 +34,10 @@ int cmd_version(int argc, char **argv) {
         printf("  cJSON %s\n", cJSON_Version());
         printf("  libyaml %s\n", yaml_get_version_string());
         printf("  libblkid %s\n", blkid_version ?: "unknown");
-        printf("  Kubernetes 1.33-1.35, kubeadm config v1beta4 (v1beta3 accepted)\n");
+        size_t n;
+        const struct mf_versions *all = mf_versions_all(&n);
+        printf("  Kubernetes 1.%d-1.%d (labels such as stable resolve to %s), kubeadm config v1beta4 "
+               "(v1beta3 accepted and converted)\n",
+               MF_MINOR_FIRST, MF_MINOR_LAST, all[n - 1].newest_patch);
         return EXIT_DONE;
 }

@@ -18,6 +18,7 @@
 #include "firstboot/config-internal.h"
 #include "firstboot/config.h"
 #include "firstboot/etcd-disk.h"
+#include "manifests/versions.h"
 
 enum ftype {
         T_STR,
@@ -43,6 +44,7 @@ enum ftype {
         T_PATH,   /* absolute path */
         T_SECRET, /* {value: ...} or {file: /path} */
         T_DEVICE, /* a /dev path or LABEL=, UUID=, PARTLABEL=, PARTUUID= */
+        T_K8S_VERSION, /* a supported Kubernetes version or one of kubeadm's labels */
 };
 
 enum {
@@ -161,7 +163,7 @@ static const struct field cluster_configuration[] = {
         {"kind", T_STR},
         {"etcd", T_OBJ, etcd},
         {"networking", T_OBJ, networking},
-        {"kubernetesVersion", T_STR},
+        {"kubernetesVersion", T_K8S_VERSION},
         {"controlPlaneEndpoint", T_ENDPOINT},
         {"apiServer", T_OBJ, api_server},
         {"controllerManager", T_OBJ, control_plane_component},
@@ -577,7 +579,7 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
         }
 
         /* Scalars that must be strings. kubernetesVersion: 1.30 reads as a number: take its text. */
-        if (!s && f->type == T_STR && json_scalar_text(j) && !cJSON_IsBool(j))
+        if (!s && (f->type == T_STR || f->type == T_K8S_VERSION) && json_scalar_text(j) && !cJSON_IsBool(j))
                 s = json_scalar_text(j);
         if (!s)
                 return bad(v, path, "must be a string, not %s", type_name(j));
@@ -639,6 +641,15 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
                 if (s[0] != '/')
                         bad(v, path, "'%s' is not an absolute path", s);
                 break;
+        case T_K8S_VERSION: {
+                _cleanup_free_ char *why = NULL;
+                int r = fb_kubernetes_version_check(s, &why);
+                if (r == -ENOMEM)
+                        v->r = r;
+                else if (r < 0)
+                        bad(v, path, "%s", why);
+                break;
+        }
         case T_DEVICE: {
                 const char *tag;
                 _cleanup_free_ char *value = NULL;
@@ -690,6 +701,24 @@ static void validate_fields(struct vctx *v, const cJSON *obj, const struct field
                 validate_value(v, j, f, p);
         next:;
         }
+}
+
+int fb_kubernetes_version_check(const char *version, char **ret_why) {
+        _cleanup_free_ char *resolved = NULL;
+        char *why;
+        int r = mf_versions_resolve(version, &resolved);
+        if (r >= 0 || r == -ENOMEM)
+                return r < 0 ? r : 0;
+        if (r == -EOPNOTSUPP)
+                why = strdupf("'%s' is not supported: kube-firstboot sets up Kubernetes 1.%d to 1.%d", version,
+                              MF_MINOR_FIRST, MF_MINOR_LAST);
+        else
+                why = strdupf("'%s' is not a version such as v1.%d.0 or a label (stable, stable-1, stable-1.%d)",
+                              version, MF_MINOR_LAST, MF_MINOR_LAST);
+        if (!why)
+                return -ENOMEM;
+        *ret_why = why;
+        return r;
 }
 
 bool fb_known_kind(const char *kind) {

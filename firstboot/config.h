@@ -88,6 +88,10 @@ static inline void fb_config_freep(struct fb_config **c) {
         *c = fb_config_free(*c);
 }
 
+/* ClusterConfiguration.kubernetesVersion's rule, shared by the schema and the node: 0 for a supported
+ * version or label; otherwise -EOPNOTSUPP or -EINVAL with *ret_why saying which versions are supported. */
+int fb_kubernetes_version_check(const char *version, char **ret_why);
+
 /* Validates one document as it stands (schema only), appending problems labelled with source. */
 int fb_config_validate_document(const cJSON *doc, const char *source, char ***problems);
 

@@ -374,9 +374,13 @@ static int upload_config_objects(struct fb_node *n, struct mf_api_object **ret, 
         _cleanup_(cJSON_Deletep) cJSON *kc = NULL;
         struct mf_api_object *objs = NULL;
         size_t k = 0;
+        /* From 1.37 kubeadm keeps this node's systemd-resolved resolvConf out of the cluster-wide copy. */
+        struct mf_kubelet_spec cluster_wide = n->kubelet;
+        if (!n->versions->kubelet_config_map_resolv_conf)
+                cluster_wide.resolved_active = false;
         int r = fb_cluster_configuration_yaml(n, &cluster);
         if (r >= 0)
-                r = mf_kubelet_config(&n->kubelet, n->kubelet_user_config, &kc);
+                r = mf_kubelet_config(&cluster_wide, n->kubelet_user_config, &kc);
         if (r >= 0)
                 r = yaml_emit(kc, &kubelet);
         if (r >= 0)
@@ -790,6 +794,8 @@ static int bootstrap_token_objects(struct fb_node *n, struct mf_api_object **ret
                              (const char *const[]){"kubeadm:get-nodes", "kubeadm:kubelet-bootstrap",
                                                    "kubeadm:node-autoapprove-bootstrap",
                                                    "kubeadm:node-autoapprove-certificate-rotation", NULL});
+        if (r >= 0 && n->versions->kubelet_api_admin_binding)
+                r = add_rbac(&objs, &k, (const char *const[]){"kubeadm:apiserver-kubelet-client", NULL});
         if (r >= 0)
                 r = cluster_info_kubeconfig(n, &kc);
         if (r >= 0)

@@ -685,6 +685,9 @@ int fb_join_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n
         for (size_t i = 0; i < total; i++) {
                 if (streq(src[i].name, "etcd-join") && n->pki.external_etcd)
                         continue;
+                /* kubeadm's join checks the local components only where this minor's kubeadm does. */
+                if (streq(src[i].name, "wait-control-plane") && !n->versions->join_wait_control_plane)
+                        continue;
                 p[k++] = src[i];
         }
         *ret = p;

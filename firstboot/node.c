@@ -208,18 +208,11 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         /* The Kubernetes version: the cluster's (a joiner replaces it with the cluster's kubeadm-config). */
         const char *kv = cluster ? json_get_string(cluster, "kubernetesVersion") : NULL;
         r = mf_versions_resolve(kv ?: "stable-1", &n->kubernetes_version);
-        if (r == -EOPNOTSUPP)
-                return why_set(
-                        why, why_len, -EINVAL,
-                        "ClusterConfiguration.kubernetesVersion: '%s' is not supported; kube-firstboot "
-                        "sets up Kubernetes 1.%d to 1.%d",
-                        kv, MF_MINOR_FIRST, MF_MINOR_LAST);
-        if (r == -EINVAL)
-                return why_set(
-                        why, why_len, -EINVAL,
-                        "ClusterConfiguration.kubernetesVersion: '%s' is not a version such as v1.34.2 "
-                        "or a label (stable, stable-1, stable-1.34)",
-                        kv);
+        if (r == -EOPNOTSUPP || r == -EINVAL) {
+                _cleanup_free_ char *bad = NULL;
+                if (fb_kubernetes_version_check(kv, &bad) < 0 && bad)
+                        return why_set(why, why_len, -EINVAL, "ClusterConfiguration.kubernetesVersion: %s", bad);
+        }
         if (r < 0)
                 return r;
         if (r > 0)

@@ -18,6 +18,7 @@
 #include "common/yamlutil.h"
 #include "firstboot/config.h"
 #include "firstboot/pki-config.h"
+#include "manifests/versions.h"
 
 #define CONFIG_MAX (1024u * 1024u)
 
@@ -199,6 +200,12 @@ static int spec_from_documents(const char *root, const cJSON *init, const cJSON 
         int r = 0;
 
         v1beta3 = cluster && streq(json_get_string(cluster, "apiVersion"), "kubeadm.k8s.io/v1beta3");
+        /* The certificate shapes that depend on the minor (kubernetesVersion's default: the newest). */
+        _cleanup_free_ char *version = NULL;
+        const struct mf_versions *m;
+        const char *kv = cluster ? json_get_string(cluster, "kubernetesVersion") : NULL;
+        if (mf_versions_resolve(kv ?: "stable-1", &version) >= 0 && mf_versions_for(version, &m) >= 0)
+                s->kubelet_client_without_org = m->kubelet_api_admin_binding;
         if (cluster && (r = read_cluster(cluster, v1beta3, s, err, size)) < 0)
                 return r;
         if (s->role == PKI_ROLE_INIT && init) {

@@ -1097,6 +1097,11 @@ static int kube_proxy_config(const struct mf_addons_spec *s, cJSON **ret, char *
             set_if_empty(cJSON_GetObjectItemCaseSensitive(k, "clientConnection"), "kubeconfig",
                          "/var/lib/kube-proxy/kubeconfig.conf") < 0)
                 return -ENOMEM;
+        /* From 1.37 kubeadm writes the proxy mode out instead of leaving kube-proxy to pick one. */
+        const struct mf_versions *v;
+        if (s->kubernetes_version && mf_versions_for(s->kubernetes_version, &v) >= 0 &&
+            set_if_empty(k, "mode", v->kube_proxy_mode) < 0)
+                return -ENOMEM;
         r = go_yaml_sort(k);
         if (r < 0)
                 return r;

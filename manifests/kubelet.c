@@ -32,10 +32,6 @@ int mf_merge_json(cJSON *dst, const cJSON *src) {
         return 0;
 }
 
-static bool node_local_cri_socket(const struct mf_versions *v) {
-        return v->minor >= 34;
-}
-
 int mf_kubelet_config(const struct mf_kubelet_spec *s, const cJSON *user, cJSON **ret) {
         _cleanup_(cJSON_Deletep) cJSON *k = cJSON_CreateObject();
         const struct mf_versions *v;
@@ -69,7 +65,7 @@ int mf_kubelet_config(const struct mf_kubelet_spec *s, const cJSON *user, cJSON 
         a = cJSON_AddArrayToObject(k, "clusterDNS");
         cJSON_AddItemToArray(a, cJSON_CreateString(dns));
         cJSON_AddStringToObject(k, "clusterDomain", s->dns_domain ?: "cluster.local");
-        if (node_local_cri_socket(v))
+        if (v->node_local_cri_socket)
                 cJSON_AddStringToObject(k, "containerRuntimeEndpoint", s->cri_socket ?: DEFAULT_CRI);
         cJSON_AddStringToObject(k, "healthzBindAddress", "127.0.0.1");
         cJSON_AddNumberToObject(k, "healthzPort", 10248);
@@ -95,7 +91,7 @@ int mf_kubelet_instance_config(const struct mf_kubelet_spec *s, cJSON **ret) {
         int r = mf_versions_for(s->kubernetes_version, &v);
         if (r < 0)
                 return r;
-        if (!node_local_cri_socket(v))
+        if (!v->node_local_cri_socket)
                 return -ENOENT;
         k = cJSON_CreateObject();
         if (!k)
@@ -172,12 +168,13 @@ int mf_kubeadm_flags_env(const struct mf_kubelet_spec *s, char **ret) {
                 n++;                                                                                        \
         } while (0)
 
-        if (!node_local_cri_socket(v))
+        if (!v->node_local_cri_socket)
                 ADD("container-runtime-endpoint", "%s", s->cri_socket ?: DEFAULT_CRI);
         if (s->hostname && s->node_name && !streq(s->hostname, s->node_name))
                 ADD("hostname-override", "%s", s->node_name);
-        ADD("pod-infra-container-image", "%s/pause:%s", s->image_repository ?: "registry.k8s.io",
-            v->pause_tag);
+        if (v->pause_image_flag)
+                ADD("pod-infra-container-image", "%s/pause:%s", s->image_repository ?: "registry.k8s.io",
+                    v->pause_tag);
         if (s->worker && s->taints && s->taints[0]) {
                 _cleanup_free_ char *t = strjoin_sep(s->taints, strv_length((char *const *) s->taints), ",");
                 if (!t) {

@@ -183,6 +183,7 @@ int mf_kubeadm_rbac(struct mf_api_object **ret, size_t *ret_n) {
         const struct mf_subject nodes_group = {"Group", "system:nodes", NULL};
         const struct mf_subject anonymous = {"User", "system:anonymous", NULL};
         const struct mf_subject admins = {"Group", "kubeadm:cluster-admins", NULL};
+        const struct mf_subject kubelet_client = {"User", "kube-apiserver-kubelet-client", NULL};
         const struct mf_subject tokens_and_nodes[] = {tokens, nodes_group};
         const struct mf_subject nodes_and_tokens[] = {nodes_group, tokens};
         cJSON *objs[] = {
@@ -213,6 +214,10 @@ int mf_kubeadm_rbac(struct mf_api_object **ret, size_t *ret_n) {
                 mf_role_binding("kube-system", "kubeadm:kubeadm-certs", "Role", "kubeadm:kubeadm-certs",
                                 &tokens, 1),
                 mf_role_binding(NULL, "kubeadm:cluster-admins", "ClusterRole", "cluster-admin", &admins, 1),
+                /* kubernetes#138957: the apiserver's kubelet client by its user, not kubeadm:cluster-admins.
+                 */
+                mf_role_binding(NULL, "kubeadm:apiserver-kubelet-client", "ClusterRole",
+                                "system:kubelet-api-admin", &kubelet_client, 1),
         };
         size_t n = ELEMENTSOF(objs);
         struct mf_api_object *out = calloc(n, sizeof(*out));

@@ -99,13 +99,18 @@ static int kv_cmp(const void *a, const void *b) {
         return r ? r : strcmp(x->value, y->value);
 }
 
-/* An extra argument replaces every default of its name; extras may repeat a name. */
-static void kvlist_merge_extras(struct kvlist *l, const struct mf_arg *extra, size_t n) {
+/* An extra argument replaces every default of its name; extras may repeat a name. The defaults are
+ * sorted by name (then value); the extras follow in the user's order where kubeadm keeps it (some flags,
+ * such as --service-account-issuer, mean something by their order), else everything is sorted. */
+static void kvlist_merge_extras(struct kvlist *l, const struct mf_arg *extra, size_t n, bool user_order) {
         for (size_t i = 0; i < n; i++)
                 kvlist_remove(l, extra[i].name);
+        if (user_order)
+                qsort_safe(l->items, l->n, sizeof(struct kv), kv_cmp);
         for (size_t i = 0; i < n; i++)
                 kvlist_add(l, extra[i].name, extra[i].value);
-        qsort_safe(l->items, l->n, sizeof(struct kv), kv_cmp);
+        if (!user_order)
+                qsort_safe(l->items, l->n, sizeof(struct kv), kv_cmp);
 }
 
 static const char *kvlist_get(const struct kvlist *l, const char *name) {
@@ -201,7 +206,8 @@ struct pod_parts {
         unsigned probe_port;
         const char *annotation_key;
         char *annotation_value;
-        char *etcd_dirs[3]; /* host dirs of external etcd files, owned */
+        char *etcd_dirs[3];  /* host dirs of external etcd files, owned */
+        bool flexvolume_dir; /* the controller-manager's flexvolume plugin dir (kubeadm before 1.36) */
 };
 
 static void pod_parts_done(struct pod_parts *p) {
@@ -255,7 +261,7 @@ static int etcd_parts(const struct mf_control_plane_spec *s, const struct mf_ver
         kvlist_add(&p->args, "cert-file", PKI "/etcd/server.crt");
         kvlist_add(&p->args, "client-cert-auth", "true");
         kvlist_add(&p->args, "data-dir", data_dir);
-        if (v->etcd_36_flags) {
+        if (mf_versions_etcd_36_flags(v, s->etcd_image_tag ?: v->etcd_tag)) {
                 kvlist_add(&p->args, "feature-gates", "InitialCorruptCheck=true");
                 kvlist_add(&p->args, "watch-progress-notify-interval", "5s");
         } else {
@@ -378,7 +384,8 @@ static int apiserver_parts(const struct mf_control_plane_spec *s, struct pod_par
         return p->annotation_value ? 0 : -ENOMEM;
 }
 
-static int controller_manager_parts(const struct mf_control_plane_spec *s, struct pod_parts *p) {
+static int controller_manager_parts(const struct mf_control_plane_spec *s, const struct mf_versions *v,
+                                    struct pod_parts *p) {
         const char *kc = "/etc/kubernetes/controller-manager.conf";
 
         if (s->pod_subnet) {
@@ -405,6 +412,7 @@ static int controller_manager_parts(const struct mf_control_plane_spec *s, struc
         add_ca_trust_volumes(p, s->root);
         add_volume(p, "kubeconfig", kc, true, "FileOrCreate");
         p->image_name = "kube-controller-manager";
+        p->flexvolume_dir = v->kcm_flexvolume_dir;
         p->cpu = "200m";
         p->probe_port = 10257;
         return 0;
@@ -637,7 +645,7 @@ int mf_static_pod(const struct mf_control_plane_spec *s, enum mf_component c, cJ
                 r = apiserver_parts(s, &p);
                 break;
         case MF_KUBE_CONTROLLER_MANAGER:
-                r = controller_manager_parts(s, &p);
+                r = controller_manager_parts(s, v, &p);
                 break;
         default:
                 r = scheduler_parts(&p);
@@ -645,9 +653,15 @@ int mf_static_pod(const struct mf_control_plane_spec *s, enum mf_component c, cJ
         }
         if (r < 0)
                 return r;
-        kvlist_merge_extras(&p.args, s->extras[c].args, s->extras[c].n_args);
+        kvlist_merge_extras(&p.args, s->extras[c].args, s->extras[c].n_args, v->extra_args_in_user_order);
         if (p.args.oom)
                 return -ENOMEM;
+        /* The flexvolume dir follows the controller-manager's flex-volume-plugin-dir, extraArgs included. */
+        if (p.flexvolume_dir)
+                add_volume(&p, "flexvolume-dir",
+                           kvlist_get(&p.args, "flex-volume-plugin-dir")
+                                   ?: "/usr/libexec/kubernetes/kubelet-plugins/volume/exec",
+                           false, "DirectoryOrCreate");
         /* An authorization config file replaces the authorization mode flag. */
         if (c == MF_KUBE_APISERVER && kvlist_get(&p.args, "authorization-config"))
                 kvlist_remove(&p.args, "authorization-mode");

@@ -617,6 +617,9 @@ static int ensure_leaf(struct ctx *c, const struct cert_def *d) {
                             d->name);
         struct pki_cert_spec cs = {
                 .cn = d->cn ?: c->spec->node_name, .org = d->org, .eku = d->eku, .dns = dns, .ips = ips};
+        /* kubeadm with kubernetes#138957: the apiserver's kubelet client is authorized by its user name. */
+        if (c->spec->kubelet_client_without_org && streq(d->name, "apiserver-kubelet-client"))
+                cs.org = NULL;
         if (isempty(cs.cn))
                 return fail(c->rep, -EINVAL, "%s needs the node name.", d->name);
         spec_times(c, false, &cs);

@@ -56,6 +56,9 @@ struct pki_node_spec {
         uint64_t cert_validity_s;
         uint64_t ca_validity_s;
         time_t now; /* 0: the current time */
+        /* apiserver-kubelet-client.crt without the Organization kubeadm:cluster-admins (kubeadm with
+         * kubernetes#138957 binds its user to system:kubelet-api-admin instead). */
+        bool kubelet_client_without_org;
         /* A CA given in the configuration, written when its files are absent. */
         char *ca_cert_pem[_PKI_CA_MAX], *ca_key_pem[_PKI_CA_MAX];
 };

@@ -23,7 +23,7 @@ kubelet: {startCommand: ["true"]}
 ---
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
-kubernetesVersion: v1.34.2
+kubernetesVersion: v1.38.0
 controlPlaneEndpoint: 10.0.0.100:6443
 encryptionAlgorithm: $alg
 ---

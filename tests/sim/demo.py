@@ -69,7 +69,7 @@ kube_firstboot:
 {key}
   - apiVersion: kubeadm.k8s.io/v1beta4
     kind: ClusterConfiguration
-    kubernetesVersion: v1.34.2
+    kubernetesVersion: v1.38.0
     controlPlaneEndpoint: {LB_IP}:6443
     networking:
       serviceSubnet: 10.96.0.0/12

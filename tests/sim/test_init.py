@@ -21,7 +21,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KF = os.environ.get("KF_BIN", os.path.join(REPO, "build", "kube-firstboot"))
 pytestmark = pytest.mark.skipif(not os.access(KF, os.X_OK), reason=f"{KF} not built")
 
-VERSION = "v1.34.2"
+VERSION = "v1.38.0"
 
 
 def user_data(sim, extra_cluster="", extra_fb="", version=VERSION, pod_subnet="10.244.0.0/16"):

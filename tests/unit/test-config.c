@@ -40,7 +40,7 @@ static const char auto_ud[] = "#cloud-config\n"
                               "  - apiVersion: kubeadm.k8s.io/v1beta3\n"
                               "    kind: ClusterConfiguration\n"
                               "    controlPlaneEndpoint: k8s.example.com\n"
-                              "    kubernetesVersion: 1.30\n"
+                              "    kubernetesVersion: 1.36.2\n"
                               "    networking: {podSubnet: 10.244.0.0/16}\n"
                               "    apiServer:\n"
                               "      extraArgs: {z-flag: '1', audit-log-path: /var/log/a.log}\n"
@@ -76,7 +76,7 @@ static void test_auto_role_effective(void **state) {
         assert_string_equal(fb_config_advertise_address(c), "10.0.0.11");
         assert_int_equal(fb_config_bind_port(c), 6443);
         assert_string_equal(fb_config_control_plane_endpoint(c), "k8s.example.com");
-        assert_string_equal(fb_config_kubernetes_version(c), "1.30");
+        assert_string_equal(fb_config_kubernetes_version(c), "1.36.2");
         assert_string_equal(fb_config_pod_subnet(c), "10.244.0.0/16");
         assert_string_equal(fb_config_service_subnet(c), "10.96.0.0/12");
         assert_string_equal(fb_config_dns_domain(c), "cluster.local");
@@ -132,7 +132,7 @@ static void test_merge_order(void **state) {
                 write_string_atomic(root, "/etc/kube-firstboot/10-base.yaml",
                                     "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
                                     "networking: {podSubnet: 10.1.0.0/16, dnsDomain: base.local}\n"
-                                    "clusterName: base\nkubernetesVersion: v1.31.0\n",
+                                    "clusterName: base\nkubernetesVersion: v1.35.1\n",
                                     0644, WRITE_MKDIR_PARENTS),
                 0);
         assert_int_equal(
@@ -150,7 +150,7 @@ static void test_merge_order(void **state) {
         md_tag(i, "kube-firstboot-config",
                "YXBpVmVyc2lvbjoga3ViZWFkbS5rOHMuaW8vdjFiZXRhNApraW5kOiBDbHVzdGVyQ29uZmlndXJhdGlvbgpjbHVzdGVy"
                "TmFtZTogZnJvbS10YWcK");
-        strv_extend(&set, "ClusterConfiguration.kubernetesVersion=v1.32.1");
+        strv_extend(&set, "ClusterConfiguration.kubernetesVersion=v1.37.1");
         struct fb_config_sources src = {
                 .root = root,
                 .instance = i,
@@ -162,7 +162,7 @@ static void test_merge_order(void **state) {
         assert_string_equal(fb_config_dns_domain(c), "base.local");
         assert_string_equal(fb_config_cluster_name(c), "from-tag");
         assert_string_equal(fb_config_control_plane_endpoint(c), "flag.example");
-        assert_string_equal(fb_config_kubernetes_version(c), "v1.32.1");
+        assert_string_equal(fb_config_kubernetes_version(c), "v1.37.1");
         assert_string_equal(fb_config_node_name(c), "node-x");
         assert_null(fb_config_document(c, "JoinConfiguration")); /* init only */
         unit_rm_rf(root);
@@ -172,6 +172,7 @@ static void test_problems_name_path_and_source(void **state) {
         _cleanup_(md_instance_freep) struct md_instance *i = instance_with(
                 "#cloud-config\nkube_firstboot:\n"
                 "  - apiVersion: kubeadm.k8s.io/v1beta4\n    kind: ClusterConfiguration\n"
+                "    kubernetesVersion: 1.30\n"
                 "    networking: {podSubnet: 10.244.0.0/33, bogus: 1}\n"
                 "  - apiVersion: kube-firstboot.io/v1alpha1\n    kind: FirstbootConfiguration\n"
                 "    role: leader\n");
@@ -182,7 +183,13 @@ static void test_problems_name_path_and_source(void **state) {
         md_tag(i, "kube-firstboot-role", "sometimes");
         assert_int_equal(fb_config_load(&src, &c, &problems), -EINVAL);
         assert_null(c);
-        assert_int_equal(strv_length(problems), 4);
+        assert_int_equal(strv_length(problems), 5);
+        /* YAML reads 1.30 as a number: the message keeps the text as written. */
+        assert_string_equal(problems[0],
+                            "ClusterConfiguration.kubernetesVersion: '1.30' is not a version such as v1.38.0 or "
+                            "a label (stable, stable-1, stable-1.38) (from user-data (text/cloud-config) "
+                            "kube_firstboot, document 1)");
+        problems++;
         assert_string_equal(
                 problems[0],
                 "ClusterConfiguration.networking.podSubnet: '10.244.0.0/33' is not a CIDR such as "
@@ -190,6 +197,7 @@ static void test_problems_name_path_and_source(void **state) {
         assert_true(startswith(problems[1], "ClusterConfiguration.networking.bogus: unknown field"));
         assert_true(startswith(problems[2], "FirstbootConfiguration.role: 'leader' is not one of"));
         assert_non_null(strstr(problems[3], "(from metadata tag 'kube-firstboot-role')"));
+        problems--;
 }
 
 static void test_incomplete_roles(void **state) {

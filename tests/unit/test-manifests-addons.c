@@ -773,7 +773,7 @@ static void test_kube_proxy_daemonset(void **state) {
 
 static void test_refusals(void **state) {
         (void) state;
-        static const char *const unsupported[] = {"v1.32.9", "v1.36.0", "v2.0.0"};
+        static const char *const unsupported[] = {"v1.32.9", "v1.39.0", "v2.0.0"};
         struct mf_api_object *o = NULL;
         size_t n = 0;
         _cleanup_free_ char *text = NULL;

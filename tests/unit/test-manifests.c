@@ -99,24 +99,35 @@ static void test_probe_port_names_from_134(void **state) {
         assert_string_equal(json_get_string(port, "name"), "probe-port");
 }
 
-static void test_extra_args_replace_defaults_and_sort(void **state) {
+/* kubeadm's ArgumentsToCommand since kubernetes#135400 (backported to every branch we set up): an extra
+ * argument replaces every default of its name, the remaining defaults are sorted, and the extras follow in
+ * the user's order (--service-account-issuer means something by its order). */
+static void test_extra_args_replace_defaults_in_user_order(void **state) {
         (void) state;
         struct mf_control_plane_spec s = base("v1.35.0");
-        const struct mf_arg extra[] = {{"authorization-config", "/etc/kubernetes/authz.yaml"},
-                                       {"enable-admission-plugins", "NodeRestriction,PodSecurity"},
-                                       {"audit-log-path", "/var/log/a.log"}};
+        const struct mf_arg extra[] = {
+                {"service-account-issuer", "https://new.example"},
+                {"authorization-config", "/etc/kubernetes/authz.yaml"},
+                {"enable-admission-plugins", "NodeRestriction,PodSecurity"},
+                {"service-account-issuer", "https://kubernetes.default.svc.cluster.local"},
+                {"audit-log-path", "/var/log/a.log"}};
         _cleanup_(cJSON_Deletep) cJSON *pod = NULL;
         _cleanup_free_ char *cmd = NULL;
 
-        s.extras[MF_KUBE_APISERVER] = (struct mf_component_extras){.args = extra, .n_args = 3};
+        s.extras[MF_KUBE_APISERVER] =
+                (struct mf_component_extras){.args = extra, .n_args = ELEMENTSOF(extra)};
         assert_int_equal(mf_static_pod(&s, MF_KUBE_APISERVER, &pod), 0);
         cmd = command_line(pod);
         assert_null(strstr(cmd, "--authorization-mode"));
-        assert_non_null(strstr(cmd, "--enable-admission-plugins=NodeRestriction,PodSecurity"));
         assert_null(strstr(cmd, "--enable-admission-plugins=NodeRestriction "));
         assert_non_null(strstr(cmd, "kube-apiserver --advertise-address=10.0.0.11 --allow-privileged=true "
-                                    "--audit-log-path=/var/log/a.log --authorization-config="));
-        assert_sorted_flags(pod);
+                                    "--client-ca-file="));
+        assert_non_null(strstr(cmd, " --tls-private-key-file=/etc/kubernetes/pki/apiserver.key "
+                                    "--service-account-issuer=https://new.example "
+                                    "--authorization-config=/etc/kubernetes/authz.yaml "
+                                    "--enable-admission-plugins=NodeRestriction,PodSecurity "
+                                    "--service-account-issuer=https://kubernetes.default.svc.cluster.local "
+                                    "--audit-log-path=/var/log/a.log"));
 }
 
 static void test_etcd_init_and_join_by_version(void **state) {
@@ -257,7 +268,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_apiserver_defaults_133),
                 cmocka_unit_test(test_probe_port_names_from_134),
-                cmocka_unit_test(test_extra_args_replace_defaults_and_sort),
+                cmocka_unit_test(test_extra_args_replace_defaults_in_user_order),
                 cmocka_unit_test(test_etcd_init_and_join_by_version),
                 cmocka_unit_test(test_ipv6_and_external_etcd),
                 cmocka_unit_test(test_unsupported_version),

@@ -28,7 +28,7 @@ import uuid
 from . import bootstrap, patch, rbac, resources, simclock
 from .etcdgw import Etcd, EtcdError
 
-K8S_VERSION = os.environ.get("KF_SIM_K8S_VERSION", "v1.31.0")
+K8S_VERSION = os.environ.get("KF_SIM_K8S_VERSION", "v1.38.0")
 
 KNOWN_FLAGS = {
     "tls-cert-file": None, "tls-private-key-file": None, "client-ca-file": None, "etcd-servers": None,

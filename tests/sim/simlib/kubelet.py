@@ -46,7 +46,16 @@ from cryptography.x509.oid import NameOID
 from . import BIN_DIR, PYTHON, simclock
 from .kubeclient import ApiError, Client
 
-VERSION = os.environ.get("KF_SIM_K8S_VERSION", "v1.31.0")
+VERSION = os.environ.get("KF_SIM_K8S_VERSION", "v1.38.0")
+
+
+def image_version(containers):
+    """The Kubernetes version of a kube-apiserver/-controller-manager/-scheduler image tag ("v1.36.2_build" -> "v1.36.2+build")."""
+    for c in containers:
+        m = re.match(r"^.*/kube-(apiserver|controller-manager|scheduler):(v\d+\.\d+\.\d+\S*)$", c.get("image") or "")
+        if m:
+            return m.group(2).replace("_", "+")
+    return None
 ETCD_BIN = "/usr/bin/etcd"
 DOUBLES = {"kube-apiserver", "kube-controller-manager", "kube-scheduler"}
 
@@ -184,6 +193,10 @@ class StaticPod:
                                                              "KF_SIM_NODE_MONITOR_GRACE",
                                                              "LANG")}
         e.setdefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        # A control-plane double is the version its image names, as a real container would be.
+        version = image_version((self.pod.get("spec") or {}).get("containers") or [])
+        if version:
+            e["KF_SIM_K8S_VERSION"] = version
         for c in (self.pod.get("spec") or {}).get("containers") or []:
             for v in c.get("env") or []:
                 if "value" in v:

@@ -10,6 +10,8 @@ from .cluster import LB_IP
 TOKEN = "abcdef.0123456789abcdef"
 CERT_KEY = "0123456789abcdef" * 4
 # The simulated nodes have no container runtime, iptables, cgroups, real kubelet or IP forwarding.
+# The Kubernetes version the simulated clusters run unless a test picks another (the newest supported minor).
+VERSION = "v1.38.0"
 SIM_IGNORE = "[CRI, FileExisting-iptables, SystemVerification, KubeletVersion, FileContent--proc-sys-net-ipv4-ip_forward]"
 
 
@@ -19,7 +21,7 @@ def block(pem, indent=8):
 
 
 def user_data(sim, role="auto", cert_key=CERT_KEY, token=TOKEN, endpoint=f"{LB_IP}:6443", pin=None, fb_extra="",
-              join_extra="", certs_wait=None, etcd_join=None):
+              join_extra="", certs_wait=None, etcd_join=None, version=VERSION):
     """Identical on every control plane: role auto, seed = lowest address of the peers, the simulation's CA
     (its haproxy checks the apiservers against it). Workers get role worker and the CA pin."""
     peers = ", ".join(n.ip for n in sim.cp)
@@ -60,7 +62,7 @@ kube_firstboot:
 {key}
 {fb_extra}  - apiVersion: kubeadm.k8s.io/v1beta4
     kind: ClusterConfiguration
-    kubernetesVersion: v1.34.2
+    kubernetesVersion: {version}
     controlPlaneEndpoint: {endpoint}
   - apiVersion: kubeadm.k8s.io/v1beta4
     kind: InitConfiguration
