@@ -41,9 +41,9 @@ enum ftype {
         T_CERTKEY,  /* 64 hex digits */
         T_HASHES,   /* list of sha256:<64 hex> */
         T_LIST_IP,
-        T_PATH,   /* absolute path */
-        T_SECRET, /* {value: ...} or {file: /path} */
-        T_DEVICE, /* a /dev path or LABEL=, UUID=, PARTLABEL=, PARTUUID= */
+        T_PATH,        /* absolute path */
+        T_SECRET,      /* {value: ...} or {file: /path} */
+        T_DEVICE,      /* a /dev path or LABEL=, UUID=, PARTLABEL=, PARTUUID= */
         T_K8S_VERSION, /* a supported Kubernetes version or one of kubeadm's labels */
 };
 
@@ -710,11 +710,12 @@ int fb_kubernetes_version_check(const char *version, char **ret_why) {
         if (r >= 0 || r == -ENOMEM)
                 return r < 0 ? r : 0;
         if (r == -EOPNOTSUPP)
-                why = strdupf("'%s' is not supported: kube-firstboot sets up Kubernetes 1.%d to 1.%d", version,
-                              MF_MINOR_FIRST, MF_MINOR_LAST);
+                why = strdupf("'%s' is not supported: kube-firstboot sets up Kubernetes 1.%d to 1.%d",
+                              version, MF_MINOR_FIRST, MF_MINOR_LAST);
         else
-                why = strdupf("'%s' is not a version such as v1.%d.0 or a label (stable, stable-1, stable-1.%d)",
-                              version, MF_MINOR_LAST, MF_MINOR_LAST);
+                why = strdupf(
+                        "'%s' is not a version such as v1.%d.0 or a label (stable, stable-1, stable-1.%d)",
+                        version, MF_MINOR_LAST, MF_MINOR_LAST);
         if (!why)
                 return -ENOMEM;
         *ret_why = why;

@@ -211,7 +211,8 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         if (r == -EOPNOTSUPP || r == -EINVAL) {
                 _cleanup_free_ char *bad = NULL;
                 if (fb_kubernetes_version_check(kv, &bad) < 0 && bad)
-                        return why_set(why, why_len, -EINVAL, "ClusterConfiguration.kubernetesVersion: %s", bad);
+                        return why_set(why, why_len, -EINVAL, "ClusterConfiguration.kubernetesVersion: %s",
+                                       bad);
         }
         if (r < 0)
                 return r;

@@ -185,10 +185,11 @@ static void test_problems_name_path_and_source(void **state) {
         assert_null(c);
         assert_int_equal(strv_length(problems), 5);
         /* YAML reads 1.30 as a number: the message keeps the text as written. */
-        assert_string_equal(problems[0],
-                            "ClusterConfiguration.kubernetesVersion: '1.30' is not a version such as v1.38.0 or "
-                            "a label (stable, stable-1, stable-1.38) (from user-data (text/cloud-config) "
-                            "kube_firstboot, document 1)");
+        assert_string_equal(
+                problems[0],
+                "ClusterConfiguration.kubernetesVersion: '1.30' is not a version such as v1.38.0 or "
+                "a label (stable, stable-1, stable-1.38) (from user-data (text/cloud-config) "
+                "kube_firstboot, document 1)");
         problems++;
         assert_string_equal(
                 problems[0],
