@@ -219,3 +219,40 @@ def test_set_never_echoes_its_value(kf, tmp_path):
     assert "InitConfiguration.certificateKey: is not a certificate key of 64 hex digits" in p.stderr
     assert "(from --set InitConfiguration.certificateKey)" in p.stderr
     assert "secret-0123456789" not in p.stderr
+
+
+@pytest.mark.parametrize("version,why", [
+    ("v1.39.0", "'v1.39.0' is not supported: kube-firstboot sets up Kubernetes 1.33 to 1.38"),
+    ("v1.32.9", "'v1.32.9' is not supported: kube-firstboot sets up Kubernetes 1.33 to 1.38"),
+    ("stable-1.40", "'stable-1.40' is not supported: kube-firstboot sets up Kubernetes 1.33 to 1.38"),
+    ("1.36", "'1.36' is not a version such as v1.38.0 or a label (stable, stable-1, stable-1.38)"),
+])
+def test_unsupported_kubernetes_version_is_refused_by_every_verb(kf, tmp_path, version, why):
+    """One validation path: what run refuses, config validate, config print, plan, preflight and pki certs
+    refuse too, with exit 2, the field's name and the supported range, and nothing written."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: {version}\n"
+                   "---\napiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\nrole: init\n")
+    root = tmp_path / "root"
+    root.mkdir()
+    verbs = [("config", "validate", cfg), ("config", "print", "--no-metadata", "--config", cfg),
+             ("plan", "--no-metadata", "--config", cfg), ("run", "--no-metadata", "--config", cfg),
+             ("preflight", "--no-metadata", "--config", cfg), ("pki", "certs", "--config", cfg)]
+    for argv in verbs:
+        p = kf(*argv, root=root)
+        assert p.returncode == 2, (argv, p.returncode, p.stderr)
+        assert f"ClusterConfiguration.kubernetesVersion: {why}" in p.stderr, (argv, p.stderr)
+    # Only run's report of the refusal exists under the root.
+    written = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    assert written == ["run/kube-firstboot/status.json"], written
+    st = json.loads((root / "run/kube-firstboot/status.json").read_text())
+    assert st["result"] == "failure" and "kubernetesVersion" in json.dumps(st)
+
+
+@pytest.mark.parametrize("minor", range(33, 39))
+def test_every_supported_minor_and_its_label_validates(kf, tmp_path, minor):
+    for version in (f"v1.{minor}.0", f"1.{minor}.3", f"stable-1.{minor}"):
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text(f"apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: {version}\n")
+        p = kf("config", "validate", cfg)
+        assert p.returncode == 0, (version, p.stderr)
