@@ -203,15 +203,16 @@ static int spec_from_documents(const char *root, const cJSON *init, const cJSON 
         /* The certificate shapes that depend on the minor (kubernetesVersion's default: the newest). */
         _cleanup_free_ char *version = NULL;
         const struct mf_versions *m;
-        const char *kv = cluster ? json_get_string(cluster, "kubernetesVersion") : NULL;
+        /* kubernetesVersion: 1.30 reads as a number: its text is what is checked. */
+        const char *kv = cluster ? json_scalar_text(json_get(cluster, "kubernetesVersion")) : NULL;
         if (kv) {
                 _cleanup_free_ char *bad = NULL;
                 r = fb_kubernetes_version_check(kv, &bad);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return config_error(err, size, -EINVAL, "ClusterConfiguration.kubernetesVersion: %s.",
-                                            bad);
+                        return config_error(err, size, -EINVAL,
+                                            "ClusterConfiguration.kubernetesVersion: %s.", bad);
         }
         if (mf_versions_resolve(kv ?: "stable-1", &version) >= 0 && mf_versions_for(version, &m) >= 0)
                 s->kubelet_client_without_org = m->kubelet_api_admin_binding;
