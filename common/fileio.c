@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,6 +54,23 @@ static int resolve(const char *root, const char *path, char **ret) {
         return root_path(root, path, ret);
 }
 
+/* Opens a node path for reading the way a process chrooted into root would: absolute symlinks (the
+ * kubelet's kubelet-client-current.pem) and ".." stay inside root (openat2's RESOLVE_IN_ROOT). Kernels
+ * before 5.6 get the plain path. */
+static int open_in_root(const char *root, const char *path, const char *full) {
+        if (!isempty(root) && !streq(root, "/") && path && path[0] == '/') {
+                _cleanup_close_ int dir = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY, .resolve = RESOLVE_IN_ROOT};
+                if (dir < 0)
+                        return -errno;
+                long fd = syscall(SYS_openat2, dir, path, &how, sizeof(how));
+                if (fd >= 0 || errno != ENOSYS)
+                        return fd >= 0 ? (int) fd : -errno;
+        }
+        int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        return fd >= 0 ? fd : -errno;
+}
+
 int read_file(const char *root, const char *path, size_t max, char **ret, size_t *ret_len) {
         _cleanup_free_ char *full = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -64,9 +83,9 @@ int read_file(const char *root, const char *path, size_t max, char **ret, size_t
         r = resolve(root, path, &full);
         if (r < 0)
                 return r;
-        fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        fd = open_in_root(root, path, full);
         if (fd < 0)
-                return log_debug_errno(errno, "Cannot open '%s': %m", full);
+                return log_debug_errno(fd, "Cannot open '%s': %m", full);
 
         for (;;) {
                 ssize_t n;

@@ -543,6 +543,12 @@ static int mark_patch(const struct fb_node *n, const cJSON *node, cJSON **ret) {
         if (!(spec = cJSON_AddObjectToObject(p, "spec")) ||
             !(taints = cJSON_AddArrayToObject(spec, "taints")))
                 return -ENOMEM;
+        if (!n->versions->node_local_cri_socket) {
+                cJSON *ann = cJSON_AddObjectToObject(cJSON_GetObjectItem(p, "metadata"), "annotations");
+                if (!ann || !cJSON_AddStringToObject(ann, MF_CRI_SOCKET_ANNOTATION,
+                                                     mf_kubelet_cri_socket(&n->kubelet)))
+                        return -ENOMEM;
+        }
         /* Existing taints are kept; the configured ones are added when missing. */
         cJSON_ArrayForEach(t, (cJSON *) json_get(node, "spec.taints")) {
                 cJSON *d = cJSON_Duplicate(t, true);
@@ -576,11 +582,12 @@ static int mark_patch(const struct fb_node *n, const cJSON *node, cJSON **ret) {
         return 0;
 }
 
-static int node_labels_ok(const cJSON *node) {
+static int node_labels_ok(const struct fb_node *n, const cJSON *node) {
         const cJSON *labels = json_get(node, "metadata.labels");
         return cJSON_GetObjectItemCaseSensitive(labels, "node-role.kubernetes.io/control-plane") &&
                cJSON_GetObjectItemCaseSensitive(labels,
-                                                "node.kubernetes.io/exclude-from-external-load-balancers");
+                                                "node.kubernetes.io/exclude-from-external-load-balancers") &&
+               fb_node_cri_socket_annotated(n, node);
 }
 
 int fb_check_mark_control_plane(void *ctx) {
@@ -592,7 +599,7 @@ int fb_check_mark_control_plane(void *ctx) {
                 return -ENOMEM;
         if (fb_node_admin(n, &c) < 0 || kube_get(c, path, &node) < 0)
                 return 0;
-        if (!node_labels_ok(node) || mark_patch(n, node, &p) < 0)
+        if (!node_labels_ok(n, node) || mark_patch(n, node, &p) < 0)
                 return 0;
         return cJSON_GetArraySize(json_get(p, "spec.taints")) ==
                cJSON_GetArraySize(json_get(node, "spec.taints"));
@@ -648,6 +655,9 @@ void fb_describe_mark_control_plane(void *ctx, FILE *out) {
                 n->pki.node_name);
         for (char **t = n->taints; t && *t; t++)
                 fprintf(out, "%s%s", t == n->taints ? " and taint it " : ", ", *t);
+        if (!n->versions->node_local_cri_socket)
+                fprintf(out, "; annotate it " MF_CRI_SOCKET_ANNOTATION "=%s",
+                        mf_kubelet_cri_socket(&n->kubelet));
         fputc('\n', out);
 }
 

@@ -578,7 +578,26 @@ static int check_node_registered(void *ctx) {
             kube_client_set_token(k, n->join->token) < 0)
                 return 0;
         kube_client_set_timeouts(k, 5000, 1);
-        return kube_get(k, path, &node) >= 0;
+        return kube_get(k, path, &node) >= 0 && fb_node_cri_socket_annotated(n, node);
+}
+
+/* kubeadm before NodeLocalCRISocket records the CRI socket on its own Node, with the kubelet's client
+ * (the Node authorizer lets a node annotate itself). */
+static int annotate_cri_socket(struct fb_node *n) {
+        _cleanup_(kube_client_freep) struct kube_client *k = NULL;
+        _cleanup_free_ char *path = strdupf("/api/v1/nodes/%s", n->pki.node_name);
+        _cleanup_(cJSON_Deletep) cJSON *p = cJSON_CreateObject();
+        cJSON *ann;
+        int r;
+        if (!path || !p ||
+            !(ann = cJSON_AddObjectToObject(cJSON_AddObjectToObject(p, "metadata"), "annotations")) ||
+            !cJSON_AddStringToObject(ann, MF_CRI_SOCKET_ANNOTATION, mf_kubelet_cri_socket(&n->kubelet)))
+                return -ENOMEM;
+        r = fb_node_client(n, "kubelet.conf", false, &k);
+        if (r < 0)
+                return r;
+        kube_client_set_timeouts(k, 5000, 1);
+        return kube_patch(k, path, "application/merge-patch+json", p, NULL);
 }
 
 static int run_node_registered(void *ctx, char *why, size_t why_len) {
@@ -586,6 +605,8 @@ static int run_node_registered(void *ctx, char *why, size_t why_len) {
         unsigned long long ms = join_timeout_ms(n->config, "kubernetesAPICall", 60000) * 4;
         unsigned long long deadline = fb_now_ms() + ms;
         while (check_node_registered(n) <= 0) {
+                if (!n->versions->node_local_cri_socket)
+                        (void) annotate_cri_socket(n); /* refused until the Node exists: retried */
                 if (fb_now_ms() >= deadline)
                         return WHY(-ETIMEDOUT,
                                    "the Node %s did not register within %llus ('journalctl -u kubelet')",
@@ -598,6 +619,11 @@ static int run_node_registered(void *ctx, char *why, size_t why_len) {
 static void describe_node_registered(void *ctx, FILE *out) {
         struct fb_node *n = ctx;
         fprintf(out, "      wait for Node %s (read with the bootstrap token)\n", n->pki.node_name);
+        if (!n->versions->node_local_cri_socket)
+                fprintf(out,
+                        "      PATCH /api/v1/nodes/%s: annotation " MF_CRI_SOCKET_ANNOTATION
+                        "=%s (kubelet.conf)\n",
+                        n->pki.node_name, mf_kubelet_cri_socket(&n->kubelet));
 }
 
 /* ---- certs (join) ---- */

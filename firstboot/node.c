@@ -575,6 +575,14 @@ int fb_node_admin(struct fb_node *n, struct kube_client **ret) {
         return 0;
 }
 
+bool fb_node_cri_socket_annotated(const struct fb_node *n, const cJSON *node) {
+        const cJSON *ann = json_get(node, "metadata.annotations");
+        const cJSON *have = cJSON_GetObjectItemCaseSensitive(ann, MF_CRI_SOCKET_ANNOTATION);
+        if (n->versions->node_local_cri_socket)
+                return true;
+        return cJSON_IsString(have) && streq(have->valuestring, mf_kubelet_cri_socket(&n->kubelet));
+}
+
 int fb_node_ca_pin(struct fb_node *n, const char **ret) {
         if (!n->ca_pin) {
                 _cleanup_free_ char *path = strdupf("%s/ca.crt", n->pki.cert_dir ?: "/etc/kubernetes/pki");

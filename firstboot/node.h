@@ -124,6 +124,10 @@ int fb_kubelet_healthy(const struct fb_node *n);
 int fb_node_client(const struct fb_node *n, const char *kubeconfig, bool local, struct kube_client **ret);
 /* The admin.conf client to this node's apiserver, made once. */
 int fb_node_admin(struct fb_node *n, struct kube_client **ret);
+
+/* Whether the Node object carries what kubeadm records on it for this minor: before NodeLocalCRISocket
+ * (1.33), the CRI socket annotation; from 1.34 nothing (instance-config.yaml holds it). */
+bool fb_node_cri_socket_annotated(const struct fb_node *n, const cJSON *node);
 /* The CA pin of this node's ca.crt, made once. */
 int fb_node_ca_pin(struct fb_node *n, const char **ret);
 

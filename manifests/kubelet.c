@@ -12,6 +12,10 @@
 
 #define DEFAULT_CRI "unix:///var/run/containerd/containerd.sock"
 
+const char *mf_kubelet_cri_socket(const struct mf_kubelet_spec *s) {
+        return s->cri_socket ?: DEFAULT_CRI;
+}
+
 int mf_merge_json(cJSON *dst, const cJSON *src) {
         for (const cJSON *c = src->child; c; c = c->next) {
                 cJSON *have = cJSON_GetObjectItemCaseSensitive(dst, c->string);
@@ -66,7 +70,7 @@ int mf_kubelet_config(const struct mf_kubelet_spec *s, const cJSON *user, cJSON 
         cJSON_AddItemToArray(a, cJSON_CreateString(dns));
         cJSON_AddStringToObject(k, "clusterDomain", s->dns_domain ?: "cluster.local");
         if (v->node_local_cri_socket)
-                cJSON_AddStringToObject(k, "containerRuntimeEndpoint", s->cri_socket ?: DEFAULT_CRI);
+                cJSON_AddStringToObject(k, "containerRuntimeEndpoint", mf_kubelet_cri_socket(s));
         cJSON_AddStringToObject(k, "healthzBindAddress", "127.0.0.1");
         cJSON_AddNumberToObject(k, "healthzPort", 10248);
         cJSON_AddStringToObject(k, "kind", "KubeletConfiguration");
@@ -97,7 +101,7 @@ int mf_kubelet_instance_config(const struct mf_kubelet_spec *s, cJSON **ret) {
         if (!k)
                 return -ENOMEM;
         cJSON_AddStringToObject(k, "apiVersion", "kubelet.config.k8s.io/v1beta1");
-        cJSON_AddStringToObject(k, "containerRuntimeEndpoint", s->cri_socket ?: DEFAULT_CRI);
+        cJSON_AddStringToObject(k, "containerRuntimeEndpoint", mf_kubelet_cri_socket(s));
         cJSON_AddStringToObject(k, "kind", "KubeletConfiguration");
         *ret = k;
         return 0;
@@ -169,7 +173,7 @@ int mf_kubeadm_flags_env(const struct mf_kubelet_spec *s, char **ret) {
         } while (0)
 
         if (!v->node_local_cri_socket)
-                ADD("container-runtime-endpoint", "%s", s->cri_socket ?: DEFAULT_CRI);
+                ADD("container-runtime-endpoint", "%s", mf_kubelet_cri_socket(s));
         if (s->hostname && s->node_name && !streq(s->hostname, s->node_name))
                 ADD("hostname-override", "%s", s->node_name);
         if (v->pause_image_flag)

@@ -38,5 +38,12 @@ int mf_kubeadm_flags_env(const struct mf_kubelet_spec *spec, char **ret);
 /* 1.34+ (NodeLocalCRISocket): the instance config holding containerRuntimeEndpoint; -ENOENT before. */
 int mf_kubelet_instance_config(const struct mf_kubelet_spec *spec, cJSON **ret);
 
+/* The CRI socket kubeadm records: nodeRegistration.criSocket or its default (containerd). */
+const char *mf_kubelet_cri_socket(const struct mf_kubelet_spec *spec);
+
+/* Before NodeLocalCRISocket (1.33) kubeadm records the CRI socket on the Node in this annotation; kubeadm
+ * upgrade reads it back. */
+#define MF_CRI_SOCKET_ANNOTATION "kubeadm.alpha.kubernetes.io/cri-socket"
+
 /* Merges src over dst: objects recursively, anything else replaced. */
 int mf_merge_json(cJSON *dst, const cJSON *src);

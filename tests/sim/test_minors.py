@@ -118,6 +118,12 @@ def test_init_control_plane_join_and_worker_join(new_sim, minor):
         assert os.path.exists(ic) == want["instance_config"]
         assert ("--container-runtime-endpoint" in env) != want["instance_config"], env
 
+    # Before NodeLocalCRISocket kubeadm records the CRI socket on every Node (kubeadm upgrade reads it back).
+    for n in sim.nodes:
+        ann = c.get("nodes", n.name)["metadata"].get("annotations") or {}
+        assert (ann.get("kubeadm.alpha.kubernetes.io/cri-socket") ==
+                "unix:///var/run/containerd/containerd.sock") != want["instance_config"], (n.name, ann)
+
     kubelet_cm = yaml.safe_load(c.get("configmaps", "kubelet-config", "kube-system")["data"]["kubelet"])
     assert ("resolvConf" in kubelet_cm) == want["cm_resolv_conf"], kubelet_cm
     node_cfg = yaml.safe_load(open(os.path.join(init.root, "var/lib/kubelet/config.yaml")))

@@ -4,6 +4,7 @@
 
 #include "common/cleanup.h"
 #include "common/fileio.h"
+#include "common/strutil.h"
 #include "tests/unit/unit.h"
 
 static int setup(void **state) {
@@ -107,6 +108,26 @@ static void test_read_cap(void **state) {
         assert_int_equal(read_file(root, "/nope", 0, &out, NULL), -ENOENT);
 }
 
+/* A node's absolute symlinks point inside the node (the kubelet's kubelet-client-current.pem): read under
+ * --root they resolve there, never on the host. */
+static void test_read_follows_absolute_symlinks_inside_root(void **state) {
+        const char *root = *state;
+        _cleanup_free_ char *link = strdupf("%s/current.pem", root);
+        char *out = NULL;
+
+        assert_int_equal(write_file_atomic(root, "/pki-2026.pem", "node", 4, 0600, 0), 0);
+        assert_int_equal(symlink("/pki-2026.pem", link), 0);
+        assert_int_equal(read_file(root, "/current.pem", 0, &out, NULL), 0);
+        assert_string_equal(out, "node");
+        free(out);
+        out = NULL;
+        /* A link that leaves the node stays inside it: /etc/hostname under the root does not exist. */
+        _cleanup_free_ char *escape = strdupf("%s/escape", root);
+        assert_int_equal(symlink("/../../../../etc/hostname", escape), 0);
+        assert_int_equal(read_file(root, "/escape", 0, &out, NULL), -ENOENT);
+        assert_null(out);
+}
+
 static void test_mkdir_p_and_exists(void **state) {
         const char *root = *state;
         assert_int_equal(path_exists(root, "/var/lib/kube-firstboot"), -ENOENT);
@@ -123,6 +144,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_replace_and_keep_existing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_temp_files_left, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_read_cap, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_read_follows_absolute_symlinks_inside_root, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_mkdir_p_and_exists, setup, teardown),
         };
         return cmocka_run_group_tests_name("fileio", tests, NULL, NULL);
