@@ -5,7 +5,7 @@
 #   make static       fully static release binary: build/static/kube-firstboot
 #   make check        install what is missing, build, run every test (KF_SKIP_VM=1: not the VM boot);
 #                     ends with "N passed, N failed"
-#   make unit | fuzz-replay | integration | smoke     parts of check
+#   make unit | fuzz-replay | integration | golden | smoke     parts of check
 #   make fuzz FUZZ_TIME=60                            time-boxed libFuzzer runs (clang)
 #   make lint         clang-format check, cppcheck, gcc -fanalyzer
 #   make format       rewrite sources with clang-format
@@ -77,7 +77,7 @@ export KF_BUILD := $(abspath $(B))
 # Keep intermediate objects of tests, so a re-run does not rebuild them.
 .SECONDARY:
 
-.PHONY: all static check deps unit fuzz-replay fuzz integration smoke lint format bench demo install deb vm-test clean
+.PHONY: all static check deps unit fuzz-replay fuzz integration golden smoke lint format bench demo install deb vm-test clean
 all: $(B)/$(PROG)
 
 $(B)/$(PROG): $(call obj,dyn,$(LIB_SRCS) $(APP_SRCS) $(MAIN_SRC))
@@ -134,6 +134,8 @@ fuzz-replay: $(REPLAY_BINS)
 	tests/run-checks.sh fuzz-replay $(REPLAY_BINS)
 integration: $(B)/$(PROG)
 	tests/run-checks.sh integration
+golden: $(B)/$(PROG)
+	tests/run-checks.sh golden
 smoke: static
 	tests/run-checks.sh smoke $(B)/static/$(PROG)
 

@@ -262,6 +262,7 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
                                                      "timeouts.controlPlaneComponentHealthCheck", 240),
                 .etcd_data_dir = json_get_string(etcd_local, "dataDir"),
                 .etcd_image_tag = json_get_string(etcd_local, "imageTag"),
+                .cert_dir = n->pki.cert_dir,
                 .external_ca = false,
                 .root = root,
         };
@@ -305,6 +306,7 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
                 .cri_socket = json_get_string(reg, "criSocket"),
                 .service_subnet = n->cp.service_subnet,
                 .dns_domain = n->cp.dns_domain,
+                .cert_dir = n->pki.cert_dir,
                 .resolved_active = path_exists(root, "/run/systemd/resolve/resolv.conf") >= 0,
                 .worker = role == FB_ROLE_WORKER,
                 .taints = (const char *const *) n->taints,
@@ -388,7 +390,18 @@ char *fb_node_manifest_path(enum mf_component c) {
 
 int fb_node_static_pod_yaml(const struct fb_node *n, enum mf_component c, char **ret) {
         _cleanup_(cJSON_Deletep) cJSON *pod = NULL;
-        int r = mf_static_pod(&n->cp, c, &pod);
+        _cleanup_free_ char *ca_crt = NULL, *ca_key = NULL;
+        struct mf_control_plane_spec cp = n->cp;
+        const char *dir = n->pki.cert_dir ?: "/etc/kubernetes/pki";
+        int r;
+
+        /* kubeadm's UsingExternalCA, as the control-plane phase finds the disk: ca.crt without ca.key. */
+        ca_crt = strdupf("%s/ca.crt", dir);
+        ca_key = strdupf("%s/ca.key", dir);
+        if (!ca_crt || !ca_key)
+                return -ENOMEM;
+        cp.external_ca = path_exists(n->root, ca_crt) >= 0 && path_exists(n->root, ca_key) == -ENOENT;
+        r = mf_static_pod(&cp, c, &pod);
         if (r < 0)
                 return r;
         return yaml_emit(pod, ret);

@@ -58,8 +58,10 @@ int mf_kubelet_config(const struct mf_kubelet_spec *s, const cJSON *user, cJSON 
         a = cJSON_AddObjectToObject(o, "webhook");
         cJSON_AddStringToObject(a, "cacheTTL", "0s");
         cJSON_AddBoolToObject(a, "enabled", true);
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "x509"), "clientCAFile",
-                                "/etc/kubernetes/pki/ca.crt");
+        _cleanup_free_ char *ca = strdupf("%s/ca.crt", s->cert_dir ?: "/etc/kubernetes/pki");
+        if (!ca)
+                return -ENOMEM;
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "x509"), "clientCAFile", ca);
         o = cJSON_AddObjectToObject(k, "authorization");
         cJSON_AddStringToObject(o, "mode", "Webhook");
         a = cJSON_AddObjectToObject(o, "webhook");

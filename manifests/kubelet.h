@@ -19,9 +19,10 @@ struct mf_kubelet_spec {
         const char *cri_socket;       /* default unix:///var/run/containerd/containerd.sock */
         const char *service_subnet;   /* clusterDNS = its 10th address */
         const char *dns_domain;       /* default cluster.local */
-        bool resolved_active;         /* resolvConf /run/systemd/resolve/resolv.conf */
-        bool worker;                  /* taints go on the command line only for workers */
-        const char *const *taints;    /* "key=value:Effect" or "key:Effect", NULL-terminated; NULL = none */
+        const char *cert_dir; /* certificatesDir (clientCAFile is its ca.crt); default /etc/kubernetes/pki */
+        bool resolved_active; /* resolvConf /run/systemd/resolve/resolv.conf */
+        bool worker;          /* taints go on the command line only for workers */
+        const char *const *taints; /* "key=value:Effect" or "key:Effect", NULL-terminated; NULL = none */
         const struct mf_arg *extra_args; /* nodeRegistration.kubeletExtraArgs */
         size_t n_extra_args;
 };

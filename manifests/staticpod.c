@@ -12,7 +12,7 @@
 #include "common/strutil.h"
 #include "manifests/staticpod.h"
 
-#define PKI "/etc/kubernetes/pki"
+#define DEFAULT_PKI "/etc/kubernetes/pki"
 
 static const char *const component_names[_MF_COMPONENT_MAX] = {
         [MF_ETCD] = "etcd",
@@ -208,6 +208,11 @@ struct pod_parts {
         char *annotation_value;
         char *etcd_dirs[3];  /* host dirs of external etcd files, owned */
         bool flexvolume_dir; /* the controller-manager's flexvolume plugin dir (kubeadm before 1.36) */
+        char *owned[48];     /* paths under certificatesDir the volumes point at */
+        size_t n_owned;
+        bool mounts_in_order; /* etcd: mounts as listed, not sorted (kubeadm's GetEtcdPodSpec) */
+        const char *cert_dir;
+        const char *probe_host_override, *probe_scheme; /* etcd's, from listen-metrics-urls */
 };
 
 static void pod_parts_done(struct pod_parts *p) {
@@ -218,6 +223,19 @@ static void pod_parts_done(struct pod_parts *p) {
         free(p->annotation_value);
         for (size_t i = 0; i < ELEMENTSOF(p->etcd_dirs); i++)
                 free(p->etcd_dirs[i]);
+        for (size_t i = 0; i < p->n_owned; i++)
+                free(p->owned[i]);
+}
+
+/* "<certificatesDir>/<name>", owned by the parts (NULL on OOM, which the callers' lists record). */
+static const char *pki(struct pod_parts *p, const char *name) {
+        char *v = p->n_owned < ELEMENTSOF(p->owned) ? strdupf("%s/%s", p->cert_dir, name) : NULL;
+        if (!v) {
+                p->args.oom = true;
+                return NULL;
+        }
+        p->owned[p->n_owned++] = v;
+        return v;
 }
 
 static void add_volume(struct pod_parts *p, const char *name, const char *path, bool ro, const char *type) {
@@ -229,22 +247,83 @@ static void add_volume(struct pod_parts *p, const char *name, const char *path, 
                                                                 .path_type = type};
 }
 
+/* CA trust dirs of RHEL/Debian hosts (kubeadm's caCertsExtraVolumePaths): mounted only when present. */
+static const struct {
+        const char *name, *path;
+} ca_trust_dirs[] = {
+        {"etc-ca-certificates", "/etc/ca-certificates"},
+        {"etc-pki-ca-trust", "/etc/pki/ca-trust"},
+        {"etc-pki-tls-certs", "/etc/pki/tls/certs"},
+        {"usr-local-share-ca-certificates", "/usr/local/share/ca-certificates"},
+        {"usr-share-ca-certificates", "/usr/share/ca-certificates"},
+};
+
+static int cmp_strp(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
 /* CA trust dirs of RHEL/Debian hosts: mounted only when present, as kubeadm does. */
 static void add_ca_trust_volumes(struct pod_parts *p, const char *root) {
-        static const struct {
-                const char *name, *path;
-        } dirs[] = {
-                {"etc-ca-certificates", "/etc/ca-certificates"},
-                {"etc-pki-ca-trust", "/etc/pki/ca-trust"},
-                {"etc-pki-tls-certs", "/etc/pki/tls/certs"},
-                {"usr-local-share-ca-certificates", "/usr/local/share/ca-certificates"},
-                {"usr-share-ca-certificates", "/usr/share/ca-certificates"},
-        };
         add_volume(p, "ca-certs", "/etc/ssl/certs", true, "DirectoryOrCreate");
-        add_volume(p, "k8s-certs", PKI, true, "DirectoryOrCreate");
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
-                if (host_dir_exists(root, dirs[i].path))
-                        add_volume(p, dirs[i].name, dirs[i].path, true, "DirectoryOrCreate");
+        add_volume(p, "k8s-certs", p->cert_dir, true, "DirectoryOrCreate");
+        for (size_t i = 0; i < ELEMENTSOF(ca_trust_dirs); i++)
+                if (host_dir_exists(root, ca_trust_dirs[i].path))
+                        add_volume(p, ca_trust_dirs[i].name, ca_trust_dirs[i].path, true,
+                                   "DirectoryOrCreate");
+}
+
+/* The etcd probe's host, port and scheme: the first URL of listen-metrics-urls when set (kubeadm's
+ * GetEtcdProbeEndpoint), else http://<localhost of the advertise address's family>:2381. */
+static int etcd_probe_endpoint(const char *v, const char *lo, struct pod_parts *p) {
+        _cleanup_free_ char *url = NULL;
+        char *host, *end, *port;
+
+        p->probe_scheme = "HTTP";
+        p->probe_port = 2381;
+        p->probe_host_override = lo;
+        if (!v)
+                return 0;
+        url = strndup(v, strcspn(v, ","));
+        if (!url)
+                return -ENOMEM;
+        host = strstr(url, "://");
+        if (!host)
+                return 0; /* no scheme: Go's url.Parse sees a path, no host */
+        *host = 0;
+        if (streq(url, "https"))
+                p->probe_scheme = "HTTPS";
+        host += 3;
+        host[strcspn(host, "/?#")] = 0;
+        if (strchr(host, '@'))
+                host = strrchr(host, '@') + 1;
+        if (*host == '[') {
+                end = strchr(host, ']');
+                if (!end)
+                        return 0;
+                *end = 0;
+                port = end[1] == ':' ? end + 2 : NULL;
+                host++;
+        } else {
+                port = strrchr(host, ':');
+                if (port)
+                        *port++ = 0;
+        }
+        if (port && *port) {
+                char *e;
+                unsigned long n = strtoul(port, &e, 10);
+                if (*e == 0 && n >= 1 && n <= 65535)
+                        p->probe_port = (unsigned) n;
+        }
+        if (*host) {
+                char *h = strdup(host);
+                if (!h || p->n_owned >= ELEMENTSOF(p->owned)) {
+                        free(h);
+                        return -ENOMEM;
+                }
+                p->owned[p->n_owned++] = h;
+                p->probe_host_override = h;
+        }
+        return 0;
 }
 
 static int etcd_parts(const struct mf_control_plane_spec *s, const struct mf_versions *v,
@@ -258,10 +337,11 @@ static int etcd_parts(const struct mf_control_plane_spec *s, const struct mf_ver
         if (!client || !peer || !lo_client || !metrics)
                 return -ENOMEM;
         kvlist_add(&p->args, "advertise-client-urls", client);
-        kvlist_add(&p->args, "cert-file", PKI "/etcd/server.crt");
+        kvlist_add(&p->args, "cert-file", pki(p, "etcd/server.crt"));
         kvlist_add(&p->args, "client-cert-auth", "true");
         kvlist_add(&p->args, "data-dir", data_dir);
-        if (mf_versions_etcd_36_flags(v, s->etcd_image_tag ?: v->etcd_tag)) {
+        const char *tag = s->etcd_image_tag ?: v->etcd_tag;
+        if (mf_versions_etcd_36_flags(v, tag)) {
                 kvlist_add(&p->args, "feature-gates", "InitialCorruptCheck=true");
                 kvlist_add(&p->args, "watch-progress-notify-interval", "5s");
         } else {
@@ -275,22 +355,23 @@ static int etcd_parts(const struct mf_control_plane_spec *s, const struct mf_ver
                 kvlist_addf(&p->args, "initial-cluster", "%s=%s", s->node_name, peer);
         if (s->etcd_join)
                 kvlist_add(&p->args, "initial-cluster-state", "existing");
-        kvlist_add(&p->args, "key-file", PKI "/etcd/server.key");
+        kvlist_add(&p->args, "key-file", pki(p, "etcd/server.key"));
         kvlist_addf(&p->args, "listen-client-urls", "%s,%s", lo_client, client);
         kvlist_add(&p->args, "listen-metrics-urls", metrics);
         kvlist_add(&p->args, "listen-peer-urls", peer);
         kvlist_add(&p->args, "name", s->node_name);
-        kvlist_add(&p->args, "peer-cert-file", PKI "/etcd/peer.crt");
+        kvlist_add(&p->args, "peer-cert-file", pki(p, "etcd/peer.crt"));
         kvlist_add(&p->args, "peer-client-cert-auth", "true");
-        kvlist_add(&p->args, "peer-key-file", PKI "/etcd/peer.key");
-        kvlist_add(&p->args, "peer-trusted-ca-file", PKI "/etcd/ca.crt");
+        kvlist_add(&p->args, "peer-key-file", pki(p, "etcd/peer.key"));
+        kvlist_add(&p->args, "peer-trusted-ca-file", pki(p, "etcd/ca.crt"));
         kvlist_add(&p->args, "snapshot-count", "10000");
-        kvlist_add(&p->args, "trusted-ca-file", PKI "/etcd/ca.crt");
+        kvlist_add(&p->args, "trusted-ca-file", pki(p, "etcd/ca.crt"));
 
-        add_volume(p, "etcd-certs", PKI "/etcd", false, "DirectoryOrCreate");
         add_volume(p, "etcd-data", data_dir, false, "DirectoryOrCreate");
+        add_volume(p, "etcd-certs", pki(p, "etcd"), false, "DirectoryOrCreate");
+        p->mounts_in_order = true;
         p->image_name = "etcd";
-        p->image_tag = s->etcd_image_tag ?: v->etcd_tag;
+        p->image_tag = tag;
         p->cpu = "100m";
         p->memory = "100Mi";
         p->probe_port = 2381;
@@ -306,7 +387,7 @@ static int apiserver_parts(const struct mf_control_plane_spec *s, struct pod_par
         kvlist_add(&p->args, "advertise-address", adv);
         kvlist_add(&p->args, "allow-privileged", "true");
         kvlist_add(&p->args, "authorization-mode", "Node,RBAC");
-        kvlist_add(&p->args, "client-ca-file", PKI "/ca.crt");
+        kvlist_add(&p->args, "client-ca-file", pki(p, "ca.crt"));
         kvlist_add(&p->args, "enable-admission-plugins", "NodeRestriction");
         kvlist_add(&p->args, "enable-bootstrap-token-auth", "true");
         if (s->etcd_external_endpoints) {
@@ -317,39 +398,41 @@ static int apiserver_parts(const struct mf_control_plane_spec *s, struct pod_par
                         return -ENOMEM;
                 if (s->etcd_external_ca_file)
                         kvlist_add(&p->args, "etcd-cafile", s->etcd_external_ca_file);
-                if (s->etcd_external_cert_file)
+                if (s->etcd_external_cert_file && s->etcd_external_key_file) { /* both or neither */
                         kvlist_add(&p->args, "etcd-certfile", s->etcd_external_cert_file);
-                if (s->etcd_external_key_file)
                         kvlist_add(&p->args, "etcd-keyfile", s->etcd_external_key_file);
+                }
                 kvlist_add(&p->args, "etcd-servers", eps);
         } else {
-                kvlist_add(&p->args, "etcd-cafile", PKI "/etcd/ca.crt");
-                kvlist_add(&p->args, "etcd-certfile", PKI "/apiserver-etcd-client.crt");
-                kvlist_add(&p->args, "etcd-keyfile", PKI "/apiserver-etcd-client.key");
+                kvlist_add(&p->args, "etcd-cafile", pki(p, "etcd/ca.crt"));
+                kvlist_add(&p->args, "etcd-certfile", pki(p, "apiserver-etcd-client.crt"));
+                kvlist_add(&p->args, "etcd-keyfile", pki(p, "apiserver-etcd-client.key"));
                 kvlist_add(&p->args, "etcd-servers",
                            is_ipv6(adv) ? "https://[::1]:2379" : "https://127.0.0.1:2379");
         }
-        kvlist_add(&p->args, "kubelet-client-certificate", PKI "/apiserver-kubelet-client.crt");
-        kvlist_add(&p->args, "kubelet-client-key", PKI "/apiserver-kubelet-client.key");
+        kvlist_add(&p->args, "kubelet-client-certificate", pki(p, "apiserver-kubelet-client.crt"));
+        kvlist_add(&p->args, "kubelet-client-key", pki(p, "apiserver-kubelet-client.key"));
         kvlist_add(&p->args, "kubelet-preferred-address-types", "InternalIP,ExternalIP,Hostname");
-        kvlist_add(&p->args, "proxy-client-cert-file", PKI "/front-proxy-client.crt");
-        kvlist_add(&p->args, "proxy-client-key-file", PKI "/front-proxy-client.key");
+        kvlist_add(&p->args, "proxy-client-cert-file", pki(p, "front-proxy-client.crt"));
+        kvlist_add(&p->args, "proxy-client-key-file", pki(p, "front-proxy-client.key"));
         kvlist_add(&p->args, "requestheader-allowed-names", "front-proxy-client");
-        kvlist_add(&p->args, "requestheader-client-ca-file", PKI "/front-proxy-ca.crt");
+        kvlist_add(&p->args, "requestheader-client-ca-file", pki(p, "front-proxy-ca.crt"));
         kvlist_add(&p->args, "requestheader-extra-headers-prefix", "X-Remote-Extra-");
         kvlist_add(&p->args, "requestheader-group-headers", "X-Remote-Group");
         kvlist_add(&p->args, "requestheader-username-headers", "X-Remote-User");
         kvlist_addf(&p->args, "secure-port", "%u", port);
         kvlist_addf(&p->args, "service-account-issuer", "https://kubernetes.default.svc.%s",
                     s->dns_domain ?: "cluster.local");
-        kvlist_add(&p->args, "service-account-key-file", PKI "/sa.pub");
-        kvlist_add(&p->args, "service-account-signing-key-file", PKI "/sa.key");
+        kvlist_add(&p->args, "service-account-key-file", pki(p, "sa.pub"));
+        kvlist_add(&p->args, "service-account-signing-key-file", pki(p, "sa.key"));
         kvlist_add(&p->args, "service-cluster-ip-range", s->service_subnet ?: "10.96.0.0/12");
-        kvlist_add(&p->args, "tls-cert-file", PKI "/apiserver.crt");
-        kvlist_add(&p->args, "tls-private-key-file", PKI "/apiserver.key");
+        kvlist_add(&p->args, "tls-cert-file", pki(p, "apiserver.crt"));
+        kvlist_add(&p->args, "tls-private-key-file", pki(p, "apiserver.key"));
 
         add_ca_trust_volumes(p, s->root);
-        /* External etcd's files outside the cert dir get their own read-only mounts. */
+        /* External etcd's files get read-only mounts of their directories (kubeadm's getEtcdCertVolumes):
+         * none for files under /etc/ssl/certs, the CA trust dirs or certificatesDir (already mounted,
+         * compared as string prefixes), one per top-most directory, named etcd-certs-<i> in sorted order. */
         if (s->etcd_external_endpoints) {
                 static const char *const names[] = {"etcd-certs-0", "etcd-certs-1", "etcd-certs-2"};
                 const char *files[] = {s->etcd_external_ca_file, s->etcd_external_cert_file,
@@ -357,23 +440,35 @@ static int apiserver_parts(const struct mf_control_plane_spec *s, struct pod_par
                 size_t k = 0;
                 for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                         const char *slash = files[i] ? strrchr(files[i], '/') : NULL;
-                        bool seen = false;
+                        bool skip = false;
                         char *dir;
-                        if (!slash || slash == files[i] || startswith(files[i], PKI "/"))
+                        if (!slash)
                                 continue;
-                        dir = strndup(files[i], (size_t) (slash - files[i]));
+                        dir = slash == files[i] ? strdup("/")
+                                                : strndup(files[i], (size_t) (slash - files[i]));
                         if (!dir)
                                 return -ENOMEM;
-                        for (size_t j = 0; j < k; j++)
-                                seen |= streq(p->etcd_dirs[j], dir);
-                        if (seen) {
+                        skip = startswith(dir, "/etc/ssl/certs") || startswith(dir, p->cert_dir);
+                        for (size_t j = 0; j < ELEMENTSOF(ca_trust_dirs); j++)
+                                skip |= startswith(dir, ca_trust_dirs[j].path) != NULL;
+                        for (size_t j = 0; !skip && j < k; j++) {
+                                if (startswith(p->etcd_dirs[j],
+                                               dir)) { /* a parent of a known one replaces it */
+                                        free(p->etcd_dirs[j]);
+                                        p->etcd_dirs[j--] = p->etcd_dirs[--k];
+                                        p->etcd_dirs[k] = NULL;
+                                } else if (startswith(dir, p->etcd_dirs[j]))
+                                        skip = true;
+                        }
+                        if (skip) {
                                 free(dir);
                                 continue;
                         }
-                        p->etcd_dirs[k] = dir;
-                        add_volume(p, names[k], dir, true, "DirectoryOrCreate");
-                        k++;
+                        p->etcd_dirs[k++] = dir;
                 }
+                qsort_safe(p->etcd_dirs, k, sizeof(char *), cmp_strp);
+                for (size_t i = 0; i < k; i++)
+                        add_volume(p, names[i], p->etcd_dirs[i], true, "DirectoryOrCreate");
         }
 
         p->image_name = "kube-apiserver";
@@ -382,6 +477,15 @@ static int apiserver_parts(const struct mf_control_plane_spec *s, struct pod_par
         p->annotation_key = "kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint";
         p->annotation_value = is_ipv6(adv) ? strdupf("[%s]:%u", adv, port) : strdupf("%s:%u", adv, port);
         return p->annotation_value ? 0 : -ENOMEM;
+}
+
+/* The last value an extra argument list gives NAME, or NULL. */
+static const char *extra_arg(const struct mf_component_extras *x, const char *name) {
+        const char *v = NULL;
+        for (size_t i = 0; i < x->n_args; i++)
+                if (streq(x->args[i].name, name))
+                        v = x->args[i].value ?: "";
+        return v;
 }
 
 static int controller_manager_parts(const struct mf_control_plane_spec *s, const struct mf_versions *v,
@@ -396,17 +500,17 @@ static int controller_manager_parts(const struct mf_control_plane_spec *s, const
         kvlist_add(&p->args, "authentication-kubeconfig", kc);
         kvlist_add(&p->args, "authorization-kubeconfig", kc);
         kvlist_add(&p->args, "bind-address", "127.0.0.1");
-        kvlist_add(&p->args, "client-ca-file", PKI "/ca.crt");
+        kvlist_add(&p->args, "client-ca-file", pki(p, "ca.crt"));
         kvlist_add(&p->args, "cluster-name", s->cluster_name ?: "kubernetes");
         /* With an external CA there is no ca.key here: kubeadm leaves the signer flags empty. */
-        kvlist_add(&p->args, "cluster-signing-cert-file", s->external_ca ? "" : PKI "/ca.crt");
-        kvlist_add(&p->args, "cluster-signing-key-file", s->external_ca ? "" : PKI "/ca.key");
+        kvlist_add(&p->args, "cluster-signing-cert-file", s->external_ca ? "" : pki(p, "ca.crt"));
+        kvlist_add(&p->args, "cluster-signing-key-file", s->external_ca ? "" : pki(p, "ca.key"));
         kvlist_add(&p->args, "controllers", "*,bootstrapsigner,tokencleaner");
         kvlist_add(&p->args, "kubeconfig", kc);
         kvlist_add(&p->args, "leader-elect", "true");
-        kvlist_add(&p->args, "requestheader-client-ca-file", PKI "/front-proxy-ca.crt");
-        kvlist_add(&p->args, "root-ca-file", PKI "/ca.crt");
-        kvlist_add(&p->args, "service-account-private-key-file", PKI "/sa.key");
+        kvlist_add(&p->args, "requestheader-client-ca-file", pki(p, "front-proxy-ca.crt"));
+        kvlist_add(&p->args, "root-ca-file", pki(p, "ca.crt"));
+        kvlist_add(&p->args, "service-account-private-key-file", pki(p, "sa.key"));
         kvlist_add(&p->args, "use-service-account-credentials", "true");
 
         add_ca_trust_volumes(p, s->root);
@@ -451,13 +555,26 @@ static int make_probes(const struct mf_control_plane_spec *s, const struct mf_ve
 
         switch (c) {
         case MF_ETCD:
-                host = is_ipv6(s->advertise_address) ? "::1" : "127.0.0.1";
-                p->liveness = probe(host, "/livez", "HTTP", 2381, named, 10, 15, 8, 10);
-                p->readiness = probe(host, "/readyz", "HTTP", 2381, named, 0, 15, 3, 1);
-                p->startup = probe(host, "/readyz", "HTTP", 2381, named, 10, 15, startup_failures, 10);
+                host = p->probe_host_override;
+                p->liveness = probe(host, "/livez", p->probe_scheme, p->probe_port, named, 10, 15, 8, 10);
+                p->readiness = probe(host, "/readyz", p->probe_scheme, p->probe_port, named, 0, 15, 3, 1);
+                p->startup = probe(host, "/readyz", p->probe_scheme, p->probe_port, named, 10, 15,
+                                   startup_failures, 10);
                 break;
         case MF_KUBE_APISERVER:
-                host = probe_host(&p->args, "advertise-address", s->advertise_address);
+                /* The local API endpoint's address, not an advertise-address extra argument
+                 * (GetAPIServerProbeAddress). */
+                host = s->advertise_address;
+                if (streq(host, "0.0.0.0") || streq(host, "::"))
+                        host = NULL;
+                p->liveness = probe(host, "/livez", "HTTPS", p->probe_port, named, 10, 15, 8, 10);
+                p->readiness = probe(host, "/readyz", "HTTPS", p->probe_port, named, 0, 15, 3, 1);
+                p->startup =
+                        probe(host, "/livez", "HTTPS", p->probe_port, named, 10, 15, startup_failures, 10);
+                break;
+        case MF_KUBE_SCHEDULER:
+                /* /livez and /readyz since kubeadm 1.32 (PR #126945). */
+                host = probe_host(&p->args, "bind-address", "127.0.0.1");
                 p->liveness = probe(host, "/livez", "HTTPS", p->probe_port, named, 10, 15, 8, 10);
                 p->readiness = probe(host, "/readyz", "HTTPS", p->probe_port, named, 0, 15, 3, 1);
                 p->startup =
@@ -470,7 +587,7 @@ static int make_probes(const struct mf_control_plane_spec *s, const struct mf_ve
                         probe(host, "/healthz", "HTTPS", p->probe_port, named, 10, 15, startup_failures, 10);
                 break;
         }
-        if (!p->liveness || !p->startup || (c <= MF_KUBE_APISERVER && !p->readiness))
+        if (!p->liveness || !p->startup || (c != MF_KUBE_CONTROLLER_MANAGER && !p->readiness))
                 return -ENOMEM;
         return 0;
 }
@@ -581,9 +698,13 @@ static cJSON *build_pod(const struct mf_control_plane_spec *s, const struct mf_v
         }
         cJSON_AddItemToObject(ctr, "startupProbe", TAKE_PTR(p->startup));
 
-        /* Volumes: the defaults plus extraVolumes, sorted by name; mount paths as given. */
+        /* Volumes: the defaults plus extraVolumes, sorted by name; mount paths as given. The mounts are
+         * sorted too, except etcd's, which kubeadm lists as the container has them (etcd-data, etcd-certs).
+         */
         for (size_t i = 0; i < x->n_volumes && p->n_volumes < ELEMENTSOF(p->volumes); i++)
                 p->volumes[p->n_volumes++] = x->volumes[i];
+        struct mf_volume in_order[ELEMENTSOF(p->volumes)];
+        memcpy(in_order, p->volumes, sizeof(in_order[0]) * p->n_volumes);
         qsort_safe(p->volumes, p->n_volumes, sizeof(struct mf_volume), volume_cmp);
         mounts = cJSON_AddArrayToObject(ctr, "volumeMounts");
         cJSON_AddBoolToObject(spec, "hostNetwork", true);
@@ -597,18 +718,24 @@ static cJSON *build_pod(const struct mf_control_plane_spec *s, const struct mf_v
         if (!mounts || !vols)
                 return NULL;
         for (size_t i = 0; i < p->n_volumes; i++) {
-                const struct mf_volume *vol = &p->volumes[i];
-                cJSON *m = cJSON_CreateObject(), *vj = cJSON_CreateObject(), *hp;
-                if (!m || !vj) {
+                const struct mf_volume *vol = p->mounts_in_order ? &in_order[i] : &p->volumes[i];
+                cJSON *m = cJSON_CreateObject();
+                if (!m || !cJSON_AddItemToArray(mounts, m)) {
                         cJSON_Delete(m);
-                        cJSON_Delete(vj);
                         return NULL;
                 }
                 cJSON_AddStringToObject(m, "mountPath", vol->mount_path ?: vol->host_path);
                 cJSON_AddStringToObject(m, "name", vol->name);
                 if (vol->read_only)
                         cJSON_AddBoolToObject(m, "readOnly", true);
-                cJSON_AddItemToArray(mounts, m);
+        }
+        for (size_t i = 0; i < p->n_volumes; i++) {
+                const struct mf_volume *vol = &p->volumes[i];
+                cJSON *vj = cJSON_CreateObject(), *hp;
+                if (!vj || !cJSON_AddItemToArray(vols, vj)) {
+                        cJSON_Delete(vj);
+                        return NULL;
+                }
                 hp = cJSON_AddObjectToObject(vj, "hostPath");
                 if (hp) {
                         cJSON_AddStringToObject(hp, "path", vol->host_path);
@@ -616,7 +743,6 @@ static cJSON *build_pod(const struct mf_control_plane_spec *s, const struct mf_v
                                 cJSON_AddStringToObject(hp, "type", vol->path_type);
                 }
                 cJSON_AddStringToObject(vj, "name", vol->name);
-                cJSON_AddItemToArray(vols, vj);
         }
         cJSON_AddObjectToObject(pod, "status");
         mf_sort_keys(pod);
@@ -636,6 +762,7 @@ int mf_static_pod(const struct mf_control_plane_spec *s, enum mf_component c, cJ
                 return r;
         if (c == MF_ETCD && s->etcd_external_endpoints)
                 return -EINVAL; /* no local etcd with external etcd */
+        p.cert_dir = s->cert_dir ?: DEFAULT_PKI;
 
         switch (c) {
         case MF_ETCD:
@@ -653,6 +780,10 @@ int mf_static_pod(const struct mf_control_plane_spec *s, enum mf_component c, cJ
         }
         if (r < 0)
                 return r;
+        /* With an authorization-config extra argument kubeadm sets no default authorization-mode; one given
+         * as an extra argument stays (TestGetAPIServerCommand). */
+        if (c == MF_KUBE_APISERVER && extra_arg(&s->extras[c], "authorization-config"))
+                kvlist_remove(&p.args, "authorization-mode");
         kvlist_merge_extras(&p.args, s->extras[c].args, s->extras[c].n_args, v->extra_args_in_user_order);
         if (p.args.oom)
                 return -ENOMEM;
@@ -662,9 +793,12 @@ int mf_static_pod(const struct mf_control_plane_spec *s, enum mf_component c, cJ
                            kvlist_get(&p.args, "flex-volume-plugin-dir")
                                    ?: "/usr/libexec/kubernetes/kubelet-plugins/volume/exec",
                            false, "DirectoryOrCreate");
-        /* An authorization config file replaces the authorization mode flag. */
-        if (c == MF_KUBE_APISERVER && kvlist_get(&p.args, "authorization-config"))
-                kvlist_remove(&p.args, "authorization-mode");
+        if (c == MF_ETCD) {
+                r = etcd_probe_endpoint(extra_arg(&s->extras[c], "listen-metrics-urls"),
+                                        is_ipv6(s->advertise_address) ? "::1" : "127.0.0.1", &p);
+                if (r < 0)
+                        return r;
+        }
         r = make_probes(s, v, c, &p);
         if (r < 0)
                 return r;

@@ -56,6 +56,7 @@ struct mf_control_plane_spec {
         const char *pod_subnet;          /* optional */
         const char *dns_domain;          /* default cluster.local */
         unsigned health_check_timeout_s; /* controlPlaneComponentHealthCheck, default 240 */
+        const char *cert_dir;            /* certificatesDir, default /etc/kubernetes/pki */
 
         /* etcd: stacked (local) unless external endpoints are given. */
         const char *etcd_data_dir;        /* default /var/lib/etcd */
@@ -65,7 +66,7 @@ struct mf_control_plane_spec {
         const char *const *etcd_external_endpoints; /* NULL-terminated; NULL = stacked */
         const char *etcd_external_ca_file, *etcd_external_cert_file, *etcd_external_key_file;
 
-        bool external_ca; /* no ca.key on this node: the controller-manager does not sign */
+        bool external_ca; /* ca.crt without ca.key: the controller-manager does not sign (UsingExternalCA) */
 
         struct mf_component_extras extras[_MF_COMPONENT_MAX];
 

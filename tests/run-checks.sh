@@ -4,6 +4,7 @@
 #   tests/run-checks.sh unit BIN...            cmocka programs (one per module)
 #   tests/run-checks.sh fuzz-replay BIN...     corpus replays (each prints "N passed, N failed")
 #   tests/run-checks.sh integration            pytest over tests/integration (and tests/sim when present)
+#   tests/run-checks.sh golden                 kubeadm's unit-test tables against the real binary (tests/golden)
 #   tests/run-checks.sh format                 clang-format over every tracked C file
 #   tests/run-checks.sh smoke STATIC_BIN         the static binary in an empty chroot
 #   tests/run-checks.sh vm DEBDIR WORKDIR        a real first boot under qemu (tests/vm/vm-test.sh)
@@ -86,6 +87,23 @@ run_integration() {
         add "$p" "$f"
 }
 
+# kubeadm's own unit-test tables as goldens (tests/golden/README.md): one line for the whole suite.
+run_golden() {
+        local out=$logdir/golden.log line p f e s rc
+        /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/golden >"$out" 2>&1
+        rc=$?
+        line=$(grep -E '^=*.*(passed|failed|error)' "$out" | tail -1)
+        p=$(echo "$line" | grep -oE '[0-9]+ passed' | cut -d' ' -f1)
+        f=$(echo "$line" | grep -oE '[0-9]+ failed' | cut -d' ' -f1)
+        e=$(echo "$line" | grep -oE '[0-9]+ error' | cut -d' ' -f1)
+        s=$(echo "$line" | grep -oE '[0-9]+ skipped' | cut -d' ' -f1)
+        p=${p:-0} f=$((${f:-0} + ${e:-0}))
+        if [ $rc -ne 0 ] && [ $f = 0 ]; then f=1; fi
+        [ $rc -ne 0 ] && grep -E '^(FAILED|ERROR)|disagrees with kubeadm|^E  +(etc|var)/' "$out" | head -60
+        printf 'gold  %-28s %3d passed, %d failed\n' "kubeadm tables (${s:-0} skipped)" "$p" "$f"
+        add "$p" "$f"
+}
+
 # The dynamic binary under valgrind over the CLI and HTTP client tests: leaks and memory errors
 # show up as exit code 99.
 run_valgrind() {
@@ -156,6 +174,7 @@ case $mode in
 unit) run_unit "$@" ;;
 fuzz-replay) run_replay "$@" ;;
 integration) run_integration ;;
+golden) run_golden ;;
 valgrind) run_valgrind ;;
 smoke) run_smoke "$1" ;;
 vm) run_vm "$1" "$2" ;;
@@ -168,6 +187,7 @@ all)
         run_unit "${units[@]}"
         run_replay "$@"
         run_integration
+        run_golden
         run_valgrind
         [ -n "${KF_STATIC_BIN:-}" ] && run_smoke "$KF_STATIC_BIN"
         [ -n "${KF_VM_DEB_DIR:-}" ] && [ -z "${KF_SKIP_VM:-}" ] && run_vm "$KF_VM_DEB_DIR" "$KF_VM_WORK"
