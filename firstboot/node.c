@@ -770,8 +770,7 @@ int fb_configmap_checksum(const cJSON *cm, char **ret) {
         qsort(keys, n, sizeof(char *), strcmp_ptr);
         for (size_t i = 0; i < n; i++) {
                 const char *v = json_get_string(data, keys[i]);
-                if (EVP_DigestUpdate(ctx, keys[i], strlen(keys[i])) != 1 ||
-                    EVP_DigestUpdate(ctx, v ?: "", strlen(v ?: "")) != 1)
+                if (EVP_DigestUpdate(ctx, v ?: "", strlen(v ?: "")) != 1)
                         return -EIO;
         }
         if (EVP_DigestFinal_ex(ctx, md, &md_len) != 1)

@@ -144,7 +144,8 @@ void fb_objects_describe(const struct mf_api_object *o, size_t n, FILE *out);
 int fb_wait_healthy(const char *url, const char *ca_pem, const char *cert_pem, const char *key_pem,
                     unsigned long long timeout_ms, char *why, size_t why_len);
 
-/* kubeadm's ConfigMap checksum annotation value: sha256 over the sorted data keys and values. */
+/* kubeadm's ConfigMap checksum annotation value (componentconfigs ChecksumForConfigMap): sha256 over the
+ * data values in key order; the keys themselves are not hashed. */
 int fb_configmap_checksum(const cJSON *cm, char **ret);
 
 /* Milliseconds since an arbitrary start, for deadlines. */
