@@ -11,6 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from simlib import simclock  # noqa: E402
 from simlib.local import LocalCluster  # noqa: E402
+from simlib.minors import KF, supported_minors  # noqa: E402
 
 
 def pytest_collection_modifyitems(config, items):
@@ -90,3 +91,45 @@ def new_sim(tmp_path):
         if any(left.values()):
             errors.append(f"left behind: {left}")
     assert not errors, errors
+
+
+MINORS = supported_minors()
+
+
+@pytest.fixture(scope="session", params=MINORS, ids=[f"1.{m}" for m in MINORS])
+def minor_cluster(request, tmp_path_factory):
+    """One cluster per supported minor, shared by every test that reads it (test_minors, test_day2; pytest
+    groups their tests by minor, so one cluster runs at a time): two control planes from identical user-data
+    (role auto: one init, one control-plane join) and a worker, booted at the same moment, all Ready.
+    sim.minor is the minor, sim.boot_results kube-firstboot's CompletedProcess per node name."""
+    import concurrent.futures
+
+    from simlib.cluster import Sim
+    from simlib.userdata import user_data
+    minor = request.param
+    # The doubles report the version the nodes are set up with, as the packaged kubelet would.
+    sim = Sim(tmp_path_factory.mktemp(f"minor-1.{minor}"), control_planes=2, workers=1,
+              env={"KF_SIM_K8S_VERSION": f"v1.{minor}.0"})
+    sim.kf_bin = KF
+    sim.minor = minor
+    sim.__enter__()
+    try:
+        sim.start_lb()
+        label = f"stable-1.{minor}"  # kubeadm's label, resolved offline to the newest patch this build knows
+        for n in sim.nodes:
+            n.write_seed(user_data(sim, "worker" if n.role == "worker" else "auto", version=label))
+        # The init node runs systemd-resolved: its resolvConf is node-specific.
+        os.makedirs(os.path.join(sim.cp[0].root, "run/systemd/resolve"), exist_ok=True)
+        with open(os.path.join(sim.cp[0].root, "run/systemd/resolve/resolv.conf"), "w") as f:
+            f.write("nameserver 127.0.0.53\n")
+        with concurrent.futures.ThreadPoolExecutor(len(sim.nodes)) as ex:
+            futs = {n.name: ex.submit(n.firstboot, "run", timeout=600) for n in sim.nodes}
+            sim.boot_results = {k: f.result() for k, f in futs.items()}
+        bad = {k: (r.returncode, r.stderr[-1500:]) for k, r in sim.boot_results.items() if r.returncode != 0}
+        assert not bad, bad
+        sim.wait_nodes_ready([n.name for n in sim.nodes], timeout=90)
+        yield sim
+    finally:
+        sim.stop()
+        left = sim.leftovers()
+        assert not any(left.values()), f"left behind: {left}"

@@ -4,20 +4,18 @@
 the form kubeadm's upgrade code parses it. The list, with the kubeadm function behind each check and what
 breaks without it, is docs/day2-readiness.md (items numbered as the tests below).
 
-One cluster per supported minor (the binary's own list, `kube-firstboot version`): an init node, a
-control-plane join and a worker join, the joins at the same time. The checks re-implement kubeadm's parsers
-(ReadKubeletDynamicEnvFile, ChecksumForConfigMap, APIEndpointFromString, version.ParseSemantic, the renewal
-manager's kubeconfig reader, ...) from kubeadm's sources, never from the code under test.
+One cluster per supported minor (the binary's own list, `kube-firstboot version`), conftest's minor_cluster
+shared with test_minors: an init node, a control-plane join and a worker join, booted at the same time. The
+checks re-implement kubeadm's parsers (ReadKubeletDynamicEnvFile, ChecksumForConfigMap, APIEndpointFromString,
+version.ParseSemantic, the renewal manager's kubeconfig reader, ...) from kubeadm's sources, never from the
+code under test.
 test_checks_reject_broken_inputs feeds every checker a deliberately broken input, so each can fail."""
 import base64
-import concurrent.futures
 import copy
 import hashlib
 import ipaddress
 import os
 import re
-import subprocess
-import time
 
 import pytest
 import yaml
@@ -25,28 +23,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from simlib.cluster import LB_IP, Sim
+from simlib.cluster import LB_IP
 from simlib.etcdgw import Etcd
 from simlib.kubeclient import ApiError, Client
-from simlib.userdata import user_data
+from simlib.minors import KF
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-KF = os.environ.get("KF_BIN", os.path.join(REPO, "build", "kube-firstboot"))
 pytestmark = pytest.mark.skipif(not os.access(KF, os.X_OK), reason=f"{KF} not built")
 
 
-def supported_minors():
-    """The Kubernetes minors the built binary sets up, as `kube-firstboot version` lists them
-    ("Kubernetes 1.33-1.35, ...")."""
-    if not os.access(KF, os.X_OK):
-        return []
-    out = subprocess.run([KF, "version"], capture_output=True, text=True, timeout=30).stdout
-    m = re.search(r"Kubernetes 1\.(\d+)-1\.(\d+)", out)
-    assert m, f"`kube-firstboot version` names no Kubernetes range: {out!r}"
-    return list(range(int(m.group(1)), int(m.group(2)) + 1))
-
-
-MINORS = supported_minors()
 KS = "kube-system"
 CONTROL_PLANE = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"]  # constants.ControlPlaneComponents
 HASH_ANNOTATION = "kubeadm.kubernetes.io/component-config.hash"
@@ -243,7 +227,7 @@ UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, 
 
 def cluster_configuration(text, minor):
     """getInitConfigurationFromCluster: the ClusterConfiguration key decoded by kubeadm N+1's scheme (v1beta4;
-    kubeadm 1.36+ no longer reads v1beta3, kubernetes#136016), strictly."""
+    kubeadm 1.37+ no longer reads v1beta3, kubernetes#136016), strictly."""
     docs = [d for d in yaml.load_all(text, Loader=UniqueKeyLoader) if d is not None]
     if len(docs) != 1:
         raise ValueError(f"{len(docs)} YAML documents in ClusterConfiguration")
@@ -351,7 +335,8 @@ def expected_certs(node, minor, first):
     """certsphase.GetDefaultCertList (local etcd) as the renewal manager walks it, and the kubeconfig files it
     renews: {file: (CA file, CN, O, DNS subset, IP subset, EKU)}."""
     ip = node.ip
-    kubelet_client_o = ["kubeadm:cluster-admins"] if minor <= 36 else []  # no O from 1.37 (kubernetes#138957)
+    # no O in any branch's newest patch (kubernetes#138957, cherry-picked to 1.33-1.36)
+    kubelet_client_o = []
     certs = {
         "apiserver.crt": ("ca.crt", "kube-apiserver", [],
                           {node.name, "kubernetes", "kubernetes.default", "kubernetes.default.svc",
@@ -429,39 +414,11 @@ def static_pod(path, component):
 # One cluster per supported minor
 # ---------------------------------------------------------------------------------------------------------
 
-TIMINGS = {}
-
-
-@pytest.fixture(scope="module", params=MINORS, ids=[f"1.{m}" for m in MINORS])
-def cluster(request, tmp_path_factory):
-    """Init on cp-1, then cp-2 (control-plane) and w-1 (worker) join at the same time; all Ready."""
-    minor = request.param
-    s = Sim(tmp_path_factory.mktemp(f"day2-1.{minor}"), control_planes=2, workers=1)
-    s.kf_bin = KF
-    s.minor = minor
-    t0 = time.time()
-    s.__enter__()
-    try:
-        s.start_lb()
-        s.cp[0].write_seed(user_data(s, role="init", version=f"stable-1.{minor}"))
-        r = s.cp[0].firstboot("run")
-        assert r.returncode == 0, r.stderr[-3000:]
-        t_init = time.time() - t0
-        s.cp[1].write_seed(user_data(s, role="control-plane"))
-        s.workers[0].write_seed(user_data(s, role="worker"))
-        with concurrent.futures.ThreadPoolExecutor(2) as ex:
-            futs = {n.name: ex.submit(n.firstboot, "run") for n in (s.cp[1], s.workers[0])}
-            res = {k: f.result() for k, f in futs.items()}
-        bad = {k: r.stderr[-3000:] for k, r in res.items() if r.returncode != 0}
-        assert not bad, bad
-        s.wait_nodes_ready([n.name for n in s.nodes], timeout=90)
-        TIMINGS[minor] = (t_init, time.time() - t0)
-        print(f"1.{minor}: init {t_init:.1f}s, cluster of 3 ready after {time.time() - t0:.1f}s")
-        yield s
-    finally:
-        s.__exit__(None, None, None)
-        left = s.leftovers()
-        assert left == {"namespaces": [], "processes": [], "mounts": []}, left
+@pytest.fixture
+def cluster(minor_cluster):
+    """conftest's cluster for one supported minor (shared with test_minors): cp-1 init, cp-2 control-plane join,
+    w-1 worker, booted at once from the same user-data."""
+    return minor_cluster
 
 
 def admin(s):
@@ -653,17 +610,9 @@ def test_kubelet_files(cluster):
         assert kc["staticPodPath"] == "/etc/kubernetes/manifests"
 
 
-# Differences from kubeadm found by this file and not fixed yet: {minor: why}. The marker is strict, so the
-# fix makes the test XPASS and fail until the entry goes.
-POD_INFRA_KNOWN = {35: "kube-firstboot writes --pod-infra-container-image at 1.35 (manifests/versions.c "
-                       "pause_image_flag); kubeadm 1.35 no longer does (kubernetes#133778)"}
-
-
-def test_kubeadm_flags_pause_image(cluster, request):
+def test_kubeadm_flags_pause_image(cluster):
     """7b. --pod-infra-container-image: kubeadm writes it up to 1.34 and no longer from 1.35 (kubernetes#133778);
-    1.35's upgrade removes it, 1.36's keeps whatever is there (its unwanted-flags list is empty)."""
-    if cluster.minor in POD_INFRA_KNOWN:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=POD_INFRA_KNOWN[cluster.minor]))
+    1.35's upgrade removes it, 1.36's keeps whatever is there (kubernetes#135807 removed that cleanup)."""
     for n in cluster.nodes:
         flags = kubeadm_flags(read(n, "var/lib/kubelet/kubeadm-flags.env"), cluster.minor)
         assert ("pod-infra-container-image" in flags) == (cluster.minor <= 34), (n.name, flags)
@@ -843,9 +792,3 @@ def test_pki_and_manifest_checks_reject_broken_files(tmp_path):
         man.write_text(yaml.safe_dump(bad))
         with pytest.raises(ValueError):
             static_pod(str(man), "kube-apiserver")
-
-
-def test_zz_report_timings():
-    """Prints how long each minor's cluster took (init, and all three nodes Ready)."""
-    for m, (ti, tt) in sorted(TIMINGS.items()):
-        print(f"1.{m}: init {ti:.1f}s, 3 nodes Ready {tt:.1f}s")

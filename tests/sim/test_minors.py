@@ -8,16 +8,13 @@ they are written out here on purpose instead of being read from the binary's tab
 manifests/versions.c fails this test."""
 import os
 import re
-import subprocess
 
 import pytest
 import yaml
 from cryptography import x509
 
-from simlib.userdata import user_data
+from simlib.minors import KF, supported_minors
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-KF = os.environ.get("KF_BIN", os.path.join(REPO, "build", "kube-firstboot"))
 pytestmark = pytest.mark.skipif(not os.access(KF, os.X_OK), reason=f"{KF} not built")
 
 # kubeadm per minor, as its newest patch release writes it (constants.go image pins; flags, volumes and
@@ -36,15 +33,6 @@ KUBEADM = {minor: dict(zip(COLUMNS, row)) for minor, row in {
 }.items()}
 
 
-def supported_minors():
-    """The minors the binary says it sets up ('kube-firstboot version': "Kubernetes 1.33-1.38 ...")."""
-    if not os.access(KF, os.X_OK):
-        return []
-    out = subprocess.run([KF, "version"], capture_output=True, text=True).stdout
-    m = re.search(r"Kubernetes 1\.(\d+)-1\.(\d+)", out)
-    return list(range(int(m.group(1)), int(m.group(2)) + 1)) if m else []
-
-
 def manifest(node, name):
     with open(os.path.join(node.root, "etc/kubernetes/manifests", f"{name}.yaml")) as f:
         return yaml.safe_load(f)
@@ -60,25 +48,11 @@ def test_every_supported_minor_has_expectations():
     assert set(minors) <= set(KUBEADM), f"no kubeadm expectations written for {set(minors) - set(KUBEADM)}"
 
 
-@pytest.mark.parametrize("minor", supported_minors())
-def test_init_control_plane_join_and_worker_join(new_sim, minor):
+def test_init_control_plane_join_and_worker_join(minor_cluster):
+    """The cluster of conftest's minor_cluster (shared with test_day2): cp-1 inits, cp-2 joins as a control
+    plane, w-1 as a worker, all at once."""
+    sim, minor = minor_cluster, minor_cluster.minor
     want = KUBEADM[minor]
-    # The kubelet double reports the version the node is set up with, as the packaged kubelet would.
-    sim = new_sim(control_planes=2, workers=1, env={"KF_SIM_K8S_VERSION": f"v1.{minor}.0"})
-    sim.kf_bin = KF
-    sim.start_lb()
-    import concurrent.futures
-    label = f"stable-1.{minor}"  # kubeadm's label, resolved offline to the newest patch this build knows
-    for n in sim.nodes:
-        n.write_seed(user_data(sim, "worker" if n.role == "worker" else "auto", version=label))
-    # The init node runs systemd-resolved: its resolvConf is node-specific.
-    os.makedirs(os.path.join(sim.cp[0].root, "run/systemd/resolve"), exist_ok=True)
-    open(os.path.join(sim.cp[0].root, "run/systemd/resolve/resolv.conf"), "w").write("nameserver 127.0.0.53\n")
-    with concurrent.futures.ThreadPoolExecutor(len(sim.nodes)) as ex:
-        futs = {n.name: ex.submit(n.firstboot, "run", timeout=600) for n in sim.nodes}
-        results = {k: f.result() for k, f in futs.items()}
-    bad = {k: (r.returncode, r.stderr[-1500:]) for k, r in results.items() if r.returncode != 0}
-    assert not bad, bad
     init, joiner, worker = sim.cp[0], sim.cp[1], sim.workers[0]
     assert [n.firstboot_status()["role"] for n in (init, joiner, worker)] == ["init", "control-plane", "worker"]
 
@@ -89,7 +63,6 @@ def test_init_control_plane_join_and_worker_join(new_sim, minor):
     assert re.fullmatch(rf"v1\.{minor}\.\d+", version), version
     assert cc["apiVersion"] == "kubeadm.k8s.io/v1beta4"
     assert c.request("GET", "/version")["gitVersion"] == version
-    sim.wait_nodes_ready([n.name for n in sim.nodes], timeout=90)
     ms = sim.etcd_members(via=init)
     assert sorted(m.get("name") for m in ms) == sorted(n.name for n in sim.cp) and not any(
         m.get("isLearner") for m in ms)
