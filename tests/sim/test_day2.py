@@ -521,18 +521,10 @@ def test_node_registration(cluster):
             assert not os.path.exists(inst)
 
 
-CRI_ANNOTATION_KNOWN = {33: "kube-firstboot does not annotate the Node with kubeadm.alpha.kubernetes.io/cri-socket "
-                            "at 1.33 (kubeadm's init upload-config and join kubelet-start do while NodeLocalCRISocket "
-                            "is off); kubeadm 1.34's upgrade apply/node on a control plane then fails in "
-                            "GetNodeRegistration"}
-
-
-def test_cri_socket_annotation(cluster, request):
+def test_cri_socket_annotation(cluster):
     """3c. The Node's kubeadm.alpha.kubernetes.io/cri-socket: kubeadm sets it while NodeLocalCRISocket is off
     (<= 1.33) and 1.34's GetNodeRegistration reads it when instance-config.yaml is absent; from 1.34 it is not
     set (and 1.34+ upgrades remove it)."""
-    if cluster.minor in CRI_ANNOTATION_KNOWN:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=CRI_ANNOTATION_KNOWN[cluster.minor]))
     c = admin(cluster)
     for n in cluster.nodes:
         ann = c.get("nodes", n.name)["metadata"].get("annotations") or {}
