@@ -147,7 +147,8 @@ def test_init_node_set_verifies_with_openssl(init_root):
 
     subjects = {
         "ca.crt": "CN=kubernetes", "apiserver.crt": "CN=kube-apiserver",
-        "apiserver-kubelet-client.crt": "CN=kube-apiserver-kubelet-client,O=kubeadm:cluster-admins",
+        # No Organization since kubernetes#138957 (backported to every branch we set up).
+        "apiserver-kubelet-client.crt": "CN=kube-apiserver-kubelet-client",
         "front-proxy-ca.crt": "CN=front-proxy-ca", "front-proxy-client.crt": "CN=front-proxy-client",
         "etcd/ca.crt": "CN=etcd-ca", "etcd/server.crt": "CN=cp-1", "etcd/peer.crt": "CN=cp-1",
         "etcd/healthcheck-client.crt": "CN=kube-etcd-healthcheck-client",
