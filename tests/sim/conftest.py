@@ -43,8 +43,11 @@ def cluster(tmp_path_factory, clock_file):
     lc = LocalCluster(tmp_path_factory.mktemp("cluster"), clock_file=clock_file)
     try:
         lc.start_etcd()
-        lc.start_apiserver()
-        lc.start_apiserver()
+        # The real kubectl on PATH (1.32) is used against these doubles: they report a version within its
+        # skew; from 1.32 servers on it sends protobuf, which the double does not read.
+        old_client = {"KF_SIM_K8S_VERSION": "v1.31.0"}
+        lc.start_apiserver(env=old_client)
+        lc.start_apiserver(env=old_client)
         lc.start_controller_manager(env={"KF_SIM_CONTROLLER_PERIOD": "0.3"})
         yield lc
     finally:
