@@ -31,9 +31,10 @@ PKGS     := libcurl libcjson yaml-0.1 blkid openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
-# Folders by layer (ARCHITECTURE.md): libraries, then the program. Sources are picked up by wildcard.
+# Folders by layer (ARCHITECTURE.md): libraries, then the program's rooms. Sources are picked up by wildcard.
 LIB_SRCS := $(wildcard common/*.c metadata/*.c pki/*.c manifests/*.c)
-APP_SRCS := $(filter-out firstboot/main.c,$(wildcard firstboot/*.c))
+APP_ROOMS := verbs flows engine config cluster host
+APP_SRCS := $(wildcard $(patsubst %,firstboot/%/*.c,$(APP_ROOMS)))
 MAIN_SRC := firstboot/main.c
 
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)

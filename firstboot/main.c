@@ -7,7 +7,7 @@
 
 #include "common/log.h"
 #include "common/strutil.h"
-#include "firstboot/cli.h"
+#include "firstboot/verbs/cli.h"
 
 static const struct verb verbs[] = {
         {"run", "set this node up: init, control-plane join or worker join", cmd_run},

@@ -10,7 +10,7 @@
 #include "common/log.h"
 #include "common/strutil.h"
 #include "common/yamlutil.h"
-#include "firstboot/config.h"
+#include "firstboot/config/config.h"
 #include "metadata/metadata.h"
 #include "metadata/source.h"
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""`kube-firstboot etcd` (firstboot/etcd.c) against real etcd members on loopback: member list, a learner
+"""`kube-firstboot etcd` (firstboot/cluster/etcd.c) against real etcd members on loopback: member list, a learner
 added, started, promoted; the busy answers a concurrent join gets; remove."""
 import os
 import re

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""`kube-firstboot etcd disk` (firstboot/etcd-disk.c) on loop devices over image files: a blank disk gets a
+"""`kube-firstboot etcd disk` (firstboot/host/etcd-disk.c) on loop devices over image files: a blank disk gets a
 file system, is mounted at <root>/var/lib/etcd and persisted by a mount unit and a kubelet drop-in; a disk
 with a file system is kept as it is; a partition table or another signature is refused and left alone; a
 disk is found by LABEL=. Every loop device and mount is removed by the test that made it."""

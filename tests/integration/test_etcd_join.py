@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""`kube-firstboot etcd member join` (firstboot/etcd-join.c) against real etcd 3.4 members on loopback: a learner
+"""`kube-firstboot etcd member join` (firstboot/cluster/etcd-join.c) against real etcd 3.4 members on loopback: a learner
 added and promoted, re-runs that find what is done, kill -9 resume, concurrent joins from separate processes,
 stale members, abandoned learners and the quorum refusal."""
 import os

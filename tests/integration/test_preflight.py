@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""`kube-firstboot preflight` (firstboot/preflight.c): kubeadm's check names and ignorePreflightErrors over a
+"""`kube-firstboot preflight` (firstboot/host/preflight.c): kubeadm's check names and ignorePreflightErrors over a
 fake root and /proc tree, ports held in a network namespace the test makes, a CRI socket the test listens
 on, the tools on a $PATH the test fills, CPUs limited with taskset and the clock moved with faketime."""
 import glob

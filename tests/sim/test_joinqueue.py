@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The join queue (firstboot/joinqueue.c): `kube-firstboot etcd queue` against the apiserver double (two
+"""The join queue (firstboot/cluster/joinqueue.c): `kube-firstboot etcd queue` against the apiserver double (two
 apiservers sharing one real etcd, optimistic concurrency on the Lease), and `etcd member join --kubeconfig`
 holding it while real etcd members join at the same moment."""
 import os

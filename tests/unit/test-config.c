@@ -6,7 +6,7 @@
 #include "common/fileio.h"
 #include "common/jsonutil.h"
 #include "common/strutil.h"
-#include "firstboot/config.h"
+#include "firstboot/config/config.h"
 #include "metadata/metadata.h"
 #include "metadata/source.h"
 #include "tests/unit/unit.h"

@@ -8,8 +8,8 @@
 #include "common/cleanup-libs.h"
 #include "common/fileio.h"
 #include "common/strutil.h"
-#include "firstboot/config.h"
-#include "firstboot/etcd-disk.h"
+#include "firstboot/config/config.h"
+#include "firstboot/host/etcd-disk.h"
 #include "tests/unit/unit.h"
 
 static int setup(void **state) {

@@ -2,7 +2,7 @@
 #include <errno.h>
 
 #include "common/strutil.h"
-#include "firstboot/etcd-join.h"
+#include "firstboot/cluster/etcd-join.h"
 #include "tests/unit/unit.h"
 
 #define P1 "https://10.0.0.1:2380"

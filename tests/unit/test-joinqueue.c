@@ -4,7 +4,7 @@
 #include "common/cleanup-libs.h"
 #include "common/jsonutil.h"
 #include "common/strutil.h"
-#include "firstboot/joinqueue.h"
+#include "firstboot/cluster/joinqueue.h"
 #include "tests/unit/unit.h"
 
 /* 2024-05-06T07:08:09Z */

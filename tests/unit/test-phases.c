@@ -7,8 +7,8 @@
 #include "common/cleanup-libs.h"
 #include "common/fileio.h"
 #include "common/jsonutil.h"
-#include "firstboot/phases.h"
-#include "firstboot/status.h"
+#include "firstboot/engine/phases.h"
+#include "firstboot/engine/status.h"
 #include "tests/unit/unit.h"
 
 /* Fake phases: each "writes" a file under the root; a phase can be told to fail once. */

@@ -9,7 +9,7 @@
 #include "common/jsonutil.h"
 #include "common/strutil.h"
 #include "common/yamlutil.h"
-#include "firstboot/pki-config.h"
+#include "firstboot/config/pki-config.h"
 #include "pki/cert.h"
 #include "pki/certlist.h"
 #include "pki/kubeconfig.h"

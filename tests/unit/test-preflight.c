@@ -10,8 +10,8 @@
 #include "common/cleanup.h"
 #include "common/fileio.h"
 #include "common/strutil.h"
-#include "firstboot/config.h"
-#include "firstboot/preflight.h"
+#include "firstboot/config/config.h"
+#include "firstboot/host/preflight.h"
 #include "tests/unit/unit.h"
 
 /* A root for node files, a fake /proc + /sys tree, and a directory of tools for $PATH. */

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <openssl/pem.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/cleanup-libs.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "common/netutil.h"
+#include "common/strutil.h"
+#include "firstboot/cluster/discovery.h"
+#include "firstboot/cluster/kubeapi.h"
+#include "pki/cert.h"
+#include "pki/kubeconfig.h"
+#include "pki/token.h"
+
+#define CLUSTER_INFO_PATH "/api/v1/namespaces/kube-public/configmaps/cluster-info"
+
+void fb_discovery_result_done(struct fb_discovery_result *r) {
+        free(r->server);
+        free(r->ca_pem);
+        free(r->ca_hash);
+        free(r->kubeconfig);
+        *r = (struct fb_discovery_result){};
+}
+
+_printf_(3, 4) static int say(char *why, size_t len, const char *fmt, ...) {
+        if (why && len > 0) {
+                va_list ap;
+                va_start(ap, fmt);
+                (void) vsnprintf(why, len, fmt, ap);
+                va_end(ap);
+        }
+        return 0;
+}
+
+int fb_ca_hash_validate(const char *s) {
+        const char *hex;
+        if (!s || strncasecmp(s, "sha256:", 7) != 0)
+                return -EINVAL;
+        hex = s + 7;
+        if (strlen(hex) != 64 || strspn(hex, "0123456789abcdefABCDEF") != 64)
+                return -EINVAL;
+        return 0;
+}
+
+static unsigned long long now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (unsigned long long) ts.tv_sec * 1000ull + (unsigned long long) ts.tv_nsec / 1000000ull;
+}
+
+static void sleep_ms(unsigned ms) {
+        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+/* Checks every certificate of the bundle against every pin; one match suffices. Fills the first CA's pin. */
+static int check_pins(const char *ca_pem, const char *const *pins, char **ret_first_hash, char *why,
+                      size_t wl) {
+        _cleanup_(BIO_free_allp) BIO *bio = BIO_new_mem_buf(ca_pem, -1);
+        _cleanup_free_ char *first = NULL;
+        bool matched = false;
+        int n = 0;
+
+        if (!bio)
+                return -ENOMEM;
+        for (;;) {
+                _cleanup_(X509_freep) X509 *cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+                if (!cert)
+                        break;
+                n++;
+                if (!first && pki_cert_ca_pin(cert, &first) < 0)
+                        return -ENOMEM;
+                for (const char *const *p = pins; p && *p && !matched; p++)
+                        matched = pki_cert_ca_pin_check(cert, *p) == 0;
+        }
+        if (n == 0) {
+                say(why, wl, "cluster-info's kubeconfig holds no CA certificate");
+                return -EBADMSG;
+        }
+        if (pins && pins[0] && !matched) {
+                say(why, wl, "the cluster CA (%s) matches none of the given CA cert hashes", first);
+                return -EKEYREJECTED;
+        }
+        *ret_first_hash = TAKE_PTR(first);
+        return 0;
+}
+
+static int fetch_cluster_info(struct kube_client *c, const char *key, cJSON **ret) {
+        _cleanup_(cJSON_Deletep) cJSON *cm = NULL;
+        int r = kube_get(c, CLUSTER_INFO_PATH, &cm);
+        if (r < 0)
+                return r;
+        if (!json_get_string(cm, "data.kubeconfig"))
+                return -EBADMSG;
+        if (key && !cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItem(cm, "data"), key))
+                return -ENOKEY;
+        *ret = TAKE_PTR(cm);
+        return 0;
+}
+
+int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *ret, char *why, size_t wl) {
+        _cleanup_(kube_client_freep) struct kube_client *insecure = NULL, *secure = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *cm = NULL, *cm2 = NULL;
+        _cleanup_free_ char *url = NULL, *host = NULL, *key = NULL, *first_hash = NULL;
+        char id[PKI_TOKEN_ID_LEN + 1], secret[PKI_TOKEN_SECRET_LEN + 1];
+        unsigned timeout = o->timeout_ms ?: 300000, interval = o->interval_ms ?: 5000;
+        struct pki_kubeconfig k = {};
+        unsigned long long deadline;
+        unsigned port;
+        int r;
+
+        say(why, wl, "%s", "");
+        if (pki_token_parse(o->token ?: "", id, secret) < 0) {
+                say(why, wl, "the token is not of the form [a-z0-9]{6}.[a-z0-9]{16}");
+                return -EINVAL;
+        }
+        for (const char *const *p = o->ca_cert_hashes; p && *p; p++)
+                if (fb_ca_hash_validate(*p) < 0) {
+                        say(why, wl, "'%s' is not a CA cert hash of the form sha256:<64 hex digits>", *p);
+                        r = -EINVAL;
+                        goto out;
+                }
+        if ((!o->ca_cert_hashes || !o->ca_cert_hashes[0]) && !o->unsafe_skip_ca_verification) {
+                say(why, wl,
+                    "token discovery without a CA cert hash trusts whoever answers: give one, or set "
+                    "unsafeSkipCAVerification");
+                r = -EINVAL;
+                goto out;
+        }
+        r = split_host_port(o->endpoint ?: "", &host, &port);
+        if (r < 0 || port == 0) {
+                say(why, wl, "the endpoint '%s' is not host:port", strempty(o->endpoint));
+                r = -EINVAL;
+                goto out;
+        }
+        url = ip_is_ipv6(host) ? strdupf("https://[%s]:%u", host, port)
+                               : strdupf("https://%s:%u", host, port);
+        key = strdupf("jws-kubeconfig-%s", id);
+        if (!url || !key) {
+                r = -ENOMEM;
+                goto out;
+        }
+
+        /* 1. Anonymous and unverified, as kubeadm does: trust comes from the JWS and the pin below. */
+        r = kube_client_new(url, NULL, true, &insecure);
+        if (r < 0)
+                goto out;
+        kube_client_set_timeouts(insecure, interval < 10000 ? 10000 : interval, 0);
+        deadline = now_ms() + timeout;
+        for (;;) {
+                r = fetch_cluster_info(insecure, key, &cm);
+                if (r == 0)
+                        break;
+                log_debug("cluster-info from %s: %s", url,
+                          r == -ENOKEY ? "no signature for this token yet" : kube_client_error(insecure));
+                if (now_ms() + interval >= deadline)
+                        break;
+                sleep_ms(interval);
+        }
+        if (r == -ENOKEY) {
+                say(why, wl,
+                    "token id '%s' is invalid for this cluster or has expired: cluster-info carries no "
+                    "signature for it (create one with 'kubeadm token create')",
+                    id);
+                goto out;
+        }
+        if (r < 0) {
+                say(why, wl, "cannot read cluster-info from %s: %s", url, kube_client_error(insecure));
+                goto out;
+        }
+
+        /* 2. The signature: the token secret proves who signed this kubeconfig. */
+        const char *kubeconfig = json_get_string(cm, "data.kubeconfig");
+        const char *jws = json_get_string(cJSON_GetObjectItem(cm, "data"), key);
+        if (!jws || pki_jws_verify_detached(kubeconfig, strlen(kubeconfig), id, secret, jws) < 0) {
+                say(why, wl,
+                    "the signature of cluster-info for token id '%s' does not match: the token secret "
+                    "is wrong",
+                    id);
+                r = -EKEYREJECTED;
+                goto out;
+        }
+
+        /* 3. The CA it names must match a pin. */
+        r = pki_kubeconfig_parse(kubeconfig, strlen(kubeconfig), &k);
+        if (r < 0 || !k.server || !k.ca_pem) {
+                say(why, wl, "cluster-info's kubeconfig has no server or CA");
+                r = -EBADMSG;
+                goto out;
+        }
+        r = check_pins(k.ca_pem, o->ca_cert_hashes, &first_hash, why, wl);
+        if (r < 0)
+                goto out;
+
+        /* 4. Again over TLS verified against that CA: the same bytes, or someone is in the middle. */
+        r = kube_client_new(url, k.ca_pem, false, &secure);
+        if (r < 0)
+                goto out;
+        r = fetch_cluster_info(secure, NULL, &cm2);
+        if (r < 0) {
+                say(why, wl, "cannot read cluster-info over verified TLS: %s", kube_client_error(secure));
+                goto out;
+        }
+        if (!streq(json_get_string(cm2, "data.kubeconfig"), kubeconfig)) {
+                say(why, wl, "cluster-info changed between the unverified and the verified read");
+                r = -EBADMSG;
+                goto out;
+        }
+
+        ret->server = TAKE_PTR(k.server);
+        ret->ca_pem = TAKE_PTR(k.ca_pem);
+        ret->ca_hash = TAKE_PTR(first_hash);
+        ret->kubeconfig = strdup(kubeconfig);
+        r = ret->kubeconfig ? 0 : -ENOMEM;
+        if (r < 0)
+                fb_discovery_result_done(ret);
+out:
+        pki_kubeconfig_done(&k);
+        explicit_bzero(secret, sizeof(secret));
+        return r;
+}

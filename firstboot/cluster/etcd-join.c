@@ -1,0 +1,594 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "common/strutil.h"
+#include "firstboot/cluster/etcd-join.h"
+
+/* Backoff between attempts: full jitter over an exponential ceiling. The cap stays small because the
+ * usual wait (another learner being promoted, etcd's 5 s strict-reconfig window after a change) is short. */
+#define BACKOFF_BASE_MS    200u
+#define BACKOFF_CAP_MS     3000u
+#define PROMOTE_BASE_MS    250u
+#define PROMOTE_CAP_MS     2000u
+#define QUORUM_RECHECK_MS  1000u /* a "no quorum" verdict must hold twice, this far apart */
+#define QUORUM_INTERVAL_MS 2000u /* voters' health is looked at no more often while add is refused */
+#define MIN_CALL_MS        250u  /* no call is started with less time than this left */
+
+static unsigned long long now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (unsigned long long) ts.tv_sec * 1000ull + (unsigned long long) ts.tv_nsec / 1000000ull;
+}
+
+static void sleep_ms(unsigned long long ms) {
+        struct timespec ts = {.tv_sec = (time_t) (ms / 1000), .tv_nsec = (long) (ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+/* Uniform in [base/4, ceiling]: full jitter, with a floor so that a lucky draw does not spin. */
+static unsigned backoff_ms(unsigned base, unsigned cap, unsigned attempt) {
+        unsigned long long ceiling = base;
+        uint32_t rnd = 0;
+        for (unsigned i = 0; i < attempt && ceiling < cap; i++)
+                ceiling *= 2;
+        if (ceiling > cap)
+                ceiling = cap;
+        if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+                rnd = (uint32_t) now_ms();
+        return base / 4 + (unsigned) (rnd % (ceiling - base / 4 + 1));
+}
+
+/* snprintf for messages: truncation is fine, and it keeps gcc's truncation warnings for real bugs. */
+_printf_(3, 4) static void textf(char *why, size_t len, const char *fmt, ...) {
+        va_list ap;
+        if (!why || len == 0)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(why, len, fmt, ap);
+        va_end(ap);
+}
+
+void fb_etcd_join_state_done(struct fb_etcd_join_state *s) {
+        if (!s)
+                return;
+        free(s->initial_cluster);
+        *s = (struct fb_etcd_join_state){};
+}
+
+/* ---- the pure parts ---- */
+
+int fb_etcd_member_find(const struct etcd_member *m, size_t n, const char *name, const char *peer_url,
+                        size_t *ret_index, char *why, size_t why_len) {
+        size_t found = n;
+
+        for (size_t i = 0; i < n; i++) {
+                bool has_url = strv_contains(m[i].peer_urls, peer_url);
+                if (has_url && found == n)
+                        found = i;
+                if (!has_url && !isempty(name) && streq(m[i].name, name)) {
+                        textf(why, why_len,
+                              "etcd member '%s' (%" PRIx64
+                              ") has started with peer URL '%s', not '%s': a stale "
+                              "member of this node? Remove it first (kube-firstboot etcd member remove "
+                              "%016" PRIx64 ")",
+                              name, m[i].id, m[i].peer_urls && m[i].peer_urls[0] ? m[i].peer_urls[0] : "",
+                              peer_url, m[i].id);
+                        return -EADDRINUSE;
+                }
+        }
+        if (found == n)
+                return FB_ETCD_MEMBER_ABSENT;
+        if (!isempty(m[found].name) && !streq(m[found].name, name)) {
+                textf(why, why_len,
+                      "peer URL '%s' belongs to etcd member '%s' (%" PRIx64
+                      "), which has started under that "
+                      "name: a stale member? Remove it first (kube-firstboot etcd member remove "
+                      "%016" PRIx64 ")",
+                      peer_url, m[found].name, m[found].id, m[found].id);
+                return -EADDRINUSE;
+        }
+        if (ret_index)
+                *ret_index = found;
+        if (m[found].learner)
+                return isempty(m[found].name) ? FB_ETCD_MEMBER_LEARNER : FB_ETCD_MEMBER_LEARNER_STARTED;
+        return isempty(m[found].name) ? FB_ETCD_MEMBER_VOTER_UNSTARTED : FB_ETCD_MEMBER_VOTER;
+}
+
+char *fb_etcd_initial_cluster(const struct etcd_member *m, size_t n, const char *name,
+                              const char *peer_url) {
+        _cleanup_strv_free_ char **parts = NULL;
+
+        for (size_t i = 0; i < n; i++) {
+                bool ours = strv_contains(m[i].peer_urls, peer_url);
+                char hex[17];
+                const char *mname = m[i].name;
+
+                /* kubeadm: this member by the name it will start with; a member that has not started has no
+                 * name yet, so its ID in hex stands in (etcd matches the others by peer URL, not name). */
+                if (ours)
+                        mname = name;
+                else if (isempty(mname)) {
+                        snprintf(hex, sizeof(hex), "%" PRIx64, m[i].id);
+                        mname = hex;
+                }
+                for (char **u = m[i].peer_urls; u && *u; u++)
+                        if (strv_consume(&parts, strdupf("%s=%s", mname, *u)) < 0)
+                                return NULL;
+        }
+        return strjoin_sep((const char *const *) parts, strv_length(parts), ",");
+}
+
+/* ---- one operation against the cluster ---- */
+
+struct run {
+        const struct fb_etcd_join_spec *spec;
+        struct etcd_client *client;
+        unsigned long long deadline;
+        unsigned call_timeout_ms;
+        char last[512]; /* the last busy or transport condition, for a timeout's message */
+        int last_error;
+        const char *last_logged; /* the condition announced at info level, to announce each once */
+};
+
+static void run_done(struct run *r) {
+        r->client = etcd_client_free(r->client);
+}
+
+static int run_init(struct run *r, const struct fb_etcd_join_spec *s, char *why, size_t why_len) {
+        int k;
+
+        *r = (struct run){.spec = s};
+        if (!s || isempty(s->name) || isempty(s->peer_url) || !s->endpoints || !s->endpoints[0] ||
+            (!startswith(s->peer_url, "https://") && !startswith(s->peer_url, "http://"))) {
+                textf(why, why_len,
+                      "etcd join: a name, a peer URL (https://ADDRESS:2380) and endpoints are needed");
+                return -EINVAL;
+        }
+        k = etcd_client_new(s->endpoints, s->ca_pem, s->cert_pem, s->key_pem, &r->client);
+        if (k < 0) {
+                textf(why, why_len, "etcd join: cannot set up the etcd client (credentials missing?)");
+                return k;
+        }
+        r->deadline = now_ms() + (s->timeout_ms ?: FB_ETCD_JOIN_DEFAULT_TIMEOUT_MS);
+        r->call_timeout_ms = s->call_timeout_ms ?: FB_ETCD_JOIN_DEFAULT_CALL_TIMEOUT_MS;
+        return 0;
+}
+
+/* The per-call timeout, never past the deadline; 0 when too little is left for a call to mean anything (its
+ * timeout would hide the reason we were waiting for). */
+static unsigned call_budget(const struct run *r) {
+        unsigned long long now = now_ms();
+        if (now + MIN_CALL_MS > r->deadline)
+                return 0;
+        return r->deadline - now < r->call_timeout_ms ? (unsigned) (r->deadline - now) : r->call_timeout_ms;
+}
+
+static void count_call(const struct run *r) {
+        if (r->spec->round_trips)
+                (*r->spec->round_trips)++;
+}
+
+/* Remembers why we wait; the first time a kind of wait appears, says so at info level. */
+static void note(struct run *r, int error, const char *kind, const char *detail) {
+        r->last_error = error;
+        snprintf(r->last, sizeof(r->last), "%s%s%s", kind, isempty(detail) ? "" : ": ", strempty(detail));
+        if (r->last_logged != kind) {
+                log_info("etcd: %s, retrying until the deadline", kind);
+                r->last_logged = kind;
+        }
+        log_debug("etcd: %s", r->last);
+}
+
+static int give_up(const struct run *r, const char *what, char *why, size_t why_len) {
+        textf(why, why_len, "etcd: gave up %s: %s", what, r->last[0] ? r->last : "no answer in time");
+        return -ETIMEDOUT;
+}
+
+/* Sleeps before the next attempt; -ETIMEDOUT (why filled) when no call would fit after it. */
+static int wait_next(struct run *r, unsigned base, unsigned cap, unsigned attempt, const char *what,
+                     char *why, size_t why_len) {
+        unsigned long long d = backoff_ms(base, cap, attempt), now = now_ms();
+        if (now + d + MIN_CALL_MS > r->deadline)
+                return give_up(r, what, why, why_len);
+        sleep_ms(d);
+        return 0;
+}
+
+static int list_members(struct run *r, struct etcd_member **ret, size_t *ret_n) {
+        unsigned t = call_budget(r);
+        if (t == 0)
+                return -ETIMEDOUT;
+        etcd_client_set_timeout(r->client, t);
+        count_call(r);
+        return etcd_member_list(r->client, ret, ret_n);
+}
+
+/* Whether one voter answers /health with "true" on its own client URLs; why not in err. */
+static bool voter_healthy(struct run *r, const struct etcd_member *m, char *err, size_t len) {
+        _cleanup_(etcd_client_freep) struct etcd_client *c = NULL;
+        unsigned t = call_budget(r);
+
+        if (!m->client_urls || !m->client_urls[0]) {
+                snprintf(err, len, "never started (no client URL)");
+                return false;
+        }
+        if (t == 0 || etcd_client_new((const char *const *) m->client_urls, r->spec->ca_pem,
+                                      r->spec->cert_pem, r->spec->key_pem, &c) < 0) {
+                snprintf(err, len, "not checked");
+                return false;
+        }
+        etcd_client_set_timeout(c, t);
+        count_call(r);
+        if (etcd_health(c) < 0) {
+                snprintf(err, len, "%s", etcd_client_error(c));
+                log_debug("etcd: voter '%s' is not healthy: %s", m->name, err);
+                return false;
+        }
+        return true;
+}
+
+/*
+ * Counts the voters that are healthy. Returns 1 when they are fewer than a quorum, with the details in
+ * text, 0 when a quorum is healthy (text then names the voters that are not, if any).
+ */
+static int quorum_at_risk(struct run *r, const struct etcd_member *m, size_t n, char *text, size_t len) {
+        unsigned voters = 0, healthy = 0;
+        char bad[384] = "";
+        size_t off = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                char err[160];
+                if (m[i].learner)
+                        continue;
+                voters++;
+                if (voter_healthy(r, &m[i], err, sizeof(err))) {
+                        healthy++;
+                        continue;
+                }
+                if (off < sizeof(bad)) {
+                        int k = snprintf(bad + off, sizeof(bad) - off, "%s'%s' (%s)", off ? ", " : "",
+                                         isempty(m[i].name) ? "unnamed" : m[i].name, err);
+                        off += k > 0 ? (size_t) k : 0;
+                }
+        }
+        if (healthy >= fb_etcd_quorum(voters)) {
+                if (healthy < voters)
+                        textf(text, len, "%u of %u voters healthy (a quorum); not healthy: %s", healthy,
+                              voters, bad);
+                else
+                        text[0] = 0;
+                return 0;
+        }
+        textf(text, len,
+              "etcd quorum at risk: only %u of %u voters healthy (%u needed); not healthy: %s. Adding a "
+              "member "
+              "now could leave the cluster unable to commit: bring those members back or remove them "
+              "(kube-firstboot etcd member remove ID) first",
+              healthy, voters, fb_etcd_quorum(voters), bad);
+        return 1;
+}
+
+/* The unstarted learner of another peer URL that holds etcd's single learner slot, if any. */
+static const struct etcd_member *blocking_learner(const struct etcd_member *m, size_t n,
+                                                  const char *peer_url) {
+        for (size_t i = 0; i < n; i++)
+                if (m[i].learner && isempty(m[i].name) && !strv_contains(m[i].peer_urls, peer_url))
+                        return &m[i];
+        return NULL;
+}
+
+static int fill_state(const struct run *r, const struct etcd_member *m, size_t n, size_t idx, bool added,
+                      struct fb_etcd_join_state *ret) {
+        char *ic = fb_etcd_initial_cluster(m, n, r->spec->name, r->spec->peer_url);
+        if (!ic)
+                return -ENOMEM;
+        *ret = (struct fb_etcd_join_state){
+                .member_id = m[idx].id,
+                .added = added,
+                .learner = m[idx].learner,
+                .started = !isempty(m[idx].name),
+                .initial_cluster = ic,
+        };
+        return 0;
+}
+
+int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_state *ret, char *why,
+                     size_t why_len) {
+        _cleanup_(run_done) struct run r = {};
+        char quorum_text[512] = "";
+        unsigned long long quorum_checked = 0, risk_seen = 0, blocker_since = 0;
+        uint64_t blocker_id = 0;
+        bool added = false, tried = false, quorum_due = true, at_once = false;
+        int k;
+
+        k = run_init(&r, s, why, why_len);
+        if (k < 0)
+                return k;
+
+        for (unsigned attempt = 0;; attempt++) {
+                struct etcd_member *m = NULL;
+                size_t n = 0, idx = 0;
+                int state;
+
+                if (attempt > 0 && !at_once) {
+                        k = wait_next(&r, BACKOFF_BASE_MS, BACKOFF_CAP_MS, attempt - 1, "adding this member",
+                                      why, why_len);
+                        if (k < 0)
+                                return k;
+                }
+                at_once = false;
+                if (call_budget(&r) == 0)
+                        return give_up(&r, "adding this member", why, why_len);
+
+                k = list_members(&r, &m, &n);
+                if (k < 0) {
+                        if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
+                                textf(why, why_len, "etcd: cannot list members: %s",
+                                      etcd_client_error(r.client));
+                                return k;
+                        }
+                        note(&r, k, "etcd member list failed", etcd_client_error(r.client));
+                        continue;
+                }
+
+                state = fb_etcd_member_find(m, n, s->name, s->peer_url, &idx, why, why_len);
+                if (state < 0) {
+                        etcd_members_free(m, n);
+                        return state;
+                }
+                if (state != FB_ETCD_MEMBER_ABSENT) {
+                        /* an add whose answer was lost (timeout) that etcd applied is still ours */
+                        k = fill_state(&r, m, n, idx, added || (tried && state == FB_ETCD_MEMBER_LEARNER),
+                                       ret);
+                        if (k >= 0)
+                                log_debug("etcd: member %" PRIx64 " with peer URL %s is %s", m[idx].id,
+                                          s->peer_url, m[idx].learner ? "a learner" : "a voter");
+                        etcd_members_free(m, n);
+                        return k;
+                }
+                if (added) /* added, then gone: removed by someone in between; add again */
+                        log_warning(
+                                "etcd: the learner added for %s is gone from the member list, adding again",
+                                s->peer_url);
+                added = false;
+
+                /* Quorum: looked at before the first add and again while etcd refuses adds. */
+                if (quorum_due && (quorum_checked == 0 || now_ms() - quorum_checked >= QUORUM_INTERVAL_MS)) {
+                        quorum_checked = now_ms();
+                        if (quorum_at_risk(&r, m, n, quorum_text, sizeof(quorum_text))) {
+                                if (risk_seen && now_ms() - risk_seen >= QUORUM_RECHECK_MS) {
+                                        etcd_members_free(m, n);
+                                        textf(why, why_len, "%s", quorum_text);
+                                        return -EHOSTDOWN;
+                                }
+                                if (!risk_seen)
+                                        risk_seen = now_ms();
+                                etcd_members_free(m, n);
+                                note(&r, -EHOSTDOWN, "too few etcd voters are healthy", quorum_text);
+                                quorum_checked = 0; /* confirm once more before refusing */
+                                continue;
+                        }
+                        risk_seen = 0;
+                        quorum_due = false;
+                }
+
+                /* An unstarted learner of another node keeps etcd's one learner slot: wait, or after the
+                 * configured time, treat it as an abandoned join and remove it. */
+                const struct etcd_member *b = blocking_learner(m, n, s->peer_url);
+                if (b && b->id != blocker_id) {
+                        blocker_id = b->id;
+                        blocker_since = now_ms();
+                } else if (!b)
+                        blocker_id = 0;
+                if (b && s->abandoned_learner_ms > 0 &&
+                    now_ms() - blocker_since >= s->abandoned_learner_ms) {
+                        unsigned t = call_budget(&r);
+                        uint64_t id = b->id;
+                        char url[256];
+                        snprintf(url, sizeof(url), "%s",
+                                 b->peer_urls && b->peer_urls[0] ? b->peer_urls[0] : "");
+                        etcd_members_free(m, n);
+                        if (t == 0)
+                                continue;
+                        etcd_client_set_timeout(r.client, t);
+                        count_call(&r);
+                        k = etcd_member_remove(r.client, id);
+                        if (k >= 0 || k == -ENOENT)
+                                log_notice("etcd: removed learner %016" PRIx64
+                                           " (%s): added by a join that never "
+                                           "started it within %u s",
+                                           id, url, s->abandoned_learner_ms / 1000);
+                        else
+                                note(&r, k, "removing an abandoned learner failed",
+                                     etcd_client_error(r.client));
+                        blocker_id = 0;
+                        continue;
+                }
+                etcd_members_free(m, n);
+
+                unsigned t = call_budget(&r);
+                if (t == 0)
+                        continue; /* wait_next reports the timeout */
+                etcd_client_set_timeout(r.client, t);
+                count_call(&r);
+                uint64_t id = 0;
+                tried = true;
+                k = etcd_member_add_learner(r.client, s->peer_url, &id);
+                if (k >= 0) {
+                        log_info("etcd: added %s (%s) as learner %016" PRIx64, s->name, s->peer_url, id);
+                        added = true;
+                        at_once = true; /* list at once: the answer's member list is not kept by etcd.c */
+                        continue;
+                }
+                switch (k) {
+                case -EEXIST: /* added by an earlier call whose answer we lost: the list shows it */
+                        note(&r, k, "the peer URL is being added", etcd_client_error(r.client));
+                        break;
+                case -ETIMEDOUT: /* the conf change may or may not have been applied: list again */
+                        note(&r, k, "adding the learner timed out", etcd_client_error(r.client));
+                        break;
+                case -EBUSY:
+                        note(&r, k, "another member is joining (etcd allows one learner at a time)",
+                             etcd_client_error(r.client));
+                        break;
+                case -EAGAIN:
+                        note(&r, k,
+                             "etcd refuses member changes for now (unhealthy cluster or leader change)",
+                             etcd_client_error(r.client));
+                        quorum_due = true;
+                        if (quorum_text[0]) {
+                                /* a voter is down: say so in the final message */
+                                size_t l = strlen(r.last);
+                                if (l + 2 < sizeof(r.last))
+                                        textf(r.last + l, sizeof(r.last) - l, "; %s", quorum_text);
+                        }
+                        break;
+                case -EINVAL:
+                        textf(why, why_len, "etcd refused peer URL '%s': %s", s->peer_url,
+                              etcd_client_error(r.client));
+                        return k;
+                default:
+                        if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
+                                textf(why, why_len, "etcd: adding learner %s failed: %s", s->peer_url,
+                                      etcd_client_error(r.client));
+                                return k;
+                        }
+                        note(&r, k, "etcd unreachable", etcd_client_error(r.client));
+                }
+        }
+}
+
+int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, char *why, size_t why_len) {
+        _cleanup_(run_done) struct run r = {};
+        int k;
+
+        k = run_init(&r, s, why, why_len);
+        if (k < 0)
+                return k;
+
+        for (unsigned attempt = 0;; attempt++) {
+                struct etcd_member *m = NULL;
+                size_t n = 0, idx = 0;
+                uint64_t id;
+                int state;
+
+                if (attempt > 0) {
+                        k = wait_next(&r, PROMOTE_BASE_MS, PROMOTE_CAP_MS, attempt - 1,
+                                      "promoting this member", why, why_len);
+                        if (k < 0)
+                                return k;
+                }
+                if (call_budget(&r) == 0)
+                        return give_up(&r, "promoting this member", why, why_len);
+                k = list_members(&r, &m, &n);
+                if (k < 0) {
+                        if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
+                                textf(why, why_len, "etcd: cannot list members: %s",
+                                      etcd_client_error(r.client));
+                                return k;
+                        }
+                        note(&r, k, "etcd member list failed", etcd_client_error(r.client));
+                        continue;
+                }
+                state = fb_etcd_member_find(m, n, s->name, s->peer_url, &idx, why, why_len);
+                id = state > FB_ETCD_MEMBER_ABSENT ? m[idx].id : 0;
+                etcd_members_free(m, n);
+                switch (state) {
+                case FB_ETCD_MEMBER_ABSENT:
+                        textf(why, why_len,
+                              "etcd has no member with peer URL '%s' to promote (removed? add it again "
+                              "first)",
+                              s->peer_url);
+                        return -ENOENT;
+                case FB_ETCD_MEMBER_VOTER:
+                case FB_ETCD_MEMBER_VOTER_UNSTARTED:
+                        log_debug("etcd: %s is a voter", s->peer_url);
+                        return 0;
+                case FB_ETCD_MEMBER_LEARNER:
+                        /* etcd would answer "not in sync": no need to ask until it has started */
+                        note(&r, -EAGAIN, "waiting for the learner to start",
+                             "it has no name yet: etcd on this node has not joined");
+                        continue;
+                case FB_ETCD_MEMBER_LEARNER_STARTED:
+                        break;
+                default:
+                        return state; /* -EADDRINUSE, why filled */
+                }
+
+                unsigned t = call_budget(&r);
+                if (t == 0)
+                        continue;
+                etcd_client_set_timeout(r.client, t);
+                count_call(&r);
+                k = etcd_member_promote(r.client, id);
+                if (k >= 0 || k == -EALREADY) {
+                        /* "can only promote a learner member": a voter already, e.g. an earlier call that
+                         * timed out after etcd applied it */
+                        log_info("etcd: promoted %s (%016" PRIx64 ") to voter", s->name, id);
+                        return 0;
+                }
+                switch (k) {
+                case -ETIMEDOUT:
+                        note(&r, k, "promoting timed out", etcd_client_error(r.client));
+                        break;
+                case -ENOENT:
+                        note(&r, k, "the learner is gone", etcd_client_error(r.client));
+                        break;
+                case -EAGAIN:
+                case -EBUSY:
+                        note(&r, k, "the learner is not in sync with the leader yet",
+                             etcd_client_error(r.client));
+                        break;
+                default:
+                        if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
+                                textf(why, why_len, "etcd: promoting %016" PRIx64 " failed: %s", id,
+                                      etcd_client_error(r.client));
+                                return k;
+                        }
+                        note(&r, k, "etcd unreachable", etcd_client_error(r.client));
+                }
+        }
+}
+
+int fb_etcd_join_check(const struct fb_etcd_join_spec *s) {
+        _cleanup_(run_done) struct run r = {};
+        int k;
+
+        k = run_init(&r, s, NULL, 0);
+        if (k < 0)
+                return k;
+        for (unsigned attempt = 0;; attempt++) {
+                struct etcd_member *m = NULL;
+                size_t n = 0;
+                int state;
+
+                if (attempt > 0) {
+                        k = wait_next(&r, BACKOFF_BASE_MS, BACKOFF_CAP_MS, attempt - 1, "checking", NULL, 0);
+                        if (k < 0)
+                                return r.last_error ?: k;
+                }
+                if (call_budget(&r) == 0)
+                        return r.last_error ?: -ETIMEDOUT;
+                k = list_members(&r, &m, &n);
+                if (k < 0) {
+                        if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH)
+                                return k;
+                        note(&r, k, "etcd member list failed", etcd_client_error(r.client));
+                        continue;
+                }
+                state = fb_etcd_member_find(m, n, s->name, s->peer_url, NULL, NULL, 0);
+                etcd_members_free(m, n);
+                if (state < 0)
+                        return state;
+                return state == FB_ETCD_MEMBER_VOTER ? 1 : 0;
+        }
+}

@@ -1,0 +1,1206 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Loading, converting, merging and defaulting the configuration; accessors. See config.h. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/cleanup-libs.h"
+#include "common/fileio.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "common/strutil.h"
+#include "common/yamlutil.h"
+#include "firstboot/config/config-internal.h"
+#include "firstboot/config/config.h"
+#include "metadata/decode.h"
+#include "metadata/userdata.h"
+
+#define EFFECTIVE "the effective configuration"
+
+struct fb_config {
+        cJSON *docs; /* kind -> document (v1beta4 for kubeadm kinds) */
+        enum fb_role role;
+        char *bootstrap_token;     /* secret: resolved from secrets.bootstrapToken */
+        char *certificate_key;     /* secret */
+        char *certificate_key_src; /* "inline" / "file:<path>" */
+        char *ca_cert;
+        char *ca_key; /* secret */
+        char **hashes;
+        char **peers;
+};
+
+static const char *const kind_order[] = {"FirstbootConfiguration", "InitConfiguration",
+                                         "ClusterConfiguration",   "JoinConfiguration",
+                                         "KubeletConfiguration",   "KubeProxyConfiguration"};
+
+/* ---- secrets in cJSON trees: wiped before they are freed ---- */
+
+static void json_wipe(cJSON *j) {
+        for (; j; j = j->next) {
+                if (j->valuestring)
+                        explicit_bzero(j->valuestring, strlen(j->valuestring));
+                json_wipe(j->child);
+        }
+}
+
+static cJSON *json_delete_wiped(cJSON *j) {
+        if (j) {
+                cJSON *next = j->next;
+                j->next = NULL; /* wipe this item and its children only */
+                json_wipe(j);
+                j->next = next;
+                cJSON_Delete(j);
+        }
+        return NULL;
+}
+static void json_delete_wipedp(cJSON **j) {
+        *j = json_delete_wiped(*j);
+}
+
+static char *erase_str(char *s) {
+        if (s)
+                explicit_bzero(s, strlen(s));
+        free(s);
+        return NULL;
+}
+
+struct fb_config *fb_config_free(struct fb_config *c) {
+        if (!c)
+                return NULL;
+        json_delete_wiped(c->docs);
+        erase_str(c->bootstrap_token);
+        erase_str(c->certificate_key);
+        free(c->certificate_key_src);
+        free(c->ca_cert);
+        erase_str(c->ca_key);
+        strv_free(c->hashes);
+        strv_free(c->peers);
+        free(c);
+        return NULL;
+}
+
+/* ---- small tree helpers ---- */
+
+/* The object at a dotted path, created when missing (intermediate objects too); NULL on OOM or when a
+ * non-object is in the way. */
+static cJSON *obj_at(cJSON *root, const char *path) {
+        cJSON *cur = root;
+        _cleanup_free_ char *copy = strdup(path);
+        if (!copy)
+                return NULL;
+        for (char *save = NULL, *k = strtok_r(copy, ".", &save); k; k = strtok_r(NULL, ".", &save)) {
+                cJSON *n = cJSON_GetObjectItemCaseSensitive(cur, k);
+                if (!n || cJSON_IsNull(n)) {
+                        if (n)
+                                cJSON_DeleteItemFromObjectCaseSensitive(cur, k);
+                        n = cJSON_AddObjectToObject(cur, k);
+                }
+                if (!cJSON_IsObject(n))
+                        return NULL;
+                cur = n;
+        }
+        return cur;
+}
+
+/*
+ * The object that holds the last key of a dotted path, created as needed, and that key. *buf holds the
+ * copy of path the key points into; NULL with *buf unset on OOM.
+ */
+static cJSON *parent_of(cJSON *root, const char *path, char **buf, const char **ret_key) {
+        char *dot;
+        *buf = strdup(path);
+        if (!*buf)
+                return NULL;
+        dot = strrchr(*buf, '.');
+        if (!dot) {
+                *ret_key = path;
+                return root;
+        }
+        *dot = 0;
+        *ret_key = dot + 1;
+        return obj_at(root, *buf);
+}
+
+/* Sets path (a.b.c) to item unless a non-null value is there; takes ownership of item. */
+static int set_default_item(cJSON *root, const char *path, cJSON *item) {
+        _cleanup_free_ char *buf = NULL;
+        const char *key = NULL;
+        cJSON *p = item ? parent_of(root, path, &buf, &key) : NULL;
+        if (!p) {
+                cJSON_Delete(item);
+                return -ENOMEM;
+        }
+        cJSON *old = cJSON_GetObjectItemCaseSensitive(p, key);
+        if (old && !cJSON_IsNull(old)) {
+                cJSON_Delete(item);
+                return 0;
+        }
+        if (old)
+                cJSON_DeleteItemFromObjectCaseSensitive(p, key);
+        cJSON_AddItemToObject(p, key, item);
+        return 0;
+}
+
+static int set_default(cJSON *root, const char *path, const char *value) {
+        return set_default_item(root, path, cJSON_CreateString(value));
+}
+
+static int set_value(cJSON *root, const char *path, cJSON *item) {
+        _cleanup_free_ char *buf = NULL;
+        const char *key = NULL;
+        cJSON *p = item ? parent_of(root, path, &buf, &key) : NULL;
+        if (!p) {
+                cJSON_Delete(item);
+                return !item || !buf ? -ENOMEM : -EINVAL;
+        }
+        cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(p, key);
+        json_delete_wiped(old);
+        cJSON_AddItemToObject(p, key, item);
+        return 0;
+}
+
+/* Mappings merge key by key, later wins; lists and scalars are replaced; null leaves the value alone. */
+static int merge(cJSON *dst, const cJSON *src) {
+        const cJSON *s;
+        cJSON_ArrayForEach(s, src) {
+                cJSON *d = cJSON_GetObjectItemCaseSensitive(dst, s->string);
+                if (cJSON_IsNull(s))
+                        continue;
+                if (cJSON_IsObject(s) && cJSON_IsObject(d)) {
+                        int r = merge(d, s);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                cJSON *copy = cJSON_Duplicate(s, true);
+                if (!copy)
+                        return -ENOMEM;
+                if (d)
+                        json_delete_wiped(cJSON_DetachItemViaPointer(dst, d));
+                cJSON_AddItemToObject(dst, s->string, copy);
+        }
+        return 0;
+}
+
+static cJSON *doc_of(const struct fb_config *c, const char *kind) {
+        return cJSON_GetObjectItemCaseSensitive(c->docs, kind);
+}
+
+static cJSON *doc_get(struct fb_config *c, const char *kind) {
+        cJSON *d = doc_of(c, kind);
+        if (d)
+                return d;
+        d = cJSON_AddObjectToObject(c->docs, kind);
+        if (!d)
+                return NULL;
+        const char *api = streq(kind, "FirstbootConfiguration")   ? FB_API_VERSION
+                          : streq(kind, "KubeletConfiguration")   ? "kubelet.config.k8s.io/v1beta1"
+                          : streq(kind, "KubeProxyConfiguration") ? "kubeproxy.config.k8s.io/v1alpha1"
+                                                                  : FB_KUBEADM_V1BETA4;
+        if (!cJSON_AddStringToObject(d, "apiVersion", api) || !cJSON_AddStringToObject(d, "kind", kind))
+                return NULL;
+        return d;
+}
+
+/* ---- v1beta3 -> v1beta4 ---- */
+
+static int args_map_to_list(cJSON *parent, const char *key) {
+        cJSON *m = cJSON_GetObjectItemCaseSensitive(parent, key), *list, *e;
+        if (!cJSON_IsObject(m))
+                return 0;
+        list = cJSON_CreateArray();
+        if (!list)
+                return -ENOMEM;
+        /* kubeadm sorts the converted flags by name. */
+        size_t n = (size_t) cJSON_GetArraySize(m);
+        _cleanup_free_ const cJSON **items = calloc(n + 1, sizeof(*items));
+        size_t k = 0;
+        if (!items) {
+                cJSON_Delete(list);
+                return -ENOMEM;
+        }
+        cJSON_ArrayForEach(e, m) items[k++] = e;
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = i + 1; j < n; j++)
+                        if (strcmp(items[j]->string, items[i]->string) < 0) {
+                                const cJSON *t = items[i];
+                                items[i] = items[j];
+                                items[j] = t;
+                        }
+        for (size_t i = 0; i < n; i++) {
+                cJSON *a = cJSON_CreateObject();
+                if (!a || !cJSON_AddItemToArray(list, a) ||
+                    !cJSON_AddStringToObject(a, "name", items[i]->string) ||
+                    !cJSON_AddStringToObject(a, "value", strempty(json_scalar_text(items[i])))) {
+                        cJSON_Delete(list);
+                        return -ENOMEM;
+                }
+        }
+        json_delete_wiped(cJSON_DetachItemFromObjectCaseSensitive(parent, key));
+        cJSON_AddItemToObject(parent, key, list);
+        return 0;
+}
+
+static int move_item(cJSON *from, const char *key, cJSON *to_root, const char *to_path) {
+        cJSON *it = cJSON_DetachItemFromObjectCaseSensitive(from, key);
+        if (!it)
+                return 0;
+        return set_default_item(to_root, to_path, it);
+}
+
+/* Converts a valid v1beta3 document in place. ClusterConfiguration's apiServer.timeoutForControlPlane
+ * moves to InitConfiguration.timeouts.controlPlaneComponentHealthCheck: it is parked in *pending. */
+static int convert_v1beta3(cJSON *doc, cJSON *pending) {
+        const char *kind = json_get_string(doc, "kind");
+        int r = 0;
+        if (!streq_ptr(json_get_string(doc, "apiVersion"), FB_KUBEADM_V1BETA3))
+                return 0;
+        if (json_set_string(doc, "apiVersion", FB_KUBEADM_V1BETA4) < 0)
+                return -ENOMEM;
+        if (streq(kind, "ClusterConfiguration")) {
+                static const char *const comps[] = {"apiServer", "controllerManager", "scheduler"};
+                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(comps); i++)
+                        r = args_map_to_list(cJSON_GetObjectItemCaseSensitive(doc, comps[i]), "extraArgs");
+                if (r >= 0)
+                        r = args_map_to_list((cJSON *) json_get(doc, "etcd.local"), "extraArgs");
+                if (r >= 0)
+                        r = move_item(cJSON_GetObjectItemCaseSensitive(doc, "apiServer"),
+                                      "timeoutForControlPlane", pending, "controlPlaneComponentHealthCheck");
+        } else {
+                r = args_map_to_list(cJSON_GetObjectItemCaseSensitive(doc, "nodeRegistration"),
+                                     "kubeletExtraArgs");
+                if (r >= 0 && streq(kind, "JoinConfiguration"))
+                        r = move_item(cJSON_GetObjectItemCaseSensitive(doc, "discovery"), "timeout", doc,
+                                      "timeouts.discovery");
+        }
+        return r;
+}
+
+/* ---- sources ---- */
+
+struct loader {
+        struct fb_config *c;
+        /* Node name and advertise address from tags and flags: they go into whichever of Init and Join
+         * the role needs, so they are applied once the role is known. */
+        cJSON *node_name, *advertise; /* {"value", "source"} of the last setter */
+        char ***problems;
+        cJSON *pending; /* converted values for other documents */
+        bool partial;
+        int r;
+};
+
+/* String fields that YAML reads as numbers ("kubernetesVersion: 1.30", a numeric instance id) keep their
+ * source text as a string, the way the user wrote it. */
+static int stringify_numbers(cJSON *doc) {
+        static const char *const paths[] = {
+                "kubernetesVersion", "etcd.local.imageTag", "dns.imageTag", "nodeRegistration.name",
+                "seed.instanceId",   "seed.hostname",       "clusterName"};
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+                const cJSON *j = json_get(doc, paths[i]);
+                const char *text = json_scalar_text(j);
+                if (!j || cJSON_IsString(j) || !text || cJSON_IsBool(j))
+                        continue;
+                cJSON *parent = (cJSON *) doc;
+                const char *dot = strrchr(paths[i], '.');
+                if (dot) {
+                        _cleanup_free_ char *pp = strndup(paths[i], (size_t) (dot - paths[i]));
+                        if (!pp)
+                                return -ENOMEM;
+                        parent = (cJSON *) json_get(doc, pp);
+                }
+                cJSON *n = cJSON_CreateString(text);
+                if (!n || !cJSON_ReplaceItemInObjectCaseSensitive(parent, dot ? dot + 1 : paths[i], n))
+                        return cJSON_Delete(n), -ENOMEM;
+        }
+        return 0;
+}
+
+/* Takes documents wrapped as {source, document}; validates each and merges the valid ones. */
+static int add_documents(struct loader *l, cJSON *wrapped) {
+        cJSON *w;
+        cJSON_ArrayForEach(w, wrapped) {
+                const char *source = json_get_string(w, "source");
+                cJSON *doc = cJSON_GetObjectItemCaseSensitive(w, "document");
+                size_t before = strv_length(*l->problems);
+                int r = fb_config_validate_document(doc, source, l->problems);
+                if (r < 0)
+                        return r;
+                if (strv_length(*l->problems) != before)
+                        continue; /* merging a bad document would only add follow-on noise */
+                r = convert_v1beta3(doc, l->pending);
+                if (r >= 0)
+                        r = stringify_numbers(doc);
+                if (r < 0)
+                        return r;
+                cJSON *target = doc_get(l->c, json_get_string(doc, "kind"));
+                if (!target)
+                        return -ENOMEM;
+                /* apiVersion of the target stays v1beta4 for converted kubeadm kinds. */
+                r = merge(target, doc);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int add_text(struct loader *l, const char *text, size_t len, const char *source) {
+        _cleanup_(json_delete_wipedp) cJSON *docs = cJSON_CreateArray();
+        int r;
+        if (!docs)
+                return -ENOMEM;
+        r = md_config_documents_from_text(text, len, source, docs, l->problems);
+        if (r < 0)
+                return r;
+        return add_documents(l, docs);
+}
+
+static int strcmp_ptr(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int load_image_defaults(struct loader *l, const char *root) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_(closedirp) DIR *d = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        struct dirent *de;
+        int r;
+
+        r = root_path(root, FB_CONFIG_DIR, &dir);
+        if (r < 0)
+                return r;
+        d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.' && (endswith(de->d_name, ".yaml") || endswith(de->d_name, ".yml")))
+                        if (strv_extend(&names, de->d_name) < 0)
+                                return -ENOMEM;
+        if (!names)
+                return 0;
+        qsort(names, strv_length(names), sizeof(char *), strcmp_ptr);
+        for (char **n = names; *n; n++) {
+                _cleanup_free_ char *path = strdupf(FB_CONFIG_DIR "/%s", *n), *label = NULL;
+                _cleanup_erase_ char *text = NULL;
+                size_t len;
+                if (!path || !(label = strdupf("image defaults %s", path)))
+                        return -ENOMEM;
+                r = read_file(root, path, MD_USERDATA_MAX, &text, &len);
+                if (r < 0) {
+                        r = fb_problem(l->problems, label, "cannot be read: %s", strerror(-r));
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = add_text(l, text, len, label);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int add_userdata(struct loader *l, const struct md_userdata *ud, const char *source) {
+        _cleanup_(json_delete_wipedp) cJSON *docs = NULL;
+        int r = md_userdata_config(ud, source, &docs, l->problems);
+        if (r < 0)
+                return r;
+        return add_documents(l, docs);
+}
+
+static int load_file(struct loader *l, const char *path) {
+        _cleanup_erase_ char *text = NULL;
+        _cleanup_(md_userdata_freep) struct md_userdata *ud = NULL;
+        size_t len;
+        int r = read_file(NULL, path, MD_USERDATA_MAX, &text, &len);
+        if (r < 0)
+                return fb_problem(l->problems, NULL, "%s: cannot be read: %s", path, strerror(-r));
+        r = md_userdata_decode(text, len, &ud);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return fb_problem(l->problems, NULL, "%s: cannot be decoded as user-data: %s", path,
+                                  strerror(-r));
+        _cleanup_(json_delete_wipedp) cJSON *docs = NULL;
+        size_t before = strv_length(*l->problems);
+        r = md_userdata_config(ud, path, &docs, l->problems);
+        if (r < 0)
+                return r;
+        if (cJSON_GetArraySize(docs) == 0 && strv_length(*l->problems) == before)
+                return fb_problem(
+                        l->problems, NULL,
+                        "%s: holds no configuration documents (YAML documents with apiVersion and kind, a "
+                        "#cloud-config with kube_firstboot:, or a MIME part of type " MD_MIME_KUBE_FIRSTBOOT
+                        ")",
+                        path);
+        return add_documents(l, docs);
+}
+
+/* One small document built from a tag or a flag: {apiVersion, kind, path: value}. */
+static int add_setting(struct loader *l, const char *kind, const char *path, cJSON *value,
+                       const char *source) {
+        _cleanup_(json_delete_wipedp) cJSON *wrapped = cJSON_CreateArray();
+        cJSON *w = cJSON_CreateObject(), *doc = cJSON_CreateObject();
+        int r;
+        if (!wrapped || !w || !doc || !cJSON_AddItemToArray(wrapped, w)) {
+                cJSON_Delete(w);
+                cJSON_Delete(doc);
+                cJSON_Delete(value);
+                return -ENOMEM;
+        }
+        cJSON_AddItemToObject(w, "document", doc);
+        if (!cJSON_AddStringToObject(w, "source", source) ||
+            !cJSON_AddStringToObject(doc, "apiVersion",
+                                     streq(kind, "FirstbootConfiguration") ? FB_API_VERSION
+                                                                           : FB_KUBEADM_V1BETA4) ||
+            !cJSON_AddStringToObject(doc, "kind", kind)) {
+                cJSON_Delete(value);
+                return -ENOMEM;
+        }
+        r = set_value(doc, path, value);
+        if (r < 0)
+                return r;
+        return add_documents(l, wrapped);
+}
+
+static int add_string_setting(struct loader *l, const char *kind, const char *path, const char *value,
+                              const char *source) {
+        return add_setting(l, kind, path, cJSON_CreateString(value), source);
+}
+
+static int remember(cJSON **slot, const char *value, const char *source) {
+        cJSON *n = cJSON_CreateObject();
+        if (!n || !cJSON_AddStringToObject(n, "value", value) ||
+            !cJSON_AddStringToObject(n, "source", source))
+                return cJSON_Delete(n), -ENOMEM;
+        json_delete_wiped(*slot);
+        *slot = n;
+        return 0;
+}
+
+static int load_tags(struct loader *l, const cJSON *tags) {
+        const cJSON *t;
+        int r = 0;
+        cJSON_ArrayForEach(t, tags) {
+                const char *k = t->string, *v = t->valuestring;
+                _cleanup_free_ char *label = strdupf("metadata tag '%s'", k);
+                if (!label)
+                        return -ENOMEM;
+                if (!v || !startswith(k, "kube-firstboot-"))
+                        continue;
+                if (streq(k, "kube-firstboot-role"))
+                        r = add_string_setting(l, "FirstbootConfiguration", "role", v, label);
+                else if (streq(k, "kube-firstboot-control-plane-endpoint"))
+                        r = add_string_setting(l, "ClusterConfiguration", "controlPlaneEndpoint", v, label);
+                else if (streq(k, "kube-firstboot-node-name"))
+                        r = remember(&l->node_name, v, label);
+                else if (streq(k, "kube-firstboot-config")) {
+                        _cleanup_erase_ char *dec = NULL;
+                        size_t n = strlen(v);
+                        if (md_is_base64(v, n, 4) && md_base64_decode(v, n, true, &dec, &n) >= 0)
+                                v = dec;
+                        else
+                                n = strlen(v);
+                        r = add_text(l, v, n, label);
+                } else
+                        r = fb_problem(l->problems, label,
+                                       "unknown kube-firstboot tag (known: kube-firstboot-role, "
+                                       "kube-firstboot-control-plane-endpoint, kube-firstboot-node-name, "
+                                       "kube-firstboot-config)");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int load_flags(struct loader *l, const struct fb_flags *f) {
+        int r = 0;
+        if (f->role)
+                r = add_string_setting(l, "FirstbootConfiguration", "role", f->role, "--role");
+        if (r >= 0 && f->control_plane_endpoint)
+                r = add_string_setting(l, "ClusterConfiguration", "controlPlaneEndpoint",
+                                       f->control_plane_endpoint, "--control-plane-endpoint");
+        if (r >= 0 && f->node_name)
+                r = remember(&l->node_name, f->node_name, "--node-name");
+        if (r >= 0 && f->advertise_address) {
+                /* Checked here, as the field would be: an IP address. */
+                struct in6_addr a;
+                if (inet_pton(AF_INET, f->advertise_address, &a) != 1 &&
+                    inet_pton(AF_INET6, f->advertise_address, &a) != 1)
+                        r = fb_problem(l->problems, "--advertise-address", "'%s' is not an IP address",
+                                       f->advertise_address);
+                else
+                        r = remember(&l->advertise, f->advertise_address, "--advertise-address");
+        }
+        for (char **s = f->set; r >= 0 && s && *s; s++) {
+                /* The label names the field, never the value: it may be a token. */
+                _cleanup_free_ char *label = strdupf("--set %.*s", (int) strcspn(*s, "="), *s), *kind = NULL;
+                _cleanup_(json_delete_wipedp) cJSON *parsed = NULL;
+                const char *eq = strchr(*s, '='), *dot = strchr(*s, '.');
+                if (!label)
+                        return -ENOMEM;
+                if (!eq || !dot || dot > eq || dot + 1 == eq) {
+                        r = fb_problem(l->problems, label,
+                                       "takes Kind.path=value, e.g. "
+                                       "ClusterConfiguration.networking.podSubnet=10.244.0.0/16");
+                        continue;
+                }
+                kind = strndup(*s, (size_t) (dot - *s));
+                _cleanup_free_ char *path = strndup(dot + 1, (size_t) (eq - dot - 1));
+                if (!kind || !path)
+                        return -ENOMEM;
+                if (!fb_known_kind(kind)) {
+                        r = fb_problem(l->problems, label, "'%s' is not a kind kube-firstboot reads", kind);
+                        continue;
+                }
+                /* The value is read as YAML, so numbers, booleans and [lists] work. */
+                r = yaml_parse_documents(eq + 1, strlen(eq + 1), &parsed, NULL);
+                if (r >= 0 && cJSON_GetArraySize(parsed) == 0 && eq[1]) {
+                        /* Kind.path=null removes the field, so that defaults (or nothing) apply. */
+                        cJSON *d = doc_of(l->c, kind);
+                        const char *last = strrchr(path, '.');
+                        _cleanup_free_ char *parent = last ? strndup(path, (size_t) (last - path)) : NULL;
+                        cJSON *obj = last ? (cJSON *) json_get(d, parent) : d;
+                        if (obj)
+                                json_delete_wiped(cJSON_DetachItemFromObjectCaseSensitive(
+                                        obj, last ? last + 1 : path));
+                        r = 0;
+                        continue;
+                }
+                cJSON *value = r >= 0 && cJSON_GetArraySize(parsed) == 1
+                                       ? cJSON_DetachItemFromArray(parsed, 0)
+                                       : cJSON_CreateString(eq + 1);
+                r = add_setting(l, kind, path, value, label);
+        }
+        return r;
+}
+
+/* ---- secrets, defaults, derivations ---- */
+
+static int read_secret(struct loader *l, const char *root, const cJSON *src, const char *name, char **ret,
+                       char **ret_where) {
+        const char *v = json_get_string(src, "value"), *f = json_get_string(src, "file");
+        _cleanup_free_ char *label = strdupf("FirstbootConfiguration.secrets.%s", name);
+        if (!label)
+                return -ENOMEM;
+        if (v) {
+                *ret = strdup(v);
+                if (ret_where)
+                        *ret_where = strdup("inline");
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (!f || l->partial)
+                return 0; /* checking documents alone: the file belongs to the node, not to us */
+        _cleanup_erase_ char *data = NULL;
+        int r = read_file(root, f, 64 * 1024, &data, NULL);
+        if (r < 0)
+                return fb_problem(l->problems, EFFECTIVE, "%s.file: '%s' cannot be read: %s", label, f,
+                                  strerror(-r));
+        /* A trailing newline is how files end, not part of the secret. */
+        for (size_t n = strlen(data); n > 0 && isspace((unsigned char) data[n - 1]);)
+                data[--n] = 0;
+        *ret = TAKE_PTR(data);
+        if (ret_where)
+                *ret_where = strdupf("file:%s", f);
+        return 0;
+}
+
+static int read_pem(struct loader *l, const char *root, const cJSON *ca, const char *inline_key,
+                    const char *file_key, char **ret) {
+        const char *v = json_get_string(ca, inline_key), *f = json_get_string(ca, file_key);
+        if (v)
+                return (*ret = strdup(v)) ? 0 : -ENOMEM;
+        if (!f || l->partial)
+                return 0;
+        int r = read_file(root, f, 64 * 1024, ret, NULL);
+        if (r < 0)
+                return fb_problem(l->problems, EFFECTIVE,
+                                  "FirstbootConfiguration.ca.%s: '%s' cannot be read: %s", file_key, f,
+                                  strerror(-r));
+        return 0;
+}
+
+static char *endpoint_with_port(const char *ep) {
+        /* kubeadm's discovery endpoint wants host:port; 6443 when the CPE has none. */
+        const char *close = strchr(ep, ']');
+        const char *colon = strrchr(close ?: ep, ':');
+        unsigned char buf[16];
+        if (close ? colon != NULL : (colon && inet_pton(AF_INET6, ep, buf) != 1))
+                return strdup(ep);
+        if (!close && inet_pton(AF_INET6, ep, buf) == 1)
+                return strdupf("[%s]:6443", ep);
+        return strdupf("%s:6443", ep);
+}
+
+/* kubeadm taints control-plane nodes when nodeRegistration.taints is unset (an empty list means none). */
+static int default_control_plane_taint(cJSON *doc) {
+        cJSON *t = cJSON_CreateArray(), *e = cJSON_CreateObject();
+        if (!t || !e) {
+                cJSON_Delete(t);
+                cJSON_Delete(e);
+                return -ENOMEM;
+        }
+        cJSON_AddItemToArray(t, e);
+        if (!cJSON_AddStringToObject(e, "key", "node-role.kubernetes.io/control-plane") ||
+            !cJSON_AddStringToObject(e, "effect", "NoSchedule")) {
+                cJSON_Delete(t);
+                return -ENOMEM;
+        }
+        return set_default_item(doc, "nodeRegistration.taints", t);
+}
+
+static int apply_defaults(struct loader *l, const struct fb_config_sources *src) {
+        struct fb_config *c = l->c;
+        const struct md_instance *inst = src->instance;
+        cJSON *fb = doc_get(c, "FirstbootConfiguration"), *init = NULL, *cluster = NULL, *join = NULL;
+        const char *rs;
+        int r;
+
+        if (!fb)
+                return -ENOMEM;
+        rs = json_get_string(fb, "role");
+        c->role = rs ? fb_role_from_string(rs) : FB_ROLE_AUTO;
+        if (c->role < 0)
+                c->role = FB_ROLE_AUTO; /* already reported by the schema */
+        if (!rs && json_set_string(fb, "role", "auto") < 0)
+                return -ENOMEM;
+
+        /* Secrets and CA material. */
+        r = read_secret(l, src->root, json_get(fb, "secrets.bootstrapToken"), "bootstrapToken",
+                        &c->bootstrap_token, NULL);
+        if (r >= 0)
+                r = read_secret(l, src->root, json_get(fb, "secrets.certificateKey"), "certificateKey",
+                                &c->certificate_key, &c->certificate_key_src);
+        if (r >= 0)
+                r = read_pem(l, src->root, json_get(fb, "ca"), "cert", "certFile", &c->ca_cert);
+        if (r >= 0)
+                r = read_pem(l, src->root, json_get(fb, "ca"), "key", "keyFile", &c->ca_key);
+        if (r < 0)
+                return r;
+        if (c->bootstrap_token && !fb_valid_token(c->bootstrap_token) &&
+            (r = fb_problem(
+                     l->problems, EFFECTIVE,
+                     "FirstbootConfiguration.secrets.bootstrapToken: is not a bootstrap token of the form "
+                     "[a-z0-9]{6}.[a-z0-9]{16}")) < 0)
+                return r;
+
+        bool need_init = c->role == FB_ROLE_INIT || c->role == FB_ROLE_AUTO;
+        bool need_join = c->role != FB_ROLE_INIT;
+        bool cp = c->role != FB_ROLE_WORKER;
+
+        if (need_init || doc_of(c, "ClusterConfiguration")) {
+                cluster = doc_get(c, "ClusterConfiguration");
+                if (!cluster)
+                        return -ENOMEM;
+                bool external = json_get(cluster, "etcd.external") != NULL;
+                if ((r = set_default(cluster, "networking.serviceSubnet", "10.96.0.0/12")) < 0 ||
+                    (r = set_default(cluster, "networking.dnsDomain", "cluster.local")) < 0 ||
+                    (r = set_default(cluster, "kubernetesVersion", "stable-1")) < 0 ||
+                    (r = set_default(cluster, "certificatesDir", "/etc/kubernetes/pki")) < 0 ||
+                    (r = set_default(cluster, "imageRepository", "registry.k8s.io")) < 0 ||
+                    (r = set_default(cluster, "clusterName", "kubernetes")) < 0 ||
+                    (r = set_default(cluster, "encryptionAlgorithm", "RSA-2048")) < 0 ||
+                    (r = set_default(cluster, "certificateValidityPeriod", "8760h0m0s")) < 0 ||
+                    (r = set_default(cluster, "caCertificateValidityPeriod", "87600h0m0s")) < 0 ||
+                    (!external && (r = set_default(cluster, "etcd.local.dataDir", "/var/lib/etcd")) < 0))
+                        return r;
+                if (!obj_at(cluster, "apiServer") || !obj_at(cluster, "controllerManager") ||
+                    !obj_at(cluster, "scheduler") || !obj_at(cluster, "dns"))
+                        return -ENOMEM;
+        }
+
+        static const struct {
+                const char *path, *value;
+        } timeouts[] = {
+                {"timeouts.controlPlaneComponentHealthCheck", "4m0s"},
+                {"timeouts.kubeletHealthCheck", "4m0s"},
+                {"timeouts.kubernetesAPICall", "1m0s"},
+                {"timeouts.etcdAPICall", "2m0s"},
+                {"timeouts.tlsBootstrap", "5m0s"},
+                {"timeouts.discovery", "5m0s"},
+                {"timeouts.upgradeManifests", "5m0s"},
+        };
+        const char *name_override = json_get_string(l->node_name, "value");
+        const char *addr_override = json_get_string(l->advertise, "value");
+        const char *hostname = inst ? inst->hostname : NULL;
+        const char *address = inst ? (inst->local_ipv4 ?: inst->local_ipv6) : NULL;
+
+        if (need_init) {
+                init = doc_get(c, "InitConfiguration");
+                if (!init)
+                        return -ENOMEM;
+                cJSON *pt = json_get(l->pending, "controlPlaneComponentHealthCheck")
+                                    ? cJSON_Duplicate(
+                                              json_get(l->pending, "controlPlaneComponentHealthCheck"), true)
+                                    : NULL;
+                if (pt && (r = set_default_item(init, "timeouts.controlPlaneComponentHealthCheck", pt)) < 0)
+                        return r;
+                cJSON *tokens = cJSON_GetObjectItemCaseSensitive(init, "bootstrapTokens");
+                if (!cJSON_IsArray(tokens) || cJSON_GetArraySize(tokens) == 0) {
+                        if (tokens)
+                                cJSON_DeleteItemFromObjectCaseSensitive(init, "bootstrapTokens");
+                        tokens = cJSON_AddArrayToObject(init, "bootstrapTokens");
+                        cJSON *t = cJSON_CreateObject();
+                        if (!tokens || !t || !cJSON_AddItemToArray(tokens, t))
+                                return cJSON_Delete(t), -ENOMEM;
+                }
+                cJSON *t0 = cJSON_GetArrayItem(tokens, 0);
+                if (c->bootstrap_token && !json_get(t0, "token") &&
+                    (r = set_default(t0, "token", c->bootstrap_token)) < 0)
+                        return r;
+                cJSON *t;
+                cJSON_ArrayForEach(t, tokens) {
+                        cJSON *usages = cJSON_CreateStringArray(
+                                (const char *const[]){"signing", "authentication"}, 2);
+                        cJSON *groups = cJSON_CreateStringArray(
+                                (const char *const[]){"system:bootstrappers:kubeadm:default-node-token"}, 1);
+                        if ((r = set_default(t, "ttl", "24h0m0s")) < 0 ||
+                            (r = set_default_item(t, "usages", usages)) < 0 ||
+                            (r = set_default_item(t, "groups", groups)) < 0)
+                                return r;
+                }
+                if (c->certificate_key && (r = set_default(init, "certificateKey", c->certificate_key)) < 0)
+                        return r;
+                if ((r = default_control_plane_taint(init)) < 0)
+                        return r;
+                if ((r = set_default(init, "nodeRegistration.criSocket",
+                                     "unix:///var/run/containerd/containerd.sock")) < 0 ||
+                    (r = set_default(init, "nodeRegistration.imagePullPolicy", "IfNotPresent")) < 0 ||
+                    (r = set_default_item(init, "nodeRegistration.imagePullSerial", cJSON_CreateTrue())) <
+                            0 ||
+                    (r = set_default_item(init, "localAPIEndpoint.bindPort", cJSON_CreateNumber(6443))) < 0)
+                        return r;
+                if ((name_override && (r = set_value(init, "nodeRegistration.name",
+                                                     cJSON_CreateString(name_override))) < 0) ||
+                    (addr_override && (r = set_value(init, "localAPIEndpoint.advertiseAddress",
+                                                     cJSON_CreateString(addr_override))) < 0))
+                        return r;
+                if (hostname && (r = set_default(init, "nodeRegistration.name", hostname)) < 0)
+                        return r;
+                if (address && (r = set_default(init, "localAPIEndpoint.advertiseAddress", address)) < 0)
+                        return r;
+                for (size_t i = 0; i < ELEMENTSOF(timeouts); i++)
+                        if ((r = set_default(init, timeouts[i].path, timeouts[i].value)) < 0)
+                                return r;
+        }
+
+        if (need_join) {
+                join = doc_get(c, "JoinConfiguration");
+                if (!join)
+                        return -ENOMEM;
+                const char *cpe = cluster ? json_get_string(cluster, "controlPlaneEndpoint") : NULL;
+                const char *init_token =
+                        init ? json_get_string(cJSON_GetArrayItem(json_get(init, "bootstrapTokens"), 0),
+                                               "token")
+                             : NULL;
+                if (!json_get(join, "discovery.file")) {
+                        const char *tok = c->bootstrap_token ?: init_token;
+                        if (tok && (r = set_default(join, "discovery.bootstrapToken.token", tok)) < 0)
+                                return r;
+                        if (cpe && !json_get(join, "discovery.bootstrapToken.apiServerEndpoint")) {
+                                _cleanup_free_ char *ep = endpoint_with_port(cpe);
+                                if (!ep ||
+                                    (r = set_default(join, "discovery.bootstrapToken.apiServerEndpoint",
+                                                     ep)) < 0)
+                                        return r ?: -ENOMEM;
+                        }
+                        const char *dt = json_get_string(join, "discovery.bootstrapToken.token");
+                        if (dt && (r = set_default(join, "discovery.tlsBootstrapToken", dt)) < 0)
+                                return r;
+                }
+                if ((r = set_default(join, "caCertPath", "/etc/kubernetes/pki/ca.crt")) < 0 ||
+                    (r = set_default(join, "nodeRegistration.criSocket",
+                                     "unix:///var/run/containerd/containerd.sock")) < 0 ||
+                    (r = set_default(join, "nodeRegistration.imagePullPolicy", "IfNotPresent")) < 0 ||
+                    (r = set_default_item(join, "nodeRegistration.imagePullSerial", cJSON_CreateTrue())) < 0)
+                        return r;
+                if (name_override &&
+                    (r = set_value(join, "nodeRegistration.name", cJSON_CreateString(name_override))) < 0)
+                        return r;
+                if (hostname && (r = set_default(join, "nodeRegistration.name", hostname)) < 0)
+                        return r;
+                if (cp && c->role != FB_ROLE_WORKER) {
+                        if ((r = default_control_plane_taint(join)) < 0)
+                                return r;
+                        const char *ck = c->certificate_key
+                                                 ?: (init ? json_get_string(init, "certificateKey") : NULL);
+                        if (ck && (r = set_default(join, "controlPlane.certificateKey", ck)) < 0)
+                                return r;
+                        if ((r = set_default_item(join, "controlPlane.localAPIEndpoint.bindPort",
+                                                  cJSON_CreateNumber(6443))) < 0)
+                                return r;
+                        if (address &&
+                            (r = set_default(join, "controlPlane.localAPIEndpoint.advertiseAddress",
+                                             address)) < 0)
+                                return r;
+                }
+                for (size_t i = 0; i < ELEMENTSOF(timeouts); i++)
+                        if ((r = set_default(join, timeouts[i].path, timeouts[i].value)) < 0)
+                                return r;
+        }
+
+        /* Lists the accessors hand out. */
+        const cJSON *e;
+        cJSON_ArrayForEach(e,
+                           json_get(join, "discovery.bootstrapToken.caCertHashes")) if (cJSON_IsString(e)) {
+                _cleanup_free_ char *lower = strdup(e->valuestring);
+                if (!lower)
+                        return -ENOMEM;
+                for (char *p = lower; *p; p++)
+                        *p = (char) tolower((unsigned char) *p);
+                if (strv_consume(&c->hashes, TAKE_PTR(lower)) < 0)
+                        return -ENOMEM;
+        }
+        cJSON_ArrayForEach(e, json_get(fb, "seed.peers")) if (cJSON_IsString(e) &&
+                                                              strv_extend(&c->peers, e->valuestring) <
+                                                                      0) return -ENOMEM;
+        return 0;
+}
+
+static int check_complete(struct loader *l) {
+        struct fb_config *c = l->c;
+        const cJSON *fb = doc_of(c, "FirstbootConfiguration"), *join = doc_of(c, "JoinConfiguration"),
+                    *cluster = doc_of(c, "ClusterConfiguration");
+        char ***p = l->problems;
+        int r = 0;
+
+#define NEED(cond, ...)                                                                                     \
+        if (r >= 0 && !(cond))                                                                              \
+                r = fb_problem(p, EFFECTIVE, __VA_ARGS__);
+
+        if (cluster)
+                NEED(!(json_get(cluster, "etcd.local.imageRepository") ||
+                       json_get(cluster, "etcd.local.extraArgs")) ||
+                             !json_get(cluster, "etcd.external"),
+                     "ClusterConfiguration.etcd: local and external are mutually exclusive");
+        if (c->role != FB_ROLE_INIT && join && !json_get(join, "discovery.file")) {
+                bool skip =
+                        cJSON_IsTrue(json_get(join, "discovery.bootstrapToken.unsafeSkipCAVerification"));
+                NEED(json_get(join, "discovery.bootstrapToken.token"),
+                     "JoinConfiguration.discovery.bootstrapToken.token: required to join (or "
+                     "FirstbootConfiguration.secrets.bootstrapToken, or discovery.file)");
+                NEED(json_get(join, "discovery.bootstrapToken.apiServerEndpoint"),
+                     "JoinConfiguration.discovery.bootstrapToken.apiServerEndpoint: required to join (or "
+                     "ClusterConfiguration.controlPlaneEndpoint)");
+                NEED(c->hashes || skip || c->ca_cert,
+                     "JoinConfiguration.discovery.bootstrapToken.caCertHashes: required to join safely (or "
+                     "FirstbootConfiguration.ca, or unsafeSkipCAVerification: true)");
+        }
+        if (c->role == FB_ROLE_CONTROL_PLANE || c->role == FB_ROLE_AUTO)
+                NEED(json_get(join, "controlPlane.certificateKey"),
+                     "JoinConfiguration.controlPlane.certificateKey: required for a control-plane join (or "
+                     "FirstbootConfiguration.secrets.certificateKey)");
+        if (c->role == FB_ROLE_WORKER && join)
+                NEED(!json_get(join, "controlPlane"),
+                     "JoinConfiguration.controlPlane: set, but the role is worker");
+        if (c->role == FB_ROLE_AUTO) {
+                const char *rule = json_get_string(fb, "seed.rule");
+                NEED(cluster && json_get(cluster, "controlPlaneEndpoint"),
+                     "ClusterConfiguration.controlPlaneEndpoint: required with role auto (the other control "
+                     "planes join there)");
+                NEED(rule,
+                     "FirstbootConfiguration.seed.rule: required with role auto (instanceId, hostname, "
+                     "address or lowestAddress)");
+                if (rule && streq(rule, "lowestAddress"))
+                        NEED(c->peers,
+                             "FirstbootConfiguration.seed.peers: required with seed rule lowestAddress");
+                if (rule && streq(rule, "instanceId"))
+                        NEED(json_get(fb, "seed.instanceId"),
+                             "FirstbootConfiguration.seed.instanceId: required with seed rule instanceId");
+                if (rule && streq(rule, "hostname"))
+                        NEED(json_get(fb, "seed.hostname"),
+                             "FirstbootConfiguration.seed.hostname: required with seed rule hostname");
+                if (rule && streq(rule, "address"))
+                        NEED(json_get(fb, "seed.address"),
+                             "FirstbootConfiguration.seed.address: required with seed rule address");
+        }
+#undef NEED
+        return r;
+}
+
+int fb_config_load(const struct fb_config_sources *src, struct fb_config **ret, char ***problems) {
+        _cleanup_(fb_config_freep) struct fb_config *c = calloc(1, sizeof(*c));
+        _cleanup_(json_delete_wipedp) cJSON *pending = cJSON_CreateObject();
+        struct loader l = {.c = c, .problems = problems, .pending = pending, .partial = src->partial};
+        _cleanup_(json_delete_wipedp) cJSON *node_name_slot = NULL, *advertise_slot = NULL;
+        size_t before = strv_length(*problems);
+        int r;
+
+        if (!c || !pending || !(c->docs = cJSON_CreateObject()))
+                return -ENOMEM;
+        if (!src->skip_image_defaults && (r = load_image_defaults(&l, src->root)) < 0)
+                return r;
+        if (src->instance && src->instance->ud && (r = add_userdata(&l, src->instance->ud, "user-data")) < 0)
+                return r;
+        if (src->instance && src->instance->userdata_error &&
+            (r = fb_problem(problems, "user-data", "%s", src->instance->userdata_error)) < 0)
+                return r;
+        for (char **f = src->files; f && *f; f++)
+                if ((r = load_file(&l, *f)) < 0)
+                        return r;
+        if (src->instance && (r = load_tags(&l, src->instance->tags)) < 0)
+                return r;
+        if ((r = load_flags(&l, &src->flags)) < 0)
+                return r;
+        node_name_slot = l.node_name;
+        advertise_slot = l.advertise;
+        if ((r = apply_defaults(&l, src)) < 0)
+                return r;
+        if (!src->partial && strv_length(*problems) == before && (r = check_complete(&l)) < 0)
+                return r;
+        if (strv_length(*problems) != before)
+                return -EINVAL;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* ---- printing ---- */
+
+static void redact(cJSON *j, bool under_secret) {
+        for (cJSON *e = j ? j->child : NULL, *next; e; e = next) {
+                next = e->next; /* e may be replaced below */
+                bool secret =
+                        e->string &&
+                        (streq(e->string, "token") || streq(e->string, "tlsBootstrapToken") ||
+                         streq(e->string, "certificateKey") || (under_secret && streq(e->string, "value")));
+                if (secret && cJSON_IsString(e)) {
+                        explicit_bzero(e->valuestring, strlen(e->valuestring));
+                        cJSON *n = cJSON_CreateString(FB_REDACTED);
+                        if (n)
+                                cJSON_ReplaceItemInObjectCaseSensitive(j, e->string, n);
+                        continue;
+                }
+                redact(e, e->string && (streq(e->string, "secrets") || streq(e->string, "bootstrapToken") ||
+                                        streq(e->string, "certificateKey") ||
+                                        (under_secret && !streq(e->string, "file"))));
+        }
+}
+
+int fb_config_print(const struct fb_config *c, bool redact_secrets, char **ret) {
+        _cleanup_(json_delete_wipedp) cJSON *out = cJSON_CreateArray();
+        if (!out)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(kind_order); i++) {
+                const cJSON *d = doc_of(c, kind_order[i]);
+                if (!d)
+                        continue;
+                cJSON *copy = cJSON_Duplicate(d, true);
+                if (!copy || !cJSON_AddItemToArray(out, copy))
+                        return cJSON_Delete(copy), -ENOMEM;
+                if (redact_secrets) {
+                        redact(copy, false);
+                        cJSON *ca = (cJSON *) json_get(copy, "ca");
+                        if (streq(kind_order[i], "FirstbootConfiguration") && json_get_string(ca, "key")) {
+                                cJSON *n = cJSON_CreateString(FB_REDACTED);
+                                json_delete_wiped(cJSON_DetachItemFromObjectCaseSensitive(ca, "key"));
+                                if (!n || !cJSON_AddItemToObject(ca, "key", n))
+                                        return -ENOMEM;
+                        }
+                }
+        }
+        return yaml_emit(out, ret);
+}
+
+/* ---- accessors ---- */
+
+const char *fb_role_to_string(enum fb_role r) {
+        static const char *const names[] = {"auto", "init", "control-plane", "worker"};
+        return r >= 0 && (size_t) r < ELEMENTSOF(names) ? names[r] : NULL;
+}
+
+enum fb_role fb_role_from_string(const char *s) {
+        for (enum fb_role r = FB_ROLE_AUTO; r <= FB_ROLE_WORKER; r++)
+                if (streq_ptr(s, fb_role_to_string(r)))
+                        return r;
+        return _FB_ROLE_INVALID;
+}
+
+enum fb_role fb_config_role(const struct fb_config *c) {
+        return c->role;
+}
+
+enum fb_seed_rule fb_config_seed_rule(const struct fb_config *c) {
+        const char *r = json_get_string(doc_of(c, "FirstbootConfiguration"), "seed.rule");
+        if (c->role != FB_ROLE_AUTO || !r)
+                return FB_SEED_NONE;
+        return streq(r, "instanceId") ? FB_SEED_INSTANCE_ID
+               : streq(r, "hostname") ? FB_SEED_HOSTNAME
+               : streq(r, "address")  ? FB_SEED_ADDRESS
+                                      : FB_SEED_LOWEST_ADDRESS;
+}
+
+const char *fb_config_seed_value(const struct fb_config *c) {
+        const cJSON *fb = doc_of(c, "FirstbootConfiguration");
+        switch (fb_config_seed_rule(c)) {
+        case FB_SEED_INSTANCE_ID:
+                return json_get_string(fb, "seed.instanceId");
+        case FB_SEED_HOSTNAME:
+                return json_get_string(fb, "seed.hostname");
+        case FB_SEED_ADDRESS:
+                return json_get_string(fb, "seed.address");
+        default:
+                return NULL;
+        }
+}
+
+char *const *fb_config_seed_peers(const struct fb_config *c) {
+        return c->peers;
+}
+
+/* Compares addresses numerically: IPv4 before IPv6. -2 when either is not an address. */
+static int addr_cmp(const char *a, const char *b) {
+        unsigned char x[16], y[16];
+        int fa = inet_pton(AF_INET, a, x) == 1 ? 4 : inet_pton(AF_INET6, a, x) == 1 ? 6 : 0;
+        int fb = inet_pton(AF_INET, b, y) == 1 ? 4 : inet_pton(AF_INET6, b, y) == 1 ? 6 : 0;
+        if (!fa || !fb)
+                return -2;
+        if (fa != fb)
+                return fa < fb ? -1 : 1;
+        int r = memcmp(x, y, fa == 4 ? 4 : 16);
+        return r < 0 ? -1 : r > 0;
+}
+
+int fb_config_is_seed(const struct fb_config *c, const struct md_instance *inst) {
+        const char *v = fb_config_seed_value(c);
+        switch (fb_config_seed_rule(c)) {
+        case FB_SEED_INSTANCE_ID:
+                return inst->instance_id ? streq_ptr(v, inst->instance_id) : -EINVAL;
+        case FB_SEED_HOSTNAME: {
+                const char *name = fb_config_node_name(c) ?: inst->hostname;
+                return name || inst->hostname ? streq_ptr(v, inst->hostname) || streq_ptr(v, name) : -EINVAL;
+        }
+        case FB_SEED_ADDRESS:
+                if (!inst->local_ipv4 && !inst->local_ipv6)
+                        return -EINVAL;
+                return (inst->local_ipv4 && addr_cmp(v, inst->local_ipv4) == 0) ||
+                       (inst->local_ipv6 && addr_cmp(v, inst->local_ipv6) == 0);
+        case FB_SEED_LOWEST_ADDRESS: {
+                const char *lowest = NULL, *mine = inst->local_ipv4 ?: inst->local_ipv6;
+                if (!mine || !c->peers)
+                        return -EINVAL;
+                for (char *const *p = c->peers; *p; p++)
+                        if (!lowest || addr_cmp(*p, lowest) == -1)
+                                lowest = *p;
+                return addr_cmp(lowest, mine) == 0;
+        }
+        default:
+                return -EINVAL;
+        }
+}
+
+static const char *init_or_join(const struct fb_config *c, const char *init_path, const char *join_path) {
+        const char *s = NULL;
+        if (c->role == FB_ROLE_INIT || c->role == FB_ROLE_AUTO)
+                s = json_get_string(doc_of(c, "InitConfiguration"), init_path);
+        if (!s)
+                s = json_get_string(doc_of(c, "JoinConfiguration"), join_path);
+        return s;
+}
+
+const char *fb_config_node_name(const struct fb_config *c) {
+        return init_or_join(c, "nodeRegistration.name", "nodeRegistration.name");
+}
+
+const char *fb_config_advertise_address(const struct fb_config *c) {
+        return init_or_join(c, "localAPIEndpoint.advertiseAddress",
+                            "controlPlane.localAPIEndpoint.advertiseAddress");
+}
+
+unsigned fb_config_bind_port(const struct fb_config *c) {
+        int64_t p = 6443;
+        if (json_get_int64(doc_of(c, "InitConfiguration"), "localAPIEndpoint.bindPort", &p) < 0)
+                (void) json_get_int64(doc_of(c, "JoinConfiguration"),
+                                      "controlPlane.localAPIEndpoint.bindPort", &p);
+        return (unsigned) p;
+}
+
+#define CLUSTER_STRING(fn, path)                                                                            \
+        const char *fn(const struct fb_config *c) {                                                         \
+                return json_get_scalar_text(doc_of(c, "ClusterConfiguration"), path);                       \
+        }
+CLUSTER_STRING(fb_config_control_plane_endpoint, "controlPlaneEndpoint")
+CLUSTER_STRING(fb_config_kubernetes_version, "kubernetesVersion")
+CLUSTER_STRING(fb_config_pod_subnet, "networking.podSubnet")
+CLUSTER_STRING(fb_config_service_subnet, "networking.serviceSubnet")
+CLUSTER_STRING(fb_config_dns_domain, "networking.dnsDomain")
+CLUSTER_STRING(fb_config_cluster_name, "clusterName")
+CLUSTER_STRING(fb_config_certificates_dir, "certificatesDir")
+
+enum fb_etcd_mode fb_config_etcd_mode(const struct fb_config *c) {
+        return json_get(doc_of(c, "ClusterConfiguration"), "etcd.external") ? FB_ETCD_EXTERNAL
+                                                                            : FB_ETCD_LOCAL;
+}
+
+const char *fb_config_bootstrap_token(const struct fb_config *c) {
+        const char *t = NULL;
+        if (c->role == FB_ROLE_INIT || c->role == FB_ROLE_AUTO)
+                t = json_get_string(
+                        cJSON_GetArrayItem(json_get(doc_of(c, "InitConfiguration"), "bootstrapTokens"), 0),
+                        "token");
+        return t ?: json_get_string(doc_of(c, "JoinConfiguration"), "discovery.bootstrapToken.token");
+}
+
+const char *fb_config_certificate_key(const struct fb_config *c) {
+        return init_or_join(c, "certificateKey", "controlPlane.certificateKey");
+}
+
+const char *fb_config_certificate_key_source(const struct fb_config *c) {
+        if (c->certificate_key_src)
+                return c->certificate_key_src;
+        return fb_config_certificate_key(c) ? "inline" : NULL;
+}
+
+const char *fb_config_ca_cert_pem(const struct fb_config *c) {
+        return c->ca_cert;
+}
+
+const char *fb_config_ca_key_pem(const struct fb_config *c) {
+        return c->ca_key;
+}
+
+char *const *fb_config_ca_cert_hashes(const struct fb_config *c) {
+        return c->hashes;
+}
+
+const char *fb_config_api_server_endpoint(const struct fb_config *c) {
+        return json_get_string(doc_of(c, "JoinConfiguration"), "discovery.bootstrapToken.apiServerEndpoint");
+}
+
+unsigned long long fb_config_timeout_ms(const struct fb_config *c, const char *name,
+                                        unsigned long long def) {
+        const cJSON *t = json_get(doc_of(c, "FirstbootConfiguration"), "timeouts");
+        unsigned long long ms;
+        const char *s = json_get_string(t, name);
+        return s && fb_parse_duration_ms(s, &ms) >= 0 ? ms : def;
+}
+
+const char *fb_config_etcd_data_device(const struct fb_config *c) {
+        return json_get_string(doc_of(c, "FirstbootConfiguration"), "etcd.dataDevice");
+}
+
+const char *fb_config_etcd_filesystem(const struct fb_config *c) {
+        return json_get_string(doc_of(c, "FirstbootConfiguration"), "etcd.filesystem");
+}
+
+const char *fb_config_etcd_label(const struct fb_config *c) {
+        return json_get_string(doc_of(c, "FirstbootConfiguration"), "etcd.label");
+}
+
+const char *fb_config_status_file(const struct fb_config *c) {
+        return json_get_string(doc_of(c, "FirstbootConfiguration"), "reporting.statusFile")
+                       ?: "/run/kube-firstboot/status.json";
+}
+
+const char *fb_config_report_url(const struct fb_config *c) {
+        return json_get_string(doc_of(c, "FirstbootConfiguration"), "reporting.url");
+}
+
+bool fb_config_report_kmsg(const struct fb_config *c) {
+        return cJSON_IsTrue(json_get(doc_of(c, "FirstbootConfiguration"), "reporting.kmsg"));
+}
+
+const cJSON *fb_config_document(const struct fb_config *c, const char *kind) {
+        return doc_of(c, kind);
+}

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup-libs.h"
+#include "common/fileio.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "common/strutil.h"
+#include "firstboot/cluster/etcd.h"
+#include "firstboot/cluster/kubeapi.h"
+#include "firstboot/engine/status.h"
+
+struct fb_status {
+        char *root;
+        cJSON *doc; /* the status document as written */
+};
+
+static const char *const state_names[] = {
+        [FB_PHASE_PENDING] = "pending", [FB_PHASE_RUNNING] = "running", [FB_PHASE_DONE] = "done",
+        [FB_PHASE_SKIPPED] = "skipped", [FB_PHASE_FAILED] = "failed",
+};
+
+static char *now_rfc3339(void) {
+        struct timespec ts;
+        struct tm tm;
+        char buf[64];
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return strdup(buf);
+}
+
+static int set_now(cJSON *obj, const char *key) {
+        _cleanup_free_ char *t = now_rfc3339();
+        return t ? json_set_string(obj, key, t) : -ENOMEM;
+}
+
+/* The requests this run has sent so far: an operator sees how chatty a join was, the bench reads them. */
+static int set_requests(cJSON *doc) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddNumberToObject(o, "api", (double) kube_requests_made()) ||
+            !cJSON_AddNumberToObject(o, "etcd", (double) etcd_requests_made())) {
+                cJSON_Delete(o);
+                return -ENOMEM;
+        }
+        cJSON_DeleteItemFromObject(doc, "requests");
+        return cJSON_AddItemToObject(doc, "requests", o) ? 0 : (cJSON_Delete(o), -ENOMEM);
+}
+
+static int write_status(struct fb_status *s) {
+        _cleanup_free_ char *text = NULL;
+        int r = set_now(s->doc, "updated");
+        if (r >= 0)
+                r = set_requests(s->doc);
+        if (r < 0)
+                return r;
+        text = json_to_string_pretty(s->doc);
+        if (!text)
+                return -ENOMEM;
+        /* World-readable: it holds no secrets, and monitoring agents read it. */
+        return write_string_atomic(s->root, FB_STATUS_PATH, text, 0644, WRITE_MKDIR_PARENTS);
+}
+
+int fb_status_new(const char *root, const char *role, const char *const *phases, struct fb_status **ret) {
+        _cleanup_(fb_status_freep) struct fb_status *s = calloc(1, sizeof(*s));
+        cJSON *list;
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        s->root = root ? strdup(root) : NULL;
+        s->doc = cJSON_CreateObject();
+        if ((root && !s->root) || !s->doc)
+                return -ENOMEM;
+        cJSON_AddStringToObject(s->doc, "role", role);
+        r = set_now(s->doc, "started");
+        if (r < 0)
+                return r;
+        cJSON_AddNullToObject(s->doc, "phase");
+        list = cJSON_AddArrayToObject(s->doc, "phases");
+        if (!list)
+                return -ENOMEM;
+        for (const char *const *p = phases; p && *p; p++) {
+                cJSON *o = cJSON_CreateObject();
+                if (!o || !cJSON_AddItemToArray(list, o)) {
+                        cJSON_Delete(o);
+                        return -ENOMEM;
+                }
+                cJSON_AddStringToObject(o, "name", *p);
+                cJSON_AddStringToObject(o, "state", "pending");
+        }
+        r = write_status(s);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+struct fb_status *fb_status_free(struct fb_status *s) {
+        if (!s)
+                return NULL;
+        free(s->root);
+        cJSON_Delete(s->doc);
+        free(s);
+        return NULL;
+}
+
+static cJSON *phase_entry(struct fb_status *s, const char *phase) {
+        cJSON *p;
+        cJSON_ArrayForEach(p, cJSON_GetObjectItem(s->doc, "phases")) {
+                const char *n = json_get_string(p, "name");
+                if (n && streq(n, phase))
+                        return p;
+        }
+        return NULL;
+}
+
+int fb_status_phase(struct fb_status *s, const char *phase, enum fb_phase_state state) {
+        cJSON *p = phase_entry(s, phase);
+        _cleanup_free_ char *msg = NULL;
+        int r;
+
+        if (!p)
+                return -ENOENT;
+        r = json_set_string(p, "state", state_names[state]);
+        if (r == 0 && state == FB_PHASE_RUNNING)
+                r = set_now(p, "started");
+        if (r == 0 && (state == FB_PHASE_DONE || state == FB_PHASE_SKIPPED || state == FB_PHASE_FAILED))
+                r = set_now(p, "finished");
+        if (r == 0)
+                r = json_set_string(s->doc, "phase", phase);
+        if (r < 0)
+                return r;
+        if (state == FB_PHASE_RUNNING) {
+                msg = strdupf("STATUS=%s: %s", json_get_string(s->doc, "role"), phase);
+                if (msg)
+                        (void) fb_sd_notify(msg);
+        }
+        return write_status(s);
+}
+
+int fb_status_fail(struct fb_status *s, const char *phase, int error, const char *message,
+                   const char *remedy) {
+        _cleanup_free_ char *msg = NULL;
+        cJSON *e;
+        int r;
+
+        if (phase) {
+                r = fb_status_phase(s, phase, FB_PHASE_FAILED);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        cJSON_DeleteItemFromObject(s->doc, "error");
+        e = cJSON_AddObjectToObject(s->doc, "error");
+        if (!e)
+                return -ENOMEM;
+        if (phase)
+                cJSON_AddStringToObject(e, "phase", phase);
+        cJSON_AddStringToObject(e, "message", message);
+        if (error != 0) {
+                cJSON_AddNumberToObject(e, "errno", error < 0 ? -error : error);
+                cJSON_AddStringToObject(e, "cause", strerror(error < 0 ? -error : error));
+        }
+        if (remedy)
+                cJSON_AddStringToObject(e, "remedy", remedy);
+        r = json_set_string(s->doc, "result", "failure");
+        if (r < 0)
+                return r;
+        r = set_now(s->doc, "finished");
+        if (r < 0)
+                return r;
+        msg = strdupf("STATUS=failed in %s: %s", phase ?: "setup", message);
+        if (msg)
+                (void) fb_sd_notify(msg);
+        return write_status(s);
+}
+
+int fb_status_succeed(struct fb_status *s) {
+        int r;
+
+        cJSON_DeleteItemFromObject(s->doc, "error");
+        r = json_set_string(s->doc, "result", "success");
+        if (r == 0)
+                r = set_now(s->doc, "finished");
+        if (r == 0)
+                r = write_status(s);
+        if (r < 0)
+                return r;
+        /* Cluster API's bootstrap contract: this file says the node bootstrapped. */
+        r = write_string_atomic(s->root, FB_SENTINEL_PATH, "success\n", 0644, WRITE_MKDIR_PARENTS);
+        if (r < 0)
+                return r;
+        (void) fb_sd_notify("STATUS=done");
+        return 0;
+}
+
+int fb_sd_notify(const char *message) {
+        const char *path = getenv("NOTIFY_SOCKET");
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        _cleanup_close_ int fd = -EBADF;
+        size_t len;
+
+        if (isempty(path))
+                return 0;
+        len = strlen(path);
+        if (len >= sizeof(sa.sun_path) || (path[0] != '/' && path[0] != '@'))
+                return -EINVAL;
+        memcpy(sa.sun_path, path, len);
+        if (sa.sun_path[0] == '@')
+                sa.sun_path[0] = 0; /* abstract namespace */
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (sendto(fd, message, strlen(message), MSG_NOSIGNAL, (struct sockaddr *) &sa,
+                   (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+                return log_debug_errno(errno, "Cannot notify systemd: %m");
+        return 0;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The flows: the phase tables of init, control-plane join and worker join over one struct fb_node, the
+ * phases they share, and the report at the end.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "firstboot/flows/node.h"
+#include "firstboot/engine/phases.h"
+
+/* The init phases for this node (etcd-disk only when a data device is configured, no etcd with external
+ * etcd). *ret is freed with free(). */
+int fb_init_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n);
+
+/* What a joiner learns before its phases: discovery (cluster-info, JWS, CA pin) and the cluster's
+ * kubeadm-config and kubelet-config, read with the bootstrap token. */
+struct fb_join_discovery {
+        char *server; /* the cluster's endpoint from cluster-info */
+        char *ca_pem, *ca_hash;
+        const char *token; /* the TLS bootstrap token: borrowed from the configuration */
+        cJSON *cluster_configuration, *kubelet_configuration;
+};
+/* timeout_ms 0: JoinConfiguration.timeouts.discovery (kubeadm's 5 minutes). */
+int fb_join_discover(const char *root, const struct fb_config *c, unsigned timeout_ms,
+                     struct fb_join_discovery *ret, char *why, size_t why_len);
+void fb_join_discovery_done(struct fb_join_discovery *d);
+/* The control-plane or worker join phases (no etcd-join with external etcd). */
+int fb_join_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n);
+/* After a control-plane join: releases the etcd join queue when an earlier, killed run of this node still
+ * holds it (this run found etcd-join done and skipped it), so that other joiners need not wait for the
+ * hold to expire. 0, or -errno (the caller only warns). */
+int fb_join_release_stale_queue_hold(struct fb_node *n);
+extern const struct fb_phase fb_phase_etcd_join;
+
+/* Phases shared by the flows. */
+extern const struct fb_phase fb_phase_preflight, fb_phase_etcd_disk, fb_phase_addon;
+int fb_check_control_plane_pods(void *ctx);
+int fb_run_control_plane_pods(void *ctx, char *why, size_t why_len);
+void fb_describe_control_plane_pods(void *ctx, FILE *out);
+int fb_check_kubelet_start(void *ctx);
+int fb_run_kubelet_start(void *ctx, char *why, size_t why_len);
+void fb_describe_kubelet_start(void *ctx, FILE *out);
+int fb_check_wait_control_plane(void *ctx);
+int fb_run_wait_control_plane(void *ctx, char *why, size_t why_len);
+void fb_describe_wait_control_plane(void *ctx, FILE *out);
+int fb_check_mark_control_plane(void *ctx);
+int fb_run_mark_control_plane(void *ctx, char *why, size_t why_len);
+void fb_describe_mark_control_plane(void *ctx, FILE *out);
+
+/* The ClusterConfiguration as kubeadm uploads it to kubeadm-config. */
+int fb_cluster_configuration_yaml(const struct fb_node *n, char **ret);
+
+/*
+ * What operators need to join nodes, after init: /var/lib/kube-firstboot/join-info.json (0644, no
+ * secrets: endpoint, CA pin, token id, how to join), the configured reporting.joinFile (0600, with the
+ * token and certificate key), and a summary on stdout without secrets.
+ */
+int fb_report_join_info(struct fb_node *n, char *why, size_t why_len);

@@ -1,0 +1,733 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The join flows: kubeadm join --control-plane (1.33+ order, ControlPlaneKubeletLocalMode: the kubelet
+ * bootstraps against its own apiserver, which comes up once etcd-join has added the member) and the worker
+ * join (../shared/spec/kubeadm-compat.md §6). Resumable like init: each phase verifies its effect.
+ */
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/base64.h"
+#include "common/cleanup-libs.h"
+#include "common/fileio.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "common/strutil.h"
+#include "common/yamlutil.h"
+#include "firstboot/cluster/discovery.h"
+#include "firstboot/cluster/etcd-join.h"
+#include "firstboot/flows/flows.h"
+#include "firstboot/cluster/joinqueue.h"
+#include "firstboot/cluster/upload-certs.h"
+#include "pki/cert.h"
+#include "pki/envelope.h"
+#include "pki/kubeconfig.h"
+
+_printf_(4, 5) static int why_set(char *why, size_t len, int r, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        (void) vsnprintf(why, len, fmt, ap);
+        va_end(ap);
+        return r;
+}
+#define WHY(r, ...) why_set(why, why_len, (r), __VA_ARGS__)
+
+#define BOOTSTRAP_KUBECONFIG "/etc/kubernetes/bootstrap-kubelet.conf"
+#define KUBELET_KUBECONFIG   "/etc/kubernetes/kubelet.conf"
+
+/* ---- discovery, before the phases ---- */
+
+void fb_join_discovery_done(struct fb_join_discovery *d) {
+        free(d->server);
+        free(d->ca_pem);
+        free(d->ca_hash);
+        cJSON_Delete(d->cluster_configuration);
+        cJSON_Delete(d->kubelet_configuration);
+        *d = (struct fb_join_discovery){};
+}
+
+static const cJSON *join_doc(const struct fb_config *c) {
+        return fb_config_document(c, "JoinConfiguration");
+}
+
+static unsigned long long join_timeout_ms(const struct fb_config *c, const char *name,
+                                          unsigned long long def) {
+        const char *v = json_get_scalar_text(json_get(join_doc(c), "timeouts"), name);
+        unsigned long long ms;
+        return v && fb_parse_duration_ms(v, &ms) >= 0 ? ms : def;
+}
+
+/* A ConfigMap's data key parsed as one YAML document. */
+static int config_map_document(struct kube_client *k, const char *name, const char *key, cJSON **ret) {
+        _cleanup_free_ char *path = strdupf("/api/v1/namespaces/kube-system/configmaps/%s", name);
+        _cleanup_(cJSON_Deletep) cJSON *cm = NULL, *docs = NULL;
+        const char *text;
+        int r;
+        if (!path)
+                return -ENOMEM;
+        r = kube_get(k, path, &cm);
+        if (r < 0)
+                return r;
+        text = json_get_string(json_get(cm, "data"), key);
+        if (!text)
+                return -EBADMSG;
+        r = yaml_parse_documents(text, strlen(text), &docs, NULL);
+        if (r < 0)
+                return r;
+        cJSON *doc = cJSON_DetachItemFromArray(docs, 0);
+        if (!doc)
+                return -EBADMSG;
+        *ret = doc;
+        return 0;
+}
+
+int fb_join_discover(const char *root, const struct fb_config *c, unsigned timeout_ms,
+                     struct fb_join_discovery *ret, char *why, size_t why_len) {
+        const cJSON *bt = json_get(join_doc(c), "discovery.bootstrapToken");
+        _cleanup_(fb_join_discovery_done) struct fb_join_discovery d = {};
+        _cleanup_(kube_client_freep) struct kube_client *k = NULL;
+        _cleanup_strv_free_ char **pins = NULL;
+        struct fb_discovery_result res = {};
+        bool skip = false;
+        int r;
+
+        (void) json_get_bool(bt, "unsafeSkipCAVerification", &skip);
+        for (char *const *h = fb_config_ca_cert_hashes(c); h && *h; h++)
+                if (strv_extend(&pins, *h) < 0)
+                        return -ENOMEM;
+        /* A CA given in the configuration pins itself. */
+        if (fb_config_ca_cert_pem(c)) {
+                _cleanup_(X509_freep) X509 *ca = NULL;
+                _cleanup_free_ char *pin = NULL;
+                const char *pem = fb_config_ca_cert_pem(c);
+                if (pki_cert_from_pem(pem, strlen(pem), &ca) >= 0 && pki_cert_ca_pin(ca, &pin) >= 0 &&
+                    strv_consume(&pins, TAKE_PTR(pin)) < 0)
+                        return -ENOMEM;
+        }
+        const char *token = fb_config_bootstrap_token(c) ?: json_get_string(bt, "token");
+        const char *tls_token = json_get_string(join_doc(c), "discovery.tlsBootstrapToken") ?: token;
+        struct fb_discovery_opts o = {
+                .endpoint = json_get_string(bt, "apiServerEndpoint"),
+                .token = token,
+                .ca_cert_hashes = (const char *const *) pins,
+                .unsafe_skip_ca_verification = skip,
+                .timeout_ms = timeout_ms ?: (unsigned) join_timeout_ms(c, "discovery", 300000),
+        };
+        (void) root;
+        r = fb_discover(&o, &res, why, why_len);
+        if (r < 0)
+                return r;
+        d.server = TAKE_PTR(res.server);
+        d.ca_pem = TAKE_PTR(res.ca_pem);
+        d.ca_hash = TAKE_PTR(res.ca_hash);
+        d.token = tls_token;
+        fb_discovery_result_done(&res);
+
+        /* The cluster's configuration, read as kubeadm's joiner does: with the bootstrap token. */
+        r = kube_client_new(d.server, d.ca_pem, false, &k);
+        if (r >= 0)
+                r = kube_client_set_token(k, tls_token);
+        if (r < 0)
+                return r;
+        r = config_map_document(k, "kubeadm-config", "ClusterConfiguration", &d.cluster_configuration);
+        if (r < 0)
+                return WHY(r, "cannot read kube-system/kubeadm-config at %s with the bootstrap token: %s",
+                           d.server,
+                           r == -EBADMSG ? "it holds no ClusterConfiguration" : kube_client_error(k));
+        r = config_map_document(k, "kubelet-config", "kubelet", &d.kubelet_configuration);
+        if (r < 0 && r != -ENOENT)
+                return WHY(r, "cannot read kube-system/kubelet-config at %s: %s", d.server,
+                           kube_client_error(k));
+        *ret = d;
+        d = (struct fb_join_discovery){};
+        return 0;
+}
+
+/* ---- download-certs ---- */
+
+static const char *shared_files[] = {"ca.key", "sa.key", "sa.pub", "front-proxy-ca.key",
+                                     "front-proxy-ca.crt"};
+
+static int check_download_certs(void *ctx) {
+        struct fb_node *n = ctx;
+        for (size_t i = 0; i < ELEMENTSOF(shared_files); i++) {
+                _cleanup_free_ char *p = strdupf("%s/%s", n->pki.cert_dir, shared_files[i]);
+                if (!p)
+                        return -ENOMEM;
+                if (path_exists(n->root, p) < 0)
+                        return 0;
+        }
+        _cleanup_free_ char *ca = strdupf("%s/ca.crt", n->pki.cert_dir);
+        return ca && n->join ? fb_file_has(n->root, ca, n->join->ca_pem) : 0;
+}
+
+static int run_download_certs(void *ctx, char *why, size_t why_len) {
+        struct fb_node *n = ctx;
+        _cleanup_(kube_client_freep) struct kube_client *k = NULL;
+        unsigned char key[PKI_CERT_KEY_SIZE];
+        struct pki_external_etcd ext = {n->pki.external_etcd_ca_file, n->pki.external_etcd_cert_file,
+                                        n->pki.external_etcd_key_file};
+        struct pki_secret_file *files = NULL;
+        const char *failed = NULL;
+        size_t nf = 0;
+        int r;
+
+        if (!n->certificate_key)
+                return WHY(-EINVAL, "no certificate key: set FirstbootConfiguration.secrets.certificateKey "
+                                    "(or JoinConfiguration.controlPlane.certificateKey)");
+        r = kube_client_new(n->join->server, n->join->ca_pem, false, &k);
+        if (r >= 0)
+                r = kube_client_set_token(k, n->join->token);
+        if (r < 0)
+                return r;
+
+        unsigned long long wait_ms = fb_config_timeout_ms(n->config, "discovery", 300000);
+        unsigned long long deadline = fb_now_ms() + wait_ms;
+        _cleanup_(cJSON_Deletep) cJSON *secret = NULL;
+        for (bool said = false;;) {
+                r = kube_get(k, FB_KUBEADM_CERTS_PATH, &secret);
+                if (r != -ENOENT || fb_now_ms() >= deadline)
+                        break;
+                if (!said)
+                        log_warning("Secret kube-system/kubeadm-certs is not in the cluster at %s (it lives "
+                                    "2 hours "
+                                    "after an upload); waiting up to %llus for a control plane to upload it "
+                                    "('kube-firstboot refresh' does).",
+                                    n->join->server, wait_ms / 1000);
+                said = true;
+                fb_sleep_ms(5000);
+        }
+        if (r == -ENOENT)
+                return WHY(r,
+                           "Secret kube-system/kubeadm-certs was not found at %s: it expires 2 hours after "
+                           "an upload. "
+                           "Remedy: run 'kube-firstboot refresh' (or 'kubeadm init phase upload-certs "
+                           "--upload-certs "
+                           "--certificate-key KEY') on a control plane, then run this again",
+                           n->join->server);
+        if (r < 0)
+                return WHY(r, "cannot read kube-system/kubeadm-certs at %s with the bootstrap token: %s",
+                           n->join->server, kube_client_error(k));
+
+        _cleanup_erase_ char *text = cJSON_PrintUnformatted(secret);
+        if (!text)
+                return -ENOMEM;
+        r = pki_certificate_key_parse(n->certificate_key, key);
+        if (r < 0)
+                return WHY(r, "the certificate key is not 64 hex digits");
+        r = pki_kubeadm_certs_open(key, text, strlen(text), n->pki.cert_dir,
+                                   n->pki.external_etcd ? &ext : NULL, &files, &nf, &failed);
+        OPENSSL_cleanse(key, sizeof(key));
+        if (r == -EBADMSG)
+                return WHY(r,
+                           "the certificate key does not open kube-system/kubeadm-certs (AES-GCM "
+                           "authentication of "
+                           "'%s' failed): a wrong certificate key; nothing was written",
+                           failed ?: "an entry");
+        if (r == -ENOENT)
+                return WHY(r, "kube-system/kubeadm-certs lacks '%s'; nothing was written",
+                           failed ?: "an entry");
+        if (r < 0)
+                return WHY(r, "kube-system/kubeadm-certs cannot be used: %s; nothing was written",
+                           strerror(-r));
+
+        /* The CA inside must be the CA discovery pinned: a Secret cannot swap the trust root. */
+        _cleanup_free_ char *ca_path = strdupf("%s/ca.crt", n->pki.cert_dir);
+        for (size_t i = 0; r >= 0 && i < nf; i++)
+                if (ca_path && streq(files[i].path, ca_path) &&
+                    (files[i].len != strlen(n->join->ca_pem) ||
+                     memcmp(files[i].data, n->join->ca_pem, files[i].len)))
+                        r = WHY(-EKEYREJECTED,
+                                "the ca.crt in kubeadm-certs is not the CA discovery verified; nothing "
+                                "was written");
+        if (r >= 0) {
+                r = pki_secret_files_write(n->root, files, nf);
+                if (r < 0)
+                        WHY(r, "cannot write the downloaded certificates under %s: %s", n->pki.cert_dir,
+                            strerror(-r));
+        }
+        pki_secret_files_free(files, nf);
+        return r;
+}
+
+static void describe_download_certs(void *ctx, FILE *out) {
+        struct fb_node *n = ctx;
+        fprintf(out,
+                "      GET kube-system/kubeadm-certs with the bootstrap token; open it with the certificate "
+                "key; "
+                "write the shared CA keys under %s\n",
+                n->pki.cert_dir);
+}
+
+/* ---- kubelet-start (join) ---- */
+
+static char *bootstrap_kubeconfig(const char *server, const char *ca_pem, const char *token) {
+        _cleanup_free_ char *ca = base64_encode(ca_pem, strlen(ca_pem));
+        if (!ca)
+                return NULL;
+        return strdupf("apiVersion: v1\n"
+                       "clusters:\n"
+                       "- cluster:\n"
+                       "    certificate-authority-data: %s\n"
+                       "    server: %s\n"
+                       "  name: kubernetes\n"
+                       "contexts:\n"
+                       "- context:\n"
+                       "    cluster: kubernetes\n"
+                       "    user: tls-bootstrap-token-user\n"
+                       "  name: tls-bootstrap-token-user@kubernetes\n"
+                       "current-context: tls-bootstrap-token-user@kubernetes\n"
+                       "kind: Config\n"
+                       "preferences: {}\n"
+                       "users:\n"
+                       "- name: tls-bootstrap-token-user\n"
+                       "  user:\n"
+                       "    token: %s\n",
+                       ca, server, token);
+}
+
+/* Control planes bootstrap against their own apiserver (ControlPlaneKubeletLocalMode), workers against the
+ * cluster's endpoint. */
+static const char *bootstrap_server(const struct fb_node *n) {
+        return n->role == FB_ROLE_CONTROL_PLANE ? n->local_api_url : n->join->server;
+}
+
+static int check_join_kubelet_start(void *ctx) {
+        struct fb_node *n = ctx;
+        if (path_exists(n->root, KUBELET_KUBECONFIG) < 0 && path_exists(n->root, BOOTSTRAP_KUBECONFIG) < 0)
+                return 0;
+        return fb_check_kubelet_start(n);
+}
+
+static int run_join_kubelet_start(void *ctx, char *why, size_t why_len) {
+        struct fb_node *n = ctx;
+        _cleanup_free_ char *ca_path = strdupf("%s/ca.crt", n->pki.cert_dir);
+        int r;
+        if (!ca_path)
+                return -ENOMEM;
+        if (path_exists(n->root, ca_path) < 0) {
+                r = fb_file_put(n->root, ca_path, n->join->ca_pem, 0644, 0);
+                if (r < 0)
+                        return WHY(r, "cannot write %s: %s", ca_path, strerror(-r));
+        }
+        if (path_exists(n->root, KUBELET_KUBECONFIG) < 0) {
+                _cleanup_erase_ char *kc =
+                        bootstrap_kubeconfig(bootstrap_server(n), n->join->ca_pem, n->join->token);
+                if (!kc)
+                        return -ENOMEM;
+                r = write_string_atomic(n->root, BOOTSTRAP_KUBECONFIG, kc, 0600, WRITE_MKDIR_PARENTS);
+                if (r < 0)
+                        return WHY(r, "cannot write " BOOTSTRAP_KUBECONFIG ": %s", strerror(-r));
+        }
+        return fb_run_kubelet_start(n, why, why_len);
+}
+
+static void describe_join_kubelet_start(void *ctx, FILE *out) {
+        struct fb_node *n = ctx;
+        fprintf(out, "      write " BOOTSTRAP_KUBECONFIG " (server %s, the bootstrap token)\n",
+                n->join ? bootstrap_server(n) : "?");
+        fb_describe_kubelet_start(ctx, out);
+}
+
+/* ---- etcd-join ---- */
+
+static int etcd_spec(struct fb_node *n, struct fb_etcd_join_spec *s, char ***endpoints, char **ca,
+                     char **cert, char **key, char **peer_url, char *why, size_t why_len) {
+        _cleanup_free_ char *dir = strdupf("%s/etcd", n->pki.cert_dir), *p1 = NULL, *p2 = NULL, *p3 = NULL;
+        int r;
+        if (!dir || !(p1 = strdupf("%s/ca.crt", dir)) || !(p2 = strdupf("%s/healthcheck-client.crt", dir)) ||
+            !(p3 = strdupf("%s/healthcheck-client.key", dir)))
+                return -ENOMEM;
+        if ((r = read_file(n->root, p1, 1 << 20, ca, NULL)) < 0 ||
+            (r = read_file(n->root, p2, 1 << 20, cert, NULL)) < 0 ||
+            (r = read_file(n->root, p3, 1 << 20, key, NULL)) < 0)
+                return WHY(r, "cannot read the etcd client certificate under %s: %s", dir, strerror(-r));
+        *peer_url = mf_url("https", n->pki.advertise_address, 2380);
+        if (!*peer_url)
+                return -ENOMEM;
+        *s = (struct fb_etcd_join_spec){
+                .endpoints = (const char *const *) *endpoints,
+                .ca_pem = *ca,
+                .cert_pem = *cert,
+                .key_pem = *key,
+                .name = n->pki.node_name,
+                .peer_url = *peer_url,
+                .timeout_ms = fb_config_timeout_ms(n->config, "etcdJoin", FB_ETCD_JOIN_DEFAULT_TIMEOUT_MS),
+        };
+        return 0;
+}
+
+/* The etcd client URLs of the other control planes, from their etcd mirror pods' annotation, as kubeadm
+ * finds them. */
+static int etcd_endpoints(struct fb_node *n, struct kube_client *k, char ***ret, char *why, size_t why_len) {
+        _cleanup_(cJSON_Deletep) cJSON *pods = NULL;
+        _cleanup_free_ char *mine = mf_url("https", n->pki.advertise_address, 2379);
+        _cleanup_strv_free_ char **eps = NULL;
+        const cJSON *p;
+        int r = kube_get(
+                k,
+                "/api/v1/namespaces/kube-system/pods?labelSelector=component%3Detcd%2Ctier%3Dcontrol-plane",
+                &pods);
+        if (r < 0)
+                return WHY(r, "cannot list the etcd pods at %s: %s", kube_client_server(k),
+                           kube_client_error(k));
+        cJSON_ArrayForEach(p, json_get(pods, "items")) {
+                const cJSON *ann = json_get(p, "metadata.annotations");
+                const cJSON *a = cJSON_GetObjectItemCaseSensitive(
+                        ann, "kubeadm.kubernetes.io/etcd.advertise-client-urls");
+                if (!cJSON_IsString(a) || (mine && streq(a->valuestring, mine)))
+                        continue;
+                if (!strv_contains(eps, a->valuestring) && strv_extend(&eps, a->valuestring) < 0)
+                        return -ENOMEM;
+        }
+        if (!eps)
+                return WHY(-ENOENT,
+                           "no etcd member to join: no etcd pod in kube-system at %s carries the "
+                           "kubeadm.kubernetes.io/etcd.advertise-client-urls annotation",
+                           kube_client_server(k));
+        *ret = TAKE_PTR(eps);
+        return 0;
+}
+
+static int check_etcd_join(void *ctx) {
+        struct fb_node *n = ctx;
+        _cleanup_strv_free_ char **eps = NULL;
+        _cleanup_free_ char *ca = NULL, *cert = NULL, *peer = NULL, *mine = NULL;
+        _cleanup_erase_ char *key = NULL;
+        struct fb_etcd_join_spec s;
+        char why[256];
+        if (path_exists(n->root, FB_MANIFESTS_DIR "/etcd.yaml") < 0)
+                return 0;
+        /* This node's own member answers once it runs: ask it. */
+        mine = mf_url("https", n->pki.advertise_address, 2379);
+        if (!mine || strv_extend(&eps, mine) < 0)
+                return -ENOMEM;
+        if (etcd_spec(n, &s, &eps, &ca, &cert, &key, &peer, why, sizeof(why)) < 0)
+                return 0;
+        s.timeout_ms = 3000;
+        s.call_timeout_ms = 2000;
+        return fb_etcd_join_check(&s) > 0;
+}
+
+/* The join queue's lease, and the longest etcd step taken without renewing it (well inside the lease). */
+#define QUEUE_LEASE_S  120u
+#define QUEUE_SLICE_MS 90000ull
+
+/*
+ * Adds (st != NULL) or promotes this member in slices shorter than the queue's lease, renewing our hold
+ * between slices, until timeout_ms has passed: a slow etcd (a large database for the learner to catch up
+ * with, a leader election) never lets the lease lapse under a member change.
+ */
+static int etcd_step_holding_queue(struct kube_client *k, const char *holder, struct fb_etcd_join_spec *s,
+                                   unsigned long long timeout_ms, struct fb_etcd_join_state *st, char *why,
+                                   size_t why_len) {
+        unsigned long long deadline = fb_now_ms() + timeout_ms;
+        for (;;) {
+                unsigned long long now = fb_now_ms(), left = deadline > now ? deadline - now : 0;
+                s->timeout_ms = left < QUEUE_SLICE_MS ? left : QUEUE_SLICE_MS;
+                int r = st ? fb_etcd_join_add(s, st, why, why_len) : fb_etcd_join_promote(s, why, why_len);
+                if (r != -ETIMEDOUT || fb_now_ms() + 1000 >= deadline)
+                        return r;
+                int q = fb_join_queue_renew(k, holder, QUEUE_LEASE_S);
+                if (q < 0)
+                        /* Going on is still right: etcd's one-learner rule guards the member change. */
+                        log_warning("Cannot renew the join queue (Lease kube-system/" FB_JOIN_QUEUE_NAME
+                                    "): %s; going on with this member's %s.",
+                                    q == -EBUSY ? "another node holds it now" : strerror(-q),
+                                    st ? "addition" : "promotion");
+        }
+}
+
+static int run_etcd_join(void *ctx, char *why, size_t why_len) {
+        struct fb_node *n = ctx;
+        _cleanup_(kube_client_freep) struct kube_client *k = NULL;
+        _cleanup_strv_free_ char **eps = NULL;
+        _cleanup_free_ char *ca = NULL, *cert = NULL, *peer = NULL, *holder = NULL, *yaml = NULL;
+        _cleanup_erase_ char *key = NULL;
+        _cleanup_(fb_etcd_join_state_done) struct fb_etcd_join_state st = {};
+        struct fb_etcd_join_spec s;
+        int r;
+
+        /* The cluster's endpoint: this node's apiserver cannot run before its etcd member does. */
+        r = fb_node_client(n, "admin.conf", false, &k);
+        if (r < 0)
+                return WHY(r, "cannot use /etc/kubernetes/admin.conf: %s", strerror(-r));
+        r = etcd_endpoints(n, k, &eps, why, why_len);
+        if (r < 0)
+                return r;
+        r = etcd_spec(n, &s, &eps, &ca, &cert, &key, &peer, why, why_len);
+        if (r < 0)
+                return r;
+        unsigned long long step_ms = s.timeout_ms;
+
+        /* One member change at a time, cluster-wide. */
+        r = fb_join_queue_holder_new(n->pki.node_name, &holder);
+        if (r < 0)
+                return r;
+        unsigned long long queue_ms = fb_config_timeout_ms(n->config, "etcdJoin", 600000);
+        r = fb_join_queue_acquire(k, holder, QUEUE_LEASE_S, queue_ms, why, why_len);
+        if (r < 0)
+                return r;
+        s.abandoned_learner_ms = 60000;
+
+        r = etcd_step_holding_queue(k, holder, &s, step_ms, &st, why, why_len);
+        if (r >= 0) {
+                n->cp.etcd_initial_cluster = st.initial_cluster;
+                n->cp.etcd_join = true;
+                const char *dir = n->cp.etcd_data_dir ?: "/var/lib/etcd";
+                r = mkdir_p(n->root, dir, 0700);
+                if (r >= 0)
+                        r = fb_node_static_pod_yaml(n, MF_ETCD, &yaml);
+                if (r >= 0)
+                        r = fb_file_put(n->root, FB_MANIFESTS_DIR "/etcd.yaml", yaml, 0600, 0700);
+                n->cp.etcd_initial_cluster = NULL;
+                if (r < 0)
+                        WHY(r, "cannot write " FB_MANIFESTS_DIR "/etcd.yaml: %s", strerror(-r));
+        }
+        if (r >= 0) {
+                (void) fb_join_queue_renew(k, holder, QUEUE_LEASE_S);
+                r = etcd_step_holding_queue(k, holder, &s, step_ms, NULL, why, why_len);
+        }
+        (void) fb_join_queue_release(k, holder);
+        return r;
+}
+
+int fb_join_release_stale_queue_hold(struct fb_node *n) {
+        _cleanup_(kube_client_freep) struct kube_client *k = NULL;
+        _cleanup_(fb_join_queue_info_done) struct fb_join_queue_info q = {};
+        _cleanup_free_ char *mine = NULL;
+        int r;
+
+        if (n->role != FB_ROLE_CONTROL_PLANE || n->pki.external_etcd)
+                return 0;
+        r = fb_node_client(n, "admin.conf", false, &k);
+        if (r >= 0)
+                r = fb_join_queue_show(k, &q);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = fb_join_queue_holder_new(n->pki.node_name, &mine); /* this run's identity: same node part */
+        if (r < 0)
+                return r;
+        if (!q.holder || !fb_join_queue_same_node(q.holder, mine))
+                return 0;
+        log_info("Releasing the etcd join queue still held by an earlier run of this node (%s).", q.holder);
+        return fb_join_queue_release(k, q.holder);
+}
+
+static void describe_etcd_join(void *ctx, FILE *out) {
+        (void) ctx;
+        fprintf(out, "      take the join queue (Lease kube-system/" FB_JOIN_QUEUE_NAME
+                     "), add this member as an etcd "
+                     "learner, write " FB_MANIFESTS_DIR
+                     "/etcd.yaml (initial-cluster-state existing), promote it once "
+                     "in sync, release the queue\n");
+}
+
+/* ---- kubelet-wait-bootstrap ---- */
+
+static int check_wait_bootstrap(void *ctx) {
+        struct fb_node *n = ctx;
+        return path_exists(n->root, KUBELET_KUBECONFIG) >= 0 &&
+               path_exists(n->root, BOOTSTRAP_KUBECONFIG) < 0 && fb_kubelet_healthy(n) > 0;
+}
+
+static int run_wait_bootstrap(void *ctx, char *why, size_t why_len) {
+        struct fb_node *n = ctx;
+        unsigned long long ms = join_timeout_ms(n->config, "tlsBootstrap", 300000);
+        unsigned long long deadline = fb_now_ms() + ms;
+        while (path_exists(n->root, KUBELET_KUBECONFIG) < 0 || fb_kubelet_healthy(n) <= 0) {
+                if (fb_now_ms() >= deadline)
+                        return WHY(-ETIMEDOUT,
+                                   "the kubelet did not finish its TLS bootstrap (no " KUBELET_KUBECONFIG
+                                   " or no healthz) within %llus: check 'journalctl -u kubelet', the "
+                                   "bootstrap token "
+                                   "and that %s answers",
+                                   ms / 1000, bootstrap_server(n));
+                fb_sleep_ms(500);
+        }
+        int r = unlink_file(n->root, BOOTSTRAP_KUBECONFIG);
+        if (r < 0 && r != -ENOENT)
+                return WHY(r, "cannot remove " BOOTSTRAP_KUBECONFIG ": %s", strerror(-r));
+        return 0;
+}
+
+static void describe_wait_bootstrap(void *ctx, FILE *out) {
+        (void) ctx;
+        fprintf(out, "      wait for the kubelet's TLS bootstrap (" KUBELET_KUBECONFIG
+                     "), then remove " BOOTSTRAP_KUBECONFIG "\n");
+}
+
+/* ---- worker: the Node registered ---- */
+
+static int check_node_registered(void *ctx) {
+        struct fb_node *n = ctx;
+        _cleanup_(kube_client_freep) struct kube_client *k = NULL;
+        _cleanup_free_ char *path = strdupf("/api/v1/nodes/%s", n->pki.node_name);
+        _cleanup_(cJSON_Deletep) cJSON *node = NULL;
+        if (!path)
+                return -ENOMEM;
+        /* With the bootstrap token: kubeadm:get-nodes lets it read Nodes (kubeadm's joiner does the same).
+         */
+        if (!n->join || kube_client_new(n->join->server, n->join->ca_pem, false, &k) < 0 ||
+            kube_client_set_token(k, n->join->token) < 0)
+                return 0;
+        kube_client_set_timeouts(k, 5000, 1);
+        return kube_get(k, path, &node) >= 0 && fb_node_cri_socket_annotated(n, node);
+}
+
+/* kubeadm before NodeLocalCRISocket records the CRI socket on its own Node, with the kubelet's client
+ * (the Node authorizer lets a node annotate itself). */
+static int annotate_cri_socket(struct fb_node *n) {
+        _cleanup_(kube_client_freep) struct kube_client *k = NULL;
+        _cleanup_free_ char *path = strdupf("/api/v1/nodes/%s", n->pki.node_name);
+        _cleanup_(cJSON_Deletep) cJSON *p = cJSON_CreateObject();
+        cJSON *ann;
+        int r;
+        if (!path || !p ||
+            !(ann = cJSON_AddObjectToObject(cJSON_AddObjectToObject(p, "metadata"), "annotations")) ||
+            !cJSON_AddStringToObject(ann, MF_CRI_SOCKET_ANNOTATION, mf_kubelet_cri_socket(&n->kubelet)))
+                return -ENOMEM;
+        r = fb_node_client(n, "kubelet.conf", false, &k);
+        if (r < 0)
+                return r;
+        kube_client_set_timeouts(k, 5000, 1);
+        return kube_patch(k, path, "application/merge-patch+json", p, NULL);
+}
+
+static int run_node_registered(void *ctx, char *why, size_t why_len) {
+        struct fb_node *n = ctx;
+        unsigned long long ms = join_timeout_ms(n->config, "kubernetesAPICall", 60000) * 4;
+        unsigned long long deadline = fb_now_ms() + ms;
+        while (check_node_registered(n) <= 0) {
+                if (!n->versions->node_local_cri_socket)
+                        (void) annotate_cri_socket(n); /* refused until the Node exists: retried */
+                if (fb_now_ms() >= deadline)
+                        return WHY(-ETIMEDOUT,
+                                   "the Node %s did not register within %llus ('journalctl -u kubelet')",
+                                   n->pki.node_name, ms / 1000);
+                fb_sleep_ms(1000);
+        }
+        return 0;
+}
+
+static void describe_node_registered(void *ctx, FILE *out) {
+        struct fb_node *n = ctx;
+        fprintf(out, "      wait for Node %s (read with the bootstrap token)\n", n->pki.node_name);
+        if (!n->versions->node_local_cri_socket)
+                fprintf(out,
+                        "      PATCH /api/v1/nodes/%s: annotation " MF_CRI_SOCKET_ANNOTATION
+                        "=%s (kubelet.conf)\n",
+                        n->pki.node_name, mf_kubelet_cri_socket(&n->kubelet));
+}
+
+/* ---- certs (join) ---- */
+
+static int check_join_pki(void *ctx) {
+        struct fb_node *n = ctx;
+        _cleanup_(pki_report_done) struct pki_report rep = {};
+        if (pki_node_plan(n->root, &n->pki, &rep) < 0)
+                return 0;
+        for (size_t i = 0; i < rep.n; i++)
+                if (rep.results[i].action != PKI_ACTION_KEPT)
+                        return 0;
+        return 1;
+}
+
+static int run_join_pki(void *ctx, char *why, size_t why_len) {
+        struct fb_node *n = ctx;
+        _cleanup_(pki_report_done) struct pki_report rep = {};
+        int r = pki_node_ensure(n->root, &n->pki, &rep);
+        if (r < 0)
+                return WHY(r, "%s", rep.error[0] ? rep.error : strerror(-r));
+        return 0;
+}
+
+static void describe_join_pki(void *ctx, FILE *out) {
+        struct fb_node *n = ctx;
+        _cleanup_(pki_report_done) struct pki_report rep = {};
+        if (pki_node_plan(n->root, &n->pki, &rep) < 0) {
+                fprintf(out, "      (after download-certs) this node's certificates and kubeconfigs\n");
+                return;
+        }
+        for (size_t i = 0; i < rep.n; i++)
+                fprintf(out, "      %s %s\n", pki_action_to_string(rep.results[i].action),
+                        rep.results[i].path);
+}
+
+/* ---- the tables ---- */
+
+int fb_join_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n) {
+        const struct fb_phase cp[] = {
+                fb_phase_preflight,
+                {"download-certs", "the shared CA keys from kubeadm-certs, opened with the certificate key",
+                 check_download_certs, run_download_certs, describe_download_certs,
+                 "Check the certificate key, or upload kubeadm-certs again on a control plane "
+                 "('kube-firstboot "
+                 "refresh')."},
+                {"certs", "this node's certificates and kubeconfigs", check_join_pki, run_join_pki,
+                 describe_join_pki, "Check /etc/kubernetes/pki."},
+                {"control-plane", "the apiserver, controller-manager and scheduler static pods",
+                 fb_check_control_plane_pods, fb_run_control_plane_pods, fb_describe_control_plane_pods,
+                 "Check the cluster's ClusterConfiguration (kube-system/kubeadm-config)."},
+                {"kubelet-start", "bootstrap kubeconfig, kubelet files, the kubelet started",
+                 check_join_kubelet_start, run_join_kubelet_start, describe_join_kubelet_start,
+                 "Install the kubelet (and its systemd unit), or set "
+                 "FirstbootConfiguration.kubelet.startCommand."},
+                fb_phase_etcd_join,
+                {"kubelet-wait-bootstrap", "the kubelet's TLS bootstrap against the local apiserver",
+                 check_wait_bootstrap, run_wait_bootstrap, describe_wait_bootstrap,
+                 "Check the kubelet's log (journalctl -u kubelet) and the local apiserver."},
+                {"mark-control-plane", "this Node labelled and tainted as a control plane",
+                 fb_check_mark_control_plane, fb_run_mark_control_plane, fb_describe_mark_control_plane,
+                 "Check that the kubelet registered the Node."},
+                {"wait-control-plane", "the local apiserver, controller-manager and scheduler healthy",
+                 fb_check_wait_control_plane, fb_run_wait_control_plane, fb_describe_wait_control_plane,
+                 "Look at the static pods' logs (crictl ps -a; crictl logs ID)."},
+        };
+        const struct fb_phase worker[] = {
+                fb_phase_preflight,
+                {"kubelet-start", "bootstrap kubeconfig, kubelet files, the kubelet started",
+                 check_join_kubelet_start, run_join_kubelet_start, describe_join_kubelet_start,
+                 "Install the kubelet (and its systemd unit), or set "
+                 "FirstbootConfiguration.kubelet.startCommand."},
+                {"kubelet-wait-bootstrap", "the kubelet's TLS bootstrap", check_wait_bootstrap,
+                 run_wait_bootstrap, describe_wait_bootstrap,
+                 "Check the kubelet's log (journalctl -u kubelet) and the bootstrap token."},
+                {"node-registered", "the Node object registered by the kubelet", check_node_registered,
+                 run_node_registered, describe_node_registered,
+                 "Check the kubelet's log (journalctl -u kubelet)."},
+        };
+        const struct fb_phase *src = n->role == FB_ROLE_WORKER ? worker : cp;
+        size_t total = n->role == FB_ROLE_WORKER ? ELEMENTSOF(worker) : ELEMENTSOF(cp), k = 0;
+        struct fb_phase *p = calloc(total, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        for (size_t i = 0; i < total; i++) {
+                if (streq(src[i].name, "etcd-join") && n->pki.external_etcd)
+                        continue;
+                /* kubeadm's join checks the local components only where this minor's kubeadm does. */
+                if (streq(src[i].name, "wait-control-plane") && !n->versions->join_wait_control_plane)
+                        continue;
+                p[k++] = src[i];
+        }
+        *ret = p;
+        *ret_n = k;
+        return 0;
+}
+
+const struct fb_phase fb_phase_etcd_join = {
+        "etcd-join",
+        "this node's etcd member added as a learner, started, promoted (one at a time, cluster-wide)",
+        check_etcd_join,
+        run_etcd_join,
+        describe_etcd_join,
+        "Check etcd health on the control planes ('kube-firstboot etcd member list'); 'kube-firstboot etcd "
+        "queue "
+        "show' says who holds the join queue.",
+};

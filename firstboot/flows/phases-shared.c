@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Phases every flow (or init and join alike) uses: preflight, the etcd data disk, the addons. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup-libs.h"
+#include "common/fileio.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "common/netutil.h"
+#include "common/strutil.h"
+#include "firstboot/host/etcd-disk.h"
+#include "firstboot/flows/flows.h"
+#include "firstboot/host/preflight.h"
+#include "manifests/addons.h"
+
+_printf_(4, 5) static int why_set(char *why, size_t len, int r, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        (void) vsnprintf(why, len, fmt, ap);
+        va_end(ap);
+        return r;
+}
+#define WHY(r, ...) why_set(why, why_len, (r), __VA_ARGS__)
+
+/* ---- preflight ---- */
+
+static int run_preflight(void *ctx, char *why, size_t why_len) {
+        struct fb_node *n = ctx;
+        _cleanup_strv_free_ char **ignore = NULL;
+        _cleanup_(fb_preflight_report_done) struct fb_preflight_report rep = {};
+        struct fb_preflight_spec s = {};
+        int r;
+
+        r = fb_preflight_spec_from_config(n->config, n->role, &s);
+        if (r >= 0)
+                r = fb_preflight_ignore_list(n->config, n->role, &ignore);
+        if (r < 0)
+                return WHY(r, "cannot prepare the checks: %s", strerror(-r));
+        s.root = n->root;
+        s.ignore = ignore;
+        s.resuming = path_exists(n->root, FB_JOURNAL_PATH) >= 0;
+        if (n->kubernetes_version)
+                s.kubernetes_version = n->kubernetes_version;
+        r = fb_preflight_run(&s, &rep);
+        if (r < 0)
+                return WHY(r, "%s", fb_preflight_ignore_problem(ignore) ?: strerror(-r));
+        for (size_t i = 0; i < rep.n; i++) {
+                if (rep.findings[i].error)
+                        log_error("[ERROR %s]: %s", rep.findings[i].check, rep.findings[i].message);
+                else
+                        log_warning("[WARNING %s]%s: %s", rep.findings[i].check,
+                                    rep.findings[i].ignored ? " (ignored)" : "", rep.findings[i].message);
+        }
+        if (rep.errors == 0)
+                return 0;
+        /* The status file names every failed check; nothing was written. */
+        size_t off = (size_t) snprintf(why, why_len, "%zu check%s failed, nothing was written:", rep.errors,
+                                       rep.errors == 1 ? "" : "s");
+        for (size_t i = 0; i < rep.n && off < why_len; i++)
+                if (rep.findings[i].error)
+                        off += (size_t) snprintf(why + off, why_len - off, " [%s] %s;",
+                                                 rep.findings[i].check, rep.findings[i].message);
+        return -EPERM;
+}
+
+static void describe_preflight(void *ctx, FILE *out) {
+        struct fb_node *n = ctx;
+        fprintf(out,
+                "      kubeadm's %s checks (ports, files of another cluster, CRI socket, swap, tools, CPUs, "
+                "memory, clock); 'kube-firstboot preflight' runs them alone\n",
+                fb_role_to_string(n->role));
+}
+
+const struct fb_phase fb_phase_preflight = {
+        "preflight",
+        "kubeadm's checks before anything is written",
+        NULL,
+        run_preflight,
+        describe_preflight,
+        "Fix what the [ERROR ...] lines name, or list the check in nodeRegistration.ignorePreflightErrors.",
+};
+
+/* ---- etcd-disk ---- */
+
+static int disk_spec(const struct fb_node *n, struct fb_etcd_disk_spec *s) {
+        int r = fb_etcd_disk_spec_from_config(n->config, s);
+        if (r < 0)
+                return r;
+        s->root = n->root;
+        if (n->cp.etcd_data_dir)
+                s->data_dir = n->cp.etcd_data_dir;
+        return 0;
+}
+
+static int check_etcd_disk(void *ctx) {
+        struct fb_etcd_disk_spec s;
+        if (disk_spec(ctx, &s) < 0)
+                return 0;
+        int r = fb_etcd_disk_check(&s);
+        return r < 0 ? 0 : r;
+}
+
+static int run_etcd_disk(void *ctx, char *why, size_t why_len) {
+        struct fb_node *n = ctx;
+        _cleanup_(fb_etcd_disk_result_done) struct fb_etcd_disk_result res = {};
+        struct fb_etcd_disk_spec s;
+        int r = disk_spec(n, &s);
+        if (r < 0)
+                return WHY(r, "FirstbootConfiguration.etcd.dataDevice: %s", strerror(-r));
+        r = fb_etcd_disk_prepare(&s, &res, why, why_len);
+        if (r < 0)
+                return r;
+        log_info("etcd data disk: %s (%s%s) mounted at %s%s.", res.device, res.fstype,
+                 res.formatted ? ", formatted now" : "", s.data_dir ?: "/var/lib/etcd",
+                 res.mounted ? "" : " already");
+        return 0;
+}
+
+static void describe_etcd_disk(void *ctx, FILE *out) {
+        struct fb_etcd_disk_spec s;
+        if (disk_spec(ctx, &s) >= 0)
+                fb_etcd_disk_describe(&s, out);
+}
+
+const struct fb_phase fb_phase_etcd_disk = {
+        "etcd-disk",
+        "etcd's data disk found, formatted only if blank, mounted at the data dir, kept across reboots",
+        check_etcd_disk,
+        run_etcd_disk,
+        describe_etcd_disk,
+        "Check FirstbootConfiguration.etcd.dataDevice ('kube-firstboot etcd disk --dry-run' says what it "
+        "finds).",
+};
+
+/* ---- addon ---- */
+
+/* The replica count of a CoreDNS Deployment already in the cluster (0 when none): kubeadm keeps it, so that
+ * an operator's scaling survives a re-run. */
+static unsigned running_coredns_replicas(struct kube_client *c) {
+        _cleanup_(cJSON_Deletep) cJSON *d = NULL;
+        double v;
+        if (!c || kube_get(c, "/apis/apps/v1/namespaces/kube-system/deployments/coredns", &d) < 0)
+                return 0;
+        const cJSON *r = json_get(d, "spec.replicas");
+        v = cJSON_IsNumber(r) ? r->valuedouble : 0;
+        return v >= 1 && v <= 1000 ? (unsigned) v : 0;
+}
+
+/* c: the cluster, to keep CoreDNS's running replica count; NULL (plan) for kubeadm's default. */
+static int addon_objects(struct fb_node *n, struct kube_client *c, struct mf_api_object **ret,
+                         size_t *ret_n) {
+        bool dns_off = false, proxy_off = false;
+        struct mf_api_object *a = NULL, *b = NULL, *all;
+        size_t na = 0, nb = 0;
+        int r = 0;
+
+        (void) json_get_bool(n->cluster, "dns.disabled", &dns_off);
+        (void) json_get_bool(n->cluster, "proxy.disabled", &proxy_off);
+        struct mf_addons_spec s = {
+                .kubernetes_version = n->kubernetes_version,
+                .image_repository = n->cp.image_repository,
+                .dns_image_repository = json_get_string(n->cluster, "dns.imageRepository"),
+                .dns_image_tag = json_get_string(n->cluster, "dns.imageTag"),
+                .service_subnet = n->cp.service_subnet,
+                .dns_domain = n->cp.dns_domain,
+                .pod_subnet = n->cp.pod_subnet,
+                .control_plane_url = n->api_url,
+                .kube_proxy_config = fb_config_document(n->config, "KubeProxyConfiguration"),
+                .ipv6 = n->pki.advertise_address && ip_is_ipv6(n->pki.advertise_address),
+                .proxy_env = n->cp.proxy_env,
+                .n_proxy_env = n->cp.n_proxy_env,
+                .coredns_replicas = dns_off ? 0 : running_coredns_replicas(c),
+        };
+        if (!dns_off)
+                r = mf_coredns_objects(&s, &a, &na);
+        if (r >= 0 && !proxy_off)
+                r = mf_kube_proxy_objects(&s, &b, &nb);
+        if (r < 0) {
+                mf_api_objects_free(a, na);
+                return r;
+        }
+        all = calloc(na + nb + 1, sizeof(*all));
+        if (!all) {
+                mf_api_objects_free(a, na);
+                mf_api_objects_free(b, nb);
+                return -ENOMEM;
+        }
+        if (na)
+                memcpy(all, a, na * sizeof(*a));
+        if (nb)
+                memcpy(all + na, b, nb * sizeof(*b));
+        free(a);
+        free(b);
+        *ret = all;
+        *ret_n = na + nb;
+        return 0;
+}
+
+static int check_addon(void *ctx) {
+        struct fb_node *n = ctx;
+        struct kube_client *c;
+        struct mf_api_object *o = NULL;
+        size_t k = 0;
+        if (fb_node_admin(n, &c) < 0 || addon_objects(n, c, &o, &k) < 0)
+                return 0;
+        int r = fb_objects_in_place(c, o, k);
+        mf_api_objects_free(o, k);
+        return r < 0 ? 0 : r;
+}
+
+static int run_addon(void *ctx, char *why, size_t why_len) {
+        struct fb_node *n = ctx;
+        struct kube_client *c;
+        struct mf_api_object *o = NULL;
+        const char *failed = NULL;
+        size_t k = 0;
+        int r = fb_node_admin(n, &c);
+        if (r < 0)
+                return WHY(r, "cannot use /etc/kubernetes/admin.conf: %s", strerror(-r));
+        r = addon_objects(n, c, &o, &k);
+        if (r < 0)
+                return WHY(
+                        r,
+                        "cannot build the CoreDNS and kube-proxy objects: %s (check KubeProxyConfiguration "
+                        "and ClusterConfiguration.dns)",
+                        strerror(-r));
+        r = fb_objects_apply(c, o, k, &failed);
+        if (r < 0)
+                WHY(r, "cannot create or update %s at %s: %s", failed ?: "an addon object",
+                    kube_client_server(c), kube_client_error(c));
+        mf_api_objects_free(o, k);
+        return r;
+}
+
+static void describe_addon(void *ctx, FILE *out) {
+        struct mf_api_object *o = NULL;
+        size_t k = 0;
+        if (addon_objects(ctx, NULL, &o, &k) >= 0)
+                fb_objects_describe(o, k, out);
+        mf_api_objects_free(o, k);
+}
+
+const struct fb_phase fb_phase_addon = {
+        "addon",        "CoreDNS and kube-proxy, unless disabled",
+        check_addon,    run_addon,
+        describe_addon, "Check ClusterConfiguration.dns / proxy and the KubeProxyConfiguration document.",
+};

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The join information an operator needs after init, with secrets only where the configuration asked. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cleanup-libs.h"
+#include "common/fileio.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "common/strutil.h"
+#include "firstboot/flows/flows.h"
+#include "pki/token.h"
+
+static char *endpoint_of(const char *url) {
+        const char *p = startswith(url, "https://");
+        return strdup(p ?: url);
+}
+
+static char *join_command(const char *endpoint, const char *token, const char *pin, const char *key) {
+        return key ? strdupf("kubeadm join %s --token %s --discovery-token-ca-cert-hash %s --control-plane "
+                             "--certificate-key %s",
+                             endpoint, token, pin, key)
+                   : strdupf("kubeadm join %s --token %s --discovery-token-ca-cert-hash %s", endpoint, token,
+                             pin);
+}
+
+static int join_doc(struct fb_node *n, bool secrets, char **ret) {
+        _cleanup_(cJSON_Deletep) cJSON *j = cJSON_CreateObject();
+        _cleanup_free_ char *ep = endpoint_of(n->api_url), *cp = NULL, *w = NULL;
+        const char *pin, *token = n->tokens ? n->tokens[0] : NULL;
+        char id[PKI_TOKEN_ID_LEN + 1] = "", sec[PKI_TOKEN_SECRET_LEN + 1];
+        int r = fb_node_ca_pin(n, &pin);
+        if (r < 0)
+                return r;
+        if (!j || !ep)
+                return -ENOMEM;
+        if (token && pki_token_parse(token, id, sec) >= 0)
+                OPENSSL_cleanse(sec, sizeof(sec));
+        const char *tok = secrets && token ? token : "<token>";
+        const char *key = secrets && n->certificate_key ? n->certificate_key : "<certificate-key>";
+        cp = join_command(ep, tok, pin, key);
+        w = join_command(ep, tok, pin, NULL);
+        if (!cp || !w || !cJSON_AddStringToObject(j, "controlPlaneEndpoint", ep) ||
+            !cJSON_AddStringToObject(j, "caCertHash", pin) || !cJSON_AddStringToObject(j, "tokenId", id) ||
+            !cJSON_AddStringToObject(j, "kubernetesVersion", n->kubernetes_version) ||
+            !cJSON_AddStringToObject(j, "joinControlPlane", cp) ||
+            !cJSON_AddStringToObject(j, "joinWorker", w))
+                return -ENOMEM;
+        if (secrets &&
+            ((token && !cJSON_AddStringToObject(j, "token", token)) ||
+             (n->certificate_key && !cJSON_AddStringToObject(j, "certificateKey", n->certificate_key))))
+                return -ENOMEM;
+        *ret = json_to_string_pretty(j);
+        if (cp)
+                OPENSSL_cleanse(cp, strlen(cp));
+        if (w)
+                OPENSSL_cleanse(w, strlen(w));
+        /* The tree held the secrets too. */
+        if (secrets) {
+                cJSON *e;
+                cJSON_ArrayForEach(e, j) if (cJSON_IsString(e))
+                        OPENSSL_cleanse(e->valuestring, strlen(e->valuestring));
+        }
+        return *ret ? 0 : -ENOMEM;
+}
+
+int fb_report_join_info(struct fb_node *n, char *why, size_t why_len) {
+        const char *file = json_get_string(fb_config_document(n->config, "FirstbootConfiguration"),
+                                           "reporting.joinFile");
+        _cleanup_free_ char *pub = NULL;
+        _cleanup_erase_ char *full = NULL;
+        const char *pin;
+        int r;
+
+        r = join_doc(n, false, &pub);
+        if (r >= 0)
+                r = write_string_atomic(n->root, FB_JOIN_INFO_PATH, pub, 0644, WRITE_MKDIR_PARENTS);
+        if (r < 0) {
+                snprintf(why, why_len, "cannot write " FB_JOIN_INFO_PATH ": %s", strerror(-r));
+                return r;
+        }
+        if (file) {
+                r = join_doc(n, true, &full);
+                if (r >= 0)
+                        r = write_string_atomic(n->root, file, full, 0600, WRITE_MKDIR_PARENTS);
+                if (r < 0) {
+                        snprintf(why, why_len,
+                                 "cannot write FirstbootConfiguration.reporting.joinFile %s: %s", file,
+                                 strerror(-r));
+                        return r;
+                }
+        }
+        (void) fb_node_ca_pin(n, &pin);
+        printf("The control plane is up at %s (Kubernetes %s).\n"
+               "Join nodes with the same CA pin: %s\n",
+               n->api_url, n->kubernetes_version, pin);
+        if (file)
+                printf("The join commands with the token and certificate key are in %s (mode 0600).\n",
+                       file);
+        else if (n->token_generated || n->certificate_key_generated)
+                printf("This node generated the %s%s%s; it is not written anywhere (set "
+                       "FirstbootConfiguration.reporting.joinFile to have it written). On this node, "
+                       "'kubeadm token create --print-join-command' and 'kubeadm init phase upload-certs "
+                       "--upload-certs' make new ones.\n",
+                       n->token_generated ? "bootstrap token" : "",
+                       n->token_generated && n->certificate_key_generated ? " and the " : "",
+                       n->certificate_key_generated ? "certificate key" : "");
+        else
+                printf("Joiners use the bootstrap token and certificate key of your configuration.\n");
+        printf("Details without secrets: %s\n", FB_JOIN_INFO_PATH);
+        return 0;
+}

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/http.h"
+#include "common/netutil.h"
+#include "common/log.h"
+#include "common/strutil.h"
+#include "firstboot/engine/phases.h"
+#include "firstboot/flows/role.h"
+
+/* Whether something accepts TCP connections at ip:port within timeout_ms. */
+static bool tcp_answers(const char *ip, unsigned port, unsigned timeout_ms) {
+        struct sockaddr_storage ss = {};
+        socklen_t len;
+        if (ip_is_ipv6(ip)) {
+                struct sockaddr_in6 *a = (struct sockaddr_in6 *) &ss;
+                a->sin6_family = AF_INET6;
+                a->sin6_port = htons((uint16_t) port);
+                if (inet_pton(AF_INET6, ip, &a->sin6_addr) != 1)
+                        return false;
+                len = sizeof(*a);
+        } else {
+                struct sockaddr_in *a = (struct sockaddr_in *) &ss;
+                a->sin_family = AF_INET;
+                a->sin_port = htons((uint16_t) port);
+                if (inet_pton(AF_INET, ip, &a->sin_addr) != 1)
+                        return false;
+                len = sizeof(*a);
+        }
+        _cleanup_close_ int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return false;
+        if (connect(fd, (struct sockaddr *) &ss, len) == 0)
+                return true;
+        if (errno != EINPROGRESS)
+                return false;
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        int err = 0;
+        socklen_t el = sizeof(err);
+        if (poll(&p, 1, (int) timeout_ms) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+                return false;
+        return err == 0;
+}
+
+/*
+ * Whether a cluster or a starting peer answers: an apiserver at the control-plane endpoint (any HTTP answer:
+ * a load balancer that accepts and drops the connection is not one), or an apiserver or etcd port open on a
+ * peer. what names it for the log.
+ */
+static bool someone_answers(const struct fb_config *c, const struct md_instance *inst, char *what,
+                            size_t len) {
+        const char *cpe = fb_config_control_plane_endpoint(c);
+        if (cpe) {
+                _cleanup_free_ char *host = NULL, *url = NULL;
+                _cleanup_(http_response_freep) struct http_response *resp = NULL;
+                unsigned port = 6443;
+                if (split_host_port(cpe, &host, &port) >= 0 &&
+                    (url = ip_is_ipv6(host) ? strdupf("https://[%s]:%u/healthz", host, port ?: 6443)
+                                            : strdupf("https://%s:%u/healthz", host, port ?: 6443))) {
+                        struct http_request req = {
+                                .url = url, .insecure = true, .timeout_ms = 3000, .no_proxy = true};
+                        if (http_request(&req, &resp) >= 0) {
+                                snprintf(what, len,
+                                         "an apiserver answers at the control-plane endpoint %s (HTTP %ld)",
+                                         cpe, resp->status);
+                                return true;
+                        }
+                }
+        }
+        for (char *const *p = fb_config_seed_peers(c); p && *p; p++) {
+                if (inst && ((inst->local_ipv4 && streq(*p, inst->local_ipv4)) ||
+                             (inst->local_ipv6 && streq(*p, inst->local_ipv6))))
+                        continue;
+                static const unsigned ports[] = {6443, 2379};
+                for (size_t i = 0; i < ELEMENTSOF(ports); i++)
+                        if (tcp_answers(*p, ports[i], 1000)) {
+                                snprintf(what, len, "peer %s answers on port %u", *p, ports[i]);
+                                return true;
+                        }
+        }
+        return false;
+}
+
+int fb_role_decide(const char *root, const struct fb_config *c, const struct md_instance *inst, bool dry_run,
+                   struct fb_role_decision *ret, char *why, size_t why_len) {
+        struct fb_role_decision d = {.role = fb_config_role(c)};
+        _cleanup_free_ char *journaled = NULL;
+        int r;
+
+        (void) dry_run;
+        /* A machine that started keeps its role: a resumed auto node must not change its mind. */
+        r = fb_journal_role(root, &journaled);
+        if (r >= 0) {
+                enum fb_role jr = fb_role_from_string(journaled);
+                if (jr < 0 || jr == FB_ROLE_AUTO) {
+                        snprintf(why, why_len,
+                                 "the journal " FB_JOURNAL_PATH " records an unknown role '%s'", journaled);
+                        return -EBADMSG;
+                }
+                if (d.role != FB_ROLE_AUTO && d.role != jr &&
+                    !(d.role == FB_ROLE_CONTROL_PLANE && jr == FB_ROLE_INIT)) {
+                        snprintf(why, why_len,
+                                 "this machine already started as %s (journal " FB_JOURNAL_PATH
+                                 "); the configuration now says %s",
+                                 journaled, fb_role_to_string(d.role));
+                        return -ESTALE;
+                }
+                d.role = jr;
+                snprintf(d.reason, sizeof(d.reason), "resuming as %s, as the journal records", journaled);
+                *ret = d;
+                return 0;
+        }
+        if (r != -ENOENT) {
+                snprintf(why, why_len, "cannot read the journal " FB_JOURNAL_PATH ": %s", strerror(-r));
+                return r;
+        }
+
+        if (d.role != FB_ROLE_AUTO) {
+                snprintf(d.reason, sizeof(d.reason), "FirstbootConfiguration.role is %s",
+                         fb_role_to_string(d.role));
+                *ret = d;
+                return 0;
+        }
+
+        r = inst ? fb_config_is_seed(c, inst) : -EINVAL;
+        if (r < 0) {
+                snprintf(why, why_len,
+                         "role auto: the seed rule cannot be decided on this instance (it lacks the "
+                         "instance id, "
+                         "hostname or address the rule compares)");
+                return -EINVAL;
+        }
+        if (!r) {
+                d.role = FB_ROLE_CONTROL_PLANE;
+                snprintf(d.reason, sizeof(d.reason), "role auto: this node is not the seed; it joins");
+                *ret = d;
+                return 0;
+        }
+        /* The seed inits only into silence: the endpoint and every peer quiet for the whole grace period.
+         * A seed replaced after the cluster exists (an autoscaling group) finds it answering and joins. */
+        unsigned long long grace = dry_run ? 0 : fb_config_timeout_ms(c, "seedGrace", 15000);
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (;;) {
+                char what[200];
+                if (someone_answers(c, inst, what, sizeof(what))) {
+                        d.role = FB_ROLE_CONTROL_PLANE;
+                        snprintf(d.reason, sizeof(d.reason),
+                                 "role auto: this node is the seed, but %s: it joins", what);
+                        *ret = d;
+                        return 0;
+                }
+                struct timespec t;
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                unsigned long long el = (unsigned long long) (t.tv_sec - t0.tv_sec) * 1000ull +
+                                        (unsigned long long) ((t.tv_nsec - t0.tv_nsec) / 1000000);
+                if (el >= grace)
+                        break;
+                (void) usleep(1000000);
+        }
+        d.role = FB_ROLE_INIT;
+        snprintf(d.reason, sizeof(d.reason),
+                 "role auto: this node is the seed and the control-plane endpoint and peers stayed silent "
+                 "for %llus",
+                 grace / 1000);
+        *ret = d;
+        return 0;
+}

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* refresh: keeps the join path open for nodes launched days later (kubeadm-certs and bootstrap tokens). */
+#include <errno.h>
+#include <getopt.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup-libs.h"
+#include "common/fileio.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "common/strutil.h"
+#include "common/yamlutil.h"
+#include "firstboot/verbs/cli.h"
+#include "firstboot/verbs/config-cli.h"
+#include "firstboot/cluster/kubeapi.h"
+#include "firstboot/cluster/upload-certs.h"
+#include "manifests/objects.h"
+#include "pki/encoding.h"
+#include "pki/token.h"
+
+static const char usage[] = "kube-firstboot refresh [OPTIONS]";
+static const char body[] =
+        "On a control plane (run by kube-firstboot-refresh.timer): keeps the join path open for nodes\n"
+        "launched hours or days later.\n"
+        "  - kubeadm-certs lives 2 hours after an upload (its owner token expires and the garbage\n"
+        "    collector removes it): when it is missing, does not open with the configured certificate key,\n"
+        "    or has less than --certs-min-left left, it is uploaded again under that key.\n"
+        "  - The configured bootstrap tokens (FirstbootConfiguration.secrets.bootstrapToken,\n"
+        "    InitConfiguration.bootstrapTokens, the JoinConfiguration discovery token) are created again\n"
+        "    when missing, or renewed when they expire within --token-min-left.\n"
+        "Times are the cluster's (the apiserver's Date header), not this machine's clock.\n"
+        "\n"
+        "  --certs-min-left DURATION     re-upload below this (default 75m)\n"
+        "  --token-min-left DURATION     renew tokens below this (default 12h)\n"
+        "  --kubeconfig FILE             admin credentials (default /etc/kubernetes/admin.conf under "
+        "--root)\n"
+        "\n"
+        "Exits 0 when everything is in place (renewed or fine), 1 on failure, 3 when the API did not "
+        "answer.\n";
+
+static char *b64_field(const cJSON *secret, const char *key) {
+        const char *v = json_get_string(json_get(secret, "data"), key);
+        void *raw = NULL;
+        size_t len;
+        if (!v || pki_base64_decode(v, strlen(v), &raw, &len) < 0)
+                return NULL;
+        char *s = strndup(raw, len);
+        free(raw);
+        return s;
+}
+
+static time_t parse_time(const char *s) {
+        struct tm tm = {};
+        const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+        return end && !*end ? timegm(&tm) : 0;
+}
+
+/* Creates the token when missing, renews it when it expires within min_left_s; -errno. */
+static int refresh_token(struct kube_client *c, const char *token, const cJSON *spec, long long min_left_s) {
+        char id[PKI_TOKEN_ID_LEN + 1], sec[PKI_TOKEN_SECRET_LEN + 1], exp[32];
+        _cleanup_free_ char *path = NULL, *have_exp = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *have = NULL, *want = NULL;
+        _cleanup_strv_free_ char **usages = NULL, **groups = NULL;
+        unsigned long long ttl_ms = 24ull * 3600 * 1000;
+        const cJSON *e;
+        time_t now = kube_client_now(c);
+        int r;
+
+        if (pki_token_parse(token, id, sec) < 0)
+                return -EINVAL;
+        path = strdupf("/api/v1/namespaces/kube-system/secrets/bootstrap-token-%s", id);
+        if (!path)
+                return -ENOMEM;
+        r = kube_get(c, path, &have);
+        if (r < 0 && r != -ENOENT)
+                goto out;
+        if (r >= 0) {
+                have_exp = b64_field(have, "expiration");
+                time_t t = parse_time(have_exp);
+                if (!have_exp || (t && t - now >= min_left_s)) {
+                        log_info("Bootstrap token %s: in place%s%s.", id,
+                                 have_exp ? ", expires " : " (never expires)", have_exp ?: "");
+                        r = 0;
+                        goto out;
+                }
+        }
+        const char *ttl = json_get_scalar_text(spec, "ttl");
+        if (ttl)
+                (void) fb_parse_duration_ms(ttl, &ttl_ms);
+        if (ttl_ms == 0)
+                ttl_ms = 24ull * 3600 * 1000; /* a token meant never to expire that was deleted: a day */
+        cJSON_ArrayForEach(e, json_get(spec, "usages")) if (cJSON_IsString(e))(void)
+                strv_extend(&usages, e->valuestring);
+        cJSON_ArrayForEach(e, json_get(spec, "groups")) if (cJSON_IsString(e))(void)
+                strv_extend(&groups, e->valuestring);
+        if (!usages && (strv_extend(&usages, "signing") < 0 || strv_extend(&usages, "authentication") < 0))
+                return -ENOMEM;
+        if (!groups && strv_extend(&groups, MF_DEFAULT_NODE_TOKEN_GROUP) < 0)
+                return -ENOMEM;
+        r = mf_expiration_at(now, (long long) (ttl_ms / 1000), exp);
+        if (r < 0)
+                goto out;
+        want = mf_bootstrap_token_secret(&(struct mf_token){
+                .id = id,
+                .secret = sec,
+                .description =
+                        json_get_string(spec, "description") ?: "Kept alive by kube-firstboot refresh.",
+                .expiration = exp,
+                .usages = (const char *const *) usages,
+                .groups = (const char *const *) groups,
+        });
+        if (!want) {
+                r = -ENOMEM;
+                goto out;
+        }
+        r = kube_apply(c, "/api/v1/namespaces/kube-system/secrets", want);
+        if (r >= 0)
+                log_info("Bootstrap token %s: %s, expires %s.", id, have ? "renewed" : "created again", exp);
+out:
+        OPENSSL_cleanse(sec, sizeof(sec));
+        if (want) {
+                const cJSON *d = json_get(want, "data");
+                cJSON *f;
+                cJSON_ArrayForEach(f, (cJSON *) d) if (cJSON_IsString(f))
+                        OPENSSL_cleanse(f->valuestring, strlen(f->valuestring));
+        }
+        return r;
+}
+
+int cmd_refresh(int argc, char **argv) {
+        enum { ARG_CERTS_MIN = _CONFIG_ARG_MAX, ARG_TOKEN_MIN, ARG_KUBECONFIG };
+        static const struct option options[] = {
+                {"help", no_argument, NULL, 'h'},
+                {"certs-min-left", required_argument, NULL, ARG_CERTS_MIN},
+                {"token-min-left", required_argument, NULL, ARG_TOKEN_MIN},
+                {"kubeconfig", required_argument, NULL, ARG_KUBECONFIG},
+                CONFIG_CLI_OPTIONS,
+                {},
+        };
+        _cleanup_(config_cli_done) struct config_cli cc = {};
+        _cleanup_(md_instance_freep) struct md_instance *inst = NULL;
+        _cleanup_(fb_config_freep) struct fb_config *c = NULL;
+        _cleanup_(kube_client_freep) struct kube_client *k = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *cm = NULL, *docs = NULL;
+        unsigned long long certs_min = 75ull * 60 * 1000, token_min = 12ull * 3600 * 1000;
+        const char *kubeconfig = "/etc/kubernetes/admin.conf";
+        char why[512] = "";
+        int ch, r, failures = 0;
+
+        optind = 0;
+        while ((ch = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                switch (ch) {
+                case 'h':
+                        cli_print_help(usage, body);
+                        fputs(config_cli_help, stdout);
+                        return EXIT_DONE;
+                case ARG_CERTS_MIN:
+                case ARG_TOKEN_MIN:
+                        if (fb_parse_duration_ms(optarg, ch == ARG_CERTS_MIN ? &certs_min : &token_min) <
+                            0) {
+                                log_error("--%s takes a duration such as 75m or 12h, not '%s'.",
+                                          ch == ARG_CERTS_MIN ? "certs-min-left" : "token-min-left", optarg);
+                                return EXIT_USAGE;
+                        }
+                        continue;
+                case ARG_KUBECONFIG:
+                        kubeconfig = optarg;
+                        continue;
+                default:
+                        r = config_cli_option(&cc, ch, optarg);
+                        if (r <= 0)
+                                return r == -ENOMEM ? EXIT_FAILED : EXIT_USAGE;
+                }
+        }
+        if (certs_min >= FB_CERTS_TOKEN_TTL_S * 1000ull) {
+                log_error("--certs-min-left must be below kubeadm-certs' 2-hour lifetime.");
+                return EXIT_USAGE;
+        }
+        r = config_cli_load(&cc, cli.root, true, false, &inst, &c);
+        if (r != EXIT_DONE)
+                return r;
+
+        r = kube_client_from_kubeconfig(cli.root, kubeconfig, &k);
+        if (r < 0) {
+                log_error_errno(r, "Cannot use %s (is this a control plane that finished its setup?): %m",
+                                kubeconfig);
+                return EXIT_FAILED;
+        }
+
+        /* The cluster's certificate layout (certificatesDir, external etcd files) as kubeadm-config says. */
+        r = kube_get(k, "/api/v1/namespaces/kube-system/configmaps/kubeadm-config", &cm);
+        if (r < 0) {
+                log_error("Cannot read kube-system/kubeadm-config at %s: %s", kube_client_server(k),
+                          kube_client_error(k));
+                return cli_exit_code_for_error(r);
+        }
+        const char *cc_text = json_get_string(json_get(cm, "data"), "ClusterConfiguration");
+        if (!cc_text || yaml_parse_documents(cc_text, strlen(cc_text), &docs, NULL) < 0) {
+                log_error("kube-system/kubeadm-config holds no readable ClusterConfiguration.");
+                return EXIT_FAILED;
+        }
+        const cJSON *cluster = cJSON_GetArrayItem(docs, 0);
+        const char *cert_dir = json_get_string(cluster, "certificatesDir") ?: "/etc/kubernetes/pki";
+        struct pki_external_etcd ext = {json_get_string(cluster, "etcd.external.caFile"),
+                                        json_get_string(cluster, "etcd.external.certFile"),
+                                        json_get_string(cluster, "etcd.external.keyFile")};
+
+        const cJSON *init = fb_config_document(c, "InitConfiguration");
+        const cJSON *join = fb_config_document(c, "JoinConfiguration");
+        const char *key = fb_config_certificate_key(c) ?: json_get_string(init, "certificateKey")
+                                                               ?: json_get_string(join, "controlPlane.certificateKey");
+        char host[256] = "";
+        (void) gethostname(host, sizeof(host) - 1);
+        const char *owner = fb_config_node_name(c) ?: host;
+
+        if (!key)
+                log_info("kubeadm-certs: no certificate key is configured, so it is left alone "
+                         "(control-plane "
+                         "joins need one).");
+        else {
+                struct fb_certs_upload u = {.root = cli.root,
+                                            .cert_dir = cert_dir,
+                                            .ext = json_get(cluster, "etcd.external") ? &ext : NULL,
+                                            .certificate_key = key,
+                                            .owner = owner};
+                time_t expires = 0;
+                r = fb_certs_uploaded(k, &u, (long long) (certs_min / 1000), &expires);
+                if (r > 0)
+                        log_info("kubeadm-certs: in place, opens with the configured key, owner token lives "
+                                 "past "
+                                 "the %llum threshold.",
+                                 certs_min / 60000);
+                else if (r == 0) {
+                        r = fb_certs_upload(k, &u, why, sizeof(why));
+                        if (r < 0) {
+                                log_error("kubeadm-certs: cannot upload it again: %s",
+                                          why[0] ? why : strerror(-r));
+                                failures++;
+                        } else
+                                log_info("kubeadm-certs: uploaded again under the configured certificate "
+                                         "key (lives 2 "
+                                         "more hours).");
+                } else {
+                        log_error("kubeadm-certs: cannot check it at %s: %s", kube_client_server(k),
+                                  kube_client_error(k));
+                        failures++;
+                }
+        }
+
+        /* Tokens: each configured one once. */
+        _cleanup_strv_free_ char **seen = NULL;
+        const cJSON *t;
+        const char *candidates[3] = {fb_config_bootstrap_token(c),
+                                     json_get_string(join, "discovery.bootstrapToken.token"),
+                                     json_get_string(join, "discovery.tlsBootstrapToken")};
+        cJSON_ArrayForEach(t, json_get(init, "bootstrapTokens")) {
+                const char *tok = json_get_string(t, "token");
+                if (!tok || strv_contains(seen, tok))
+                        continue;
+                if (strv_extend(&seen, tok) < 0)
+                        return cli_oom();
+                r = refresh_token(k, tok, t, (long long) (token_min / 1000));
+                if (r < 0) {
+                        log_error("Bootstrap token: cannot renew it: %s", kube_client_error(k));
+                        failures++;
+                }
+        }
+        for (size_t i = 0; i < ELEMENTSOF(candidates); i++) {
+                if (!candidates[i] || strv_contains(seen, candidates[i]))
+                        continue;
+                if (strv_extend(&seen, candidates[i]) < 0)
+                        return cli_oom();
+                r = refresh_token(k, candidates[i], NULL, (long long) (token_min / 1000));
+                if (r < 0) {
+                        log_error("Bootstrap token: cannot renew it: %s", kube_client_error(k));
+                        failures++;
+                }
+        }
+        for (char **s = seen; s && *s; s++)
+                OPENSSL_cleanse(*s, strlen(*s));
+        if (!seen)
+                log_info("Bootstrap tokens: none configured with a value, nothing to keep alive.");
+        return failures ? EXIT_FAILED : EXIT_DONE;
+}

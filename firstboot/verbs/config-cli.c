@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/strutil.h"
+#include "firstboot/verbs/cli.h"
+#include "firstboot/verbs/config-cli.h"
+
+const char config_cli_help[] =
+        "Where the configuration comes from (later wins): image defaults in /etc/kube-firstboot/*.yaml,\n"
+        "user-data, metadata tags, then these options:\n"
+        "  --role auto|init|control-plane|worker\n"
+        "  --node-name NAME              nodeRegistration.name\n"
+        "  --advertise-address IP        localAPIEndpoint.advertiseAddress\n"
+        "  --control-plane-endpoint H:P  ClusterConfiguration.controlPlaneEndpoint\n"
+        "  --set Kind.path=value         any field, e.g. --set "
+        "ClusterConfiguration.networking.podSubnet=10.244.0.0/16\n"
+        "  --config FILE                 configuration documents, merged at the user-data level "
+        "(repeatable)\n"
+        "  --no-metadata                 leave out user-data and metadata\n"
+        "  --datasource NAME             force a metadata source (ec2, gce, azure, openstack, nocloud, "
+        "vmware, ...)\n"
+        "  --endpoint URL, --device DEV  where that source is (an emulator, an image file)\n"
+        "  --timeout SECONDS             per metadata request (1-600)\n";
+
+void config_cli_done(struct config_cli *cc) {
+        strv_free(cc->set);
+        strv_free(cc->files);
+        cc->set = cc->files = NULL;
+}
+
+int config_cli_option(struct config_cli *cc, int ch, const char *arg) {
+        unsigned t;
+
+        switch (ch) {
+        case CONFIG_ARG_ROLE:
+                if (fb_role_from_string(arg) < 0) {
+                        log_error("--role takes auto, init, control-plane or worker, not '%s'.", arg);
+                        return -EINVAL;
+                }
+                cc->flags.role = arg;
+                return 1;
+        case CONFIG_ARG_NODE_NAME:
+                cc->flags.node_name = arg;
+                return 1;
+        case CONFIG_ARG_ADVERTISE:
+                cc->flags.advertise_address = arg;
+                return 1;
+        case CONFIG_ARG_CPE:
+                cc->flags.control_plane_endpoint = arg;
+                return 1;
+        case CONFIG_ARG_SET:
+                return strv_extend(&cc->set, arg) < 0 ? (log_oom(), -ENOMEM) : 1;
+        case CONFIG_ARG_CONFIG:
+                return strv_extend(&cc->files, arg) < 0 ? (log_oom(), -ENOMEM) : 1;
+        case CONFIG_ARG_NO_MD:
+                cc->no_metadata = true;
+                return 1;
+        case CONFIG_ARG_DS:
+                cc->md.datasource = arg;
+                return 1;
+        case CONFIG_ARG_ENDPOINT:
+                cc->md.endpoint = arg;
+                return 1;
+        case CONFIG_ARG_DEVICE:
+                cc->md.device = arg;
+                return 1;
+        case CONFIG_ARG_TIMEOUT:
+                if (safe_atou(arg, &t) < 0 || t == 0 || t > 600) {
+                        log_error("--timeout takes whole seconds from 1 to 600, not '%s'.", arg);
+                        return -EINVAL;
+                }
+                cc->md.timeout_ms = t * 1000;
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+int config_cli_load(struct config_cli *cc, const char *root, bool partial, bool skip_image_defaults,
+                    struct md_instance **ret_instance, struct fb_config **ret_config) {
+        _cleanup_(md_instance_freep) struct md_instance *inst = NULL;
+        _cleanup_strv_free_ char **problems = NULL;
+        struct fb_config_sources src = {.root = root,
+                                        .partial = partial,
+                                        .skip_image_defaults = skip_image_defaults,
+                                        .files = cc->files};
+        struct fb_config *c = NULL;
+        int r;
+
+        cc->md.root = root;
+        src.flags = cc->flags;
+        src.flags.set = cc->set;
+        if (!cc->no_metadata) {
+                r = md_fetch(&cc->md, &inst);
+                if (r == -ENXIO) {
+                        log_error("The %s datasource is not present here.", cc->md.datasource ?: "metadata");
+                        return EXIT_UNSUPPORTED;
+                }
+                if (r < 0) {
+                        log_error_errno(r, "Cannot read the instance metadata: %m");
+                        return cli_exit_code_for_error(r);
+                }
+                src.instance = inst;
+        }
+        r = fb_config_load(&src, &c, &problems);
+        if (r == -ENOMEM)
+                return cli_oom();
+        if (r < 0) {
+                log_error("The configuration has %zu problem%s:", strv_length(problems),
+                          strv_length(problems) == 1 ? "" : "s");
+                for (char **p = problems; p && *p; p++)
+                        fprintf(stderr, "  %s\n", *p);
+                return EXIT_USAGE;
+        }
+        *ret_config = c;
+        if (ret_instance)
+                *ret_instance = TAKE_PTR(inst);
+        return EXIT_DONE;
+}
