@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -165,4 +166,19 @@ bool strv_contains(char *const *l, const char *s) {
                 if (streq(*l, s))
                         return true;
         return false;
+}
+
+char *strstrip(char *s) {
+        size_t n;
+        char *p = s;
+        if (!s)
+                return NULL;
+        while (*p && isspace((unsigned char) *p))
+                p++;
+        if (p != s)
+                memmove(s, p, strlen(p) + 1);
+        n = strlen(s);
+        while (n > 0 && isspace((unsigned char) s[n - 1]))
+                s[--n] = 0;
+        return s;
 }

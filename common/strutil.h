@@ -29,6 +29,8 @@ static inline const char *startswith(const char *s, const char *prefix) {
         return strncmp(s, prefix, l) == 0 ? s + l : NULL;
 }
 bool endswith(const char *s, const char *suffix);
+/* Trims ASCII whitespace at both ends in place; returns s. */
+char *strstrip(char *s);
 
 /* Compares in time independent of where the buffers differ: for tokens, MACs, hashes. */
 bool memeq_const_time(const void *a, const void *b, size_t n);

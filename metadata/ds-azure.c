@@ -39,7 +39,7 @@ int md_azure_parse_ovf(const char *xml, size_t len, struct md_instance *inst) {
         if (cd) {
                 char *data;
                 size_t n;
-                md_strip(cd);
+                strstrip(cd);
                 if (*cd) {
                         r = md_base64_decode(cd, strlen(cd), false, &data, &n);
                         if (r < 0)

@@ -49,7 +49,7 @@ static int ec2_token(struct ec2 *e) {
                 e->token = strdup(resp->body);
                 if (!e->token)
                         return -ENOMEM;
-                md_strip(e->token);
+                strstrip(e->token);
                 if (isempty(e->token))
                         return log_debug_errno(EBADMSG, "IMDS returned an empty token");
                 e->v1 = false;
@@ -111,7 +111,7 @@ static int ec2_leaf(struct ec2 *e, const char *path, char **ret) {
         *ret = strdup(resp->body);
         if (!*ret)
                 return -ENOMEM;
-        md_strip(*ret);
+        strstrip(*ret);
         return 0;
 }
 
@@ -150,7 +150,7 @@ static int read_tags(struct ec2 *e, struct md_instance *inst) {
                 next = strchr(k, '\n');
                 if (next)
                         *next++ = 0;
-                md_strip(k);
+                strstrip(k);
                 if (!*k || strchr(k, '/'))
                         continue;
                 path = strdupf("meta-data/tags/instance/%s", k);

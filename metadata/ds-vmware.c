@@ -209,7 +209,7 @@ static int get_decoded(const struct md_options *o, const char *key, char **ret, 
         if (r < 0)
                 return r;
         if (enc)
-                md_strip(enc);
+                strstrip(enc);
         return md_vmware_decode(v, enc, ret, ret_len);
 }
 

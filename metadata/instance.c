@@ -54,7 +54,7 @@ int md_set_n(char **field, const char *value, size_t n) {
                 s = strndup(value, n);
                 if (!s)
                         return -ENOMEM;
-                md_strip(s);
+                strstrip(s);
                 if (!*s) {
                         free(s);
                         s = NULL;
@@ -100,21 +100,6 @@ void md_json_delete_wiped(cJSON *j) {
         json_wipe(j);
         j->next = next;
         cJSON_Delete(j);
-}
-
-char *md_strip(char *s) {
-        size_t n;
-        char *p = s;
-        if (!s)
-                return NULL;
-        while (*p && isspace((unsigned char) *p))
-                p++;
-        if (p != s)
-                memmove(s, p, strlen(p) + 1);
-        n = strlen(s);
-        while (n > 0 && isspace((unsigned char) s[n - 1]))
-                s[--n] = 0;
-        return s;
 }
 
 char *md_base_url(const struct md_options *o, const char *def) {

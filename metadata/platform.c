@@ -32,7 +32,7 @@ char *md_dmi_read(const char *root, const char *name) {
         char *s = NULL;
         if (!path || read_file(root, path, 4096, &s, NULL) < 0)
                 return NULL;
-        md_strip(s);
+        strstrip(s);
         if (!*s) {
                 free(s);
                 return NULL;
@@ -130,7 +130,7 @@ int md_platform_detect(const char *root, struct md_platform **ret) {
                 for (char *c = p->product_uuid; *c; c++)
                         *c = (char) tolower((unsigned char) *c);
         if (read_file(root, "/sys/hypervisor/uuid", 4096, &hyper, NULL) >= 0)
-                md_strip(hyper);
+                strstrip(hyper);
         p->cloud_init = path_exists(root, "/run/cloud-init/instance-data.json") >= 0;
 
         if (cmdline) {

@@ -46,9 +46,6 @@ static inline void md_json_delete_wipedp(cJSON **j) {
         *j = NULL;
 }
 
-/* Trims ASCII whitespace at both ends in place. */
-char *md_strip(char *s);
-
 /* A string, or the text of a number (exact for md_json_parse() strings), at a dotted path; NULL else. */
 const char *md_json_text(const cJSON *root, const char *path);
 

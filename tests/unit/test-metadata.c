@@ -429,7 +429,7 @@ static void test_every_fixture(void **state) {
                                                                 *k = new_instance();
                 size_t n;
                 tags = fixture("azure/msdocs-imds-compute-tags.txt", &n);
-                md_strip(tags);
+                strstrip(tags);
                 list = fixture("azure/msdocs-imds-compute-tagsList.json", &n);
                 nic = fixture("azure/msdocs-imds-network-interface-0.json", &n);
                 nic2 = fixture("azure/cloudinit-imds-secondary-interface.json", &n);

@@ -75,6 +75,15 @@ static void test_prefix_suffix(void **state) {
         assert_false(streq_ptr("a", NULL));
 }
 
+static void test_strstrip(void **state) {
+        (void) state;
+        char a[] = " \t x y \r\n", b[] = "   ", c[] = "z";
+        assert_string_equal(strstrip(a), "x y");
+        assert_string_equal(strstrip(b), "");
+        assert_string_equal(strstrip(c), "z");
+        assert_null(strstrip(NULL));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hex_roundtrip),
@@ -83,6 +92,7 @@ int main(void) {
                 cmocka_unit_test(test_safe_atou64),
                 cmocka_unit_test(test_strv),
                 cmocka_unit_test(test_prefix_suffix),
+                cmocka_unit_test(test_strstrip),
         };
         return cmocka_run_group_tests_name("strutil", tests, NULL, NULL);
 }
