@@ -182,3 +182,38 @@ char *strstrip(char *s) {
                 s[--n] = 0;
         return s;
 }
+
+int parse_device_spec(const char *s, const char **ret_tag, char **ret_value) {
+        static const char *const tags[] = {"LABEL", "UUID", "PARTLABEL", "PARTUUID"};
+        const char *tag = NULL, *v = NULL;
+        size_t l;
+        char *copy;
+
+        if (isempty(s))
+                return -EINVAL;
+        if (s[0] == '/')
+                v = s;
+        else
+                for (size_t i = 0; i < ELEMENTSOF(tags) && !v; i++) {
+                        l = strlen(tags[i]);
+                        if (strncmp(s, tags[i], l) == 0 && s[l] == '=') {
+                                tag = tags[i];
+                                v = s + l + 1;
+                        }
+                }
+        if (!v)
+                return -EINVAL;
+        l = strlen(v);
+        if (tag && l >= 2 && (v[0] == '"' || v[0] == '\'') && v[l - 1] == v[0]) {
+                v++;
+                l -= 2;
+        }
+        if (l == 0 || memchr(v, '\n', l) || (!tag && strstr(v, "/../")))
+                return -EINVAL;
+        copy = strndup(v, l);
+        if (!copy)
+                return -ENOMEM;
+        *ret_tag = tag;
+        *ret_value = copy;
+        return 0;
+}

@@ -56,3 +56,8 @@ int strv_extend(char ***l, const char *s);
 /* Appends s itself (taking ownership, freed on failure too); -ENOMEM. */
 int strv_consume(char ***l, char *s);
 bool strv_contains(char *const *l, const char *s);
+
+/* A block device as fstab names it: splits "LABEL=x" into "LABEL" (static) and "x" (owned, quotes
+ * removed); LABEL, UUID, PARTLABEL and PARTUUID are known. A /dev path gives a NULL tag and the path.
+ * -EINVAL for anything else (a relative path, an unknown tag, an empty value). */
+int parse_device_spec(const char *s, const char **ret_tag, char **ret_value);

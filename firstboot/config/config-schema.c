@@ -17,7 +17,6 @@
 #include "common/strutil.h"
 #include "firstboot/config/config-internal.h"
 #include "firstboot/config/config.h"
-#include "firstboot/host/etcd-disk.h"
 #include "manifests/versions.h"
 
 enum ftype {
@@ -653,7 +652,7 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
         case T_DEVICE: {
                 const char *tag;
                 _cleanup_free_ char *value = NULL;
-                int r = fb_etcd_disk_parse_device(s, &tag, &value);
+                int r = parse_device_spec(s, &tag, &value);
                 if (r == -ENOMEM)
                         v->r = r;
                 else if (r < 0)

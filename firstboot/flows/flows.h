@@ -35,6 +35,22 @@ int fb_join_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n
 int fb_join_release_stale_queue_hold(struct fb_node *n);
 extern const struct fb_phase fb_phase_etcd_join;
 
+/* The host room's specs from the configuration (host/ knows no configuration): for the phases below
+ * and for the preflight and etcd disk verbs. */
+struct fb_preflight_spec;
+struct fb_etcd_disk_spec;
+/*
+ * The spec for a role from the effective configuration: ports, criSocket, the etcd data dir, caCertPath,
+ * the Kubernetes version, the address families, failSwapOn. Strings are borrowed from c. ignore, root,
+ * resuming, proc_root and path are left for the caller. -EINVAL for role auto.
+ */
+int fb_preflight_spec_from_config(const struct fb_config *c, enum fb_role role,
+                                  struct fb_preflight_spec *ret);
+/* The role's nodeRegistration.ignorePreflightErrors as a list owned by the caller (NULL when empty). */
+int fb_preflight_ignore_list(const struct fb_config *c, enum fb_role role, char ***ret);
+/* The etcd disk's spec (strings borrowed from c); -ENOENT when no dataDevice is set. */
+int fb_etcd_disk_spec_from_config(const struct fb_config *c, struct fb_etcd_disk_spec *ret);
+
 /* Phases shared by the flows. */
 extern const struct fb_phase fb_phase_preflight, fb_phase_etcd_disk, fb_phase_addon;
 int fb_check_control_plane_pods(void *ctx);

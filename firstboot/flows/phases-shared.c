@@ -26,6 +26,99 @@ _printf_(4, 5) static int why_set(char *why, size_t len, int r, const char *fmt,
 }
 #define WHY(r, ...) why_set(why, why_len, (r), __VA_ARGS__)
 
+/* ---- the host room's specs, from the configuration ---- */
+
+static void add_family(const char *addr_or_cidrs, bool *v4, bool *v6) {
+        _cleanup_free_ char *copy = addr_or_cidrs ? strdup(addr_or_cidrs) : NULL;
+        char *save = NULL;
+        for (char *p = copy ? strtok_r(copy, ",", &save) : NULL; p; p = strtok_r(NULL, ",", &save)) {
+                p[strcspn(p, "/")] = 0;
+                if (!ip_is_valid(p))
+                        continue;
+                if (ip_is_ipv6(p))
+                        *v6 = true;
+                else
+                        *v4 = true;
+        }
+}
+
+static enum fb_preflight_role preflight_role(enum fb_role role) {
+        switch (role) {
+        case FB_ROLE_INIT:
+                return FB_PREFLIGHT_INIT;
+        case FB_ROLE_CONTROL_PLANE:
+                return FB_PREFLIGHT_CONTROL_PLANE;
+        case FB_ROLE_WORKER:
+                return FB_PREFLIGHT_WORKER;
+        default:
+                return 0;
+        }
+}
+
+int fb_preflight_spec_from_config(const struct fb_config *c, enum fb_role role,
+                                  struct fb_preflight_spec *ret) {
+        const cJSON *init = fb_config_document(c, "InitConfiguration"),
+                    *join = fb_config_document(c, "JoinConfiguration"),
+                    *cluster = fb_config_document(c, "ClusterConfiguration"),
+                    *kubelet = fb_config_document(c, "KubeletConfiguration");
+        const cJSON *reg = json_get(role == FB_ROLE_INIT ? init : join, "nodeRegistration");
+        struct fb_preflight_spec s = {.role = preflight_role(role)};
+        bool fail_swap_on = true;
+
+        if (s.role == 0)
+                return -EINVAL;
+        s.bind_port = fb_config_bind_port(c);
+        s.local_etcd = role != FB_ROLE_WORKER && fb_config_etcd_mode(c) == FB_ETCD_LOCAL;
+        s.etcd_data_dir = json_get_string(cluster, "etcd.local.dataDir");
+        s.cri_socket = json_get_string(reg, "criSocket");
+        s.ca_cert_path = json_get_string(join, "caCertPath");
+        s.kubernetes_version = fb_config_kubernetes_version(c);
+        if (json_get_bool(kubelet, "failSwapOn", &fail_swap_on) >= 0)
+                s.kubelet_allows_swap = !fail_swap_on;
+        if (role == FB_ROLE_INIT) {
+                /* As kubeadm init: the families of the service and pod subnets and of the advertise address.
+                 */
+                add_family(fb_config_service_subnet(c), &s.ipv4, &s.ipv6);
+                add_family(fb_config_pod_subnet(c), &s.ipv4, &s.ipv6);
+                add_family(fb_config_advertise_address(c), &s.ipv4, &s.ipv6);
+        } else {
+                /* As kubeadm join: the family of the discovery endpoint, when it is an address. */
+                _cleanup_free_ char *host = NULL;
+                unsigned port;
+                const char *ep = fb_config_api_server_endpoint(c);
+                if (ep && split_host_port(ep, &host, &port) >= 0)
+                        add_family(host, &s.ipv4, &s.ipv6);
+        }
+        *ret = s;
+        return 0;
+}
+
+int fb_preflight_ignore_list(const struct fb_config *c, enum fb_role role, char ***ret) {
+        const cJSON *doc =
+                fb_config_document(c, role == FB_ROLE_INIT ? "InitConfiguration" : "JoinConfiguration");
+        const cJSON *list = json_get(doc, "nodeRegistration.ignorePreflightErrors"), *e;
+        _cleanup_strv_free_ char **l = NULL;
+
+        cJSON_ArrayForEach(e, list) if (cJSON_IsString(e) &&
+                                        strv_extend(&l, e->valuestring) < 0) return -ENOMEM;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int fb_etcd_disk_spec_from_config(const struct fb_config *c, struct fb_etcd_disk_spec *ret) {
+        const char *dev = fb_config_etcd_data_device(c);
+        if (!dev)
+                return -ENOENT;
+        *ret = (struct fb_etcd_disk_spec){
+                .device = dev,
+                .data_dir =
+                        json_get_string(fb_config_document(c, "ClusterConfiguration"), "etcd.local.dataDir"),
+                .fstype = fb_config_etcd_filesystem(c),
+                .label = fb_config_etcd_label(c),
+        };
+        return 0;
+}
+
 /* ---- preflight ---- */
 
 static int run_preflight(void *ctx, char *why, size_t why_len) {

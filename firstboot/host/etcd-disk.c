@@ -15,7 +15,6 @@
 
 #include "common/cleanup-libs.h"
 #include "common/fileio.h"
-#include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
 #include "firstboot/host/etcd-disk.h"
@@ -55,41 +54,6 @@ static int fail(char *why, size_t why_len, int r, const char *fmt, ...) {
 
 /* ---- pure parts ---- */
 
-int fb_etcd_disk_parse_device(const char *s, const char **ret_tag, char **ret_value) {
-        static const char *const tags[] = {"LABEL", "UUID", "PARTLABEL", "PARTUUID"};
-        const char *tag = NULL, *v = NULL;
-        size_t l;
-        char *copy;
-
-        if (isempty(s))
-                return -EINVAL;
-        if (s[0] == '/')
-                v = s;
-        else
-                for (size_t i = 0; i < ELEMENTSOF(tags) && !v; i++) {
-                        l = strlen(tags[i]);
-                        if (strncmp(s, tags[i], l) == 0 && s[l] == '=') {
-                                tag = tags[i];
-                                v = s + l + 1;
-                        }
-                }
-        if (!v)
-                return -EINVAL;
-        l = strlen(v);
-        if (tag && l >= 2 && (v[0] == '"' || v[0] == '\'') && v[l - 1] == v[0]) {
-                v++;
-                l -= 2;
-        }
-        if (l == 0 || memchr(v, '\n', l) || (!tag && strstr(v, "/../")))
-                return -EINVAL;
-        copy = strndup(v, l);
-        if (!copy)
-                return -ENOMEM;
-        *ret_tag = tag;
-        *ret_value = copy;
-        return 0;
-}
-
 /* Characters that need no quoting in a unit file's path settings (RequiresMountsFor= splits on spaces). */
 static bool safe_unit_path(const char *p) {
         return p && p[0] == '/' && strlen(p) > 1 &&
@@ -102,7 +66,7 @@ const char *fb_etcd_disk_spec_problem(const struct fb_etcd_disk_spec *s) {
         const char *fstype = s->fstype ?: DEFAULT_FSTYPE, *label = s->label ?: DEFAULT_LABEL, *tag;
         _cleanup_free_ char *v = NULL;
 
-        if (fb_etcd_disk_parse_device(s->device, &tag, &v) < 0)
+        if (parse_device_spec(s->device, &tag, &v) < 0)
                 return "etcd.dataDevice must be a /dev path or LABEL=, UUID=, PARTLABEL= or PARTUUID= with "
                        "a value";
         if (!supported_fstype(fstype))
@@ -250,22 +214,6 @@ int fb_mountinfo_of_device(const char *text, unsigned major, unsigned minor, cha
         return -ENOENT;
 }
 
-/* ---- from the configuration ---- */
-
-int fb_etcd_disk_spec_from_config(const struct fb_config *c, struct fb_etcd_disk_spec *ret) {
-        const char *dev = fb_config_etcd_data_device(c);
-        if (!dev)
-                return -ENOENT;
-        *ret = (struct fb_etcd_disk_spec){
-                .device = dev,
-                .data_dir =
-                        json_get_string(fb_config_document(c, "ClusterConfiguration"), "etcd.local.dataDir"),
-                .fstype = fb_config_etcd_filesystem(c),
-                .label = fb_config_etcd_label(c),
-        };
-        return 0;
-}
-
 /* ---- finding and probing ---- */
 
 /* The device node a spec names; *ret owned by the caller. -ENXIO when nothing matches. */
@@ -277,7 +225,7 @@ static int resolve_device(const struct fb_etcd_disk_spec *s, char **ret, char *w
         blkid_dev d;
         int r, n = 0;
 
-        r = fb_etcd_disk_parse_device(s->device, &tag, &value);
+        r = parse_device_spec(s->device, &tag, &value);
         if (r < 0)
                 return fail(why, why_len, r,
                             "etcd.dataDevice '%s' is not a /dev path or LABEL=/UUID=/PARTLABEL=/"

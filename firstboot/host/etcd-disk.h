@@ -17,8 +17,6 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "firstboot/config/config.h"
-
 #define FB_ETCD_DISK_DROPIN "/etc/systemd/system/kubelet.service.d/10-kube-firstboot-etcd-disk.conf"
 
 struct fb_etcd_disk_spec {
@@ -39,9 +37,6 @@ struct fb_etcd_disk_result {
 };
 void fb_etcd_disk_result_done(struct fb_etcd_disk_result *r);
 
-/* The spec from the configuration (strings borrowed from c); -ENOENT when no dataDevice is set. */
-int fb_etcd_disk_spec_from_config(const struct fb_config *c, struct fb_etcd_disk_spec *ret);
-
 /*
  * Finds, formats if blank, mounts and persists. 0 with *ret filled when the disk is mounted at the data dir
  * and the units are in place; -errno with why saying what was found and what to do otherwise (nothing is
@@ -59,12 +54,9 @@ void fb_etcd_disk_describe(const struct fb_etcd_disk_spec *s, FILE *out);
 
 /* ---- pure parts, exposed for the unit tests ---- */
 
-/* What is wrong with the spec (device syntax, filesystem type, label length, data dir), or NULL. */
+/* What is wrong with the spec (device syntax as parse_device_spec() reads it, filesystem type, label length,
+ * data dir), or NULL. */
 const char *fb_etcd_disk_spec_problem(const struct fb_etcd_disk_spec *s);
-
-/* Splits "LABEL=x" into "LABEL" (static) and "x" (owned, quotes removed); a /dev path gives a NULL tag and
- * the path. -EINVAL for anything else (a relative path, an unknown tag, an empty value). */
-int fb_etcd_disk_parse_device(const char *s, const char **ret_tag, char **ret_value);
 
 /* systemd's unit name for a path ("/var/lib/etcd", ".mount" -> "var-lib-etcd.mount"); NULL on OOM. */
 char *fb_unit_name_from_path(const char *path, const char *suffix);

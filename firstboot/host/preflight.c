@@ -21,9 +21,7 @@
 
 #include "common/cleanup.h"
 #include "common/fileio.h"
-#include "common/jsonutil.h"
 #include "common/log.h"
-#include "common/netutil.h"
 #include "common/strutil.h"
 #include "firstboot/host/preflight.h"
 #include "firstboot/host/spawn.h"
@@ -39,8 +37,8 @@
 #define KUBELET_VERSION_TIMEOUT_MS 10000
 #define KUBELET_VERSION_MAX        4096
 
-static bool valid_role(enum fb_role r) {
-        return r == FB_ROLE_INIT || r == FB_ROLE_CONTROL_PLANE || r == FB_ROLE_WORKER;
+static bool valid_role(enum fb_preflight_role r) {
+        return r == FB_PREFLIGHT_INIT || r == FB_PREFLIGHT_CONTROL_PLANE || r == FB_PREFLIGHT_WORKER;
 }
 
 struct ctx {
@@ -627,7 +625,7 @@ static void check_kubelet(struct ctx *c) {
         }
         /* kubeadm compares with the control plane's version on init only; "stable-1" and the like would
          * need a download to resolve. */
-        if (c->s->role != FB_ROLE_INIT || fb_preflight_parse_minor(c->s->kubernetes_version, &want) < 0)
+        if (c->s->role != FB_PREFLIGHT_INIT || fb_preflight_parse_minor(c->s->kubernetes_version, &want) < 0)
                 return;
         r = kubelet_version(kubelet, &out);
         if (r == -ENOMEM) {
@@ -726,24 +724,24 @@ int fb_preflight_run(const struct fb_preflight_spec *s, struct fb_preflight_repo
         check_privileged(&c);
         check_clock(&c);
         switch (s->role) {
-        case FB_ROLE_INIT:
+        case FB_PREFLIGHT_INIT:
                 /* kubeadm init's order: the control-plane checks, the common ones, then etcd's. */
                 control_plane_checks(&c);
                 common_checks(&c);
                 forwarding_checks(&c);
                 etcd_checks(&c);
                 break;
-        case FB_ROLE_CONTROL_PLANE:
-        case FB_ROLE_WORKER:
+        case FB_PREFLIGHT_CONTROL_PLANE:
+        case FB_PREFLIGHT_WORKER:
                 /* kubeadm join's order: the join checks, then for a control plane init's. */
                 check_file_available(&c, "/etc/kubernetes/kubelet.conf", "a kubelet configuration");
                 check_file_available(&c, "/etc/kubernetes/bootstrap-kubelet.conf",
                                      "a kubelet configuration");
                 common_checks(&c);
-                if (s->role == FB_ROLE_WORKER)
+                if (s->role == FB_PREFLIGHT_WORKER)
                         check_file_available(&c, s->ca_cert_path ?: DEFAULT_CA_CERT_PATH, "a cluster CA");
                 forwarding_checks(&c);
-                if (s->role == FB_ROLE_CONTROL_PLANE) {
+                if (s->role == FB_PREFLIGHT_CONTROL_PLANE) {
                         control_plane_checks(&c);
                         etcd_checks(&c);
                 }
@@ -775,70 +773,4 @@ void fb_preflight_report_print(const struct fb_preflight_report *r, FILE *out) {
         for (size_t i = 0; i < r->n; i++)
                 fprintf(out, "[%s %s]: %s\n", r->findings[i].error ? "ERROR" : "WARNING",
                         r->findings[i].check, r->findings[i].message);
-}
-
-/* ---- from the configuration ---- */
-
-static void add_family(const char *addr_or_cidrs, bool *v4, bool *v6) {
-        _cleanup_free_ char *copy = addr_or_cidrs ? strdup(addr_or_cidrs) : NULL;
-        char *save = NULL;
-        for (char *p = copy ? strtok_r(copy, ",", &save) : NULL; p; p = strtok_r(NULL, ",", &save)) {
-                p[strcspn(p, "/")] = 0;
-                if (!ip_is_valid(p))
-                        continue;
-                if (ip_is_ipv6(p))
-                        *v6 = true;
-                else
-                        *v4 = true;
-        }
-}
-
-int fb_preflight_spec_from_config(const struct fb_config *c, enum fb_role role,
-                                  struct fb_preflight_spec *ret) {
-        const cJSON *init = fb_config_document(c, "InitConfiguration"),
-                    *join = fb_config_document(c, "JoinConfiguration"),
-                    *cluster = fb_config_document(c, "ClusterConfiguration"),
-                    *kubelet = fb_config_document(c, "KubeletConfiguration");
-        const cJSON *reg = json_get(role == FB_ROLE_INIT ? init : join, "nodeRegistration");
-        struct fb_preflight_spec s = {.role = role};
-        bool fail_swap_on = true;
-
-        if (!valid_role(role))
-                return -EINVAL;
-        s.bind_port = fb_config_bind_port(c);
-        s.local_etcd = role != FB_ROLE_WORKER && fb_config_etcd_mode(c) == FB_ETCD_LOCAL;
-        s.etcd_data_dir = json_get_string(cluster, "etcd.local.dataDir");
-        s.cri_socket = json_get_string(reg, "criSocket");
-        s.ca_cert_path = json_get_string(join, "caCertPath");
-        s.kubernetes_version = fb_config_kubernetes_version(c);
-        if (json_get_bool(kubelet, "failSwapOn", &fail_swap_on) >= 0)
-                s.kubelet_allows_swap = !fail_swap_on;
-        if (role == FB_ROLE_INIT) {
-                /* As kubeadm init: the families of the service and pod subnets and of the advertise address.
-                 */
-                add_family(fb_config_service_subnet(c), &s.ipv4, &s.ipv6);
-                add_family(fb_config_pod_subnet(c), &s.ipv4, &s.ipv6);
-                add_family(fb_config_advertise_address(c), &s.ipv4, &s.ipv6);
-        } else {
-                /* As kubeadm join: the family of the discovery endpoint, when it is an address. */
-                _cleanup_free_ char *host = NULL;
-                unsigned port;
-                const char *ep = fb_config_api_server_endpoint(c);
-                if (ep && split_host_port(ep, &host, &port) >= 0)
-                        add_family(host, &s.ipv4, &s.ipv6);
-        }
-        *ret = s;
-        return 0;
-}
-
-int fb_preflight_ignore_list(const struct fb_config *c, enum fb_role role, char ***ret) {
-        const cJSON *doc =
-                fb_config_document(c, role == FB_ROLE_INIT ? "InitConfiguration" : "JoinConfiguration");
-        const cJSON *list = json_get(doc, "nodeRegistration.ignorePreflightErrors"), *e;
-        _cleanup_strv_free_ char **l = NULL;
-
-        cJSON_ArrayForEach(e, list) if (cJSON_IsString(e) &&
-                                        strv_extend(&l, e->valuestring) < 0) return -ENOMEM;
-        *ret = TAKE_PTR(l);
-        return 0;
 }

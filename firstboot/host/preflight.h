@@ -32,11 +32,16 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "firstboot/config/config.h"
+/* Which of kubeadm's check sets runs (0 is none: a spec must say). */
+enum fb_preflight_role {
+        FB_PREFLIGHT_INIT = 1,      /* kubeadm init */
+        FB_PREFLIGHT_CONTROL_PLANE, /* kubeadm join --control-plane */
+        FB_PREFLIGHT_WORKER,        /* kubeadm join */
+};
 
 struct fb_preflight_spec {
         const char *root;               /* files under root (NULL: /) */
-        enum fb_role role;              /* FB_ROLE_INIT, FB_ROLE_CONTROL_PLANE or FB_ROLE_WORKER */
+        enum fb_preflight_role role;    /* which checks run */
         unsigned bind_port;             /* the API server's port; 0: 6443 */
         bool local_etcd;                /* control planes: a stacked etcd member */
         const char *etcd_data_dir;      /* NULL: /var/lib/etcd */
@@ -69,7 +74,7 @@ struct fb_preflight_report {
 
 /*
  * Runs the role's checks. Returns 0 when the checks ran, whatever they found (*ret lists the warnings and
- * errors, in kubeadm's order); -EINVAL for a bad spec (role auto, "all" with other names in ignore: see
+ * errors, in kubeadm's order); -EINVAL for a bad spec (no role, "all" with other names in ignore: see
  * fb_preflight_ignore_problem()), -ENOMEM. *ret is written only on success.
  */
 int fb_preflight_run(const struct fb_preflight_spec *s, struct fb_preflight_report *ret);
@@ -86,16 +91,6 @@ const char *fb_preflight_ignore_problem(char *const *ignore);
 /* kubeadm's name for a file or directory check: "FileAvailable" + "/etc/x.conf" ->
  * "FileAvailable--etc-x.conf". */
 char *fb_preflight_path_check_name(const char *kind, const char *path);
-
-/*
- * The spec for a role from the effective configuration: ports, criSocket, the etcd data dir, caCertPath,
- * the Kubernetes version, the address families, failSwapOn. Strings are borrowed from c. ignore, root,
- * resuming, proc_root and path are left for the caller. -EINVAL for role auto.
- */
-int fb_preflight_spec_from_config(const struct fb_config *c, enum fb_role role,
-                                  struct fb_preflight_spec *ret);
-/* The role's nodeRegistration.ignorePreflightErrors as a list owned by the caller (NULL when empty). */
-int fb_preflight_ignore_list(const struct fb_config *c, enum fb_role role, char ***ret);
 
 /* Parsers, exposed for the unit tests. */
 /* Active swap areas in a /proc/swaps text (the lines after the header). */

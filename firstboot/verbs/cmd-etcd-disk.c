@@ -11,6 +11,7 @@
 #include "firstboot/verbs/cli.h"
 #include "firstboot/verbs/config-cli.h"
 #include "firstboot/config/config.h"
+#include "firstboot/flows/flows.h"
 #include "firstboot/host/etcd-disk.h"
 
 static const char usage[] = "kube-firstboot etcd disk [--dry-run] [CONFIGURATION OPTIONS]";

@@ -10,6 +10,7 @@
 #include "firstboot/verbs/cli.h"
 #include "firstboot/verbs/config-cli.h"
 #include "firstboot/config/config.h"
+#include "firstboot/flows/flows.h"
 #include "firstboot/host/preflight.h"
 #include "metadata/metadata.h"
 

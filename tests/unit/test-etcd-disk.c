@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* etcd's data disk: device syntax, spec checks, unit names and texts, mountinfo, and probing image files. */
+/* etcd's data disk: spec checks, unit names and texts, mountinfo, and probing image files. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,41 +21,6 @@ static int teardown(void **state) {
         unit_rm_rf(*state);
         free(*state);
         return 0;
-}
-
-static void test_parse_device(void **state) {
-        const char *tag = "untouched";
-        char *v = NULL;
-        (void) state;
-
-        assert_int_equal(fb_etcd_disk_parse_device("/dev/disk/by-id/virtio-etcd", &tag, &v), 0);
-        assert_null(tag);
-        assert_string_equal(v, "/dev/disk/by-id/virtio-etcd");
-        free(v);
-        assert_int_equal(fb_etcd_disk_parse_device("LABEL=etcd", &tag, &v), 0);
-        assert_string_equal(tag, "LABEL");
-        assert_string_equal(v, "etcd");
-        free(v);
-        assert_int_equal(fb_etcd_disk_parse_device("LABEL=\"etcd data\"", &tag, &v), 0);
-        assert_string_equal(v, "etcd data");
-        free(v);
-        assert_int_equal(fb_etcd_disk_parse_device("UUID=0a1b-2c3d", &tag, &v), 0);
-        assert_string_equal(tag, "UUID");
-        free(v);
-        assert_int_equal(fb_etcd_disk_parse_device("PARTLABEL=etcd", &tag, &v), 0);
-        assert_string_equal(tag, "PARTLABEL");
-        free(v);
-        assert_int_equal(fb_etcd_disk_parse_device("PARTUUID=1234-01", &tag, &v), 0);
-        assert_string_equal(tag, "PARTUUID");
-        free(v);
-
-        v = (char *) "untouched";
-        static const char *const bad[] = {"",           "vdb",        "dev/vdb", "LABEL=",
-                                          "LABEL=\"\"", "label=etcd", "FOO=x",   "/dev/../etc/passwd/../x"};
-        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
-                assert_int_equal(fb_etcd_disk_parse_device(bad[i], &tag, &v), -EINVAL);
-        assert_int_equal(fb_etcd_disk_parse_device(NULL, &tag, &v), -EINVAL);
-        assert_string_equal(v, "untouched");
 }
 
 static void test_spec_problem(void **state) {
@@ -281,7 +246,6 @@ static void test_describe_and_refuse_on_images(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_device),
                 cmocka_unit_test(test_spec_problem),
                 cmocka_unit_test(test_unit_names),
                 cmocka_unit_test(test_unit_texts),

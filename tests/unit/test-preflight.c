@@ -11,6 +11,7 @@
 #include "common/fileio.h"
 #include "common/strutil.h"
 #include "firstboot/config/config.h"
+#include "firstboot/flows/flows.h"
 #include "firstboot/host/preflight.h"
 #include "tests/unit/unit.h"
 
@@ -65,7 +66,7 @@ static int teardown(void **state) {
         return 0;
 }
 
-static struct fb_preflight_spec spec_for(const struct env *e, enum fb_role role) {
+static struct fb_preflight_spec spec_for(const struct env *e, enum fb_preflight_role role) {
         return (struct fb_preflight_spec){
                 .root = e->root,
                 .role = role,
@@ -159,12 +160,12 @@ static void test_parsers(void **state) {
 
 static void test_bad_spec(void **state) {
         struct env *e = *state;
-        struct fb_preflight_spec s = spec_for(e, FB_ROLE_AUTO);
+        struct fb_preflight_spec s = spec_for(e, 0);
         struct fb_preflight_report r = {.n = 99};
         char *mixed[] = {(char *) "all", (char *) "Swap", NULL};
 
         assert_int_equal(fb_preflight_run(&s, &r), -EINVAL);
-        s.role = FB_ROLE_INIT;
+        s.role = FB_PREFLIGHT_INIT;
         s.ignore = mixed;
         assert_int_equal(fb_preflight_run(&s, &r), -EINVAL);
         assert_int_equal(r.n, 99); /* untouched */
@@ -172,7 +173,7 @@ static void test_bad_spec(void **state) {
 
 static void test_healthy_worker(void **state) {
         struct env *e = *state;
-        struct fb_preflight_spec s = spec_for(e, FB_ROLE_WORKER);
+        struct fb_preflight_spec s = spec_for(e, FB_PREFLIGHT_WORKER);
         _cleanup_(fb_preflight_report_done) struct fb_preflight_report r = {};
 
         /* A CRI socket that accepts connections. */
@@ -197,7 +198,7 @@ static void test_healthy_worker(void **state) {
 
 static void test_left_by_another_cluster(void **state) {
         struct env *e = *state;
-        struct fb_preflight_spec s = spec_for(e, FB_ROLE_WORKER);
+        struct fb_preflight_spec s = spec_for(e, FB_PREFLIGHT_WORKER);
         _cleanup_(fb_preflight_report_done) struct fb_preflight_report r = {}, r2 = {}, r3 = {};
         const struct fb_preflight_finding *f;
 
@@ -218,7 +219,7 @@ static void test_left_by_another_cluster(void **state) {
 
         /* A control-plane join checks no CA file (it downloads the CAs), but the manifests and etcd's dir.
          */
-        s.role = FB_ROLE_CONTROL_PLANE;
+        s.role = FB_PREFLIGHT_CONTROL_PLANE;
         assert_int_equal(write_string_atomic(e->root, "/etc/kubernetes/manifests/etcd.yaml", "x", 0600,
                                              WRITE_MKDIR_PARENTS),
                          0);
@@ -246,7 +247,7 @@ static void test_left_by_another_cluster(void **state) {
 
 static void test_etcd_dir_with_lost_found(void **state) {
         struct env *e = *state;
-        struct fb_preflight_spec s = spec_for(e, FB_ROLE_INIT);
+        struct fb_preflight_spec s = spec_for(e, FB_PREFLIGHT_INIT);
         _cleanup_(fb_preflight_report_done) struct fb_preflight_report r = {}, r2 = {};
 
         s.etcd_data_dir = "/srv/etcd";
@@ -265,7 +266,7 @@ static void test_etcd_dir_with_lost_found(void **state) {
 
 static void test_proc_checks_and_ignore(void **state) {
         struct env *e = *state;
-        struct fb_preflight_spec s = spec_for(e, FB_ROLE_INIT);
+        struct fb_preflight_spec s = spec_for(e, FB_PREFLIGHT_INIT);
         _cleanup_(fb_preflight_report_done) struct fb_preflight_report r = {}, r2 = {}, r3 = {}, r4 = {};
         const struct fb_preflight_finding *f;
 
@@ -315,7 +316,7 @@ static void test_proc_checks_and_ignore(void **state) {
 
 static void test_cgroups(void **state) {
         struct env *e = *state;
-        struct fb_preflight_spec s = spec_for(e, FB_ROLE_WORKER);
+        struct fb_preflight_spec s = spec_for(e, FB_PREFLIGHT_WORKER);
         _cleanup_(fb_preflight_report_done) struct fb_preflight_report r = {}, r2 = {}, r3 = {};
         _cleanup_free_ char *ctl = strdupf("%s/sys/fs/cgroup/cgroup.controllers", e->proc);
         const struct fb_preflight_finding *f;
@@ -345,7 +346,7 @@ static void test_cgroups(void **state) {
 
 static void test_tools_and_kubelet(void **state) {
         struct env *e = *state;
-        struct fb_preflight_spec s = spec_for(e, FB_ROLE_INIT);
+        struct fb_preflight_spec s = spec_for(e, FB_PREFLIGHT_INIT);
         _cleanup_(fb_preflight_report_done) struct fb_preflight_report r = {}, r2 = {}, r3 = {};
         _cleanup_free_ char *ip = strdupf("%s/ip", e->bin), *socat = strdupf("%s/socat", e->bin),
                             *kubelet = strdupf("%s/kubelet", e->bin);
@@ -382,7 +383,7 @@ static void test_tools_and_kubelet(void **state) {
 
 static void test_cri(void **state) {
         struct env *e = *state;
-        struct fb_preflight_spec s = spec_for(e, FB_ROLE_WORKER);
+        struct fb_preflight_spec s = spec_for(e, FB_PREFLIGHT_WORKER);
         _cleanup_(fb_preflight_report_done) struct fb_preflight_report r = {}, r2 = {}, r3 = {};
         const struct fb_preflight_finding *f;
 
@@ -412,7 +413,7 @@ static void test_cri(void **state) {
 
 static void test_clock(void **state) {
         struct env *e = *state;
-        struct fb_preflight_spec s = spec_for(e, FB_ROLE_WORKER);
+        struct fb_preflight_spec s = spec_for(e, FB_PREFLIGHT_WORKER);
         _cleanup_(fb_preflight_report_done) struct fb_preflight_report r = {}, r2 = {}, r3 = {};
         const struct fb_preflight_finding *f;
 

@@ -84,6 +84,41 @@ static void test_strstrip(void **state) {
         assert_null(strstrip(NULL));
 }
 
+static void test_parse_device_spec(void **state) {
+        const char *tag = "untouched";
+        char *v = NULL;
+        (void) state;
+
+        assert_int_equal(parse_device_spec("/dev/disk/by-id/virtio-etcd", &tag, &v), 0);
+        assert_null(tag);
+        assert_string_equal(v, "/dev/disk/by-id/virtio-etcd");
+        free(v);
+        assert_int_equal(parse_device_spec("LABEL=etcd", &tag, &v), 0);
+        assert_string_equal(tag, "LABEL");
+        assert_string_equal(v, "etcd");
+        free(v);
+        assert_int_equal(parse_device_spec("LABEL=\"etcd data\"", &tag, &v), 0);
+        assert_string_equal(v, "etcd data");
+        free(v);
+        assert_int_equal(parse_device_spec("UUID=0a1b-2c3d", &tag, &v), 0);
+        assert_string_equal(tag, "UUID");
+        free(v);
+        assert_int_equal(parse_device_spec("PARTLABEL=etcd", &tag, &v), 0);
+        assert_string_equal(tag, "PARTLABEL");
+        free(v);
+        assert_int_equal(parse_device_spec("PARTUUID=1234-01", &tag, &v), 0);
+        assert_string_equal(tag, "PARTUUID");
+        free(v);
+
+        v = (char *) "untouched";
+        static const char *const bad[] = {"",           "vdb",        "dev/vdb", "LABEL=",
+                                          "LABEL=\"\"", "label=etcd", "FOO=x",   "/dev/../etc/passwd/../x"};
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_int_equal(parse_device_spec(bad[i], &tag, &v), -EINVAL);
+        assert_int_equal(parse_device_spec(NULL, &tag, &v), -EINVAL);
+        assert_string_equal(v, "untouched");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hex_roundtrip),
@@ -93,6 +128,7 @@ int main(void) {
                 cmocka_unit_test(test_strv),
                 cmocka_unit_test(test_prefix_suffix),
                 cmocka_unit_test(test_strstrip),
+                cmocka_unit_test(test_parse_device_spec),
         };
         return cmocka_run_group_tests_name("strutil", tests, NULL, NULL);
 }
