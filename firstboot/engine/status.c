@@ -13,13 +13,12 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
-#include "firstboot/cluster/etcd.h"
-#include "firstboot/cluster/kubeapi.h"
 #include "firstboot/engine/status.h"
 
 struct fb_status {
         char *root;
         cJSON *doc; /* the status document as written */
+        fb_status_count_fn count;
 };
 
 static const char *const state_names[] = {
@@ -42,23 +41,26 @@ static int set_now(cJSON *obj, const char *key) {
         return t ? json_set_string(obj, key, t) : -ENOMEM;
 }
 
-/* The requests this run has sent so far: an operator sees how chatty a join was, the bench reads them. */
-static int set_requests(cJSON *doc) {
+/* The requests this run has sent so far, as the caller counts them. */
+static int set_requests(struct fb_status *s) {
+        struct fb_status_requests n = {};
         cJSON *o = cJSON_CreateObject();
-        if (!o || !cJSON_AddNumberToObject(o, "api", (double) kube_requests_made()) ||
-            !cJSON_AddNumberToObject(o, "etcd", (double) etcd_requests_made())) {
+        if (s->count)
+                s->count(&n);
+        if (!o || !cJSON_AddNumberToObject(o, "api", (double) n.api) ||
+            !cJSON_AddNumberToObject(o, "etcd", (double) n.etcd)) {
                 cJSON_Delete(o);
                 return -ENOMEM;
         }
-        cJSON_DeleteItemFromObject(doc, "requests");
-        return cJSON_AddItemToObject(doc, "requests", o) ? 0 : (cJSON_Delete(o), -ENOMEM);
+        cJSON_DeleteItemFromObject(s->doc, "requests");
+        return cJSON_AddItemToObject(s->doc, "requests", o) ? 0 : (cJSON_Delete(o), -ENOMEM);
 }
 
 static int write_status(struct fb_status *s) {
         _cleanup_free_ char *text = NULL;
         int r = set_now(s->doc, "updated");
         if (r >= 0)
-                r = set_requests(s->doc);
+                r = set_requests(s);
         if (r < 0)
                 return r;
         text = json_to_string_pretty(s->doc);
@@ -68,7 +70,8 @@ static int write_status(struct fb_status *s) {
         return write_string_atomic(s->root, FB_STATUS_PATH, text, 0644, WRITE_MKDIR_PARENTS);
 }
 
-int fb_status_new(const char *root, const char *role, const char *const *phases, struct fb_status **ret) {
+int fb_status_new(const char *root, const char *role, const char *const *phases, fb_status_count_fn count,
+                  struct fb_status **ret) {
         _cleanup_(fb_status_freep) struct fb_status *s = calloc(1, sizeof(*s));
         cJSON *list;
         int r;
@@ -77,6 +80,7 @@ int fb_status_new(const char *root, const char *role, const char *const *phases,
                 return -ENOMEM;
         s->root = root ? strdup(root) : NULL;
         s->doc = cJSON_CreateObject();
+        s->count = count;
         if ((root && !s->root) || !s->doc)
                 return -ENOMEM;
         cJSON_AddStringToObject(s->doc, "role", role);

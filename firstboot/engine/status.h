@@ -21,8 +21,17 @@ enum fb_phase_state {
 
 struct fb_status;
 
-/* role: "init", "control-plane", "worker". phases: the names, in order. */
-int fb_status_new(const char *root, const char *role, const char *const *phases, struct fb_status **ret);
+/* status.json's "requests": how many requests this run has sent to the API and to etcd so far (an operator
+ * sees how chatty a join was; the bench reads them). The status file knows no clients: the caller passes a
+ * function that fills in the counts, called at every write. */
+struct fb_status_requests {
+        unsigned long api, etcd;
+};
+typedef void (*fb_status_count_fn)(struct fb_status_requests *ret);
+
+/* role: "init", "control-plane", "worker". phases: the names, in order. count: NULL counts nothing. */
+int fb_status_new(const char *root, const char *role, const char *const *phases, fb_status_count_fn count,
+                  struct fb_status **ret);
 struct fb_status *fb_status_free(struct fb_status *s);
 static inline void fb_status_freep(struct fb_status **s) {
         *s = fb_status_free(*s);

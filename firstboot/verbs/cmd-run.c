@@ -44,13 +44,18 @@ static const char plan_body[] =
         "the API calls it would make, touching nothing. Phases found done (journal and check agree) are\n"
         "marked so.\n";
 
+/* status.json's request counts: the API and etcd clients count what they send. */
+static void count_requests(struct fb_status_requests *ret) {
+        *ret = (struct fb_status_requests){.api = kube_requests_made(), .etcd = etcd_requests_made()};
+}
+
 /* One line for a failure that happens before the phases (configuration, role): status.json says it too. */
 static int fail_early(const char *root, const char *role, int r, const char *what, const char *remedy) {
         _cleanup_(fb_status_freep) struct fb_status *st = NULL;
         log_error("%s", what);
         if (remedy)
                 log_info("Remedy: %s", remedy);
-        if (fb_status_new(root, role ?: "unknown", NULL, &st) >= 0)
+        if (fb_status_new(root, role ?: "unknown", NULL, count_requests, &st) >= 0)
                 (void) fb_status_fail(st, NULL, r, what, remedy);
         return r == -EINVAL ? EXIT_USAGE : cli_exit_code_for_error(r);
 }
@@ -171,7 +176,7 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                 return cli_oom();
         for (size_t i = 0; i < n; i++)
                 names[i] = phases[i].name;
-        r = fb_status_new(cli.root, fb_role_to_string(decision.role), names, &st);
+        r = fb_status_new(cli.root, fb_role_to_string(decision.role), names, count_requests, &st);
         if (r < 0) {
                 log_error_errno(r, "Cannot write " FB_STATUS_PATH ": %m");
                 return EXIT_FAILED;

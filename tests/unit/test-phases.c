@@ -81,13 +81,19 @@ static cJSON *read_status(const char *root) {
         return j;
 }
 
+/* status.json's request counts come from the caller. */
+static unsigned long fake_requests;
+static void count_fake(struct fb_status_requests *ret) {
+        *ret = (struct fb_status_requests){.api = fake_requests, .etcd = 2 * fake_requests};
+}
+
 static void test_crash_then_resume(void **state) {
         const char *root = *state;
         struct ctx c = {.root = root, .fail_at = 2};
         struct fb_phases_result res;
         _cleanup_(fb_status_freep) struct fb_status *st = NULL;
 
-        assert_int_equal(fb_status_new(root, "init", names, &st), 0);
+        assert_int_equal(fb_status_new(root, "init", names, NULL, &st), 0);
         assert_int_equal(fb_phases_run(root, "init", phases, 4, &c, st, &res), -EIO);
         assert_string_equal(res.failed_phase, "two");
         assert_int_equal(res.ran, 2);
@@ -100,7 +106,7 @@ static void test_crash_then_resume(void **state) {
 
         /* The re-run skips zero and one (verified by their checks), redoes two, runs three. */
         st = fb_status_free(st);
-        assert_int_equal(fb_status_new(root, "init", names, &st), 0);
+        assert_int_equal(fb_status_new(root, "init", names, count_fake, &st), 0);
         assert_int_equal(fb_phases_run(root, "init", phases, 4, &c, st, &res), 0);
         assert_int_equal(res.skipped, 2);
         assert_int_equal(res.ran, 2);
@@ -108,10 +114,14 @@ static void test_crash_then_resume(void **state) {
         assert_int_equal(c.runs[1], 1);
         assert_int_equal(c.runs[2], 2);
         assert_int_equal(c.runs[3], 1);
+        fake_requests = 7;
         assert_int_equal(fb_status_succeed(st), 0);
         _cleanup_(cJSON_Deletep) cJSON *s2 = read_status(root);
         assert_string_equal(json_get_string(s2, "result"), "success");
         assert_null(json_get(s2, "error"));
+        assert_true(cJSON_GetNumberValue(json_get(s2, "requests.api")) == 7);
+        assert_true(cJSON_GetNumberValue(json_get(s2, "requests.etcd")) == 14);
+        assert_true(cJSON_GetNumberValue(json_get(s1, "requests.api")) == 0);
         assert_int_equal(path_exists(root, FB_SENTINEL_PATH), 0);
 
         /* A third run does nothing; the check-less phase trusts the journal. */
@@ -175,7 +185,7 @@ static void test_sd_notify_status_lines(void **state) {
         assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
         setenv("NOTIFY_SOCKET", sa.sun_path, 1);
 
-        assert_int_equal(fb_status_new(root, "control-plane", names, &st), 0);
+        assert_int_equal(fb_status_new(root, "control-plane", names, NULL, &st), 0);
         assert_int_equal(fb_status_phase(st, "one", FB_PHASE_RUNNING), 0);
         n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
         assert_true(n > 0);
