@@ -1176,6 +1176,14 @@ unsigned long long fb_config_timeout_ms(const struct fb_config *c, const char *n
         return s && fb_parse_duration_ms(s, &ms) >= 0 ? ms : def;
 }
 
+unsigned long long fb_config_kubeadm_timeout_ms(const struct fb_config *c, enum fb_role role,
+                                                const char *name, unsigned long long def) {
+        const cJSON *doc = doc_of(c, role == FB_ROLE_INIT ? "InitConfiguration" : "JoinConfiguration");
+        const char *v = json_get_scalar_text(json_get(doc, "timeouts"), name);
+        unsigned long long ms;
+        return v && fb_parse_duration_ms(v, &ms) >= 0 ? ms : def;
+}
+
 const char *fb_config_etcd_data_device(const struct fb_config *c) {
         return json_get_string(doc_of(c, "FirstbootConfiguration"), "etcd.dataDevice");
 }

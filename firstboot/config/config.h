@@ -143,6 +143,10 @@ const char *fb_config_report_url(const struct fb_config *c);
 bool fb_config_report_kmsg(const struct fb_config *c);
 /* FirstbootConfiguration.timeouts.<name> in milliseconds, or def when unset. */
 unsigned long long fb_config_timeout_ms(const struct fb_config *c, const char *name, unsigned long long def);
+/* kubeadm's timeouts.<name> in milliseconds, or def when unset: InitConfiguration's for role init,
+ * JoinConfiguration's for the joiners. */
+unsigned long long fb_config_kubeadm_timeout_ms(const struct fb_config *c, enum fb_role role,
+                                                const char *name, unsigned long long def);
 
 /* The effective document of a kind ("ClusterConfiguration", ...), borrowed; NULL when absent. */
 const cJSON *fb_config_document(const struct fb_config *c, const char *kind);

@@ -51,8 +51,12 @@ int fb_preflight_ignore_list(const struct fb_config *c, enum fb_role role, char 
 /* The etcd disk's spec (strings borrowed from c); -ENOENT when no dataDevice is set. */
 int fb_etcd_disk_spec_from_config(const struct fb_config *c, struct fb_etcd_disk_spec *ret);
 
-/* Phases shared by the flows. */
+/* Phases shared by the flows (phases-shared.c). */
 extern const struct fb_phase fb_phase_preflight, fb_phase_etcd_disk, fb_phase_addon;
+/* Static pod manifests: 1 when each is on disk as rendered now, 0 when not, -errno; written (0600). */
+int fb_static_pods_in_place(struct fb_node *n, const enum mf_component *cs, size_t k);
+int fb_static_pods_write(struct fb_node *n, const enum mf_component *cs, size_t k, char *why,
+                         size_t why_len);
 int fb_check_control_plane_pods(void *ctx);
 int fb_run_control_plane_pods(void *ctx, char *why, size_t why_len);
 void fb_describe_control_plane_pods(void *ctx, FILE *out);

@@ -54,13 +54,6 @@ static const cJSON *join_doc(const struct fb_config *c) {
         return fb_config_document(c, "JoinConfiguration");
 }
 
-static unsigned long long join_timeout_ms(const struct fb_config *c, const char *name,
-                                          unsigned long long def) {
-        const char *v = json_get_scalar_text(json_get(join_doc(c), "timeouts"), name);
-        unsigned long long ms;
-        return v && fb_parse_duration_ms(v, &ms) >= 0 ? ms : def;
-}
-
 /* A ConfigMap's data key parsed as one YAML document. */
 static int config_map_document(struct kube_client *k, const char *name, const char *key, cJSON **ret) {
         _cleanup_free_ char *path = strdupf("/api/v1/namespaces/kube-system/configmaps/%s", name);
@@ -108,6 +101,9 @@ int fb_join_discover(const char *root, const struct fb_config *c, unsigned timeo
                     strv_consume(&pins, TAKE_PTR(pin)) < 0)
                         return -ENOMEM;
         }
+        /* JoinConfiguration.timeouts.discovery: the same for either kind of joiner. */
+        unsigned discovery_ms =
+                (unsigned) fb_config_kubeadm_timeout_ms(c, FB_ROLE_WORKER, "discovery", 300000);
         const char *token = fb_config_bootstrap_token(c) ?: json_get_string(bt, "token");
         const char *tls_token = json_get_string(join_doc(c), "discovery.tlsBootstrapToken") ?: token;
         struct fb_discovery_opts o = {
@@ -115,7 +111,7 @@ int fb_join_discover(const char *root, const struct fb_config *c, unsigned timeo
                 .token = token,
                 .ca_cert_hashes = (const char *const *) pins,
                 .unsafe_skip_ca_verification = skip,
-                .timeout_ms = timeout_ms ?: (unsigned) join_timeout_ms(c, "discovery", 300000),
+                .timeout_ms = timeout_ms ?: discovery_ms,
         };
         (void) root;
         r = fb_discover(&o, &res, why, why_len);
@@ -539,7 +535,7 @@ static int check_wait_bootstrap(void *ctx) {
 
 static int run_wait_bootstrap(void *ctx, char *why, size_t why_len) {
         struct fb_node *n = ctx;
-        unsigned long long ms = join_timeout_ms(n->config, "tlsBootstrap", 300000);
+        unsigned long long ms = fb_config_kubeadm_timeout_ms(n->config, n->role, "tlsBootstrap", 300000);
         unsigned long long deadline = fb_now_ms() + ms;
         while (path_exists(n->root, KUBELET_KUBECONFIG) < 0 || fb_kubelet_healthy(n) <= 0) {
                 if (fb_now_ms() >= deadline)
@@ -602,7 +598,8 @@ static int annotate_cri_socket(struct fb_node *n) {
 
 static int run_node_registered(void *ctx, char *why, size_t why_len) {
         struct fb_node *n = ctx;
-        unsigned long long ms = join_timeout_ms(n->config, "kubernetesAPICall", 60000) * 4;
+        unsigned long long ms =
+                fb_config_kubeadm_timeout_ms(n->config, n->role, "kubernetesAPICall", 60000) * 4;
         unsigned long long deadline = fb_now_ms() + ms;
         while (check_node_registered(n) <= 0) {
                 if (!n->versions->node_local_cri_socket)

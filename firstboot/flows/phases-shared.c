@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Phases every flow (or init and join alike) uses: preflight, the etcd data disk, the addons. */
+/* Phases both flows use (init and control-plane join, or every role): preflight, the etcd data disk, the
+ * control-plane static pods, kubelet-start, wait-control-plane, mark-control-plane, the addons. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,12 +9,13 @@
 
 #include "common/cleanup-libs.h"
 #include "common/fileio.h"
+#include "common/http.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/netutil.h"
 #include "common/strutil.h"
-#include "firstboot/host/etcd-disk.h"
 #include "firstboot/flows/flows.h"
+#include "firstboot/host/etcd-disk.h"
 #include "firstboot/host/preflight.h"
 #include "manifests/addons.h"
 
@@ -228,6 +230,312 @@ const struct fb_phase fb_phase_etcd_disk = {
         "Check FirstbootConfiguration.etcd.dataDevice ('kube-firstboot etcd disk --dry-run' says what it "
         "finds).",
 };
+
+/* ---- static pods ---- */
+
+int fb_static_pods_in_place(struct fb_node *n, const enum mf_component *cs, size_t k) {
+        for (size_t i = 0; i < k; i++) {
+                _cleanup_free_ char *yaml = NULL, *path = fb_node_manifest_path(cs[i]);
+                int r = path ? fb_node_static_pod_yaml(n, cs[i], &yaml) : -ENOMEM;
+                if (r >= 0)
+                        r = fb_file_has(n->root, path, yaml);
+                if (r <= 0)
+                        return r;
+        }
+        return 1;
+}
+
+int fb_static_pods_write(struct fb_node *n, const enum mf_component *cs, size_t k, char *why,
+                         size_t why_len) {
+        for (size_t i = 0; i < k; i++) {
+                _cleanup_free_ char *yaml = NULL, *path = fb_node_manifest_path(cs[i]);
+                int r = path ? fb_node_static_pod_yaml(n, cs[i], &yaml) : -ENOMEM;
+                if (r < 0)
+                        return WHY(r, "cannot render the %s manifest: %s", mf_component_name(cs[i]),
+                                   strerror(-r));
+                r = fb_file_put(n->root, path, yaml, 0600, 0700);
+                if (r < 0)
+                        return WHY(r, "cannot write %s: %s", path, strerror(-r));
+                log_debug("wrote %s", path);
+        }
+        return 0;
+}
+
+static const enum mf_component control_plane_pods[] = {MF_KUBE_APISERVER, MF_KUBE_CONTROLLER_MANAGER,
+                                                       MF_KUBE_SCHEDULER};
+
+int fb_check_control_plane_pods(void *ctx) {
+        return fb_static_pods_in_place(ctx, control_plane_pods, ELEMENTSOF(control_plane_pods));
+}
+int fb_run_control_plane_pods(void *ctx, char *why, size_t why_len) {
+        return fb_static_pods_write(ctx, control_plane_pods, ELEMENTSOF(control_plane_pods), why, why_len);
+}
+void fb_describe_control_plane_pods(void *ctx, FILE *out) {
+        struct fb_node *n = ctx;
+        fprintf(out,
+                "      write " FB_MANIFESTS_DIR
+                "/{kube-apiserver,kube-controller-manager,kube-scheduler}.yaml "
+                "(Kubernetes %s)\n",
+                n->kubernetes_version);
+}
+
+/* ---- kubelet-start ---- */
+
+int fb_check_kubelet_start(void *ctx) {
+        struct fb_node *n = ctx;
+        _cleanup_(fb_kubelet_files_done) struct fb_kubelet_files f = {};
+        int r = fb_node_kubelet_files(n, &f);
+        if (r < 0)
+                return r;
+        r = fb_kubelet_files_in_place(n->root, &f);
+        if (r <= 0)
+                return r;
+        return fb_kubelet_healthy(n);
+}
+
+int fb_run_kubelet_start(void *ctx, char *why, size_t why_len) {
+        struct fb_node *n = ctx;
+        _cleanup_(fb_kubelet_files_done) struct fb_kubelet_files f = {};
+        int r = fb_node_kubelet_files(n, &f);
+        if (r < 0)
+                return WHY(r, "cannot render the kubelet configuration: %s", strerror(-r));
+        r = fb_kubelet_files_write(n->root, &f);
+        if (r < 0)
+                return WHY(r, "cannot write the kubelet files under " FB_KUBELET_DIR ": %s", strerror(-r));
+        return fb_node_start_kubelet(n, why, why_len);
+}
+
+void fb_describe_kubelet_start(void *ctx, FILE *out) {
+        struct fb_node *n = ctx;
+        _cleanup_free_ char *cmd = strjoin_sep((const char *const *) n->kubelet_start_command,
+                                               strv_length(n->kubelet_start_command), " ");
+        fprintf(out,
+                "      write " FB_KUBELET_DIR "/config.yaml, " FB_KUBELET_DIR "/kubeadm-flags.env%s\n"
+                "      run '%s'\n",
+                n->versions->minor >= 34 ? ", " FB_KUBELET_DIR "/instance-config.yaml" : "", cmd ?: "?");
+}
+
+/* ---- wait-control-plane ---- */
+
+struct component_health {
+        const char *name, *url;
+        bool verify; /* the apiserver's cert is ours; KCM and scheduler serve self-signed ones */
+};
+
+static int control_plane_health(struct fb_node *n, unsigned long long timeout_ms, char *why,
+                                size_t why_len) {
+        _cleanup_free_ char *livez = strdupf("%s/livez", n->local_api_url);
+        _cleanup_free_ char *ca = NULL, *ca_path = strdupf("%s/ca.crt", n->pki.cert_dir);
+        const struct component_health cs[] = {
+                {"kube-apiserver", livez, true},
+                {"kube-controller-manager", "https://127.0.0.1:10257/healthz", false},
+                {"kube-scheduler", "https://127.0.0.1:10259/livez", false},
+        };
+        unsigned long long deadline = fb_now_ms() + timeout_ms;
+        int r;
+
+        if (!livez || !ca_path)
+                return -ENOMEM;
+        r = read_file(n->root, ca_path, 1024 * 1024, &ca, NULL);
+        if (r < 0)
+                return WHY(r, "cannot read %s: %s", ca_path, strerror(-r));
+        for (size_t i = 0; i < ELEMENTSOF(cs); i++) {
+                unsigned long long now = fb_now_ms(), left = deadline > now ? deadline - now : 0;
+                char w[384] = "";
+                _cleanup_(http_response_freep) struct http_response *resp = NULL;
+                if (!cs[i].verify) {
+                        /* kubeadm checks these without verifying the serving certificate. */
+                        unsigned long long end = fb_now_ms() + left;
+                        for (;;) {
+                                struct http_request req = {.url = cs[i].url,
+                                                           .insecure = true,
+                                                           .timeout_ms = 5000,
+                                                           .no_proxy = true};
+                                http_response_free(resp);
+                                resp = NULL;
+                                r = http_request(&req, &resp);
+                                if (r >= 0 && resp->status == 200)
+                                        break;
+                                if (fb_now_ms() >= end)
+                                        return WHY(-ETIMEDOUT, "%s is not healthy at %s after %llus: %s",
+                                                   cs[i].name, cs[i].url, timeout_ms / 1000,
+                                                   r < 0 ? strerror(-r) : "not HTTP 200");
+                                fb_sleep_ms(500);
+                        }
+                        continue;
+                }
+                r = fb_wait_healthy(cs[i].url, ca, NULL, NULL, left, w, sizeof(w));
+                if (r < 0)
+                        return WHY(r, "%s is not healthy after %llus: %s", cs[i].name, timeout_ms / 1000, w);
+        }
+        return 0;
+}
+
+int fb_check_wait_control_plane(void *ctx) {
+        struct fb_node *n = ctx;
+        char why[256];
+        return control_plane_health(n, 0, why, sizeof(why)) >= 0;
+}
+
+int fb_run_wait_control_plane(void *ctx, char *why, size_t why_len) {
+        struct fb_node *n = ctx;
+        unsigned long long kubelet_ms =
+                fb_config_kubeadm_timeout_ms(n->config, n->role, "kubeletHealthCheck", 240000);
+        unsigned long long cp_ms =
+                fb_config_kubeadm_timeout_ms(n->config, n->role, "controlPlaneComponentHealthCheck", 240000);
+        unsigned long long deadline = fb_now_ms() + kubelet_ms;
+
+        while (fb_kubelet_healthy(n) <= 0) {
+                if (fb_now_ms() >= deadline)
+                        return WHY(
+                                -ETIMEDOUT,
+                                "the kubelet is not healthy at http://127.0.0.1:10248/healthz after %llus "
+                                "(is it installed and running? 'systemctl status kubelet', 'journalctl -u "
+                                "kubelet')",
+                                kubelet_ms / 1000);
+                fb_sleep_ms(500);
+        }
+        return control_plane_health(n, cp_ms, why, why_len);
+}
+
+void fb_describe_wait_control_plane(void *ctx, FILE *out) {
+        struct fb_node *n = ctx;
+        fprintf(out,
+                "      wait for http://127.0.0.1:10248/healthz, %s/livez, https://127.0.0.1:10257/healthz, "
+                "https://127.0.0.1:10259/livez\n",
+                n->local_api_url);
+}
+
+/* ---- mark-control-plane ---- */
+
+static int mark_patch(const struct fb_node *n, const cJSON *node, cJSON **ret) {
+        _cleanup_(cJSON_Deletep) cJSON *p = cJSON_CreateObject();
+        cJSON *labels, *spec, *taints, *t;
+        if (!p || !(labels = cJSON_AddObjectToObject(cJSON_AddObjectToObject(p, "metadata"), "labels")) ||
+            !cJSON_AddStringToObject(labels, "node-role.kubernetes.io/control-plane", "") ||
+            !cJSON_AddStringToObject(labels, "node.kubernetes.io/exclude-from-external-load-balancers", ""))
+                return -ENOMEM;
+        if (!(spec = cJSON_AddObjectToObject(p, "spec")) ||
+            !(taints = cJSON_AddArrayToObject(spec, "taints")))
+                return -ENOMEM;
+        if (!n->versions->node_local_cri_socket) {
+                cJSON *ann = cJSON_AddObjectToObject(cJSON_GetObjectItem(p, "metadata"), "annotations");
+                if (!ann || !cJSON_AddStringToObject(ann, MF_CRI_SOCKET_ANNOTATION,
+                                                     mf_kubelet_cri_socket(&n->kubelet)))
+                        return -ENOMEM;
+        }
+        /* Existing taints are kept; the configured ones are added when missing. */
+        cJSON_ArrayForEach(t, (cJSON *) json_get(node, "spec.taints")) {
+                cJSON *d = cJSON_Duplicate(t, true);
+                if (!d || !cJSON_AddItemToArray(taints, d))
+                        return cJSON_Delete(d), -ENOMEM;
+        }
+        for (char **s = n->taints; s && *s; s++) {
+                _cleanup_free_ char *key = strdup(*s);
+                char *colon = key ? strrchr(key, ':') : NULL, *eq;
+                bool have = false;
+                if (!key)
+                        return -ENOMEM;
+                if (!colon)
+                        continue;
+                *colon = 0;
+                eq = strchr(key, '=');
+                if (eq)
+                        *eq = 0;
+                cJSON_ArrayForEach(t, taints) if (streq(json_get_string(t, "key") ?: "", key) &&
+                                                  streq(json_get_string(t, "effect") ?: "", colon + 1))
+                        have = true;
+                if (have)
+                        continue;
+                cJSON *o = cJSON_CreateObject();
+                if (!o || !cJSON_AddItemToArray(taints, o) || !cJSON_AddStringToObject(o, "key", key) ||
+                    (eq && !cJSON_AddStringToObject(o, "value", eq + 1)) ||
+                    !cJSON_AddStringToObject(o, "effect", colon + 1))
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+static int node_labels_ok(const struct fb_node *n, const cJSON *node) {
+        const cJSON *labels = json_get(node, "metadata.labels");
+        return cJSON_GetObjectItemCaseSensitive(labels, "node-role.kubernetes.io/control-plane") &&
+               cJSON_GetObjectItemCaseSensitive(labels,
+                                                "node.kubernetes.io/exclude-from-external-load-balancers") &&
+               fb_node_cri_socket_annotated(n, node);
+}
+
+int fb_check_mark_control_plane(void *ctx) {
+        struct fb_node *n = ctx;
+        _cleanup_(cJSON_Deletep) cJSON *node = NULL, *p = NULL;
+        _cleanup_free_ char *path = strdupf("/api/v1/nodes/%s", n->pki.node_name);
+        struct kube_client *c;
+        if (!path)
+                return -ENOMEM;
+        if (fb_node_admin(n, &c) < 0 || kube_get(c, path, &node) < 0)
+                return 0;
+        if (!node_labels_ok(n, node) || mark_patch(n, node, &p) < 0)
+                return 0;
+        return cJSON_GetArraySize(json_get(p, "spec.taints")) ==
+               cJSON_GetArraySize(json_get(node, "spec.taints"));
+}
+
+int fb_run_mark_control_plane(void *ctx, char *why, size_t why_len) {
+        struct fb_node *n = ctx;
+        _cleanup_free_ char *path = strdupf("/api/v1/nodes/%s", n->pki.node_name);
+        unsigned long long ms =
+                fb_config_kubeadm_timeout_ms(n->config, n->role, "kubernetesAPICall", 60000) * 4;
+        unsigned long long deadline = fb_now_ms() + ms;
+        struct kube_client *c;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = fb_node_admin(n, &c);
+        if (r < 0)
+                return WHY(r, "cannot use /etc/kubernetes/admin.conf: %s", strerror(-r));
+        for (;;) {
+                _cleanup_(cJSON_Deletep) cJSON *node = NULL, *p = NULL;
+                r = kube_get(c, path, &node);
+                if (r >= 0) {
+                        r = mark_patch(n, node, &p);
+                        if (r < 0)
+                                return r;
+                        /* A merge patch replaces the taint list: the node's resourceVersion guards it. */
+                        const char *rv = json_get_string(node, "metadata.resourceVersion");
+                        if (rv &&
+                            json_set_string(cJSON_GetObjectItem(p, "metadata"), "resourceVersion", rv) < 0)
+                                return -ENOMEM;
+                        r = kube_patch(c, path, "application/merge-patch+json", p, NULL);
+                        if (r >= 0)
+                                return 0;
+                }
+                if (r != -ENOENT && r != -ESTALE && r != -EIO && r != -ETIMEDOUT && r != -ECONNREFUSED)
+                        return WHY(r, "cannot label and taint Node %s: %s", n->pki.node_name,
+                                   kube_client_error(c));
+                if (fb_now_ms() >= deadline)
+                        return WHY(r,
+                                   "the Node %s did not appear (or could not be patched) within %llus: %s",
+                                   n->pki.node_name, ms / 1000,
+                                   r == -ENOENT ? "has the kubelet registered? 'journalctl -u kubelet'"
+                                                : kube_client_error(c));
+                fb_sleep_ms(1000);
+        }
+}
+
+void fb_describe_mark_control_plane(void *ctx, FILE *out) {
+        struct fb_node *n = ctx;
+        fprintf(out,
+                "      wait for Node %s, then label it node-role.kubernetes.io/control-plane, "
+                "node.kubernetes.io/exclude-from-external-load-balancers",
+                n->pki.node_name);
+        for (char **t = n->taints; t && *t; t++)
+                fprintf(out, "%s%s", t == n->taints ? " and taint it " : ", ", *t);
+        if (!n->versions->node_local_cri_socket)
+                fprintf(out, "; annotate it " MF_CRI_SOCKET_ANNOTATION "=%s",
+                        mf_kubelet_cri_socket(&n->kubelet));
+        fputc('\n', out);
+}
 
 /* ---- addon ---- */
 
