@@ -7,7 +7,8 @@
 #                     ends with "N passed, N failed"
 #   make unit | fuzz-replay | integration | golden | smoke     parts of check
 #   make fuzz FUZZ_TIME=60                            time-boxed libFuzzer runs (clang)
-#   make lint         clang-format check, the layering rule (tools/check-layers.sh), cppcheck, gcc -fanalyzer
+#   make lint         clang-format check, the layering rule, whole messages (tools/check-*), cppcheck,
+#                     gcc -fanalyzer
 #   make format       rewrite sources with clang-format
 #   make bench | demo | install | deb | vm-test
 .DEFAULT_GOAL := all
@@ -163,6 +164,8 @@ lint:
 	clang-format --dry-run -Werror $(C_FILES)
 	@# The layering of docs/ARCHITECTURE.md over the #include lines: every arrow points down.
 	tools/check-layers.sh
+	@# Messages stay one string each (greppable): clang-format no longer cuts them, this catches hand cuts.
+	tools/check-messages.py
 	@# cppcheck does not know __attribute__((cleanup)): its leak checks would flag every _cleanup_ variable.
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 		--suppress=missingIncludeSystem --suppress=memleak --suppress=resourceLeak --suppress=leakReturnValNotUsed -I. -D_GNU_SOURCE $(LIB_SRCS) $(APP_SRCS) $(MAIN_SRC)

@@ -863,8 +863,9 @@ static int decode_value(struct decode *d, const struct field *f, const cJSON *v,
                 const cJSON *c;
                 if (!cJSON_IsArray(v))
                         return decode_fail(d, path, "not a list of strings");
-                cJSON_ArrayForEach(c, v) if (!cJSON_IsString(c)) return decode_fail(d, path,
-                                                                                    "not a list of strings");
+                cJSON_ArrayForEach(c, v)
+                        if (!cJSON_IsString(c))
+                                return decode_fail(d, path, "not a list of strings");
                 out = cJSON_Duplicate(v, true);
                 break;
         }
@@ -872,15 +873,16 @@ static int decode_value(struct decode *d, const struct field *f, const cJSON *v,
                 const cJSON *c;
                 if (!cJSON_IsObject(v))
                         return decode_fail(d, path, "not a map of feature names to booleans");
-                cJSON_ArrayForEach(c, v) if (!cJSON_IsBool(c)) return decode_fail(
-                        d, path, "'%s' is not a boolean", c->string);
+                cJSON_ArrayForEach(c, v)
+                        if (!cJSON_IsBool(c))
+                                return decode_fail(d, path, "'%s' is not a boolean", c->string);
                 out = cJSON_CreateObject();
-                cJSON_ArrayForEach(c,
-                                   v) if (out && !cJSON_AddItemToObject(out, c->string,
-                                                                        cJSON_CreateBool(cJSON_IsTrue(c)))) {
-                        cJSON_Delete(out);
-                        out = NULL;
-                }
+                cJSON_ArrayForEach(c, v)
+                        if (out &&
+                            !cJSON_AddItemToObject(out, c->string, cJSON_CreateBool(cJSON_IsTrue(c)))) {
+                                cJSON_Delete(out);
+                                out = NULL;
+                        }
                 break;
         }
         case FK_OBJECT_LIST: {

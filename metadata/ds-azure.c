@@ -76,8 +76,9 @@ int md_azure_parse_imds(const char *body, size_t len, struct md_instance *inst) 
         t = cJSON_GetObjectItemCaseSensitive(c, "tagsList");
         if (cJSON_IsArray(t)) {
                 const cJSON *e;
-                cJSON_ArrayForEach(e, t) if (md_tag(inst, json_get_string(e, "name"),
-                                                    json_get_string(e, "value")) < 0) return -ENOMEM;
+                cJSON_ArrayForEach(e, t)
+                        if (md_tag(inst, json_get_string(e, "name"), json_get_string(e, "value")) < 0)
+                                return -ENOMEM;
         } else if ((s = json_get_string(c, "tags")) && *s) {
                 _cleanup_free_ char *copy = strdup(s);
                 if (!copy)

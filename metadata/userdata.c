@@ -558,10 +558,10 @@ static int cloud_config_documents(const char *text, size_t len, const char *sour
                 }
                 return add_document(docs, label, d);
         }
-        return add_problem(problems,
-                           "%s: kube_firstboot must be a list of documents, a document, or a string of YAML "
-                           "documents",
-                           label);
+        return add_problem(
+                problems,
+                "%s: kube_firstboot must be a list of documents, a document, or a string of YAML documents",
+                label);
 }
 
 int md_config_documents_from_text(const char *text, size_t len, const char *source, cJSON *docs,

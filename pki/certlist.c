@@ -506,12 +506,10 @@ static int ensure_ca(struct ctx *c, const struct cert_def *d) {
                 note = pkey ? "from the configuration" : "from the configuration, without its key";
         } else if (r == -ENOENT) {
                 if (c->spec->role != PKI_ROLE_INIT)
-                        return fail(c->rep, -ENOENT,
-                                    "'%s' is missing. A control-plane joiner gets the shared CAs from the "
-                                    "kubeadm-certs Secret (kube-firstboot pki decrypt-certs) or a copy; it "
-                                    "never "
-                                    "makes its own.",
-                                    crt);
+                        return fail(
+                                c->rep, -ENOENT,
+                                "'%s' is missing. A control-plane joiner gets the shared CAs from the kubeadm-certs Secret (kube-firstboot pki decrypt-certs) or a copy; it never makes its own.",
+                                crt);
                 if (c->dry) /* a new CA: st stays empty, what it would sign is new too */
                         return report_add(c->rep, d->name, crt, PKI_ACTION_CREATED, NULL);
                 r = pki_key_generate(c->spec->key_type, &pkey);
@@ -529,10 +527,10 @@ static int ensure_ca(struct ctx *c, const struct cert_def *d) {
                         return fail(c->rep, r, "Cannot write the %s files under '%s'.", d->name,
                                     c->spec->cert_dir);
         } else if (r < 0)
-                return fail(c->rep, r,
-                            "'%s' is not a readable PEM certificate; a CA is never replaced, fix or "
-                            "remove it.",
-                            crt);
+                return fail(
+                        c->rep, r,
+                        "'%s' is not a readable PEM certificate; a CA is never replaced, fix or remove it.",
+                        crt);
         else {
                 action = PKI_ACTION_KEPT;
                 r = load_key_file(c, key, &pkey);
@@ -611,10 +609,10 @@ static int ensure_leaf(struct ctx *c, const struct cert_def *d) {
                 return -ENOMEM;
         r = sans_for(c, d->sans, &dns, &ips);
         if (r < 0)
-                return fail(c->rep, r,
-                            "Cannot compute the SANs of %s: check the node name, advertise address, service "
-                            "subnet and control-plane endpoint.",
-                            d->name);
+                return fail(
+                        c->rep, r,
+                        "Cannot compute the SANs of %s: check the node name, advertise address, service subnet and control-plane endpoint.",
+                        d->name);
         struct pki_cert_spec cs = {
                 .cn = d->cn ?: c->spec->node_name, .org = d->org, .eku = d->eku, .dns = dns, .ips = ips};
         /* kubeadm with kubernetes#138957: the apiserver's kubelet client is authorized by its user name. */
@@ -677,8 +675,7 @@ static int ensure_sa(struct ctx *c) {
                 if (c->spec->role != PKI_ROLE_INIT)
                         return fail(
                                 c->rep, -ENOENT,
-                                "'%s' is missing. A control-plane joiner gets the service-account key from "
-                                "the kubeadm-certs Secret; it never makes its own.",
+                                "'%s' is missing. A control-plane joiner gets the service-account key from the kubeadm-certs Secret; it never makes its own.",
                                 keyp);
                 if (c->dry)
                         return report_add(c->rep, "sa", keyp, PKI_ACTION_CREATED, NULL);
@@ -690,10 +687,10 @@ static int ensure_sa(struct ctx *c) {
                         return fail(c->rep, r, "Cannot write '%s'.", keyp);
                 action = PKI_ACTION_CREATED;
         } else if (r < 0)
-                return fail(c->rep, r,
-                            "'%s' is not a usable private key; the service-account key is never "
-                            "replaced (tokens signed with it would stop working).",
-                            keyp);
+                return fail(
+                        c->rep, r,
+                        "'%s' is not a usable private key; the service-account key is never replaced (tokens signed with it would stop working).",
+                        keyp);
 
         r = read_pki_file(c, pubp, &disk_pub, &disk_len);
         if (r >= 0 && pki_public_key_from_pem(disk_pub, disk_len, &pub) >= 0 &&
@@ -736,19 +733,19 @@ static int ensure_kubeconfig(struct ctx *c, const struct kubeconfig_def *d) {
         }
         r = d->local ? pki_local_api_url(c->spec, &server) : pki_control_plane_url(c->spec, &server);
         if (r < 0)
-                return fail(c->rep, r,
-                            "Cannot build the API server URL for %s: check the advertise address and "
-                            "control-plane endpoint.",
-                            d->file);
+                return fail(
+                        c->rep, r,
+                        "Cannot build the API server URL for %s: check the advertise address and control-plane endpoint.",
+                        d->file);
         struct pki_cert_spec cs = {.cn = user, .org = d->org, .eku = PKI_EKU_CLIENT_AUTH};
         spec_times(c, false, &cs);
 
         r = read_file(c->root, path, PKI_FILE_MAX, &text, &len);
         if (r >= 0 && !c->ca[PKI_CA_KUBERNETES].cert) /* dry run: the cluster CA is still to be made */
-                return fail(c->rep, -EEXIST,
-                            "'%s' exists, but the cluster CA would be new. Remove it if it belongs "
-                            "to an old cluster.",
-                            path);
+                return fail(
+                        c->rep, -EEXIST,
+                        "'%s' exists, but the cluster CA would be new. Remove it if it belongs to an old cluster.",
+                        path);
         if (r >= 0) {
                 struct pki_kubeconfig kc = {};
                 _cleanup_(X509_freep) X509 *kc_ca = NULL, *kc_cert = NULL;
@@ -761,10 +758,10 @@ static int ensure_kubeconfig(struct ctx *c, const struct kubeconfig_def *d) {
                         pki_kubeconfig_done(&kc);
                         /* As kubeadm: a kubeconfig for another cluster is an error, not something to
                          * overwrite silently. */
-                        return fail(c->rep, -EEXIST,
-                                    "'%s' exists with a different CA. Remove it if it belongs to an old "
-                                    "cluster.",
-                                    path);
+                        return fail(
+                                c->rep, -EEXIST,
+                                "'%s' exists with a different CA. Remove it if it belongs to an old cluster.",
+                                path);
                 } else if (kc.cert_file && !kc.cert_pem)
                         note = "its client certificate is a file (rotated by the kubelet)";
                 else if (!kc.cert_pem || pki_cert_from_pem(kc.cert_pem, kc.cert_len, &kc_cert) < 0)
@@ -820,8 +817,7 @@ static int node_ensure(const char *root, const struct pki_node_spec *spec, bool 
                 return fail(report, -EINVAL, "Unknown key type.");
         if (isempty(spec->cert_dir) || isempty(spec->kubeconfig_dir) || isempty(spec->cluster_name))
                 return fail(report, -EINVAL,
-                            "The certificate and kubeconfig directories and the cluster name "
-                            "must be set.");
+                            "The certificate and kubeconfig directories and the cluster name must be set.");
 
         /* CAs first (a CA's certificates can only be checked against it), then the leaves, kubeadm's order.
          */

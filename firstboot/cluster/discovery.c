@@ -129,8 +129,7 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
                 }
         if ((!o->ca_cert_hashes || !o->ca_cert_hashes[0]) && !o->unsafe_skip_ca_verification) {
                 say(why, wl,
-                    "token discovery without a CA cert hash trusts whoever answers: give one, or set "
-                    "unsafeSkipCAVerification");
+                    "token discovery without a CA cert hash trusts whoever answers: give one, or set unsafeSkipCAVerification");
                 r = -EINVAL;
                 goto out;
         }
@@ -166,8 +165,7 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
         }
         if (r == -ENOKEY) {
                 say(why, wl,
-                    "token id '%s' is invalid for this cluster or has expired: cluster-info carries no "
-                    "signature for it (create one with 'kubeadm token create')",
+                    "token id '%s' is invalid for this cluster or has expired: cluster-info carries no signature for it (create one with 'kubeadm token create')",
                     id);
                 goto out;
         }
@@ -181,8 +179,7 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
         const char *jws = json_get_string(cJSON_GetObjectItem(cm, "data"), key);
         if (!jws || pki_jws_verify_detached(kubeconfig, strlen(kubeconfig), id, secret, jws) < 0) {
                 say(why, wl,
-                    "the signature of cluster-info for token id '%s' does not match: the token secret "
-                    "is wrong",
+                    "the signature of cluster-info for token id '%s' does not match: the token secret is wrong",
                     id);
                 r = -EKEYREJECTED;
                 goto out;

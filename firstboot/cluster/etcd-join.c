@@ -77,9 +77,8 @@ int fb_etcd_member_find(const struct etcd_member *m, size_t n, const char *name,
                 if (!has_url && !isempty(name) && streq(m[i].name, name)) {
                         textf(why, why_len,
                               "etcd member '%s' (%" PRIx64
-                              ") has started with peer URL '%s', not '%s': a stale "
-                              "member of this node? Remove it first (kube-firstboot etcd member remove "
-                              "%016" PRIx64 ")",
+                              ") has started with peer URL '%s', not '%s': a stale member of this node? Remove it first (kube-firstboot etcd member remove %016" PRIx64
+                              ")",
                               name, m[i].id, m[i].peer_urls && m[i].peer_urls[0] ? m[i].peer_urls[0] : "",
                               peer_url, m[i].id);
                         return -EADDRINUSE;
@@ -90,9 +89,8 @@ int fb_etcd_member_find(const struct etcd_member *m, size_t n, const char *name,
         if (!isempty(m[found].name) && !streq(m[found].name, name)) {
                 textf(why, why_len,
                       "peer URL '%s' belongs to etcd member '%s' (%" PRIx64
-                      "), which has started under that "
-                      "name: a stale member? Remove it first (kube-firstboot etcd member remove "
-                      "%016" PRIx64 ")",
+                      "), which has started under that name: a stale member? Remove it first (kube-firstboot etcd member remove %016" PRIx64
+                      ")",
                       peer_url, m[found].name, m[found].id, m[found].id);
                 return -EADDRINUSE;
         }
@@ -269,10 +267,7 @@ static int quorum_at_risk(struct run *r, const struct etcd_member *m, size_t n, 
                 return 0;
         }
         textf(text, len,
-              "etcd quorum at risk: only %u of %u voters healthy (%u needed); not healthy: %s. Adding a "
-              "member "
-              "now could leave the cluster unable to commit: bring those members back or remove them "
-              "(kube-firstboot etcd member remove ID) first",
+              "etcd quorum at risk: only %u of %u voters healthy (%u needed); not healthy: %s. Adding a member now could leave the cluster unable to commit: bring those members back or remove them (kube-firstboot etcd member remove ID) first",
               healthy, voters, fb_etcd_quorum(voters), bad);
         return 1;
 }
@@ -404,8 +399,7 @@ int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_stat
                         k = etcd_member_remove(r.client, id);
                         if (k >= 0 || k == -ENOENT)
                                 log_notice("etcd: removed learner %016" PRIx64
-                                           " (%s): added by a join that never "
-                                           "started it within %u s",
+                                           " (%s): added by a join that never started it within %u s",
                                            id, url, s->abandoned_learner_ms / 1000);
                         else
                                 note(&r, k, "removing an abandoned learner failed",
@@ -505,8 +499,7 @@ int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, char *why, size_t wh
                 switch (state) {
                 case FB_ETCD_MEMBER_ABSENT:
                         textf(why, why_len,
-                              "etcd has no member with peer URL '%s' to promote (removed? add it again "
-                              "first)",
+                              "etcd has no member with peer URL '%s' to promote (removed? add it again first)",
                               s->peer_url);
                         return -ENOENT;
                 case FB_ETCD_MEMBER_VOTER:

@@ -252,8 +252,7 @@ int fb_certs_uploaded(struct kube_client *c, const struct fb_certs_upload *u, lo
 void fb_certs_upload_describe(const struct fb_certs_upload *u, FILE *out) {
         fprintf(out,
                 "      create Secret kube-system/bootstrap-token-<new id> (%s, expires in 2h)\n"
-                "      create or update Secret kube-system/kubeadm-certs (files of %s sealed with the "
-                "certificate key, owned by that token)\n"
+                "      create or update Secret kube-system/kubeadm-certs (files of %s sealed with the certificate key, owned by that token)\n"
                 "      create or update Role and RoleBinding kube-system/kubeadm:kubeadm-certs\n",
                 FB_CERTS_TOKEN_DESC, u->cert_dir);
 }

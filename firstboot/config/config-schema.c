@@ -518,20 +518,22 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
                 if (!cJSON_IsObject(j))
                         return bad(v, path, "must be a mapping, not %s", type_name(j));
                 if (f->type == T_MAP_STR)
-                        cJSON_ArrayForEach(e, j) if (!json_scalar_text(e)) {
-                                _cleanup_free_ char *p = strdupf("%s.%s", path, e->string);
-                                bad(v, p ?: path, "must be a string, not %s", type_name(e));
-                        }
+                        cJSON_ArrayForEach(e, j)
+                                if (!json_scalar_text(e)) {
+                                        _cleanup_free_ char *p = strdupf("%s.%s", path, e->string);
+                                        bad(v, p ?: path, "must be a string, not %s", type_name(e));
+                                }
                 return;
         case T_ARGS:
                 /* v1beta3: a map of strings; v1beta4: a list of {name, value}, duplicates allowed. */
                 if (v->version == V3) {
                         if (!cJSON_IsObject(j))
                                 return bad(v, path, "must be a mapping of flag names to values in v1beta3");
-                        cJSON_ArrayForEach(e, j) if (!json_scalar_text(e)) {
-                                _cleanup_free_ char *p = strdupf("%s.%s", path, e->string);
-                                bad(v, p ?: path, "must be a string, not %s", type_name(e));
-                        }
+                        cJSON_ArrayForEach(e, j)
+                                if (!json_scalar_text(e)) {
+                                        _cleanup_free_ char *p = strdupf("%s.%s", path, e->string);
+                                        bad(v, p ?: path, "must be a string, not %s", type_name(e));
+                                }
                         return;
                 }
                 if (!cJSON_IsArray(j))
@@ -736,10 +738,9 @@ int fb_config_validate_document(const cJSON *doc, const char *source, char ***pr
         if (!cJSON_IsObject(doc))
                 return fb_problem(problems, source, "a configuration document must be a mapping");
         if (!kind)
-                return fb_problem(problems, source,
-                                  "kind: missing (one of FirstbootConfiguration, "
-                                  "InitConfiguration, ClusterConfiguration, JoinConfiguration, "
-                                  "KubeletConfiguration, KubeProxyConfiguration)");
+                return fb_problem(
+                        problems, source,
+                        "kind: missing (one of FirstbootConfiguration, InitConfiguration, ClusterConfiguration, JoinConfiguration, KubeletConfiguration, KubeProxyConfiguration)");
         for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
                 if (streq(kinds[i].kind, kind))
                         k = &kinds[i];

@@ -223,7 +223,8 @@ static int args_map_to_list(cJSON *parent, const char *key) {
                 cJSON_Delete(list);
                 return -ENOMEM;
         }
-        cJSON_ArrayForEach(e, m) items[k++] = e;
+        cJSON_ArrayForEach(e, m)
+                items[k++] = e;
         for (size_t i = 0; i < n; i++)
                 for (size_t j = i + 1; j < n; j++)
                         if (strcmp(items[j]->string, items[i]->string) < 0) {
@@ -431,8 +432,7 @@ static int load_file(struct loader *l, const char *path) {
         if (cJSON_GetArraySize(docs) == 0 && strv_length(*l->problems) == before)
                 return fb_problem(
                         l->problems, NULL,
-                        "%s: holds no configuration documents (YAML documents with apiVersion and kind, a "
-                        "#cloud-config with kube_firstboot:, or a MIME part of type " MD_MIME_KUBE_FIRSTBOOT
+                        "%s: holds no configuration documents (YAML documents with apiVersion and kind, a #cloud-config with kube_firstboot:, or a MIME part of type " MD_MIME_KUBE_FIRSTBOOT
                         ")",
                         path);
         return add_documents(l, docs);
@@ -505,10 +505,9 @@ static int load_tags(struct loader *l, const cJSON *tags) {
                                 n = strlen(v);
                         r = add_text(l, v, n, label);
                 } else
-                        r = fb_problem(l->problems, label,
-                                       "unknown kube-firstboot tag (known: kube-firstboot-role, "
-                                       "kube-firstboot-control-plane-endpoint, kube-firstboot-node-name, "
-                                       "kube-firstboot-config)");
+                        r = fb_problem(
+                                l->problems, label,
+                                "unknown kube-firstboot tag (known: kube-firstboot-role, kube-firstboot-control-plane-endpoint, kube-firstboot-node-name, kube-firstboot-config)");
                 if (r < 0)
                         return r;
         }
@@ -542,9 +541,9 @@ static int load_flags(struct loader *l, const struct fb_flags *f) {
                 if (!label)
                         return -ENOMEM;
                 if (!eq || !dot || dot > eq || dot + 1 == eq) {
-                        r = fb_problem(l->problems, label,
-                                       "takes Kind.path=value, e.g. "
-                                       "ClusterConfiguration.networking.podSubnet=10.244.0.0/16");
+                        r = fb_problem(
+                                l->problems, label,
+                                "takes Kind.path=value, e.g. ClusterConfiguration.networking.podSubnet=10.244.0.0/16");
                         continue;
                 }
                 kind = strndup(*s, (size_t) (dot - *s));
@@ -682,8 +681,8 @@ static int apply_defaults(struct loader *l, const struct fb_config_sources *src)
         if (c->bootstrap_token && !fb_valid_token(c->bootstrap_token) &&
             (r = fb_problem(
                      l->problems, EFFECTIVE,
-                     "FirstbootConfiguration.secrets.bootstrapToken: is not a bootstrap token of the form "
-                     "[a-z0-9]{6}.[a-z0-9]{16}")) < 0)
+                     "FirstbootConfiguration.secrets.bootstrapToken: is not a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16}")) <
+                    0)
                 return r;
 
         bool need_init = c->role == FB_ROLE_INIT || c->role == FB_ROLE_AUTO;
@@ -843,19 +842,19 @@ static int apply_defaults(struct loader *l, const struct fb_config_sources *src)
 
         /* Lists the accessors hand out. */
         const cJSON *e;
-        cJSON_ArrayForEach(e,
-                           json_get(join, "discovery.bootstrapToken.caCertHashes")) if (cJSON_IsString(e)) {
-                _cleanup_free_ char *lower = strdup(e->valuestring);
-                if (!lower)
+        cJSON_ArrayForEach(e, json_get(join, "discovery.bootstrapToken.caCertHashes"))
+                if (cJSON_IsString(e)) {
+                        _cleanup_free_ char *lower = strdup(e->valuestring);
+                        if (!lower)
+                                return -ENOMEM;
+                        for (char *p = lower; *p; p++)
+                                *p = (char) tolower((unsigned char) *p);
+                        if (strv_consume(&c->hashes, TAKE_PTR(lower)) < 0)
+                                return -ENOMEM;
+                }
+        cJSON_ArrayForEach(e, json_get(fb, "seed.peers"))
+                if (cJSON_IsString(e) && strv_extend(&c->peers, e->valuestring) < 0)
                         return -ENOMEM;
-                for (char *p = lower; *p; p++)
-                        *p = (char) tolower((unsigned char) *p);
-                if (strv_consume(&c->hashes, TAKE_PTR(lower)) < 0)
-                        return -ENOMEM;
-        }
-        cJSON_ArrayForEach(e, json_get(fb, "seed.peers")) if (cJSON_IsString(e) &&
-                                                              strv_extend(&c->peers, e->valuestring) <
-                                                                      0) return -ENOMEM;
         return 0;
 }
 
@@ -879,30 +878,24 @@ static int check_complete(struct loader *l) {
                 bool skip =
                         cJSON_IsTrue(json_get(join, "discovery.bootstrapToken.unsafeSkipCAVerification"));
                 NEED(json_get(join, "discovery.bootstrapToken.token"),
-                     "JoinConfiguration.discovery.bootstrapToken.token: required to join (or "
-                     "FirstbootConfiguration.secrets.bootstrapToken, or discovery.file)");
+                     "JoinConfiguration.discovery.bootstrapToken.token: required to join (or FirstbootConfiguration.secrets.bootstrapToken, or discovery.file)");
                 NEED(json_get(join, "discovery.bootstrapToken.apiServerEndpoint"),
-                     "JoinConfiguration.discovery.bootstrapToken.apiServerEndpoint: required to join (or "
-                     "ClusterConfiguration.controlPlaneEndpoint)");
+                     "JoinConfiguration.discovery.bootstrapToken.apiServerEndpoint: required to join (or ClusterConfiguration.controlPlaneEndpoint)");
                 NEED(c->hashes || skip || c->ca_cert,
-                     "JoinConfiguration.discovery.bootstrapToken.caCertHashes: required to join safely (or "
-                     "FirstbootConfiguration.ca, or unsafeSkipCAVerification: true)");
+                     "JoinConfiguration.discovery.bootstrapToken.caCertHashes: required to join safely (or FirstbootConfiguration.ca, or unsafeSkipCAVerification: true)");
         }
         if (c->role == FB_ROLE_CONTROL_PLANE || c->role == FB_ROLE_AUTO)
                 NEED(json_get(join, "controlPlane.certificateKey"),
-                     "JoinConfiguration.controlPlane.certificateKey: required for a control-plane join (or "
-                     "FirstbootConfiguration.secrets.certificateKey)");
+                     "JoinConfiguration.controlPlane.certificateKey: required for a control-plane join (or FirstbootConfiguration.secrets.certificateKey)");
         if (c->role == FB_ROLE_WORKER && join)
                 NEED(!json_get(join, "controlPlane"),
                      "JoinConfiguration.controlPlane: set, but the role is worker");
         if (c->role == FB_ROLE_AUTO) {
                 const char *rule = json_get_string(fb, "seed.rule");
                 NEED(cluster && json_get(cluster, "controlPlaneEndpoint"),
-                     "ClusterConfiguration.controlPlaneEndpoint: required with role auto (the other control "
-                     "planes join there)");
+                     "ClusterConfiguration.controlPlaneEndpoint: required with role auto (the other control planes join there)");
                 NEED(rule,
-                     "FirstbootConfiguration.seed.rule: required with role auto (instanceId, hostname, "
-                     "address or lowestAddress)");
+                     "FirstbootConfiguration.seed.rule: required with role auto (instanceId, hostname, address or lowestAddress)");
                 if (rule && streq(rule, "lowestAddress"))
                         NEED(c->peers,
                              "FirstbootConfiguration.seed.peers: required with seed rule lowestAddress");

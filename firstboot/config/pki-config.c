@@ -144,14 +144,13 @@ static int read_cluster(const cJSON *doc, bool v1beta3, struct pki_node_spec *s,
 
         if ((v = json_get_scalar_text(doc, "encryptionAlgorithm"))) {
                 if (v1beta3)
-                        return config_error(err, size, -EINVAL,
-                                            "'encryptionAlgorithm' is a v1beta4 field; v1beta3 uses the "
-                                            "PublicKeysECDSA feature gate.");
+                        return config_error(
+                                err, size, -EINVAL,
+                                "'encryptionAlgorithm' is a v1beta4 field; v1beta3 uses the PublicKeysECDSA feature gate.");
                 if (pki_key_type_from_string(v, &s->key_type) < 0)
                         return config_error(
                                 err, size, -EINVAL,
-                                "'encryptionAlgorithm' takes RSA-2048, RSA-3072, RSA-4096, ECDSA-P256 "
-                                "or ECDSA-P384, not '%s'.",
+                                "'encryptionAlgorithm' takes RSA-2048, RSA-3072, RSA-4096, ECDSA-P256 or ECDSA-P384, not '%s'.",
                                 v);
         }
         bool ecdsa = false;
@@ -253,8 +252,7 @@ static int spec_from_documents(const char *root, const cJSON *init, const cJSON 
             default_route_address(&s->advertise_address) < 0)
                 return config_error(
                         err, size, -EINVAL,
-                        "localAPIEndpoint.advertiseAddress is not set and there is no default route to "
-                        "pick one from.");
+                        "localAPIEndpoint.advertiseAddress is not set and there is no default route to pick one from.");
         if (s->advertise_address) {
                 unsigned char a[16];
                 if (inet_pton(AF_INET, s->advertise_address, a) != 1 &&

@@ -373,10 +373,11 @@ static int init_tokens(struct fb_node *n, struct kube_client *c) {
                         continue; /* kubeadm generates only the first */
                 char buf[PKI_TOKEN_LEN + 1] = "";
                 _cleanup_(cJSON_Deletep) cJSON *list = NULL;
-                if (c && kube_get(c,
-                                  "/api/v1/namespaces/kube-system/"
-                                  "secrets?fieldSelector=type%3Dbootstrap.kubernetes.io%2Ftoken",
-                                  &list) >= 0) {
+                if (c &&
+                    kube_get(
+                            c,
+                            "/api/v1/namespaces/kube-system/secrets?fieldSelector=type%3Dbootstrap.kubernetes.io%2Ftoken",
+                            &list) >= 0) {
                         const cJSON *s;
                         cJSON_ArrayForEach(s, json_get(list, "items")) {
                                 const cJSON *d = cJSON_GetObjectItemCaseSensitive(
@@ -416,10 +417,12 @@ static cJSON *token_secret(const struct fb_node *n, const cJSON *t, const char *
 
         if (pki_token_parse(token, id, sec) < 0)
                 return NULL;
-        cJSON_ArrayForEach(e, json_get(t, "usages")) if (cJSON_IsString(e))(void)
-                strv_extend(&usages, e->valuestring);
-        cJSON_ArrayForEach(e, json_get(t, "groups")) if (cJSON_IsString(e))(void)
-                strv_extend(&groups, e->valuestring);
+        cJSON_ArrayForEach(e, json_get(t, "usages"))
+                if (cJSON_IsString(e))
+                        (void) strv_extend(&usages, e->valuestring);
+        cJSON_ArrayForEach(e, json_get(t, "groups"))
+                if (cJSON_IsString(e))
+                        (void) strv_extend(&groups, e->valuestring);
         const char *expires = json_get_string(t, "expires"), *ttl = json_get_scalar_text(t, "ttl");
         unsigned long long ms = 24ull * 3600 * 1000;
         if (ttl)
@@ -649,8 +652,7 @@ int fb_init_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n
                 fb_phase_etcd_disk,
                 {"certs", "the cluster CAs, the service-account key and this node's certificates",
                  check_certs, run_pki, describe_certs,
-                 "Check the CA files given in FirstbootConfiguration.ca and the free space in "
-                 "/etc/kubernetes/pki."},
+                 "Check the CA files given in FirstbootConfiguration.ca and the free space in /etc/kubernetes/pki."},
                 {"kubeconfig", "admin, super-admin, kubelet, controller-manager and scheduler kubeconfigs",
                  check_kubeconfigs, run_pki, describe_kubeconfigs, "Check /etc/kubernetes is writable."},
                 {"etcd", "the local etcd static pod", check_etcd, run_etcd, describe_etcd,
@@ -660,19 +662,13 @@ int fb_init_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n
                  "Check apiServer/controllerManager/scheduler extraArgs and extraVolumes."},
                 {"kubelet-start", "the kubelet's files, then the kubelet started", fb_check_kubelet_start,
                  fb_run_kubelet_start, fb_describe_kubelet_start,
-                 "Install the kubelet (and its systemd unit), or set "
-                 "FirstbootConfiguration.kubelet.startCommand."},
+                 "Install the kubelet (and its systemd unit), or set FirstbootConfiguration.kubelet.startCommand."},
                 {"wait-control-plane", "the kubelet, apiserver, controller-manager and scheduler healthy",
                  fb_check_wait_control_plane, fb_run_wait_control_plane, fb_describe_wait_control_plane,
-                 "Look at the kubelet's log (journalctl -u kubelet) and the static pods' logs (crictl ps "
-                 "-a; "
-                 "crictl logs ID); raise InitConfiguration.timeouts.controlPlaneComponentHealthCheck on "
-                 "slow "
-                 "machines."},
+                 "Look at the kubelet's log (journalctl -u kubelet) and the static pods' logs (crictl ps -a; crictl logs ID); raise InitConfiguration.timeouts.controlPlaneComponentHealthCheck on slow machines."},
                 {"upload-config", "kubeadm-config and kubelet-config ConfigMaps and their RBAC",
                  check_upload_config, run_upload_config, describe_upload_config,
-                 "Check the apiserver (kubectl --kubeconfig "
-                 "/etc/kubernetes/admin.conf get --raw /readyz)."},
+                 "Check the apiserver (kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /readyz)."},
                 {"upload-certs", "the kubeadm-certs Secret for control-plane joiners (2-hour TTL)",
                  check_upload_certs, run_upload_certs, describe_upload_certs,
                  "Check the apiserver and the files in /etc/kubernetes/pki."},

@@ -173,8 +173,9 @@ static int run_download_certs(void *ctx, char *why, size_t why_len) {
         int r;
 
         if (!n->certificate_key)
-                return WHY(-EINVAL, "no certificate key: set FirstbootConfiguration.secrets.certificateKey "
-                                    "(or JoinConfiguration.controlPlane.certificateKey)");
+                return WHY(
+                        -EINVAL,
+                        "no certificate key: set FirstbootConfiguration.secrets.certificateKey (or JoinConfiguration.controlPlane.certificateKey)");
         r = kube_client_new(n->join->server, n->join->ca_pem, false, &k);
         if (r >= 0)
                 r = kube_client_set_token(k, n->join->token);
@@ -189,22 +190,17 @@ static int run_download_certs(void *ctx, char *why, size_t why_len) {
                 if (r != -ENOENT || fb_now_ms() >= deadline)
                         break;
                 if (!said)
-                        log_warning("Secret kube-system/kubeadm-certs is not in the cluster at %s (it lives "
-                                    "2 hours "
-                                    "after an upload); waiting up to %llus for a control plane to upload it "
-                                    "('kube-firstboot refresh' does).",
-                                    n->join->server, wait_ms / 1000);
+                        log_warning(
+                                "Secret kube-system/kubeadm-certs is not in the cluster at %s (it lives 2 hours after an upload); waiting up to %llus for a control plane to upload it ('kube-firstboot refresh' does).",
+                                n->join->server, wait_ms / 1000);
                 said = true;
                 fb_sleep_ms(5000);
         }
         if (r == -ENOENT)
-                return WHY(r,
-                           "Secret kube-system/kubeadm-certs was not found at %s: it expires 2 hours after "
-                           "an upload. "
-                           "Remedy: run 'kube-firstboot refresh' (or 'kubeadm init phase upload-certs "
-                           "--upload-certs "
-                           "--certificate-key KEY') on a control plane, then run this again",
-                           n->join->server);
+                return WHY(
+                        r,
+                        "Secret kube-system/kubeadm-certs was not found at %s: it expires 2 hours after an upload. Remedy: run 'kube-firstboot refresh' (or 'kubeadm init phase upload-certs --upload-certs --certificate-key KEY') on a control plane, then run this again",
+                        n->join->server);
         if (r < 0)
                 return WHY(r, "cannot read kube-system/kubeadm-certs at %s with the bootstrap token: %s",
                            n->join->server, kube_client_error(k));
@@ -219,11 +215,10 @@ static int run_download_certs(void *ctx, char *why, size_t why_len) {
                                    n->pki.external_etcd ? &ext : NULL, &files, &nf, &failed);
         OPENSSL_cleanse(key, sizeof(key));
         if (r == -EBADMSG)
-                return WHY(r,
-                           "the certificate key does not open kube-system/kubeadm-certs (AES-GCM "
-                           "authentication of "
-                           "'%s' failed): a wrong certificate key; nothing was written",
-                           failed ?: "an entry");
+                return WHY(
+                        r,
+                        "the certificate key does not open kube-system/kubeadm-certs (AES-GCM authentication of '%s' failed): a wrong certificate key; nothing was written",
+                        failed ?: "an entry");
         if (r == -ENOENT)
                 return WHY(r, "kube-system/kubeadm-certs lacks '%s'; nothing was written",
                            failed ?: "an entry");
@@ -238,8 +233,7 @@ static int run_download_certs(void *ctx, char *why, size_t why_len) {
                     (files[i].len != strlen(n->join->ca_pem) ||
                      memcmp(files[i].data, n->join->ca_pem, files[i].len)))
                         r = WHY(-EKEYREJECTED,
-                                "the ca.crt in kubeadm-certs is not the CA discovery verified; nothing "
-                                "was written");
+                                "the ca.crt in kubeadm-certs is not the CA discovery verified; nothing was written");
         if (r >= 0) {
                 r = pki_secret_files_write(n->root, files, nf);
                 if (r < 0)
@@ -253,9 +247,7 @@ static int run_download_certs(void *ctx, char *why, size_t why_len) {
 static void describe_download_certs(void *ctx, FILE *out) {
         struct fb_node *n = ctx;
         fprintf(out,
-                "      GET kube-system/kubeadm-certs with the bootstrap token; open it with the certificate "
-                "key; "
-                "write the shared CA keys under %s\n",
+                "      GET kube-system/kubeadm-certs with the bootstrap token; open it with the certificate key; write the shared CA keys under %s\n",
                 n->pki.cert_dir);
 }
 
@@ -381,10 +373,10 @@ static int etcd_endpoints(struct fb_node *n, struct kube_client *k, char ***ret,
                         return -ENOMEM;
         }
         if (!eps)
-                return WHY(-ENOENT,
-                           "no etcd member to join: no etcd pod in kube-system at %s carries the "
-                           "kubeadm.kubernetes.io/etcd.advertise-client-urls annotation",
-                           kube_client_server(k));
+                return WHY(
+                        -ENOENT,
+                        "no etcd member to join: no etcd pod in kube-system at %s carries the kubeadm.kubernetes.io/etcd.advertise-client-urls annotation",
+                        kube_client_server(k));
         *ret = TAKE_PTR(eps);
         return 0;
 }
@@ -518,11 +510,10 @@ int fb_join_release_stale_queue_hold(struct fb_node *n) {
 
 static void describe_etcd_join(void *ctx, FILE *out) {
         (void) ctx;
-        fprintf(out, "      take the join queue (Lease kube-system/" FB_JOIN_QUEUE_NAME
-                     "), add this member as an etcd "
-                     "learner, write " FB_MANIFESTS_DIR
-                     "/etcd.yaml (initial-cluster-state existing), promote it once "
-                     "in sync, release the queue\n");
+        fprintf(out,
+                "      take the join queue (Lease kube-system/" FB_JOIN_QUEUE_NAME
+                "), add this member as an etcd learner, write " FB_MANIFESTS_DIR
+                "/etcd.yaml (initial-cluster-state existing), promote it once in sync, release the queue\n");
 }
 
 /* ---- kubelet-wait-bootstrap ---- */
@@ -539,12 +530,11 @@ static int run_wait_bootstrap(void *ctx, char *why, size_t why_len) {
         unsigned long long deadline = fb_now_ms() + ms;
         while (path_exists(n->root, KUBELET_KUBECONFIG) < 0 || fb_kubelet_healthy(n) <= 0) {
                 if (fb_now_ms() >= deadline)
-                        return WHY(-ETIMEDOUT,
-                                   "the kubelet did not finish its TLS bootstrap (no " KUBELET_KUBECONFIG
-                                   " or no healthz) within %llus: check 'journalctl -u kubelet', the "
-                                   "bootstrap token "
-                                   "and that %s answers",
-                                   ms / 1000, bootstrap_server(n));
+                        return WHY(
+                                -ETIMEDOUT,
+                                "the kubelet did not finish its TLS bootstrap (no " KUBELET_KUBECONFIG
+                                " or no healthz) within %llus: check 'journalctl -u kubelet', the bootstrap token and that %s answers",
+                                ms / 1000, bootstrap_server(n));
                 fb_sleep_ms(500);
         }
         int r = unlink_file(n->root, BOOTSTRAP_KUBECONFIG);
@@ -664,9 +654,7 @@ int fb_join_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n
                 fb_phase_preflight,
                 {"download-certs", "the shared CA keys from kubeadm-certs, opened with the certificate key",
                  check_download_certs, run_download_certs, describe_download_certs,
-                 "Check the certificate key, or upload kubeadm-certs again on a control plane "
-                 "('kube-firstboot "
-                 "refresh')."},
+                 "Check the certificate key, or upload kubeadm-certs again on a control plane ('kube-firstboot refresh')."},
                 {"certs", "this node's certificates and kubeconfigs", check_join_pki, run_join_pki,
                  describe_join_pki, "Check /etc/kubernetes/pki."},
                 {"control-plane", "the apiserver, controller-manager and scheduler static pods",
@@ -674,8 +662,7 @@ int fb_join_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n
                  "Check the cluster's ClusterConfiguration (kube-system/kubeadm-config)."},
                 {"kubelet-start", "bootstrap kubeconfig, kubelet files, the kubelet started",
                  check_join_kubelet_start, run_join_kubelet_start, describe_join_kubelet_start,
-                 "Install the kubelet (and its systemd unit), or set "
-                 "FirstbootConfiguration.kubelet.startCommand."},
+                 "Install the kubelet (and its systemd unit), or set FirstbootConfiguration.kubelet.startCommand."},
                 fb_phase_etcd_join,
                 {"kubelet-wait-bootstrap", "the kubelet's TLS bootstrap against the local apiserver",
                  check_wait_bootstrap, run_wait_bootstrap, describe_wait_bootstrap,
@@ -691,8 +678,7 @@ int fb_join_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n
                 fb_phase_preflight,
                 {"kubelet-start", "bootstrap kubeconfig, kubelet files, the kubelet started",
                  check_join_kubelet_start, run_join_kubelet_start, describe_join_kubelet_start,
-                 "Install the kubelet (and its systemd unit), or set "
-                 "FirstbootConfiguration.kubelet.startCommand."},
+                 "Install the kubelet (and its systemd unit), or set FirstbootConfiguration.kubelet.startCommand."},
                 {"kubelet-wait-bootstrap", "the kubelet's TLS bootstrap", check_wait_bootstrap,
                  run_wait_bootstrap, describe_wait_bootstrap,
                  "Check the kubelet's log (journalctl -u kubelet) and the bootstrap token."},
@@ -724,7 +710,5 @@ const struct fb_phase fb_phase_etcd_join = {
         check_etcd_join,
         run_etcd_join,
         describe_etcd_join,
-        "Check etcd health on the control planes ('kube-firstboot etcd member list'); 'kube-firstboot etcd "
-        "queue "
-        "show' says who holds the join queue.",
+        "Check etcd health on the control planes ('kube-firstboot etcd member list'); 'kube-firstboot etcd queue show' says who holds the join queue.",
 };

@@ -63,7 +63,8 @@ static void free_args(struct mf_arg *a) {
 static int args_from_list(const cJSON *list, struct mf_arg **ret, size_t *ret_n) {
         size_t n = 0, i = 0;
         const cJSON *e;
-        cJSON_ArrayForEach(e, list) n++;
+        cJSON_ArrayForEach(e, list)
+                n++;
         if (n == 0) {
                 *ret = NULL;
                 *ret_n = 0;
@@ -88,7 +89,8 @@ static int args_from_list(const cJSON *list, struct mf_arg **ret, size_t *ret_n)
 static int volumes_from_list(const cJSON *list, struct mf_volume **ret, size_t *ret_n) {
         size_t n = 0, i = 0;
         const cJSON *e;
-        cJSON_ArrayForEach(e, list) n++;
+        cJSON_ArrayForEach(e, list)
+                n++;
         if (n == 0) {
                 *ret = NULL;
                 *ret_n = 0;
@@ -268,16 +270,13 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         };
         if (n->pki.external_etcd) {
                 const cJSON *e;
-                cJSON_ArrayForEach(
-                        e, json_get(cluster, "etcd.external.endpoints")) if (cJSON_IsString(e) &&
-                                                                             strv_extend(&n->etcd_endpoints,
-                                                                                         e->valuestring) <
-                                                                                     0) return -ENOMEM;
+                cJSON_ArrayForEach(e, json_get(cluster, "etcd.external.endpoints"))
+                        if (cJSON_IsString(e) && strv_extend(&n->etcd_endpoints, e->valuestring) < 0)
+                                return -ENOMEM;
                 if (!n->etcd_endpoints)
                         return why_set(
                                 why, why_len, -EINVAL,
-                                "ClusterConfiguration.etcd.external.endpoints: at least one endpoint is "
-                                "needed");
+                                "ClusterConfiguration.etcd.external.endpoints: at least one endpoint is needed");
                 n->cp.etcd_external_endpoints = (const char *const *) n->etcd_endpoints;
                 n->cp.etcd_external_ca_file = n->pki.external_etcd_ca_file;
                 n->cp.etcd_external_cert_file = n->pki.external_etcd_cert_file;
@@ -316,8 +315,9 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         n->kubelet_user_config = n->kubelet_owned ?: fb_config_document(c, "KubeletConfiguration");
 
         const cJSON *cmd = json_get(fb, "kubelet.startCommand"), *e;
-        cJSON_ArrayForEach(e, cmd) if (cJSON_IsString(e) && strv_extend(&n->kubelet_start_command,
-                                                                        e->valuestring) < 0) return -ENOMEM;
+        cJSON_ArrayForEach(e, cmd)
+                if (cJSON_IsString(e) && strv_extend(&n->kubelet_start_command, e->valuestring) < 0)
+                        return -ENOMEM;
         if (!n->kubelet_start_command && (strv_extend(&n->kubelet_start_command, "systemctl") < 0 ||
                                           strv_extend(&n->kubelet_start_command, "enable") < 0 ||
                                           strv_extend(&n->kubelet_start_command, "--now") < 0 ||
@@ -761,12 +761,14 @@ int fb_configmap_checksum(const cJSON *cm, char **ret) {
 
         if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
                 return -ENOMEM;
-        cJSON_ArrayForEach(e, data) n++;
+        cJSON_ArrayForEach(e, data)
+                n++;
         _cleanup_free_ const char **keys = calloc(n + 1, sizeof(char *));
         if (!keys)
                 return -ENOMEM;
         n = 0;
-        cJSON_ArrayForEach(e, data) keys[n++] = e->string;
+        cJSON_ArrayForEach(e, data)
+                keys[n++] = e->string;
         qsort(keys, n, sizeof(char *), strcmp_ptr);
         for (size_t i = 0; i < n; i++) {
                 const char *v = json_get_string(data, keys[i]);

@@ -101,8 +101,9 @@ int fb_preflight_ignore_list(const struct fb_config *c, enum fb_role role, char 
         const cJSON *list = json_get(doc, "nodeRegistration.ignorePreflightErrors"), *e;
         _cleanup_strv_free_ char **l = NULL;
 
-        cJSON_ArrayForEach(e, list) if (cJSON_IsString(e) &&
-                                        strv_extend(&l, e->valuestring) < 0) return -ENOMEM;
+        cJSON_ArrayForEach(e, list)
+                if (cJSON_IsString(e) && strv_extend(&l, e->valuestring) < 0)
+                        return -ENOMEM;
         *ret = TAKE_PTR(l);
         return 0;
 }
@@ -165,8 +166,7 @@ static int run_preflight(void *ctx, char *why, size_t why_len) {
 static void describe_preflight(void *ctx, FILE *out) {
         struct fb_node *n = ctx;
         fprintf(out,
-                "      kubeadm's %s checks (ports, files of another cluster, CRI socket, swap, tools, CPUs, "
-                "memory, clock); 'kube-firstboot preflight' runs them alone\n",
+                "      kubeadm's %s checks (ports, files of another cluster, CRI socket, swap, tools, CPUs, memory, clock); 'kube-firstboot preflight' runs them alone\n",
                 fb_role_to_string(n->role));
 }
 
@@ -227,8 +227,7 @@ const struct fb_phase fb_phase_etcd_disk = {
         check_etcd_disk,
         run_etcd_disk,
         describe_etcd_disk,
-        "Check FirstbootConfiguration.etcd.dataDevice ('kube-firstboot etcd disk --dry-run' says what it "
-        "finds).",
+        "Check FirstbootConfiguration.etcd.dataDevice ('kube-firstboot etcd disk --dry-run' says what it finds).",
 };
 
 /* ---- static pods ---- */
@@ -274,8 +273,7 @@ void fb_describe_control_plane_pods(void *ctx, FILE *out) {
         struct fb_node *n = ctx;
         fprintf(out,
                 "      write " FB_MANIFESTS_DIR
-                "/{kube-apiserver,kube-controller-manager,kube-scheduler}.yaml "
-                "(Kubernetes %s)\n",
+                "/{kube-apiserver,kube-controller-manager,kube-scheduler}.yaml (Kubernetes %s)\n",
                 n->kubernetes_version);
 }
 
@@ -389,9 +387,7 @@ int fb_run_wait_control_plane(void *ctx, char *why, size_t why_len) {
                 if (fb_now_ms() >= deadline)
                         return WHY(
                                 -ETIMEDOUT,
-                                "the kubelet is not healthy at http://127.0.0.1:10248/healthz after %llus "
-                                "(is it installed and running? 'systemctl status kubelet', 'journalctl -u "
-                                "kubelet')",
+                                "the kubelet is not healthy at http://127.0.0.1:10248/healthz after %llus (is it installed and running? 'systemctl status kubelet', 'journalctl -u kubelet')",
                                 kubelet_ms / 1000);
                 fb_sleep_ms(500);
         }
@@ -401,8 +397,7 @@ int fb_run_wait_control_plane(void *ctx, char *why, size_t why_len) {
 void fb_describe_wait_control_plane(void *ctx, FILE *out) {
         struct fb_node *n = ctx;
         fprintf(out,
-                "      wait for http://127.0.0.1:10248/healthz, %s/livez, https://127.0.0.1:10257/healthz, "
-                "https://127.0.0.1:10259/livez\n",
+                "      wait for http://127.0.0.1:10248/healthz, %s/livez, https://127.0.0.1:10257/healthz, https://127.0.0.1:10259/livez\n",
                 n->local_api_url);
 }
 
@@ -442,9 +437,10 @@ static int mark_patch(const struct fb_node *n, const cJSON *node, cJSON **ret) {
                 eq = strchr(key, '=');
                 if (eq)
                         *eq = 0;
-                cJSON_ArrayForEach(t, taints) if (streq(json_get_string(t, "key") ?: "", key) &&
-                                                  streq(json_get_string(t, "effect") ?: "", colon + 1))
-                        have = true;
+                cJSON_ArrayForEach(t, taints)
+                        if (streq(json_get_string(t, "key") ?: "", key) &&
+                            streq(json_get_string(t, "effect") ?: "", colon + 1))
+                                have = true;
                 if (have)
                         continue;
                 cJSON *o = cJSON_CreateObject();
@@ -526,8 +522,7 @@ int fb_run_mark_control_plane(void *ctx, char *why, size_t why_len) {
 void fb_describe_mark_control_plane(void *ctx, FILE *out) {
         struct fb_node *n = ctx;
         fprintf(out,
-                "      wait for Node %s, then label it node-role.kubernetes.io/control-plane, "
-                "node.kubernetes.io/exclude-from-external-load-balancers",
+                "      wait for Node %s, then label it node-role.kubernetes.io/control-plane, node.kubernetes.io/exclude-from-external-load-balancers",
                 n->pki.node_name);
         for (char **t = n->taints; t && *t; t++)
                 fprintf(out, "%s%s", t == n->taints ? " and taint it " : ", ", *t);
@@ -626,8 +621,7 @@ static int run_addon(void *ctx, char *why, size_t why_len) {
         if (r < 0)
                 return WHY(
                         r,
-                        "cannot build the CoreDNS and kube-proxy objects: %s (check KubeProxyConfiguration "
-                        "and ClusterConfiguration.dns)",
+                        "cannot build the CoreDNS and kube-proxy objects: %s (check KubeProxyConfiguration and ClusterConfiguration.dns)",
                         strerror(-r));
         r = fb_objects_apply(c, o, k, &failed);
         if (r < 0)

@@ -21,8 +21,7 @@ static char *endpoint_of(const char *url) {
 }
 
 static char *join_command(const char *endpoint, const char *token, const char *pin, const char *key) {
-        return key ? strdupf("kubeadm join %s --token %s --discovery-token-ca-cert-hash %s --control-plane "
-                             "--certificate-key %s",
+        return key ? strdupf("kubeadm join %s --token %s --discovery-token-ca-cert-hash %s --control-plane --certificate-key %s",
                              endpoint, token, pin, key)
                    : strdupf("kubeadm join %s --token %s --discovery-token-ca-cert-hash %s", endpoint, token,
                              pin);
@@ -62,8 +61,9 @@ static int join_doc(struct fb_node *n, bool secrets, char **ret) {
         /* The tree held the secrets too. */
         if (secrets) {
                 cJSON *e;
-                cJSON_ArrayForEach(e, j) if (cJSON_IsString(e))
-                        OPENSSL_cleanse(e->valuestring, strlen(e->valuestring));
+                cJSON_ArrayForEach(e, j)
+                        if (cJSON_IsString(e))
+                                OPENSSL_cleanse(e->valuestring, strlen(e->valuestring));
         }
         return *ret ? 0 : -ENOMEM;
 }
@@ -102,10 +102,7 @@ int fb_report_join_info(struct fb_node *n, char *why, size_t why_len) {
                 printf("The join commands with the token and certificate key are in %s (mode 0600).\n",
                        file);
         else if (n->token_generated || n->certificate_key_generated)
-                printf("This node generated the %s%s%s; it is not written anywhere (set "
-                       "FirstbootConfiguration.reporting.joinFile to have it written). On this node, "
-                       "'kubeadm token create --print-join-command' and 'kubeadm init phase upload-certs "
-                       "--upload-certs' make new ones.\n",
+                printf("This node generated the %s%s%s; it is not written anywhere (set FirstbootConfiguration.reporting.joinFile to have it written). On this node, 'kubeadm token create --print-join-command' and 'kubeadm init phase upload-certs --upload-certs' make new ones.\n",
                        n->token_generated ? "bootstrap token" : "",
                        n->token_generated && n->certificate_key_generated ? " and the " : "",
                        n->certificate_key_generated ? "certificate key" : "");

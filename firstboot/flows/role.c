@@ -136,10 +136,9 @@ int fb_role_decide(const char *root, const struct fb_config *c, const struct md_
 
         r = inst ? fb_config_is_seed(c, inst) : -EINVAL;
         if (r < 0) {
-                snprintf(why, why_len,
-                         "role auto: the seed rule cannot be decided on this instance (it lacks the "
-                         "instance id, "
-                         "hostname or address the rule compares)");
+                snprintf(
+                        why, why_len,
+                        "role auto: the seed rule cannot be decided on this instance (it lacks the instance id, hostname or address the rule compares)");
                 return -EINVAL;
         }
         if (!r) {
@@ -171,10 +170,10 @@ int fb_role_decide(const char *root, const struct fb_config *c, const struct md_
                 (void) usleep(1000000);
         }
         d.role = FB_ROLE_INIT;
-        snprintf(d.reason, sizeof(d.reason),
-                 "role auto: this node is the seed and the control-plane endpoint and peers stayed silent "
-                 "for %llus",
-                 grace / 1000);
+        snprintf(
+                d.reason, sizeof(d.reason),
+                "role auto: this node is the seed and the control-plane endpoint and peers stayed silent for %llus",
+                grace / 1000);
         *ret = d;
         return 0;
 }

@@ -67,20 +67,17 @@ const char *fb_etcd_disk_spec_problem(const struct fb_etcd_disk_spec *s) {
         _cleanup_free_ char *v = NULL;
 
         if (parse_device_spec(s->device, &tag, &v) < 0)
-                return "etcd.dataDevice must be a /dev path or LABEL=, UUID=, PARTLABEL= or PARTUUID= with "
-                       "a value";
+                return "etcd.dataDevice must be a /dev path or LABEL=, UUID=, PARTLABEL= or PARTUUID= with a value";
         if (!supported_fstype(fstype))
                 return "etcd.filesystem must be ext4 or xfs";
         /* ext4 labels hold 16 bytes, xfs labels 12. */
         if (isempty(label) || strlen(label) > (streq(fstype, "xfs") ? 12u : 16u) ||
             strpbrk(label, " \t\n\"'\\/"))
-                return streq(fstype, "xfs") ? "etcd.label must be 1-12 characters without spaces, quotes or "
-                                              "slashes for xfs"
-                                            : "etcd.label must be 1-16 characters without spaces, quotes or "
-                                              "slashes for ext4";
+                return streq(fstype, "xfs")
+                               ? "etcd.label must be 1-12 characters without spaces, quotes or slashes for xfs"
+                               : "etcd.label must be 1-16 characters without spaces, quotes or slashes for ext4";
         if (!safe_unit_path(s->data_dir ?: DEFAULT_DATA_DIR))
-                return "the etcd data dir must be an absolute path of letters, digits and / . _ + @ : - "
-                       "for its systemd mount unit";
+                return "the etcd data dir must be an absolute path of letters, digits and / . _ + @ : - for its systemd mount unit";
         return NULL;
 }
 
@@ -115,8 +112,7 @@ char *fb_unit_name_from_path(const char *path, const char *suffix) {
 
 char *fb_etcd_disk_mount_unit(const char *data_dir, const char *uuid, const char *fstype) {
         return strdupf(
-                "# Written by kube-firstboot: etcd's data disk. The kubelet, which runs etcd as a static "
-                "pod,\n"
+                "# Written by kube-firstboot: etcd's data disk. The kubelet, which runs etcd as a static pod,\n"
                 "# requires this mount (" FB_ETCD_DISK_DROPIN "),\n"
                 "# so that etcd never starts on the bare directory after a reboot.\n"
                 "[Unit]\n"
@@ -133,8 +129,7 @@ char *fb_etcd_disk_mount_unit(const char *data_dir, const char *uuid, const char
 
 char *fb_etcd_disk_dropin(const char *data_dir) {
         return strdupf(
-                "# Written by kube-firstboot: etcd's data lives on a disk of its own; the kubelet runs "
-                "etcd.\n"
+                "# Written by kube-firstboot: etcd's data lives on a disk of its own; the kubelet runs etcd.\n"
                 "[Unit]\n"
                 "RequiresMountsFor=%s\n",
                 data_dir);
@@ -228,8 +223,7 @@ static int resolve_device(const struct fb_etcd_disk_spec *s, char **ret, char *w
         r = parse_device_spec(s->device, &tag, &value);
         if (r < 0)
                 return fail(why, why_len, r,
-                            "etcd.dataDevice '%s' is not a /dev path or LABEL=/UUID=/PARTLABEL=/"
-                            "PARTUUID=",
+                            "etcd.dataDevice '%s' is not a /dev path or LABEL=/UUID=/PARTLABEL=/PARTUUID=",
                             strempty(s->device));
         if (!tag) {
                 _cleanup_free_ char *p = NULL;
@@ -253,8 +247,7 @@ static int resolve_device(const struct fb_etcd_disk_spec *s, char **ret, char *w
                 return fail(
                         why, why_len, -ENXIO, "no block device has %s=%s%s", tag, value,
                         streq(tag, "LABEL") || streq(tag, "UUID")
-                                ? " (a blank disk has no filesystem label or UUID: name it by path, e.g. "
-                                  "/dev/disk/by-id/...)"
+                                ? " (a blank disk has no filesystem label or UUID: name it by path, e.g. /dev/disk/by-id/...)"
                                 : "");
         /* Two devices with one label (a cloned disk, a forgotten test disk) must not be guessed between. */
         if (blkid_probe_all(cache) == 0 && (it = blkid_dev_iterate_begin(cache))) {
@@ -275,8 +268,7 @@ static int resolve_device(const struct fb_etcd_disk_spec *s, char **ret, char *w
         if (n > 1)
                 return fail(
                         why, why_len, -ENOTUNIQ,
-                        "%s=%s names %d devices (%s): give the etcd disk a label of its own, or name it by "
-                        "path or UUID",
+                        "%s=%s names %d devices (%s): give the etcd disk a label of its own, or name it by path or UUID",
                         tag, value, n, names);
         *ret = TAKE_PTR(dev);
         return 0;
@@ -394,11 +386,10 @@ static int inspect(struct state *st, bool need_block, char *why, size_t why_len)
                 return r;
         if (r >= 0) {
                 if (!st->rdev || makedev(maj, min) != st->rdev)
-                        return fail(why, why_len, -EBUSY,
-                                    "another file system (%s, device %u:%u) is mounted at %s, not %s: "
-                                    "unmount it, "
-                                    "or point etcd.dataDevice at it",
-                                    mounted_type, maj, min, st->data_dir, st->dev);
+                        return fail(
+                                why, why_len, -EBUSY,
+                                "another file system (%s, device %u:%u) is mounted at %s, not %s: unmount it, or point etcd.dataDevice at it",
+                                mounted_type, maj, min, st->data_dir, st->dev);
                 st->mounted = true;
         } else if (st->rdev) {
                 r = fb_mountinfo_of_device(mi, major(st->rdev), minor(st->rdev), &elsewhere);
@@ -407,8 +398,7 @@ static int inspect(struct state *st, bool need_block, char *why, size_t why_len)
                 if (r >= 0)
                         return fail(
                                 why, why_len, -EBUSY,
-                                "%s is mounted at %s: it is in use; unmount it if it is meant for etcd, or "
-                                "name another device",
+                                "%s is mounted at %s: it is in use; unmount it if it is meant for etcd, or name another device",
                                 st->dev, elsewhere);
         }
 
@@ -441,20 +431,17 @@ static int judge(const struct state *st, char *why, size_t why_len) {
         if (p->ambiguous)
                 return fail(
                         why, why_len, -EMEDIUMTYPE,
-                        "%s holds several signatures that contradict each other: refusing to touch it; wipe "
-                        "it (wipefs -a %s) if its data is not needed",
+                        "%s holds several signatures that contradict each other: refusing to touch it; wipe it (wipefs -a %s) if its data is not needed",
                         st->dev, st->dev);
         if (p->pttype)
                 return fail(
                         why, why_len, -EMEDIUMTYPE,
-                        "%s holds a partition table (%s): refusing to format it; name a partition "
-                        "(a /dev path or PARTLABEL=), or wipe it (wipefs -a %s) if its data is not needed",
+                        "%s holds a partition table (%s): refusing to format it; name a partition (a /dev path or PARTLABEL=), or wipe it (wipefs -a %s) if its data is not needed",
                         st->dev, p->pttype, st->dev);
         if (p->type && !supported_fstype(p->type))
                 return fail(
                         why, why_len, -EMEDIUMTYPE,
-                        "%s holds %s%s%s%s, not an ext4 or xfs file system: refusing to use or format it; "
-                        "wipe it (wipefs -a %s) if its data is not needed, or name another device",
+                        "%s holds %s%s%s%s, not an ext4 or xfs file system: refusing to use or format it; wipe it (wipefs -a %s) if its data is not needed, or name another device",
                         st->dev, p->type, p->usage ? " (" : "", strempty(p->usage), p->usage ? ")" : "",
                         st->dev);
         if (p->type && !p->uuid)
@@ -465,10 +452,10 @@ static int judge(const struct state *st, char *why, size_t why_len) {
         if (!st->mounted) {
                 _cleanup_free_ char *entry = first_entry(st->target);
                 if (entry)
-                        return fail(why, why_len, -ENOTEMPTY,
-                                    "%s already holds files ('%s') that mounting %s there would hide: move "
-                                    "them away (or empty the directory) first",
-                                    st->data_dir, entry, st->dev);
+                        return fail(
+                                why, why_len, -ENOTEMPTY,
+                                "%s already holds files ('%s') that mounting %s there would hide: move them away (or empty the directory) first",
+                                st->data_dir, entry, st->dev);
         }
         return 0;
 }
@@ -527,8 +514,7 @@ static int do_mount(struct state *st, char *why, size_t why_len) {
         if (entry)
                 return fail(
                         why, why_len, -ENOTEMPTY,
-                        "%s already holds files ('%s') that mounting %s there would hide: move them away "
-                        "(or empty the directory) first",
+                        "%s already holds files ('%s') that mounting %s there would hide: move them away (or empty the directory) first",
                         st->data_dir, entry, st->dev);
         if (mount(st->dev, st->target, st->pr.type, MS_NOATIME, NULL) < 0)
                 return fail(why, why_len, -errno, "cannot mount %s (%s) at %s: %s", st->dev, st->pr.type,
@@ -674,8 +660,7 @@ void fb_etcd_disk_describe(const struct fb_etcd_disk_spec *s, FILE *out) {
         }
         if (!st.pr.type)
                 fprintf(out,
-                        "etcd data disk %s: %s is blank: would make an %s file system labelled '%s' "
-                        "(mkfs.%s)\n",
+                        "etcd data disk %s: %s is blank: would make an %s file system labelled '%s' (mkfs.%s)\n",
                         s->device, st.dev, st.fstype, st.label, st.fstype);
         else
                 fprintf(out, "etcd data disk %s: %s holds %s (UUID %s%s%s)%s: would use it as it is\n",
@@ -690,8 +675,7 @@ void fb_etcd_disk_describe(const struct fb_etcd_disk_spec *s, FILE *out) {
                 fprintf(out, "  its mount unit and the kubelet drop-in are in place\n");
         else if (unit_paths(st.data_dir, &path) >= 0)
                 fprintf(out,
-                        "  would write %s (What=/dev/disk/by-uuid/%s, Type=%s) and %s "
-                        "(RequiresMountsFor=%s)\n",
+                        "  would write %s (What=/dev/disk/by-uuid/%s, Type=%s) and %s (RequiresMountsFor=%s)\n",
                         path, st.pr.uuid ?: "<new UUID>", st.pr.type ?: st.fstype, FB_ETCD_DISK_DROPIN,
                         st.data_dir);
 }

@@ -273,14 +273,11 @@ static void check_clock(struct ctx *c) {
         /* A day of slack: __DATE__ is the build machine's local date. */
         if (now < built - 86400)
                 add(c, "Clock", true,
-                    "the clock says %s, before this kube-firstboot was built (%.10s): certificates made now "
-                    "would not be valid yet; fix the time (NTP: systemd-timesyncd or chrony reaching a "
-                    "server, or the hardware clock) before first boot",
+                    "the clock says %s, before this kube-firstboot was built (%.10s): certificates made now would not be valid yet; fix the time (NTP: systemd-timesyncd or chrony reaching a server, or the hardware clock) before first boot",
                     found, b);
         else if (now > built + (time_t) CLOCK_MAX_AHEAD_DAYS * 86400)
                 add(c, "Clock", true,
-                    "the clock says %s, more than 10 years after this kube-firstboot was built (%.10s): "
-                    "fix the time (NTP or the hardware clock) before first boot",
+                    "the clock says %s, more than 10 years after this kube-firstboot was built (%.10s): fix the time (NTP or the hardware clock) before first boot",
                     found, b);
 }
 
@@ -296,8 +293,7 @@ static void check_cpu(struct ctx *c) {
                 n = sysconf(_SC_NPROCESSORS_ONLN);
         if (n < CONTROL_PLANE_NUM_CPU)
                 add(c, "NumCPU", true,
-                    "the number of available CPUs %ld is less than the required %d: give the machine at "
-                    "least %d CPUs",
+                    "the number of available CPUs %ld is less than the required %d: give the machine at least %d CPUs",
                     n, CONTROL_PLANE_NUM_CPU, CONTROL_PLANE_NUM_CPU);
 }
 
@@ -316,8 +312,7 @@ static void check_mem(struct ctx *c) {
                 add(c, "Mem", true, "/proc/meminfo has no MemTotal line");
         else if (mib < CONTROL_PLANE_MEM_MIB)
                 add(c, "Mem", true,
-                    "the system RAM (%llu MB) is less than the minimum %llu MB: give the machine more "
-                    "memory",
+                    "the system RAM (%llu MB) is less than the minimum %llu MB: give the machine more memory",
                     mib, CONTROL_PLANE_MEM_MIB);
 }
 
@@ -379,8 +374,7 @@ static void check_file_available(struct ctx *c, const char *path, const char *wh
         r = exists(c->s->root, path);
         if (r > 0)
                 add(c, name, true,
-                    "%s already exists: this machine already holds %s (kubeadm or another run set it up); "
-                    "reset it (kubeadm reset) or start from a fresh image",
+                    "%s already exists: this machine already holds %s (kubeadm or another run set it up); reset it (kubeadm reset) or start from a fresh image",
                     path, what);
         else if (r < 0)
                 add(c, name, true, "cannot check %s: %s", path, strerror(-r));
@@ -430,8 +424,7 @@ static void check_dir_available(struct ctx *c, const char *path) {
         }
         if (other)
                 add(c, name, true,
-                    "%s is not empty (it holds '%s'): etcd would start from another cluster's data; empty "
-                    "it or point etcd.local.dataDir elsewhere",
+                    "%s is not empty (it holds '%s'): etcd would start from another cluster's data; empty it or point etcd.local.dataDir elsewhere",
                     path, other);
 }
 
@@ -456,8 +449,7 @@ static void check_cri(struct ctx *c) {
         }
         if (stat(full, &st) < 0) {
                 add(c, "CRI", true,
-                    "container runtime is not running: %s: %s; install and start the container runtime "
-                    "(containerd) before kube-firstboot runs, or set nodeRegistration.criSocket",
+                    "container runtime is not running: %s: %s; install and start the container runtime (containerd) before kube-firstboot runs, or set nodeRegistration.criSocket",
                     path, strerror(errno));
                 return;
         }
@@ -481,8 +473,7 @@ static void check_cri(struct ctx *c) {
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 add(c, "CRI", true,
-                    "container runtime is not running: connecting to %s: %s; start the container runtime "
-                    "(systemctl start containerd)",
+                    "container runtime is not running: connecting to %s: %s; start the container runtime (systemctl start containerd)",
                     path, strerror(errno));
 }
 
@@ -504,14 +495,11 @@ static void check_swap(struct ctx *c) {
          * so that case is an error here, found before anything was written. */
         if (c->s->kubelet_allows_swap)
                 add(c, "Swap", false,
-                    "swap is on (%zu area%s) and KubeletConfiguration.failSwapOn is false: the kubelet "
-                    "runs with swap (cgroup v2 only; see memorySwap.swapBehavior)",
+                    "swap is on (%zu area%s) and KubeletConfiguration.failSwapOn is false: the kubelet runs with swap (cgroup v2 only; see memorySwap.swapBehavior)",
                     n, n == 1 ? "" : "s");
         else
                 add(c, "Swap", true,
-                    "swap is on (%zu area%s, /proc/swaps) and the kubelet refuses to start with swap: turn "
-                    "it off (swapoff -a, and remove it from /etc/fstab) or set KubeletConfiguration."
-                    "failSwapOn: false",
+                    "swap is on (%zu area%s, /proc/swaps) and the kubelet refuses to start with swap: turn it off (swapoff -a, and remove it from /etc/fstab) or set KubeletConfiguration.failSwapOn: false",
                     n, n == 1 ? "" : "s");
 }
 
@@ -571,24 +559,18 @@ static void check_cgroups(struct ctx *c) {
                 for (size_t i = 0; i < ELEMENTSOF(need); i++)
                         if (!word_in(controllers, need[i]))
                                 add(c, "SystemVerification", true,
-                                    "the cgroup v2 controller '%s' is not available (/sys/fs/cgroup/"
-                                    "cgroup.controllers): the kubelet needs it; enable it on the kernel "
-                                    "command line",
+                                    "the cgroup v2 controller '%s' is not available (/sys/fs/cgroup/cgroup.controllers): the kubelet needs it; enable it on the kernel command line",
                                     need[i]);
                 return;
         }
         if (exists(proc_root(c), "/sys/fs/cgroup/memory") > 0 &&
             exists(proc_root(c), "/sys/fs/cgroup/cpu") > 0) {
                 add(c, "SystemVerification", false,
-                    "the machine uses cgroup v1, which Kubernetes deprecated: newer kubelets refuse it "
-                    "unless failCgroupV1 is false; boot with cgroup v2 "
-                    "(systemd.unified_cgroup_hierarchy=1)");
+                    "the machine uses cgroup v1, which Kubernetes deprecated: newer kubelets refuse it unless failCgroupV1 is false; boot with cgroup v2 (systemd.unified_cgroup_hierarchy=1)");
                 return;
         }
         add(c, "SystemVerification", true,
-            "no cgroup file system at /sys/fs/cgroup: the kubelet cannot run containers; mount cgroup2 "
-            "there "
-            "(systemd does at boot)");
+            "no cgroup file system at /sys/fs/cgroup: the kubelet cannot run containers; mount cgroup2 there (systemd does at boot)");
 }
 
 /* Runs "kubelet --version" with a deadline; *ret holds its output (capped). */
@@ -619,8 +601,7 @@ static void check_kubelet(struct ctx *c) {
         }
         if (r < 0) {
                 add(c, "KubeletVersion", true,
-                    "kubelet not found in the system path: install the kubelet of the cluster's Kubernetes "
-                    "minor in the image");
+                    "kubelet not found in the system path: install the kubelet of the cluster's Kubernetes minor in the image");
                 return;
         }
         /* kubeadm compares with the control plane's version on init only; "stable-1" and the like would
@@ -640,8 +621,7 @@ static void check_kubelet(struct ctx *c) {
         out[strcspn(out, "\n")] = 0;
         if (have > want)
                 add(c, "KubeletVersion", true,
-                    "the kubelet (%s) is newer than the control plane (%s), a version skew Kubernetes does "
-                    "not support: install a kubelet of 1.%u or set kubernetesVersion",
+                    "the kubelet (%s) is newer than the control plane (%s), a version skew Kubernetes does not support: install a kubelet of 1.%u or set kubernetesVersion",
                     out, c->s->kubernetes_version, want);
 }
 
@@ -665,8 +645,7 @@ static void check_forwarding(struct ctx *c, const char *path) {
                         strstr(path, "ipv4") ? "net.ipv4.ip_forward" : "net.ipv6.conf.default.forwarding";
                 text[strcspn(text, "\n")] = 0;
                 add(c, name, true,
-                    "%s is '%s', not 1: pods could not reach beyond this node; set %s = 1 (sysctl -w, and "
-                    "a file in /etc/sysctl.d/) before kube-firstboot runs",
+                    "%s is '%s', not 1: pods could not reach beyond this node; set %s = 1 (sysctl -w, and a file in /etc/sysctl.d/) before kube-firstboot runs",
                     path, text, key);
         }
 }

@@ -23,8 +23,7 @@ void cli_print_help(const char *usage, const char *body) {
                 printf("\n%s\n", body);
         printf("Global options (before or after the verb):\n"
                "  --root DIR          take every node path (/etc/kubernetes, /var/lib/..., /run/...) under\n"
-               "                      DIR; for tests, plan, and image builders working on an unbooted "
-               "root.\n"
+               "                      DIR; for tests, plan, and image builders working on an unbooted root.\n"
                "                      Files named on the command line are used as given.\n"
                "  -v, --verbose       debug output (repeatable)\n"
                "  --log-format FMT    'text' (default; journald <N> priority prefixes when stderr is not a\n"

@@ -110,8 +110,8 @@ int cmd_discover(int argc, char **argv) {
                         return cli_oom();
         }
         if (!token) {
-                log_error("discover needs a bootstrap token: --token-file FILE, --token, or "
-                          "$KUBE_FIRSTBOOT_TOKEN.");
+                log_error(
+                        "discover needs a bootstrap token: --token-file FILE, --token, or $KUBE_FIRSTBOOT_TOKEN.");
                 return EXIT_USAGE;
         }
 

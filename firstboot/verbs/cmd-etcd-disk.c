@@ -73,8 +73,8 @@ int cmd_etcd_disk(int argc, char **argv) {
         if (r != EXIT_DONE)
                 return r;
         if (fb_etcd_disk_spec_from_config(c, &spec) < 0) {
-                log_error("FirstbootConfiguration.etcd.dataDevice is not set: etcd's data stays on the root "
-                          "disk.");
+                log_error(
+                        "FirstbootConfiguration.etcd.dataDevice is not set: etcd's data stays on the root disk.");
                 return EXIT_USAGE;
         }
         spec.root = cli.root;

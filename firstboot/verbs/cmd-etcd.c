@@ -42,8 +42,7 @@ static const char body[] =
         "  --timeout SECONDS    per call (default 10; 5 for 'member join')\n"
         "\n"
         "member join: this node's member, the way a control-plane join makes it, safe to re-run. Adds the\n"
-        "peer URL as a learner, or finds it when an earlier run (or a crash half-way) already did, and "
-        "prints\n"
+        "peer URL as a learner, or finds it when an earlier run (or a crash half-way) already did, and prints\n"
         "what etcd on this node must start with, as etcdctl does (ETCD_INITIAL_CLUSTER, state 'existing').\n"
         "With --promote it then waits until that etcd runs and is in sync, and promotes it to a voter. It\n"
         "retries what etcd answers while busy (another learner joining, cluster not healthy yet, leader\n"
@@ -60,8 +59,7 @@ static const char body[] =
         "  --kubeconfig FILE    hold the cluster's join queue (below) from the add to the promotion, as\n"
         "                       --holder (default NAME/RANDOM) with --ttl, renewing it while waiting\n"
         "\n"
-        "queue: the join queue, a Lease kube-system/kube-firstboot-etcd-join that lets one control plane "
-        "at\n"
+        "queue: the join queue, a Lease kube-system/kube-firstboot-etcd-join that lets one control plane at\n"
         "a time change etcd's members. A hold expires when its holder stops renewing it.\n"
         "  show                 who holds it, since when, and when the hold expires\n"
         "  take                 take it (waiting while another holds it) and print the holder identity\n"
@@ -261,8 +259,7 @@ static int cmd_queue(const char *sub, const struct args *a) {
 
         if (streq(sub, "release") && !a->holder && !a->force) {
                 log_error(
-                        "etcd queue release needs --holder ID (give back that hold) or --force (release any "
-                        "holder: for a stuck queue).");
+                        "etcd queue release needs --holder ID (give back that hold) or --force (release any holder: for a stuck queue).");
                 return EXIT_USAGE;
         }
         if (queue_client(a, &c) < 0)
@@ -575,8 +572,8 @@ int cmd_etcd(int argc, char **argv) {
                 return EXIT_USAGE;
         }
         if (join && (isempty(a.name) || isempty(a.peer_url))) {
-                log_error("etcd member join needs --name NAME (the node name) and --peer-url "
-                          "https://ADDRESS:2380.");
+                log_error(
+                        "etcd member join needs --name NAME (the node name) and --peer-url https://ADDRESS:2380.");
                 return EXIT_USAGE;
         }
         if (join && !startswith(a.peer_url, "https://") && !startswith(a.peer_url, "http://")) {

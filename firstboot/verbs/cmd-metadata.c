@@ -59,8 +59,7 @@ int cmd_metadata(int argc, char **argv) {
                                 ok = ok || streq(*n, optarg);
                         if (!ok) {
                                 log_error(
-                                        "Unknown datasource '%s'. Known: auto, cloud-init, ec2, gce, azure, "
-                                        "openstack, configdrive, nocloud, vmware, files.",
+                                        "Unknown datasource '%s'. Known: auto, cloud-init, ec2, gce, azure, openstack, configdrive, nocloud, vmware, files.",
                                         optarg);
                                 return EXIT_USAGE;
                         }
@@ -70,9 +69,9 @@ int cmd_metadata(int argc, char **argv) {
                 case ARG_ENDPOINT:
                         if (!startswith(optarg, "http://") && !startswith(optarg, "https://") &&
                             !startswith(optarg, "file://") && optarg[0] != '/') {
-                                log_error("--endpoint takes an http(s):// URL (or a file:// or /path seed), "
-                                          "not '%s'.",
-                                          optarg);
+                                log_error(
+                                        "--endpoint takes an http(s):// URL (or a file:// or /path seed), not '%s'.",
+                                        optarg);
                                 return EXIT_USAGE;
                         }
                         o.endpoint = optarg;

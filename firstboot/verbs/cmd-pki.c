@@ -144,8 +144,7 @@ static int pki_certs(int argc, char **argv) {
                 return EXIT_FAILED;
         }
         if (spec.role == PKI_ROLE_WORKER)
-                printf("worker: nothing to write; ca.crt comes from discovery and kubelet.conf from the "
-                       "kubelet's TLS bootstrap.\n");
+                printf("worker: nothing to write; ca.crt comes from discovery and kubelet.conf from the kubelet's TLS bootstrap.\n");
         return EXIT_DONE;
 }
 
@@ -287,8 +286,8 @@ static int read_certificate_key(const char *hex, const char *file, unsigned char
                 hex = text;
         }
         if (pki_certificate_key_parse(hex, key) < 0) {
-                log_error("The certificate key must be 64 hex digits (32 bytes), as 'pki certificate-key' "
-                          "prints.");
+                log_error(
+                        "The certificate key must be 64 hex digits (32 bytes), as 'pki certificate-key' prints.");
                 return EXIT_USAGE;
         }
         return EXIT_DONE;
@@ -325,9 +324,8 @@ static int do_decrypt(const unsigned char key[PKI_CERT_KEY_SIZE], const struct p
                 return EXIT_USAGE;
         }
         if (!config && strstr(json, "\"external-etcd-ca.crt\"")) {
-                log_error("The Secret is for external etcd: give --config with etcd.external so that its "
-                          "client "
-                          "files have a place to go.");
+                log_error(
+                        "The Secret is for external etcd: give --config with etcd.external so that its client files have a place to go.");
                 return EXIT_USAGE;
         }
         r = pki_kubeadm_certs_open(key, json, len, spec->cert_dir, spec->external_etcd ? &ext : NULL, &files,
@@ -335,13 +333,12 @@ static int do_decrypt(const unsigned char key[PKI_CERT_KEY_SIZE], const struct p
         if (r == -EINVAL)
                 log_error("'%s' is not a Secret in JSON with a 'data' object.", secret);
         else if (r == -ENOENT)
-                log_error("The Secret does not include the required certificate or key '%s'; nothing was "
-                          "written.",
-                          strempty(failed));
+                log_error(
+                        "The Secret does not include the required certificate or key '%s'; nothing was written.",
+                        strempty(failed));
         else if (r == -EBADMSG)
                 log_error(
-                        "Entry '%s' of the Secret does not decrypt with this certificate key (wrong key, or "
-                        "the data was changed); nothing was written.",
+                        "Entry '%s' of the Secret does not decrypt with this certificate key (wrong key, or the data was changed); nothing was written.",
                         strempty(failed));
         else if (r < 0)
                 log_error_errno(r, "Cannot open the Secret: %m");
@@ -410,8 +407,7 @@ static int crypt_certs(int argc, char **argv, bool encrypt) {
                 goto out;
         if (external && !spec.external_etcd) {
                 log_error(
-                        "--external-etcd needs --config with an etcd.external section (its caFile, certFile "
-                        "and keyFile are the files to carry).");
+                        "--external-etcd needs --config with an etcd.external section (its caFile, certFile and keyFile are the files to carry).");
                 r = EXIT_USAGE;
                 goto out;
         }

@@ -14,8 +14,8 @@
 #include "firstboot/host/preflight.h"
 #include "metadata/metadata.h"
 
-static const char usage[] = "kube-firstboot preflight [--ignore-preflight-errors LIST] [--proc-root DIR] "
-                            "[CONFIGURATION OPTIONS]";
+static const char usage[] =
+        "kube-firstboot preflight [--ignore-preflight-errors LIST] [--proc-root DIR] [CONFIGURATION OPTIONS]";
 static const char body[] =
         "Runs the checks kubeadm's preflight makes for this node's role (init, control-plane or worker)\n"
         "before anything is written: ports free, no manifests or kubelet files of another cluster, an\n"
@@ -88,8 +88,8 @@ int cmd_preflight(int argc, char **argv) {
         if (role == FB_ROLE_AUTO) {
                 r = inst ? fb_config_is_seed(c, inst) : -EINVAL;
                 if (r < 0) {
-                        log_error("The role is 'auto' and cannot be decided here: pass --role init, "
-                                  "control-plane or worker.");
+                        log_error(
+                                "The role is 'auto' and cannot be decided here: pass --role init, control-plane or worker.");
                         return EXIT_USAGE;
                 }
                 role = r > 0 ? FB_ROLE_INIT : FB_ROLE_CONTROL_PLANE;

@@ -37,11 +37,9 @@ static const char body[] =
         "\n"
         "  --certs-min-left DURATION     re-upload below this (default 75m)\n"
         "  --token-min-left DURATION     renew tokens below this (default 12h)\n"
-        "  --kubeconfig FILE             admin credentials (default /etc/kubernetes/admin.conf under "
-        "--root)\n"
+        "  --kubeconfig FILE             admin credentials (default /etc/kubernetes/admin.conf under --root)\n"
         "\n"
-        "Exits 0 when everything is in place (renewed or fine), 1 on failure, 3 when the API did not "
-        "answer.\n";
+        "Exits 0 when everything is in place (renewed or fine), 1 on failure, 3 when the API did not answer.\n";
 
 static char *b64_field(const cJSON *secret, const char *key) {
         const char *v = json_get_string(json_get(secret, "data"), key);
@@ -94,10 +92,12 @@ static int refresh_token(struct kube_client *c, const char *token, const cJSON *
                 (void) fb_parse_duration_ms(ttl, &ttl_ms);
         if (ttl_ms == 0)
                 ttl_ms = 24ull * 3600 * 1000; /* a token meant never to expire that was deleted: a day */
-        cJSON_ArrayForEach(e, json_get(spec, "usages")) if (cJSON_IsString(e))(void)
-                strv_extend(&usages, e->valuestring);
-        cJSON_ArrayForEach(e, json_get(spec, "groups")) if (cJSON_IsString(e))(void)
-                strv_extend(&groups, e->valuestring);
+        cJSON_ArrayForEach(e, json_get(spec, "usages"))
+                if (cJSON_IsString(e))
+                        (void) strv_extend(&usages, e->valuestring);
+        cJSON_ArrayForEach(e, json_get(spec, "groups"))
+                if (cJSON_IsString(e))
+                        (void) strv_extend(&groups, e->valuestring);
         if (!usages && (strv_extend(&usages, "signing") < 0 || strv_extend(&usages, "authentication") < 0))
                 return -ENOMEM;
         if (!groups && strv_extend(&groups, MF_DEFAULT_NODE_TOKEN_GROUP) < 0)
@@ -126,8 +126,9 @@ out:
         if (want) {
                 const cJSON *d = json_get(want, "data");
                 cJSON *f;
-                cJSON_ArrayForEach(f, (cJSON *) d) if (cJSON_IsString(f))
-                        OPENSSL_cleanse(f->valuestring, strlen(f->valuestring));
+                cJSON_ArrayForEach(f, (cJSON *) d)
+                        if (cJSON_IsString(f))
+                                OPENSSL_cleanse(f->valuestring, strlen(f->valuestring));
         }
         return r;
 }
@@ -219,9 +220,8 @@ int cmd_refresh(int argc, char **argv) {
         const char *owner = fb_config_node_name(c) ?: host;
 
         if (!key)
-                log_info("kubeadm-certs: no certificate key is configured, so it is left alone "
-                         "(control-plane "
-                         "joins need one).");
+                log_info(
+                        "kubeadm-certs: no certificate key is configured, so it is left alone (control-plane joins need one).");
         else {
                 struct fb_certs_upload u = {.root = cli.root,
                                             .cert_dir = cert_dir,
@@ -231,10 +231,9 @@ int cmd_refresh(int argc, char **argv) {
                 time_t expires = 0;
                 r = fb_certs_uploaded(k, &u, (long long) (certs_min / 1000), &expires);
                 if (r > 0)
-                        log_info("kubeadm-certs: in place, opens with the configured key, owner token lives "
-                                 "past "
-                                 "the %llum threshold.",
-                                 certs_min / 60000);
+                        log_info(
+                                "kubeadm-certs: in place, opens with the configured key, owner token lives past the %llum threshold.",
+                                certs_min / 60000);
                 else if (r == 0) {
                         r = fb_certs_upload(k, &u, why, sizeof(why));
                         if (r < 0) {
@@ -242,9 +241,8 @@ int cmd_refresh(int argc, char **argv) {
                                           why[0] ? why : strerror(-r));
                                 failures++;
                         } else
-                                log_info("kubeadm-certs: uploaded again under the configured certificate "
-                                         "key (lives 2 "
-                                         "more hours).");
+                                log_info(
+                                        "kubeadm-certs: uploaded again under the configured certificate key (lives 2 more hours).");
                 } else {
                         log_error("kubeadm-certs: cannot check it at %s: %s", kube_client_server(k),
                                   kube_client_error(k));

@@ -25,8 +25,7 @@ static const char run_body[] =
         "(init, control-plane, worker, or auto from identical user-data), runs the phases of kubeadm init,\n"
         "the HA control-plane join or the worker join, and hands the node to the kubelet.\n"
         "\n"
-        "Every phase is journaled in /var/lib/kube-firstboot/journal.json: a re-run after a crash, a "
-        "reboot\n"
+        "Every phase is journaled in /var/lib/kube-firstboot/journal.json: a re-run after a crash, a reboot\n"
         "or a failure verifies what is done and goes on from there. Progress and the result (with the\n"
         "failing phase, the cause and a remedy) are in /run/kube-firstboot/status.json ('kube-firstboot\n"
         "status'), and in STATUS= lines to systemd when run as a Type=notify service. On success it writes\n"
@@ -39,8 +38,7 @@ static const char run_body[] =
         "  --stop-after PHASE            run the phases up to PHASE and stop (a later run goes on)\n";
 static const char plan_usage[] = "kube-firstboot plan [OPTIONS]";
 static const char plan_body[] =
-        "Prints the role decision and every phase 'run' would go through, with the files it would write "
-        "and\n"
+        "Prints the role decision and every phase 'run' would go through, with the files it would write and\n"
         "the API calls it would make, touching nothing. Phases found done (journal and check agree) are\n"
         "marked so.\n";
 
@@ -113,18 +111,16 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                         (void) fail_early(
                                 cli.root, NULL, -EINVAL,
                                 "The configuration is not valid; nothing was written (see the log).",
-                                "Fix the user-data or image defaults; 'kube-firstboot config validate' "
-                                "lists every problem.");
+                                "Fix the user-data or image defaults; 'kube-firstboot config validate' lists every problem.");
                 return r;
         }
 
         r = fb_role_decide(cli.root, c, inst, plan, &decision, why, sizeof(why));
         if (r < 0)
                 return plan ? (log_error("Cannot decide the role: %s", why), cli_exit_code_for_error(r))
-                            : fail_early(cli.root, NULL, r, why,
-                                         "Check FirstbootConfiguration.role and seed, and that the "
-                                         "control-plane "
-                                         "endpoint is reachable.");
+                            : fail_early(
+                                      cli.root, NULL, r, why,
+                                      "Check FirstbootConfiguration.role and seed, and that the control-plane endpoint is reachable.");
         log_info("Role: %s (%s)", fb_role_to_string(decision.role), decision.reason);
 
         /* A joiner first learns the cluster: discovery, then its kubeadm-config and kubelet-config. */
@@ -136,9 +132,7 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                 if (r < 0 && !plan)
                         return fail_early(
                                 cli.root, fb_role_to_string(decision.role), r, why[0] ? why : strerror(-r),
-                                "Check the control-plane endpoint, the bootstrap token (kubeadm token "
-                                "list on a control plane) and the CA pin; 'kube-firstboot discover' "
-                                "runs discovery alone.");
+                                "Check the control-plane endpoint, the bootstrap token (kubeadm token list on a control plane) and the CA pin; 'kube-firstboot discover' runs discovery alone.");
                 if (r < 0)
                         log_warning("Discovery failed (%s); planning from this node's configuration alone.",
                                     why[0] ? why : strerror(-r));
@@ -222,9 +216,9 @@ static int run_or_plan(int argc, char **argv, bool plan) {
         }
         r = fb_join_release_stale_queue_hold(node);
         if (r < 0)
-                log_warning("Cannot check the etcd join queue for a hold left by an earlier run: %s (it "
-                            "expires by itself).",
-                            strerror(-r));
+                log_warning(
+                        "Cannot check the etcd join queue for a hold left by an earlier run: %s (it expires by itself).",
+                        strerror(-r));
         r = fb_status_succeed(st);
         if (r >= 0)
                 r = write_string_atomic(cli.root, FB_DONE_PATH,

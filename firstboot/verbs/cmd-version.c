@@ -36,8 +36,7 @@ int cmd_version(int argc, char **argv) {
         printf("  libblkid %s\n", blkid_version ?: "unknown");
         size_t n;
         const struct mf_versions *all = mf_versions_all(&n);
-        printf("  Kubernetes 1.%d-1.%d (labels such as stable resolve to %s), kubeadm config v1beta4 "
-               "(v1beta3 accepted and converted)\n",
+        printf("  Kubernetes 1.%d-1.%d (labels such as stable resolve to %s), kubeadm config v1beta4 (v1beta3 accepted and converted)\n",
                MF_MINOR_FIRST, MF_MINOR_LAST, all[n - 1].newest_patch);
         return EXIT_DONE;
 }

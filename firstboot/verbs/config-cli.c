@@ -16,13 +16,10 @@ const char config_cli_help[] =
         "  --node-name NAME              nodeRegistration.name\n"
         "  --advertise-address IP        localAPIEndpoint.advertiseAddress\n"
         "  --control-plane-endpoint H:P  ClusterConfiguration.controlPlaneEndpoint\n"
-        "  --set Kind.path=value         any field, e.g. --set "
-        "ClusterConfiguration.networking.podSubnet=10.244.0.0/16\n"
-        "  --config FILE                 configuration documents, merged at the user-data level "
-        "(repeatable)\n"
+        "  --set Kind.path=value         any field, e.g. --set ClusterConfiguration.networking.podSubnet=10.244.0.0/16\n"
+        "  --config FILE                 configuration documents, merged at the user-data level (repeatable)\n"
         "  --no-metadata                 leave out user-data and metadata\n"
-        "  --datasource NAME             force a metadata source (ec2, gce, azure, openstack, nocloud, "
-        "vmware, ...)\n"
+        "  --datasource NAME             force a metadata source (ec2, gce, azure, openstack, nocloud, vmware, ...)\n"
         "  --endpoint URL, --device DEV  where that source is (an emulator, an image file)\n"
         "  --timeout SECONDS             per metadata request (1-600)\n";
 

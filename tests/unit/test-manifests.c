@@ -27,7 +27,8 @@ static char *command_line(const cJSON *pod) {
         const cJSON *cmd = json_get(container(pod), "command"), *c;
         size_t n = 0;
         char *s;
-        cJSON_ArrayForEach(c, cmd) n += strlen(c->valuestring) + 1;
+        cJSON_ArrayForEach(c, cmd)
+                n += strlen(c->valuestring) + 1;
         s = calloc(1, n + 1);
         cJSON_ArrayForEach(c, cmd) {
                 if (*s)
@@ -181,8 +182,8 @@ static void test_ipv6_and_external_etcd(void **state) {
         /* One extra mount for /etc/etcd; the key under the cert dir needs none. */
         int extra = 0;
         const cJSON *v;
-        cJSON_ArrayForEach(v, json_get(pod, "spec.volumes")) extra +=
-                strncmp(json_get_string(v, "name"), "etcd-certs", 10) == 0;
+        cJSON_ArrayForEach(v, json_get(pod, "spec.volumes"))
+                extra += strncmp(json_get_string(v, "name"), "etcd-certs", 10) == 0;
         assert_int_equal(extra, 1);
         assert_int_equal(mf_static_pod(&s, MF_ETCD, &etcd), -EINVAL);
 }
