@@ -200,7 +200,15 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
         r = kube_client_new(url, k.ca_pem, false, &secure);
         if (r < 0)
                 goto out;
-        r = fetch_cluster_info(secure, NULL, &cm2);
+        for (;;) {
+                r = fetch_cluster_info(secure, NULL, &cm2);
+                /* A verification failure is an answer; anything else (a backend restarting behind the
+                 * load balancer) is retried within the same deadline as the first read. */
+                if (r >= 0 || r == -EKEYREJECTED || now_ms() + interval >= deadline)
+                        break;
+                log_debug("cluster-info over verified TLS from %s: %s", url, kube_client_error(secure));
+                sleep_ms(interval);
+        }
         if (r < 0) {
                 say(why, wl, "cannot read cluster-info over verified TLS: %s", kube_client_error(secure));
                 goto out;

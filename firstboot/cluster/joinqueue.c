@@ -270,11 +270,6 @@ int fb_join_queue_show(struct kube_client *c, struct fb_join_queue_info *ret) {
         return fb_join_queue_info_from_lease(lease, wall_us(), ret);
 }
 
-static bool transient(int r) {
-        return r == -EIO || r == -ETIMEDOUT || r == -ECONNREFUSED || r == -ECONNRESET ||
-               r == -EHOSTUNREACH || r == -EBUSY || r == -EAGAIN;
-}
-
 static void describe_holder(const struct fb_join_queue_info *i, char *buf, size_t len) {
         char since[32];
         int64_t now = wall_us();
@@ -357,7 +352,7 @@ int fb_join_queue_acquire(struct kube_client *c, const char *holder, unsigned le
                         }
                 }
                 if (r < 0 && r != -ESTALE && r != -ENOENT && r != -EEXIST) {
-                        if (!transient(r)) {
+                        if (!kube_error_is_transient(r)) {
                                 set_why(why, why_len, "join queue %s/%s: %s", FB_JOIN_QUEUE_NAMESPACE,
                                         FB_JOIN_QUEUE_NAME, kube_client_error(c));
                                 return r;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -43,6 +44,13 @@ time_t kube_client_now(const struct kube_client *c);
 const char *kube_client_server(const struct kube_client *c);
 /* Why the last request failed: the API's Status message or the transport error; "" when none. */
 const char *kube_client_error(const struct kube_client *c);
+
+/* A failure that passes by itself (the apiserver or its etcd restarting, a load balancer's backend not
+ * up yet, throttling): worth another try until the caller's deadline. */
+static inline bool kube_error_is_transient(int r) {
+        return r == -EIO || r == -ETIMEDOUT || r == -ECONNREFUSED || r == -ECONNRESET ||
+               r == -EHOSTUNREACH || r == -EBUSY || r == -EAGAIN;
+}
 
 /* How many API requests this process has sent so far (all clients; transport retries not counted apart). */
 unsigned long kube_requests_made(void);

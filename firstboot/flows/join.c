@@ -113,6 +113,7 @@ int fb_join_discover(const char *root, const struct fb_config *c, unsigned timeo
                 .unsafe_skip_ca_verification = skip,
                 .timeout_ms = timeout_ms ?: discovery_ms,
         };
+        unsigned long long deadline = fb_now_ms() + o.timeout_ms;
         (void) root;
         r = fb_discover(&o, &res, why, why_len);
         if (r < 0)
@@ -129,13 +130,28 @@ int fb_join_discover(const char *root, const struct fb_config *c, unsigned timeo
                 r = kube_client_set_token(k, tls_token);
         if (r < 0)
                 return r;
-        r = config_map_document(k, "kubeadm-config", "ClusterConfiguration", &d.cluster_configuration);
-        if (r < 0)
+        /* Within the same deadline as discovery: behind a load balancer the answer may come from a
+         * control plane (or an etcd) that is restarting, as a resumed joiner's own one is. */
+        for (;;) {
+                r = config_map_document(k, "kubeadm-config", "ClusterConfiguration",
+                                        &d.cluster_configuration);
+                if (r >= 0) {
+                        r = config_map_document(k, "kubelet-config", "kubelet", &d.kubelet_configuration);
+                        if (r == -ENOENT)
+                                r = 0;
+                }
+                if (r >= 0 || !kube_error_is_transient(r) || fb_now_ms() >= deadline)
+                        break;
+                log_debug("Reading the cluster's configuration at %s failed (%s); retrying.", d.server,
+                          kube_client_error(k));
+                cJSON_Delete(TAKE_PTR(d.cluster_configuration));
+                fb_sleep_ms(2000);
+        }
+        if (r < 0 && !d.cluster_configuration)
                 return WHY(r, "cannot read kube-system/kubeadm-config at %s with the bootstrap token: %s",
                            d.server,
                            r == -EBADMSG ? "it holds no ClusterConfiguration" : kube_client_error(k));
-        r = config_map_document(k, "kubelet-config", "kubelet", &d.kubelet_configuration);
-        if (r < 0 && r != -ENOENT)
+        if (r < 0)
                 return WHY(r, "cannot read kube-system/kubelet-config at %s: %s", d.server,
                            kube_client_error(k));
         *ret = d;
@@ -187,8 +203,14 @@ static int run_download_certs(void *ctx, char *why, size_t why_len) {
         _cleanup_(cJSON_Deletep) cJSON *secret = NULL;
         for (bool said = false;;) {
                 r = kube_get(k, FB_KUBEADM_CERTS_PATH, &secret);
-                if (r != -ENOENT || fb_now_ms() >= deadline)
+                if ((r != -ENOENT && !kube_error_is_transient(r)) || fb_now_ms() >= deadline)
                         break;
+                if (r != -ENOENT) {
+                        log_debug("Reading kubeadm-certs at %s failed (%s); retrying.", n->join->server,
+                                  kube_client_error(k));
+                        fb_sleep_ms(2000);
+                        continue;
+                }
                 if (!said)
                         log_warning(
                                 "Secret kube-system/kubeadm-certs is not in the cluster at %s (it lives 2 hours after an upload); waiting up to %llus for a control plane to upload it ('kube-firstboot refresh' does).",

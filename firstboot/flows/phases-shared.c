@@ -506,7 +506,7 @@ int fb_run_mark_control_plane(void *ctx, char *why, size_t why_len) {
                         if (r >= 0)
                                 return 0;
                 }
-                if (r != -ENOENT && r != -ESTALE && r != -EIO && r != -ETIMEDOUT && r != -ECONNREFUSED)
+                if (r != -ENOENT && r != -ESTALE && !kube_error_is_transient(r))
                         return WHY(r, "cannot label and taint Node %s: %s", n->pki.node_name,
                                    kube_client_error(c));
                 if (fb_now_ms() >= deadline)

@@ -465,6 +465,9 @@ def _field_match(o, selector):
     return True
 
 
+FAULTS_LOCK = threading.Lock()
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "kube-apiserver-sim"
@@ -522,6 +525,40 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     pass
             raise bad_request(f"json: {e}")
 
+    def injected_fault(self, user):
+        """A test's fault for this request, from <node root>/etc/kf-sim/apiserver-faults.json (a list of
+        {"method", "path", "user_prefix", "status", "message", "skip", "count"}: the first skip matching
+        requests pass, the next count fail):
+        an etcd without quorum, as the real apiserver reports it (500 and the etcd error). None otherwise."""
+        root = os.environ.get("KF_SIM_ROOT")
+        if not root:
+            return None
+        path = os.path.join(root, "etc/kf-sim/apiserver-faults.json")
+        with FAULTS_LOCK:
+            try:
+                with open(path) as f:
+                    rules = json.load(f)
+            except (OSError, ValueError):
+                return None
+            for rule in rules:
+                if rule.get("count", 0) <= 0 or rule.get("method", self.command) != self.command:
+                    continue
+                if rule.get("path") != urllib.parse.urlsplit(self.path).path:
+                    continue
+                if not (user.name if user else "").startswith(rule.get("user_prefix", "")):
+                    continue
+                skipped = rule.get("skip", 0) > 0  # this one passes: a fault that starts after a success
+                rule["skip" if skipped else "count"] -= 1
+                with open(path + ".tmp", "w") as f:
+                    json.dump(rules, f)
+                os.rename(path + ".tmp", path)
+                if skipped:
+                    return None
+                msg = rule.get("message", "etcdserver: request timed out")
+                return APIError(rule.get("status", 500), "InternalError", f"Internal error occurred: {msg}",
+                                {"causes": [{"message": msg}]})
+        return None
+
     def handle_one(self):
         t0 = time.time()
         code = 500
@@ -529,6 +566,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             user = self.api.authenticate(self)
             self.user = user
+            fault = self.injected_fault(user)
+            if fault:
+                raise fault
             code = self.route(user)
         except APIError as e:
             code = e.code

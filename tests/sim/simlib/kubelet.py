@@ -193,6 +193,7 @@ class StaticPod:
                                                              "KF_SIM_NODE_MONITOR_GRACE",
                                                              "LANG")}
         e.setdefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        e["KF_SIM_ROOT"] = self.k.root  # where a double finds the node's files (a test's faults)
         # A control-plane double is the version its image names, as a real container would be.
         version = image_version((self.pod.get("spec") or {}).get("containers") or [])
         if version:
