@@ -73,7 +73,7 @@ run_replay() {
 run_integration() {
         local out=$logdir/integration.log dirs=(tests/integration)
         [ -d tests/sim ] && ls tests/sim/test_*.py >/dev/null 2>&1 && dirs+=(tests/sim)
-        /usr/bin/python3 -m pytest -q -p no:cacheprovider -o junit_family=xunit2 "${dirs[@]}" >"$out" 2>&1
+        /usr/bin/python3 -m pytest -q -p no:cacheprovider --durations=40 -o junit_family=xunit2 "${dirs[@]}" >"$out" 2>&1
         local rc=$?
         local line p f e
         line=$(grep -E '^=*.*(passed|failed|error)' "$out" | tail -1)
