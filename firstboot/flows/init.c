@@ -15,6 +15,7 @@
 
 #include "common/base64.h"
 #include "common/cleanup-libs.h"
+#include "common/clock.h"
 #include "common/fileio.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
@@ -565,16 +566,16 @@ static int run_kubelet_finalize(void *ctx, char *why, size_t why_len) {
         _cleanup_free_ char *out = NULL, *user = NULL;
         struct pki_kubeconfig k = {};
         unsigned long long ms = fb_config_kubeadm_timeout_ms(n->config, n->role, "tlsBootstrap", 300000);
-        unsigned long long deadline = fb_now_ms() + ms;
+        unsigned long long deadline = clock_now_ms() + ms;
         size_t len;
         int r;
 
         while (!kubelet_store_ready(n)) {
-                if (fb_now_ms() >= deadline)
+                if (clock_now_ms() >= deadline)
                         return WHY(-ETIMEDOUT,
                                    "the kubelet did not write " FB_KUBELET_CLIENT_CURRENT " within %llus",
                                    ms / 1000);
-                fb_sleep_ms(500);
+                clock_sleep_about_ms(500);
         }
         r = read_file(n->root, "/etc/kubernetes/kubelet.conf", 1024 * 1024, &text, &len);
         if (r < 0)

@@ -13,6 +13,7 @@
 
 #include "common/base64.h"
 #include "common/cleanup-libs.h"
+#include "common/clock.h"
 #include "common/fileio.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
@@ -183,18 +184,18 @@ static int run_download_certs(void *ctx, char *why, size_t why_len) {
                 return r;
 
         unsigned long long wait_ms = fb_config_timeout_ms(n->config, "discovery", 300000);
-        unsigned long long deadline = fb_now_ms() + wait_ms;
+        unsigned long long deadline = clock_now_ms() + wait_ms;
         _cleanup_(cJSON_Deletep) cJSON *secret = NULL;
         for (bool said = false;;) {
                 r = kube_get(k, FB_KUBEADM_CERTS_PATH, &secret);
-                if (r != -ENOENT || fb_now_ms() >= deadline)
+                if (r != -ENOENT || clock_now_ms() >= deadline)
                         break;
                 if (!said)
                         log_warning(
                                 "Secret kube-system/kubeadm-certs is not in the cluster at %s (it lives 2 hours after an upload); waiting up to %llus for a control plane to upload it ('kube-firstboot refresh' does).",
                                 n->join->server, wait_ms / 1000);
                 said = true;
-                fb_sleep_ms(5000);
+                clock_sleep_about_ms(5000);
         }
         if (r == -ENOENT)
                 return WHY(
@@ -413,12 +414,12 @@ static int check_etcd_join(void *ctx) {
 static int etcd_step_holding_queue(struct kube_client *k, const char *holder, struct fb_etcd_join_spec *s,
                                    unsigned long long timeout_ms, struct fb_etcd_join_state *st, char *why,
                                    size_t why_len) {
-        unsigned long long deadline = fb_now_ms() + timeout_ms;
+        unsigned long long deadline = clock_now_ms() + timeout_ms;
         for (;;) {
-                unsigned long long now = fb_now_ms(), left = deadline > now ? deadline - now : 0;
+                unsigned long long now = clock_now_ms(), left = deadline > now ? deadline - now : 0;
                 s->timeout_ms = left < QUEUE_SLICE_MS ? left : QUEUE_SLICE_MS;
                 int r = st ? fb_etcd_join_add(s, st, why, why_len) : fb_etcd_join_promote(s, why, why_len);
-                if (r != -ETIMEDOUT || fb_now_ms() + 1000 >= deadline)
+                if (r != -ETIMEDOUT || clock_now_ms() + 1000 >= deadline)
                         return r;
                 int q = fb_join_queue_renew(k, holder, QUEUE_LEASE_S);
                 if (q < 0)
@@ -527,15 +528,15 @@ static int check_wait_bootstrap(void *ctx) {
 static int run_wait_bootstrap(void *ctx, char *why, size_t why_len) {
         struct fb_node *n = ctx;
         unsigned long long ms = fb_config_kubeadm_timeout_ms(n->config, n->role, "tlsBootstrap", 300000);
-        unsigned long long deadline = fb_now_ms() + ms;
+        unsigned long long deadline = clock_now_ms() + ms;
         while (path_exists(n->root, KUBELET_KUBECONFIG) < 0 || fb_kubelet_healthy(n) <= 0) {
-                if (fb_now_ms() >= deadline)
+                if (clock_now_ms() >= deadline)
                         return WHY(
                                 -ETIMEDOUT,
                                 "the kubelet did not finish its TLS bootstrap (no " KUBELET_KUBECONFIG
                                 " or no healthz) within %llus: check 'journalctl -u kubelet', the bootstrap token and that %s answers",
                                 ms / 1000, bootstrap_server(n));
-                fb_sleep_ms(500);
+                clock_sleep_about_ms(500);
         }
         int r = unlink_file(n->root, BOOTSTRAP_KUBECONFIG);
         if (r < 0 && r != -ENOENT)
@@ -590,15 +591,15 @@ static int run_node_registered(void *ctx, char *why, size_t why_len) {
         struct fb_node *n = ctx;
         unsigned long long ms =
                 fb_config_kubeadm_timeout_ms(n->config, n->role, "kubernetesAPICall", 60000) * 4;
-        unsigned long long deadline = fb_now_ms() + ms;
+        unsigned long long deadline = clock_now_ms() + ms;
         while (check_node_registered(n) <= 0) {
                 if (!n->versions->node_local_cri_socket)
                         (void) annotate_cri_socket(n); /* refused until the Node exists: retried */
-                if (fb_now_ms() >= deadline)
+                if (clock_now_ms() >= deadline)
                         return WHY(-ETIMEDOUT,
                                    "the Node %s did not register within %llus ('journalctl -u kubelet')",
                                    n->pki.node_name, ms / 1000);
-                fb_sleep_ms(1000);
+                clock_sleep_about_ms(1000);
         }
         return 0;
 }

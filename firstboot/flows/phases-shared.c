@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/cleanup-libs.h"
+#include "common/clock.h"
 #include "common/fileio.h"
 #include "common/http.h"
 #include "common/jsonutil.h"
@@ -329,7 +330,7 @@ static int control_plane_health(struct fb_node *n, unsigned long long timeout_ms
                 {"kube-controller-manager", "https://127.0.0.1:10257/healthz", false},
                 {"kube-scheduler", "https://127.0.0.1:10259/livez", false},
         };
-        unsigned long long deadline = fb_now_ms() + timeout_ms;
+        unsigned long long deadline = clock_now_ms() + timeout_ms;
         int r;
 
         if (!livez || !ca_path)
@@ -338,12 +339,12 @@ static int control_plane_health(struct fb_node *n, unsigned long long timeout_ms
         if (r < 0)
                 return WHY(r, "cannot read %s: %s", ca_path, strerror(-r));
         for (size_t i = 0; i < ELEMENTSOF(cs); i++) {
-                unsigned long long now = fb_now_ms(), left = deadline > now ? deadline - now : 0;
+                unsigned long long now = clock_now_ms(), left = deadline > now ? deadline - now : 0;
                 char w[384] = "";
                 _cleanup_(http_response_freep) struct http_response *resp = NULL;
                 if (!cs[i].verify) {
                         /* kubeadm checks these without verifying the serving certificate. */
-                        unsigned long long end = fb_now_ms() + left;
+                        unsigned long long end = clock_now_ms() + left;
                         for (;;) {
                                 struct http_request req = {.url = cs[i].url,
                                                            .insecure = true,
@@ -354,11 +355,11 @@ static int control_plane_health(struct fb_node *n, unsigned long long timeout_ms
                                 r = http_request(&req, &resp);
                                 if (r >= 0 && resp->status == 200)
                                         break;
-                                if (fb_now_ms() >= end)
+                                if (clock_now_ms() >= end)
                                         return WHY(-ETIMEDOUT, "%s is not healthy at %s after %llus: %s",
                                                    cs[i].name, cs[i].url, timeout_ms / 1000,
                                                    r < 0 ? strerror(-r) : "not HTTP 200");
-                                fb_sleep_ms(500);
+                                clock_sleep_about_ms(500);
                         }
                         continue;
                 }
@@ -381,15 +382,15 @@ int fb_run_wait_control_plane(void *ctx, char *why, size_t why_len) {
                 fb_config_kubeadm_timeout_ms(n->config, n->role, "kubeletHealthCheck", 240000);
         unsigned long long cp_ms =
                 fb_config_kubeadm_timeout_ms(n->config, n->role, "controlPlaneComponentHealthCheck", 240000);
-        unsigned long long deadline = fb_now_ms() + kubelet_ms;
+        unsigned long long deadline = clock_now_ms() + kubelet_ms;
 
         while (fb_kubelet_healthy(n) <= 0) {
-                if (fb_now_ms() >= deadline)
+                if (clock_now_ms() >= deadline)
                         return WHY(
                                 -ETIMEDOUT,
                                 "the kubelet is not healthy at http://127.0.0.1:10248/healthz after %llus (is it installed and running? 'systemctl status kubelet', 'journalctl -u kubelet')",
                                 kubelet_ms / 1000);
-                fb_sleep_ms(500);
+                clock_sleep_about_ms(500);
         }
         return control_plane_health(n, cp_ms, why, why_len);
 }
@@ -481,7 +482,7 @@ int fb_run_mark_control_plane(void *ctx, char *why, size_t why_len) {
         _cleanup_free_ char *path = strdupf("/api/v1/nodes/%s", n->pki.node_name);
         unsigned long long ms =
                 fb_config_kubeadm_timeout_ms(n->config, n->role, "kubernetesAPICall", 60000) * 4;
-        unsigned long long deadline = fb_now_ms() + ms;
+        unsigned long long deadline = clock_now_ms() + ms;
         struct kube_client *c;
         int r;
 
@@ -509,13 +510,13 @@ int fb_run_mark_control_plane(void *ctx, char *why, size_t why_len) {
                 if (r != -ENOENT && r != -ESTALE && r != -EIO && r != -ETIMEDOUT && r != -ECONNREFUSED)
                         return WHY(r, "cannot label and taint Node %s: %s", n->pki.node_name,
                                    kube_client_error(c));
-                if (fb_now_ms() >= deadline)
+                if (clock_now_ms() >= deadline)
                         return WHY(r,
                                    "the Node %s did not appear (or could not be patched) within %llus: %s",
                                    n->pki.node_name, ms / 1000,
                                    r == -ENOENT ? "has the kubelet registered? 'journalctl -u kubelet'"
                                                 : kube_client_error(c));
-                fb_sleep_ms(1000);
+                clock_sleep_about_ms(1000);
         }
 }
 
