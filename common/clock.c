@@ -4,7 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/clock.h"
+#include "clock.h"
 
 #ifndef GRND_INSECURE
 #        define GRND_INSECURE 0x0004 /* Linux 5.6; older kernels answer EINVAL */

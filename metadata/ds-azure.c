@@ -52,7 +52,7 @@ int md_azure_parse_ovf(const char *xml, size_t len, struct md_instance *inst) {
 
 /* Fills inst from the IMDS /metadata/instance document. */
 int md_azure_parse_imds(const char *body, size_t len, struct md_instance *inst) {
-        _cleanup_(md_json_delete_wipedp) cJSON *j = NULL;
+        _cleanup_(json_delete_wipedp) cJSON *j = NULL;
         const cJSON *c, *t, *nic;
         const char *s;
         int r;

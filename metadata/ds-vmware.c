@@ -20,6 +20,7 @@
 
 #include "common/cleanup-libs.h"
 #include "common/clock.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -212,11 +213,12 @@ int md_vmware_parse_metadata(const char *text, size_t len, struct md_instance *i
         const cJSON *m;
         /* JSON first, then YAML (which also reads most JSON). */
         if (md_json_parse(text, len, &docs) >= 0) {
-                cJSON *arr = cJSON_CreateArray();
-                if (!arr)
-                        return -ENOMEM;
-                cJSON_AddItemToArray(arr, TAKE_PTR(docs));
-                docs = arr;
+                struct json_builder b = {};
+                cJSON *arr = jb_array(&b);
+                jb_add(&b, arr, NULL, TAKE_PTR(docs));
+                int r = jb_finish(&b, arr, &docs);
+                if (r < 0)
+                        return r;
         } else if (yaml_parse_documents(text, len, &docs, NULL) < 0)
                 return log_debug_errno(EBADMSG, "guestinfo.metadata is neither JSON nor YAML");
         m = cJSON_GetArrayItem(docs, 0);

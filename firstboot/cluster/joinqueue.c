@@ -10,10 +10,12 @@
 
 #include "common/cleanup-libs.h"
 #include "common/clock.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
 #include "firstboot/cluster/joinqueue.h"
+#include "manifests/objects.h"
 
 #define GROUP_VERSION  "coordination.k8s.io/v1"
 #define WAIT_BASE_MS   250u
@@ -171,39 +173,42 @@ static char *lease_path(void) {
 /* Sets spec to a hold by holder (NULL: released) at now. */
 static int set_spec(cJSON *lease, const char *holder, unsigned lease_s, int64_t acquire_us, int64_t now_us,
                     unsigned transitions) {
+        struct json_builder b = {};
         char at[32], rt[32];
-        cJSON *spec = cJSON_CreateObject();
+        cJSON *spec = jb_object(&b);
 
-        if (!spec)
-                return -ENOMEM;
         fb_join_queue_format_time(acquire_us, at, sizeof(at));
         fb_join_queue_format_time(now_us, rt, sizeof(rt));
-        if ((holder && !cJSON_AddStringToObject(spec, "holderIdentity", holder)) ||
-            !cJSON_AddNumberToObject(spec, "leaseDurationSeconds", lease_s) ||
-            !cJSON_AddStringToObject(spec, "acquireTime", at) ||
-            !cJSON_AddStringToObject(spec, "renewTime", rt) ||
-            !cJSON_AddNumberToObject(spec, "leaseTransitions", transitions)) {
+        if (holder)
+                jb_str(&b, spec, "holderIdentity", holder);
+        jb_num(&b, spec, "leaseDurationSeconds", lease_s);
+        jb_str(&b, spec, "acquireTime", at);
+        jb_str(&b, spec, "renewTime", rt);
+        jb_num(&b, spec, "leaseTransitions", transitions);
+        if (jb_error(&b) < 0) {
                 cJSON_Delete(spec);
-                return -ENOMEM;
+                return jb_error(&b);
         }
         cJSON_DeleteItemFromObject(lease, "spec");
-        cJSON_AddItemToObject(lease, "spec", spec);
-        return 0;
+        jb_add(&b, lease, "spec", spec);
+        return jb_error(&b);
 }
 
 static int create_lease(struct kube_client *c, const char *holder, unsigned lease_s) {
-        _cleanup_(cJSON_Deletep) cJSON *obj = cJSON_CreateObject();
+        _cleanup_(cJSON_Deletep) cJSON *obj = NULL;
         _cleanup_free_ char *coll = kube_path(GROUP_VERSION, FB_JOIN_QUEUE_NAMESPACE, "leases", NULL);
-        cJSON *meta;
+        struct json_builder b = {};
         int64_t now = clock_wall_us();
         int r;
 
-        if (!obj || !coll || !cJSON_AddStringToObject(obj, "apiVersion", GROUP_VERSION) ||
-            !cJSON_AddStringToObject(obj, "kind", "Lease") ||
-            !(meta = cJSON_AddObjectToObject(obj, "metadata")) ||
-            !cJSON_AddStringToObject(meta, "name", FB_JOIN_QUEUE_NAME) ||
-            !cJSON_AddStringToObject(meta, "namespace", FB_JOIN_QUEUE_NAMESPACE))
+        if (!coll)
                 return -ENOMEM;
+        r = jb_finish(&b,
+                      mf_object_head(&b, GROUP_VERSION, "Lease", FB_JOIN_QUEUE_NAMESPACE, FB_JOIN_QUEUE_NAME,
+                                     NULL),
+                      &obj);
+        if (r < 0)
+                return r;
         r = set_spec(obj, holder, lease_s, now, now, 0);
         if (r < 0)
                 return r;

@@ -15,6 +15,7 @@
 #include "common/cleanup-libs.h"
 #include "common/clock.h"
 #include "common/fileio.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -573,12 +574,17 @@ static int check_node_registered(void *ctx) {
 static int annotate_cri_socket(struct fb_node *n) {
         _cleanup_(kube_client_freep) struct kube_client *k = NULL;
         _cleanup_free_ char *path = strdupf("/api/v1/nodes/%s", n->pki.node_name);
-        _cleanup_(cJSON_Deletep) cJSON *p = cJSON_CreateObject();
-        cJSON *ann;
+        _cleanup_(cJSON_Deletep) cJSON *p = NULL;
+        struct json_builder b = {};
+        cJSON *o = jb_object(&b);
         int r;
-        if (!path || !p ||
-            !(ann = cJSON_AddObjectToObject(cJSON_AddObjectToObject(p, "metadata"), "annotations")) ||
-            !cJSON_AddStringToObject(ann, MF_CRI_SOCKET_ANNOTATION, mf_kubelet_cri_socket(&n->kubelet)))
+
+        jb_str(&b, jb_obj(&b, jb_obj(&b, o, "metadata"), "annotations"), MF_CRI_SOCKET_ANNOTATION,
+               mf_kubelet_cri_socket(&n->kubelet));
+        r = jb_finish(&b, o, &p);
+        if (r < 0)
+                return r;
+        if (!path)
                 return -ENOMEM;
         r = fb_node_client(n, "kubelet.conf", false, &k);
         if (r < 0)

@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/fileio.h"
 #include "common/http.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/netutil.h"
@@ -405,33 +406,28 @@ void fb_describe_wait_control_plane(void *ctx, FILE *out) {
 /* ---- mark-control-plane ---- */
 
 static int mark_patch(const struct fb_node *n, const cJSON *node, cJSON **ret) {
-        _cleanup_(cJSON_Deletep) cJSON *p = cJSON_CreateObject();
-        cJSON *labels, *spec, *taints, *t;
-        if (!p || !(labels = cJSON_AddObjectToObject(cJSON_AddObjectToObject(p, "metadata"), "labels")) ||
-            !cJSON_AddStringToObject(labels, "node-role.kubernetes.io/control-plane", "") ||
-            !cJSON_AddStringToObject(labels, "node.kubernetes.io/exclude-from-external-load-balancers", ""))
-                return -ENOMEM;
-        if (!(spec = cJSON_AddObjectToObject(p, "spec")) ||
-            !(taints = cJSON_AddArrayToObject(spec, "taints")))
-                return -ENOMEM;
-        if (!n->versions->node_local_cri_socket) {
-                cJSON *ann = cJSON_AddObjectToObject(cJSON_GetObjectItem(p, "metadata"), "annotations");
-                if (!ann || !cJSON_AddStringToObject(ann, MF_CRI_SOCKET_ANNOTATION,
-                                                     mf_kubelet_cri_socket(&n->kubelet)))
-                        return -ENOMEM;
-        }
+        struct json_builder b = {};
+        cJSON *p = jb_object(&b), *meta = jb_obj(&b, p, "metadata"), *labels, *taints, *t;
+
+        labels = jb_obj(&b, meta, "labels");
+        jb_str(&b, labels, "node-role.kubernetes.io/control-plane", "");
+        jb_str(&b, labels, "node.kubernetes.io/exclude-from-external-load-balancers", "");
+        taints = jb_arr(&b, jb_obj(&b, p, "spec"), "taints");
+        if (!n->versions->node_local_cri_socket)
+                jb_str(&b, jb_obj(&b, meta, "annotations"), MF_CRI_SOCKET_ANNOTATION,
+                       mf_kubelet_cri_socket(&n->kubelet));
         /* Existing taints are kept; the configured ones are added when missing. */
         cJSON_ArrayForEach(t, (cJSON *) json_get(node, "spec.taints")) {
-                cJSON *d = cJSON_Duplicate(t, true);
-                if (!d || !cJSON_AddItemToArray(taints, d))
-                        return cJSON_Delete(d), -ENOMEM;
+                jb_copy(&b, taints, NULL, t);
         }
-        for (char **s = n->taints; s && *s; s++) {
+        for (char **s = n->taints; taints && s && *s; s++) {
                 _cleanup_free_ char *key = strdup(*s);
                 char *colon = key ? strrchr(key, ':') : NULL, *eq;
                 bool have = false;
-                if (!key)
-                        return -ENOMEM;
+                if (!key) {
+                        jb_fail(&b, -ENOMEM);
+                        break;
+                }
                 if (!colon)
                         continue;
                 *colon = 0;
@@ -444,14 +440,13 @@ static int mark_patch(const struct fb_node *n, const cJSON *node, cJSON **ret) {
                                 have = true;
                 if (have)
                         continue;
-                cJSON *o = cJSON_CreateObject();
-                if (!o || !cJSON_AddItemToArray(taints, o) || !cJSON_AddStringToObject(o, "key", key) ||
-                    (eq && !cJSON_AddStringToObject(o, "value", eq + 1)) ||
-                    !cJSON_AddStringToObject(o, "effect", colon + 1))
-                        return -ENOMEM;
+                cJSON *o = jb_obj(&b, taints, NULL);
+                jb_str(&b, o, "key", key);
+                if (eq)
+                        jb_str(&b, o, "value", eq + 1);
+                jb_str(&b, o, "effect", colon + 1);
         }
-        *ret = TAKE_PTR(p);
-        return 0;
+        return jb_finish(&b, p, ret);
 }
 
 static int node_labels_ok(const struct fb_node *n, const cJSON *node) {
