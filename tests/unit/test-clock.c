@@ -39,37 +39,34 @@ static void test_backoff_stays_within_floor_and_ceiling(void **state) {
                         }
 }
 
+/* The smallest and largest of 20000 draws of clock_backoff_ms(200, 3000, attempt). */
+static void draw(unsigned attempt, unsigned long long *ret_lo, unsigned long long *ret_hi) {
+        unsigned long long lo = ULLONG_MAX, hi = 0;
+        for (int i = 0; i < 20000; i++) {
+                unsigned long long d = clock_backoff_ms(200, 3000, attempt);
+                lo = d < lo ? d : lo;
+                hi = d > hi ? d : hi;
+        }
+        *ret_lo = lo;
+        *ret_hi = hi;
+}
+
 /* The floor is a quarter of base, the ceiling doubles per attempt up to the cap, and the draws reach both
  * ends: full jitter, not a fixed pause. */
 static void test_backoff_is_full_jitter_above_a_quarter_of_base(void **state) {
-        unsigned long long lo = ULLONG_MAX, hi = 0;
+        unsigned long long lo, hi;
         (void) state;
 
         assert_int_equal(CLOCK_BACKOFF_FLOOR_DIVISOR, 4);
         /* [50, 200] holds 151 values: 20000 draws miss an end with a probability near e^-132. */
-        for (int i = 0; i < 20000; i++) {
-                unsigned long long d = clock_backoff_ms(200, 3000, 0);
-                lo = d < lo ? d : lo;
-                hi = d > hi ? d : hi;
-        }
+        draw(0, &lo, &hi);
         assert_int_equal(lo, 50);
         assert_int_equal(hi, 200);
-
         /* attempt 2: ceiling 800; attempt 4: 3200 capped to 3000. */
-        lo = ULLONG_MAX, hi = 0;
-        for (int i = 0; i < 20000; i++) {
-                unsigned long long d = clock_backoff_ms(200, 3000, 2);
-                lo = d < lo ? d : lo;
-                hi = d > hi ? d : hi;
-        }
+        draw(2, &lo, &hi);
         assert_in_range(lo, 50, 60);
         assert_in_range(hi, 790, 800);
-        lo = ULLONG_MAX, hi = 0;
-        for (int i = 0; i < 20000; i++) {
-                unsigned long long d = clock_backoff_ms(200, 3000, 4);
-                lo = d < lo ? d : lo;
-                hi = d > hi ? d : hi;
-        }
+        draw(4, &lo, &hi);
         assert_in_range(lo, 50, 90);
         assert_in_range(hi, 2960, 3000);
 }

@@ -234,32 +234,25 @@ static int text_of_objects(int r, struct mf_api_object *o, size_t n, char **ret_
         return *ret_text ? 0 : -EIO;
 }
 
-static int build_rbac(const void *ctx, char **ret_text) {
+/* The builders of object lists: RBAC, CoreDNS, kube-proxy. */
+struct objects_case {
+        int (*build)(const struct mf_addons_spec *s, struct mf_api_object **ret, size_t *ret_n);
+        const struct mf_addons_spec *spec;
+};
+
+static int build_objects(const void *ctx, char **ret_text) {
+        const struct objects_case *c = ctx;
         struct mf_api_object *o = (struct mf_api_object *) 0x1;
         size_t n = 0;
-        int r = mf_kubeadm_rbac(&o, &n);
-        (void) ctx;
+        int r = c->build(c->spec, &o, &n);
         if (r < 0)
                 assert_ptr_equal(o, (struct mf_api_object *) 0x1);
         return text_of_objects(r, o, n, ret_text);
 }
 
-static int build_coredns(const void *ctx, char **ret_text) {
-        struct mf_api_object *o = (struct mf_api_object *) 0x1;
-        size_t n = 0;
-        int r = mf_coredns_objects(ctx, &o, &n);
-        if (r < 0)
-                assert_ptr_equal(o, (struct mf_api_object *) 0x1);
-        return text_of_objects(r, o, n, ret_text);
-}
-
-static int build_kube_proxy(const void *ctx, char **ret_text) {
-        struct mf_api_object *o = (struct mf_api_object *) 0x1;
-        size_t n = 0;
-        int r = mf_kube_proxy_objects(ctx, &o, &n);
-        if (r < 0)
-                assert_ptr_equal(o, (struct mf_api_object *) 0x1);
-        return text_of_objects(r, o, n, ret_text);
+static int kubeadm_rbac(const struct mf_addons_spec *s, struct mf_api_object **ret, size_t *ret_n) {
+        (void) s;
+        return mf_kubeadm_rbac(ret, ret_n);
 }
 
 static int build_token_secret(const void *ctx, char **ret_text) {
@@ -308,9 +301,9 @@ static void test_cluster_objects_under_allocation_failure(void **state) {
                 .n_proxy_env = ELEMENTSOF(proxy),
         };
         (void) state;
-        check_every_failure(build_rbac, NULL);
-        check_every_failure(build_coredns, &s);
-        check_every_failure(build_kube_proxy, &s);
+        check_every_failure(build_objects, &(struct objects_case){kubeadm_rbac, &s});
+        check_every_failure(build_objects, &(struct objects_case){mf_coredns_objects, &s});
+        check_every_failure(build_objects, &(struct objects_case){mf_kube_proxy_objects, &s});
         check_every_failure(build_token_secret, NULL);
 }
 
