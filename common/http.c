@@ -7,10 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "cleanup-libs.h"
+#include "clock.h"
 #include "http.h"
 #include "log.h"
 #include "strutil.h"
@@ -136,25 +135,6 @@ static unsigned parse_retry_after_ms(const char *headers) {
                 p = eol ? eol + 1 : NULL;
         }
         return 0;
-}
-
-static void sleep_ms(unsigned ms) {
-        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
-/* Full jitter (AWS architecture blog's variant): uniform in [0, min(cap, base * 2^attempt)]. */
-static unsigned backoff_delay_ms(unsigned base, unsigned cap, unsigned attempt) {
-        uint64_t ceiling = base;
-        uint32_t rnd = 0;
-        for (unsigned i = 0; i < attempt && ceiling < cap; i++)
-                ceiling *= 2;
-        if (ceiling > cap)
-                ceiling = cap;
-        if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-                rnd = (uint32_t) time(NULL);
-        return (unsigned) (rnd % (ceiling + 1));
 }
 
 static int setup_handle(CURL *c, const struct http_request *req, struct curl_slist *headers,
@@ -313,13 +293,13 @@ int http_request(const struct http_request *req, struct http_response **ret) {
                 bool again = r < 0 ? transient_error(r) : transient_status(status);
                 if (!again || attempt >= req->retries)
                         break;
-                delay = backoff_delay_ms(base, cap, attempt);
+                delay = (unsigned) clock_backoff_ms(base, cap, attempt);
                 if (r == 0 && hdrs.data) {
                         unsigned ra = parse_retry_after_ms(hdrs.data);
                         if (ra > delay)
                                 delay = ra > cap ? cap : ra;
                 }
-                sleep_ms(delay);
+                clock_sleep_ms(delay);
         }
 
         if (r < 0) {

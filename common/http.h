@@ -3,10 +3,10 @@
  * A small HTTP(S) client over libcurl for metadata services, the Kubernetes API and etcd's gateway.
  *
  * Every request has a total timeout and a hard cap on the response body; transient failures
- * (connection refused or reset, timeouts, 429, 500, 502, 503, 504) are retried with exponential backoff
- * and full jitter, honouring Retry-After. TLS is verified against a CA given in memory (or the system
- * bundle when none is given); client certificates and keys come from memory too, so secrets never need a
- * file. Redirects are not followed. Only http and https are spoken.
+ * (connection refused or reset, timeouts, 429, 500, 502, 503, 504) are retried with clock_backoff_ms()
+ * (exponential, full jitter above a floor), honouring Retry-After. TLS is verified against a CA given in
+ * memory (or the system bundle when none is given); client certificates and keys come from memory too, so
+ * secrets never need a file. Redirects are not followed. Only http and https are spoken.
  *
  * A response with any HTTP status is a success at this layer (the caller judges the status); failures
  * are transport failures, mapped to:

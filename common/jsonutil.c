@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonbuild.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "strutil.h"
@@ -102,19 +103,28 @@ int json_get_int64(const cJSON *root, const char *path, int64_t *ret) {
 }
 
 int json_set_string(cJSON *obj, const char *key, const char *value) {
-        cJSON *s = cJSON_CreateString(value);
-        if (!s)
-                return -ENOMEM;
-        if (cJSON_GetObjectItemCaseSensitive(obj, key)) {
-                if (!cJSON_ReplaceItemInObjectCaseSensitive(obj, key, s)) {
-                        cJSON_Delete(s);
-                        return -ENOMEM;
-                }
-        } else if (!cJSON_AddItemToObject(obj, key, s)) {
-                cJSON_Delete(s);
-                return -ENOMEM;
+        struct json_builder b = {};
+        jb_set(&b, obj, key, cJSON_CreateString(value));
+        return jb_error(&b);
+}
+
+static void json_wipe(cJSON *j) {
+        for (; j; j = j->next) {
+                if (j->valuestring)
+                        explicit_bzero(j->valuestring, strlen(j->valuestring));
+                json_wipe(j->child);
         }
-        return 0;
+}
+
+cJSON *json_delete_wiped(cJSON *j) {
+        if (j) {
+                cJSON *next = j->next;
+                j->next = NULL; /* wipe this item and its children only */
+                json_wipe(j);
+                j->next = next;
+                cJSON_Delete(j);
+        }
+        return NULL;
 }
 
 char *json_to_string(const cJSON *item) {

@@ -34,6 +34,13 @@ int json_get_int64(const cJSON *root, const char *path, int64_t *ret);
 /* Adds a string member, replacing one of the same name; -ENOMEM. */
 int json_set_string(cJSON *obj, const char *key, const char *value);
 
+/* Frees a tree (NULL-safe) after zeroing every string in it, for trees that hold secrets; the siblings of j
+ * are left alone. Returns NULL. */
+cJSON *json_delete_wiped(cJSON *j);
+static inline void json_delete_wipedp(cJSON **j) {
+        *j = json_delete_wiped(*j);
+}
+
 /* Compact text; NULL on OOM. Caller frees. */
 char *json_to_string(const cJSON *item);
 /* Indented text with a trailing newline; NULL on OOM. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/cleanup-libs.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/netutil.h"
@@ -24,105 +25,17 @@
 #define KUBE_PROXY_KIND    "KubeProxyConfiguration"
 #define SA_DIR             "/var/run/secrets/kubernetes.io/serviceaccount"
 
-/* ---- building cJSON trees: every add records OOM once, so builders check a single flag at the end ---- */
-
-struct jb {
-        bool oom;
-};
-
-/* Adds item under key (or appends it when parent is an array); on failure frees item and notes OOM. */
-static cJSON *jb_add(struct jb *b, cJSON *parent, const char *key, cJSON *item) {
-        if (parent && item &&
-            (cJSON_IsArray(parent) ? cJSON_AddItemToArray(parent, item)
-                                   : cJSON_AddItemToObject(parent, key, item)))
-                return item;
-        cJSON_Delete(item);
-        b->oom = true;
-        return NULL;
-}
-
-static cJSON *jb_obj(struct jb *b, cJSON *parent, const char *key) {
-        return jb_add(b, parent, key, cJSON_CreateObject());
-}
-
-static cJSON *jb_arr(struct jb *b, cJSON *parent, const char *key) {
-        return jb_add(b, parent, key, cJSON_CreateArray());
-}
-
-static void jb_str(struct jb *b, cJSON *parent, const char *key, const char *v) {
-        jb_add(b, parent, key, cJSON_CreateString(v));
-}
-
-static void jb_num(struct jb *b, cJSON *parent, const char *key, double v) {
-        jb_add(b, parent, key, cJSON_CreateNumber(v));
-}
-
-static void jb_bool(struct jb *b, cJSON *parent, const char *key, bool v) {
-        jb_add(b, parent, key, cJSON_CreateBool(v));
-}
-
-static void jb_strs(struct jb *b, cJSON *parent, const char *key, const char *const *l) {
-        cJSON *a = jb_arr(b, parent, key);
-        for (; a && *l; l++)
-                jb_str(b, a, NULL, *l);
-}
-
-/* apiVersion, kind and metadata {name, namespace}; returns the object, *ret_meta its metadata. */
-static cJSON *jb_head(struct jb *b, const char *api_version, const char *kind, const char *name,
-                      cJSON **ret_meta) {
-        cJSON *o = cJSON_CreateObject(), *meta;
-        if (!o) {
-                b->oom = true;
-                return NULL;
-        }
-        jb_str(b, o, "apiVersion", api_version);
-        jb_str(b, o, "kind", kind);
-        meta = jb_obj(b, o, "metadata");
-        jb_str(b, meta, "name", name);
-        jb_str(b, meta, "namespace", NS);
-        *ret_meta = meta;
-        return o;
-}
-
-/* The built object with its keys sorted as Go's printer sorts them, or NULL after any OOM. */
-static cJSON *jb_done(struct jb *b, cJSON *o) {
-        if (b->oom) {
-                cJSON_Delete(o);
-                return NULL;
-        }
+/* The built object with its keys sorted as Go's printer sorts them, or NULL after any failure. */
+static cJSON *sorted(struct json_builder *b, cJSON *o) {
+        o = jb_result(b, o);
         mf_sort_keys(o);
         return o;
 }
 
 static cJSON *service_account(const char *name) {
-        struct jb b = {};
+        struct json_builder b = {};
         cJSON *meta;
-        return jb_done(&b, jb_head(&b, "v1", "ServiceAccount", name, &meta));
-}
-
-/* Takes every object (also on failure) into an mf_api_object array with its collection. */
-static int collect(cJSON **objs, size_t n, struct mf_api_object **ret, size_t *ret_n) {
-        struct mf_api_object *out = calloc(n, sizeof(*out));
-        int r = out ? 0 : -ENOMEM;
-
-        for (size_t i = 0; i < n; i++) {
-                if (r == 0 && objs[i]) {
-                        out[i].object = objs[i];
-                        out[i].collection = mf_collection_path(objs[i]);
-                        if (!out[i].collection)
-                                r = -ENOMEM;
-                } else {
-                        cJSON_Delete(objs[i]);
-                        r = -ENOMEM;
-                }
-        }
-        if (r < 0) {
-                mf_api_objects_free(out, out ? n : 0);
-                return r;
-        }
-        *ret = out;
-        *ret_n = n;
-        return 0;
+        return sorted(&b, mf_object_head(&b, "v1", "ServiceAccount", NS, name, &meta));
 }
 
 /* Image tags cannot hold "+": kubeadm writes "_" (v1.34.0+build -> v1.34.0_build). */
@@ -174,16 +87,16 @@ char *mf_corefile(const char *dns_domain) {
 }
 
 static cJSON *coredns_configmap(const char *corefile) {
-        struct jb b = {};
-        cJSON *meta, *o = jb_head(&b, "v1", "ConfigMap", "coredns", &meta);
+        struct json_builder b = {};
+        cJSON *meta, *o = mf_object_head(&b, "v1", "ConfigMap", NS, "coredns", &meta);
         jb_str(&b, jb_obj(&b, o, "data"), "Corefile", corefile);
-        return jb_done(&b, o);
+        return sorted(&b, o);
 }
 
 static cJSON *coredns_cluster_role(void) {
         static const char *const list_watch[] = {"list", "watch", NULL}, *const core[] = {"", NULL};
         static const char *const core_resources[] = {"endpoints", "services", "pods", "namespaces", NULL};
-        struct jb b = {};
+        struct json_builder b = {};
         cJSON *o =
                 mf_role(NULL, "system:coredns", &(struct mf_rule){list_watch, core, core_resources, NULL});
         cJSON *rule = jb_obj(&b, cJSON_GetObjectItem(o, "rules"), NULL);
@@ -193,10 +106,10 @@ static cJSON *coredns_cluster_role(void) {
         jb_strs(&b, rule, "apiGroups", (const char *const[]){"discovery.k8s.io", NULL});
         jb_strs(&b, rule, "resources", (const char *const[]){"endpointslices", NULL});
         jb_strs(&b, rule, "verbs", list_watch);
-        return jb_done(&b, o);
+        return sorted(&b, o);
 }
 
-static void add_container_port(struct jb *b, cJSON *ports, unsigned port, const char *name,
+static void add_container_port(struct json_builder *b, cJSON *ports, unsigned port, const char *name,
                                const char *proto) {
         cJSON *p = jb_obj(b, ports, NULL);
         jb_num(b, p, "containerPort", port);
@@ -204,7 +117,7 @@ static void add_container_port(struct jb *b, cJSON *ports, unsigned port, const 
         jb_str(b, p, "protocol", proto);
 }
 
-static void add_http_get(struct jb *b, cJSON *probe, const char *path, const char *port) {
+static void add_http_get(struct json_builder *b, cJSON *probe, const char *path, const char *port) {
         cJSON *g = jb_obj(b, probe, "httpGet");
         jb_str(b, g, "path", path);
         jb_str(b, g, "port", port);
@@ -212,8 +125,8 @@ static void add_http_get(struct jb *b, cJSON *probe, const char *path, const cha
 }
 
 static cJSON *coredns_deployment(const char *image, unsigned replicas) {
-        struct jb b = {};
-        cJSON *meta, *o = jb_head(&b, "apps/v1", "Deployment", "coredns", &meta);
+        struct json_builder b = {};
+        cJSON *meta, *o = mf_object_head(&b, "apps/v1", "Deployment", NS, "coredns", &meta);
         cJSON *spec, *strategy, *tmpl, *ps, *term, *pat, *expr, *c, *ports, *probe, *res, *sc, *caps, *t,
                 *vol, *item;
 
@@ -294,10 +207,10 @@ static cJSON *coredns_deployment(const char *image, unsigned replicas) {
         jb_str(&b, item, "path", "Corefile");
         jb_str(&b, t, "name", "coredns");
         jb_str(&b, vol, "name", "config-volume");
-        return jb_done(&b, o);
+        return sorted(&b, o);
 }
 
-static void add_service_port(struct jb *b, cJSON *ports, const char *name, unsigned port,
+static void add_service_port(struct json_builder *b, cJSON *ports, const char *name, unsigned port,
                              const char *proto) {
         cJSON *p = jb_obj(b, ports, NULL);
         jb_str(b, p, "name", name);
@@ -307,8 +220,8 @@ static void add_service_port(struct jb *b, cJSON *ports, const char *name, unsig
 }
 
 static cJSON *kube_dns_service(const char *cluster_ip) {
-        struct jb b = {};
-        cJSON *meta, *o = jb_head(&b, "v1", "Service", "kube-dns", &meta), *t, *spec, *ports;
+        struct json_builder b = {};
+        cJSON *meta, *o = mf_object_head(&b, "v1", "Service", NS, "kube-dns", &meta), *t, *spec, *ports;
 
         t = jb_obj(&b, meta, "annotations");
         jb_str(&b, t, "prometheus.io/port", "9153");
@@ -327,7 +240,7 @@ static cJSON *kube_dns_service(const char *cluster_ip) {
         add_service_port(&b, ports, "dns-tcp", 53, "TCP");
         add_service_port(&b, ports, "metrics", 9153, "TCP");
         jb_str(&b, jb_obj(&b, spec, "selector"), "k8s-app", "kube-dns");
-        return jb_done(&b, o);
+        return sorted(&b, o);
 }
 
 static char *coredns_image(const struct mf_addons_spec *s, const struct mf_versions *v) {
@@ -368,7 +281,7 @@ int mf_coredns_objects(const struct mf_addons_spec *s, struct mf_api_object **re
                 coredns_deployment(image, s->coredns_replicas ?: 2),
                 kube_dns_service(dns_ip),
         };
-        return collect(objs, ELEMENTSOF(objs), ret, ret_n);
+        return mf_api_objects_collect(objs, ELEMENTSOF(objs), ret, ret_n);
 }
 
 /* ---- Go's time.Duration text: metav1.Duration fields are parsed and re-printed by kubeadm ---- */
@@ -649,45 +562,41 @@ static const struct field kube_proxy_configuration[] = {
         {},
 };
 
-/* The zero value as Go marshals it; NULL for a field left out (omitempty) or on OOM (*oom set). */
-static cJSON *zero_value(const struct field *f, bool *oom) {
-        cJSON *v = NULL;
+static void add_zero_fields(struct json_builder *b, cJSON *obj, const struct field *fields);
 
+/* Adds field f to obj with its zero value as Go marshals it; nothing for a field left out (omitempty). */
+static void add_zero_value(struct json_builder *b, cJSON *obj, const struct field *f) {
         if (f->flags & F_OMITEMPTY)
-                return NULL;
-        if (f->flags & F_POINTER)
-                v = cJSON_CreateNull();
-        else
-                switch (f->kind) {
-                case FK_OBJECT:
-                        v = cJSON_CreateObject();
-                        for (const struct field *s = f->sub; v && s->name; s++) {
-                                cJSON *c = zero_value(s, oom);
-                                if (c && !cJSON_AddItemToObject(v, s->name, c)) {
-                                        cJSON_Delete(c);
-                                        *oom = true;
-                                }
-                        }
-                        break;
-                case FK_STRING:
-                        v = cJSON_CreateString("");
-                        break;
-                case FK_BOOL:
-                        v = cJSON_CreateFalse();
-                        break;
-                case FK_DURATION:
-                        v = cJSON_CreateString("0s");
-                        break;
-                case FK_QUANTITY:
-                        v = cJSON_CreateString("0");
-                        break;
-                default: /* numbers; lists and maps are pointers or omitempty */
-                        v = cJSON_CreateNumber(0);
-                        break;
-                }
-        if (!v)
-                *oom = true;
-        return v;
+                return;
+        if (f->flags & F_POINTER) {
+                jb_null(b, obj, f->name);
+                return;
+        }
+        switch (f->kind) {
+        case FK_OBJECT:
+                add_zero_fields(b, jb_obj(b, obj, f->name), f->sub);
+                break;
+        case FK_STRING:
+                jb_str(b, obj, f->name, "");
+                break;
+        case FK_BOOL:
+                jb_bool(b, obj, f->name, false);
+                break;
+        case FK_DURATION:
+                jb_str(b, obj, f->name, "0s");
+                break;
+        case FK_QUANTITY:
+                jb_str(b, obj, f->name, "0");
+                break;
+        default: /* numbers; lists and maps are pointers or omitempty */
+                jb_num(b, obj, f->name, 0);
+                break;
+        }
+}
+
+static void add_zero_fields(struct json_builder *b, cJSON *obj, const struct field *fields) {
+        for (const struct field *f = fields; obj && f->name; f++)
+                add_zero_value(b, obj, f);
 }
 
 static bool value_is_zero(const cJSON *v) {
@@ -703,8 +612,8 @@ static bool value_is_zero(const cJSON *v) {
 }
 
 struct decode {
-        char *problem; /* the first problem, "path: what" */
-        bool oom;
+        char *problem;          /* the first problem, "path: what" */
+        struct json_builder jb; /* the zero values; an OOM anywhere is recorded here */
 };
 
 _printf_(3, 4) static int decode_fail(struct decode *d, const char *path, const char *fmt, ...) {
@@ -715,13 +624,13 @@ _printf_(3, 4) static int decode_fail(struct decode *d, const char *path, const 
                 what = NULL;
         va_end(ap);
         if (!what) {
-                d->oom = true;
+                jb_fail(&d->jb, -ENOMEM);
                 return -ENOMEM;
         }
         if (!d->problem)
                 d->problem = strdupf("%s: %s", path, what);
         if (!d->problem) {
-                d->oom = true;
+                jb_fail(&d->jb, -ENOMEM);
                 return -ENOMEM;
         }
         return log_debug_errno(EINVAL, "KubeProxyConfiguration %s", d->problem);
@@ -893,9 +802,9 @@ static int decode_value(struct decode *d, const struct field *f, const cJSON *v,
                 out = cJSON_CreateArray();
                 cJSON_ArrayForEach(c, v) {
                         _cleanup_free_ char *p = strdupf("%s[%zu]", path, i++);
-                        cJSON *item = zero_value(&(struct field){"", FK_OBJECT, 0, f->sub}, &d->oom);
-                        if (!p || !out || !item || !cJSON_AddItemToArray(out, item)) {
-                                cJSON_Delete(item);
+                        cJSON *item = jb_obj(&d->jb, out, NULL);
+                        add_zero_fields(&d->jb, item, f->sub);
+                        if (!p || !out || jb_error(&d->jb) < 0) {
                                 cJSON_Delete(out);
                                 return -ENOMEM;
                         }
@@ -916,7 +825,7 @@ static int decode_value(struct decode *d, const struct field *f, const cJSON *v,
         }
 done:
         if (!out) {
-                d->oom = true;
+                jb_fail(&d->jb, -ENOMEM);
                 return -ENOMEM;
         }
         *ret = out;
@@ -1064,14 +973,14 @@ static int set_if_empty(cJSON *obj, const char *key, const char *value) {
 /* kubeadm's KubeProxyConfiguration: the user's document decoded over Go's zero values, then kubeadm's
  * defaults for what is still empty. */
 static int kube_proxy_config(const struct mf_addons_spec *s, cJSON **ret, char **ret_problem) {
-        static const struct field top = {"", FK_OBJECT, 0, kube_proxy_configuration};
         struct decode d = {};
-        _cleanup_(cJSON_Deletep) cJSON *k = zero_value(&top, &d.oom);
+        _cleanup_(cJSON_Deletep) cJSON *k = jb_object(&d.jb);
         const cJSON *u = s->kube_proxy_config;
         const char *api, *kind;
         int r = 0;
 
-        if (!k || d.oom)
+        add_zero_fields(&d.jb, k, kube_proxy_configuration);
+        if (jb_error(&d.jb) < 0)
                 return -ENOMEM;
         if (u) {
                 if (!cJSON_IsObject(u))
@@ -1084,11 +993,11 @@ static int kube_proxy_config(const struct mf_addons_spec *s, cJSON **ret, char *
                 else
                         r = decode_object(&d, kube_proxy_configuration, k, u, NULL);
         }
-        if (r < 0 || d.oom) {
+        if (r < 0 || jb_error(&d.jb) < 0) {
                 if (ret_problem && d.problem)
                         *ret_problem = TAKE_PTR(d.problem);
                 free(d.problem);
-                return d.oom ? -ENOMEM : r;
+                return jb_error(&d.jb) ?: r;
         }
         if (json_set_string(k, "apiVersion", KUBE_PROXY_API) < 0 ||
             json_set_string(k, "kind", KUBE_PROXY_KIND) < 0)
@@ -1178,13 +1087,13 @@ static char *configmap_checksum(const char *const *values_in_key_order, size_t n
 }
 
 static cJSON *kube_proxy_configmap(const char *config, const char *kubeconfig, bool sign) {
-        struct jb b = {};
-        cJSON *meta, *o = jb_head(&b, "v1", "ConfigMap", "kube-proxy", &meta), *data;
+        struct json_builder b = {};
+        cJSON *meta, *o = mf_object_head(&b, "v1", "ConfigMap", NS, "kube-proxy", &meta), *data;
 
         if (sign) {
                 _cleanup_free_ char *sum = configmap_checksum((const char *const[]){config, kubeconfig}, 2);
                 if (!sum)
-                        b.oom = true;
+                        jb_fail(&b, -ENOMEM);
                 else
                         jb_str(&b, jb_obj(&b, meta, "annotations"), MF_COMPONENT_CONFIG_HASH, sum);
         }
@@ -1192,7 +1101,7 @@ static cJSON *kube_proxy_configmap(const char *config, const char *kubeconfig, b
         data = jb_obj(&b, o, "data");
         jb_str(&b, data, "config.conf", config);
         jb_str(&b, data, "kubeconfig.conf", kubeconfig);
-        return jb_done(&b, o);
+        return sorted(&b, o);
 }
 
 static int env_cmp(const void *a, const void *b) {
@@ -1200,8 +1109,8 @@ static int env_cmp(const void *a, const void *b) {
 }
 
 static cJSON *kube_proxy_daemonset(const char *image, const struct mf_arg *proxy_env, size_t n_env) {
-        struct jb b = {};
-        cJSON *meta, *o = jb_head(&b, "apps/v1", "DaemonSet", "kube-proxy", &meta);
+        struct json_builder b = {};
+        cJSON *meta, *o = mf_object_head(&b, "apps/v1", "DaemonSet", NS, "kube-proxy", &meta);
         cJSON *spec, *tmpl, *ps, *c, *env, *e, *mounts, *m, *vols, *v, *hp;
         _cleanup_free_ struct mf_arg *envs = NULL;
         size_t n = 0;
@@ -1227,7 +1136,7 @@ static cJSON *kube_proxy_daemonset(const char *image, const struct mf_arg *proxy
         if (n_env > 0) {
                 envs = calloc(n_env, sizeof(*envs));
                 if (!envs)
-                        b.oom = true;
+                        jb_fail(&b, -ENOMEM);
                 for (size_t i = 0; envs && i < n_env; i++) {
                         size_t j = 0;
                         while (j < n && !streq(envs[j].name, proxy_env[i].name))
@@ -1276,7 +1185,7 @@ static cJSON *kube_proxy_daemonset(const char *image, const struct mf_arg *proxy
         v = jb_obj(&b, vols, NULL);
         jb_str(&b, jb_obj(&b, v, "hostPath"), "path", "/lib/modules");
         jb_str(&b, v, "name", "lib-modules");
-        return jb_done(&b, o);
+        return sorted(&b, o);
 }
 
 int mf_kube_proxy_objects(const struct mf_addons_spec *s, struct mf_api_object **ret, size_t *ret_n) {
@@ -1314,5 +1223,5 @@ int mf_kube_proxy_objects(const struct mf_addons_spec *s, struct mf_api_object *
                 mf_role_binding(NS, "kube-proxy", "Role", "kube-proxy",
                                 &(struct mf_subject){"Group", MF_DEFAULT_NODE_TOKEN_GROUP, NULL}, 1),
         };
-        return collect(objs, ELEMENTSOF(objs), ret, ret_n);
+        return mf_api_objects_collect(objs, ELEMENTSOF(objs), ret, ret_n);
 }

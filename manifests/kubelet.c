@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/cleanup-libs.h"
+#include "common/jsonbuild.h"
 #include "common/log.h"
 #include "common/netutil.h"
 #include "common/strutil.h"
@@ -16,31 +17,27 @@ const char *mf_kubelet_cri_socket(const struct mf_kubelet_spec *s) {
         return s->cri_socket ?: DEFAULT_CRI;
 }
 
-int mf_merge_json(cJSON *dst, const cJSON *src) {
+static void merge_json(struct json_builder *b, cJSON *dst, const cJSON *src) {
         for (const cJSON *c = src->child; c; c = c->next) {
                 cJSON *have = cJSON_GetObjectItemCaseSensitive(dst, c->string);
-                if (have && cJSON_IsObject(have) && cJSON_IsObject(c)) {
-                        int r = mf_merge_json(have, c);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                cJSON *copy = cJSON_Duplicate(c, true);
-                if (!copy)
-                        return -ENOMEM;
-                if (have)
-                        cJSON_ReplaceItemViaPointer(dst, have, copy);
+                if (have && cJSON_IsObject(have) && cJSON_IsObject(c))
+                        merge_json(b, have, c);
                 else
-                        cJSON_AddItemToObject(dst, c->string, copy);
+                        jb_set(b, dst, c->string, cJSON_Duplicate(c, true));
         }
-        return 0;
+}
+
+int mf_merge_json(cJSON *dst, const cJSON *src) {
+        struct json_builder b = {};
+        merge_json(&b, dst, src);
+        return jb_error(&b);
 }
 
 int mf_kubelet_config(const struct mf_kubelet_spec *s, const cJSON *user, cJSON **ret) {
-        _cleanup_(cJSON_Deletep) cJSON *k = cJSON_CreateObject();
         const struct mf_versions *v;
+        struct json_builder b = {};
         char dns[IP_STRING_MAX];
-        cJSON *o, *a;
+        cJSON *k, *o, *a;
         int r;
 
         r = mf_versions_for(s->kubernetes_version, &v);
@@ -49,64 +46,53 @@ int mf_kubelet_config(const struct mf_kubelet_spec *s, const cJSON *user, cJSON 
         r = cidr_nth_ip(s->service_subnet ?: "10.96.0.0/12", 10, dns);
         if (r < 0)
                 return r;
-        if (!k)
-                return -ENOMEM;
 
-        cJSON_AddStringToObject(k, "apiVersion", "kubelet.config.k8s.io/v1beta1");
-        o = cJSON_AddObjectToObject(k, "authentication");
-        cJSON_AddBoolToObject(cJSON_AddObjectToObject(o, "anonymous"), "enabled", false);
-        a = cJSON_AddObjectToObject(o, "webhook");
-        cJSON_AddStringToObject(a, "cacheTTL", "0s");
-        cJSON_AddBoolToObject(a, "enabled", true);
-        _cleanup_free_ char *ca = strdupf("%s/ca.crt", s->cert_dir ?: "/etc/kubernetes/pki");
-        if (!ca)
-                return -ENOMEM;
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "x509"), "clientCAFile", ca);
-        o = cJSON_AddObjectToObject(k, "authorization");
-        cJSON_AddStringToObject(o, "mode", "Webhook");
-        a = cJSON_AddObjectToObject(o, "webhook");
-        cJSON_AddStringToObject(a, "cacheAuthorizedTTL", "0s");
-        cJSON_AddStringToObject(a, "cacheUnauthorizedTTL", "0s");
-        cJSON_AddStringToObject(k, "cgroupDriver", "systemd");
-        a = cJSON_AddArrayToObject(k, "clusterDNS");
-        cJSON_AddItemToArray(a, cJSON_CreateString(dns));
-        cJSON_AddStringToObject(k, "clusterDomain", s->dns_domain ?: "cluster.local");
+        k = jb_object(&b);
+        jb_str(&b, k, "apiVersion", "kubelet.config.k8s.io/v1beta1");
+        o = jb_obj(&b, k, "authentication");
+        jb_bool(&b, jb_obj(&b, o, "anonymous"), "enabled", false);
+        a = jb_obj(&b, o, "webhook");
+        jb_str(&b, a, "cacheTTL", "0s");
+        jb_bool(&b, a, "enabled", true);
+        jb_strf(&b, jb_obj(&b, o, "x509"), "clientCAFile", "%s/ca.crt",
+                s->cert_dir ?: "/etc/kubernetes/pki");
+        o = jb_obj(&b, k, "authorization");
+        jb_str(&b, o, "mode", "Webhook");
+        a = jb_obj(&b, o, "webhook");
+        jb_str(&b, a, "cacheAuthorizedTTL", "0s");
+        jb_str(&b, a, "cacheUnauthorizedTTL", "0s");
+        jb_str(&b, k, "cgroupDriver", "systemd");
+        jb_str(&b, jb_arr(&b, k, "clusterDNS"), NULL, dns);
+        jb_str(&b, k, "clusterDomain", s->dns_domain ?: "cluster.local");
         if (v->node_local_cri_socket)
-                cJSON_AddStringToObject(k, "containerRuntimeEndpoint", mf_kubelet_cri_socket(s));
-        cJSON_AddStringToObject(k, "healthzBindAddress", "127.0.0.1");
-        cJSON_AddNumberToObject(k, "healthzPort", 10248);
-        cJSON_AddStringToObject(k, "kind", "KubeletConfiguration");
+                jb_str(&b, k, "containerRuntimeEndpoint", mf_kubelet_cri_socket(s));
+        jb_str(&b, k, "healthzBindAddress", "127.0.0.1");
+        jb_num(&b, k, "healthzPort", 10248);
+        jb_str(&b, k, "kind", "KubeletConfiguration");
         if (s->resolved_active)
-                cJSON_AddStringToObject(k, "resolvConf", "/run/systemd/resolve/resolv.conf");
-        cJSON_AddBoolToObject(k, "rotateCertificates", true);
-        cJSON_AddStringToObject(k, "staticPodPath", "/etc/kubernetes/manifests");
-
-        if (user) {
-                r = mf_merge_json(k, user);
-                if (r < 0)
-                        return r;
-        }
+                jb_str(&b, k, "resolvConf", "/run/systemd/resolve/resolv.conf");
+        jb_bool(&b, k, "rotateCertificates", true);
+        jb_str(&b, k, "staticPodPath", "/etc/kubernetes/manifests");
+        if (user && k)
+                merge_json(&b, k, user);
         mf_sort_keys(k);
-        *ret = TAKE_PTR(k);
-        return 0;
+        return jb_finish(&b, k, ret);
 }
 
 int mf_kubelet_instance_config(const struct mf_kubelet_spec *s, cJSON **ret) {
         const struct mf_versions *v;
+        struct json_builder b = {};
         cJSON *k;
         int r = mf_versions_for(s->kubernetes_version, &v);
         if (r < 0)
                 return r;
         if (!v->node_local_cri_socket)
                 return -ENOENT;
-        k = cJSON_CreateObject();
-        if (!k)
-                return -ENOMEM;
-        cJSON_AddStringToObject(k, "apiVersion", "kubelet.config.k8s.io/v1beta1");
-        cJSON_AddStringToObject(k, "containerRuntimeEndpoint", mf_kubelet_cri_socket(s));
-        cJSON_AddStringToObject(k, "kind", "KubeletConfiguration");
-        *ret = k;
-        return 0;
+        k = jb_object(&b);
+        jb_str(&b, k, "apiVersion", "kubelet.config.k8s.io/v1beta1");
+        jb_str(&b, k, "containerRuntimeEndpoint", mf_kubelet_cri_socket(s));
+        jb_str(&b, k, "kind", "KubeletConfiguration");
+        return jb_finish(&b, k, ret);
 }
 
 /* Go's %q for the printable ASCII kubelet flags hold: backslash and quote escaped. */

@@ -7,125 +7,105 @@
 
 #include "common/base64.h"
 #include "common/cleanup-libs.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/strutil.h"
 #include "manifests/objects.h"
 
-static cJSON *string_array(const char *const *l) {
-        cJSON *a = cJSON_CreateArray();
-        for (; a && l && *l; l++)
-                if (!cJSON_AddItemToArray(a, cJSON_CreateString(*l))) {
-                        cJSON_Delete(a);
-                        return NULL;
-                }
-        return a;
-}
+cJSON *mf_object_head(struct json_builder *b, const char *api_version, const char *kind, const char *ns,
+                      const char *name, cJSON **ret_meta) {
+        cJSON *o = jb_object(b), *meta;
 
-static cJSON *object_head(const char *api_version, const char *kind, const char *ns, const char *name) {
-        cJSON *o = cJSON_CreateObject(), *meta;
-        if (!o)
-                return NULL;
-        cJSON_AddStringToObject(o, "apiVersion", api_version);
-        cJSON_AddStringToObject(o, "kind", kind);
-        meta = cJSON_AddObjectToObject(o, "metadata");
-        if (!meta) {
-                cJSON_Delete(o);
-                return NULL;
-        }
-        cJSON_AddStringToObject(meta, "name", name);
+        jb_str(b, o, "apiVersion", api_version);
+        jb_str(b, o, "kind", kind);
+        meta = jb_obj(b, o, "metadata");
+        jb_str(b, meta, "name", name);
         if (ns)
-                cJSON_AddStringToObject(meta, "namespace", ns);
+                jb_str(b, meta, "namespace", ns);
+        if (ret_meta)
+                *ret_meta = meta;
         return o;
 }
 
 cJSON *mf_role(const char *ns, const char *name, const struct mf_rule *rule) {
-        _cleanup_(cJSON_Deletep) cJSON *o =
-                object_head(MF_RBAC_GROUP "/v1", ns ? "Role" : "ClusterRole", ns, name);
-        cJSON *rules, *r;
-        if (!o || !(rules = cJSON_AddArrayToObject(o, "rules")) || !(r = cJSON_CreateObject()))
-                return NULL;
-        cJSON_AddItemToArray(rules, r);
-        cJSON_AddItemToObject(r, "apiGroups", string_array(rule->api_groups));
+        struct json_builder b = {};
+        cJSON *o = mf_object_head(&b, MF_RBAC_GROUP "/v1", ns ? "Role" : "ClusterRole", ns, name, NULL);
+        cJSON *r = jb_obj(&b, jb_arr(&b, o, "rules"), NULL);
+
+        jb_strs(&b, r, "apiGroups", rule->api_groups);
         if (rule->resource_names)
-                cJSON_AddItemToObject(r, "resourceNames", string_array(rule->resource_names));
-        cJSON_AddItemToObject(r, "resources", string_array(rule->resources));
-        cJSON_AddItemToObject(r, "verbs", string_array(rule->verbs));
-        return TAKE_PTR(o);
+                jb_strs(&b, r, "resourceNames", rule->resource_names);
+        jb_strs(&b, r, "resources", rule->resources);
+        jb_strs(&b, r, "verbs", rule->verbs);
+        return jb_result(&b, o);
 }
 
 cJSON *mf_role_binding(const char *ns, const char *name, const char *role_kind, const char *role_name,
                        const struct mf_subject *subjects, size_t n) {
-        _cleanup_(cJSON_Deletep) cJSON *o =
-                object_head(MF_RBAC_GROUP "/v1", ns ? "RoleBinding" : "ClusterRoleBinding", ns, name);
-        cJSON *ref, *subs;
-        if (!o || !(ref = cJSON_AddObjectToObject(o, "roleRef")) ||
-            !(subs = cJSON_AddArrayToObject(o, "subjects")))
-                return NULL;
-        cJSON_AddStringToObject(ref, "apiGroup", MF_RBAC_GROUP);
-        cJSON_AddStringToObject(ref, "kind", role_kind);
-        cJSON_AddStringToObject(ref, "name", role_name);
+        struct json_builder b = {};
+        cJSON *o = mf_object_head(&b, MF_RBAC_GROUP "/v1", ns ? "RoleBinding" : "ClusterRoleBinding", ns,
+                                  name, NULL);
+        cJSON *ref = jb_obj(&b, o, "roleRef"), *subs = jb_arr(&b, o, "subjects");
+
+        jb_str(&b, ref, "apiGroup", MF_RBAC_GROUP);
+        jb_str(&b, ref, "kind", role_kind);
+        jb_str(&b, ref, "name", role_name);
         for (size_t i = 0; i < n; i++) {
-                cJSON *s = cJSON_CreateObject();
-                if (!s || !cJSON_AddItemToArray(subs, s)) {
-                        cJSON_Delete(s);
-                        return NULL;
-                }
+                cJSON *s = jb_obj(&b, subs, NULL);
                 /* ServiceAccount subjects carry a namespace and no apiGroup, as the API defaults them. */
                 if (!streq(subjects[i].kind, "ServiceAccount"))
-                        cJSON_AddStringToObject(s, "apiGroup", MF_RBAC_GROUP);
-                cJSON_AddStringToObject(s, "kind", subjects[i].kind);
-                cJSON_AddStringToObject(s, "name", subjects[i].name);
+                        jb_str(&b, s, "apiGroup", MF_RBAC_GROUP);
+                jb_str(&b, s, "kind", subjects[i].kind);
+                jb_str(&b, s, "name", subjects[i].name);
                 if (subjects[i].ns)
-                        cJSON_AddStringToObject(s, "namespace", subjects[i].ns);
+                        jb_str(&b, s, "namespace", subjects[i].ns);
         }
-        return TAKE_PTR(o);
+        return jb_result(&b, o);
 }
 
-static int add_b64(cJSON *data, const char *key, const char *value) {
+static void add_b64(struct json_builder *b, cJSON *data, const char *key, const char *value) {
         _cleanup_erase_ char *out = base64_encode(value, strlen(value));
-        if (!out)
-                return -ENOMEM;
-        return cJSON_AddStringToObject(data, key, out) ? 0 : -ENOMEM;
+        jb_str(b, data, key, out);
 }
 
 cJSON *mf_bootstrap_token_secret(const struct mf_token *t) {
         _cleanup_free_ char *name = strdupf("bootstrap-token-%s", t->id);
-        _cleanup_(cJSON_Deletep) cJSON *o = NULL;
-        cJSON *data;
-        int r = 0;
+        struct json_builder b = {};
+        cJSON *o, *data;
 
-        if (!name || !(o = object_head("v1", "Secret", "kube-system", name)))
+        if (!name)
                 return NULL;
-        cJSON_AddStringToObject(o, "type", "bootstrap.kubernetes.io/token");
-        data = cJSON_AddObjectToObject(o, "data");
-        if (!data)
-                return NULL;
+        o = mf_object_head(&b, "v1", "Secret", "kube-system", name, NULL);
+        jb_str(&b, o, "type", "bootstrap.kubernetes.io/token");
+        data = jb_obj(&b, o, "data");
         if (t->groups && t->groups[0]) {
                 _cleanup_free_ char *g = strjoin_sep(t->groups, strv_length((char *const *) t->groups), ",");
-                r = g ? add_b64(data, "auth-extra-groups", g) : -ENOMEM;
+                if (g)
+                        add_b64(&b, data, "auth-extra-groups", g);
+                else
+                        jb_fail(&b, -ENOMEM);
         }
-        if (r == 0 && !isempty(t->description))
-                r = add_b64(data, "description", t->description);
-        if (r == 0 && t->expiration)
-                r = add_b64(data, "expiration", t->expiration);
-        if (r == 0)
-                r = add_b64(data, "token-id", t->id);
-        if (r == 0)
-                r = add_b64(data, "token-secret", t->secret);
-        for (const char *const *u = t->usages; r == 0 && u && *u; u++) {
+        if (!isempty(t->description))
+                add_b64(&b, data, "description", t->description);
+        if (t->expiration)
+                add_b64(&b, data, "expiration", t->expiration);
+        add_b64(&b, data, "token-id", t->id);
+        add_b64(&b, data, "token-secret", t->secret);
+        for (const char *const *u = t->usages; u && *u; u++) {
                 _cleanup_free_ char *k = strdupf("usage-bootstrap-%s", *u);
-                r = k ? add_b64(data, k, "true") : -ENOMEM;
+                if (k)
+                        add_b64(&b, data, k, "true");
+                else
+                        jb_fail(&b, -ENOMEM);
         }
-        return r == 0 ? TAKE_PTR(o) : NULL;
+        return jb_result(&b, o);
 }
 
 cJSON *mf_cluster_info(const char *kubeconfig) {
-        _cleanup_(cJSON_Deletep) cJSON *o = object_head("v1", "ConfigMap", "kube-public", "cluster-info");
-        cJSON *data;
-        if (!o || !(data = cJSON_AddObjectToObject(o, "data")) ||
-            !cJSON_AddStringToObject(data, "kubeconfig", kubeconfig))
-                return NULL;
-        return TAKE_PTR(o);
+        struct json_builder b = {};
+        cJSON *o = mf_object_head(&b, "v1", "ConfigMap", "kube-public", "cluster-info", NULL);
+        jb_str(&b, jb_obj(&b, o, "data"), "kubeconfig", kubeconfig);
+        return jb_result(&b, o);
 }
 
 int mf_expiration(long long seconds, char ret[32]) {
@@ -146,6 +126,30 @@ void mf_api_objects_free(struct mf_api_object *o, size_t n) {
                 cJSON_Delete(o[i].object);
         }
         free(o);
+}
+
+int mf_api_objects_collect(cJSON **objs, size_t n, struct mf_api_object **ret, size_t *ret_n) {
+        struct mf_api_object *out = calloc(n, sizeof(*out));
+        int r = out ? 0 : -ENOMEM;
+
+        for (size_t i = 0; i < n; i++) {
+                if (r == 0 && objs[i]) {
+                        out[i].object = objs[i];
+                        out[i].collection = mf_collection_path(objs[i]);
+                        if (!out[i].collection)
+                                r = -ENOMEM;
+                } else {
+                        cJSON_Delete(objs[i]);
+                        r = -ENOMEM;
+                }
+        }
+        if (r < 0) {
+                mf_api_objects_free(out, out ? n : 0);
+                return r;
+        }
+        *ret = out;
+        *ret_n = n;
+        return 0;
 }
 
 char *mf_collection_path(const cJSON *obj) {
@@ -219,26 +223,5 @@ int mf_kubeadm_rbac(struct mf_api_object **ret, size_t *ret_n) {
                 mf_role_binding(NULL, "kubeadm:apiserver-kubelet-client", "ClusterRole",
                                 "system:kubelet-api-admin", &kubelet_client, 1),
         };
-        size_t n = ELEMENTSOF(objs);
-        struct mf_api_object *out = calloc(n, sizeof(*out));
-        int r = out ? 0 : -ENOMEM;
-
-        for (size_t i = 0; i < n; i++) {
-                if (r == 0 && objs[i]) {
-                        out[i].collection = mf_collection_path(objs[i]);
-                        out[i].object = objs[i];
-                        if (!out[i].collection)
-                                r = -ENOMEM;
-                } else {
-                        cJSON_Delete(objs[i]);
-                        r = -ENOMEM;
-                }
-        }
-        if (r < 0) {
-                mf_api_objects_free(out, out ? n : 0);
-                return r;
-        }
-        *ret = out;
-        *ret_n = n;
-        return 0;
+        return mf_api_objects_collect(objs, ELEMENTSOF(objs), ret, ret_n);
 }

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "common/jsonbuild.h"
+
 #define MF_DEFAULT_NODE_TOKEN_GROUP "system:bootstrappers:kubeadm:default-node-token"
 #define MF_RBAC_GROUP               "rbac.authorization.k8s.io"
 
@@ -26,6 +28,11 @@ struct mf_rule {
         const char *const *resources;
         const char *const *resource_names; /* NULL: all */
 };
+
+/* apiVersion, kind and metadata {name, namespace (when ns is set)}: the head of every object, built with b;
+ * *ret_meta (when not NULL) is the metadata object. */
+cJSON *mf_object_head(struct json_builder *b, const char *api_version, const char *kind, const char *ns,
+                      const char *name, cJSON **ret_meta);
 
 /* Role (ns set) or ClusterRole (ns NULL) with one rule. */
 cJSON *mf_role(const char *ns, const char *name, const struct mf_rule *rule);
@@ -57,6 +64,9 @@ struct mf_api_object {
         cJSON *object;
 };
 void mf_api_objects_free(struct mf_api_object *o, size_t n);
+/* Takes the n objects (also on failure) into a new array with their collections; -ENOMEM when one of them
+ * is NULL (its builder failed) or on OOM. */
+int mf_api_objects_collect(cJSON **objs, size_t n, struct mf_api_object **ret, size_t *ret_n);
 
 /*
  * The RBAC of kubeadm's bootstrap-token phase and upload-config (in kubeadm's order): kubeadm:get-nodes,

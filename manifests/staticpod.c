@@ -8,6 +8,7 @@
 
 #include "common/cleanup-libs.h"
 #include "common/fileio.h"
+#include "common/jsonbuild.h"
 #include "common/log.h"
 #include "common/strutil.h"
 #include "manifests/staticpod.h"
@@ -137,26 +138,24 @@ static int volume_cmp(const void *a, const void *b) {
 
 static cJSON *probe(const char *host, const char *path, const char *scheme, unsigned port, bool named_port,
                     int delay, int timeout, int failures, int period) {
-        cJSON *p = cJSON_CreateObject(), *get;
-        if (!p)
-                return NULL;
-        cJSON_AddNumberToObject(p, "failureThreshold", failures);
-        get = cJSON_AddObjectToObject(p, "httpGet");
-        if (get) {
-                if (host)
-                        cJSON_AddStringToObject(get, "host", host);
-                cJSON_AddStringToObject(get, "path", path);
-                if (named_port)
-                        cJSON_AddStringToObject(get, "port", "probe-port");
-                else
-                        cJSON_AddNumberToObject(get, "port", port);
-                cJSON_AddStringToObject(get, "scheme", scheme);
-        }
+        struct json_builder b = {};
+        cJSON *p = jb_object(&b), *get;
+
+        jb_num(&b, p, "failureThreshold", failures);
+        get = jb_obj(&b, p, "httpGet");
+        if (host)
+                jb_str(&b, get, "host", host);
+        jb_str(&b, get, "path", path);
+        if (named_port)
+                jb_str(&b, get, "port", "probe-port");
+        else
+                jb_num(&b, get, "port", port);
+        jb_str(&b, get, "scheme", scheme);
         if (delay > 0)
-                cJSON_AddNumberToObject(p, "initialDelaySeconds", delay);
-        cJSON_AddNumberToObject(p, "periodSeconds", period);
-        cJSON_AddNumberToObject(p, "timeoutSeconds", timeout);
-        return p;
+                jb_num(&b, p, "initialDelaySeconds", delay);
+        jb_num(&b, p, "periodSeconds", period);
+        jb_num(&b, p, "timeoutSeconds", timeout);
+        return jb_result(&b, p);
 }
 
 static int cmp_child_keys(const void *a, const void *b) {
@@ -592,66 +591,12 @@ static int make_probes(const struct mf_control_plane_spec *s, const struct mf_ve
         return 0;
 }
 
-static cJSON *build_pod(const struct mf_control_plane_spec *s, const struct mf_versions *v,
-                        enum mf_component c, struct pod_parts *p) {
-        _cleanup_(cJSON_Deletep) cJSON *pod = cJSON_CreateObject();
-        const struct mf_component_extras *x = &s->extras[c];
-        const char *name = component_names[c];
-        const char *repo = s->image_repository ?: "registry.k8s.io";
-        _cleanup_free_ char *tag = strdup(p->image_tag ?: s->kubernetes_version);
-        _cleanup_free_ char *image = NULL;
-        struct kvlist env = {};
-        cJSON *meta, *labels, *spec, *ctr, *cmd, *mounts, *vols, *res;
+static void add_env(struct json_builder *b, cJSON *ctr, const struct mf_control_plane_spec *s,
+                    const struct mf_component_extras *x) {
+        _cleanup_(kvlist_done) struct kvlist env = {};
+        cJSON *ea;
 
-        if (!pod || !tag)
-                return NULL;
-        /* Image tags cannot hold "+": kubeadm writes "_" (v1.34.0+build -> v1.34.0_build). */
-        for (char *q = tag; *q; q++)
-                if (*q == '+')
-                        *q = '_';
-        image = strdupf("%s/%s:%s", repo, p->image_name, tag);
-        if (!image)
-                return NULL;
-
-        cJSON_AddStringToObject(pod, "apiVersion", "v1");
-        cJSON_AddStringToObject(pod, "kind", "Pod");
-        meta = cJSON_AddObjectToObject(pod, "metadata");
-        if (!meta)
-                return NULL;
-        if (p->annotation_key) {
-                cJSON *ann = cJSON_AddObjectToObject(meta, "annotations");
-                if (ann)
-                        cJSON_AddStringToObject(ann, p->annotation_key, p->annotation_value);
-        }
-        cJSON_AddNullToObject(meta, "creationTimestamp");
-        labels = cJSON_AddObjectToObject(meta, "labels");
-        if (labels) {
-                cJSON_AddStringToObject(labels, "component", name);
-                cJSON_AddStringToObject(labels, "tier", "control-plane");
-        }
-        cJSON_AddStringToObject(meta, "name", name);
-        cJSON_AddStringToObject(meta, "namespace", "kube-system");
-
-        spec = cJSON_AddObjectToObject(pod, "spec");
-        if (!spec)
-                return NULL;
-        ctr = cJSON_CreateObject();
-        if (!ctr || !cJSON_AddItemToArray(cJSON_AddArrayToObject(spec, "containers"), ctr)) {
-                cJSON_Delete(ctr);
-                return NULL;
-        }
-        cmd = cJSON_AddArrayToObject(ctr, "command");
-        if (!cmd)
-                return NULL;
-        cJSON_AddItemToArray(cmd, cJSON_CreateString(name));
-        for (size_t i = 0; i < p->args.n; i++) {
-                _cleanup_free_ char *a = strdupf("--%s=%s", p->args.items[i].name, p->args.items[i].value);
-                if (!a)
-                        return NULL;
-                cJSON_AddItemToArray(cmd, cJSON_CreateString(a));
-        }
-
-        /* Environment: the proxy variables, then extraEnvs overriding by name, sorted by name. */
+        /* The proxy variables, then extraEnvs overriding by name, sorted by name. */
         for (size_t i = 0; i < s->n_proxy_env; i++)
                 kvlist_add(&env, s->proxy_env[i].name, s->proxy_env[i].value);
         for (size_t i = 0; i < x->n_envs; i++) {
@@ -659,100 +604,118 @@ static cJSON *build_pod(const struct mf_control_plane_spec *s, const struct mf_v
                 kvlist_add(&env, x->envs[i].name, x->envs[i].value);
         }
         if (env.oom) {
-                kvlist_done(&env);
-                return NULL;
+                jb_fail(b, -ENOMEM);
+                return;
         }
+        if (env.n == 0)
+                return;
         qsort_safe(env.items, env.n, sizeof(struct kv), kv_cmp);
-        if (env.n > 0) {
-                cJSON *ea = cJSON_AddArrayToObject(ctr, "env");
-                for (size_t i = 0; ea && i < env.n; i++) {
-                        cJSON *e = cJSON_CreateObject();
-                        cJSON_AddStringToObject(e, "name", env.items[i].name);
-                        cJSON_AddStringToObject(e, "value", env.items[i].value);
-                        cJSON_AddItemToArray(ea, e);
-                }
+        ea = jb_arr(b, ctr, "env");
+        for (size_t i = 0; ea && i < env.n; i++) {
+                cJSON *e = jb_obj(b, ea, NULL);
+                jb_str(b, e, "name", env.items[i].name);
+                jb_str(b, e, "value", env.items[i].value);
         }
-        kvlist_done(&env);
+}
 
-        cJSON_AddStringToObject(ctr, "image", image);
-        cJSON_AddStringToObject(ctr, "imagePullPolicy", "IfNotPresent");
-        cJSON_AddItemToObject(ctr, "livenessProbe", TAKE_PTR(p->liveness));
-        cJSON_AddStringToObject(ctr, "name", name);
-        if (v->probe_port_names) {
-                cJSON *ports = cJSON_AddArrayToObject(ctr, "ports"), *port = cJSON_CreateObject();
-                if (!ports || !port || !cJSON_AddItemToArray(ports, port)) {
-                        cJSON_Delete(port);
-                        return NULL;
-                }
-                cJSON_AddNumberToObject(port, "containerPort", p->probe_port);
-                cJSON_AddStringToObject(port, "name", "probe-port");
-                cJSON_AddStringToObject(port, "protocol", "TCP");
-        }
-        if (p->readiness)
-                cJSON_AddItemToObject(ctr, "readinessProbe", TAKE_PTR(p->readiness));
-        res = cJSON_AddObjectToObject(cJSON_AddObjectToObject(ctr, "resources"), "requests");
-        if (res) {
-                cJSON_AddStringToObject(res, "cpu", p->cpu);
-                if (p->memory)
-                        cJSON_AddStringToObject(res, "memory", p->memory);
-        }
-        cJSON_AddItemToObject(ctr, "startupProbe", TAKE_PTR(p->startup));
+/* Volumes: the defaults plus extraVolumes, sorted by name; mount paths as given. The mounts are sorted too,
+ * except etcd's, which kubeadm lists as the container has them (etcd-data, etcd-certs). */
+static void add_volumes(struct json_builder *b, cJSON *spec, cJSON *ctr, const struct mf_component_extras *x,
+                        struct pod_parts *p) {
+        struct mf_volume in_order[ELEMENTSOF(p->volumes)];
+        cJSON *mounts, *vols;
 
-        /* Volumes: the defaults plus extraVolumes, sorted by name; mount paths as given. The mounts are
-         * sorted too, except etcd's, which kubeadm lists as the container has them (etcd-data, etcd-certs).
-         */
         for (size_t i = 0; i < x->n_volumes && p->n_volumes < ELEMENTSOF(p->volumes); i++)
                 p->volumes[p->n_volumes++] = x->volumes[i];
-        struct mf_volume in_order[ELEMENTSOF(p->volumes)];
         memcpy(in_order, p->volumes, sizeof(in_order[0]) * p->n_volumes);
         qsort_safe(p->volumes, p->n_volumes, sizeof(struct mf_volume), volume_cmp);
-        mounts = cJSON_AddArrayToObject(ctr, "volumeMounts");
-        cJSON_AddBoolToObject(spec, "hostNetwork", true);
-        cJSON_AddNumberToObject(spec, "priority", 2000001000);
-        cJSON_AddStringToObject(spec, "priorityClassName", "system-node-critical");
-        cJSON *seccomp =
-                cJSON_AddObjectToObject(cJSON_AddObjectToObject(spec, "securityContext"), "seccompProfile");
-        if (seccomp)
-                cJSON_AddStringToObject(seccomp, "type", "RuntimeDefault");
-        vols = cJSON_AddArrayToObject(spec, "volumes");
-        if (!mounts || !vols)
-                return NULL;
-        for (size_t i = 0; i < p->n_volumes; i++) {
+        mounts = jb_arr(b, ctr, "volumeMounts");
+        jb_bool(b, spec, "hostNetwork", true);
+        jb_num(b, spec, "priority", 2000001000);
+        jb_str(b, spec, "priorityClassName", "system-node-critical");
+        jb_str(b, jb_obj(b, jb_obj(b, spec, "securityContext"), "seccompProfile"), "type", "RuntimeDefault");
+        vols = jb_arr(b, spec, "volumes");
+        for (size_t i = 0; mounts && i < p->n_volumes; i++) {
                 const struct mf_volume *vol = p->mounts_in_order ? &in_order[i] : &p->volumes[i];
-                cJSON *m = cJSON_CreateObject();
-                if (!m || !cJSON_AddItemToArray(mounts, m)) {
-                        cJSON_Delete(m);
-                        return NULL;
-                }
-                cJSON_AddStringToObject(m, "mountPath", vol->mount_path ?: vol->host_path);
-                cJSON_AddStringToObject(m, "name", vol->name);
+                cJSON *m = jb_obj(b, mounts, NULL);
+                jb_str(b, m, "mountPath", vol->mount_path ?: vol->host_path);
+                jb_str(b, m, "name", vol->name);
                 if (vol->read_only)
-                        cJSON_AddBoolToObject(m, "readOnly", true);
+                        jb_bool(b, m, "readOnly", true);
         }
-        for (size_t i = 0; i < p->n_volumes; i++) {
+        for (size_t i = 0; vols && i < p->n_volumes; i++) {
                 const struct mf_volume *vol = &p->volumes[i];
-                cJSON *vj = cJSON_CreateObject(), *hp;
-                if (!vj || !cJSON_AddItemToArray(vols, vj)) {
-                        cJSON_Delete(vj);
-                        return NULL;
-                }
-                hp = cJSON_AddObjectToObject(vj, "hostPath");
-                if (hp) {
-                        cJSON_AddStringToObject(hp, "path", vol->host_path);
-                        if (vol->path_type)
-                                cJSON_AddStringToObject(hp, "type", vol->path_type);
-                }
-                cJSON_AddStringToObject(vj, "name", vol->name);
+                cJSON *vj = jb_obj(b, vols, NULL), *hp = jb_obj(b, vj, "hostPath");
+                jb_str(b, hp, "path", vol->host_path);
+                if (vol->path_type)
+                        jb_str(b, hp, "type", vol->path_type);
+                jb_str(b, vj, "name", vol->name);
         }
-        cJSON_AddObjectToObject(pod, "status");
+}
+
+static int build_pod(const struct mf_control_plane_spec *s, const struct mf_versions *v, enum mf_component c,
+                     struct pod_parts *p, cJSON **ret) {
+        const struct mf_component_extras *x = &s->extras[c];
+        const char *name = component_names[c];
+        const char *repo = s->image_repository ?: "registry.k8s.io";
+        _cleanup_free_ char *tag = strdup(p->image_tag ?: s->kubernetes_version);
+        struct json_builder b = {};
+        cJSON *pod, *meta, *labels, *spec, *ctr, *cmd, *res;
+
+        if (!tag)
+                return -ENOMEM;
+        /* Image tags cannot hold "+": kubeadm writes "_" (v1.34.0+build -> v1.34.0_build). */
+        for (char *q = tag; *q; q++)
+                if (*q == '+')
+                        *q = '_';
+
+        pod = jb_object(&b);
+        jb_str(&b, pod, "apiVersion", "v1");
+        jb_str(&b, pod, "kind", "Pod");
+        meta = jb_obj(&b, pod, "metadata");
+        if (p->annotation_key)
+                jb_str(&b, jb_obj(&b, meta, "annotations"), p->annotation_key, p->annotation_value);
+        jb_null(&b, meta, "creationTimestamp");
+        labels = jb_obj(&b, meta, "labels");
+        jb_str(&b, labels, "component", name);
+        jb_str(&b, labels, "tier", "control-plane");
+        jb_str(&b, meta, "name", name);
+        jb_str(&b, meta, "namespace", "kube-system");
+
+        spec = jb_obj(&b, pod, "spec");
+        ctr = jb_obj(&b, jb_arr(&b, spec, "containers"), NULL);
+        cmd = jb_arr(&b, ctr, "command");
+        jb_str(&b, cmd, NULL, name);
+        for (size_t i = 0; cmd && i < p->args.n; i++)
+                jb_strf(&b, cmd, NULL, "--%s=%s", p->args.items[i].name, p->args.items[i].value);
+        add_env(&b, ctr, s, x);
+
+        jb_strf(&b, ctr, "image", "%s/%s:%s", repo, p->image_name, tag);
+        jb_str(&b, ctr, "imagePullPolicy", "IfNotPresent");
+        jb_add(&b, ctr, "livenessProbe", TAKE_PTR(p->liveness));
+        jb_str(&b, ctr, "name", name);
+        if (v->probe_port_names) {
+                cJSON *port = jb_obj(&b, jb_arr(&b, ctr, "ports"), NULL);
+                jb_num(&b, port, "containerPort", p->probe_port);
+                jb_str(&b, port, "name", "probe-port");
+                jb_str(&b, port, "protocol", "TCP");
+        }
+        if (p->readiness)
+                jb_add(&b, ctr, "readinessProbe", TAKE_PTR(p->readiness));
+        res = jb_obj(&b, jb_obj(&b, ctr, "resources"), "requests");
+        jb_str(&b, res, "cpu", p->cpu);
+        if (p->memory)
+                jb_str(&b, res, "memory", p->memory);
+        jb_add(&b, ctr, "startupProbe", TAKE_PTR(p->startup));
+        add_volumes(&b, spec, ctr, x, p);
+        jb_obj(&b, pod, "status");
         mf_sort_keys(pod);
-        return TAKE_PTR(pod);
+        return jb_finish(&b, pod, ret);
 }
 
 int mf_static_pod(const struct mf_control_plane_spec *s, enum mf_component c, cJSON **ret) {
         _cleanup_(pod_parts_done) struct pod_parts p = {};
         const struct mf_versions *v;
-        cJSON *pod;
         int r;
 
         if (c < 0 || c >= _MF_COMPONENT_MAX || isempty(s->node_name) || isempty(s->advertise_address))
@@ -802,9 +765,5 @@ int mf_static_pod(const struct mf_control_plane_spec *s, enum mf_component c, cJ
         r = make_probes(s, v, c, &p);
         if (r < 0)
                 return r;
-        pod = build_pod(s, v, c, &p);
-        if (!pod)
-                return -ENOMEM;
-        *ret = pod;
-        return 0;
+        return build_pod(s, v, c, &p, ret);
 }

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "common/cleanup-libs.h"
+#include "common/clock.h"
 #include "common/fileio.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
@@ -52,7 +52,7 @@ int md_azure_parse_ovf(const char *xml, size_t len, struct md_instance *inst) {
 
 /* Fills inst from the IMDS /metadata/instance document. */
 int md_azure_parse_imds(const char *body, size_t len, struct md_instance *inst) {
-        _cleanup_(md_json_delete_wipedp) cJSON *j = NULL;
+        _cleanup_(json_delete_wipedp) cJSON *j = NULL;
         const cJSON *c, *t, *nic;
         const char *s;
         int r;
@@ -179,7 +179,7 @@ static int imds_get(const struct md_options *o, const char *url, struct http_res
                         return r;
                 /* 404 and 410 while the IMDS comes up: a few more tries, a little apart. */
                 if ((resp->status == 404 || resp->status == 410) && attempt < (o->retries ?: 3)) {
-                        (void) nanosleep(&(struct timespec){.tv_nsec = 200000000L * (attempt + 1)}, NULL);
+                        clock_sleep_ms(200ull * (attempt + 1));
                         continue;
                 }
                 *ret = TAKE_PTR(resp);

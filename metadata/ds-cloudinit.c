@@ -50,7 +50,7 @@ static int set_tags_from(struct md_instance *inst, const cJSON *obj) {
 
 static int fetch(const struct md_options *o, const struct md_platform *p, struct md_instance *inst) {
         _cleanup_erase_ char *text = NULL;
-        _cleanup_(md_json_delete_wipedp) cJSON *j = NULL;
+        _cleanup_(json_delete_wipedp) cJSON *j = NULL;
         const char *path = INSTANCE_DATA_SENSITIVE;
         const cJSON *v, *md;
         size_t len, udlen;

@@ -23,7 +23,7 @@ static bool attribute_is_userdata(const char *k) {
 
 /* Fills inst from the body of GET computeMetadata/v1/instance/?recursive=true. */
 int md_gce_parse_instance(const char *body, size_t len, struct md_instance *inst) {
-        _cleanup_(md_json_delete_wipedp) cJSON *j = NULL;
+        _cleanup_(json_delete_wipedp) cJSON *j = NULL;
         const cJSON *a, *attrs;
         const char *zone, *host, *enc, *ud;
         int r;

@@ -16,10 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup-libs.h"
+#include "common/clock.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -28,12 +29,6 @@
 #include "metadata/source.h"
 
 extern char **environ;
-
-static long long now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 /* Runs tool with two arguments; stdout captured (capped), stderr checked for "No value found". */
 static int run_tool(const char *tool, const char *a1, const char *a2, unsigned timeout_ms, char **ret_out,
@@ -71,12 +66,12 @@ static int run_tool(const char *tool, const char *a1, const char *a2, unsigned t
         out_w = safe_close(out_w);
         err_w = safe_close(err_w);
 
-        long long deadline = now_ms() + timeout_ms;
+        long long deadline = (long long) (clock_now_ms() + timeout_ms);
         bool out_open = true, err_open = true, timed_out = false;
         while (out_open || err_open) {
                 struct pollfd p[2] = {{.fd = out_open ? out_r : -1, .events = POLLIN},
                                       {.fd = err_open ? err_r : -1, .events = POLLIN}};
-                long long left = deadline - now_ms();
+                long long left = deadline - (long long) clock_now_ms();
                 if (left <= 0) {
                         timed_out = true;
                         break;
@@ -218,11 +213,12 @@ int md_vmware_parse_metadata(const char *text, size_t len, struct md_instance *i
         const cJSON *m;
         /* JSON first, then YAML (which also reads most JSON). */
         if (md_json_parse(text, len, &docs) >= 0) {
-                cJSON *arr = cJSON_CreateArray();
-                if (!arr)
-                        return -ENOMEM;
-                cJSON_AddItemToArray(arr, TAKE_PTR(docs));
-                docs = arr;
+                struct json_builder b = {};
+                cJSON *arr = jb_array(&b);
+                jb_add(&b, arr, NULL, TAKE_PTR(docs));
+                int r = jb_finish(&b, arr, &docs);
+                if (r < 0)
+                        return r;
         } else if (yaml_parse_documents(text, len, &docs, NULL) < 0)
                 return log_debug_errno(EBADMSG, "guestinfo.metadata is neither JSON nor YAML");
         m = cJSON_GetArrayItem(docs, 0);

@@ -7,6 +7,7 @@
 
 #include "common/cleanup-libs.h"
 #include "common/fileio.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -82,24 +83,6 @@ void md_set_userdata(struct md_instance *inst, char *data, size_t len) {
         }
         inst->userdata = data;
         inst->userdata_len = data ? len : 0;
-}
-
-static void json_wipe(cJSON *j) {
-        for (; j; j = j->next) {
-                if (j->valuestring)
-                        explicit_bzero(j->valuestring, strlen(j->valuestring));
-                json_wipe(j->child);
-        }
-}
-
-void md_json_delete_wiped(cJSON *j) {
-        if (!j)
-                return;
-        cJSON *next = j->next;
-        j->next = NULL;
-        json_wipe(j);
-        j->next = next;
-        cJSON_Delete(j);
 }
 
 char *md_base_url(const struct md_options *o, const char *def) {
@@ -264,13 +247,14 @@ bool md_tag_looks_secret(const char *name) {
 }
 
 cJSON *md_instance_to_json(const struct md_instance *i) {
-        _cleanup_(cJSON_Deletep) cJSON *j = cJSON_CreateObject();
-        cJSON *ud, *parts;
-        if (!j)
-                return NULL;
+        struct json_builder b = {};
+        cJSON *j = jb_object(&b), *ud, *parts, *tags;
+        const cJSON *t;
 #define FIELD(name, v)                                                                                      \
-        if (!((v) ? cJSON_AddStringToObject(j, name, v) : cJSON_AddNullToObject(j, name)))                  \
-                return NULL;
+        if (v)                                                                                              \
+                jb_str(&b, j, name, v);                                                                     \
+        else                                                                                                \
+                jb_null(&b, j, name);
         FIELD("platform", i->platform);
         FIELD("datasource", i->datasource);
         FIELD("source", i->source);
@@ -281,35 +265,24 @@ cJSON *md_instance_to_json(const struct md_instance *i) {
         FIELD("region", i->region);
         FIELD("zone", i->zone);
 #undef FIELD
-        cJSON *tags = cJSON_AddObjectToObject(j, "tags");
-        const cJSON *t;
-        if (!tags)
-                return NULL;
+        tags = jb_obj(&b, j, "tags");
         cJSON_ArrayForEach(t, i->tags) {
                 const char *v = md_tag_looks_secret(t->string) ? "<redacted>" : t->valuestring;
-                if (!cJSON_AddStringToObject(tags, t->string, v ?: ""))
-                        return NULL;
+                jb_str(&b, tags, t->string, v ?: "");
         }
-        ud = cJSON_AddObjectToObject(j, "userData");
-        if (!ud || !cJSON_AddNumberToObject(ud, "bytes", (double) i->userdata_len))
-                return NULL;
-        parts = cJSON_AddArrayToObject(ud, "parts");
-        if (!parts)
-                return NULL;
-        for (size_t k = 0; i->ud && k < i->ud->n_parts; k++) {
-                cJSON *p = cJSON_CreateObject();
-                if (!p || !cJSON_AddItemToArray(parts, p))
-                        return cJSON_Delete(p), NULL;
-                if (!cJSON_AddStringToObject(p, "type", i->ud->parts[k].type) ||
-                    !cJSON_AddNumberToObject(p, "bytes", (double) i->ud->parts[k].len))
-                        return NULL;
-                if (i->ud->parts[k].filename &&
-                    !cJSON_AddStringToObject(p, "filename", i->ud->parts[k].filename))
-                        return NULL;
+        ud = jb_obj(&b, j, "userData");
+        jb_num(&b, ud, "bytes", (double) i->userdata_len);
+        parts = jb_arr(&b, ud, "parts");
+        for (size_t k = 0; parts && i->ud && k < i->ud->n_parts; k++) {
+                cJSON *p = jb_obj(&b, parts, NULL);
+                jb_str(&b, p, "type", i->ud->parts[k].type);
+                jb_num(&b, p, "bytes", (double) i->ud->parts[k].len);
+                if (i->ud->parts[k].filename)
+                        jb_str(&b, p, "filename", i->ud->parts[k].filename);
         }
-        if (i->userdata_error && !cJSON_AddStringToObject(ud, "error", i->userdata_error))
-                return NULL;
-        return TAKE_PTR(j);
+        if (i->userdata_error)
+                jb_str(&b, ud, "error", i->userdata_error);
+        return jb_result(&b, j);
 }
 
 /* ---- choosing the datasource ---- */

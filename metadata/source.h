@@ -39,13 +39,6 @@ int md_http(const struct md_options *o, const char *method, const char *url, con
  */
 int md_json_parse(const char *buf, size_t len, cJSON **ret);
 
-/* cJSON_Delete() after wiping every string in the tree: for trees that may hold user-data or tokens. */
-void md_json_delete_wiped(cJSON *j);
-static inline void md_json_delete_wipedp(cJSON **j) {
-        md_json_delete_wiped(*j);
-        *j = NULL;
-}
-
 /* A string, or the text of a number (exact for md_json_parse() strings), at a dotted path; NULL else. */
 const char *md_json_text(const cJSON *root, const char *path);
 

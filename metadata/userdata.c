@@ -8,6 +8,8 @@
 #include <strings.h>
 
 #include "common/cleanup-libs.h"
+#include "common/jsonbuild.h"
+#include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
 #include "common/yamlutil.h"
@@ -73,7 +75,7 @@ static bool first_line_is(const char *data, size_t len, const char *prefix) {
 }
 
 static bool looks_like_our_yaml(const char *data, size_t len) {
-        _cleanup_(md_json_delete_wipedp) cJSON *docs = NULL;
+        _cleanup_(json_delete_wipedp) cJSON *docs = NULL;
         const cJSON *d;
         bool any = false;
 
@@ -482,15 +484,15 @@ _printf_(2, 3) static int add_problem(char ***problems, const char *fmt, ...) {
 }
 
 static int add_document(cJSON *docs, const char *source, cJSON *doc) {
-        cJSON *w = cJSON_CreateObject();
-        if (!w || !cJSON_AddStringToObject(w, "source", source)) {
-                cJSON_Delete(w);
-                cJSON_Delete(doc);
-                return -ENOMEM;
-        }
-        cJSON_AddItemToObject(w, "document", doc);
-        cJSON_AddItemToArray(docs, w);
-        return 0;
+        struct json_builder b = {.wipe = true};
+        cJSON *w = jb_object(&b);
+
+        jb_str(&b, w, "source", source);
+        jb_add(&b, w, "document", doc);
+        w = jb_result(&b, w);
+        if (w)
+                jb_add(&b, docs, NULL, w);
+        return jb_error(&b);
 }
 
 static int add_documents_from_array(cJSON *arr, const char *source, cJSON *docs, char ***problems) {
@@ -515,7 +517,7 @@ static int add_documents_from_array(cJSON *arr, const char *source, cJSON *docs,
 
 static int cloud_config_documents(const char *text, size_t len, const char *source, cJSON *docs,
                                   char ***problems) {
-        _cleanup_(md_json_delete_wipedp) cJSON *cc = NULL;
+        _cleanup_(json_delete_wipedp) cJSON *cc = NULL;
         struct yaml_error err = {};
         cJSON *kf, *first;
         int r;
@@ -546,14 +548,13 @@ static int cloud_config_documents(const char *text, size_t len, const char *sour
                 cJSON *d = cJSON_DetachItemViaPointer(first, kf);
                 /* A mapping without kind is the FirstbootConfiguration body, the short form. */
                 if (!cJSON_GetObjectItemCaseSensitive(d, "kind")) {
-                        if (!cJSON_GetObjectItemCaseSensitive(d, "apiVersion") &&
-                            !cJSON_AddStringToObject(d, "apiVersion", "kube-firstboot.io/v1alpha1")) {
-                                cJSON_Delete(d);
-                                return -ENOMEM;
-                        }
-                        if (!cJSON_AddStringToObject(d, "kind", "FirstbootConfiguration")) {
-                                cJSON_Delete(d);
-                                return -ENOMEM;
+                        struct json_builder b = {};
+                        if (!cJSON_GetObjectItemCaseSensitive(d, "apiVersion"))
+                                jb_str(&b, d, "apiVersion", "kube-firstboot.io/v1alpha1");
+                        jb_str(&b, d, "kind", "FirstbootConfiguration");
+                        if (jb_error(&b) < 0) {
+                                json_delete_wiped(d);
+                                return jb_error(&b);
                         }
                 }
                 return add_document(docs, label, d);
@@ -566,7 +567,7 @@ static int cloud_config_documents(const char *text, size_t len, const char *sour
 
 int md_config_documents_from_text(const char *text, size_t len, const char *source, cJSON *docs,
                                   char ***problems) {
-        _cleanup_(md_json_delete_wipedp) cJSON *arr = NULL;
+        _cleanup_(json_delete_wipedp) cJSON *arr = NULL;
         struct yaml_error err = {};
         int r;
 
@@ -583,7 +584,7 @@ int md_config_documents_from_text(const char *text, size_t len, const char *sour
 
 int md_userdata_config(const struct md_userdata *ud, const char *source, cJSON **ret_docs,
                        char ***problems) {
-        _cleanup_(md_json_delete_wipedp) cJSON *docs = cJSON_CreateArray();
+        _cleanup_(json_delete_wipedp) cJSON *docs = cJSON_CreateArray();
         int r;
 
         if (!docs)

@@ -7,6 +7,7 @@
 
 #include "common/cleanup-libs.h"
 #include "common/fileio.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -122,26 +123,26 @@ oom:
 
 int pki_kubeadm_certs_secret(const unsigned char key[PKI_CERT_KEY_SIZE], const char *root,
                              const char *cert_dir, const struct pki_external_etcd *ext, char **ret_json) {
-        _cleanup_(cJSON_Deletep) cJSON *secret = cJSON_CreateObject();
+        _cleanup_(cJSON_Deletep) cJSON *secret = NULL;
         struct pki_secret_entry *e = NULL;
-        cJSON *meta, *data;
+        struct json_builder b = {};
+        cJSON *o, *meta, *data;
         size_t n = 0;
         int r;
 
-        if (!secret)
-                return -ENOMEM;
         r = pki_kubeadm_certs_entries(cert_dir, ext, &e, &n);
         if (r < 0)
                 return r;
-        if (!cJSON_AddStringToObject(secret, "apiVersion", "v1") ||
-            !cJSON_AddStringToObject(secret, "kind", "Secret") ||
-            !(meta = cJSON_AddObjectToObject(secret, "metadata")) ||
-            !cJSON_AddStringToObject(meta, "name", "kubeadm-certs") ||
-            !cJSON_AddStringToObject(meta, "namespace", "kube-system") ||
-            !(data = cJSON_AddObjectToObject(secret, "data"))) {
-                r = -ENOMEM;
+        o = jb_object(&b);
+        jb_str(&b, o, "apiVersion", "v1");
+        jb_str(&b, o, "kind", "Secret");
+        meta = jb_obj(&b, o, "metadata");
+        jb_str(&b, meta, "name", "kubeadm-certs");
+        jb_str(&b, meta, "namespace", "kube-system");
+        data = jb_obj(&b, o, "data");
+        r = jb_finish(&b, o, &secret);
+        if (r < 0)
                 goto done;
-        }
         for (size_t i = 0; i < n; i++) {
                 _cleanup_erase_ char *plain = NULL;
                 _cleanup_free_ unsigned char *sealed = NULL;
@@ -150,7 +151,7 @@ int pki_kubeadm_certs_secret(const unsigned char key[PKI_CERT_KEY_SIZE], const c
 
                 r = e[i].path ? read_file(root, e[i].path, PKI_FILE_MAX, &plain, &plain_len) : -ENOENT;
                 if (r == -ENOENT) {
-                        r = cJSON_AddStringToObject(data, e[i].name, "") ? 0 : -ENOMEM;
+                        r = jb_str(&b, data, e[i].name, "") ? 0 : jb_error(&b);
                         if (r < 0)
                                 goto done;
                         continue;
@@ -163,8 +164,8 @@ int pki_kubeadm_certs_secret(const unsigned char key[PKI_CERT_KEY_SIZE], const c
                 if (r < 0)
                         goto done;
                 b64 = base64_encode(sealed, sealed_len);
-                if (!b64 || !cJSON_AddStringToObject(data, e[i].name, b64)) {
-                        r = -ENOMEM;
+                if (!jb_str(&b, data, e[i].name, b64)) {
+                        r = jb_error(&b);
                         goto done;
                 }
         }

@@ -2,12 +2,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include "common/cleanup-libs.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/strutil.h"
 #include "pki/encoding.h"
@@ -71,14 +71,8 @@ void pki_key_generate_stats(uint64_t *ret_ns, unsigned *ret_count) {
         *ret_count = keygen_count;
 }
 
-static uint64_t now_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-}
-
 int pki_key_generate(enum pki_key_type t, EVP_PKEY **ret) {
-        uint64_t start = now_ns();
+        uint64_t start = clock_now_ns();
         EVP_PKEY *k;
 
         switch (t) {
@@ -104,7 +98,7 @@ int pki_key_generate(enum pki_key_type t, EVP_PKEY **ret) {
                 ERR_clear_error();
                 return log_debug_errno(EIO, "Generating a %s key failed.", pki_key_type_to_string(t));
         }
-        keygen_ns += now_ns() - start;
+        keygen_ns += clock_now_ns() - start;
         keygen_count++;
         *ret = k;
         return 0;

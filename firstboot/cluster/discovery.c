@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/cleanup-libs.h"
+#include "common/clock.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/netutil.h"
@@ -46,18 +46,6 @@ int fb_ca_hash_validate(const char *s) {
         if (strlen(hex) != 64 || strspn(hex, "0123456789abcdefABCDEF") != 64)
                 return -EINVAL;
         return 0;
-}
-
-static unsigned long long now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (unsigned long long) ts.tv_sec * 1000ull + (unsigned long long) ts.tv_nsec / 1000000ull;
-}
-
-static void sleep_ms(unsigned ms) {
-        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
 }
 
 /* Checks every certificate of the bundle against every pin; one match suffices. Fills the first CA's pin. */
@@ -152,16 +140,16 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
         if (r < 0)
                 goto out;
         kube_client_set_timeouts(insecure, interval < 10000 ? 10000 : interval, 0);
-        deadline = now_ms() + timeout;
+        deadline = clock_now_ms() + timeout;
         for (;;) {
                 r = fetch_cluster_info(insecure, key, &cm);
                 if (r == 0)
                         break;
                 log_debug("cluster-info from %s: %s", url,
                           r == -ENOKEY ? "no signature for this token yet" : kube_client_error(insecure));
-                if (now_ms() + interval >= deadline)
+                if (clock_now_ms() + interval >= deadline)
                         break;
-                sleep_ms(interval);
+                clock_sleep_ms(interval);
         }
         if (r == -ENOKEY) {
                 say(why, wl,
@@ -204,10 +192,10 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
                 r = fetch_cluster_info(secure, NULL, &cm2);
                 /* A verification failure is an answer; anything else (a backend restarting behind the
                  * load balancer) is retried within the same deadline as the first read. */
-                if (r >= 0 || r == -EKEYREJECTED || now_ms() + interval >= deadline)
+                if (r >= 0 || r == -EKEYREJECTED || clock_now_ms() + interval >= deadline)
                         break;
                 log_debug("cluster-info over verified TLS from %s: %s", url, kube_client_error(secure));
-                sleep_ms(interval);
+                clock_sleep_ms(interval);
         }
         if (r < 0) {
                 say(why, wl, "cannot read cluster-info over verified TLS: %s", kube_client_error(secure));

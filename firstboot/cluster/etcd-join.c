@@ -5,15 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/strutil.h"
 #include "firstboot/cluster/etcd-join.h"
 
-/* Backoff between attempts: full jitter over an exponential ceiling. The cap stays small because the
- * usual wait (another learner being promoted, etcd's 5 s strict-reconfig window after a change) is short. */
+/* Backoff between attempts (clock_backoff_ms). The cap stays small because the usual wait (another learner
+ * being promoted, etcd's 5 s strict-reconfig window after a change) is short. */
 #define BACKOFF_BASE_MS    200u
 #define BACKOFF_CAP_MS     3000u
 #define PROMOTE_BASE_MS    250u
@@ -21,31 +20,6 @@
 #define QUORUM_RECHECK_MS  1000u /* a "no quorum" verdict must hold twice, this far apart */
 #define QUORUM_INTERVAL_MS 2000u /* voters' health is looked at no more often while add is refused */
 #define MIN_CALL_MS        250u  /* no call is started with less time than this left */
-
-static unsigned long long now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (unsigned long long) ts.tv_sec * 1000ull + (unsigned long long) ts.tv_nsec / 1000000ull;
-}
-
-static void sleep_ms(unsigned long long ms) {
-        struct timespec ts = {.tv_sec = (time_t) (ms / 1000), .tv_nsec = (long) (ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
-/* Uniform in [base/4, ceiling]: full jitter, with a floor so that a lucky draw does not spin. */
-static unsigned backoff_ms(unsigned base, unsigned cap, unsigned attempt) {
-        unsigned long long ceiling = base;
-        uint32_t rnd = 0;
-        for (unsigned i = 0; i < attempt && ceiling < cap; i++)
-                ceiling *= 2;
-        if (ceiling > cap)
-                ceiling = cap;
-        if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-                rnd = (uint32_t) now_ms();
-        return base / 4 + (unsigned) (rnd % (ceiling - base / 4 + 1));
-}
 
 /* snprintf for messages: truncation is fine, and it keeps gcc's truncation warnings for real bugs. */
 _printf_(3, 4) static void textf(char *why, size_t len, const char *fmt, ...) {
@@ -156,7 +130,7 @@ static int run_init(struct run *r, const struct fb_etcd_join_spec *s, char *why,
                 textf(why, why_len, "etcd join: cannot set up the etcd client (credentials missing?)");
                 return k;
         }
-        r->deadline = now_ms() + (s->timeout_ms ?: FB_ETCD_JOIN_DEFAULT_TIMEOUT_MS);
+        r->deadline = clock_now_ms() + (s->timeout_ms ?: FB_ETCD_JOIN_DEFAULT_TIMEOUT_MS);
         r->call_timeout_ms = s->call_timeout_ms ?: FB_ETCD_JOIN_DEFAULT_CALL_TIMEOUT_MS;
         return 0;
 }
@@ -164,7 +138,7 @@ static int run_init(struct run *r, const struct fb_etcd_join_spec *s, char *why,
 /* The per-call timeout, never past the deadline; 0 when too little is left for a call to mean anything (its
  * timeout would hide the reason we were waiting for). */
 static unsigned call_budget(const struct run *r) {
-        unsigned long long now = now_ms();
+        unsigned long long now = clock_now_ms();
         if (now + MIN_CALL_MS > r->deadline)
                 return 0;
         return r->deadline - now < r->call_timeout_ms ? (unsigned) (r->deadline - now) : r->call_timeout_ms;
@@ -194,10 +168,10 @@ static int give_up(const struct run *r, const char *what, char *why, size_t why_
 /* Sleeps before the next attempt; -ETIMEDOUT (why filled) when no call would fit after it. */
 static int wait_next(struct run *r, unsigned base, unsigned cap, unsigned attempt, const char *what,
                      char *why, size_t why_len) {
-        unsigned long long d = backoff_ms(base, cap, attempt), now = now_ms();
+        unsigned long long d = clock_backoff_ms(base, cap, attempt), now = clock_now_ms();
         if (now + d + MIN_CALL_MS > r->deadline)
                 return give_up(r, what, why, why_len);
-        sleep_ms(d);
+        clock_sleep_ms(d);
         return 0;
 }
 
@@ -357,16 +331,17 @@ int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_stat
                 added = false;
 
                 /* Quorum: looked at before the first add and again while etcd refuses adds. */
-                if (quorum_due && (quorum_checked == 0 || now_ms() - quorum_checked >= QUORUM_INTERVAL_MS)) {
-                        quorum_checked = now_ms();
+                if (quorum_due &&
+                    (quorum_checked == 0 || clock_now_ms() - quorum_checked >= QUORUM_INTERVAL_MS)) {
+                        quorum_checked = clock_now_ms();
                         if (quorum_at_risk(&r, m, n, quorum_text, sizeof(quorum_text))) {
-                                if (risk_seen && now_ms() - risk_seen >= QUORUM_RECHECK_MS) {
+                                if (risk_seen && clock_now_ms() - risk_seen >= QUORUM_RECHECK_MS) {
                                         etcd_members_free(m, n);
                                         textf(why, why_len, "%s", quorum_text);
                                         return -EHOSTDOWN;
                                 }
                                 if (!risk_seen)
-                                        risk_seen = now_ms();
+                                        risk_seen = clock_now_ms();
                                 etcd_members_free(m, n);
                                 note(&r, -EHOSTDOWN, "too few etcd voters are healthy", quorum_text);
                                 quorum_checked = 0; /* confirm once more before refusing */
@@ -381,11 +356,11 @@ int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_stat
                 const struct etcd_member *b = blocking_learner(m, n, s->peer_url);
                 if (b && b->id != blocker_id) {
                         blocker_id = b->id;
-                        blocker_since = now_ms();
+                        blocker_since = clock_now_ms();
                 } else if (!b)
                         blocker_id = 0;
                 if (b && s->abandoned_learner_ms > 0 &&
-                    now_ms() - blocker_since >= s->abandoned_learner_ms) {
+                    clock_now_ms() - blocker_since >= s->abandoned_learner_ms) {
                         unsigned t = call_budget(&r);
                         uint64_t id = b->id;
                         char url[256];

@@ -6,6 +6,7 @@
 
 #include "common/cleanup-libs.h"
 #include "common/http.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -225,16 +226,19 @@ int etcd_member_list(struct etcd_client *c, struct etcd_member **ret, size_t *re
 }
 
 int etcd_member_add_learner(struct etcd_client *c, const char *peer_url, uint64_t *ret_id) {
-        _cleanup_(cJSON_Deletep) cJSON *req = cJSON_CreateObject(), *j = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *req = NULL, *j = NULL;
         _cleanup_free_ char *body = NULL;
-        cJSON *urls;
+        struct json_builder b = {};
+        cJSON *o;
         uint64_t id;
         int r;
 
-        if (!req || !(urls = cJSON_AddArrayToObject(req, "peerURLs")))
-                return -ENOMEM;
-        cJSON_AddItemToArray(urls, cJSON_CreateString(peer_url));
-        cJSON_AddBoolToObject(req, "isLearner", true);
+        o = jb_object(&b);
+        jb_strs(&b, o, "peerURLs", (const char *const[]){peer_url, NULL});
+        jb_bool(&b, o, "isLearner", true);
+        r = jb_finish(&b, o, &req);
+        if (r < 0)
+                return r;
         body = cJSON_PrintUnformatted(req);
         if (!body)
                 return -ENOMEM;

@@ -9,46 +9,18 @@
 #include <time.h>
 
 #include "common/cleanup-libs.h"
+#include "common/clock.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
 #include "firstboot/cluster/joinqueue.h"
+#include "manifests/objects.h"
 
 #define GROUP_VERSION  "coordination.k8s.io/v1"
 #define WAIT_BASE_MS   250u
 #define WAIT_CAP_MS    2000u
 #define CONFLICT_TRIES 5u
-
-static unsigned long long mono_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (unsigned long long) ts.tv_sec * 1000ull + (unsigned long long) ts.tv_nsec / 1000000ull;
-}
-
-static int64_t wall_us(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void sleep_ms(unsigned long long ms) {
-        struct timespec ts = {.tv_sec = (time_t) (ms / 1000), .tv_nsec = (long) (ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
-/* Full jitter over an exponential ceiling, with a small floor. */
-static unsigned backoff_ms(unsigned attempt) {
-        unsigned long long ceiling = WAIT_BASE_MS;
-        uint32_t rnd = 0;
-        for (unsigned i = 0; i < attempt && ceiling < WAIT_CAP_MS; i++)
-                ceiling *= 2;
-        if (ceiling > WAIT_CAP_MS)
-                ceiling = WAIT_CAP_MS;
-        if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-                rnd = (uint32_t) mono_ms();
-        return WAIT_BASE_MS / 5 + (unsigned) (rnd % (ceiling - WAIT_BASE_MS / 5 + 1));
-}
 
 _printf_(3, 4) static void set_why(char *why, size_t len, const char *fmt, ...) {
         va_list ap;
@@ -201,39 +173,42 @@ static char *lease_path(void) {
 /* Sets spec to a hold by holder (NULL: released) at now. */
 static int set_spec(cJSON *lease, const char *holder, unsigned lease_s, int64_t acquire_us, int64_t now_us,
                     unsigned transitions) {
+        struct json_builder b = {};
         char at[32], rt[32];
-        cJSON *spec = cJSON_CreateObject();
+        cJSON *spec = jb_object(&b);
 
-        if (!spec)
-                return -ENOMEM;
         fb_join_queue_format_time(acquire_us, at, sizeof(at));
         fb_join_queue_format_time(now_us, rt, sizeof(rt));
-        if ((holder && !cJSON_AddStringToObject(spec, "holderIdentity", holder)) ||
-            !cJSON_AddNumberToObject(spec, "leaseDurationSeconds", lease_s) ||
-            !cJSON_AddStringToObject(spec, "acquireTime", at) ||
-            !cJSON_AddStringToObject(spec, "renewTime", rt) ||
-            !cJSON_AddNumberToObject(spec, "leaseTransitions", transitions)) {
+        if (holder)
+                jb_str(&b, spec, "holderIdentity", holder);
+        jb_num(&b, spec, "leaseDurationSeconds", lease_s);
+        jb_str(&b, spec, "acquireTime", at);
+        jb_str(&b, spec, "renewTime", rt);
+        jb_num(&b, spec, "leaseTransitions", transitions);
+        if (jb_error(&b) < 0) {
                 cJSON_Delete(spec);
-                return -ENOMEM;
+                return jb_error(&b);
         }
         cJSON_DeleteItemFromObject(lease, "spec");
-        cJSON_AddItemToObject(lease, "spec", spec);
-        return 0;
+        jb_add(&b, lease, "spec", spec);
+        return jb_error(&b);
 }
 
 static int create_lease(struct kube_client *c, const char *holder, unsigned lease_s) {
-        _cleanup_(cJSON_Deletep) cJSON *obj = cJSON_CreateObject();
+        _cleanup_(cJSON_Deletep) cJSON *obj = NULL;
         _cleanup_free_ char *coll = kube_path(GROUP_VERSION, FB_JOIN_QUEUE_NAMESPACE, "leases", NULL);
-        cJSON *meta;
-        int64_t now = wall_us();
+        struct json_builder b = {};
+        int64_t now = clock_wall_us();
         int r;
 
-        if (!obj || !coll || !cJSON_AddStringToObject(obj, "apiVersion", GROUP_VERSION) ||
-            !cJSON_AddStringToObject(obj, "kind", "Lease") ||
-            !(meta = cJSON_AddObjectToObject(obj, "metadata")) ||
-            !cJSON_AddStringToObject(meta, "name", FB_JOIN_QUEUE_NAME) ||
-            !cJSON_AddStringToObject(meta, "namespace", FB_JOIN_QUEUE_NAMESPACE))
+        if (!coll)
                 return -ENOMEM;
+        r = jb_finish(&b,
+                      mf_object_head(&b, GROUP_VERSION, "Lease", FB_JOIN_QUEUE_NAMESPACE, FB_JOIN_QUEUE_NAME,
+                                     NULL),
+                      &obj);
+        if (r < 0)
+                return r;
         r = set_spec(obj, holder, lease_s, now, now, 0);
         if (r < 0)
                 return r;
@@ -249,7 +224,7 @@ static int update_lease(struct kube_client *c, const cJSON *read, const char *ho
 
         if (!obj || !path)
                 return -ENOMEM;
-        r = set_spec(obj, holder, lease_s, acquire_us, wall_us(), transitions);
+        r = set_spec(obj, holder, lease_s, acquire_us, clock_wall_us(), transitions);
         if (r < 0)
                 return r;
         return kube_update(c, path, obj, NULL);
@@ -267,12 +242,12 @@ int fb_join_queue_show(struct kube_client *c, struct fb_join_queue_info *ret) {
         int r = get_lease(c, &lease);
         if (r < 0)
                 return r;
-        return fb_join_queue_info_from_lease(lease, wall_us(), ret);
+        return fb_join_queue_info_from_lease(lease, clock_wall_us(), ret);
 }
 
 static void describe_holder(const struct fb_join_queue_info *i, char *buf, size_t len) {
         char since[32];
-        int64_t now = wall_us();
+        int64_t now = clock_wall_us();
         fb_join_queue_format_time(i->acquire_time_us, since, sizeof(since));
         snprintf(buf, len, "'%s' (since %s, renewed %" PRId64 " s ago, lease %u s)", strempty(i->holder),
                  since, i->renew_time_us ? (now - i->renew_time_us) / 1000000 : -1, i->lease_s);
@@ -280,7 +255,7 @@ static void describe_holder(const struct fb_join_queue_info *i, char *buf, size_
 
 int fb_join_queue_acquire(struct kube_client *c, const char *holder, unsigned lease_s,
                           unsigned long long wait_ms, char *why, size_t why_len) {
-        unsigned long long deadline = mono_ms() + wait_ms, seen_since = 0;
+        unsigned long long deadline = clock_now_ms() + wait_ms, seen_since = 0;
         _cleanup_free_ char *seen_rv = NULL;
         char last[512] = "";
         bool announced = false;
@@ -308,7 +283,7 @@ int fb_join_queue_acquire(struct kube_client *c, const char *holder, unsigned le
                                 pause = false; /* someone created it first: read theirs */
                 }
                 if (r >= 0) {
-                        r = fb_join_queue_info_from_lease(lease, wall_us(), &i);
+                        r = fb_join_queue_info_from_lease(lease, clock_wall_us(), &i);
                         if (r < 0) {
                                 set_why(why, why_len, "join queue: %s/%s is not a Lease we can read",
                                         FB_JOIN_QUEUE_NAMESPACE, FB_JOIN_QUEUE_NAME);
@@ -319,15 +294,15 @@ int fb_join_queue_acquire(struct kube_client *c, const char *holder, unsigned le
                         if (!streq_ptr(seen_rv, i.resource_version)) {
                                 free(seen_rv);
                                 seen_rv = i.resource_version ? strdup(i.resource_version) : NULL;
-                                seen_since = mono_ms();
+                                seen_since = clock_now_ms();
                         }
                         bool stale = i.holder && seen_since && i.lease_s &&
-                                     mono_ms() - seen_since >= (unsigned long long) i.lease_s * 1000ull;
+                                     clock_now_ms() - seen_since >= (unsigned long long) i.lease_s * 1000ull;
                         bool ours = i.holder && streq(i.holder, holder);
                         if (!i.holder || ours || fb_join_queue_same_node(i.holder, holder) || i.expired ||
                             stale) {
                                 r = update_lease(c, lease, holder, lease_s,
-                                                 ours ? i.acquire_time_us : wall_us(),
+                                                 ours ? i.acquire_time_us : clock_wall_us(),
                                                  i.transitions + (i.holder && !ours ? 1 : 0));
                                 if (r >= 0) {
                                         if (i.holder && !ours)
@@ -362,13 +337,14 @@ int fb_join_queue_acquire(struct kube_client *c, const char *holder, unsigned le
                         log_debug("join queue: %s", last);
                 }
 
-                unsigned long long d = pause ? backoff_ms(attempt) : 0, now = mono_ms();
+                unsigned long long d = pause ? clock_backoff_ms(WAIT_BASE_MS, WAIT_CAP_MS, attempt) : 0,
+                                   now = clock_now_ms();
                 if (now + d > deadline) {
                         set_why(why, why_len, "gave up waiting %llu s for the join queue: %s",
                                 wait_ms / 1000, last[0] ? last : "it stayed busy");
                         return -ETIMEDOUT;
                 }
-                sleep_ms(d);
+                clock_sleep_ms(d);
         }
 }
 
@@ -384,7 +360,7 @@ int fb_join_queue_renew(struct kube_client *c, const char *holder, unsigned leas
                 r = get_lease(c, &lease);
                 if (r < 0)
                         return r;
-                r = fb_join_queue_info_from_lease(lease, wall_us(), &i);
+                r = fb_join_queue_info_from_lease(lease, clock_wall_us(), &i);
                 if (r < 0)
                         return r;
                 if (!i.holder || !streq(i.holder, holder))
@@ -406,13 +382,13 @@ int fb_join_queue_release(struct kube_client *c, const char *holder) {
                         return 0;
                 if (r < 0)
                         return r;
-                r = fb_join_queue_info_from_lease(lease, wall_us(), &i);
+                r = fb_join_queue_info_from_lease(lease, clock_wall_us(), &i);
                 if (r < 0)
                         return r;
                 if (!i.holder || (holder && !streq(i.holder, holder)))
                         return 0; /* not ours (anymore): nothing to give back */
                 /* client-go's release: no holder, a 1 s duration, so that readers see it free either way */
-                r = update_lease(c, lease, NULL, 1, wall_us(), i.transitions);
+                r = update_lease(c, lease, NULL, 1, clock_wall_us(), i.transitions);
                 if (r == -ENOENT)
                         return 0;
         }

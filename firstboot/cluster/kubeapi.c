@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/cleanup-libs.h"
+#include "common/clock.h"
 #include "common/fileio.h"
 #include "common/http.h"
 #include "common/jsonutil.h"
@@ -25,7 +26,7 @@ struct kube_client {
         char error[512];
         /* The apiserver's clock from its last Date header, and when (monotonic) we read it. */
         time_t server_time;
-        struct timespec server_time_at;
+        unsigned long long server_time_at_ms;
 };
 
 /* Requests this process sent (every transport attempt counts once): for the run's report and the bench. */
@@ -42,15 +43,14 @@ static void note_server_time(struct kube_client *c, const struct http_response *
         if (!end)
                 return;
         c->server_time = timegm(&tm);
-        clock_gettime(CLOCK_MONOTONIC, &c->server_time_at);
+        c->server_time_at_ms = clock_now_ms();
 }
 
 time_t kube_client_now(const struct kube_client *c) {
-        struct timespec t;
         if (!c || c->server_time == 0)
                 return time(NULL);
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        return c->server_time + (t.tv_sec - c->server_time_at.tv_sec);
+        /* Whole seconds of the monotonic clock passed since, as the Date header counts whole seconds. */
+        return c->server_time + (time_t) (clock_now_ms() / 1000 - c->server_time_at_ms / 1000);
 }
 
 int kube_client_new(const char *server, const char *ca_pem, bool insecure, struct kube_client **ret) {

@@ -9,6 +9,7 @@
 
 #include "common/base64.h"
 #include "common/cleanup-libs.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -137,22 +138,19 @@ int fb_certs_upload(struct kube_client *c, const struct fb_certs_upload *u, char
         r = json_parse(secret_json, strlen(secret_json), 8 * 1024 * 1024, &secret, NULL);
         if (r < 0)
                 goto out;
-        cJSON *meta = cJSON_GetObjectItem(secret, "metadata");
-        cJSON *refs = meta ? cJSON_AddArrayToObject(meta, "ownerReferences") : NULL;
-        cJSON *ref = cJSON_CreateObject();
+        struct json_builder b = {};
+        cJSON *ref =
+                jb_obj(&b, jb_arr(&b, cJSON_GetObjectItem(secret, "metadata"), "ownerReferences"), NULL);
         owner = strdupf("bootstrap-token-%s", id);
-        if (!refs || !ref || !owner || !cJSON_AddItemToArray(refs, ref)) {
-                cJSON_Delete(refs ? ref : NULL);
-                r = -ENOMEM;
+        jb_str(&b, ref, "apiVersion", "v1");
+        jb_str(&b, ref, "kind", "Secret");
+        jb_str(&b, ref, "name", owner);
+        jb_str(&b, ref, "uid", uid);
+        jb_bool(&b, ref, "controller", true);
+        jb_bool(&b, ref, "blockOwnerDeletion", true);
+        r = jb_error(&b);
+        if (r < 0)
                 goto out;
-        }
-        if (!cJSON_AddStringToObject(ref, "apiVersion", "v1") ||
-            !cJSON_AddStringToObject(ref, "kind", "Secret") ||
-            !cJSON_AddStringToObject(ref, "name", owner) || !cJSON_AddStringToObject(ref, "uid", uid) ||
-            !cJSON_AddTrueToObject(ref, "controller") || !cJSON_AddTrueToObject(ref, "blockOwnerDeletion")) {
-                r = -ENOMEM;
-                goto out;
-        }
         r = kube_apply(c, "/api/v1/namespaces/kube-system/secrets", secret);
         if (r < 0) {
                 r = why_set(why, why_len, r, "cannot create or update kube-system/kubeadm-certs: %s",

@@ -10,6 +10,7 @@
 
 #include "common/cleanup-libs.h"
 #include "common/fileio.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -36,30 +37,6 @@ struct fb_config {
 static const char *const kind_order[] = {"FirstbootConfiguration", "InitConfiguration",
                                          "ClusterConfiguration",   "JoinConfiguration",
                                          "KubeletConfiguration",   "KubeProxyConfiguration"};
-
-/* ---- secrets in cJSON trees: wiped before they are freed ---- */
-
-static void json_wipe(cJSON *j) {
-        for (; j; j = j->next) {
-                if (j->valuestring)
-                        explicit_bzero(j->valuestring, strlen(j->valuestring));
-                json_wipe(j->child);
-        }
-}
-
-static cJSON *json_delete_wiped(cJSON *j) {
-        if (j) {
-                cJSON *next = j->next;
-                j->next = NULL; /* wipe this item and its children only */
-                json_wipe(j);
-                j->next = next;
-                cJSON_Delete(j);
-        }
-        return NULL;
-}
-static void json_delete_wipedp(cJSON **j) {
-        *j = json_delete_wiped(*j);
-}
 
 static char *erase_str(char *s) {
         if (s)
@@ -141,8 +118,9 @@ static int set_default_item(cJSON *root, const char *path, cJSON *item) {
         }
         if (old)
                 cJSON_DeleteItemFromObjectCaseSensitive(p, key);
-        cJSON_AddItemToObject(p, key, item);
-        return 0;
+        struct json_builder b = {.wipe = true};
+        jb_add(&b, p, key, item);
+        return jb_error(&b);
 }
 
 static int set_default(cJSON *root, const char *path, const char *value) {
@@ -157,33 +135,41 @@ static int set_value(cJSON *root, const char *path, cJSON *item) {
                 cJSON_Delete(item);
                 return !item || !buf ? -ENOMEM : -EINVAL;
         }
-        cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(p, key);
-        json_delete_wiped(old);
-        cJSON_AddItemToObject(p, key, item);
-        return 0;
+        struct json_builder b = {.wipe = true};
+        json_delete_wiped(cJSON_DetachItemFromObjectCaseSensitive(p, key));
+        jb_add(&b, p, key, item);
+        return jb_error(&b);
 }
 
 /* Mappings merge key by key, later wins; lists and scalars are replaced; null leaves the value alone. */
-static int merge(cJSON *dst, const cJSON *src) {
+static void merge_into(struct json_builder *b, cJSON *dst, const cJSON *src) {
         const cJSON *s;
         cJSON_ArrayForEach(s, src) {
                 cJSON *d = cJSON_GetObjectItemCaseSensitive(dst, s->string);
                 if (cJSON_IsNull(s))
                         continue;
                 if (cJSON_IsObject(s) && cJSON_IsObject(d)) {
-                        int r = merge(d, s);
-                        if (r < 0)
-                                return r;
+                        merge_into(b, d, s);
+                        if (jb_error(b) < 0)
+                                return;
                         continue;
                 }
                 cJSON *copy = cJSON_Duplicate(s, true);
-                if (!copy)
-                        return -ENOMEM;
+                if (!copy) {
+                        jb_fail(b, -ENOMEM);
+                        return;
+                }
                 if (d)
                         json_delete_wiped(cJSON_DetachItemViaPointer(dst, d));
-                cJSON_AddItemToObject(dst, s->string, copy);
+                if (!jb_add(b, dst, s->string, copy))
+                        return;
         }
-        return 0;
+}
+
+static int merge(cJSON *dst, const cJSON *src) {
+        struct json_builder b = {.wipe = true};
+        merge_into(&b, dst, src);
+        return jb_error(&b);
 }
 
 static cJSON *doc_of(const struct fb_config *c, const char *kind) {
@@ -194,35 +180,31 @@ static cJSON *doc_get(struct fb_config *c, const char *kind) {
         cJSON *d = doc_of(c, kind);
         if (d)
                 return d;
-        d = cJSON_AddObjectToObject(c->docs, kind);
-        if (!d)
-                return NULL;
         const char *api = streq(kind, "FirstbootConfiguration")   ? FB_API_VERSION
                           : streq(kind, "KubeletConfiguration")   ? "kubelet.config.k8s.io/v1beta1"
                           : streq(kind, "KubeProxyConfiguration") ? "kubeproxy.config.k8s.io/v1alpha1"
                                                                   : FB_KUBEADM_V1BETA4;
-        if (!cJSON_AddStringToObject(d, "apiVersion", api) || !cJSON_AddStringToObject(d, "kind", kind))
-                return NULL;
-        return d;
+        struct json_builder b = {};
+        d = jb_object(&b);
+        jb_str(&b, d, "apiVersion", api);
+        jb_str(&b, d, "kind", kind);
+        d = jb_result(&b, d);
+        return d ? jb_add(&b, c->docs, kind, d) : NULL;
 }
 
 /* ---- v1beta3 -> v1beta4 ---- */
 
 static int args_map_to_list(cJSON *parent, const char *key) {
         cJSON *m = cJSON_GetObjectItemCaseSensitive(parent, key), *list, *e;
+        struct json_builder b = {.wipe = true};
         if (!cJSON_IsObject(m))
                 return 0;
-        list = cJSON_CreateArray();
-        if (!list)
-                return -ENOMEM;
         /* kubeadm sorts the converted flags by name. */
         size_t n = (size_t) cJSON_GetArraySize(m);
         _cleanup_free_ const cJSON **items = calloc(n + 1, sizeof(*items));
         size_t k = 0;
-        if (!items) {
-                cJSON_Delete(list);
+        if (!items)
                 return -ENOMEM;
-        }
         cJSON_ArrayForEach(e, m)
                 items[k++] = e;
         for (size_t i = 0; i < n; i++)
@@ -232,18 +214,18 @@ static int args_map_to_list(cJSON *parent, const char *key) {
                                 items[i] = items[j];
                                 items[j] = t;
                         }
-        for (size_t i = 0; i < n; i++) {
-                cJSON *a = cJSON_CreateObject();
-                if (!a || !cJSON_AddItemToArray(list, a) ||
-                    !cJSON_AddStringToObject(a, "name", items[i]->string) ||
-                    !cJSON_AddStringToObject(a, "value", strempty(json_scalar_text(items[i])))) {
-                        cJSON_Delete(list);
-                        return -ENOMEM;
-                }
+        list = jb_array(&b);
+        for (size_t i = 0; list && i < n; i++) {
+                cJSON *a = jb_obj(&b, list, NULL);
+                jb_str(&b, a, "name", items[i]->string);
+                jb_str(&b, a, "value", strempty(json_scalar_text(items[i])));
         }
+        list = jb_result(&b, list);
+        if (!list)
+                return -ENOMEM;
         json_delete_wiped(cJSON_DetachItemFromObjectCaseSensitive(parent, key));
-        cJSON_AddItemToObject(parent, key, list);
-        return 0;
+        jb_add(&b, parent, key, list);
+        return jb_error(&b);
 }
 
 static int move_item(cJSON *from, const char *key, cJSON *to_root, const char *to_path) {
@@ -313,9 +295,9 @@ static int stringify_numbers(cJSON *doc) {
                                 return -ENOMEM;
                         parent = (cJSON *) json_get(doc, pp);
                 }
-                cJSON *n = cJSON_CreateString(text);
-                if (!n || !cJSON_ReplaceItemInObjectCaseSensitive(parent, dot ? dot + 1 : paths[i], n))
-                        return cJSON_Delete(n), -ENOMEM;
+                struct json_builder b = {};
+                if (!jb_set(&b, parent, dot ? dot + 1 : paths[i], cJSON_CreateString(text)))
+                        return jb_error(&b);
         }
         return 0;
 }
@@ -441,23 +423,19 @@ static int load_file(struct loader *l, const char *path) {
 /* One small document built from a tag or a flag: {apiVersion, kind, path: value}. */
 static int add_setting(struct loader *l, const char *kind, const char *path, cJSON *value,
                        const char *source) {
-        _cleanup_(json_delete_wipedp) cJSON *wrapped = cJSON_CreateArray();
-        cJSON *w = cJSON_CreateObject(), *doc = cJSON_CreateObject();
+        _cleanup_(json_delete_wipedp) cJSON *wrapped = NULL;
+        struct json_builder b = {.wipe = true};
+        cJSON *list = jb_array(&b), *w = jb_obj(&b, list, NULL), *doc = jb_obj(&b, w, "document");
         int r;
-        if (!wrapped || !w || !doc || !cJSON_AddItemToArray(wrapped, w)) {
-                cJSON_Delete(w);
-                cJSON_Delete(doc);
-                cJSON_Delete(value);
-                return -ENOMEM;
-        }
-        cJSON_AddItemToObject(w, "document", doc);
-        if (!cJSON_AddStringToObject(w, "source", source) ||
-            !cJSON_AddStringToObject(doc, "apiVersion",
-                                     streq(kind, "FirstbootConfiguration") ? FB_API_VERSION
-                                                                           : FB_KUBEADM_V1BETA4) ||
-            !cJSON_AddStringToObject(doc, "kind", kind)) {
-                cJSON_Delete(value);
-                return -ENOMEM;
+
+        jb_str(&b, w, "source", source);
+        jb_str(&b, doc, "apiVersion",
+               streq(kind, "FirstbootConfiguration") ? FB_API_VERSION : FB_KUBEADM_V1BETA4);
+        jb_str(&b, doc, "kind", kind);
+        r = jb_finish(&b, list, &wrapped);
+        if (r < 0) {
+                json_delete_wiped(value);
+                return r;
         }
         r = set_value(doc, path, value);
         if (r < 0)
@@ -471,10 +449,15 @@ static int add_string_setting(struct loader *l, const char *kind, const char *pa
 }
 
 static int remember(cJSON **slot, const char *value, const char *source) {
-        cJSON *n = cJSON_CreateObject();
-        if (!n || !cJSON_AddStringToObject(n, "value", value) ||
-            !cJSON_AddStringToObject(n, "source", source))
-                return cJSON_Delete(n), -ENOMEM;
+        struct json_builder b = {.wipe = true};
+        cJSON *n = jb_object(&b);
+        int r;
+
+        jb_str(&b, n, "value", value);
+        jb_str(&b, n, "source", source);
+        r = jb_finish(&b, n, &n);
+        if (r < 0)
+                return r;
         json_delete_wiped(*slot);
         *slot = n;
         return 0;
@@ -635,19 +618,13 @@ static char *endpoint_with_port(const char *ep) {
 
 /* kubeadm taints control-plane nodes when nodeRegistration.taints is unset (an empty list means none). */
 static int default_control_plane_taint(cJSON *doc) {
-        cJSON *t = cJSON_CreateArray(), *e = cJSON_CreateObject();
-        if (!t || !e) {
-                cJSON_Delete(t);
-                cJSON_Delete(e);
-                return -ENOMEM;
-        }
-        cJSON_AddItemToArray(t, e);
-        if (!cJSON_AddStringToObject(e, "key", "node-role.kubernetes.io/control-plane") ||
-            !cJSON_AddStringToObject(e, "effect", "NoSchedule")) {
-                cJSON_Delete(t);
-                return -ENOMEM;
-        }
-        return set_default_item(doc, "nodeRegistration.taints", t);
+        struct json_builder b = {};
+        cJSON *t = jb_array(&b), *e = jb_obj(&b, t, NULL);
+
+        jb_str(&b, e, "key", "node-role.kubernetes.io/control-plane");
+        jb_str(&b, e, "effect", "NoSchedule");
+        t = jb_result(&b, t);
+        return t ? set_default_item(doc, "nodeRegistration.taints", t) : -ENOMEM;
 }
 
 static int apply_defaults(struct loader *l, const struct fb_config_sources *src) {
@@ -738,28 +715,26 @@ static int apply_defaults(struct loader *l, const struct fb_config_sources *src)
                         return r;
                 cJSON *tokens = cJSON_GetObjectItemCaseSensitive(init, "bootstrapTokens");
                 if (!cJSON_IsArray(tokens) || cJSON_GetArraySize(tokens) == 0) {
+                        struct json_builder b = {};
                         if (tokens)
                                 cJSON_DeleteItemFromObjectCaseSensitive(init, "bootstrapTokens");
-                        tokens = cJSON_AddArrayToObject(init, "bootstrapTokens");
-                        cJSON *t = cJSON_CreateObject();
-                        if (!tokens || !t || !cJSON_AddItemToArray(tokens, t))
-                                return cJSON_Delete(t), -ENOMEM;
+                        tokens = jb_arr(&b, init, "bootstrapTokens");
+                        if (!jb_obj(&b, tokens, NULL))
+                                return jb_error(&b);
                 }
                 cJSON *t0 = cJSON_GetArrayItem(tokens, 0);
                 if (c->bootstrap_token && !json_get(t0, "token") &&
                     (r = set_default(t0, "token", c->bootstrap_token)) < 0)
                         return r;
+                static const char *const usages[] = {"signing", "authentication"};
+                static const char *const groups[] = {"system:bootstrappers:kubeadm:default-node-token"};
                 cJSON *t;
-                cJSON_ArrayForEach(t, tokens) {
-                        cJSON *usages = cJSON_CreateStringArray(
-                                (const char *const[]){"signing", "authentication"}, 2);
-                        cJSON *groups = cJSON_CreateStringArray(
-                                (const char *const[]){"system:bootstrappers:kubeadm:default-node-token"}, 1);
+                /* Each list is made only when it is set, so that an earlier failure leaks nothing. */
+                cJSON_ArrayForEach(t, tokens)
                         if ((r = set_default(t, "ttl", "24h0m0s")) < 0 ||
-                            (r = set_default_item(t, "usages", usages)) < 0 ||
-                            (r = set_default_item(t, "groups", groups)) < 0)
+                            (r = set_default_item(t, "usages", cJSON_CreateStringArray(usages, 2))) < 0 ||
+                            (r = set_default_item(t, "groups", cJSON_CreateStringArray(groups, 1))) < 0)
                                 return r;
-                }
                 if (c->certificate_key && (r = set_default(init, "certificateKey", c->certificate_key)) < 0)
                         return r;
                 if ((r = default_control_plane_taint(init)) < 0)
@@ -951,7 +926,7 @@ int fb_config_load(const struct fb_config_sources *src, struct fb_config **ret, 
 
 /* ---- printing ---- */
 
-static void redact(cJSON *j, bool under_secret) {
+static void redact(struct json_builder *b, cJSON *j, bool under_secret) {
         for (cJSON *e = j ? j->child : NULL, *next; e; e = next) {
                 next = e->next; /* e may be replaced below */
                 bool secret =
@@ -960,39 +935,37 @@ static void redact(cJSON *j, bool under_secret) {
                          streq(e->string, "certificateKey") || (under_secret && streq(e->string, "value")));
                 if (secret && cJSON_IsString(e)) {
                         explicit_bzero(e->valuestring, strlen(e->valuestring));
-                        cJSON *n = cJSON_CreateString(FB_REDACTED);
-                        if (n)
-                                cJSON_ReplaceItemInObjectCaseSensitive(j, e->string, n);
+                        jb_set(b, j, e->string, cJSON_CreateString(FB_REDACTED));
                         continue;
                 }
-                redact(e, e->string && (streq(e->string, "secrets") || streq(e->string, "bootstrapToken") ||
-                                        streq(e->string, "certificateKey") ||
-                                        (under_secret && !streq(e->string, "file"))));
+                redact(b, e,
+                       e->string && (streq(e->string, "secrets") || streq(e->string, "bootstrapToken") ||
+                                     streq(e->string, "certificateKey") ||
+                                     (under_secret && !streq(e->string, "file"))));
         }
 }
 
 int fb_config_print(const struct fb_config *c, bool redact_secrets, char **ret) {
-        _cleanup_(json_delete_wipedp) cJSON *out = cJSON_CreateArray();
-        if (!out)
-                return -ENOMEM;
-        for (size_t i = 0; i < ELEMENTSOF(kind_order); i++) {
+        _cleanup_(json_delete_wipedp) cJSON *out = NULL;
+        struct json_builder b = {.wipe = true};
+        cJSON *list = jb_array(&b);
+        int r;
+
+        for (size_t i = 0; list && i < ELEMENTSOF(kind_order); i++) {
                 const cJSON *d = doc_of(c, kind_order[i]);
-                if (!d)
+                cJSON *copy = d ? jb_copy(&b, list, NULL, d) : NULL;
+                if (!copy || !redact_secrets)
                         continue;
-                cJSON *copy = cJSON_Duplicate(d, true);
-                if (!copy || !cJSON_AddItemToArray(out, copy))
-                        return cJSON_Delete(copy), -ENOMEM;
-                if (redact_secrets) {
-                        redact(copy, false);
-                        cJSON *ca = (cJSON *) json_get(copy, "ca");
-                        if (streq(kind_order[i], "FirstbootConfiguration") && json_get_string(ca, "key")) {
-                                cJSON *n = cJSON_CreateString(FB_REDACTED);
-                                json_delete_wiped(cJSON_DetachItemFromObjectCaseSensitive(ca, "key"));
-                                if (!n || !cJSON_AddItemToObject(ca, "key", n))
-                                        return -ENOMEM;
-                        }
+                redact(&b, copy, false);
+                cJSON *ca = (cJSON *) json_get(copy, "ca");
+                if (streq(kind_order[i], "FirstbootConfiguration") && json_get_string(ca, "key")) {
+                        json_delete_wiped(cJSON_DetachItemFromObjectCaseSensitive(ca, "key"));
+                        jb_str(&b, ca, "key", FB_REDACTED);
                 }
         }
+        r = jb_finish(&b, list, &out);
+        if (r < 0)
+                return r;
         return yaml_emit(out, ret);
 }
 

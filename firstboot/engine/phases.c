@@ -6,6 +6,7 @@
 
 #include "common/cleanup-libs.h"
 #include "common/fileio.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -26,17 +27,13 @@ static int journal_load(const char *root, cJSON **ret) {
 }
 
 static int journal_new(const char *role, cJSON **ret) {
-        cJSON *j = cJSON_CreateObject();
-        if (!j)
-                return -ENOMEM;
-        cJSON_AddNumberToObject(j, "version", 1);
-        cJSON_AddStringToObject(j, "role", role);
-        if (!cJSON_AddObjectToObject(j, "done")) {
-                cJSON_Delete(j);
-                return -ENOMEM;
-        }
-        *ret = j;
-        return 0;
+        struct json_builder b = {};
+        cJSON *j = jb_object(&b);
+
+        jb_num(&b, j, "version", 1);
+        jb_str(&b, j, "role", role);
+        jb_obj(&b, j, "done");
+        return jb_finish(&b, j, ret);
 }
 
 static int journal_save(const char *root, const cJSON *j) {

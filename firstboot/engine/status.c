@@ -10,6 +10,7 @@
 
 #include "common/cleanup-libs.h"
 #include "common/fileio.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -44,16 +45,19 @@ static int set_now(cJSON *obj, const char *key) {
 /* The requests this run has sent so far, as the caller counts them. */
 static int set_requests(struct fb_status *s) {
         struct fb_status_requests n = {};
-        cJSON *o = cJSON_CreateObject();
+        struct json_builder b = {};
+        cJSON *o = jb_object(&b);
+
         if (s->count)
                 s->count(&n);
-        if (!o || !cJSON_AddNumberToObject(o, "api", (double) n.api) ||
-            !cJSON_AddNumberToObject(o, "etcd", (double) n.etcd)) {
-                cJSON_Delete(o);
-                return -ENOMEM;
-        }
+        jb_num(&b, o, "api", (double) n.api);
+        jb_num(&b, o, "etcd", (double) n.etcd);
+        o = jb_result(&b, o);
+        if (!o)
+                return jb_error(&b);
         cJSON_DeleteItemFromObject(s->doc, "requests");
-        return cJSON_AddItemToObject(s->doc, "requests", o) ? 0 : (cJSON_Delete(o), -ENOMEM);
+        jb_add(&b, s->doc, "requests", o);
+        return jb_error(&b);
 }
 
 static int write_status(struct fb_status *s) {
@@ -73,33 +77,31 @@ static int write_status(struct fb_status *s) {
 int fb_status_new(const char *root, const char *role, const char *const *phases, fb_status_count_fn count,
                   struct fb_status **ret) {
         _cleanup_(fb_status_freep) struct fb_status *s = calloc(1, sizeof(*s));
+        struct json_builder b = {};
         cJSON *list;
         int r;
 
         if (!s)
                 return -ENOMEM;
         s->root = root ? strdup(root) : NULL;
-        s->doc = cJSON_CreateObject();
+        s->doc = jb_object(&b);
         s->count = count;
         if ((root && !s->root) || !s->doc)
                 return -ENOMEM;
-        cJSON_AddStringToObject(s->doc, "role", role);
+        jb_str(&b, s->doc, "role", role);
         r = set_now(s->doc, "started");
         if (r < 0)
                 return r;
-        cJSON_AddNullToObject(s->doc, "phase");
-        list = cJSON_AddArrayToObject(s->doc, "phases");
-        if (!list)
-                return -ENOMEM;
-        for (const char *const *p = phases; p && *p; p++) {
-                cJSON *o = cJSON_CreateObject();
-                if (!o || !cJSON_AddItemToArray(list, o)) {
-                        cJSON_Delete(o);
-                        return -ENOMEM;
-                }
-                cJSON_AddStringToObject(o, "name", *p);
-                cJSON_AddStringToObject(o, "state", "pending");
+        jb_null(&b, s->doc, "phase");
+        list = jb_arr(&b, s->doc, "phases");
+        for (const char *const *p = phases; list && p && *p; p++) {
+                cJSON *o = jb_obj(&b, list, NULL);
+                jb_str(&b, o, "name", *p);
+                jb_str(&b, o, "state", "pending");
         }
+        r = jb_error(&b);
+        if (r < 0)
+                return r;
         r = write_status(s);
         if (r < 0)
                 return r;
@@ -153,6 +155,7 @@ int fb_status_phase(struct fb_status *s, const char *phase, enum fb_phase_state 
 int fb_status_fail(struct fb_status *s, const char *phase, int error, const char *message,
                    const char *remedy) {
         _cleanup_free_ char *msg = NULL;
+        struct json_builder b = {};
         cJSON *e;
         int r;
 
@@ -162,18 +165,20 @@ int fb_status_fail(struct fb_status *s, const char *phase, int error, const char
                         return r;
         }
         cJSON_DeleteItemFromObject(s->doc, "error");
-        e = cJSON_AddObjectToObject(s->doc, "error");
-        if (!e)
-                return -ENOMEM;
+        e = jb_obj(&b, s->doc, "error");
         if (phase)
-                cJSON_AddStringToObject(e, "phase", phase);
-        cJSON_AddStringToObject(e, "message", message);
+                jb_str(&b, e, "phase", phase);
+        if (message)
+                jb_str(&b, e, "message", message);
         if (error != 0) {
-                cJSON_AddNumberToObject(e, "errno", error < 0 ? -error : error);
-                cJSON_AddStringToObject(e, "cause", strerror(error < 0 ? -error : error));
+                jb_num(&b, e, "errno", error < 0 ? -error : error);
+                jb_str(&b, e, "cause", strerror(error < 0 ? -error : error));
         }
         if (remedy)
-                cJSON_AddStringToObject(e, "remedy", remedy);
+                jb_str(&b, e, "remedy", remedy);
+        r = jb_error(&b);
+        if (r < 0)
+                return r;
         r = json_set_string(s->doc, "result", "failure");
         if (r < 0)
                 return r;

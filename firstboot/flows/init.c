@@ -15,7 +15,9 @@
 
 #include "common/base64.h"
 #include "common/cleanup-libs.h"
+#include "common/clock.h"
 #include "common/fileio.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/netutil.h"
@@ -150,30 +152,22 @@ static int add_rbac(struct mf_api_object **objs, size_t *k, const char *const *n
 }
 
 static cJSON *config_map(const char *ns, const char *name, const char *key, const char *text) {
-        cJSON *o = cJSON_CreateObject(), *meta, *data;
-        if (!o || !cJSON_AddStringToObject(o, "apiVersion", "v1") ||
-            !cJSON_AddStringToObject(o, "kind", "ConfigMap") ||
-            !(meta = cJSON_AddObjectToObject(o, "metadata")) ||
-            !cJSON_AddStringToObject(meta, "name", name) ||
-            !cJSON_AddStringToObject(meta, "namespace", ns) ||
-            !(data = cJSON_AddObjectToObject(o, "data")) || !cJSON_AddStringToObject(data, key, text)) {
-                cJSON_Delete(o);
-                return NULL;
-        }
-        return o;
+        struct json_builder b = {};
+        cJSON *o = mf_object_head(&b, "v1", "ConfigMap", ns, name, NULL);
+        jb_str(&b, jb_obj(&b, o, "data"), key, text);
+        return jb_result(&b, o);
 }
 
 /* kubeadm annotates the component-config ConfigMaps it generated with their checksum. */
 static int sign_config_map(cJSON *cm) {
         _cleanup_free_ char *sum = NULL;
-        cJSON *meta = cJSON_GetObjectItem(cm, "metadata"), *ann;
+        struct json_builder b = {};
         int r = fb_configmap_checksum(cm, &sum);
         if (r < 0)
                 return r;
-        ann = cJSON_GetObjectItem(meta, "annotations") ?: cJSON_AddObjectToObject(meta, "annotations");
-        return ann && cJSON_AddStringToObject(ann, "kubeadm.kubernetes.io/component-config.hash", sum)
-                       ? 0
-                       : -ENOMEM;
+        jb_str(&b, jb_obj_at(&b, cJSON_GetObjectItem(cm, "metadata"), "annotations"),
+               "kubeadm.kubernetes.io/component-config.hash", sum);
+        return jb_error(&b);
 }
 
 /* The ClusterConfiguration as kubeadm uploads it: v1beta4, the resolved version, keys sorted. */
@@ -442,9 +436,10 @@ static cJSON *token_secret(const struct fb_node *n, const cJSON *t, const char *
         });
         if (o && n->token_generated && !json_get_string(t, "token")) {
                 /* Lets a re-run after a crash find the token it generated instead of making another. */
-                cJSON *ann = cJSON_AddObjectToObject(cJSON_GetObjectItem(o, "metadata"), "annotations");
-                if (!ann || !cJSON_AddStringToObject(ann, "kube-firstboot.io/generated", "true"))
-                        o = (cJSON_Delete(o), NULL);
+                struct json_builder b = {};
+                jb_str(&b, jb_obj_at(&b, cJSON_GetObjectItem(o, "metadata"), "annotations"),
+                       "kube-firstboot.io/generated", "true");
+                o = jb_result(&b, o);
         }
         OPENSSL_cleanse(sec, sizeof(sec));
         return o;
@@ -565,16 +560,16 @@ static int run_kubelet_finalize(void *ctx, char *why, size_t why_len) {
         _cleanup_free_ char *out = NULL, *user = NULL;
         struct pki_kubeconfig k = {};
         unsigned long long ms = fb_config_kubeadm_timeout_ms(n->config, n->role, "tlsBootstrap", 300000);
-        unsigned long long deadline = fb_now_ms() + ms;
+        unsigned long long deadline = clock_now_ms() + ms;
         size_t len;
         int r;
 
         while (!kubelet_store_ready(n)) {
-                if (fb_now_ms() >= deadline)
+                if (clock_now_ms() >= deadline)
                         return WHY(-ETIMEDOUT,
                                    "the kubelet did not write " FB_KUBELET_CLIENT_CURRENT " within %llus",
                                    ms / 1000);
-                fb_sleep_ms(500);
+                clock_sleep_about_ms(500);
         }
         r = read_file(n->root, "/etc/kubernetes/kubelet.conf", 1024 * 1024, &text, &len);
         if (r < 0)

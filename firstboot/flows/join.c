@@ -13,7 +13,9 @@
 
 #include "common/base64.h"
 #include "common/cleanup-libs.h"
+#include "common/clock.h"
 #include "common/fileio.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -113,7 +115,7 @@ int fb_join_discover(const char *root, const struct fb_config *c, unsigned timeo
                 .unsafe_skip_ca_verification = skip,
                 .timeout_ms = timeout_ms ?: discovery_ms,
         };
-        unsigned long long deadline = fb_now_ms() + o.timeout_ms;
+        unsigned long long deadline = clock_now_ms() + o.timeout_ms;
         (void) root;
         r = fb_discover(&o, &res, why, why_len);
         if (r < 0)
@@ -140,12 +142,12 @@ int fb_join_discover(const char *root, const struct fb_config *c, unsigned timeo
                         if (r == -ENOENT)
                                 r = 0;
                 }
-                if (r >= 0 || !kube_error_is_transient(r) || fb_now_ms() >= deadline)
+                if (r >= 0 || !kube_error_is_transient(r) || clock_now_ms() >= deadline)
                         break;
                 log_debug("Reading the cluster's configuration at %s failed (%s); retrying.", d.server,
                           kube_client_error(k));
                 cJSON_Delete(TAKE_PTR(d.cluster_configuration));
-                fb_sleep_ms(2000);
+                clock_sleep_about_ms(2000);
         }
         if (r < 0 && !d.cluster_configuration)
                 return WHY(r, "cannot read kube-system/kubeadm-config at %s with the bootstrap token: %s",
@@ -199,16 +201,16 @@ static int run_download_certs(void *ctx, char *why, size_t why_len) {
                 return r;
 
         unsigned long long wait_ms = fb_config_timeout_ms(n->config, "discovery", 300000);
-        unsigned long long deadline = fb_now_ms() + wait_ms;
+        unsigned long long deadline = clock_now_ms() + wait_ms;
         _cleanup_(cJSON_Deletep) cJSON *secret = NULL;
         for (bool said = false;;) {
                 r = kube_get(k, FB_KUBEADM_CERTS_PATH, &secret);
-                if ((r != -ENOENT && !kube_error_is_transient(r)) || fb_now_ms() >= deadline)
+                if ((r != -ENOENT && !kube_error_is_transient(r)) || clock_now_ms() >= deadline)
                         break;
                 if (r != -ENOENT) {
                         log_debug("Reading kubeadm-certs at %s failed (%s); retrying.", n->join->server,
                                   kube_client_error(k));
-                        fb_sleep_ms(2000);
+                        clock_sleep_about_ms(2000);
                         continue;
                 }
                 if (!said)
@@ -216,7 +218,7 @@ static int run_download_certs(void *ctx, char *why, size_t why_len) {
                                 "Secret kube-system/kubeadm-certs is not in the cluster at %s (it lives 2 hours after an upload); waiting up to %llus for a control plane to upload it ('kube-firstboot refresh' does).",
                                 n->join->server, wait_ms / 1000);
                 said = true;
-                fb_sleep_ms(5000);
+                clock_sleep_about_ms(5000);
         }
         if (r == -ENOENT)
                 return WHY(
@@ -435,12 +437,12 @@ static int check_etcd_join(void *ctx) {
 static int etcd_step_holding_queue(struct kube_client *k, const char *holder, struct fb_etcd_join_spec *s,
                                    unsigned long long timeout_ms, struct fb_etcd_join_state *st, char *why,
                                    size_t why_len) {
-        unsigned long long deadline = fb_now_ms() + timeout_ms;
+        unsigned long long deadline = clock_now_ms() + timeout_ms;
         for (;;) {
-                unsigned long long now = fb_now_ms(), left = deadline > now ? deadline - now : 0;
+                unsigned long long now = clock_now_ms(), left = deadline > now ? deadline - now : 0;
                 s->timeout_ms = left < QUEUE_SLICE_MS ? left : QUEUE_SLICE_MS;
                 int r = st ? fb_etcd_join_add(s, st, why, why_len) : fb_etcd_join_promote(s, why, why_len);
-                if (r != -ETIMEDOUT || fb_now_ms() + 1000 >= deadline)
+                if (r != -ETIMEDOUT || clock_now_ms() + 1000 >= deadline)
                         return r;
                 int q = fb_join_queue_renew(k, holder, QUEUE_LEASE_S);
                 if (q < 0)
@@ -549,15 +551,15 @@ static int check_wait_bootstrap(void *ctx) {
 static int run_wait_bootstrap(void *ctx, char *why, size_t why_len) {
         struct fb_node *n = ctx;
         unsigned long long ms = fb_config_kubeadm_timeout_ms(n->config, n->role, "tlsBootstrap", 300000);
-        unsigned long long deadline = fb_now_ms() + ms;
+        unsigned long long deadline = clock_now_ms() + ms;
         while (path_exists(n->root, KUBELET_KUBECONFIG) < 0 || fb_kubelet_healthy(n) <= 0) {
-                if (fb_now_ms() >= deadline)
+                if (clock_now_ms() >= deadline)
                         return WHY(
                                 -ETIMEDOUT,
                                 "the kubelet did not finish its TLS bootstrap (no " KUBELET_KUBECONFIG
                                 " or no healthz) within %llus: check 'journalctl -u kubelet', the bootstrap token and that %s answers",
                                 ms / 1000, bootstrap_server(n));
-                fb_sleep_ms(500);
+                clock_sleep_about_ms(500);
         }
         int r = unlink_file(n->root, BOOTSTRAP_KUBECONFIG);
         if (r < 0 && r != -ENOENT)
@@ -594,12 +596,17 @@ static int check_node_registered(void *ctx) {
 static int annotate_cri_socket(struct fb_node *n) {
         _cleanup_(kube_client_freep) struct kube_client *k = NULL;
         _cleanup_free_ char *path = strdupf("/api/v1/nodes/%s", n->pki.node_name);
-        _cleanup_(cJSON_Deletep) cJSON *p = cJSON_CreateObject();
-        cJSON *ann;
+        _cleanup_(cJSON_Deletep) cJSON *p = NULL;
+        struct json_builder b = {};
+        cJSON *o = jb_object(&b);
         int r;
-        if (!path || !p ||
-            !(ann = cJSON_AddObjectToObject(cJSON_AddObjectToObject(p, "metadata"), "annotations")) ||
-            !cJSON_AddStringToObject(ann, MF_CRI_SOCKET_ANNOTATION, mf_kubelet_cri_socket(&n->kubelet)))
+
+        jb_str(&b, jb_obj(&b, jb_obj(&b, o, "metadata"), "annotations"), MF_CRI_SOCKET_ANNOTATION,
+               mf_kubelet_cri_socket(&n->kubelet));
+        r = jb_finish(&b, o, &p);
+        if (r < 0)
+                return r;
+        if (!path)
                 return -ENOMEM;
         r = fb_node_client(n, "kubelet.conf", false, &k);
         if (r < 0)
@@ -612,15 +619,15 @@ static int run_node_registered(void *ctx, char *why, size_t why_len) {
         struct fb_node *n = ctx;
         unsigned long long ms =
                 fb_config_kubeadm_timeout_ms(n->config, n->role, "kubernetesAPICall", 60000) * 4;
-        unsigned long long deadline = fb_now_ms() + ms;
+        unsigned long long deadline = clock_now_ms() + ms;
         while (check_node_registered(n) <= 0) {
                 if (!n->versions->node_local_cri_socket)
                         (void) annotate_cri_socket(n); /* refused until the Node exists: retried */
-                if (fb_now_ms() >= deadline)
+                if (clock_now_ms() >= deadline)
                         return WHY(-ETIMEDOUT,
                                    "the Node %s did not register within %llus ('journalctl -u kubelet')",
                                    n->pki.node_name, ms / 1000);
-                fb_sleep_ms(1000);
+                clock_sleep_about_ms(1000);
         }
         return 0;
 }

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup-libs.h"
+#include "common/clock.h"
 #include "common/fileio.h"
 #include "common/http.h"
 #include "common/jsonutil.h"
@@ -34,23 +34,6 @@ _printf_(4, 5) static int why_set(char *why, size_t len, int r, const char *fmt,
                 va_end(ap);
         }
         return r;
-}
-
-unsigned long long fb_now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (unsigned long long) ts.tv_sec * 1000ull + (unsigned long long) ts.tv_nsec / 1000000ull;
-}
-
-void fb_sleep_ms(unsigned long long ms) {
-        unsigned char b = 0;
-        /* Jitter so that nodes booted at the same moment do not poll in lockstep. */
-        if (ms >= 4 && getentropy(&b, 1) < 0)
-                b = 128;
-        ms = ms - ms / 8 + (ms / 4) * b / 255;
-        struct timespec ts = {.tv_sec = (time_t) (ms / 1000), .tv_nsec = (long) (ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
 }
 
 /* ---- construction ---- */
@@ -717,7 +700,7 @@ void fb_objects_describe(const struct mf_api_object *o, size_t n, FILE *out) {
 
 int fb_wait_healthy(const char *url, const char *ca_pem, const char *cert_pem, const char *key_pem,
                     unsigned long long timeout_ms, char *why, size_t why_len) {
-        unsigned long long deadline = fb_now_ms() + timeout_ms;
+        unsigned long long deadline = clock_now_ms() + timeout_ms;
         char err[HTTP_ERROR_MAX] = "";
         long last_status = 0;
 
@@ -737,14 +720,14 @@ int fb_wait_healthy(const char *url, const char *ca_pem, const char *cert_pem, c
                         return 0;
                 if (r >= 0)
                         last_status = resp->status;
-                if (fb_now_ms() >= deadline) {
+                if (clock_now_ms() >= deadline) {
                         if (r >= 0)
                                 return why_set(why, why_len, -ETIMEDOUT, "%s answered HTTP %ld, not 200",
                                                url, last_status);
                         return why_set(why, why_len, -ETIMEDOUT, "%s did not answer: %s", url,
                                        err[0] ? err : strerror(-r));
                 }
-                fb_sleep_ms(500);
+                clock_sleep_about_ms(500);
         }
 }
 

@@ -147,8 +147,3 @@ int fb_wait_healthy(const char *url, const char *ca_pem, const char *cert_pem, c
 /* kubeadm's ConfigMap checksum annotation value (componentconfigs ChecksumForConfigMap): sha256 over the
  * data values in key order; the keys themselves are not hashed. */
 int fb_configmap_checksum(const cJSON *cm, char **ret);
-
-/* Milliseconds since an arbitrary start, for deadlines. */
-unsigned long long fb_now_ms(void);
-/* Sleeps about ms (with up to 25% jitter), for polling loops. */
-void fb_sleep_ms(unsigned long long ms);

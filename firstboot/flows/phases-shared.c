@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "common/cleanup-libs.h"
+#include "common/clock.h"
 #include "common/fileio.h"
 #include "common/http.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/netutil.h"
@@ -329,7 +331,7 @@ static int control_plane_health(struct fb_node *n, unsigned long long timeout_ms
                 {"kube-controller-manager", "https://127.0.0.1:10257/healthz", false},
                 {"kube-scheduler", "https://127.0.0.1:10259/livez", false},
         };
-        unsigned long long deadline = fb_now_ms() + timeout_ms;
+        unsigned long long deadline = clock_now_ms() + timeout_ms;
         int r;
 
         if (!livez || !ca_path)
@@ -338,12 +340,12 @@ static int control_plane_health(struct fb_node *n, unsigned long long timeout_ms
         if (r < 0)
                 return WHY(r, "cannot read %s: %s", ca_path, strerror(-r));
         for (size_t i = 0; i < ELEMENTSOF(cs); i++) {
-                unsigned long long now = fb_now_ms(), left = deadline > now ? deadline - now : 0;
+                unsigned long long now = clock_now_ms(), left = deadline > now ? deadline - now : 0;
                 char w[384] = "";
                 _cleanup_(http_response_freep) struct http_response *resp = NULL;
                 if (!cs[i].verify) {
                         /* kubeadm checks these without verifying the serving certificate. */
-                        unsigned long long end = fb_now_ms() + left;
+                        unsigned long long end = clock_now_ms() + left;
                         for (;;) {
                                 struct http_request req = {.url = cs[i].url,
                                                            .insecure = true,
@@ -354,11 +356,11 @@ static int control_plane_health(struct fb_node *n, unsigned long long timeout_ms
                                 r = http_request(&req, &resp);
                                 if (r >= 0 && resp->status == 200)
                                         break;
-                                if (fb_now_ms() >= end)
+                                if (clock_now_ms() >= end)
                                         return WHY(-ETIMEDOUT, "%s is not healthy at %s after %llus: %s",
                                                    cs[i].name, cs[i].url, timeout_ms / 1000,
                                                    r < 0 ? strerror(-r) : "not HTTP 200");
-                                fb_sleep_ms(500);
+                                clock_sleep_about_ms(500);
                         }
                         continue;
                 }
@@ -381,15 +383,15 @@ int fb_run_wait_control_plane(void *ctx, char *why, size_t why_len) {
                 fb_config_kubeadm_timeout_ms(n->config, n->role, "kubeletHealthCheck", 240000);
         unsigned long long cp_ms =
                 fb_config_kubeadm_timeout_ms(n->config, n->role, "controlPlaneComponentHealthCheck", 240000);
-        unsigned long long deadline = fb_now_ms() + kubelet_ms;
+        unsigned long long deadline = clock_now_ms() + kubelet_ms;
 
         while (fb_kubelet_healthy(n) <= 0) {
-                if (fb_now_ms() >= deadline)
+                if (clock_now_ms() >= deadline)
                         return WHY(
                                 -ETIMEDOUT,
                                 "the kubelet is not healthy at http://127.0.0.1:10248/healthz after %llus (is it installed and running? 'systemctl status kubelet', 'journalctl -u kubelet')",
                                 kubelet_ms / 1000);
-                fb_sleep_ms(500);
+                clock_sleep_about_ms(500);
         }
         return control_plane_health(n, cp_ms, why, why_len);
 }
@@ -404,33 +406,28 @@ void fb_describe_wait_control_plane(void *ctx, FILE *out) {
 /* ---- mark-control-plane ---- */
 
 static int mark_patch(const struct fb_node *n, const cJSON *node, cJSON **ret) {
-        _cleanup_(cJSON_Deletep) cJSON *p = cJSON_CreateObject();
-        cJSON *labels, *spec, *taints, *t;
-        if (!p || !(labels = cJSON_AddObjectToObject(cJSON_AddObjectToObject(p, "metadata"), "labels")) ||
-            !cJSON_AddStringToObject(labels, "node-role.kubernetes.io/control-plane", "") ||
-            !cJSON_AddStringToObject(labels, "node.kubernetes.io/exclude-from-external-load-balancers", ""))
-                return -ENOMEM;
-        if (!(spec = cJSON_AddObjectToObject(p, "spec")) ||
-            !(taints = cJSON_AddArrayToObject(spec, "taints")))
-                return -ENOMEM;
-        if (!n->versions->node_local_cri_socket) {
-                cJSON *ann = cJSON_AddObjectToObject(cJSON_GetObjectItem(p, "metadata"), "annotations");
-                if (!ann || !cJSON_AddStringToObject(ann, MF_CRI_SOCKET_ANNOTATION,
-                                                     mf_kubelet_cri_socket(&n->kubelet)))
-                        return -ENOMEM;
-        }
+        struct json_builder b = {};
+        cJSON *p = jb_object(&b), *meta = jb_obj(&b, p, "metadata"), *labels, *taints, *t;
+
+        labels = jb_obj(&b, meta, "labels");
+        jb_str(&b, labels, "node-role.kubernetes.io/control-plane", "");
+        jb_str(&b, labels, "node.kubernetes.io/exclude-from-external-load-balancers", "");
+        taints = jb_arr(&b, jb_obj(&b, p, "spec"), "taints");
+        if (!n->versions->node_local_cri_socket)
+                jb_str(&b, jb_obj(&b, meta, "annotations"), MF_CRI_SOCKET_ANNOTATION,
+                       mf_kubelet_cri_socket(&n->kubelet));
         /* Existing taints are kept; the configured ones are added when missing. */
         cJSON_ArrayForEach(t, (cJSON *) json_get(node, "spec.taints")) {
-                cJSON *d = cJSON_Duplicate(t, true);
-                if (!d || !cJSON_AddItemToArray(taints, d))
-                        return cJSON_Delete(d), -ENOMEM;
+                jb_copy(&b, taints, NULL, t);
         }
-        for (char **s = n->taints; s && *s; s++) {
+        for (char **s = n->taints; taints && s && *s; s++) {
                 _cleanup_free_ char *key = strdup(*s);
                 char *colon = key ? strrchr(key, ':') : NULL, *eq;
                 bool have = false;
-                if (!key)
-                        return -ENOMEM;
+                if (!key) {
+                        jb_fail(&b, -ENOMEM);
+                        break;
+                }
                 if (!colon)
                         continue;
                 *colon = 0;
@@ -443,14 +440,13 @@ static int mark_patch(const struct fb_node *n, const cJSON *node, cJSON **ret) {
                                 have = true;
                 if (have)
                         continue;
-                cJSON *o = cJSON_CreateObject();
-                if (!o || !cJSON_AddItemToArray(taints, o) || !cJSON_AddStringToObject(o, "key", key) ||
-                    (eq && !cJSON_AddStringToObject(o, "value", eq + 1)) ||
-                    !cJSON_AddStringToObject(o, "effect", colon + 1))
-                        return -ENOMEM;
+                cJSON *o = jb_obj(&b, taints, NULL);
+                jb_str(&b, o, "key", key);
+                if (eq)
+                        jb_str(&b, o, "value", eq + 1);
+                jb_str(&b, o, "effect", colon + 1);
         }
-        *ret = TAKE_PTR(p);
-        return 0;
+        return jb_finish(&b, p, ret);
 }
 
 static int node_labels_ok(const struct fb_node *n, const cJSON *node) {
@@ -481,7 +477,7 @@ int fb_run_mark_control_plane(void *ctx, char *why, size_t why_len) {
         _cleanup_free_ char *path = strdupf("/api/v1/nodes/%s", n->pki.node_name);
         unsigned long long ms =
                 fb_config_kubeadm_timeout_ms(n->config, n->role, "kubernetesAPICall", 60000) * 4;
-        unsigned long long deadline = fb_now_ms() + ms;
+        unsigned long long deadline = clock_now_ms() + ms;
         struct kube_client *c;
         int r;
 
@@ -509,13 +505,13 @@ int fb_run_mark_control_plane(void *ctx, char *why, size_t why_len) {
                 if (r != -ENOENT && r != -ESTALE && !kube_error_is_transient(r))
                         return WHY(r, "cannot label and taint Node %s: %s", n->pki.node_name,
                                    kube_client_error(c));
-                if (fb_now_ms() >= deadline)
+                if (clock_now_ms() >= deadline)
                         return WHY(r,
                                    "the Node %s did not appear (or could not be patched) within %llus: %s",
                                    n->pki.node_name, ms / 1000,
                                    r == -ENOENT ? "has the kubelet registered? 'journalctl -u kubelet'"
                                                 : kube_client_error(c));
-                fb_sleep_ms(1000);
+                clock_sleep_about_ms(1000);
         }
 }
 

@@ -9,6 +9,7 @@
 
 #include "common/cleanup-libs.h"
 #include "common/fileio.h"
+#include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -28,14 +29,15 @@ static char *join_command(const char *endpoint, const char *token, const char *p
 }
 
 static int join_doc(struct fb_node *n, bool secrets, char **ret) {
-        _cleanup_(cJSON_Deletep) cJSON *j = cJSON_CreateObject();
+        /* The tree holds the secrets too: wiped when it is freed. */
+        _cleanup_(json_delete_wipedp) cJSON *j = NULL;
         _cleanup_free_ char *ep = endpoint_of(n->api_url), *cp = NULL, *w = NULL;
         const char *pin, *token = n->tokens ? n->tokens[0] : NULL;
-        char id[PKI_TOKEN_ID_LEN + 1] = "", sec[PKI_TOKEN_SECRET_LEN + 1];
+        char id[PKI_TOKEN_ID_LEN + 1] = "", sec[PKI_TOKEN_SECRET_LEN + 1], *text;
         int r = fb_node_ca_pin(n, &pin);
         if (r < 0)
                 return r;
-        if (!j || !ep)
+        if (!ep)
                 return -ENOMEM;
         if (token && pki_token_parse(token, id, sec) >= 0)
                 OPENSSL_cleanse(sec, sizeof(sec));
@@ -43,29 +45,30 @@ static int join_doc(struct fb_node *n, bool secrets, char **ret) {
         const char *key = secrets && n->certificate_key ? n->certificate_key : "<certificate-key>";
         cp = join_command(ep, tok, pin, key);
         w = join_command(ep, tok, pin, NULL);
-        if (!cp || !w || !cJSON_AddStringToObject(j, "controlPlaneEndpoint", ep) ||
-            !cJSON_AddStringToObject(j, "caCertHash", pin) || !cJSON_AddStringToObject(j, "tokenId", id) ||
-            !cJSON_AddStringToObject(j, "kubernetesVersion", n->kubernetes_version) ||
-            !cJSON_AddStringToObject(j, "joinControlPlane", cp) ||
-            !cJSON_AddStringToObject(j, "joinWorker", w))
-                return -ENOMEM;
-        if (secrets &&
-            ((token && !cJSON_AddStringToObject(j, "token", token)) ||
-             (n->certificate_key && !cJSON_AddStringToObject(j, "certificateKey", n->certificate_key))))
-                return -ENOMEM;
-        *ret = json_to_string_pretty(j);
+        struct json_builder b = {.wipe = true};
+        cJSON *o = jb_object(&b);
+        jb_str(&b, o, "controlPlaneEndpoint", ep);
+        jb_str(&b, o, "caCertHash", pin);
+        jb_str(&b, o, "tokenId", id);
+        jb_str(&b, o, "kubernetesVersion", n->kubernetes_version);
+        jb_str(&b, o, "joinControlPlane", cp);
+        jb_str(&b, o, "joinWorker", w);
+        if (secrets && token)
+                jb_str(&b, o, "token", token);
+        if (secrets && n->certificate_key)
+                jb_str(&b, o, "certificateKey", n->certificate_key);
+        r = jb_finish(&b, o, &j);
         if (cp)
                 OPENSSL_cleanse(cp, strlen(cp));
         if (w)
                 OPENSSL_cleanse(w, strlen(w));
-        /* The tree held the secrets too. */
-        if (secrets) {
-                cJSON *e;
-                cJSON_ArrayForEach(e, j)
-                        if (cJSON_IsString(e))
-                                OPENSSL_cleanse(e->valuestring, strlen(e->valuestring));
-        }
-        return *ret ? 0 : -ENOMEM;
+        if (r < 0)
+                return r;
+        text = json_to_string_pretty(j);
+        if (!text)
+                return -ENOMEM;
+        *ret = text;
+        return 0;
 }
 
 int fb_report_join_info(struct fb_node *n, char *why, size_t why_len) {

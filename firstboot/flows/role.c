@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -13,9 +12,10 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/http.h"
-#include "common/netutil.h"
 #include "common/log.h"
+#include "common/netutil.h"
 #include "common/strutil.h"
 #include "firstboot/engine/phases.h"
 #include "firstboot/flows/role.h"
@@ -150,8 +150,7 @@ int fb_role_decide(const char *root, const struct fb_config *c, const struct md_
         /* The seed inits only into silence: the endpoint and every peer quiet for the whole grace period.
          * A seed replaced after the cluster exists (an autoscaling group) finds it answering and joins. */
         unsigned long long grace = dry_run ? 0 : fb_config_timeout_ms(c, "seedGrace", 15000);
-        struct timespec t0;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        unsigned long long t0 = clock_now_ms();
         for (;;) {
                 char what[200];
                 if (someone_answers(c, inst, what, sizeof(what))) {
@@ -161,13 +160,9 @@ int fb_role_decide(const char *root, const struct fb_config *c, const struct md_
                         *ret = d;
                         return 0;
                 }
-                struct timespec t;
-                clock_gettime(CLOCK_MONOTONIC, &t);
-                unsigned long long el = (unsigned long long) (t.tv_sec - t0.tv_sec) * 1000ull +
-                                        (unsigned long long) ((t.tv_nsec - t0.tv_nsec) / 1000000);
-                if (el >= grace)
+                if (clock_now_ms() - t0 >= grace)
                         break;
-                (void) usleep(1000000);
+                clock_sleep_ms(1000);
         }
         d.role = FB_ROLE_INIT;
         snprintf(

@@ -7,27 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "firstboot/host/spawn.h"
 
 extern char **environ;
-
-static long elapsed_ms(const struct timespec *start) {
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        return (t.tv_sec - start->tv_sec) * 1000 + (t.tv_nsec - start->tv_nsec) / 1000000;
-}
 
 int fb_spawn_capture(char *const argv[], unsigned timeout_ms, size_t max, char **ret_output,
                      int *ret_status) {
         _cleanup_close_ int rd = -EBADF, wr = -EBADF;
         _cleanup_free_ char *buf = NULL;
         posix_spawn_file_actions_t fa;
-        struct timespec start;
+        unsigned long long start;
         size_t len = 0;
         int fds[2], status, r;
         pid_t pid;
@@ -52,10 +46,10 @@ int fb_spawn_capture(char *const argv[], unsigned timeout_ms, size_t max, char *
                 return log_debug_errno(r, "Cannot run '%s': %m", argv[0]);
         wr = safe_close(wr);
 
-        clock_gettime(CLOCK_MONOTONIC, &start);
+        start = clock_now_ms();
         for (;;) {
                 char drop[4096];
-                long left = (long) timeout_ms - elapsed_ms(&start);
+                long left = (long) timeout_ms - (long) (clock_now_ms() - start);
                 struct pollfd p = {.fd = rd, .events = POLLIN};
                 ssize_t k;
 

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -149,18 +149,6 @@ static void print_time(const char *label, int64_t us) {
         fflush(stdout);
 }
 
-static int64_t wall_us(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static unsigned long long mono_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (unsigned long long) ts.tv_sec * 1000ull + (unsigned long long) ts.tv_nsec / 1000000ull;
-}
-
 /* ---- the join queue ---- */
 
 static int queue_client(const struct args *a, struct kube_client **ret) {
@@ -193,7 +181,7 @@ static int default_holder(const struct args *a, const char *node, char **ret) {
 static int queue_show(struct kube_client *c) {
         _cleanup_(fb_join_queue_info_done) struct fb_join_queue_info i = {};
         char t[32];
-        int64_t now = wall_us();
+        int64_t now = clock_wall_us();
         int r = fb_join_queue_show(c, &i);
 
         if (r == -ENOENT) {
@@ -229,19 +217,16 @@ static int queue_show(struct kube_client *c) {
 
 /* Keeps the queue for hold_s seconds, renewing it at a third of its duration. */
 static int queue_hold(struct kube_client *c, const char *holder, unsigned ttl_s, unsigned hold_s) {
-        unsigned long long end = mono_ms() + (unsigned long long) hold_s * 1000ull;
+        unsigned long long end = clock_now_ms() + (unsigned long long) hold_s * 1000ull;
         unsigned long long every = ttl_s * 1000ull / 3 ?: 1;
 
         for (;;) {
-                unsigned long long now = mono_ms();
+                unsigned long long now = clock_now_ms();
                 if (now >= end)
                         return 0;
                 unsigned long long d = end - now < every ? end - now : every;
-                struct timespec ts = {.tv_sec = (time_t) (d / 1000),
-                                      .tv_nsec = (long) (d % 1000) * 1000000L};
-                while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                        ;
-                if (mono_ms() >= end)
+                clock_sleep_ms(d);
+                if (clock_now_ms() >= end)
                         return 0;
                 int r = fb_join_queue_renew(c, holder, ttl_s);
                 if (r < 0)
@@ -290,11 +275,11 @@ static int cmd_queue(const char *sub, const struct args *a) {
         fflush(stdout);
         if (a->hold_s == 0)
                 return EXIT_DONE;
-        print_time("taken", wall_us());
+        print_time("taken", clock_wall_us());
         r = queue_hold(c, holder, a->ttl_s, a->hold_s);
         if (r < 0)
                 return EXIT_FAILED;
-        print_time("released", wall_us());
+        print_time("released", clock_wall_us());
         r = fb_join_queue_release(c, holder);
         if (r < 0) {
                 log_error_errno(r, "Cannot release the join queue: %s (%m)", kube_client_error(c));
@@ -330,12 +315,12 @@ static void join_queue_hold_done(struct join_queue_hold *q) {
 static int run_step(int (*step)(const struct fb_etcd_join_spec *, void *, char *, size_t), void *userdata,
                     const struct fb_etcd_join_spec *spec, struct join_queue_hold *q, char *why,
                     size_t why_len) {
-        unsigned long long end = mono_ms() + spec->timeout_ms;
+        unsigned long long end = clock_now_ms() + spec->timeout_ms;
         struct fb_etcd_join_spec s = *spec;
         int r;
 
         for (;;) {
-                unsigned long long now = mono_ms(), slice;
+                unsigned long long now = clock_now_ms(), slice;
                 if (now >= end)
                         return -ETIMEDOUT;
                 slice = end - now;
@@ -343,7 +328,7 @@ static int run_step(int (*step)(const struct fb_etcd_join_spec *, void *, char *
                         slice = q->ttl_s * 1000ull / 3;
                 s.timeout_ms = slice;
                 r = step(&s, userdata, why, why_len);
-                if (r != -ETIMEDOUT || !q->client || mono_ms() >= end)
+                if (r != -ETIMEDOUT || !q->client || clock_now_ms() >= end)
                         return r;
                 r = fb_join_queue_renew(q->client, q->holder, q->ttl_s);
                 if (r < 0) {

@@ -17,15 +17,14 @@
 #include <time.h>
 #include <openssl/evp.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "pki/certlist.h"
 #include "pki/key.h"
 #include "tests/unit/unit.h"
 
 static double now_s(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+        return (double) clock_now_ns() / 1e9;
 }
 
 /* OpenSSL alone: the same calls a shell script's 'openssl genpkey' makes, without process start-up. */
