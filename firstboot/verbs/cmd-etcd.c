@@ -418,7 +418,24 @@ static int cmd_member_join(const struct args *a, char *const *endpoints, const c
         return EXIT_DONE;
 }
 
-int cmd_etcd(int argc, char **argv) {
+/* The subcommand and its operand, checked. */
+enum etcd_verb {
+        VERB_HEALTH,
+        VERB_LIST,
+        VERB_JOIN,
+        VERB_ADD_LEARNER,
+        VERB_PROMOTE,
+        VERB_REMOVE,
+        VERB_QUEUE
+};
+struct command {
+        enum etcd_verb verb;
+        const char *what, *sub, *arg; /* as typed, for messages */
+        uint64_t id;                  /* promote, remove */
+};
+
+/* 1: help printed; 0: go on; -EINVAL: a bad option (already said). */
+static int parse_options(int argc, char **argv, struct args *a) {
         enum {
                 ARG_ENDPOINTS = 0x100,
                 ARG_CACERT,
@@ -455,116 +472,189 @@ int cmd_etcd(int argc, char **argv) {
                 {"force", no_argument, NULL, ARG_FORCE},
                 {},
         };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        cli_print_help(usage, body);
+                        return 1;
+                case ARG_ENDPOINTS:
+                        a->eps = optarg;
+                        break;
+                case ARG_CACERT:
+                        a->ca_file = optarg;
+                        break;
+                case ARG_CERT:
+                        a->cert_file = optarg;
+                        break;
+                case ARG_KEY:
+                        a->key_file = optarg;
+                        break;
+                case ARG_TIMEOUT:
+                        if (cli_parse_seconds("--timeout", optarg, 600, &a->timeout_s) < 0)
+                                return -EINVAL;
+                        a->timeout_set = true;
+                        break;
+                case ARG_NAME:
+                        a->name = optarg;
+                        break;
+                case ARG_PEER_URL:
+                        a->peer_url = optarg;
+                        break;
+                case ARG_PROMOTE:
+                        a->promote = true;
+                        break;
+                case ARG_WAIT:
+                        if (cli_parse_seconds("--wait", optarg, 86400, &a->wait_s) < 0)
+                                return -EINVAL;
+                        a->wait_set = true;
+                        break;
+                case ARG_ABANDONED:
+                        if (cli_parse_seconds("--abandoned-learner", optarg, 86400, &a->abandoned_s) < 0)
+                                return -EINVAL;
+                        break;
+                case ARG_KUBECONFIG:
+                        a->kubeconfig = optarg;
+                        break;
+                case ARG_HOLDER:
+                        if (isempty(optarg)) {
+                                log_error("--holder needs an identity.");
+                                return -EINVAL;
+                        }
+                        a->holder = optarg;
+                        break;
+                case ARG_TTL:
+                        if (cli_parse_seconds("--ttl", optarg, 3600, &a->ttl_s) < 0)
+                                return -EINVAL;
+                        break;
+                case ARG_HOLD:
+                        if (cli_parse_seconds("--hold", optarg, 86400, &a->hold_s) < 0)
+                                return -EINVAL;
+                        break;
+                case ARG_FORCE:
+                        a->force = true;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        return 0;
+}
+
+/* The words after the options: which subcommand, and its operand checked (-EINVAL, already said). */
+static int parse_command(int argc, char **argv, const struct args *a, struct command *ret) {
+        int left = argc - optind;
+        struct command cmd = {
+                .what = left > 0 ? argv[optind] : NULL,
+                .sub = left > 1 ? argv[optind + 1] : NULL,
+                .arg = left > 2 ? argv[optind + 2] : NULL,
+        };
+        bool member = cmd.what && streq(cmd.what, "member") && cmd.sub;
+
+        if (cmd.what && streq(cmd.what, "health") && left == 1)
+                cmd.verb = VERB_HEALTH;
+        else if (member && streq(cmd.sub, "list") && left == 2)
+                cmd.verb = VERB_LIST;
+        else if (member && streq(cmd.sub, "join") && left == 2)
+                cmd.verb = VERB_JOIN;
+        else if (member && streq(cmd.sub, "add-learner") && left == 3)
+                cmd.verb = VERB_ADD_LEARNER;
+        else if (member && streq(cmd.sub, "promote") && left == 3)
+                cmd.verb = VERB_PROMOTE;
+        else if (member && streq(cmd.sub, "remove") && left == 3)
+                cmd.verb = VERB_REMOVE;
+        else if (cmd.what && streq(cmd.what, "queue") && cmd.sub && left == 2 &&
+                 (streq(cmd.sub, "show") || streq(cmd.sub, "take") || streq(cmd.sub, "release")))
+                cmd.verb = VERB_QUEUE;
+        else {
+                log_error("Usage: %s", usage);
+                return -EINVAL;
+        }
+
+        if ((cmd.verb == VERB_PROMOTE || cmd.verb == VERB_REMOVE) && parse_hex_id(cmd.arg, &cmd.id) < 0) {
+                log_error("'%s' is not a member ID (hex, as 'member list' prints it).", cmd.arg);
+                return -EINVAL;
+        }
+        if (cmd.verb == VERB_ADD_LEARNER && !startswith(cmd.arg, "https://") &&
+            !startswith(cmd.arg, "http://")) {
+                log_error("'%s' is not a peer URL like https://10.0.0.12:2380.", cmd.arg);
+                return -EINVAL;
+        }
+        if (cmd.verb == VERB_JOIN && (isempty(a->name) || isempty(a->peer_url))) {
+                log_error(
+                        "etcd member join needs --name NAME (the node name) and --peer-url https://ADDRESS:2380.");
+                return -EINVAL;
+        }
+        if (cmd.verb == VERB_JOIN && !startswith(a->peer_url, "https://") &&
+            !startswith(a->peer_url, "http://")) {
+                log_error("--peer-url '%s' is not a peer URL like https://10.0.0.12:2380.", a->peer_url);
+                return -EINVAL;
+        }
+        *ret = cmd;
+        return 0;
+}
+
+/* One request with an etcd client: health, member list, add-learner, promote, remove. */
+static int run_client_command(const struct command *cmd, const struct args *a, char *const *endpoints,
+                              const char *ca, const char *cert, const char *key) {
         _cleanup_(etcd_client_freep) struct etcd_client *client = NULL;
+        uint64_t id = cmd->id;
+        int r;
+
+        r = etcd_client_new((const char *const *) endpoints, ca, cert, key, &client);
+        if (r < 0) {
+                log_error_errno(r, "Cannot set up the etcd client: %m");
+                return EXIT_USAGE;
+        }
+        etcd_client_set_timeout(client, a->timeout_s * 1000);
+
+        switch (cmd->verb) {
+        case VERB_HEALTH:
+                r = etcd_health(client);
+                break;
+        case VERB_LIST:
+                r = print_members(client);
+                break;
+        case VERB_ADD_LEARNER:
+                r = etcd_member_add_learner(client, cmd->arg, &id);
+                if (r >= 0)
+                        printf("%016" PRIx64 "\n", id);
+                break;
+        case VERB_PROMOTE:
+                r = etcd_member_promote(client, id);
+                break;
+        default:
+                r = etcd_member_remove(client, id);
+                break;
+        }
+        if (r < 0) {
+                log_error_errno(r, "etcd %s%s%s failed: %s (%m)", cmd->what, cmd->sub ? " " : "",
+                                strempty(cmd->sub), etcd_client_error(client));
+                return exit_code_for(r);
+        }
+        if (cmd->verb == VERB_HEALTH)
+                printf("healthy\n");
+        return EXIT_DONE;
+}
+
+int cmd_etcd(int argc, char **argv) {
         _cleanup_free_ char *ca = NULL, *cert = NULL;
         _cleanup_erase_ char *key = NULL;
         _cleanup_strv_free_ char **endpoints = NULL;
         struct args a = {
                 .eps = "https://127.0.0.1:2379", .timeout_s = 10, .ttl_s = FB_JOIN_QUEUE_DEFAULT_LEASE_S};
-        uint64_t id = 0;
-        int c, r;
+        struct command cmd;
+        int r;
 
         if (argc >= 2 && streq(argv[1], "disk"))
                 return cmd_etcd_disk(argc - 1, argv + 1);
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        cli_print_help(usage, body);
-                        return EXIT_DONE;
-                case ARG_ENDPOINTS:
-                        a.eps = optarg;
-                        break;
-                case ARG_CACERT:
-                        a.ca_file = optarg;
-                        break;
-                case ARG_CERT:
-                        a.cert_file = optarg;
-                        break;
-                case ARG_KEY:
-                        a.key_file = optarg;
-                        break;
-                case ARG_TIMEOUT:
-                        if (cli_parse_seconds("--timeout", optarg, 600, &a.timeout_s) < 0)
-                                return EXIT_USAGE;
-                        a.timeout_set = true;
-                        break;
-                case ARG_NAME:
-                        a.name = optarg;
-                        break;
-                case ARG_PEER_URL:
-                        a.peer_url = optarg;
-                        break;
-                case ARG_PROMOTE:
-                        a.promote = true;
-                        break;
-                case ARG_WAIT:
-                        if (cli_parse_seconds("--wait", optarg, 86400, &a.wait_s) < 0)
-                                return EXIT_USAGE;
-                        a.wait_set = true;
-                        break;
-                case ARG_ABANDONED:
-                        if (cli_parse_seconds("--abandoned-learner", optarg, 86400, &a.abandoned_s) < 0)
-                                return EXIT_USAGE;
-                        break;
-                case ARG_KUBECONFIG:
-                        a.kubeconfig = optarg;
-                        break;
-                case ARG_HOLDER:
-                        if (isempty(optarg)) {
-                                log_error("--holder needs an identity.");
-                                return EXIT_USAGE;
-                        }
-                        a.holder = optarg;
-                        break;
-                case ARG_TTL:
-                        if (cli_parse_seconds("--ttl", optarg, 3600, &a.ttl_s) < 0)
-                                return EXIT_USAGE;
-                        break;
-                case ARG_HOLD:
-                        if (cli_parse_seconds("--hold", optarg, 86400, &a.hold_s) < 0)
-                                return EXIT_USAGE;
-                        break;
-                case ARG_FORCE:
-                        a.force = true;
-                        break;
-                default:
-                        return EXIT_USAGE;
-                }
-
-        const char *what = optind < argc ? argv[optind] : NULL,
-                   *sub = optind + 1 < argc ? argv[optind + 1] : NULL;
-        const char *arg = optind + 2 < argc ? argv[optind + 2] : NULL;
-        bool health = what && streq(what, "health") && optind + 1 == argc;
-        bool list = what && streq(what, "member") && sub && streq(sub, "list") && optind + 2 == argc;
-        bool join = what && streq(what, "member") && sub && streq(sub, "join") && optind + 2 == argc;
-        bool one_arg = what && streq(what, "member") && sub && optind + 3 == argc &&
-                       (streq(sub, "add-learner") || streq(sub, "promote") || streq(sub, "remove"));
-        bool queue = what && streq(what, "queue") && sub && optind + 2 == argc &&
-                     (streq(sub, "show") || streq(sub, "take") || streq(sub, "release"));
-        if (!health && !list && !one_arg && !join && !queue) {
-                log_error("Usage: %s", usage);
+        r = parse_options(argc, argv, &a);
+        if (r != 0)
+                return r > 0 ? EXIT_DONE : EXIT_USAGE;
+        if (parse_command(argc, argv, &a, &cmd) < 0)
                 return EXIT_USAGE;
-        }
-        if (queue)
-                return cmd_queue(sub, &a);
-        if (one_arg && !streq(sub, "add-learner") && parse_hex_id(arg, &id) < 0) {
-                log_error("'%s' is not a member ID (hex, as 'member list' prints it).", arg);
-                return EXIT_USAGE;
-        }
-        if (one_arg && streq(sub, "add-learner") && !startswith(arg, "https://") &&
-            !startswith(arg, "http://")) {
-                log_error("'%s' is not a peer URL like https://10.0.0.12:2380.", arg);
-                return EXIT_USAGE;
-        }
-        if (join && (isempty(a.name) || isempty(a.peer_url))) {
-                log_error(
-                        "etcd member join needs --name NAME (the node name) and --peer-url https://ADDRESS:2380.");
-                return EXIT_USAGE;
-        }
-        if (join && !startswith(a.peer_url, "https://") && !startswith(a.peer_url, "http://")) {
-                log_error("--peer-url '%s' is not a peer URL like https://10.0.0.12:2380.", a.peer_url);
-                return EXIT_USAGE;
-        }
+        if (cmd.verb == VERB_QUEUE)
+                return cmd_queue(cmd.sub, &a);
 
         if (split_endpoints(a.eps, &endpoints) < 0) {
                 log_error("--endpoints '%s' names no endpoint.", a.eps);
@@ -574,34 +664,7 @@ int cmd_etcd(int argc, char **argv) {
             read_cred(a.cert_file, "/etc/kubernetes/pki/etcd/healthcheck-client.crt", &cert) < 0 ||
             read_cred(a.key_file, "/etc/kubernetes/pki/etcd/healthcheck-client.key", &key) < 0)
                 return EXIT_USAGE;
-        if (join)
+        if (cmd.verb == VERB_JOIN)
                 return cmd_member_join(&a, endpoints, ca, cert, key);
-
-        r = etcd_client_new((const char *const *) endpoints, ca, cert, key, &client);
-        if (r < 0) {
-                log_error_errno(r, "Cannot set up the etcd client: %m");
-                return EXIT_USAGE;
-        }
-        etcd_client_set_timeout(client, a.timeout_s * 1000);
-
-        if (health)
-                r = etcd_health(client);
-        else if (list)
-                r = print_members(client);
-        else if (streq(sub, "add-learner")) {
-                r = etcd_member_add_learner(client, arg, &id);
-                if (r >= 0)
-                        printf("%016" PRIx64 "\n", id);
-        } else if (streq(sub, "promote"))
-                r = etcd_member_promote(client, id);
-        else
-                r = etcd_member_remove(client, id);
-        if (r < 0) {
-                log_error_errno(r, "etcd %s%s%s failed: %s (%m)", what, sub ? " " : "", strempty(sub),
-                                etcd_client_error(client));
-                return exit_code_for(r);
-        }
-        if (health)
-                printf("healthy\n");
-        return EXIT_DONE;
+        return run_client_command(&cmd, &a, endpoints, ca, cert, key);
 }
