@@ -133,7 +133,13 @@ out:
         return r;
 }
 
-int cmd_refresh(int argc, char **argv) {
+struct refresh_args {
+        unsigned long long certs_min_ms, token_min_ms;
+        const char *kubeconfig;
+};
+
+/* 1: help printed; 0: go on; -EINVAL: a bad option (said); -ENOMEM. */
+static int parse_options(int argc, char **argv, struct config_cli *cc, struct refresh_args *a) {
         enum { ARG_CERTS_MIN = _CONFIG_ARG_MAX, ARG_TOKEN_MIN, ARG_KUBECONFIG };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
@@ -143,15 +149,7 @@ int cmd_refresh(int argc, char **argv) {
                 CONFIG_CLI_OPTIONS,
                 {},
         };
-        _cleanup_(config_cli_done) struct config_cli cc = {};
-        _cleanup_(md_instance_freep) struct md_instance *inst = NULL;
-        _cleanup_(fb_config_freep) struct fb_config *c = NULL;
-        _cleanup_(kube_client_freep) struct kube_client *k = NULL;
-        _cleanup_(cJSON_Deletep) cJSON *cm = NULL, *docs = NULL;
-        unsigned long long certs_min = 75ull * 60 * 1000, token_min = 12ull * 3600 * 1000;
-        const char *kubeconfig = "/etc/kubernetes/admin.conf";
-        char why[512] = "";
-        int ch, r, failures = 0;
+        int ch, r;
 
         optind = 0;
         while ((ch = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
@@ -159,111 +157,121 @@ int cmd_refresh(int argc, char **argv) {
                 case 'h':
                         cli_print_help(usage, body);
                         fputs(config_cli_help, stdout);
-                        return EXIT_DONE;
+                        return 1;
                 case ARG_CERTS_MIN:
                 case ARG_TOKEN_MIN:
-                        if (fb_parse_duration_ms(optarg, ch == ARG_CERTS_MIN ? &certs_min : &token_min) <
-                            0) {
+                        if (fb_parse_duration_ms(optarg, ch == ARG_CERTS_MIN ? &a->certs_min_ms
+                                                                             : &a->token_min_ms) < 0) {
                                 log_error("--%s takes a duration such as 75m or 12h, not '%s'.",
                                           ch == ARG_CERTS_MIN ? "certs-min-left" : "token-min-left", optarg);
-                                return EXIT_USAGE;
+                                return -EINVAL;
                         }
                         continue;
                 case ARG_KUBECONFIG:
-                        kubeconfig = optarg;
+                        a->kubeconfig = optarg;
                         continue;
                 default:
-                        r = config_cli_option(&cc, ch, optarg);
+                        r = config_cli_option(cc, ch, optarg);
                         if (r <= 0)
-                                return r == -ENOMEM ? EXIT_FAILED : EXIT_USAGE;
+                                return r == -ENOMEM ? -ENOMEM : -EINVAL;
                 }
         }
-        if (certs_min >= FB_CERTS_TOKEN_TTL_S * 1000ull) {
+        if (a->certs_min_ms >= FB_CERTS_TOKEN_TTL_S * 1000ull) {
                 log_error("--certs-min-left must be below kubeadm-certs' 2-hour lifetime.");
-                return EXIT_USAGE;
+                return -EINVAL;
         }
-        r = config_cli_load(&cc, cli.root, true, false, &inst, &c);
-        if (r != EXIT_DONE)
-                return r;
+        return 0;
+}
 
-        r = kube_client_from_kubeconfig(cli.root, kubeconfig, &k);
-        if (r < 0) {
-                log_error_errno(r, "Cannot use %s (is this a control plane that finished its setup?): %m",
-                                kubeconfig);
-                return EXIT_FAILED;
-        }
-
-        /* The cluster's certificate layout (certificatesDir, external etcd files) as kubeadm-config says. */
-        r = kube_get(k, "/api/v1/namespaces/kube-system/configmaps/kubeadm-config", &cm);
+/* The cluster's ClusterConfiguration from kube-system/kubeadm-config (certificatesDir, external etcd). */
+static int read_cluster_configuration(struct kube_client *k, cJSON **ret) {
+        _cleanup_(cJSON_Deletep) cJSON *cm = NULL, *docs = NULL;
+        int r = kube_get(k, "/api/v1/namespaces/kube-system/configmaps/kubeadm-config", &cm);
         if (r < 0) {
                 log_error("Cannot read kube-system/kubeadm-config at %s: %s", kube_client_server(k),
                           kube_client_error(k));
-                return cli_exit_code_for_error(r);
+                return r;
         }
-        const char *cc_text = json_get_string(json_get(cm, "data"), "ClusterConfiguration");
-        if (!cc_text || yaml_parse_documents(cc_text, strlen(cc_text), &docs, NULL) < 0) {
+        const char *text = json_get_string(json_get(cm, "data"), "ClusterConfiguration");
+        cJSON *doc;
+        if (!text || yaml_parse_documents(text, strlen(text), &docs, NULL) < 0 ||
+            !(doc = cJSON_DetachItemFromArray(docs, 0))) {
                 log_error("kube-system/kubeadm-config holds no readable ClusterConfiguration.");
-                return EXIT_FAILED;
+                return -EBADMSG;
         }
-        const cJSON *cluster = cJSON_GetArrayItem(docs, 0);
-        const char *cert_dir = json_get_string(cluster, "certificatesDir") ?: "/etc/kubernetes/pki";
-        struct pki_external_etcd ext = {json_get_string(cluster, "etcd.external.caFile"),
-                                        json_get_string(cluster, "etcd.external.certFile"),
-                                        json_get_string(cluster, "etcd.external.keyFile")};
+        *ret = doc;
+        return 0;
+}
 
+/* kubeadm-certs: in place and opening with the configured key, or uploaded again. 1 on failure (said). */
+static int refresh_kubeadm_certs(struct kube_client *k, const struct fb_config *c, const cJSON *cluster,
+                                 unsigned long long certs_min_ms) {
         const cJSON *init = fb_config_document(c, "InitConfiguration");
         const cJSON *join = fb_config_document(c, "JoinConfiguration");
         const char *key = fb_config_certificate_key(c) ?: json_get_string(init, "certificateKey")
                                                                ?: json_get_string(join, "controlPlane.certificateKey");
-        char host[256] = "";
-        (void) gethostname(host, sizeof(host) - 1);
-        const char *owner = fb_config_node_name(c) ?: host;
+        struct pki_external_etcd ext = {json_get_string(cluster, "etcd.external.caFile"),
+                                        json_get_string(cluster, "etcd.external.certFile"),
+                                        json_get_string(cluster, "etcd.external.keyFile")};
+        char host[256] = "", why[512] = "";
+        time_t expires = 0;
+        int r;
 
-        if (!key)
+        if (!key) {
                 log_info(
                         "kubeadm-certs: no certificate key is configured, so it is left alone (control-plane joins need one).");
-        else {
-                struct fb_certs_upload u = {.root = cli.root,
-                                            .cert_dir = cert_dir,
-                                            .ext = json_get(cluster, "etcd.external") ? &ext : NULL,
-                                            .certificate_key = key,
-                                            .owner = owner};
-                time_t expires = 0;
-                r = fb_certs_uploaded(k, &u, (long long) (certs_min / 1000), &expires);
-                if (r > 0)
-                        log_info(
-                                "kubeadm-certs: in place, opens with the configured key, owner token lives past the %llum threshold.",
-                                certs_min / 60000);
-                else if (r == 0) {
-                        r = fb_certs_upload(k, &u, why, sizeof(why));
-                        if (r < 0) {
-                                log_error("kubeadm-certs: cannot upload it again: %s",
-                                          why[0] ? why : strerror(-r));
-                                failures++;
-                        } else
-                                log_info(
-                                        "kubeadm-certs: uploaded again under the configured certificate key (lives 2 more hours).");
-                } else {
-                        log_error("kubeadm-certs: cannot check it at %s: %s", kube_client_server(k),
-                                  kube_client_error(k));
-                        failures++;
-                }
+                return 0;
         }
+        (void) gethostname(host, sizeof(host) - 1);
+        struct fb_certs_upload u = {.root = cli.root,
+                                    .cert_dir = json_get_string(cluster, "certificatesDir")
+                                                        ?: "/etc/kubernetes/pki",
+                                    .ext = json_get(cluster, "etcd.external") ? &ext : NULL,
+                                    .certificate_key = key,
+                                    .owner = fb_config_node_name(c) ?: host};
+        r = fb_certs_uploaded(k, &u, (long long) (certs_min_ms / 1000), &expires);
+        if (r > 0) {
+                log_info(
+                        "kubeadm-certs: in place, opens with the configured key, owner token lives past the %llum threshold.",
+                        certs_min_ms / 60000);
+                return 0;
+        }
+        if (r < 0) {
+                log_error("kubeadm-certs: cannot check it at %s: %s", kube_client_server(k),
+                          kube_client_error(k));
+                return 1;
+        }
+        r = fb_certs_upload(k, &u, why, sizeof(why));
+        if (r < 0) {
+                log_error("kubeadm-certs: cannot upload it again: %s", why[0] ? why : strerror(-r));
+                return 1;
+        }
+        log_info("kubeadm-certs: uploaded again under the configured certificate key (lives 2 more hours).");
+        return 0;
+}
 
-        /* Tokens: each configured one once. */
-        _cleanup_strv_free_ char **seen = NULL;
-        const cJSON *t;
+/* Every configured bootstrap token, once each (InitConfiguration's with their settings, then join's).
+ * The number of failures (said), or -ENOMEM. */
+static int refresh_tokens(struct kube_client *k, const struct fb_config *c,
+                          unsigned long long token_min_ms) {
+        const cJSON *init = fb_config_document(c, "InitConfiguration");
+        const cJSON *join = fb_config_document(c, "JoinConfiguration");
         const char *candidates[3] = {fb_config_bootstrap_token(c),
                                      json_get_string(join, "discovery.bootstrapToken.token"),
                                      json_get_string(join, "discovery.tlsBootstrapToken")};
+        _cleanup_strv_free_ char **seen = NULL;
+        int failures = 0, r = 0;
+        const cJSON *t;
+
         cJSON_ArrayForEach(t, json_get(init, "bootstrapTokens")) {
                 const char *tok = json_get_string(t, "token");
                 if (!tok || strv_contains(seen, tok))
                         continue;
-                if (strv_extend(&seen, tok) < 0)
-                        return cli_oom();
-                r = refresh_token(k, tok, t, (long long) (token_min / 1000));
-                if (r < 0) {
+                if (strv_extend(&seen, tok) < 0) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                if (refresh_token(k, tok, t, (long long) (token_min_ms / 1000)) < 0) {
                         log_error("Bootstrap token: cannot renew it: %s", kube_client_error(k));
                         failures++;
                 }
@@ -271,17 +279,54 @@ int cmd_refresh(int argc, char **argv) {
         for (size_t i = 0; i < ELEMENTSOF(candidates); i++) {
                 if (!candidates[i] || strv_contains(seen, candidates[i]))
                         continue;
-                if (strv_extend(&seen, candidates[i]) < 0)
-                        return cli_oom();
-                r = refresh_token(k, candidates[i], NULL, (long long) (token_min / 1000));
-                if (r < 0) {
+                if (strv_extend(&seen, candidates[i]) < 0) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                if (refresh_token(k, candidates[i], NULL, (long long) (token_min_ms / 1000)) < 0) {
                         log_error("Bootstrap token: cannot renew it: %s", kube_client_error(k));
                         failures++;
                 }
         }
-        for (char **s = seen; s && *s; s++)
-                OPENSSL_cleanse(*s, strlen(*s));
         if (!seen)
                 log_info("Bootstrap tokens: none configured with a value, nothing to keep alive.");
-        return failures ? EXIT_FAILED : EXIT_DONE;
+out:
+        for (char **s = seen; s && *s; s++)
+                OPENSSL_cleanse(*s, strlen(*s));
+        return r < 0 ? r : failures;
+}
+
+int cmd_refresh(int argc, char **argv) {
+        _cleanup_(config_cli_done) struct config_cli cc = {};
+        _cleanup_(md_instance_freep) struct md_instance *inst = NULL;
+        _cleanup_(fb_config_freep) struct fb_config *c = NULL;
+        _cleanup_(kube_client_freep) struct kube_client *k = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *cluster = NULL;
+        struct refresh_args a = {.certs_min_ms = 75ull * 60 * 1000,
+                                 .token_min_ms = 12ull * 3600 * 1000,
+                                 .kubeconfig = "/etc/kubernetes/admin.conf"};
+        int r, failures;
+
+        r = parse_options(argc, argv, &cc, &a);
+        if (r != 0)
+                return r > 0 ? EXIT_DONE : r == -ENOMEM ? EXIT_FAILED : EXIT_USAGE;
+        r = config_cli_load(&cc, cli.root, true, false, &inst, &c);
+        if (r != EXIT_DONE)
+                return r;
+
+        r = kube_client_from_kubeconfig(cli.root, a.kubeconfig, &k);
+        if (r < 0) {
+                log_error_errno(r, "Cannot use %s (is this a control plane that finished its setup?): %m",
+                                a.kubeconfig);
+                return EXIT_FAILED;
+        }
+        r = read_cluster_configuration(k, &cluster);
+        if (r < 0)
+                return r == -EBADMSG ? EXIT_FAILED : cli_exit_code_for_error(r);
+
+        failures = refresh_kubeadm_certs(k, c, cluster, a.certs_min_ms);
+        r = refresh_tokens(k, c, a.token_min_ms);
+        if (r < 0)
+                return cli_oom();
+        return failures + r ? EXIT_FAILED : EXIT_DONE;
 }
