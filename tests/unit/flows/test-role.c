@@ -17,10 +17,10 @@
 #include "metadata/source.h"
 #include "tests/unit/unit.h"
 
-/* Addresses of the loopback net (all of 127/8 answers on Linux) that nothing else here listens on. */
-#define PEER_A "127.88.0.2"
-#define PEER_B "127.88.0.3"
-#define SELF   "127.88.0.4"
+/* Addresses of the loopback net (all of 127/8 answers on Linux) that nothing else listens on: the peers
+ * listen on the fixed ports 6443 and 2379, so each run picks its own 127.x.y (from its pid) in main(), and
+ * two runs at once (two worktrees) do not hear each other. */
+static char PEER_A[32], PEER_B[32], SELF[32];
 
 struct env {
         char *root;
@@ -241,9 +241,9 @@ static void test_auto_undecidable_seed(void **state) {
 static const struct fb_config *configure_seed(struct env *e, const char *cpe, const char *grace) {
         _cleanup_free_ char *body =
                 strdupf("role: auto\n"
-                        "seed: {rule: instanceId, instanceId: i-0002, peers: [" PEER_A ", " PEER_B ", " SELF
-                        "]}\n%s%s%s",
-                        grace ? "timeouts: {seedGrace: " : "", strempty(grace), grace ? "}\n" : "");
+                        "seed: {rule: instanceId, instanceId: i-0002, peers: [%s, %s, %s]}\n%s%s%s",
+                        PEER_A, PEER_B, SELF, grace ? "timeouts: {seedGrace: " : "", strempty(grace),
+                        grace ? "}\n" : "");
         return configure_with(e, body, cpe);
 }
 
@@ -373,10 +373,15 @@ static void test_auto_seed_waits_the_whole_grace(void **state) {
         close(fd);
         assert_true(now_ms() - t0 < 4000);
         assert_int_equal(d.role, FB_ROLE_CONTROL_PLANE);
-        assert_non_null(strstr(d.reason, "peer " PEER_A " answers on port 2379"));
+        _cleanup_free_ char *want = strdupf("peer %s answers on port 2379", PEER_A);
+        assert_non_null(strstr(d.reason, want));
 }
 
 int main(void) {
+        unsigned x = (unsigned) getpid();
+        (void) snprintf(PEER_A, sizeof(PEER_A), "127.%u.%u.2", 100 + x % 150, (x / 150) % 250);
+        (void) snprintf(PEER_B, sizeof(PEER_B), "127.%u.%u.3", 100 + x % 150, (x / 150) % 250);
+        (void) snprintf(SELF, sizeof(SELF), "127.%u.%u.4", 100 + x % 150, (x / 150) % 250);
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_resume_keeps_the_journaled_role),
                 cmocka_unit_test(test_resume_refuses_an_unknown_journaled_role),
