@@ -38,7 +38,10 @@ APP_ROOMS := verbs flows engine config cluster host
 APP_SRCS := $(wildcard $(patsubst %,firstboot/%/*.c,$(APP_ROOMS)))
 MAIN_SRC := firstboot/main.c
 
-UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+# Unit tests mirror the sources by folder: tests/unit/<folder>/test-<module>.c tests <folder>/<module>.c
+# (the rooms of firstboot/ without the prefix: tests/unit/flows/test-role.c tests firstboot/flows/role.c).
+# A test left at the top of tests/unit/ still builds and runs, so none is lost; move it to its folder.
+UNIT_SRCS := $(wildcard tests/unit/*/test-*.c tests/unit/test-*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
 
 # Variants: dyn (development), san (gcc ASan+UBSan, for unit tests and corpus replay), sta (static).
@@ -106,7 +109,7 @@ static: $(B)/static/$(PROG)
 
 # ---- tests ----
 # Unit tests: one program per module, linked with the library and program objects (not main.c),
-# built with ASan+UBSan.
+# built with ASan+UBSan: build/unit/<folder>/test-<module>.
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
 $(B)/unit/%: $(B)/san/tests/unit/%.o $(B)/san/tests/unit/unit.o $(call obj,san,$(LIB_SRCS) $(APP_SRCS))
 	@mkdir -p $(@D)

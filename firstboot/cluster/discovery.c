@@ -38,6 +38,12 @@ _printf_(3, 4) static int say(char *why, size_t len, const char *fmt, ...) {
         return 0;
 }
 
+static void say_no_signature(char *why, size_t wl, const char *id) {
+        say(why, wl,
+            "token id '%s' is invalid for this cluster or has expired: cluster-info carries no signature for it (create one with 'kubeadm token create')",
+            id);
+}
+
 int fb_ca_hash_validate(const char *s) {
         const char *hex;
         if (!s || strncasecmp(s, "sha256:", 7) != 0)
@@ -80,6 +86,68 @@ static int check_pins(const char *ca_pem, const char *const *pins, char **ret_fi
         return 0;
 }
 
+int fb_cluster_info_verify(const cJSON *cluster_info, const char *token, const char *const *ca_cert_hashes,
+                           struct fb_discovery_result *ret, char *why, size_t wl) {
+        _cleanup_(fb_discovery_result_done) struct fb_discovery_result v = {};
+        const cJSON *data = cJSON_GetObjectItem(cluster_info, "data");
+        const char *kubeconfig = json_get_string(data, "kubeconfig"), *jws;
+        char id[PKI_TOKEN_ID_LEN + 1], secret[PKI_TOKEN_SECRET_LEN + 1], key[64];
+        struct pki_kubeconfig k = {};
+        int r;
+
+        if (pki_token_parse(token ?: "", id, secret) < 0) {
+                say(why, wl, "the token is not of the form [a-z0-9]{6}.[a-z0-9]{16}");
+                r = -EINVAL;
+                goto out;
+        }
+        (void) snprintf(key, sizeof(key), "jws-kubeconfig-%s", id);
+        jws = json_get_string(data, key);
+        if (!kubeconfig) {
+                say(why, wl, "cluster-info holds no kubeconfig");
+                r = -EBADMSG;
+                goto out;
+        }
+        if (!cJSON_GetObjectItemCaseSensitive(data, key)) {
+                say_no_signature(why, wl, id);
+                r = -ENOKEY;
+                goto out;
+        }
+
+        /* The signature: the token secret proves who signed this kubeconfig. */
+        if (!jws || pki_jws_verify_detached(kubeconfig, strlen(kubeconfig), id, secret, jws) < 0) {
+                say(why, wl,
+                    "the signature of cluster-info for token id '%s' does not match: the token secret is wrong",
+                    id);
+                r = -EKEYREJECTED;
+                goto out;
+        }
+
+        /* The CA it names must match a pin. */
+        r = pki_kubeconfig_parse(kubeconfig, strlen(kubeconfig), &k);
+        if (r < 0 || !k.server || !k.ca_pem) {
+                say(why, wl, "cluster-info's kubeconfig has no server or CA");
+                r = -EBADMSG;
+                goto out;
+        }
+        r = check_pins(k.ca_pem, ca_cert_hashes, &v.ca_hash, why, wl);
+        if (r < 0)
+                goto out;
+        v.server = TAKE_PTR(k.server);
+        v.ca_pem = TAKE_PTR(k.ca_pem);
+        v.kubeconfig = strdup(kubeconfig);
+        if (!v.kubeconfig) {
+                r = -ENOMEM;
+                goto out;
+        }
+        *ret = v;
+        v = (struct fb_discovery_result){};
+        r = 0;
+out:
+        pki_kubeconfig_done(&k);
+        explicit_bzero(secret, sizeof(secret));
+        return r;
+}
+
 static int fetch_cluster_info(struct kube_client *c, const char *key, cJSON **ret) {
         _cleanup_(cJSON_Deletep) cJSON *cm = NULL;
         int r = kube_get(c, CLUSTER_INFO_PATH, &cm);
@@ -96,10 +164,10 @@ static int fetch_cluster_info(struct kube_client *c, const char *key, cJSON **re
 int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *ret, char *why, size_t wl) {
         _cleanup_(kube_client_freep) struct kube_client *insecure = NULL, *secure = NULL;
         _cleanup_(cJSON_Deletep) cJSON *cm = NULL, *cm2 = NULL;
-        _cleanup_free_ char *url = NULL, *host = NULL, *key = NULL, *first_hash = NULL;
+        _cleanup_free_ char *url = NULL, *host = NULL, *key = NULL;
         char id[PKI_TOKEN_ID_LEN + 1], secret[PKI_TOKEN_SECRET_LEN + 1];
         unsigned timeout = o->timeout_ms ?: 300000, interval = o->interval_ms ?: 5000;
-        struct pki_kubeconfig k = {};
+        struct fb_discovery_result v = {};
         unsigned long long deadline;
         unsigned port;
         int r;
@@ -152,9 +220,7 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
                 clock_sleep_ms(interval);
         }
         if (r == -ENOKEY) {
-                say(why, wl,
-                    "token id '%s' is invalid for this cluster or has expired: cluster-info carries no signature for it (create one with 'kubeadm token create')",
-                    id);
+                say_no_signature(why, wl, id);
                 goto out;
         }
         if (r < 0) {
@@ -162,30 +228,14 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
                 goto out;
         }
 
-        /* 2. The signature: the token secret proves who signed this kubeconfig. */
-        const char *kubeconfig = json_get_string(cm, "data.kubeconfig");
-        const char *jws = json_get_string(cJSON_GetObjectItem(cm, "data"), key);
-        if (!jws || pki_jws_verify_detached(kubeconfig, strlen(kubeconfig), id, secret, jws) < 0) {
-                say(why, wl,
-                    "the signature of cluster-info for token id '%s' does not match: the token secret is wrong",
-                    id);
-                r = -EKEYREJECTED;
-                goto out;
-        }
-
-        /* 3. The CA it names must match a pin. */
-        r = pki_kubeconfig_parse(kubeconfig, strlen(kubeconfig), &k);
-        if (r < 0 || !k.server || !k.ca_pem) {
-                say(why, wl, "cluster-info's kubeconfig has no server or CA");
-                r = -EBADMSG;
-                goto out;
-        }
-        r = check_pins(k.ca_pem, o->ca_cert_hashes, &first_hash, why, wl);
+        /* 2 and 3. The signature (the token secret proves who signed this kubeconfig), then the CA it names
+         * against the pins. */
+        r = fb_cluster_info_verify(cm, o->token, o->ca_cert_hashes, &v, why, wl);
         if (r < 0)
                 goto out;
 
         /* 4. Again over TLS verified against that CA: the same bytes, or someone is in the middle. */
-        r = kube_client_new(url, k.ca_pem, false, &secure);
+        r = kube_client_new(url, v.ca_pem, false, &secure);
         if (r < 0)
                 goto out;
         for (;;) {
@@ -201,21 +251,16 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
                 say(why, wl, "cannot read cluster-info over verified TLS: %s", kube_client_error(secure));
                 goto out;
         }
-        if (!streq(json_get_string(cm2, "data.kubeconfig"), kubeconfig)) {
+        if (!streq(json_get_string(cm2, "data.kubeconfig"), v.kubeconfig)) {
                 say(why, wl, "cluster-info changed between the unverified and the verified read");
                 r = -EBADMSG;
                 goto out;
         }
-
-        ret->server = TAKE_PTR(k.server);
-        ret->ca_pem = TAKE_PTR(k.ca_pem);
-        ret->ca_hash = TAKE_PTR(first_hash);
-        ret->kubeconfig = strdup(kubeconfig);
-        r = ret->kubeconfig ? 0 : -ENOMEM;
-        if (r < 0)
-                fb_discovery_result_done(ret);
+        *ret = v;
+        v = (struct fb_discovery_result){};
+        r = 0;
 out:
-        pki_kubeconfig_done(&k);
+        fb_discovery_result_done(&v);
         explicit_bzero(secret, sizeof(secret));
         return r;
 }

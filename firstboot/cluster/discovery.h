@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 
 struct fb_discovery_opts {
@@ -37,6 +38,19 @@ void fb_discovery_result_done(struct fb_discovery_result *r);
  */
 int fb_discover(const struct fb_discovery_opts *opts, struct fb_discovery_result *ret, char *why,
                 size_t why_len);
+
+/*
+ * Steps 2 and 3 of fb_discover() on a cluster-info ConfigMap already read, without I/O: the detached JWS
+ * for the token's id over data.kubeconfig, the kubeconfig's server and CA, then the CA against the pins
+ * (none given: any CA, which fb_discover() allows only with unsafe_skip_ca_verification). On success *ret
+ * holds the server, the CA, its pin and the kubeconfig. Failures, with *why:
+ *   -EINVAL       the token is malformed
+ *   -ENOKEY       cluster-info carries no signature for the token id
+ *   -EKEYREJECTED the signature does not match, or no CA matches the pins
+ *   -EBADMSG      no kubeconfig, or one without a server or a CA certificate
+ */
+int fb_cluster_info_verify(const cJSON *cluster_info, const char *token, const char *const *ca_cert_hashes,
+                           struct fb_discovery_result *ret, char *why, size_t why_len);
 
 /* -EINVAL unless s is "sha256:" (any case) and 64 hex digits. */
 int fb_ca_hash_validate(const char *s);

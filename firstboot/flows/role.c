@@ -93,35 +93,39 @@ static bool someone_answers(const struct fb_config *c, const struct md_instance 
         return false;
 }
 
+int fb_role_resume(enum fb_role configured, const char *journaled, struct fb_role_decision *ret, char *why,
+                   size_t why_len) {
+        struct fb_role_decision d = {.role = fb_role_from_string(journaled)};
+        if (d.role < 0 || d.role == FB_ROLE_AUTO) {
+                snprintf(why, why_len, "the journal " FB_JOURNAL_PATH " records an unknown role '%s'",
+                         strempty(journaled));
+                return -EBADMSG;
+        }
+        /* The one change tolerated: control-plane configured over an init journal (init makes a control
+         * plane). */
+        if (configured != FB_ROLE_AUTO && configured != d.role &&
+            !(configured == FB_ROLE_CONTROL_PLANE && d.role == FB_ROLE_INIT)) {
+                snprintf(why, why_len,
+                         "this machine already started as %s (journal " FB_JOURNAL_PATH
+                         "); the configuration now says %s",
+                         journaled, fb_role_to_string(configured));
+                return -ESTALE;
+        }
+        snprintf(d.reason, sizeof(d.reason), "resuming as %s, as the journal records", journaled);
+        *ret = d;
+        return 0;
+}
+
 int fb_role_decide(const char *root, const struct fb_config *c, const struct md_instance *inst, bool dry_run,
                    struct fb_role_decision *ret, char *why, size_t why_len) {
         struct fb_role_decision d = {.role = fb_config_role(c)};
         _cleanup_free_ char *journaled = NULL;
         int r;
 
-        (void) dry_run;
         /* A machine that started keeps its role: a resumed auto node must not change its mind. */
         r = fb_journal_role(root, &journaled);
-        if (r >= 0) {
-                enum fb_role jr = fb_role_from_string(journaled);
-                if (jr < 0 || jr == FB_ROLE_AUTO) {
-                        snprintf(why, why_len,
-                                 "the journal " FB_JOURNAL_PATH " records an unknown role '%s'", journaled);
-                        return -EBADMSG;
-                }
-                if (d.role != FB_ROLE_AUTO && d.role != jr &&
-                    !(d.role == FB_ROLE_CONTROL_PLANE && jr == FB_ROLE_INIT)) {
-                        snprintf(why, why_len,
-                                 "this machine already started as %s (journal " FB_JOURNAL_PATH
-                                 "); the configuration now says %s",
-                                 journaled, fb_role_to_string(d.role));
-                        return -ESTALE;
-                }
-                d.role = jr;
-                snprintf(d.reason, sizeof(d.reason), "resuming as %s, as the journal records", journaled);
-                *ret = d;
-                return 0;
-        }
+        if (r >= 0)
+                return fb_role_resume(d.role, journaled, ret, why, why_len);
         if (r != -ENOENT) {
                 snprintf(why, why_len, "cannot read the journal " FB_JOURNAL_PATH ": %s", strerror(-r));
                 return r;

@@ -17,6 +17,14 @@ struct fb_role_decision {
         char reason[256];  /* why, for the log and plan */
 };
 
+/*
+ * The journal's part of the decision, without I/O: a machine whose journal records a role resumes as that
+ * role. -EBADMSG when journaled is not init, control-plane or worker; -ESTALE when the configured role
+ * contradicts it (auto and control-plane over init are fine). -errno with *why on failure.
+ */
+int fb_role_resume(enum fb_role configured, const char *journaled, struct fb_role_decision *ret, char *why,
+                   size_t why_len);
+
 /* dry_run (plan): decide without waiting on the network. -errno with *why on failure. */
 int fb_role_decide(const char *root, const struct fb_config *c, const struct md_instance *inst, bool dry_run,
                    struct fb_role_decision *ret, char *why, size_t why_len);
