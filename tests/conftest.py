@@ -14,6 +14,20 @@ from httpservers import TestHTTPSServer  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+# Test files that share a session fixture (the per-minor clusters of tests/sim/conftest.py) run in one worker.
+SHARED_WORKER = {"test_minors.py": "minor-clusters", "test_day2.py": "minor-clusters"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist's loadgroup (tests/run-checks.sh runs two workers), a test file is one unit of work:
+    its module fixtures are whole clusters, built once per worker that runs any of its tests."""
+    for item in items:
+        if not item.get_closest_marker("xdist_group"):
+            name = os.path.basename(str(item.fspath))
+            item.add_marker(pytest.mark.xdist_group(SHARED_WORKER.get(name, name)))
+
+
 @pytest.fixture(scope="session")
 def kf_bin():
     path = os.environ.get("KF_BIN", os.path.join(REPO, "build", "kube-firstboot"))

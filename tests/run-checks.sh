@@ -73,7 +73,13 @@ run_replay() {
 run_integration() {
         local out=$logdir/integration.log dirs=(tests/integration)
         [ -d tests/sim ] && ls tests/sim/test_*.py >/dev/null 2>&1 && dirs+=(tests/sim)
-        /usr/bin/python3 -m pytest -q -p no:cacheprovider --durations=40 -o junit_family=xunit2 "${dirs[@]}" >"$out" 2>&1
+        # The simulated clusters mostly wait (on etcd, on polls): two test files at a time fit 2 cores.
+        # Each file stays in one worker (its module fixtures are clusters; tests/conftest.py groups them, and
+        # the files sharing the per-minor clusters together). KF_TEST_JOBS=1: one at a time.
+        local par=() jobs=${KF_TEST_JOBS:-2}
+        [ "$jobs" -gt 1 ] && /usr/bin/python3 -c 'import xdist' 2>/dev/null && par=(-n "$jobs" --dist loadgroup)
+        /usr/bin/python3 -m pytest -q -p no:cacheprovider "${par[@]}" --durations=40 -o junit_family=xunit2 \
+                "${dirs[@]}" >"$out" 2>&1
         local rc=$?
         local line p f e
         line=$(grep -E '^=*.*(passed|failed|error)' "$out" | tail -1)
