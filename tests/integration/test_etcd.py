@@ -11,6 +11,7 @@ import time
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+import etcdbin
 import testpki
 
 
@@ -37,7 +38,7 @@ class Member:
         self.log = open(os.path.join(d, f"{name}.log"), "w")
         p = os.path.join(d, "pki")
         self.proc = subprocess.Popen(
-            ["etcd", f"--name={name}", f"--data-dir={d}/{name}.data",
+            [etcdbin.path(), f"--name={name}", f"--data-dir={d}/{name}.data",
              f"--listen-client-urls=https://127.0.0.1:{ports[0]}",
              f"--advertise-client-urls=https://127.0.0.1:{ports[0]}",
              f"--listen-peer-urls=https://127.0.0.1:{ports[1]}",

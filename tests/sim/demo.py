@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 from simlib import kpki  # noqa: E402
 from simlib.cluster import LB_IP, Sim  # noqa: E402
 from simlib.userdata import SIM_IGNORE, block  # noqa: E402
+import etcdbin  # noqa: E402,I100 - tests/lib, put on the path by simlib
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KF = os.environ.get("KF_BIN", os.path.join(REPO, "build", "kube-firstboot"))
@@ -102,7 +103,8 @@ def main():
         say("demo: needs root (it creates network namespaces)")
         return 2
     say("kube-firstboot demo: a simulated cluster on this machine")
-    say("  REAL:      etcd 3.4 (Debian etcd-server) as each node's static pod, haproxy 2.6 as the load balancer,")
+    say(f"  REAL:      etcd {etcdbin.version_text()} ({etcdbin.path()}) as each node's static pod, haproxy 2.6 as the")
+    say("             load balancer,")
     say("             network namespaces on a bridge (10.213.0.0/24, private to this demo)")
     say("  SIMULATED: kube-apiserver, kube-controller-manager, kube-scheduler and kubelet are Python doubles")
     say("             (tests/sim); the apiserver doubles keep their state in the real etcd")
@@ -175,7 +177,7 @@ def main():
         head("timeline (seconds since start)")
         sim.print_timeline(say)
 
-        head("etcd members (real etcd 3.4, asked through the v3 gateway)")
+        head(f"etcd members (real etcd {etcdbin.version_text()}, asked through the v3 gateway)")
         via = sim.cp[0].etcd(timeout=5)
         status = {}
         for n in sim.cp:

@@ -8,6 +8,7 @@ import json
 import os
 import time
 
+import etcdbin
 import pytest
 
 from simlib import simclock
@@ -55,6 +56,8 @@ def check_cluster(sim, results):
     ms = sim.etcd_members(via=sim.cp[0])
     assert sorted(m.get("name") for m in ms) == sorted(n.name for n in sim.cp)
     assert not any(m.get("isLearner") for m in ms), ms
+    # The etcd that ran is the one the tests were given (KF_SIM_ETCD, or Debian's on PATH).
+    assert sim.cp[0].etcd(timeout=5).status()["version"] == etcdbin.version_text()
     sim.wait_nodes_ready([n.name for n in sim.nodes], timeout=90)
     c = sim.client()
     for n in sim.cp:

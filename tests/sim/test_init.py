@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 
+import etcdbin
 import pytest
 import yaml
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -422,7 +423,7 @@ def test_init_and_join_with_external_etcd(tmp_path):
         for path in (os.path.join(d, "ca.crt"), os.path.join(pki, "ca.crt")):
             with open(path, "wb") as f:
                 f.write(kpki.cert_pem(s.pki.etcd_ca[1]))
-        p = Proc("external-etcd", ["etcd", "--name", "ext", "--data-dir", os.path.join(d, "data"),
+        p = Proc("external-etcd", [etcdbin.path(), "--name", "ext", "--data-dir", os.path.join(d, "data"),
                                    "--listen-client-urls", f"https://{LB_IP}:2379",
                                    "--advertise-client-urls", f"https://{LB_IP}:2379",
                                    "--listen-peer-urls", "http://127.0.0.1:2380",

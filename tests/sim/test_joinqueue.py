@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 
+import etcdbin
 import pytest
 
 from simlib import kpki
@@ -173,7 +174,7 @@ class EtcdCluster:
 
     def start(self, name, ports, initial_cluster, state="existing"):
         p = self.pki
-        argv = ["etcd", f"--name={name}", f"--data-dir={self.dir}/{name}.data",
+        argv = [etcdbin.path(), f"--name={name}", f"--data-dir={self.dir}/{name}.data",
                 f"--listen-client-urls=https://127.0.0.1:{ports[0]}",
                 f"--advertise-client-urls=https://127.0.0.1:{ports[0]}",
                 f"--listen-peer-urls=https://127.0.0.1:{ports[1]}",

@@ -146,3 +146,124 @@ def test_firstboot_phases_in_the_timeline(new_sim):
                                                "finished": simclock.rfc3339()}]}, f)
     s.add_firstboot_phases()
     assert [e[2] for e in s.timeline if e[1] == "cp-1"] == ["phase preflight started", "phase preflight done"]
+
+
+# ---- probes and etcd flags, without namespaces: a StaticPod of a stub kubelet, probing a local server ----
+
+class StubKubelet:
+    node_name, node_ip = "stub", "127.0.0.1"
+
+    def host(self, p):
+        return p
+
+
+def static_pod(tmp_path, container, command=("kube-scheduler",)):
+    import yaml as _yaml
+    from simlib.kubelet import StaticPod
+    c = {"name": "probed", "image": "registry.k8s.io/kube-scheduler:v1.38.0", "command": list(command), **container}
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probed", "namespace": "kube-system"},
+           "spec": {"hostNetwork": True, "containers": [c]}}
+    path = tmp_path / "probed.yaml"
+    path.write_text(_yaml.safe_dump(pod))
+    sp = StaticPod(StubKubelet(), str(path))
+    sp.pid = os.getpid()  # "running": the probe is what decides readiness
+    return sp
+
+
+@pytest.fixture
+def health_server():
+    """HTTP on loopback answering 200 on /readyz, /livez and /health, 404 elsewhere; (port, [paths asked])."""
+    import http.server
+    import threading
+    asked = []
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            self.send_response(200 if self.path.split("?")[0] in ("/readyz", "/livez", "/health") else 404)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv.server_address[1], asked
+    srv.shutdown()
+    srv.server_close()
+
+
+def closed_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_probe(port, path="/readyz"):
+    return {"httpGet": {"host": "127.0.0.1", "path": path, "port": port, "scheme": "HTTP"}}
+
+
+def test_named_probe_port_is_resolved_from_the_containers_ports(tmp_path, health_server):
+    """kubeadm 1.34+ writes `port: probe-port` and the port in the container's ports list: the double probes
+    the port of that name (as the kubelet's extractPort does), so the pod is ready only when that port
+    answers; a name no port has is a probe failure, not a crash of the kubelet's loop."""
+    port, asked = health_server
+    sp = static_pod(tmp_path, {"ports": [{"containerPort": port, "name": "probe-port", "protocol": "TCP"}],
+                               "readinessProbe": http_probe("probe-port")})
+    sp.probe()
+    assert sp.ready and asked == ["/readyz"]
+    # The same name on a port where nothing listens: probed, and not ready.
+    sp = static_pod(tmp_path, {"ports": [{"containerPort": closed_port(), "name": "probe-port"}],
+                               "readinessProbe": http_probe("probe-port")})
+    sp.probe()
+    assert not sp.ready and asked == ["/readyz"]
+    # A name the container does not have: not ready, nothing asked, said once.
+    sp = static_pod(tmp_path, {"ports": [{"containerPort": port, "name": "metrics"}],
+                               "readinessProbe": http_probe("probe-port")})
+    sp.probe()
+    assert not sp.ready and asked == ["/readyz"]
+    assert sp.probe_error == "probed: probe port 'probe-port' is not among the container's ports"
+    # A number as a string (the kubelet's last-ditch Atoi) and a plain number.
+    for p in (str(port), port):
+        sp = static_pod(tmp_path, {"readinessProbe": http_probe(p, "/livez")})
+        sp.probe()
+        assert sp.ready
+    assert asked == ["/readyz", "/livez", "/livez"]
+
+
+def test_etcd_probe_paths_follow_the_local_etcd_version(tmp_path, health_server, monkeypatch):
+    """/readyz and /livez exist from etcd 3.5.11 on; before that (Debian 12's 3.4) the double asks /health."""
+    import etcdbin
+    port, asked = health_server
+    for version, want in (((3, 4, 23), "/health"), ((3, 5, 10), "/health"), ((3, 5, 16), "/readyz"),
+                          ((3, 6, 8), "/readyz")):
+        monkeypatch.setattr(etcdbin, "version", lambda p=None, v=version: v)
+        sp = static_pod(tmp_path, {"ports": [{"containerPort": port, "name": "probe-port"}],
+                                   "readinessProbe": http_probe("probe-port")}, command=("etcd",))
+        sp.probe()
+        assert sp.ready and asked[-1] == want, (version, asked)
+
+
+def test_etcd_flags_translated_for_the_local_etcd():
+    """What `etcd --help` lists decides: 3.6/3.7 flags become 3.4/3.5's experimental ones, gates by etcd's
+    table, and an --experimental-X an etcd knows only as --X loses its prefix; anything else is dropped,
+    each with a log line naming the version."""
+    from simlib.kubelet import translate_etcd
+    etcd35 = {"name", "experimental-initial-corrupt-check", "experimental-watch-progress-notify-interval",
+              "experimental-compact-hash-check-enabled", "experimental-stop-grpc-service-on-defrag"}
+    args, notes = translate_etcd(
+        ["--name=a", "--feature-gates=InitialCorruptCheck=true,CompactHashCheck=true,StopGRPCServiceOnDefrag=false,"
+         "FastLeaseKeepAlive=true", "--watch-progress-notify-interval=5s", "--max-learners=1"], etcd35, "3.5.16")
+    assert args == ["--name=a", "--experimental-initial-corrupt-check=true",
+                    "--experimental-compact-hash-check-enabled=true",
+                    "--experimental-stop-grpc-service-on-defrag=false",
+                    "--experimental-watch-progress-notify-interval=5s"]
+    assert "etcd 3.5.16: feature gate FastLeaseKeepAlive=true dropped (unknown to etcd 3.5.16)" in notes
+    assert "etcd 3.5.16: --max-learners=1 dropped (unknown to etcd 3.5.16)" in notes and len(notes) == 6
+    etcd37 = {"name", "feature-gates", "watch-progress-notify-interval"}
+    args, notes = translate_etcd(["--name=a", "--experimental-watch-progress-notify-interval=5s",
+                                  "--feature-gates=InitialCorruptCheck=true"], etcd37, "3.7.1")
+    assert args == ["--name=a", "--watch-progress-notify-interval=5s", "--feature-gates=InitialCorruptCheck=true"]
+    assert notes == ["etcd 3.7.1: --experimental-watch-progress-notify-interval=5s -> "
+                     "--watch-progress-notify-interval=5s"]

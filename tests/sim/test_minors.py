@@ -13,6 +13,7 @@ import pytest
 import yaml
 from cryptography import x509
 
+from simlib.cluster import wait_until
 from simlib.minors import KF, supported_minors
 
 pytestmark = pytest.mark.skipif(not os.access(KF, os.X_OK), reason=f"{KF} not built")
@@ -82,6 +83,20 @@ def test_init_control_plane_join_and_worker_join(minor_cluster):
         assert bool(ports) == want["probe_port"], ports
         vols = {v["name"] for v in kcm["spec"]["volumes"]}
         assert ("flexvolume-dir" in vols) == want["flexvolume"], vols
+
+    # Every static pod is probed and Ready, as its mirror pod says: from 1.34 the probes name their port
+    # ("probe-port", resolved through the container's ports), before that they give the number.
+    def ready_mirrors():
+        pods = {p["metadata"]["name"]: p for p in c.list("pods", "kube-system")}
+        want_pods = [f"{comp}-{n.name}" for n in (init, joiner)
+                     for comp in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")]
+        return all(any(cd["type"] == "Ready" and cd["status"] == "True"
+                       for cd in (pods.get(name) or {}).get("status", {}).get("conditions") or [])
+                   for name in want_pods)
+    wait_until(ready_mirrors, 60, 1, "every static pod's mirror pod Ready")
+    for node in (init, joiner):
+        probe = manifest(node, "etcd")["spec"]["containers"][0]["readinessProbe"]["httpGet"]
+        assert (probe["port"] == "probe-port") == want["probe_port"], probe
 
     for node in (init, joiner, worker):
         env = open(os.path.join(node.root, "var/lib/kubelet/kubeadm-flags.env")).read()

@@ -8,15 +8,18 @@ the real kubelet would read on the host is read under it):
   - /var/lib/kubelet/config.yaml (staticPodPath, healthz address and port, ...); while it is missing the
     double waits, as the real kubelet crash-loops under systemd;
   - healthz on http://<healthzBindAddress>:<healthzPort>/healthz (127.0.0.1:10248);
-  - static pods from /etc/kubernetes/manifests/*.yaml: etcd runs as the real etcd binary (3.4) with the
-    manifest's command line, the control-plane components as the doubles in tests/sim/bin; host paths are
-    resolved through the pod's volumes to <root>/<hostPath>, a path no volume mounts is an error (as in a
-    container); flags only etcd 3.5/3.6 knows are translated or dropped, each with a log line. Pods keep
+  - static pods from /etc/kubernetes/manifests/*.yaml: etcd runs as the real etcd binary ($KF_SIM_ETCD, or
+    Debian's 3.4 on PATH: tests/lib/etcdbin.py) with the manifest's command line, the control-plane
+    components as the doubles in tests/sim/bin; host paths are resolved through the pod's volumes to
+    <root>/<hostPath>, a path no volume mounts is an error (as in a container); flags the local etcd does not
+    know (its --help says) are translated or dropped, each with a log line. Pods keep
     running when the kubelet stops (as containers do), and a restarted kubelet adopts them (pid files under
     <root>/run/sim-kubelet/);
   - TLS bootstrap from bootstrap-kubelet.conf: CSR (ECDSA P-256, CN system:node:<name>, O system:nodes,
     signer kubernetes.io/kube-apiserver-client-kubelet), wait for the certificate, then
     /var/lib/kubelet/pki/kubelet-client-<time>.pem + kubelet-client-current.pem and kubelet.conf;
+  - probes (readiness, else startup, else liveness; httpGet) with named ports resolved through the
+    container's ports as the real kubelet does; etcd's /readyz and /livez become /health before etcd 3.5.11;
   - registers its Node (labels, --register-with-taints, addresses), keeps it Ready (status and Lease every
     10 s) and mirrors its static pods into the API.
 With --daemon it forks, writes <root>/run/sim-kubelet/kubelet.pid and returns, like `systemctl start`;
@@ -43,6 +46,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+import etcdbin
+
 from . import BIN_DIR, PYTHON, simclock
 from .kubeclient import ApiError, Client
 
@@ -56,7 +61,8 @@ def image_version(containers):
         if m:
             return m.group(2).replace("_", "+")
     return None
-ETCD_BIN = "/usr/bin/etcd"
+
+
 DOUBLES = {"kube-apiserver", "kube-controller-manager", "kube-scheduler"}
 
 
@@ -65,46 +71,55 @@ def log(msg):
     sys.stderr.flush()
 
 
-_ETCD_FLAGS = None
+# etcd 3.6 feature gates (etcd's server/features/etcd_features.go) and the etcd 3.4/3.5 flag each replaced.
+# A gate not listed here maps by name, CamelCase -> experimental-kebab-case (InitialCorruptCheck ->
+# experimental-initial-corrupt-check, TxnModeWriteWithSharedBuffer -> ...-txn-mode-write-with-shared-buffer).
+ETCD_GATE_FLAGS = {
+    "StopGRPCServiceOnDefrag": "experimental-stop-grpc-service-on-defrag",
+    "CompactHashCheck": "experimental-compact-hash-check-enabled",
+    "LeaseCheckpoint": "experimental-enable-lease-checkpoint",
+    "LeaseCheckpointPersist": "experimental-enable-lease-checkpoint-persist",
+}
 
 
-def etcd34_flags():
-    global _ETCD_FLAGS
-    if _ETCD_FLAGS is None:
-        try:
-            out = subprocess.run([ETCD_BIN, "--help"], capture_output=True, text=True, timeout=10).stdout
-        except OSError:
-            out = ""
-        _ETCD_FLAGS = set(re.findall(r"^\s+--([a-z0-9-]+)", out, re.M))
-    return _ETCD_FLAGS
+def gate_flag(gate):
+    return ETCD_GATE_FLAGS.get(gate) or "experimental-" + re.sub(r"(?<!^)([A-Z])", r"-\1", gate).lower()
 
 
-def translate_etcd(args):
-    """etcd 3.5/3.6 flags -> what etcd 3.4 understands. Returns (args, [log lines])."""
-    known = etcd34_flags()
+def translate_etcd(args, known=None, version=None):
+    """A manifest's etcd flags -> what the local etcd accepts (its --help says which): etcd 3.6/3.7 flags
+    (--feature-gates, names without experimental-) for etcd 3.4/3.5, and an --experimental-X the local etcd
+    knows only as --X the other way. Returns (args, [log lines]); a flag the local etcd has no word for is
+    dropped with a line saying so."""
+    known = etcdbin.flags() if known is None else known
+    label = "etcd " + (version or etcdbin.version_text())
     out, notes = [], []
     for a in args:
         if not a.startswith("--"):
             out.append(a)
             continue
         k, _, v = a[2:].partition("=")
+        if not known or k in known:
+            out.append(a)
+            continue
         if k == "feature-gates":
-            for gate in v.split(","):
+            for gate in filter(None, v.split(",")):
                 gn, _, gv = gate.partition("=")
-                if gn == "InitialCorruptCheck":
-                    out.append(f"--experimental-initial-corrupt-check={gv or 'true'}")
-                    notes.append(f"etcd 3.4: --feature-gates={gate} -> --experimental-initial-corrupt-check={gv}")
+                f = gate_flag(gn)
+                if f in known:
+                    out.append(f"--{f}={gv or 'true'}")
+                    notes.append(f"{label}: --feature-gates={gate} -> --{f}={gv or 'true'}")
                 else:
-                    notes.append(f"etcd 3.4: feature gate {gate} dropped (unknown to etcd 3.4)")
+                    notes.append(f"{label}: feature gate {gate} dropped (unknown to {label})")
             continue
-        if known and k not in known:
-            if "experimental-" + k in known:
-                out.append(f"--experimental-{k}={v}")
-                notes.append(f"etcd 3.4: --{k}={v} -> --experimental-{k}={v}")
-            else:
-                notes.append(f"etcd 3.4: --{k}={v} dropped (unknown to etcd 3.4)")
-            continue
-        out.append(a)
+        if "experimental-" + k in known:
+            out.append(f"--experimental-{k}={v}")
+            notes.append(f"{label}: --{k}={v} -> --experimental-{k}={v}")
+        elif k.startswith("experimental-") and k[len("experimental-"):] in known:
+            out.append(f"--{k[len('experimental-'):]}={v}")
+            notes.append(f"{label}: --{k}={v} -> --{k[len('experimental-'):]}={v}")
+        else:
+            notes.append(f"{label}: --{k}={v} dropped (unknown to {label})")
     return out, notes
 
 
@@ -130,6 +145,7 @@ class StaticPod:
         self.next_start = 0.0
         self.ready = False
         self.error = None
+        self.probe_error = None
         self.started_at = None
 
     def argv(self):
@@ -182,7 +198,7 @@ class StaticPod:
             args, notes = translate_etcd(args)
             for n in notes:
                 log(f"{self.name}: {n}")
-            return [ETCD_BIN, *args]
+            return [etcdbin.path(), *args]
         if exe in DOUBLES:
             return [PYTHON, os.path.join(BIN_DIR, exe), *args]
         raise PodError(f"{self.name}: command {cmd[0]} is not simulated")
@@ -304,6 +320,28 @@ class StaticPod:
             if self.error:
                 self.next_start = now + 5
 
+    def probe_target(self, c, hg):
+        """(host, port, path) of an httpGet probe, as the real kubelet's extractPort() resolves it: a number as
+        it is; a name (kubeadm 1.34+ writes "probe-port") through the container's ports list, the first port
+        of that name, else the string as a number ("2381"), else PodError (the real probe fails)."""
+        host = hg.get("host") or self.k.node_ip or "127.0.0.1"
+        port = hg.get("port")
+        if isinstance(port, str):
+            found = [p.get("containerPort") for p in c.get("ports") or [] if p.get("name") == port]
+            if found:
+                port = found[0]
+            elif re.fullmatch(r"[+-]?\d+", port):
+                port = int(port)
+            else:
+                raise PodError(f"{self.name}: probe port {port!r} is not among the container's ports")
+        if not isinstance(port, int) or not 0 < port < 65536:
+            raise PodError(f"{self.name}: invalid probe port {port!r}")
+        path = hg.get("path", "/")
+        if os.path.basename((c.get("command") or [""])[0]) == "etcd" and path.split("?")[0] in ("/readyz", "/livez") \
+                and not etcdbin.has_livez_readyz():
+            path = "/health"  # etcd before 3.5.11 (Debian 12's 3.4) has no /readyz or /livez
+        return host, port, path
+
     def probe(self):
         c = ((self.pod.get("spec") or {}).get("containers") or [{}])[0]
         pr = c.get("readinessProbe") or c.get("startupProbe") or c.get("livenessProbe")
@@ -314,10 +352,15 @@ class StaticPod:
             self.ready = True
             return
         hg = pr["httpGet"]
-        host = hg.get("host") or self.k.node_ip or "127.0.0.1"
-        port, path = int(hg.get("port")), hg.get("path", "/")
-        if os.path.basename((c.get("command") or [""])[0]) == "etcd" and path in ("/readyz", "/livez"):
-            path = "/health"  # etcd 3.4 has no /readyz or /livez
+        try:
+            host, port, path = self.probe_target(c, hg)
+        except PodError as e:
+            if self.probe_error != str(e):
+                log(f"error: {e}")
+            self.probe_error = str(e)
+            self.ready = False
+            return
+        self.probe_error = None
         try:
             if hg.get("scheme", "HTTP") == "HTTPS":
                 ctx = ssl._create_unverified_context()

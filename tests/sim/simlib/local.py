@@ -5,6 +5,8 @@ import os
 import shutil
 import socket
 
+import etcdbin
+
 from . import BIN_DIR, PYTHON, kpki
 from .etcdgw import Etcd
 from .kubeclient import Client
@@ -32,7 +34,7 @@ class LocalCluster:
         cp, pp = free_port(), free_port()
         p = self.pki_dir + "/etcd/"
         self.etcd_url = f"https://127.0.0.1:{cp}"
-        argv = ["etcd", "--name=local", f"--data-dir={self.dir}/etcd-data",
+        argv = [etcdbin.path(), "--name=local", f"--data-dir={self.dir}/etcd-data",
                 f"--listen-client-urls={self.etcd_url}", f"--advertise-client-urls={self.etcd_url}",
                 f"--listen-peer-urls=https://127.0.0.1:{pp}", f"--initial-advertise-peer-urls=https://127.0.0.1:{pp}",
                 f"--initial-cluster=local=https://127.0.0.1:{pp}", "--client-cert-auth=true",
