@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <openssl/pem.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,20 +27,11 @@ void fb_discovery_result_done(struct fb_discovery_result *r) {
         *r = (struct fb_discovery_result){};
 }
 
-_printf_(3, 4) static int say(char *why, size_t len, const char *fmt, ...) {
-        if (why && len > 0) {
-                va_list ap;
-                va_start(ap, fmt);
-                (void) vsnprintf(why, len, fmt, ap);
-                va_end(ap);
-        }
-        return 0;
-}
-
-static void say_no_signature(char *why, size_t wl, const char *id) {
-        say(why, wl,
-            "token id '%s' is invalid for this cluster or has expired: cluster-info carries no signature for it (create one with 'kubeadm token create')",
-            id);
+static int no_signature(struct error *why, const char *id) {
+        return error_set(
+                why, -ENOKEY,
+                "token id '%s' is invalid for this cluster or has expired: cluster-info carries no signature for it (create one with 'kubeadm token create')",
+                id);
 }
 
 int fb_ca_hash_validate(const char *s) {
@@ -55,8 +45,8 @@ int fb_ca_hash_validate(const char *s) {
 }
 
 /* Checks every certificate of the bundle against every pin; one match suffices. Fills the first CA's pin. */
-static int check_pins(const char *ca_pem, const char *const *pins, char **ret_first_hash, char *why,
-                      size_t wl) {
+static int check_pins(const char *ca_pem, const char *const *pins, char **ret_first_hash,
+                      struct error *why) {
         _cleanup_(BIO_free_allp) BIO *bio = BIO_new_mem_buf(ca_pem, -1);
         _cleanup_free_ char *first = NULL;
         bool matched = false;
@@ -75,19 +65,18 @@ static int check_pins(const char *ca_pem, const char *const *pins, char **ret_fi
                         matched = pki_cert_ca_pin_check(cert, *p) == 0;
         }
         if (n == 0) {
-                say(why, wl, "cluster-info's kubeconfig holds no CA certificate");
-                return -EBADMSG;
+                return error_set(why, -EBADMSG, "cluster-info's kubeconfig holds no CA certificate");
         }
         if (pins && pins[0] && !matched) {
-                say(why, wl, "the cluster CA (%s) matches none of the given CA cert hashes", first);
-                return -EKEYREJECTED;
+                return error_set(why, -EKEYREJECTED,
+                                 "the cluster CA (%s) matches none of the given CA cert hashes", first);
         }
         *ret_first_hash = TAKE_PTR(first);
         return 0;
 }
 
 int fb_cluster_info_verify(const cJSON *cluster_info, const char *token, const char *const *ca_cert_hashes,
-                           struct fb_discovery_result *ret, char *why, size_t wl) {
+                           struct fb_discovery_result *ret, struct error *why) {
         _cleanup_(fb_discovery_result_done) struct fb_discovery_result v = {};
         const cJSON *data = cJSON_GetObjectItem(cluster_info, "data");
         const char *kubeconfig = json_get_string(data, "kubeconfig"), *jws;
@@ -96,40 +85,36 @@ int fb_cluster_info_verify(const cJSON *cluster_info, const char *token, const c
         int r;
 
         if (pki_token_parse(token ?: "", id, secret) < 0) {
-                say(why, wl, "the token is not of the form [a-z0-9]{6}.[a-z0-9]{16}");
-                r = -EINVAL;
+                r = error_set(why, -EINVAL, "the token is not of the form [a-z0-9]{6}.[a-z0-9]{16}");
                 goto out;
         }
         (void) snprintf(key, sizeof(key), "jws-kubeconfig-%s", id);
         jws = json_get_string(data, key);
         if (!kubeconfig) {
-                say(why, wl, "cluster-info holds no kubeconfig");
-                r = -EBADMSG;
+                r = error_set(why, -EBADMSG, "cluster-info holds no kubeconfig");
                 goto out;
         }
         if (!cJSON_GetObjectItemCaseSensitive(data, key)) {
-                say_no_signature(why, wl, id);
-                r = -ENOKEY;
+                r = no_signature(why, id);
                 goto out;
         }
 
         /* The signature: the token secret proves who signed this kubeconfig. */
         if (!jws || pki_jws_verify_detached(kubeconfig, strlen(kubeconfig), id, secret, jws) < 0) {
-                say(why, wl,
-                    "the signature of cluster-info for token id '%s' does not match: the token secret is wrong",
-                    id);
-                r = -EKEYREJECTED;
+                r = error_set(
+                        why, -EKEYREJECTED,
+                        "the signature of cluster-info for token id '%s' does not match: the token secret is wrong",
+                        id);
                 goto out;
         }
 
         /* The CA it names must match a pin. */
         r = pki_kubeconfig_parse(kubeconfig, strlen(kubeconfig), &k);
         if (r < 0 || !k.server || !k.ca_pem) {
-                say(why, wl, "cluster-info's kubeconfig has no server or CA");
-                r = -EBADMSG;
+                r = error_set(why, -EBADMSG, "cluster-info's kubeconfig has no server or CA");
                 goto out;
         }
-        r = check_pins(k.ca_pem, ca_cert_hashes, &v.ca_hash, why, wl);
+        r = check_pins(k.ca_pem, ca_cert_hashes, &v.ca_hash, why);
         if (r < 0)
                 goto out;
         v.server = TAKE_PTR(k.server);
@@ -161,7 +146,7 @@ static int fetch_cluster_info(struct kube_client *c, const char *key, cJSON **re
         return 0;
 }
 
-int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *ret, char *why, size_t wl) {
+int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *ret, struct error *why) {
         _cleanup_(kube_client_freep) struct kube_client *insecure = NULL, *secure = NULL;
         _cleanup_(cJSON_Deletep) cJSON *cm = NULL, *cm2 = NULL;
         _cleanup_free_ char *url = NULL, *host = NULL, *key = NULL;
@@ -172,27 +157,25 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
         unsigned port;
         int r;
 
-        say(why, wl, "%s", "");
+        error_clear(why);
         if (pki_token_parse(o->token ?: "", id, secret) < 0) {
-                say(why, wl, "the token is not of the form [a-z0-9]{6}.[a-z0-9]{16}");
-                return -EINVAL;
+                return error_set(why, -EINVAL, "the token is not of the form [a-z0-9]{6}.[a-z0-9]{16}");
         }
         for (const char *const *p = o->ca_cert_hashes; p && *p; p++)
                 if (fb_ca_hash_validate(*p) < 0) {
-                        say(why, wl, "'%s' is not a CA cert hash of the form sha256:<64 hex digits>", *p);
-                        r = -EINVAL;
+                        r = error_set(why, -EINVAL,
+                                      "'%s' is not a CA cert hash of the form sha256:<64 hex digits>", *p);
                         goto out;
                 }
         if ((!o->ca_cert_hashes || !o->ca_cert_hashes[0]) && !o->unsafe_skip_ca_verification) {
-                say(why, wl,
-                    "token discovery without a CA cert hash trusts whoever answers: give one, or set unsafeSkipCAVerification");
-                r = -EINVAL;
+                r = error_set(
+                        why, -EINVAL,
+                        "token discovery without a CA cert hash trusts whoever answers: give one, or set unsafeSkipCAVerification");
                 goto out;
         }
         r = split_host_port(o->endpoint ?: "", &host, &port);
         if (r < 0 || port == 0) {
-                say(why, wl, "the endpoint '%s' is not host:port", strempty(o->endpoint));
-                r = -EINVAL;
+                r = error_set(why, -EINVAL, "the endpoint '%s' is not host:port", strempty(o->endpoint));
                 goto out;
         }
         url = ip_is_ipv6(host) ? strdupf("https://[%s]:%u", host, port)
@@ -220,17 +203,18 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
                 clock_sleep_ms(interval);
         }
         if (r == -ENOKEY) {
-                say_no_signature(why, wl, id);
+                (void) no_signature(why, id);
                 goto out;
         }
         if (r < 0) {
-                say(why, wl, "cannot read cluster-info from %s: %s", url, kube_client_error(insecure));
+                (void) error_set(why, r, "cannot read cluster-info from %s: %s", url,
+                                 kube_client_error(insecure));
                 goto out;
         }
 
         /* 2 and 3. The signature (the token secret proves who signed this kubeconfig), then the CA it names
          * against the pins. */
-        r = fb_cluster_info_verify(cm, o->token, o->ca_cert_hashes, &v, why, wl);
+        r = fb_cluster_info_verify(cm, o->token, o->ca_cert_hashes, &v, why);
         if (r < 0)
                 goto out;
 
@@ -248,12 +232,13 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
                 clock_sleep_ms(interval);
         }
         if (r < 0) {
-                say(why, wl, "cannot read cluster-info over verified TLS: %s", kube_client_error(secure));
+                (void) error_set(why, r, "cannot read cluster-info over verified TLS: %s",
+                                 kube_client_error(secure));
                 goto out;
         }
         if (!streq(json_get_string(cm2, "data.kubeconfig"), v.kubeconfig)) {
-                say(why, wl, "cluster-info changed between the unverified and the verified read");
-                r = -EBADMSG;
+                r = error_set(why, -EBADMSG,
+                              "cluster-info changed between the unverified and the verified read");
                 goto out;
         }
         *ret = v;

@@ -10,6 +10,8 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
+#include "common/error.h"
+
 struct fb_discovery_opts {
         const char *endpoint;              /* "host:port" of the API server or load balancer */
         const char *token;                 /* "<id>.<secret>" */
@@ -36,8 +38,7 @@ void fb_discovery_result_done(struct fb_discovery_result *r);
  *   -EBADMSG      cluster-info holds no usable kubeconfig, or it changed between the two fetches
  *   -ETIMEDOUT / -ECONNREFUSED / -EHOSTUNREACH   the endpoint could not be reached in time
  */
-int fb_discover(const struct fb_discovery_opts *opts, struct fb_discovery_result *ret, char *why,
-                size_t why_len);
+int fb_discover(const struct fb_discovery_opts *opts, struct fb_discovery_result *ret, struct error *why);
 
 /*
  * Steps 2 and 3 of fb_discover() on a cluster-info ConfigMap already read, without I/O: the detached JWS
@@ -50,7 +51,7 @@ int fb_discover(const struct fb_discovery_opts *opts, struct fb_discovery_result
  *   -EBADMSG      no kubeconfig, or one without a server or a CA certificate
  */
 int fb_cluster_info_verify(const cJSON *cluster_info, const char *token, const char *const *ca_cert_hashes,
-                           struct fb_discovery_result *ret, char *why, size_t why_len);
+                           struct fb_discovery_result *ret, struct error *why);
 
 /* -EINVAL unless s is "sha256:" (any case) and 64 hex digits. */
 int fb_ca_hash_validate(const char *s);

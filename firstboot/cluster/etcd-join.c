@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,16 +20,6 @@
 #define QUORUM_INTERVAL_MS 2000u /* voters' health is looked at no more often while add is refused */
 #define MIN_CALL_MS        250u  /* no call is started with less time than this left */
 
-/* snprintf for messages: truncation is fine, and it keeps gcc's truncation warnings for real bugs. */
-_printf_(3, 4) static void textf(char *why, size_t len, const char *fmt, ...) {
-        va_list ap;
-        if (!why || len == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(why, len, fmt, ap);
-        va_end(ap);
-}
-
 void fb_etcd_join_state_done(struct fb_etcd_join_state *s) {
         if (!s)
                 return;
@@ -41,7 +30,7 @@ void fb_etcd_join_state_done(struct fb_etcd_join_state *s) {
 /* ---- the pure parts ---- */
 
 int fb_etcd_member_find(const struct etcd_member *m, size_t n, const char *name, const char *peer_url,
-                        size_t *ret_index, char *why, size_t why_len) {
+                        size_t *ret_index, struct error *why) {
         size_t found = n;
 
         for (size_t i = 0; i < n; i++) {
@@ -49,24 +38,24 @@ int fb_etcd_member_find(const struct etcd_member *m, size_t n, const char *name,
                 if (has_url && found == n)
                         found = i;
                 if (!has_url && !isempty(name) && streq(m[i].name, name)) {
-                        textf(why, why_len,
-                              "etcd member '%s' (%" PRIx64
-                              ") has started with peer URL '%s', not '%s': a stale member of this node? Remove it first (kube-firstboot etcd member remove %016" PRIx64
-                              ")",
-                              name, m[i].id, m[i].peer_urls && m[i].peer_urls[0] ? m[i].peer_urls[0] : "",
-                              peer_url, m[i].id);
-                        return -EADDRINUSE;
+                        return error_set(
+                                why, -EADDRINUSE,
+                                "etcd member '%s' (%" PRIx64
+                                ") has started with peer URL '%s', not '%s': a stale member of this node? Remove it first (kube-firstboot etcd member remove %016" PRIx64
+                                ")",
+                                name, m[i].id, m[i].peer_urls && m[i].peer_urls[0] ? m[i].peer_urls[0] : "",
+                                peer_url, m[i].id);
                 }
         }
         if (found == n)
                 return FB_ETCD_MEMBER_ABSENT;
         if (!isempty(m[found].name) && !streq(m[found].name, name)) {
-                textf(why, why_len,
-                      "peer URL '%s' belongs to etcd member '%s' (%" PRIx64
-                      "), which has started under that name: a stale member? Remove it first (kube-firstboot etcd member remove %016" PRIx64
-                      ")",
-                      peer_url, m[found].name, m[found].id, m[found].id);
-                return -EADDRINUSE;
+                return error_set(
+                        why, -EADDRINUSE,
+                        "peer URL '%s' belongs to etcd member '%s' (%" PRIx64
+                        "), which has started under that name: a stale member? Remove it first (kube-firstboot etcd member remove %016" PRIx64
+                        ")",
+                        peer_url, m[found].name, m[found].id, m[found].id);
         }
         if (ret_index)
                 *ret_index = found;
@@ -106,8 +95,7 @@ struct run {
         struct etcd_client *client;
         unsigned long long deadline;
         unsigned call_timeout_ms;
-        char last[512]; /* the last busy or transport condition, for a timeout's message */
-        int last_error;
+        struct error last;       /* the last busy or transport condition, for a timeout's message */
         const char *last_logged; /* the condition announced at info level, to announce each once */
 };
 
@@ -115,20 +103,19 @@ static void run_done(struct run *r) {
         r->client = etcd_client_free(r->client);
 }
 
-static int run_init(struct run *r, const struct fb_etcd_join_spec *s, char *why, size_t why_len) {
+static int run_init(struct run *r, const struct fb_etcd_join_spec *s, struct error *why) {
         int k;
 
         *r = (struct run){.spec = s};
         if (!s || isempty(s->name) || isempty(s->peer_url) || !s->endpoints || !s->endpoints[0] ||
             (!startswith(s->peer_url, "https://") && !startswith(s->peer_url, "http://"))) {
-                textf(why, why_len,
-                      "etcd join: a name, a peer URL (https://ADDRESS:2380) and endpoints are needed");
-                return -EINVAL;
+                return error_set(
+                        why, -EINVAL,
+                        "etcd join: a name, a peer URL (https://ADDRESS:2380) and endpoints are needed");
         }
         k = etcd_client_new(s->endpoints, s->ca_pem, s->cert_pem, s->key_pem, &r->client);
         if (k < 0) {
-                textf(why, why_len, "etcd join: cannot set up the etcd client (credentials missing?)");
-                return k;
+                return error_set(why, k, "etcd join: cannot set up the etcd client (credentials missing?)");
         }
         r->deadline = clock_now_ms() + (s->timeout_ms ?: FB_ETCD_JOIN_DEFAULT_TIMEOUT_MS);
         r->call_timeout_ms = s->call_timeout_ms ?: FB_ETCD_JOIN_DEFAULT_CALL_TIMEOUT_MS;
@@ -151,26 +138,25 @@ static void count_call(const struct run *r) {
 
 /* Remembers why we wait; the first time a kind of wait appears, says so at info level. */
 static void note(struct run *r, int error, const char *kind, const char *detail) {
-        r->last_error = error;
-        snprintf(r->last, sizeof(r->last), "%s%s%s", kind, isempty(detail) ? "" : ": ", strempty(detail));
+        (void) error_set(&r->last, error, "%s%s%s", kind, isempty(detail) ? "" : ": ", strempty(detail));
         if (r->last_logged != kind) {
                 log_info("etcd: %s, retrying until the deadline", kind);
                 r->last_logged = kind;
         }
-        log_debug("etcd: %s", r->last);
+        log_debug("etcd: %s", r->last.message);
 }
 
-static int give_up(const struct run *r, const char *what, char *why, size_t why_len) {
-        textf(why, why_len, "etcd: gave up %s: %s", what, r->last[0] ? r->last : "no answer in time");
-        return -ETIMEDOUT;
+static int give_up(const struct run *r, const char *what, struct error *why) {
+        return error_set(why, -ETIMEDOUT, "etcd: gave up %s: %s", what,
+                         r->last.message[0] ? r->last.message : "no answer in time");
 }
 
 /* Sleeps before the next attempt; -ETIMEDOUT (why filled) when no call would fit after it. */
 static int wait_next(struct run *r, unsigned base, unsigned cap, unsigned attempt, const char *what,
-                     char *why, size_t why_len) {
+                     struct error *why) {
         unsigned long long d = clock_backoff_ms(base, cap, attempt), now = clock_now_ms();
         if (now + d + MIN_CALL_MS > r->deadline)
-                return give_up(r, what, why, why_len);
+                return give_up(r, what, why);
         clock_sleep_ms(d);
         return 0;
 }
@@ -234,15 +220,16 @@ static int quorum_at_risk(struct run *r, const struct etcd_member *m, size_t n, 
         }
         if (healthy >= fb_etcd_quorum(voters)) {
                 if (healthy < voters)
-                        textf(text, len, "%u of %u voters healthy (a quorum); not healthy: %s", healthy,
-                              voters, bad);
+                        (void) snprintf(text, len, "%u of %u voters healthy (a quorum); not healthy: %s",
+                                        healthy, voters, bad);
                 else
                         text[0] = 0;
                 return 0;
         }
-        textf(text, len,
-              "etcd quorum at risk: only %u of %u voters healthy (%u needed); not healthy: %s. Adding a member now could leave the cluster unable to commit: bring those members back or remove them (kube-firstboot etcd member remove ID) first",
-              healthy, voters, fb_etcd_quorum(voters), bad);
+        (void) snprintf(
+                text, len,
+                "etcd quorum at risk: only %u of %u voters healthy (%u needed); not healthy: %s. Adding a member now could leave the cluster unable to commit: bring those members back or remove them (kube-firstboot etcd member remove ID) first",
+                healthy, voters, fb_etcd_quorum(voters), bad);
         return 1;
 }
 
@@ -270,16 +257,15 @@ static int fill_state(const struct run *r, const struct etcd_member *m, size_t n
         return 0;
 }
 
-int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_state *ret, char *why,
-                     size_t why_len) {
+int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_state *ret, struct error *why) {
         _cleanup_(run_done) struct run r = {};
-        char quorum_text[512] = "";
+        char quorum_text[1024] = ""; /* room for quorum_at_risk()'s longest */
         unsigned long long quorum_checked = 0, risk_seen = 0, blocker_since = 0;
         uint64_t blocker_id = 0;
         bool added = false, tried = false, quorum_due = true, at_once = false;
         int k;
 
-        k = run_init(&r, s, why, why_len);
+        k = run_init(&r, s, why);
         if (k < 0)
                 return k;
 
@@ -290,26 +276,25 @@ int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_stat
 
                 if (attempt > 0 && !at_once) {
                         k = wait_next(&r, BACKOFF_BASE_MS, BACKOFF_CAP_MS, attempt - 1, "adding this member",
-                                      why, why_len);
+                                      why);
                         if (k < 0)
                                 return k;
                 }
                 at_once = false;
                 if (call_budget(&r) == 0)
-                        return give_up(&r, "adding this member", why, why_len);
+                        return give_up(&r, "adding this member", why);
 
                 k = list_members(&r, &m, &n);
                 if (k < 0) {
                         if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
-                                textf(why, why_len, "etcd: cannot list members: %s",
-                                      etcd_client_error(r.client));
-                                return k;
+                                return error_set(why, k, "etcd: cannot list members: %s",
+                                                 etcd_client_error(r.client));
                         }
                         note(&r, k, "etcd member list failed", etcd_client_error(r.client));
                         continue;
                 }
 
-                state = fb_etcd_member_find(m, n, s->name, s->peer_url, &idx, why, why_len);
+                state = fb_etcd_member_find(m, n, s->name, s->peer_url, &idx, why);
                 if (state < 0) {
                         etcd_members_free(m, n);
                         return state;
@@ -337,8 +322,7 @@ int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_stat
                         if (quorum_at_risk(&r, m, n, quorum_text, sizeof(quorum_text))) {
                                 if (risk_seen && clock_now_ms() - risk_seen >= QUORUM_RECHECK_MS) {
                                         etcd_members_free(m, n);
-                                        textf(why, why_len, "%s", quorum_text);
-                                        return -EHOSTDOWN;
+                                        return error_set(why, -EHOSTDOWN, "%s", quorum_text);
                                 }
                                 if (!risk_seen)
                                         risk_seen = clock_now_ms();
@@ -416,31 +400,29 @@ int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_stat
                         quorum_due = true;
                         if (quorum_text[0]) {
                                 /* a voter is down: say so in the final message */
-                                size_t l = strlen(r.last);
-                                if (l + 2 < sizeof(r.last))
-                                        textf(r.last + l, sizeof(r.last) - l, "; %s", quorum_text);
+                                struct error both = {};
+                                (void) error_set(&both, r.last.code, "%s; %s", r.last.message, quorum_text);
+                                r.last = both;
                         }
                         break;
                 case -EINVAL:
-                        textf(why, why_len, "etcd refused peer URL '%s': %s", s->peer_url,
-                              etcd_client_error(r.client));
-                        return k;
+                        return error_set(why, k, "etcd refused peer URL '%s': %s", s->peer_url,
+                                         etcd_client_error(r.client));
                 default:
                         if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
-                                textf(why, why_len, "etcd: adding learner %s failed: %s", s->peer_url,
-                                      etcd_client_error(r.client));
-                                return k;
+                                return error_set(why, k, "etcd: adding learner %s failed: %s", s->peer_url,
+                                                 etcd_client_error(r.client));
                         }
                         note(&r, k, "etcd unreachable", etcd_client_error(r.client));
                 }
         }
 }
 
-int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, char *why, size_t why_len) {
+int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, struct error *why) {
         _cleanup_(run_done) struct run r = {};
         int k;
 
-        k = run_init(&r, s, why, why_len);
+        k = run_init(&r, s, why);
         if (k < 0)
                 return k;
 
@@ -452,31 +434,30 @@ int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, char *why, size_t wh
 
                 if (attempt > 0) {
                         k = wait_next(&r, PROMOTE_BASE_MS, PROMOTE_CAP_MS, attempt - 1,
-                                      "promoting this member", why, why_len);
+                                      "promoting this member", why);
                         if (k < 0)
                                 return k;
                 }
                 if (call_budget(&r) == 0)
-                        return give_up(&r, "promoting this member", why, why_len);
+                        return give_up(&r, "promoting this member", why);
                 k = list_members(&r, &m, &n);
                 if (k < 0) {
                         if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
-                                textf(why, why_len, "etcd: cannot list members: %s",
-                                      etcd_client_error(r.client));
-                                return k;
+                                return error_set(why, k, "etcd: cannot list members: %s",
+                                                 etcd_client_error(r.client));
                         }
                         note(&r, k, "etcd member list failed", etcd_client_error(r.client));
                         continue;
                 }
-                state = fb_etcd_member_find(m, n, s->name, s->peer_url, &idx, why, why_len);
+                state = fb_etcd_member_find(m, n, s->name, s->peer_url, &idx, why);
                 id = state > FB_ETCD_MEMBER_ABSENT ? m[idx].id : 0;
                 etcd_members_free(m, n);
                 switch (state) {
                 case FB_ETCD_MEMBER_ABSENT:
-                        textf(why, why_len,
-                              "etcd has no member with peer URL '%s' to promote (removed? add it again first)",
-                              s->peer_url);
-                        return -ENOENT;
+                        return error_set(
+                                why, -ENOENT,
+                                "etcd has no member with peer URL '%s' to promote (removed? add it again first)",
+                                s->peer_url);
                 case FB_ETCD_MEMBER_VOTER:
                 case FB_ETCD_MEMBER_VOTER_UNSTARTED:
                         log_debug("etcd: %s is a voter", s->peer_url);
@@ -518,9 +499,8 @@ int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, char *why, size_t wh
                         break;
                 default:
                         if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
-                                textf(why, why_len, "etcd: promoting %016" PRIx64 " failed: %s", id,
-                                      etcd_client_error(r.client));
-                                return k;
+                                return error_set(why, k, "etcd: promoting %016" PRIx64 " failed: %s", id,
+                                                 etcd_client_error(r.client));
                         }
                         note(&r, k, "etcd unreachable", etcd_client_error(r.client));
                 }
@@ -531,7 +511,7 @@ int fb_etcd_join_check(const struct fb_etcd_join_spec *s) {
         _cleanup_(run_done) struct run r = {};
         int k;
 
-        k = run_init(&r, s, NULL, 0);
+        k = run_init(&r, s, NULL);
         if (k < 0)
                 return k;
         for (unsigned attempt = 0;; attempt++) {
@@ -540,12 +520,12 @@ int fb_etcd_join_check(const struct fb_etcd_join_spec *s) {
                 int state;
 
                 if (attempt > 0) {
-                        k = wait_next(&r, BACKOFF_BASE_MS, BACKOFF_CAP_MS, attempt - 1, "checking", NULL, 0);
+                        k = wait_next(&r, BACKOFF_BASE_MS, BACKOFF_CAP_MS, attempt - 1, "checking", NULL);
                         if (k < 0)
-                                return r.last_error ?: k;
+                                return r.last.code ?: k;
                 }
                 if (call_budget(&r) == 0)
-                        return r.last_error ?: -ETIMEDOUT;
+                        return r.last.code ?: -ETIMEDOUT;
                 k = list_members(&r, &m, &n);
                 if (k < 0) {
                         if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH)
@@ -553,7 +533,7 @@ int fb_etcd_join_check(const struct fb_etcd_join_spec *s) {
                         note(&r, k, "etcd member list failed", etcd_client_error(r.client));
                         continue;
                 }
-                state = fb_etcd_member_find(m, n, s->name, s->peer_url, NULL, NULL, 0);
+                state = fb_etcd_member_find(m, n, s->name, s->peer_url, NULL, NULL);
                 etcd_members_free(m, n);
                 if (state < 0)
                         return state;

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/error.h"
 #include "firstboot/cluster/etcd.h"
 
 #define FB_ETCD_JOIN_DEFAULT_TIMEOUT_MS      120000ull /* kubeadm's EtcdAPICallTimeout */
@@ -67,15 +68,14 @@ void fb_etcd_join_state_done(struct fb_etcd_join_state *s);
  * every member in etcd's order, this one named spec->name, others by their name or, when they have not
  * started yet, by their member ID in hex (kubeadm's rule). *ret written only on success.
  */
-int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_state *ret, char *why,
-                     size_t why_len);
+int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_state *ret, struct error *why);
 
 /*
  * Promotes this node's learner once it is in sync: retries "not in sync" and busy answers until the
  * deadline. Already a voter (a re-run, or an earlier promote that timed out after etcd applied it) is
  * success.
  */
-int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, char *why, size_t why_len);
+int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, struct error *why);
 
 /* 1 when this peer URL is a started voter, 0 when not (absent, learner, or not started), -errno. */
 int fb_etcd_join_check(const struct fb_etcd_join_spec *s);
@@ -96,7 +96,7 @@ enum fb_etcd_member_state {
  * another name, or this name started with other peer URLs.
  */
 int fb_etcd_member_find(const struct etcd_member *m, size_t n, const char *name, const char *peer_url,
-                        size_t *ret_index, char *why, size_t why_len);
+                        size_t *ret_index, struct error *why);
 
 /* The --initial-cluster value for this member list (see fb_etcd_join_add); NULL on OOM. */
 char *fb_etcd_initial_cluster(const struct etcd_member *m, size_t n, const char *name, const char *peer_url);

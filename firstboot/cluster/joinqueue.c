@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,15 +20,6 @@
 #define WAIT_BASE_MS   250u
 #define WAIT_CAP_MS    2000u
 #define CONFLICT_TRIES 5u
-
-_printf_(3, 4) static void set_why(char *why, size_t len, const char *fmt, ...) {
-        va_list ap;
-        if (!why || len == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(why, len, fmt, ap);
-        va_end(ap);
-}
 
 /* ---- the pure parts ---- */
 
@@ -254,7 +244,7 @@ static void describe_holder(const struct fb_join_queue_info *i, char *buf, size_
 }
 
 int fb_join_queue_acquire(struct kube_client *c, const char *holder, unsigned lease_s,
-                          unsigned long long wait_ms, char *why, size_t why_len) {
+                          unsigned long long wait_ms, struct error *why) {
         unsigned long long deadline = clock_now_ms() + wait_ms, seen_since = 0;
         _cleanup_free_ char *seen_rv = NULL;
         char last[512] = "";
@@ -262,8 +252,8 @@ int fb_join_queue_acquire(struct kube_client *c, const char *holder, unsigned le
         int r;
 
         if (isempty(holder) || lease_s == 0) {
-                set_why(why, why_len, "join queue: a holder identity and a lease duration are needed");
-                return -EINVAL;
+                return error_set(why, -EINVAL,
+                                 "join queue: a holder identity and a lease duration are needed");
         }
 
         for (unsigned attempt = 0;; attempt++) {
@@ -285,9 +275,8 @@ int fb_join_queue_acquire(struct kube_client *c, const char *holder, unsigned le
                 if (r >= 0) {
                         r = fb_join_queue_info_from_lease(lease, clock_wall_us(), &i);
                         if (r < 0) {
-                                set_why(why, why_len, "join queue: %s/%s is not a Lease we can read",
-                                        FB_JOIN_QUEUE_NAMESPACE, FB_JOIN_QUEUE_NAME);
-                                return r;
+                                return error_set(why, r, "join queue: %s/%s is not a Lease we can read",
+                                                 FB_JOIN_QUEUE_NAMESPACE, FB_JOIN_QUEUE_NAME);
                         }
                         /* Watch the record: unchanged for a whole lease duration = expired, whatever the
                          * clocks say. */
@@ -328,9 +317,8 @@ int fb_join_queue_acquire(struct kube_client *c, const char *holder, unsigned le
                 }
                 if (r < 0 && r != -ESTALE && r != -ENOENT && r != -EEXIST) {
                         if (!kube_error_is_transient(r)) {
-                                set_why(why, why_len, "join queue %s/%s: %s", FB_JOIN_QUEUE_NAMESPACE,
-                                        FB_JOIN_QUEUE_NAME, kube_client_error(c));
-                                return r;
+                                return error_set(why, r, "join queue %s/%s: %s", FB_JOIN_QUEUE_NAMESPACE,
+                                                 FB_JOIN_QUEUE_NAME, kube_client_error(c));
                         }
                         snprintf(last, sizeof(last), "the API server did not answer: %s",
                                  kube_client_error(c));
@@ -340,9 +328,8 @@ int fb_join_queue_acquire(struct kube_client *c, const char *holder, unsigned le
                 unsigned long long d = pause ? clock_backoff_ms(WAIT_BASE_MS, WAIT_CAP_MS, attempt) : 0,
                                    now = clock_now_ms();
                 if (now + d > deadline) {
-                        set_why(why, why_len, "gave up waiting %llu s for the join queue: %s",
-                                wait_ms / 1000, last[0] ? last : "it stayed busy");
-                        return -ETIMEDOUT;
+                        return error_set(why, -ETIMEDOUT, "gave up waiting %llu s for the join queue: %s",
+                                         wait_ms / 1000, last[0] ? last : "it stayed busy");
                 }
                 clock_sleep_ms(d);
         }

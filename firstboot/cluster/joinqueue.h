@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/error.h"
 #include "firstboot/cluster/kubeapi.h"
 
 #define FB_JOIN_QUEUE_NAMESPACE       "kube-system"
@@ -37,7 +38,7 @@ int fb_join_queue_holder_new(const char *node, char **ret);
 
 /* Takes the queue for holder, waiting up to wait_ms (with backoff and jitter) while another holds it. */
 int fb_join_queue_acquire(struct kube_client *c, const char *holder, unsigned lease_s,
-                          unsigned long long wait_ms, char *why, size_t why_len);
+                          unsigned long long wait_ms, struct error *why);
 /* Renews our hold (for long steps: renew well within lease_s); -EBUSY when someone else holds it now,
  * -ENOENT when the Lease is gone. */
 int fb_join_queue_renew(struct kube_client *c, const char *holder, unsigned lease_s);

@@ -3,7 +3,6 @@
 #include <time.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,16 +16,6 @@
 #include "manifests/objects.h"
 #include "pki/encoding.h"
 #include "pki/token.h"
-
-_printf_(4, 5) static int why_set(char *why, size_t len, int r, const char *fmt, ...) {
-        va_list ap;
-        if (why && len) {
-                va_start(ap, fmt);
-                (void) vsnprintf(why, len, fmt, ap);
-                va_end(ap);
-        }
-        return r;
-}
 
 /* Six base-36 characters from the node name: the same node always owns kubeadm-certs with the same token. */
 static int owner_token_id(const char *owner, char id[PKI_TOKEN_ID_LEN + 1]) {
@@ -55,7 +44,7 @@ static time_t parse_rfc3339(const char *s) {
         return timegm(&tm);
 }
 
-int fb_certs_upload(struct kube_client *c, const struct fb_certs_upload *u, char *why, size_t why_len) {
+int fb_certs_upload(struct kube_client *c, const struct fb_certs_upload *u, struct error *why) {
         unsigned char key[PKI_CERT_KEY_SIZE];
         _cleanup_erase_ char *secret_json = NULL;
         _cleanup_free_ char *owner = NULL;
@@ -66,7 +55,7 @@ int fb_certs_upload(struct kube_client *c, const struct fb_certs_upload *u, char
 
         r = parse_key(u->certificate_key, key);
         if (r < 0)
-                return why_set(why, why_len, r, "the certificate key is not 64 hex digits");
+                return error_set(why, r, "the certificate key is not 64 hex digits");
 
         /* The owner: a token that can neither authenticate nor sign, only expire. Its id is fixed per node,
          * so a re-run after a crash, or a refresh, renews the same token instead of leaving orphans. */
@@ -119,20 +108,19 @@ int fb_certs_upload(struct kube_client *c, const struct fb_certs_upload *u, char
                 }
         }
         if (r < 0) {
-                r = why_set(why, why_len, r, "cannot create or renew the kubeadm-certs owner token: %s",
-                            kube_client_error(c));
+                r = error_set(why, r, "cannot create or renew the kubeadm-certs owner token: %s",
+                              kube_client_error(c));
                 goto out;
         }
         const char *uid = json_get_string(created, "metadata.uid");
         if (!uid) {
-                r = why_set(why, why_len, -EBADMSG, "the API returned the owner token without a uid");
+                r = error_set(why, -EBADMSG, "the API returned the owner token without a uid");
                 goto out;
         }
 
         r = pki_kubeadm_certs_secret(key, u->root, u->cert_dir, u->ext, &secret_json);
         if (r < 0) {
-                r = why_set(why, why_len, r, "cannot seal the shared keys under %s: %s", u->cert_dir,
-                            strerror(-r));
+                r = error_set(why, r, "cannot seal the shared keys under %s: %s", u->cert_dir, strerror(-r));
                 goto out;
         }
         r = json_parse(secret_json, strlen(secret_json), 8 * 1024 * 1024, &secret, NULL);
@@ -153,8 +141,8 @@ int fb_certs_upload(struct kube_client *c, const struct fb_certs_upload *u, char
                 goto out;
         r = kube_apply(c, "/api/v1/namespaces/kube-system/secrets", secret);
         if (r < 0) {
-                r = why_set(why, why_len, r, "cannot create or update kube-system/kubeadm-certs: %s",
-                            kube_client_error(c));
+                r = error_set(why, r, "cannot create or update kube-system/kubeadm-certs: %s",
+                              kube_client_error(c));
                 goto out;
         }
 
@@ -173,9 +161,8 @@ int fb_certs_upload(struct kube_client *c, const struct fb_certs_upload *u, char
                 if (r >= 0)
                         r = col ? kube_apply(c, col, rbac[i]) : -ENOMEM;
                 if (r < 0 && r != -ENOMEM)
-                        r = why_set(why, why_len, r,
-                                    "cannot create or update the kubeadm:kubeadm-certs RBAC: %s",
-                                    kube_client_error(c));
+                        r = error_set(why, r, "cannot create or update the kubeadm:kubeadm-certs RBAC: %s",
+                                      kube_client_error(c));
                 cJSON_Delete(rbac[i]);
         }
 out:

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "common/error.h"
 #include "firstboot/cluster/kubeapi.h"
 #include "pki/envelope.h"
 
@@ -28,7 +29,7 @@ struct fb_certs_upload {
 
 /* Uploads (create or update) the Secret, owned by this node's token renewed to 2 hours, and the joiner RBAC.
  */
-int fb_certs_upload(struct kube_client *c, const struct fb_certs_upload *u, char *why, size_t why_len);
+int fb_certs_upload(struct kube_client *c, const struct fb_certs_upload *u, struct error *why);
 
 /* 1 when kubeadm-certs exists, opens with this key, and its owner token lives at least min_left_s more;
  * 0 when not (absent, another key, expiring), -errno when the API cannot tell. *ret_expires (optional):

@@ -3,7 +3,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +21,6 @@
 
 #define CONFIG_MAX (1024u * 1024u)
 
-_printf_(4, 5) static int config_error(char *err, size_t size, int r, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        (void) vsnprintf(err, size, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
 static int set_string(char **field, const cJSON *doc, const char *path) {
         const char *v = json_get_scalar_text(doc, path);
         char *copy;
@@ -43,18 +34,18 @@ static int set_string(char **field, const cJSON *doc, const char *path) {
         return 0;
 }
 
-static int set_list(char ***field, const cJSON *doc, const char *path, char *err, size_t size) {
+static int set_list(char ***field, const cJSON *doc, const char *path, struct error *why) {
         const cJSON *l = json_get(doc, path), *i;
         _cleanup_strv_free_ char **out = NULL;
 
         if (!l || cJSON_IsNull(l))
                 return 0;
         if (!cJSON_IsArray(l))
-                return config_error(err, size, -EINVAL, "'%s' must be a list of strings.", path);
+                return error_set(why, -EINVAL, "'%s' must be a list of strings.", path);
         cJSON_ArrayForEach(i, l) {
                 const char *v = json_scalar_text(i);
                 if (!v)
-                        return config_error(err, size, -EINVAL, "'%s' must be a list of strings.", path);
+                        return error_set(why, -EINVAL, "'%s' must be a list of strings.", path);
                 if (strv_extend(&out, v) < 0)
                         return -ENOMEM;
         }
@@ -93,18 +84,18 @@ static int default_node_name(char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-static int read_bind_port(const cJSON *doc, const char *path, unsigned *port, char *err, size_t size) {
+static int read_bind_port(const cJSON *doc, const char *path, unsigned *port, struct error *why) {
         int64_t v;
         int r = json_get_int64(doc, path, &v);
         if (r == -ENOENT)
                 return 0;
         if (r < 0 || v < 1 || v > 65535)
-                return config_error(err, size, -EINVAL, "'%s' must be a port number.", path);
+                return error_set(why, -EINVAL, "'%s' must be a port number.", path);
         *port = (unsigned) v;
         return 0;
 }
 
-static int read_cluster(const cJSON *doc, bool v1beta3, struct pki_node_spec *s, char *err, size_t size) {
+static int read_cluster(const cJSON *doc, bool v1beta3, struct pki_node_spec *s, struct error *why) {
         const char *v;
         int r = 0;
 
@@ -118,17 +109,17 @@ static int read_cluster(const cJSON *doc, bool v1beta3, struct pki_node_spec *s,
         if (r >= 0)
                 r = set_string(&s->cert_dir, doc, "certificatesDir");
         if (r >= 0)
-                r = set_list(&s->apiserver_cert_sans, doc, "apiServer.certSANs", err, size);
+                r = set_list(&s->apiserver_cert_sans, doc, "apiServer.certSANs", why);
         if (r >= 0)
-                r = set_list(&s->etcd_server_cert_sans, doc, "etcd.local.serverCertSANs", err, size);
+                r = set_list(&s->etcd_server_cert_sans, doc, "etcd.local.serverCertSANs", why);
         if (r >= 0)
-                r = set_list(&s->etcd_peer_cert_sans, doc, "etcd.local.peerCertSANs", err, size);
+                r = set_list(&s->etcd_peer_cert_sans, doc, "etcd.local.peerCertSANs", why);
         if (r < 0)
                 return r;
         if (json_get(doc, "etcd.external")) {
                 if (json_get(doc, "etcd.local"))
-                        return config_error(err, size, -EINVAL,
-                                            "'etcd.local' and 'etcd.external' exclude each other.");
+                        return error_set(why, -EINVAL,
+                                         "'etcd.local' and 'etcd.external' exclude each other.");
                 s->external_etcd = true;
                 r = set_string(&s->external_etcd_ca_file, doc, "etcd.external.caFile");
                 if (r >= 0)
@@ -139,17 +130,17 @@ static int read_cluster(const cJSON *doc, bool v1beta3, struct pki_node_spec *s,
                         return r;
         }
         if (s->cert_dir && s->cert_dir[0] != '/')
-                return config_error(err, size, -EINVAL,
-                                    "'certificatesDir' must be an absolute path, not '%s'.", s->cert_dir);
+                return error_set(why, -EINVAL, "'certificatesDir' must be an absolute path, not '%s'.",
+                                 s->cert_dir);
 
         if ((v = json_get_scalar_text(doc, "encryptionAlgorithm"))) {
                 if (v1beta3)
-                        return config_error(
-                                err, size, -EINVAL,
+                        return error_set(
+                                why, -EINVAL,
                                 "'encryptionAlgorithm' is a v1beta4 field; v1beta3 uses the PublicKeysECDSA feature gate.");
                 if (pki_key_type_from_string(v, &s->key_type) < 0)
-                        return config_error(
-                                err, size, -EINVAL,
+                        return error_set(
+                                why, -EINVAL,
                                 "'encryptionAlgorithm' takes RSA-2048, RSA-3072, RSA-4096, ECDSA-P256 or ECDSA-P384, not '%s'.",
                                 v);
         }
@@ -164,9 +155,8 @@ static int read_cluster(const cJSON *doc, bool v1beta3, struct pki_node_spec *s,
                 if (!v)
                         continue;
                 if (fb_parse_duration_ms(v, &ms) < 0 || ms < 1000)
-                        return config_error(err, size, -EINVAL,
-                                            "'%s' takes a duration such as '8760h', not '%s'.", periods[i],
-                                            v);
+                        return error_set(why, -EINVAL, "'%s' takes a duration such as '8760h', not '%s'.",
+                                         periods[i], v);
                 *(i == 0 ? &s->cert_validity_s : &s->ca_validity_s) = ms / 1000;
         }
         return 0;
@@ -175,7 +165,7 @@ static int read_cluster(const cJSON *doc, bool v1beta3, struct pki_node_spec *s,
 /* FirstbootConfiguration.ca: the cluster CA as PEM inline (cert, key) or in node files (certFile, keyFile).
  */
 static int read_ca_pem(const char *root, const cJSON *ca, const char *inline_key, const char *file_key,
-                       char **ret, char *err, size_t size) {
+                       char **ret, struct error *why) {
         const char *v = json_get_string(ca, inline_key), *f = json_get_string(ca, file_key);
         int r;
 
@@ -185,16 +175,15 @@ static int read_ca_pem(const char *root, const cJSON *ca, const char *inline_key
                 return 0;
         r = read_file(root, f, 64 * 1024, ret, NULL);
         if (r < 0)
-                return config_error(err, size, -EINVAL,
-                                    "FirstbootConfiguration.ca.%s: cannot read '%s': %s.", file_key, f,
-                                    strerror(-r));
+                return error_set(why, -EINVAL, "FirstbootConfiguration.ca.%s: cannot read '%s': %s.",
+                                 file_key, f, strerror(-r));
         return 0;
 }
 
 /* Fills *s from the documents (any may be NULL) once the role is set. A FirstbootConfiguration's CA is read
  * from it unless the caller gave the PEMs (ca_cert/ca_key non-NULL: the loaded configuration's). */
 static int spec_from_documents(const char *root, const cJSON *init, const cJSON *join, const cJSON *cluster,
-                               const cJSON *fb, struct pki_node_spec *s, char *err, size_t size) {
+                               const cJSON *fb, struct pki_node_spec *s, struct error *why) {
         bool v1beta3;
         int r = 0;
 
@@ -210,19 +199,18 @@ static int spec_from_documents(const char *root, const cJSON *init, const cJSON 
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return config_error(err, size, -EINVAL,
-                                            "ClusterConfiguration.kubernetesVersion: %s.", bad);
+                        return error_set(why, -EINVAL, "ClusterConfiguration.kubernetesVersion: %s.", bad);
         }
         if (mf_versions_resolve(kv ?: "stable-1", &version) >= 0 && mf_versions_for(version, &m) >= 0)
                 s->kubelet_client_without_org = m->kubelet_api_admin_binding;
-        if (cluster && (r = read_cluster(cluster, v1beta3, s, err, size)) < 0)
+        if (cluster && (r = read_cluster(cluster, v1beta3, s, why)) < 0)
                 return r;
         if (s->role == PKI_ROLE_INIT && init) {
                 r = set_string(&s->node_name, init, "nodeRegistration.name");
                 if (r >= 0)
                         r = set_string(&s->advertise_address, init, "localAPIEndpoint.advertiseAddress");
                 if (r >= 0)
-                        r = read_bind_port(init, "localAPIEndpoint.bindPort", &s->bind_port, err, size);
+                        r = read_bind_port(init, "localAPIEndpoint.bindPort", &s->bind_port, why);
         } else if (s->role != PKI_ROLE_INIT && join) {
                 r = set_string(&s->node_name, join, "nodeRegistration.name");
                 if (r >= 0)
@@ -230,42 +218,39 @@ static int spec_from_documents(const char *root, const cJSON *init, const cJSON 
                                        "controlPlane.localAPIEndpoint.advertiseAddress");
                 if (r >= 0)
                         r = read_bind_port(join, "controlPlane.localAPIEndpoint.bindPort", &s->bind_port,
-                                           err, size);
+                                           why);
         }
         if (r < 0)
                 return r;
 
         if (fb && !s->ca_cert_pem[PKI_CA_KUBERNETES] && !s->ca_key_pem[PKI_CA_KUBERNETES]) {
                 const cJSON *ca = json_get(fb, "ca");
-                r = read_ca_pem(root, ca, "cert", "certFile", &s->ca_cert_pem[PKI_CA_KUBERNETES], err, size);
+                r = read_ca_pem(root, ca, "cert", "certFile", &s->ca_cert_pem[PKI_CA_KUBERNETES], why);
                 if (r >= 0)
-                        r = read_ca_pem(root, ca, "key", "keyFile", &s->ca_key_pem[PKI_CA_KUBERNETES], err,
-                                        size);
+                        r = read_ca_pem(root, ca, "key", "keyFile", &s->ca_key_pem[PKI_CA_KUBERNETES], why);
                 if (r < 0)
                         return r;
         }
 
         if (!s->node_name && (r = default_node_name(&s->node_name)) < 0)
-                return config_error(err, size, r,
-                                    "nodeRegistration.name is not set and the host name is unknown.");
+                return error_set(why, r, "nodeRegistration.name is not set and the host name is unknown.");
         if (s->role != PKI_ROLE_WORKER && !s->advertise_address &&
             default_route_address(&s->advertise_address) < 0)
-                return config_error(
-                        err, size, -EINVAL,
+                return error_set(
+                        why, -EINVAL,
                         "localAPIEndpoint.advertiseAddress is not set and there is no default route to pick one from.");
         if (s->advertise_address) {
                 unsigned char a[16];
                 if (inet_pton(AF_INET, s->advertise_address, a) != 1 &&
                     inet_pton(AF_INET6, s->advertise_address, a) != 1)
-                        return config_error(err, size, -EINVAL,
-                                            "advertiseAddress '%s' is not an IP address.",
-                                            s->advertise_address);
+                        return error_set(why, -EINVAL, "advertiseAddress '%s' is not an IP address.",
+                                         s->advertise_address);
         }
         return 0;
 }
 
 int fb_pki_config_load(const char *path, const char *root, const char *role_override,
-                       struct pki_node_spec *s, char *err, size_t size) {
+                       struct pki_node_spec *s, struct error *why) {
         _cleanup_free_ char *text = NULL;
         _cleanup_(cJSON_Deletep) cJSON *docs = NULL;
         struct yaml_error yerr = {};
@@ -273,19 +258,19 @@ int fb_pki_config_load(const char *path, const char *root, const char *role_over
         size_t len;
         int r;
 
-        err[0] = 0;
+        error_clear(why);
         r = read_file(NULL, path, CONFIG_MAX, &text, &len);
         if (r < 0)
-                return config_error(err, size, r, "Cannot read '%s': %s.", path, strerror(-r));
+                return error_set(why, r, "Cannot read '%s': %s.", path, strerror(-r));
         r = yaml_parse_documents(text, len, &docs, &yerr);
         if (r < 0)
-                return config_error(err, size, -EINVAL, "'%s' line %u: %s.", path, yerr.line, yerr.message);
+                return error_set(why, -EINVAL, "'%s' line %u: %s.", path, yerr.line, yerr.message);
 
         cJSON_ArrayForEach(doc, docs) {
                 const char *api = json_get_string(doc, "apiVersion"), *kind = json_get_string(doc, "kind");
                 if (!api || !kind)
-                        return config_error(err, size, -EINVAL,
-                                            "'%s': every document needs apiVersion and kind.", path);
+                        return error_set(why, -EINVAL, "'%s': every document needs apiVersion and kind.",
+                                         path);
                 if (startswith(api, "kube-firstboot.io/") && streq(kind, "FirstbootConfiguration")) {
                         fb = doc;
                         continue;
@@ -293,8 +278,8 @@ int fb_pki_config_load(const char *path, const char *root, const char *role_over
                 if (!startswith(api, "kubeadm.k8s.io/"))
                         continue; /* KubeletConfiguration and friends: not ours here */
                 if (!streq(api, "kubeadm.k8s.io/v1beta4") && !streq(api, "kubeadm.k8s.io/v1beta3"))
-                        return config_error(
-                                err, size, -EINVAL,
+                        return error_set(
+                                why, -EINVAL,
                                 "'%s': %s is not supported; use kubeadm.k8s.io/v1beta4 (or v1beta3).", path,
                                 api);
                 const cJSON **slot = streq(kind, "InitConfiguration")      ? &init
@@ -304,18 +289,18 @@ int fb_pki_config_load(const char *path, const char *root, const char *role_over
                 if (!slot)
                         continue;
                 if (*slot)
-                        return config_error(err, size, -EINVAL, "'%s' has two %s documents.", path, kind);
+                        return error_set(why, -EINVAL, "'%s' has two %s documents.", path, kind);
                 *slot = doc;
         }
 
         if (role_override) {
                 if (pki_role_from_string(role_override, &s->role) < 0)
-                        return config_error(err, size, -EINVAL,
-                                            "--role takes init, control-plane or worker, not '%s'.",
-                                            role_override);
+                        return error_set(why, -EINVAL,
+                                         "--role takes init, control-plane or worker, not '%s'.",
+                                         role_override);
         } else if (init && join)
-                return config_error(
-                        err, size, -EINVAL,
+                return error_set(
+                        why, -EINVAL,
                         "'%s' has both InitConfiguration and JoinConfiguration: say which with --role.",
                         path);
         else if (join)
@@ -325,18 +310,18 @@ int fb_pki_config_load(const char *path, const char *root, const char *role_over
         else if (init || cluster)
                 s->role = PKI_ROLE_INIT;
         else
-                return config_error(
-                        err, size, -EINVAL,
+                return error_set(
+                        why, -EINVAL,
                         "'%s' holds no InitConfiguration, ClusterConfiguration or JoinConfiguration.", path);
 
-        return spec_from_documents(root, init, join, cluster, fb, s, err, size);
+        return spec_from_documents(root, init, join, cluster, fb, s, why);
 }
 
 int fb_pki_spec_from_config(const struct fb_config *c, enum pki_role role, const char *root,
-                            const cJSON *cluster, struct pki_node_spec *s, char *err, size_t size) {
+                            const cJSON *cluster, struct pki_node_spec *s, struct error *why) {
         const char *ca_cert = fb_config_ca_cert_pem(c), *ca_key = fb_config_ca_key_pem(c);
 
-        err[0] = 0;
+        error_clear(why);
         s->role = role;
         if ((ca_cert && !(s->ca_cert_pem[PKI_CA_KUBERNETES] = strdup(ca_cert))) ||
             (ca_key && !(s->ca_key_pem[PKI_CA_KUBERNETES] = strdup(ca_key))))
@@ -346,5 +331,5 @@ int fb_pki_spec_from_config(const struct fb_config *c, enum pki_role role, const
         return spec_from_documents(
                 root, role == PKI_ROLE_INIT ? fb_config_document(c, "InitConfiguration") : NULL,
                 role == PKI_ROLE_INIT ? NULL : fb_config_document(c, "JoinConfiguration"), cluster,
-                ca_cert || ca_key ? NULL : fb_config_document(c, "FirstbootConfiguration"), s, err, size);
+                ca_cert || ca_key ? NULL : fb_config_document(c, "FirstbootConfiguration"), s, why);
 }

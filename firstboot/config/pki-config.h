@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "common/error.h"
 #include "firstboot/config/config.h"
 #include "pki/certlist.h"
 
@@ -16,12 +17,12 @@
  * from the documents present (InitConfiguration: init; JoinConfiguration with controlPlane: control-plane;
  * without: worker) unless role_override is set. A FirstbootConfiguration's ca (cert/certFile, key/keyFile;
  * files under root) becomes the cluster CA when none is on disk yet. -EINVAL with a message naming the
- * field in err.
+ * field in why.
  */
 int fb_pki_config_load(const char *path, const char *root, const char *role_override,
-                       struct pki_node_spec *spec, char *err, size_t err_size);
+                       struct pki_node_spec *spec, struct error *why);
 
 /* The same from the effective configuration (fb_config_load), for a decided role, with the
  * ClusterConfiguration in force (the configuration's, or the cluster's for a joiner). */
 int fb_pki_spec_from_config(const struct fb_config *c, enum pki_role role, const char *root,
-                            const cJSON *cluster, struct pki_node_spec *s, char *err, size_t size);
+                            const cJSON *cluster, struct pki_node_spec *s, struct error *why);

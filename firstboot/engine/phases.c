@@ -105,7 +105,7 @@ int fb_phases_run(const char *root, const char *role, const struct fb_phase *pha
                   struct fb_status *status, struct fb_phases_result *ret_result) {
         _cleanup_(cJSON_Deletep) cJSON *journal = NULL;
         struct fb_phases_result res = {};
-        char why[2048] = "";
+        struct error why = {};
         int r;
 
         r = journal_for_role(root, role, &journal);
@@ -153,8 +153,8 @@ int fb_phases_run(const char *root, const char *role, const struct fb_phase *pha
                         if (r < 0)
                                 goto fail;
                 }
-                why[0] = 0;
-                r = p->run(ctx, why, sizeof(why));
+                error_clear(&why);
+                r = p->run(ctx, &why);
                 if (r < 0)
                         goto fail;
                 r = journal_mark(root, journal, p->name);
@@ -166,14 +166,11 @@ int fb_phases_run(const char *root, const char *role, const struct fb_phase *pha
                 continue;
         fail:
                 res.failed_phase = p->name;
-                if (why[0])
-                        snprintf(res.message, sizeof(res.message), "%s", why);
-                else
-                        snprintf(res.message, sizeof(res.message), "%s", strerror(-r));
+                snprintf(res.message, sizeof(res.message), "%s", error_message(&why, r));
                 if (status) {
-                        _cleanup_free_ char *msg = why[0] ? strdupf("%s: %s", p->name, why)
-                                                          : strdupf("%s: %s", p->name, strerror(-r));
-                        (void) fb_status_fail(status, p->name, r, msg ?: p->name, p->remedy);
+                        /* status.json: "phase: why". */
+                        (void) error_wrap(&why, r, "%s", p->name);
+                        (void) fb_status_fail(status, p->name, r, why.message, p->remedy);
                 }
                 if (ret_result)
                         *ret_result = res;

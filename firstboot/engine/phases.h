@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "common/error.h"
 #include "firstboot/engine/status.h"
 
 #define FB_JOURNAL_PATH "/var/lib/kube-firstboot/journal.json"
@@ -20,9 +21,9 @@ struct fb_phase {
         const char *summary; /* one line */
         /* 1 when the effect is in place, 0 when not, -errno when it cannot tell. NULL: trust the journal. */
         int (*check)(void *ctx);
-        /* Does the work; -errno on failure, with why (cleared before) saying what failed and where.
-         * Must be safe to repeat after a crash part-way. */
-        int (*run)(void *ctx, char *why, size_t why_len);
+        /* Does the work; -errno on failure, with why (cleared before; common/error.h) saying what failed
+         * and where. Must be safe to repeat after a crash part-way. */
+        int (*run)(void *ctx, struct error *why);
         /* For plan: the files it would write and the API calls it would make, one per line. */
         void (*describe)(void *ctx, FILE *out);
         /* What the operator can do when it fails. */
@@ -31,8 +32,8 @@ struct fb_phase {
 
 struct fb_phases_result {
         size_t ran, skipped, redone;
-        const char *failed_phase; /* borrowed from the phase table */
-        char message[2048];       /* why it failed */
+        const char *failed_phase;        /* borrowed from the phase table */
+        char message[ERROR_MESSAGE_MAX]; /* why it failed */
 };
 
 /*

@@ -25,7 +25,7 @@ struct fb_join_discovery {
 };
 /* timeout_ms 0: JoinConfiguration.timeouts.discovery (kubeadm's 5 minutes). */
 int fb_join_discover(const char *root, const struct fb_config *c, unsigned timeout_ms,
-                     struct fb_join_discovery *ret, char *why, size_t why_len);
+                     struct fb_join_discovery *ret, struct error *why);
 void fb_join_discovery_done(struct fb_join_discovery *d);
 /* The control-plane or worker join phases (no etcd-join with external etcd). */
 int fb_join_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n);
@@ -55,19 +55,18 @@ int fb_etcd_disk_spec_from_config(const struct fb_config *c, struct fb_etcd_disk
 extern const struct fb_phase fb_phase_preflight, fb_phase_etcd_disk, fb_phase_addon;
 /* Static pod manifests: 1 when each is on disk as rendered now, 0 when not, -errno; written (0600). */
 int fb_static_pods_in_place(struct fb_node *n, const enum mf_component *cs, size_t k);
-int fb_static_pods_write(struct fb_node *n, const enum mf_component *cs, size_t k, char *why,
-                         size_t why_len);
+int fb_static_pods_write(struct fb_node *n, const enum mf_component *cs, size_t k, struct error *why);
 int fb_check_control_plane_pods(void *ctx);
-int fb_run_control_plane_pods(void *ctx, char *why, size_t why_len);
+int fb_run_control_plane_pods(void *ctx, struct error *why);
 void fb_describe_control_plane_pods(void *ctx, FILE *out);
 int fb_check_kubelet_start(void *ctx);
-int fb_run_kubelet_start(void *ctx, char *why, size_t why_len);
+int fb_run_kubelet_start(void *ctx, struct error *why);
 void fb_describe_kubelet_start(void *ctx, FILE *out);
 int fb_check_wait_control_plane(void *ctx);
-int fb_run_wait_control_plane(void *ctx, char *why, size_t why_len);
+int fb_run_wait_control_plane(void *ctx, struct error *why);
 void fb_describe_wait_control_plane(void *ctx, FILE *out);
 int fb_check_mark_control_plane(void *ctx);
-int fb_run_mark_control_plane(void *ctx, char *why, size_t why_len);
+int fb_run_mark_control_plane(void *ctx, struct error *why);
 void fb_describe_mark_control_plane(void *ctx, FILE *out);
 
 /* The ClusterConfiguration as kubeadm uploads it to kubeadm-config. */
@@ -78,4 +77,4 @@ int fb_cluster_configuration_yaml(const struct fb_node *n, char **ret);
  * secrets: endpoint, CA pin, token id, how to join), the configured reporting.joinFile (0600, with the
  * token and certificate key), and a summary on stdout without secrets.
  */
-int fb_report_join_info(struct fb_node *n, char *why, size_t why_len);
+int fb_report_join_info(struct fb_node *n, struct error *why);

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <openssl/crypto.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
@@ -30,15 +29,6 @@
 #include "pki/kubeconfig.h"
 #include "pki/token.h"
 
-_printf_(4, 5) static int why_set(char *why, size_t len, int r, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        (void) vsnprintf(why, len, fmt, ap);
-        va_end(ap);
-        return r;
-}
-#define WHY(r, ...) why_set(why, why_len, (r), __VA_ARGS__)
-
 /* ---- certs, kubeconfig ---- */
 
 static int pki_in_place(struct fb_node *n, bool kubeconfigs) {
@@ -60,12 +50,12 @@ static int check_kubeconfigs(void *ctx) {
         return pki_in_place(ctx, true);
 }
 
-static int run_pki(void *ctx, char *why, size_t why_len) {
+static int run_pki(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         _cleanup_(pki_report_done) struct pki_report rep = {};
         int r = pki_node_ensure(n->root, &n->pki, &rep);
         if (r < 0)
-                return WHY(r, "%s", rep.error[0] ? rep.error : strerror(-r));
+                return error_set(why, r, "%s", rep.error[0] ? rep.error : strerror(-r));
         for (size_t i = 0; i < rep.n; i++)
                 log_debug("%s %s (%s)", pki_action_to_string(rep.results[i].action), rep.results[i].path,
                           rep.results[i].name);
@@ -98,13 +88,13 @@ static const enum mf_component etcd_pod[] = {MF_ETCD};
 static int check_etcd(void *ctx) {
         return fb_static_pods_in_place(ctx, etcd_pod, 1);
 }
-static int run_etcd(void *ctx, char *why, size_t why_len) {
+static int run_etcd(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         const char *dir = n->cp.etcd_data_dir ?: "/var/lib/etcd";
         int r = mkdir_p(n->root, dir, 0700);
         if (r < 0)
-                return WHY(r, "cannot create the etcd data directory %s: %s", dir, strerror(-r));
-        return fb_static_pods_write(n, etcd_pod, 1, why, why_len);
+                return error_set(why, r, "cannot create the etcd data directory %s: %s", dir, strerror(-r));
+        return fb_static_pods_write(n, etcd_pod, 1, why);
 }
 static void describe_etcd(void *ctx, FILE *out) {
         struct fb_node *n = ctx;
@@ -222,7 +212,7 @@ static int upload_config_objects(struct fb_node *n, struct mf_api_object **ret, 
 
 /* kubeadm:cluster-admins makes admin.conf an admin; until it exists only super-admin.conf
  * (system:masters) can create it. */
-static int ensure_cluster_admins(struct fb_node *n, char *why, size_t why_len) {
+static int ensure_cluster_admins(struct fb_node *n, struct error *why) {
         _cleanup_(kube_client_freep) struct kube_client *super = NULL;
         struct mf_api_object *objs = NULL;
         size_t k = 0;
@@ -232,12 +222,12 @@ static int ensure_cluster_admins(struct fb_node *n, char *why, size_t why_len) {
         r = fb_node_client(n, "super-admin.conf", true, &super);
         if (r < 0) {
                 mf_api_objects_free(objs, k);
-                return WHY(r, "cannot use /etc/kubernetes/super-admin.conf: %s", strerror(-r));
+                return error_set(why, r, "cannot use /etc/kubernetes/super-admin.conf: %s", strerror(-r));
         }
         r = fb_objects_apply(super, objs, k, NULL);
         if (r < 0)
-                WHY(r, "cannot create the kubeadm:cluster-admins ClusterRoleBinding at %s: %s",
-                    n->local_api_url, kube_client_error(super));
+                error_set(why, r, "cannot create the kubeadm:cluster-admins ClusterRoleBinding at %s: %s",
+                          n->local_api_url, kube_client_error(super));
         mf_api_objects_free(objs, k);
         return r;
 }
@@ -258,21 +248,22 @@ static int ensure_cluster_admins(struct fb_node *n, char *why, size_t why_len) {
                 mf_api_objects_free(o, k);                                                                  \
                 return r < 0 ? 0 : r;                                                                       \
         }                                                                                                   \
-        static int apply_##name(struct fb_node *n, char *why, size_t why_len) {                             \
+        static int apply_##name(struct fb_node *n, struct error *why) {                                     \
                 struct kube_client *c;                                                                      \
                 struct mf_api_object *o = NULL;                                                             \
                 size_t k = 0;                                                                               \
                 const char *failed = NULL;                                                                  \
                 int r = fb_node_admin(n, &c);                                                               \
                 if (r < 0)                                                                                  \
-                        return WHY(r, "cannot use /etc/kubernetes/admin.conf: %s", strerror(-r));           \
+                        return error_set(why, r, "cannot use /etc/kubernetes/admin.conf: %s",               \
+                                         strerror(-r));                                                     \
                 r = build(n, &o, &k);                                                                       \
                 if (r < 0)                                                                                  \
-                        return WHY(r, "cannot build the objects: %s", strerror(-r));                        \
+                        return error_set(why, r, "cannot build the objects: %s", strerror(-r));             \
                 r = fb_objects_apply(c, o, k, &failed);                                                     \
                 if (r < 0)                                                                                  \
-                        WHY(r, "cannot create or update %s at %s: %s", failed ?: "an object",               \
-                            kube_client_server(c), kube_client_error(c));                                   \
+                        error_set(why, r, "cannot create or update %s at %s: %s", failed ?: "an object",    \
+                                  kube_client_server(c), kube_client_error(c));                             \
                 mf_api_objects_free(o, k);                                                                  \
                 return r;                                                                                   \
         }                                                                                                   \
@@ -286,12 +277,12 @@ static int ensure_cluster_admins(struct fb_node *n, char *why, size_t why_len) {
 
 OBJECT_PHASE(upload_config, upload_config_objects)
 
-static int run_upload_config(void *ctx, char *why, size_t why_len) {
+static int run_upload_config(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
-        int r = ensure_cluster_admins(n, why, why_len);
+        int r = ensure_cluster_admins(n, why);
         if (r < 0)
                 return r;
-        return apply_upload_config(n, why, why_len);
+        return apply_upload_config(n, why);
 }
 
 /* ---- upload-certs ---- */
@@ -322,16 +313,16 @@ static int check_upload_certs(void *ctx) {
         return r < 0 ? 0 : r;
 }
 
-static int run_upload_certs(void *ctx, char *why, size_t why_len) {
+static int run_upload_certs(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         struct fb_certs_upload u;
         struct pki_external_etcd ext;
         struct kube_client *c;
         int r = fb_node_admin(n, &c);
         if (r < 0)
-                return WHY(r, "cannot use /etc/kubernetes/admin.conf: %s", strerror(-r));
+                return error_set(why, r, "cannot use /etc/kubernetes/admin.conf: %s", strerror(-r));
         certs_upload_spec(n, &u, &ext);
-        return fb_certs_upload(c, &u, why, why_len);
+        return fb_certs_upload(c, &u, why);
 }
 
 static void describe_upload_certs(void *ctx, FILE *out) {
@@ -510,8 +501,8 @@ static int bootstrap_token_objects(struct fb_node *n, struct mf_api_object **ret
 
 OBJECT_PHASE(bootstrap_token, bootstrap_token_objects)
 
-static int run_bootstrap_token(void *ctx, char *why, size_t why_len) {
-        return apply_bootstrap_token(ctx, why, why_len);
+static int run_bootstrap_token(void *ctx, struct error *why) {
+        return apply_bootstrap_token(ctx, why);
 }
 
 /* ---- kubelet-finalize ---- */
@@ -554,7 +545,7 @@ static int check_kubelet_finalize(void *ctx) {
 
 /* kubeadm's enable-client-cert-rotation: once the kubelet keeps its client certificate in its own store,
  * kubelet.conf points there so rotated certificates are used. */
-static int run_kubelet_finalize(void *ctx, char *why, size_t why_len) {
+static int run_kubelet_finalize(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         _cleanup_erase_ char *text = NULL;
         _cleanup_free_ char *out = NULL, *user = NULL;
@@ -566,17 +557,18 @@ static int run_kubelet_finalize(void *ctx, char *why, size_t why_len) {
 
         while (!kubelet_store_ready(n)) {
                 if (clock_now_ms() >= deadline)
-                        return WHY(-ETIMEDOUT,
-                                   "the kubelet did not write " FB_KUBELET_CLIENT_CURRENT " within %llus",
-                                   ms / 1000);
+                        return error_set(why, -ETIMEDOUT,
+                                         "the kubelet did not write " FB_KUBELET_CLIENT_CURRENT
+                                         " within %llus",
+                                         ms / 1000);
                 clock_sleep_about_ms(500);
         }
         r = read_file(n->root, "/etc/kubernetes/kubelet.conf", 1024 * 1024, &text, &len);
         if (r < 0)
-                return WHY(r, "cannot read /etc/kubernetes/kubelet.conf: %s", strerror(-r));
+                return error_set(why, r, "cannot read /etc/kubernetes/kubelet.conf: %s", strerror(-r));
         r = pki_kubeconfig_parse(text, len, &k);
         if (r < 0)
-                return WHY(r, "/etc/kubernetes/kubelet.conf is not a kubeconfig");
+                return error_set(why, r, "/etc/kubernetes/kubelet.conf is not a kubeconfig");
         _cleanup_free_ char *ca_b64 = k.ca_pem ? base64_encode(k.ca_pem, k.ca_len) : NULL;
         user = strdupf("system:node:%s", n->pki.node_name);
         if (ca_b64 && user)
@@ -606,7 +598,7 @@ static int run_kubelet_finalize(void *ctx, char *why, size_t why_len) {
                 return -ENOMEM;
         r = write_string_atomic(n->root, "/etc/kubernetes/kubelet.conf", out, 0600, 0);
         if (r < 0)
-                return WHY(r, "cannot write /etc/kubernetes/kubelet.conf: %s", strerror(-r));
+                return error_set(why, r, "cannot write /etc/kubernetes/kubelet.conf: %s", strerror(-r));
         return 0;
 }
 
@@ -618,8 +610,8 @@ static void describe_kubelet_finalize(void *ctx, FILE *out) {
 
 /* ---- show-join-command ---- */
 
-static int run_show_join(void *ctx, char *why, size_t why_len) {
-        return fb_report_join_info(ctx, why, why_len);
+static int run_show_join(void *ctx, struct error *why) {
+        return fb_report_join_info(ctx, why);
 }
 
 static void describe_show_join(void *ctx, FILE *out) {

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <openssl/crypto.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,15 +27,6 @@
 #include "pki/cert.h"
 #include "pki/envelope.h"
 #include "pki/kubeconfig.h"
-
-_printf_(4, 5) static int why_set(char *why, size_t len, int r, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        (void) vsnprintf(why, len, fmt, ap);
-        va_end(ap);
-        return r;
-}
-#define WHY(r, ...) why_set(why, why_len, (r), __VA_ARGS__)
 
 #define BOOTSTRAP_KUBECONFIG "/etc/kubernetes/bootstrap-kubelet.conf"
 #define KUBELET_KUBECONFIG   "/etc/kubernetes/kubelet.conf"
@@ -81,7 +71,7 @@ static int config_map_document(struct kube_client *k, const char *name, const ch
 }
 
 int fb_join_discover(const char *root, const struct fb_config *c, unsigned timeout_ms,
-                     struct fb_join_discovery *ret, char *why, size_t why_len) {
+                     struct fb_join_discovery *ret, struct error *why) {
         const cJSON *bt = json_get(join_doc(c), "discovery.bootstrapToken");
         _cleanup_(fb_join_discovery_done) struct fb_join_discovery d = {};
         _cleanup_(kube_client_freep) struct kube_client *k = NULL;
@@ -117,7 +107,7 @@ int fb_join_discover(const char *root, const struct fb_config *c, unsigned timeo
         };
         unsigned long long deadline = clock_now_ms() + o.timeout_ms;
         (void) root;
-        r = fb_discover(&o, &res, why, why_len);
+        r = fb_discover(&o, &res, why);
         if (r < 0)
                 return r;
         d.server = TAKE_PTR(res.server);
@@ -150,12 +140,12 @@ int fb_join_discover(const char *root, const struct fb_config *c, unsigned timeo
                 clock_sleep_about_ms(2000);
         }
         if (r < 0 && !d.cluster_configuration)
-                return WHY(r, "cannot read kube-system/kubeadm-config at %s with the bootstrap token: %s",
-                           d.server,
-                           r == -EBADMSG ? "it holds no ClusterConfiguration" : kube_client_error(k));
+                return error_set(
+                        why, r, "cannot read kube-system/kubeadm-config at %s with the bootstrap token: %s",
+                        d.server, r == -EBADMSG ? "it holds no ClusterConfiguration" : kube_client_error(k));
         if (r < 0)
-                return WHY(r, "cannot read kube-system/kubelet-config at %s: %s", d.server,
-                           kube_client_error(k));
+                return error_set(why, r, "cannot read kube-system/kubelet-config at %s: %s", d.server,
+                                 kube_client_error(k));
         *ret = d;
         d = (struct fb_join_discovery){};
         return 0;
@@ -179,7 +169,7 @@ static int check_download_certs(void *ctx) {
         return ca && n->join ? fb_file_has(n->root, ca, n->join->ca_pem) : 0;
 }
 
-static int run_download_certs(void *ctx, char *why, size_t why_len) {
+static int run_download_certs(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         _cleanup_(kube_client_freep) struct kube_client *k = NULL;
         unsigned char key[PKI_CERT_KEY_SIZE];
@@ -191,8 +181,8 @@ static int run_download_certs(void *ctx, char *why, size_t why_len) {
         int r;
 
         if (!n->certificate_key)
-                return WHY(
-                        -EINVAL,
+                return error_set(
+                        why, -EINVAL,
                         "no certificate key: set FirstbootConfiguration.secrets.certificateKey (or JoinConfiguration.controlPlane.certificateKey)");
         r = kube_client_new(n->join->server, n->join->ca_pem, false, &k);
         if (r >= 0)
@@ -221,34 +211,35 @@ static int run_download_certs(void *ctx, char *why, size_t why_len) {
                 clock_sleep_about_ms(5000);
         }
         if (r == -ENOENT)
-                return WHY(
-                        r,
+                return error_set(
+                        why, r,
                         "Secret kube-system/kubeadm-certs was not found at %s: it expires 2 hours after an upload. Remedy: run 'kube-firstboot refresh' (or 'kubeadm init phase upload-certs --upload-certs --certificate-key KEY') on a control plane, then run this again",
                         n->join->server);
         if (r < 0)
-                return WHY(r, "cannot read kube-system/kubeadm-certs at %s with the bootstrap token: %s",
-                           n->join->server, kube_client_error(k));
+                return error_set(why, r,
+                                 "cannot read kube-system/kubeadm-certs at %s with the bootstrap token: %s",
+                                 n->join->server, kube_client_error(k));
 
         _cleanup_erase_ char *text = cJSON_PrintUnformatted(secret);
         if (!text)
                 return -ENOMEM;
         r = pki_certificate_key_parse(n->certificate_key, key);
         if (r < 0)
-                return WHY(r, "the certificate key is not 64 hex digits");
+                return error_set(why, r, "the certificate key is not 64 hex digits");
         r = pki_kubeadm_certs_open(key, text, strlen(text), n->pki.cert_dir,
                                    n->pki.external_etcd ? &ext : NULL, &files, &nf, &failed);
         OPENSSL_cleanse(key, sizeof(key));
         if (r == -EBADMSG)
-                return WHY(
-                        r,
+                return error_set(
+                        why, r,
                         "the certificate key does not open kube-system/kubeadm-certs (AES-GCM authentication of '%s' failed): a wrong certificate key; nothing was written",
                         failed ?: "an entry");
         if (r == -ENOENT)
-                return WHY(r, "kube-system/kubeadm-certs lacks '%s'; nothing was written",
-                           failed ?: "an entry");
+                return error_set(why, r, "kube-system/kubeadm-certs lacks '%s'; nothing was written",
+                                 failed ?: "an entry");
         if (r < 0)
-                return WHY(r, "kube-system/kubeadm-certs cannot be used: %s; nothing was written",
-                           strerror(-r));
+                return error_set(why, r, "kube-system/kubeadm-certs cannot be used: %s; nothing was written",
+                                 strerror(-r));
 
         /* The CA inside must be the CA discovery pinned: a Secret cannot swap the trust root. */
         _cleanup_free_ char *ca_path = strdupf("%s/ca.crt", n->pki.cert_dir);
@@ -256,13 +247,14 @@ static int run_download_certs(void *ctx, char *why, size_t why_len) {
                 if (ca_path && streq(files[i].path, ca_path) &&
                     (files[i].len != strlen(n->join->ca_pem) ||
                      memcmp(files[i].data, n->join->ca_pem, files[i].len)))
-                        r = WHY(-EKEYREJECTED,
+                        r = error_set(
+                                why, -EKEYREJECTED,
                                 "the ca.crt in kubeadm-certs is not the CA discovery verified; nothing was written");
         if (r >= 0) {
                 r = pki_secret_files_write(n->root, files, nf);
                 if (r < 0)
-                        WHY(r, "cannot write the downloaded certificates under %s: %s", n->pki.cert_dir,
-                            strerror(-r));
+                        error_set(why, r, "cannot write the downloaded certificates under %s: %s",
+                                  n->pki.cert_dir, strerror(-r));
         }
         pki_secret_files_free(files, nf);
         return r;
@@ -315,7 +307,7 @@ static int check_join_kubelet_start(void *ctx) {
         return fb_check_kubelet_start(n);
 }
 
-static int run_join_kubelet_start(void *ctx, char *why, size_t why_len) {
+static int run_join_kubelet_start(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         _cleanup_free_ char *ca_path = strdupf("%s/ca.crt", n->pki.cert_dir);
         int r;
@@ -324,7 +316,7 @@ static int run_join_kubelet_start(void *ctx, char *why, size_t why_len) {
         if (path_exists(n->root, ca_path) < 0) {
                 r = fb_file_put(n->root, ca_path, n->join->ca_pem, 0644, 0);
                 if (r < 0)
-                        return WHY(r, "cannot write %s: %s", ca_path, strerror(-r));
+                        return error_set(why, r, "cannot write %s: %s", ca_path, strerror(-r));
         }
         if (path_exists(n->root, KUBELET_KUBECONFIG) < 0) {
                 _cleanup_erase_ char *kc =
@@ -333,9 +325,9 @@ static int run_join_kubelet_start(void *ctx, char *why, size_t why_len) {
                         return -ENOMEM;
                 r = write_string_atomic(n->root, BOOTSTRAP_KUBECONFIG, kc, 0600, WRITE_MKDIR_PARENTS);
                 if (r < 0)
-                        return WHY(r, "cannot write " BOOTSTRAP_KUBECONFIG ": %s", strerror(-r));
+                        return error_set(why, r, "cannot write " BOOTSTRAP_KUBECONFIG ": %s", strerror(-r));
         }
-        return fb_run_kubelet_start(n, why, why_len);
+        return fb_run_kubelet_start(n, why);
 }
 
 static void describe_join_kubelet_start(void *ctx, FILE *out) {
@@ -348,7 +340,7 @@ static void describe_join_kubelet_start(void *ctx, FILE *out) {
 /* ---- etcd-join ---- */
 
 static int etcd_spec(struct fb_node *n, struct fb_etcd_join_spec *s, char ***endpoints, char **ca,
-                     char **cert, char **key, char **peer_url, char *why, size_t why_len) {
+                     char **cert, char **key, char **peer_url, struct error *why) {
         _cleanup_free_ char *dir = strdupf("%s/etcd", n->pki.cert_dir), *p1 = NULL, *p2 = NULL, *p3 = NULL;
         int r;
         if (!dir || !(p1 = strdupf("%s/ca.crt", dir)) || !(p2 = strdupf("%s/healthcheck-client.crt", dir)) ||
@@ -357,7 +349,8 @@ static int etcd_spec(struct fb_node *n, struct fb_etcd_join_spec *s, char ***end
         if ((r = read_file(n->root, p1, 1 << 20, ca, NULL)) < 0 ||
             (r = read_file(n->root, p2, 1 << 20, cert, NULL)) < 0 ||
             (r = read_file(n->root, p3, 1 << 20, key, NULL)) < 0)
-                return WHY(r, "cannot read the etcd client certificate under %s: %s", dir, strerror(-r));
+                return error_set(why, r, "cannot read the etcd client certificate under %s: %s", dir,
+                                 strerror(-r));
         *peer_url = mf_url("https", n->pki.advertise_address, 2380);
         if (!*peer_url)
                 return -ENOMEM;
@@ -375,7 +368,7 @@ static int etcd_spec(struct fb_node *n, struct fb_etcd_join_spec *s, char ***end
 
 /* The etcd client URLs of the other control planes, from their etcd mirror pods' annotation, as kubeadm
  * finds them. */
-static int etcd_endpoints(struct fb_node *n, struct kube_client *k, char ***ret, char *why, size_t why_len) {
+static int etcd_endpoints(struct fb_node *n, struct kube_client *k, char ***ret, struct error *why) {
         _cleanup_(cJSON_Deletep) cJSON *pods = NULL;
         _cleanup_free_ char *mine = mf_url("https", n->pki.advertise_address, 2379);
         _cleanup_strv_free_ char **eps = NULL;
@@ -385,8 +378,8 @@ static int etcd_endpoints(struct fb_node *n, struct kube_client *k, char ***ret,
                 "/api/v1/namespaces/kube-system/pods?labelSelector=component%3Detcd%2Ctier%3Dcontrol-plane",
                 &pods);
         if (r < 0)
-                return WHY(r, "cannot list the etcd pods at %s: %s", kube_client_server(k),
-                           kube_client_error(k));
+                return error_set(why, r, "cannot list the etcd pods at %s: %s", kube_client_server(k),
+                                 kube_client_error(k));
         cJSON_ArrayForEach(p, json_get(pods, "items")) {
                 const cJSON *ann = json_get(p, "metadata.annotations");
                 const cJSON *a = cJSON_GetObjectItemCaseSensitive(
@@ -397,8 +390,8 @@ static int etcd_endpoints(struct fb_node *n, struct kube_client *k, char ***ret,
                         return -ENOMEM;
         }
         if (!eps)
-                return WHY(
-                        -ENOENT,
+                return error_set(
+                        why, -ENOENT,
                         "no etcd member to join: no etcd pod in kube-system at %s carries the kubeadm.kubernetes.io/etcd.advertise-client-urls annotation",
                         kube_client_server(k));
         *ret = TAKE_PTR(eps);
@@ -411,14 +404,13 @@ static int check_etcd_join(void *ctx) {
         _cleanup_free_ char *ca = NULL, *cert = NULL, *peer = NULL, *mine = NULL;
         _cleanup_erase_ char *key = NULL;
         struct fb_etcd_join_spec s;
-        char why[256];
         if (path_exists(n->root, FB_MANIFESTS_DIR "/etcd.yaml") < 0)
                 return 0;
         /* This node's own member answers once it runs: ask it. */
         mine = mf_url("https", n->pki.advertise_address, 2379);
         if (!mine || strv_extend(&eps, mine) < 0)
                 return -ENOMEM;
-        if (etcd_spec(n, &s, &eps, &ca, &cert, &key, &peer, why, sizeof(why)) < 0)
+        if (etcd_spec(n, &s, &eps, &ca, &cert, &key, &peer, NULL) < 0)
                 return 0;
         s.timeout_ms = 3000;
         s.call_timeout_ms = 2000;
@@ -435,13 +427,13 @@ static int check_etcd_join(void *ctx) {
  * with, a leader election) never lets the lease lapse under a member change.
  */
 static int etcd_step_holding_queue(struct kube_client *k, const char *holder, struct fb_etcd_join_spec *s,
-                                   unsigned long long timeout_ms, struct fb_etcd_join_state *st, char *why,
-                                   size_t why_len) {
+                                   unsigned long long timeout_ms, struct fb_etcd_join_state *st,
+                                   struct error *why) {
         unsigned long long deadline = clock_now_ms() + timeout_ms;
         for (;;) {
                 unsigned long long now = clock_now_ms(), left = deadline > now ? deadline - now : 0;
                 s->timeout_ms = left < QUEUE_SLICE_MS ? left : QUEUE_SLICE_MS;
-                int r = st ? fb_etcd_join_add(s, st, why, why_len) : fb_etcd_join_promote(s, why, why_len);
+                int r = st ? fb_etcd_join_add(s, st, why) : fb_etcd_join_promote(s, why);
                 if (r != -ETIMEDOUT || clock_now_ms() + 1000 >= deadline)
                         return r;
                 int q = fb_join_queue_renew(k, holder, QUEUE_LEASE_S);
@@ -454,7 +446,7 @@ static int etcd_step_holding_queue(struct kube_client *k, const char *holder, st
         }
 }
 
-static int run_etcd_join(void *ctx, char *why, size_t why_len) {
+static int run_etcd_join(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         _cleanup_(kube_client_freep) struct kube_client *k = NULL;
         _cleanup_strv_free_ char **eps = NULL;
@@ -467,11 +459,11 @@ static int run_etcd_join(void *ctx, char *why, size_t why_len) {
         /* The cluster's endpoint: this node's apiserver cannot run before its etcd member does. */
         r = fb_node_client(n, "admin.conf", false, &k);
         if (r < 0)
-                return WHY(r, "cannot use /etc/kubernetes/admin.conf: %s", strerror(-r));
-        r = etcd_endpoints(n, k, &eps, why, why_len);
+                return error_set(why, r, "cannot use /etc/kubernetes/admin.conf: %s", strerror(-r));
+        r = etcd_endpoints(n, k, &eps, why);
         if (r < 0)
                 return r;
-        r = etcd_spec(n, &s, &eps, &ca, &cert, &key, &peer, why, why_len);
+        r = etcd_spec(n, &s, &eps, &ca, &cert, &key, &peer, why);
         if (r < 0)
                 return r;
         unsigned long long step_ms = s.timeout_ms;
@@ -481,12 +473,12 @@ static int run_etcd_join(void *ctx, char *why, size_t why_len) {
         if (r < 0)
                 return r;
         unsigned long long queue_ms = fb_config_timeout_ms(n->config, "etcdJoin", 600000);
-        r = fb_join_queue_acquire(k, holder, QUEUE_LEASE_S, queue_ms, why, why_len);
+        r = fb_join_queue_acquire(k, holder, QUEUE_LEASE_S, queue_ms, why);
         if (r < 0)
                 return r;
         s.abandoned_learner_ms = 60000;
 
-        r = etcd_step_holding_queue(k, holder, &s, step_ms, &st, why, why_len);
+        r = etcd_step_holding_queue(k, holder, &s, step_ms, &st, why);
         if (r >= 0) {
                 n->cp.etcd_initial_cluster = st.initial_cluster;
                 n->cp.etcd_join = true;
@@ -498,11 +490,11 @@ static int run_etcd_join(void *ctx, char *why, size_t why_len) {
                         r = fb_file_put(n->root, FB_MANIFESTS_DIR "/etcd.yaml", yaml, 0600, 0700);
                 n->cp.etcd_initial_cluster = NULL;
                 if (r < 0)
-                        WHY(r, "cannot write " FB_MANIFESTS_DIR "/etcd.yaml: %s", strerror(-r));
+                        error_set(why, r, "cannot write " FB_MANIFESTS_DIR "/etcd.yaml: %s", strerror(-r));
         }
         if (r >= 0) {
                 (void) fb_join_queue_renew(k, holder, QUEUE_LEASE_S);
-                r = etcd_step_holding_queue(k, holder, &s, step_ms, NULL, why, why_len);
+                r = etcd_step_holding_queue(k, holder, &s, step_ms, NULL, why);
         }
         (void) fb_join_queue_release(k, holder);
         return r;
@@ -548,14 +540,14 @@ static int check_wait_bootstrap(void *ctx) {
                path_exists(n->root, BOOTSTRAP_KUBECONFIG) < 0 && fb_kubelet_healthy(n) > 0;
 }
 
-static int run_wait_bootstrap(void *ctx, char *why, size_t why_len) {
+static int run_wait_bootstrap(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         unsigned long long ms = fb_config_kubeadm_timeout_ms(n->config, n->role, "tlsBootstrap", 300000);
         unsigned long long deadline = clock_now_ms() + ms;
         while (path_exists(n->root, KUBELET_KUBECONFIG) < 0 || fb_kubelet_healthy(n) <= 0) {
                 if (clock_now_ms() >= deadline)
-                        return WHY(
-                                -ETIMEDOUT,
+                        return error_set(
+                                why, -ETIMEDOUT,
                                 "the kubelet did not finish its TLS bootstrap (no " KUBELET_KUBECONFIG
                                 " or no healthz) within %llus: check 'journalctl -u kubelet', the bootstrap token and that %s answers",
                                 ms / 1000, bootstrap_server(n));
@@ -563,7 +555,7 @@ static int run_wait_bootstrap(void *ctx, char *why, size_t why_len) {
         }
         int r = unlink_file(n->root, BOOTSTRAP_KUBECONFIG);
         if (r < 0 && r != -ENOENT)
-                return WHY(r, "cannot remove " BOOTSTRAP_KUBECONFIG ": %s", strerror(-r));
+                return error_set(why, r, "cannot remove " BOOTSTRAP_KUBECONFIG ": %s", strerror(-r));
         return 0;
 }
 
@@ -615,7 +607,7 @@ static int annotate_cri_socket(struct fb_node *n) {
         return kube_patch(k, path, "application/merge-patch+json", p, NULL);
 }
 
-static int run_node_registered(void *ctx, char *why, size_t why_len) {
+static int run_node_registered(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         unsigned long long ms =
                 fb_config_kubeadm_timeout_ms(n->config, n->role, "kubernetesAPICall", 60000) * 4;
@@ -624,9 +616,10 @@ static int run_node_registered(void *ctx, char *why, size_t why_len) {
                 if (!n->versions->node_local_cri_socket)
                         (void) annotate_cri_socket(n); /* refused until the Node exists: retried */
                 if (clock_now_ms() >= deadline)
-                        return WHY(-ETIMEDOUT,
-                                   "the Node %s did not register within %llus ('journalctl -u kubelet')",
-                                   n->pki.node_name, ms / 1000);
+                        return error_set(
+                                why, -ETIMEDOUT,
+                                "the Node %s did not register within %llus ('journalctl -u kubelet')",
+                                n->pki.node_name, ms / 1000);
                 clock_sleep_about_ms(1000);
         }
         return 0;
@@ -655,12 +648,12 @@ static int check_join_pki(void *ctx) {
         return 1;
 }
 
-static int run_join_pki(void *ctx, char *why, size_t why_len) {
+static int run_join_pki(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         _cleanup_(pki_report_done) struct pki_report rep = {};
         int r = pki_node_ensure(n->root, &n->pki, &rep);
         if (r < 0)
-                return WHY(r, "%s", rep.error[0] ? rep.error : strerror(-r));
+                return error_set(why, r, "%s", rep.error[0] ? rep.error : strerror(-r));
         return 0;
 }
 

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,16 +24,6 @@
 #include "pki/cert.h"
 #include "pki/kubeconfig.h"
 #include "pki/token.h"
-
-_printf_(4, 5) static int why_set(char *why, size_t len, int r, const char *fmt, ...) {
-        va_list ap;
-        if (why && len) {
-                va_start(ap, fmt);
-                (void) vsnprintf(why, len, fmt, ap);
-                va_end(ap);
-        }
-        return r;
-}
 
 /* ---- construction ---- */
 
@@ -155,8 +144,8 @@ static unsigned duration_s(const cJSON *doc, const char *path, unsigned def) {
 }
 
 int fb_node_new(const char *root, const struct fb_config *c, const struct md_instance *inst,
-                enum fb_role role, const struct fb_cluster_view *view, struct fb_node **ret, char *why,
-                size_t why_len) {
+                enum fb_role role, const struct fb_cluster_view *view, struct fb_node **ret,
+                struct error *why) {
         _cleanup_(fb_node_freep) struct fb_node *n = calloc(1, sizeof(*n));
         const cJSON *cluster = fb_config_document(c, "ClusterConfiguration");
         const cJSON *init = fb_config_document(c, "InitConfiguration");
@@ -180,7 +169,7 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
                 return -ENOMEM;
         n->cluster = cluster;
         if (role == FB_ROLE_AUTO || role < 0)
-                return why_set(why, why_len, -EINVAL, "the role must be decided before the node is set up");
+                return error_set(why, -EINVAL, "the role must be decided before the node is set up");
         n->root = root;
         n->config = c;
         n->instance = inst;
@@ -196,8 +185,7 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         if (r == -EOPNOTSUPP || r == -EINVAL) {
                 _cleanup_free_ char *bad = NULL;
                 if (fb_kubernetes_version_check(kv, &bad) < 0 && bad)
-                        return why_set(why, why_len, -EINVAL, "ClusterConfiguration.kubernetesVersion: %s",
-                                       bad);
+                        return error_set(why, -EINVAL, "ClusterConfiguration.kubernetesVersion: %s", bad);
         }
         if (r < 0)
                 return r;
@@ -212,7 +200,7 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         r = pki_node_spec_init(&n->pki);
         if (r < 0)
                 return r;
-        r = fb_pki_spec_from_config(c, pki_role, root, cluster, &n->pki, why, why_len);
+        r = fb_pki_spec_from_config(c, pki_role, root, cluster, &n->pki, why);
         if (r < 0)
                 return r;
         if (role != FB_ROLE_WORKER) {
@@ -257,8 +245,8 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
                         if (cJSON_IsString(e) && strv_extend(&n->etcd_endpoints, e->valuestring) < 0)
                                 return -ENOMEM;
                 if (!n->etcd_endpoints)
-                        return why_set(
-                                why, why_len, -EINVAL,
+                        return error_set(
+                                why, -EINVAL,
                                 "ClusterConfiguration.etcd.external.endpoints: at least one endpoint is needed");
                 n->cp.etcd_external_endpoints = (const char *const *) n->etcd_endpoints;
                 n->cp.etcd_external_ca_file = n->pki.external_etcd_ca_file;
@@ -467,7 +455,7 @@ int fb_kubelet_files_write(const char *root, const struct fb_kubelet_files *f) {
         return r;
 }
 
-int fb_node_start_kubelet(const struct fb_node *n, char *why, size_t why_len) {
+int fb_node_start_kubelet(const struct fb_node *n, struct error *why) {
         _cleanup_free_ char *line = strjoin_sep((const char *const *) n->kubelet_start_command,
                                                 strv_length(n->kubelet_start_command), " ");
         _cleanup_close_ int out_fd = -EBADF;
@@ -512,11 +500,11 @@ int fb_node_start_kubelet(const struct fb_node *n, char *why, size_t why_len) {
                 return 0;
         }
         if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-                return why_set(why, why_len, -ENOENT, "the kubelet start command '%s' could not run: %s",
-                               line, out);
-        return why_set(why, why_len, -EIO, "the kubelet start command '%s' failed (%s %d)%s%s", line,
-                       WIFEXITED(status) ? "exit status" : "signal",
-                       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), len ? ": " : "", out);
+                return error_set(why, -ENOENT, "the kubelet start command '%s' could not run: %s", line,
+                                 out);
+        return error_set(why, -EIO, "the kubelet start command '%s' failed (%s %d)%s%s", line,
+                         WIFEXITED(status) ? "exit status" : "signal",
+                         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), len ? ": " : "", out);
 }
 
 int fb_kubelet_healthy(const struct fb_node *n) {
@@ -699,7 +687,7 @@ void fb_objects_describe(const struct mf_api_object *o, size_t n, FILE *out) {
 }
 
 int fb_wait_healthy(const char *url, const char *ca_pem, const char *cert_pem, const char *key_pem,
-                    unsigned long long timeout_ms, char *why, size_t why_len) {
+                    unsigned long long timeout_ms, struct error *why) {
         unsigned long long deadline = clock_now_ms() + timeout_ms;
         char err[HTTP_ERROR_MAX] = "";
         long last_status = 0;
@@ -722,10 +710,10 @@ int fb_wait_healthy(const char *url, const char *ca_pem, const char *cert_pem, c
                         last_status = resp->status;
                 if (clock_now_ms() >= deadline) {
                         if (r >= 0)
-                                return why_set(why, why_len, -ETIMEDOUT, "%s answered HTTP %ld, not 200",
-                                               url, last_status);
-                        return why_set(why, why_len, -ETIMEDOUT, "%s did not answer: %s", url,
-                                       err[0] ? err : strerror(-r));
+                                return error_set(why, -ETIMEDOUT, "%s answered HTTP %ld, not 200", url,
+                                                 last_status);
+                        return error_set(why, -ETIMEDOUT, "%s did not answer: %s", url,
+                                         err[0] ? err : strerror(-r));
                 }
                 clock_sleep_about_ms(500);
         }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "common/error.h"
 #include "firstboot/config/config.h"
 #include "firstboot/cluster/kubeapi.h"
 #include "manifests/kubelet.h"
@@ -82,8 +83,8 @@ struct fb_cluster_view {
         const cJSON *kubelet_configuration;
 };
 int fb_node_new(const char *root, const struct fb_config *c, const struct md_instance *inst,
-                enum fb_role role, const struct fb_cluster_view *view, struct fb_node **ret, char *why,
-                size_t why_len);
+                enum fb_role role, const struct fb_cluster_view *view, struct fb_node **ret,
+                struct error *why);
 struct fb_node *fb_node_free(struct fb_node *n);
 static inline void fb_node_freep(struct fb_node **n) {
         *n = fb_node_free(*n);
@@ -110,7 +111,7 @@ int fb_node_kubelet_files(const struct fb_node *n, struct fb_kubelet_files *ret)
 int fb_kubelet_files_in_place(const char *root, const struct fb_kubelet_files *f);
 int fb_kubelet_files_write(const char *root, const struct fb_kubelet_files *f);
 /* Runs the kubelet start command (default: systemctl enable --now kubelet); -errno with *why. */
-int fb_node_start_kubelet(const struct fb_node *n, char *why, size_t why_len);
+int fb_node_start_kubelet(const struct fb_node *n, struct error *why);
 /* GET http://127.0.0.1:10248/healthz (the configured healthz address and port): 1 ok, 0 not. */
 int fb_kubelet_healthy(const struct fb_node *n);
 
@@ -142,7 +143,7 @@ void fb_objects_describe(const struct mf_api_object *o, size_t n, FILE *out);
 
 /* Polls an https (CA-verified) or http URL until it answers 200 or timeout_ms passes. */
 int fb_wait_healthy(const char *url, const char *ca_pem, const char *cert_pem, const char *key_pem,
-                    unsigned long long timeout_ms, char *why, size_t why_len);
+                    unsigned long long timeout_ms, struct error *why);
 
 /* kubeadm's ConfigMap checksum annotation value (componentconfigs ChecksumForConfigMap): sha256 over the
  * data values in key order; the keys themselves are not hashed. */

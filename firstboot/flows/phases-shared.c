@@ -2,7 +2,6 @@
 /* Phases both flows use (init and control-plane join, or every role): preflight, the etcd data disk, the
  * control-plane static pods, kubelet-start, wait-control-plane, mark-control-plane, the addons. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +19,6 @@
 #include "firstboot/host/etcd-disk.h"
 #include "firstboot/host/preflight.h"
 #include "manifests/addons.h"
-
-_printf_(4, 5) static int why_set(char *why, size_t len, int r, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        (void) vsnprintf(why, len, fmt, ap);
-        va_end(ap);
-        return r;
-}
-#define WHY(r, ...) why_set(why, why_len, (r), __VA_ARGS__)
 
 /* ---- the host room's specs, from the configuration ---- */
 
@@ -126,7 +116,7 @@ int fb_etcd_disk_spec_from_config(const struct fb_config *c, struct fb_etcd_disk
 
 /* ---- preflight ---- */
 
-static int run_preflight(void *ctx, char *why, size_t why_len) {
+static int run_preflight(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         _cleanup_strv_free_ char **ignore = NULL;
         _cleanup_(fb_preflight_report_done) struct fb_preflight_report rep = {};
@@ -137,7 +127,7 @@ static int run_preflight(void *ctx, char *why, size_t why_len) {
         if (r >= 0)
                 r = fb_preflight_ignore_list(n->config, n->role, &ignore);
         if (r < 0)
-                return WHY(r, "cannot prepare the checks: %s", strerror(-r));
+                return error_set(why, r, "cannot prepare the checks: %s", strerror(-r));
         s.root = n->root;
         s.ignore = ignore;
         s.resuming = path_exists(n->root, FB_JOURNAL_PATH) >= 0;
@@ -145,7 +135,7 @@ static int run_preflight(void *ctx, char *why, size_t why_len) {
                 s.kubernetes_version = n->kubernetes_version;
         r = fb_preflight_run(&s, &rep);
         if (r < 0)
-                return WHY(r, "%s", fb_preflight_ignore_problem(ignore) ?: strerror(-r));
+                return error_set(why, r, "%s", fb_preflight_ignore_problem(ignore) ?: strerror(-r));
         for (size_t i = 0; i < rep.n; i++) {
                 if (rep.findings[i].error)
                         log_error("[ERROR %s]: %s", rep.findings[i].check, rep.findings[i].message);
@@ -156,13 +146,15 @@ static int run_preflight(void *ctx, char *why, size_t why_len) {
         if (rep.errors == 0)
                 return 0;
         /* The status file names every failed check; nothing was written. */
-        size_t off = (size_t) snprintf(why, why_len, "%zu check%s failed, nothing was written:", rep.errors,
-                                       rep.errors == 1 ? "" : "s");
-        for (size_t i = 0; i < rep.n && off < why_len; i++)
+        char list[ERROR_MESSAGE_MAX];
+        size_t off =
+                (size_t) snprintf(list, sizeof(list), "%zu check%s failed, nothing was written:", rep.errors,
+                                  rep.errors == 1 ? "" : "s");
+        for (size_t i = 0; i < rep.n && off < sizeof(list); i++)
                 if (rep.findings[i].error)
-                        off += (size_t) snprintf(why + off, why_len - off, " [%s] %s;",
+                        off += (size_t) snprintf(list + off, sizeof(list) - off, " [%s] %s;",
                                                  rep.findings[i].check, rep.findings[i].message);
-        return -EPERM;
+        return error_set(why, -EPERM, "%s", list);
 }
 
 static void describe_preflight(void *ctx, FILE *out) {
@@ -201,14 +193,14 @@ static int check_etcd_disk(void *ctx) {
         return r < 0 ? 0 : r;
 }
 
-static int run_etcd_disk(void *ctx, char *why, size_t why_len) {
+static int run_etcd_disk(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         _cleanup_(fb_etcd_disk_result_done) struct fb_etcd_disk_result res = {};
         struct fb_etcd_disk_spec s;
         int r = disk_spec(n, &s);
         if (r < 0)
-                return WHY(r, "FirstbootConfiguration.etcd.dataDevice: %s", strerror(-r));
-        r = fb_etcd_disk_prepare(&s, &res, why, why_len);
+                return error_set(why, r, "FirstbootConfiguration.etcd.dataDevice: %s", strerror(-r));
+        r = fb_etcd_disk_prepare(&s, &res, why);
         if (r < 0)
                 return r;
         log_info("etcd data disk: %s (%s%s) mounted at %s%s.", res.device, res.fstype,
@@ -246,17 +238,16 @@ int fb_static_pods_in_place(struct fb_node *n, const enum mf_component *cs, size
         return 1;
 }
 
-int fb_static_pods_write(struct fb_node *n, const enum mf_component *cs, size_t k, char *why,
-                         size_t why_len) {
+int fb_static_pods_write(struct fb_node *n, const enum mf_component *cs, size_t k, struct error *why) {
         for (size_t i = 0; i < k; i++) {
                 _cleanup_free_ char *yaml = NULL, *path = fb_node_manifest_path(cs[i]);
                 int r = path ? fb_node_static_pod_yaml(n, cs[i], &yaml) : -ENOMEM;
                 if (r < 0)
-                        return WHY(r, "cannot render the %s manifest: %s", mf_component_name(cs[i]),
-                                   strerror(-r));
+                        return error_set(why, r, "cannot render the %s manifest: %s",
+                                         mf_component_name(cs[i]), strerror(-r));
                 r = fb_file_put(n->root, path, yaml, 0600, 0700);
                 if (r < 0)
-                        return WHY(r, "cannot write %s: %s", path, strerror(-r));
+                        return error_set(why, r, "cannot write %s: %s", path, strerror(-r));
                 log_debug("wrote %s", path);
         }
         return 0;
@@ -268,8 +259,8 @@ static const enum mf_component control_plane_pods[] = {MF_KUBE_APISERVER, MF_KUB
 int fb_check_control_plane_pods(void *ctx) {
         return fb_static_pods_in_place(ctx, control_plane_pods, ELEMENTSOF(control_plane_pods));
 }
-int fb_run_control_plane_pods(void *ctx, char *why, size_t why_len) {
-        return fb_static_pods_write(ctx, control_plane_pods, ELEMENTSOF(control_plane_pods), why, why_len);
+int fb_run_control_plane_pods(void *ctx, struct error *why) {
+        return fb_static_pods_write(ctx, control_plane_pods, ELEMENTSOF(control_plane_pods), why);
 }
 void fb_describe_control_plane_pods(void *ctx, FILE *out) {
         struct fb_node *n = ctx;
@@ -293,16 +284,17 @@ int fb_check_kubelet_start(void *ctx) {
         return fb_kubelet_healthy(n);
 }
 
-int fb_run_kubelet_start(void *ctx, char *why, size_t why_len) {
+int fb_run_kubelet_start(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         _cleanup_(fb_kubelet_files_done) struct fb_kubelet_files f = {};
         int r = fb_node_kubelet_files(n, &f);
         if (r < 0)
-                return WHY(r, "cannot render the kubelet configuration: %s", strerror(-r));
+                return error_set(why, r, "cannot render the kubelet configuration: %s", strerror(-r));
         r = fb_kubelet_files_write(n->root, &f);
         if (r < 0)
-                return WHY(r, "cannot write the kubelet files under " FB_KUBELET_DIR ": %s", strerror(-r));
-        return fb_node_start_kubelet(n, why, why_len);
+                return error_set(why, r, "cannot write the kubelet files under " FB_KUBELET_DIR ": %s",
+                                 strerror(-r));
+        return fb_node_start_kubelet(n, why);
 }
 
 void fb_describe_kubelet_start(void *ctx, FILE *out) {
@@ -322,8 +314,7 @@ struct component_health {
         bool verify; /* the apiserver's cert is ours; KCM and scheduler serve self-signed ones */
 };
 
-static int control_plane_health(struct fb_node *n, unsigned long long timeout_ms, char *why,
-                                size_t why_len) {
+static int control_plane_health(struct fb_node *n, unsigned long long timeout_ms, struct error *why) {
         _cleanup_free_ char *livez = strdupf("%s/livez", n->local_api_url);
         _cleanup_free_ char *ca = NULL, *ca_path = strdupf("%s/ca.crt", n->pki.cert_dir);
         const struct component_health cs[] = {
@@ -338,10 +329,9 @@ static int control_plane_health(struct fb_node *n, unsigned long long timeout_ms
                 return -ENOMEM;
         r = read_file(n->root, ca_path, 1024 * 1024, &ca, NULL);
         if (r < 0)
-                return WHY(r, "cannot read %s: %s", ca_path, strerror(-r));
+                return error_set(why, r, "cannot read %s: %s", ca_path, strerror(-r));
         for (size_t i = 0; i < ELEMENTSOF(cs); i++) {
                 unsigned long long now = clock_now_ms(), left = deadline > now ? deadline - now : 0;
-                char w[384] = "";
                 _cleanup_(http_response_freep) struct http_response *resp = NULL;
                 if (!cs[i].verify) {
                         /* kubeadm checks these without verifying the serving certificate. */
@@ -357,27 +347,28 @@ static int control_plane_health(struct fb_node *n, unsigned long long timeout_ms
                                 if (r >= 0 && resp->status == 200)
                                         break;
                                 if (clock_now_ms() >= end)
-                                        return WHY(-ETIMEDOUT, "%s is not healthy at %s after %llus: %s",
-                                                   cs[i].name, cs[i].url, timeout_ms / 1000,
-                                                   r < 0 ? strerror(-r) : "not HTTP 200");
+                                        return error_set(why, -ETIMEDOUT,
+                                                         "%s is not healthy at %s after %llus: %s",
+                                                         cs[i].name, cs[i].url, timeout_ms / 1000,
+                                                         r < 0 ? strerror(-r) : "not HTTP 200");
                                 clock_sleep_about_ms(500);
                         }
                         continue;
                 }
-                r = fb_wait_healthy(cs[i].url, ca, NULL, NULL, left, w, sizeof(w));
+                r = fb_wait_healthy(cs[i].url, ca, NULL, NULL, left, why);
                 if (r < 0)
-                        return WHY(r, "%s is not healthy after %llus: %s", cs[i].name, timeout_ms / 1000, w);
+                        return error_wrap(why, r, "%s is not healthy after %llus", cs[i].name,
+                                          timeout_ms / 1000);
         }
         return 0;
 }
 
 int fb_check_wait_control_plane(void *ctx) {
         struct fb_node *n = ctx;
-        char why[256];
-        return control_plane_health(n, 0, why, sizeof(why)) >= 0;
+        return control_plane_health(n, 0, NULL) >= 0;
 }
 
-int fb_run_wait_control_plane(void *ctx, char *why, size_t why_len) {
+int fb_run_wait_control_plane(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         unsigned long long kubelet_ms =
                 fb_config_kubeadm_timeout_ms(n->config, n->role, "kubeletHealthCheck", 240000);
@@ -387,13 +378,13 @@ int fb_run_wait_control_plane(void *ctx, char *why, size_t why_len) {
 
         while (fb_kubelet_healthy(n) <= 0) {
                 if (clock_now_ms() >= deadline)
-                        return WHY(
-                                -ETIMEDOUT,
+                        return error_set(
+                                why, -ETIMEDOUT,
                                 "the kubelet is not healthy at http://127.0.0.1:10248/healthz after %llus (is it installed and running? 'systemctl status kubelet', 'journalctl -u kubelet')",
                                 kubelet_ms / 1000);
                 clock_sleep_about_ms(500);
         }
-        return control_plane_health(n, cp_ms, why, why_len);
+        return control_plane_health(n, cp_ms, why);
 }
 
 void fb_describe_wait_control_plane(void *ctx, FILE *out) {
@@ -472,7 +463,7 @@ int fb_check_mark_control_plane(void *ctx) {
                cJSON_GetArraySize(json_get(node, "spec.taints"));
 }
 
-int fb_run_mark_control_plane(void *ctx, char *why, size_t why_len) {
+int fb_run_mark_control_plane(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         _cleanup_free_ char *path = strdupf("/api/v1/nodes/%s", n->pki.node_name);
         unsigned long long ms =
@@ -485,7 +476,7 @@ int fb_run_mark_control_plane(void *ctx, char *why, size_t why_len) {
                 return -ENOMEM;
         r = fb_node_admin(n, &c);
         if (r < 0)
-                return WHY(r, "cannot use /etc/kubernetes/admin.conf: %s", strerror(-r));
+                return error_set(why, r, "cannot use /etc/kubernetes/admin.conf: %s", strerror(-r));
         for (;;) {
                 _cleanup_(cJSON_Deletep) cJSON *node = NULL, *p = NULL;
                 r = kube_get(c, path, &node);
@@ -503,14 +494,15 @@ int fb_run_mark_control_plane(void *ctx, char *why, size_t why_len) {
                                 return 0;
                 }
                 if (r != -ENOENT && r != -ESTALE && !kube_error_is_transient(r))
-                        return WHY(r, "cannot label and taint Node %s: %s", n->pki.node_name,
-                                   kube_client_error(c));
+                        return error_set(why, r, "cannot label and taint Node %s: %s", n->pki.node_name,
+                                         kube_client_error(c));
                 if (clock_now_ms() >= deadline)
-                        return WHY(r,
-                                   "the Node %s did not appear (or could not be patched) within %llus: %s",
-                                   n->pki.node_name, ms / 1000,
-                                   r == -ENOENT ? "has the kubelet registered? 'journalctl -u kubelet'"
-                                                : kube_client_error(c));
+                        return error_set(
+                                why, r,
+                                "the Node %s did not appear (or could not be patched) within %llus: %s",
+                                n->pki.node_name, ms / 1000,
+                                r == -ENOENT ? "has the kubelet registered? 'journalctl -u kubelet'"
+                                             : kube_client_error(c));
                 clock_sleep_about_ms(1000);
         }
 }
@@ -604,7 +596,7 @@ static int check_addon(void *ctx) {
         return r < 0 ? 0 : r;
 }
 
-static int run_addon(void *ctx, char *why, size_t why_len) {
+static int run_addon(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         struct kube_client *c;
         struct mf_api_object *o = NULL;
@@ -612,17 +604,17 @@ static int run_addon(void *ctx, char *why, size_t why_len) {
         size_t k = 0;
         int r = fb_node_admin(n, &c);
         if (r < 0)
-                return WHY(r, "cannot use /etc/kubernetes/admin.conf: %s", strerror(-r));
+                return error_set(why, r, "cannot use /etc/kubernetes/admin.conf: %s", strerror(-r));
         r = addon_objects(n, c, &o, &k);
         if (r < 0)
-                return WHY(
-                        r,
+                return error_set(
+                        why, r,
                         "cannot build the CoreDNS and kube-proxy objects: %s (check KubeProxyConfiguration and ClusterConfiguration.dns)",
                         strerror(-r));
         r = fb_objects_apply(c, o, k, &failed);
         if (r < 0)
-                WHY(r, "cannot create or update %s at %s: %s", failed ?: "an addon object",
-                    kube_client_server(c), kube_client_error(c));
+                error_set(why, r, "cannot create or update %s at %s: %s", failed ?: "an addon object",
+                          kube_client_server(c), kube_client_error(c));
         mf_api_objects_free(o, k);
         return r;
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The join information an operator needs after init, with secrets only where the configuration asked. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +70,7 @@ static int join_doc(struct fb_node *n, bool secrets, char **ret) {
         return 0;
 }
 
-int fb_report_join_info(struct fb_node *n, char *why, size_t why_len) {
+int fb_report_join_info(struct fb_node *n, struct error *why) {
         const char *file = json_get_string(fb_config_document(n->config, "FirstbootConfiguration"),
                                            "reporting.joinFile");
         _cleanup_free_ char *pub = NULL;
@@ -83,18 +82,16 @@ int fb_report_join_info(struct fb_node *n, char *why, size_t why_len) {
         if (r >= 0)
                 r = write_string_atomic(n->root, FB_JOIN_INFO_PATH, pub, 0644, WRITE_MKDIR_PARENTS);
         if (r < 0) {
-                snprintf(why, why_len, "cannot write " FB_JOIN_INFO_PATH ": %s", strerror(-r));
-                return r;
+                return error_set(why, r, "cannot write " FB_JOIN_INFO_PATH ": %s", strerror(-r));
         }
         if (file) {
                 r = join_doc(n, true, &full);
                 if (r >= 0)
                         r = write_string_atomic(n->root, file, full, 0600, WRITE_MKDIR_PARENTS);
                 if (r < 0) {
-                        snprintf(why, why_len,
-                                 "cannot write FirstbootConfiguration.reporting.joinFile %s: %s", file,
-                                 strerror(-r));
-                        return r;
+                        return error_set(why, r,
+                                         "cannot write FirstbootConfiguration.reporting.joinFile %s: %s",
+                                         file, strerror(-r));
                 }
         }
         (void) fb_node_ca_pin(n, &pin);

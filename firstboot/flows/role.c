@@ -93,23 +93,22 @@ static bool someone_answers(const struct fb_config *c, const struct md_instance 
         return false;
 }
 
-int fb_role_resume(enum fb_role configured, const char *journaled, struct fb_role_decision *ret, char *why,
-                   size_t why_len) {
+int fb_role_resume(enum fb_role configured, const char *journaled, struct fb_role_decision *ret,
+                   struct error *why) {
         struct fb_role_decision d = {.role = fb_role_from_string(journaled)};
         if (d.role < 0 || d.role == FB_ROLE_AUTO) {
-                snprintf(why, why_len, "the journal " FB_JOURNAL_PATH " records an unknown role '%s'",
-                         strempty(journaled));
-                return -EBADMSG;
+                return error_set(why, -EBADMSG,
+                                 "the journal " FB_JOURNAL_PATH " records an unknown role '%s'",
+                                 strempty(journaled));
         }
         /* The one change tolerated: control-plane configured over an init journal (init makes a control
          * plane). */
         if (configured != FB_ROLE_AUTO && configured != d.role &&
             !(configured == FB_ROLE_CONTROL_PLANE && d.role == FB_ROLE_INIT)) {
-                snprintf(why, why_len,
-                         "this machine already started as %s (journal " FB_JOURNAL_PATH
-                         "); the configuration now says %s",
-                         journaled, fb_role_to_string(configured));
-                return -ESTALE;
+                return error_set(why, -ESTALE,
+                                 "this machine already started as %s (journal " FB_JOURNAL_PATH
+                                 "); the configuration now says %s",
+                                 journaled, fb_role_to_string(configured));
         }
         snprintf(d.reason, sizeof(d.reason), "resuming as %s, as the journal records", journaled);
         *ret = d;
@@ -117,7 +116,7 @@ int fb_role_resume(enum fb_role configured, const char *journaled, struct fb_rol
 }
 
 int fb_role_decide(const char *root, const struct fb_config *c, const struct md_instance *inst, bool dry_run,
-                   struct fb_role_decision *ret, char *why, size_t why_len) {
+                   struct fb_role_decision *ret, struct error *why) {
         struct fb_role_decision d = {.role = fb_config_role(c)};
         _cleanup_free_ char *journaled = NULL;
         int r;
@@ -125,10 +124,9 @@ int fb_role_decide(const char *root, const struct fb_config *c, const struct md_
         /* A machine that started keeps its role: a resumed auto node must not change its mind. */
         r = fb_journal_role(root, &journaled);
         if (r >= 0)
-                return fb_role_resume(d.role, journaled, ret, why, why_len);
+                return fb_role_resume(d.role, journaled, ret, why);
         if (r != -ENOENT) {
-                snprintf(why, why_len, "cannot read the journal " FB_JOURNAL_PATH ": %s", strerror(-r));
-                return r;
+                return error_set(why, r, "cannot read the journal " FB_JOURNAL_PATH ": %s", strerror(-r));
         }
 
         if (d.role != FB_ROLE_AUTO) {
@@ -140,10 +138,9 @@ int fb_role_decide(const char *root, const struct fb_config *c, const struct md_
 
         r = inst ? fb_config_is_seed(c, inst) : -EINVAL;
         if (r < 0) {
-                snprintf(
-                        why, why_len,
+                return error_set(
+                        why, -EINVAL,
                         "role auto: the seed rule cannot be decided on this instance (it lacks the instance id, hostname or address the rule compares)");
-                return -EINVAL;
         }
         if (!r) {
                 d.role = FB_ROLE_CONTROL_PLANE;

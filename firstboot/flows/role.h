@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/error.h"
 #include "firstboot/config/config.h"
 #include "metadata/metadata.h"
 
@@ -22,9 +23,9 @@ struct fb_role_decision {
  * role. -EBADMSG when journaled is not init, control-plane or worker; -ESTALE when the configured role
  * contradicts it (auto and control-plane over init are fine). -errno with *why on failure.
  */
-int fb_role_resume(enum fb_role configured, const char *journaled, struct fb_role_decision *ret, char *why,
-                   size_t why_len);
+int fb_role_resume(enum fb_role configured, const char *journaled, struct fb_role_decision *ret,
+                   struct error *why);
 
 /* dry_run (plan): decide without waiting on the network. -errno with *why on failure. */
 int fb_role_decide(const char *root, const struct fb_config *c, const struct md_instance *inst, bool dry_run,
-                   struct fb_role_decision *ret, char *why, size_t why_len);
+                   struct fb_role_decision *ret, struct error *why);

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,17 +38,6 @@ void fb_etcd_disk_result_done(struct fb_etcd_disk_result *r) {
         free(r->uuid);
         free(r->fstype);
         *r = (struct fb_etcd_disk_result){};
-}
-
-static int fail(char *why, size_t why_len, int r, const char *fmt, ...) _printf_(4, 5);
-static int fail(char *why, size_t why_len, int r, const char *fmt, ...) {
-        va_list ap;
-        if (why && why_len > 0) {
-                va_start(ap, fmt);
-                (void) vsnprintf(why, why_len, fmt, ap);
-                va_end(ap);
-        }
-        return r < 0 ? r : -r;
 }
 
 /* ---- pure parts ---- */
@@ -212,7 +200,7 @@ int fb_mountinfo_of_device(const char *text, unsigned major, unsigned minor, cha
 /* ---- finding and probing ---- */
 
 /* The device node a spec names; *ret owned by the caller. -ENXIO when nothing matches. */
-static int resolve_device(const struct fb_etcd_disk_spec *s, char **ret, char *why, size_t why_len) {
+static int resolve_device(const struct fb_etcd_disk_spec *s, char **ret, struct error *why) {
         _cleanup_(blkid_put_cachep) blkid_cache cache = NULL;
         _cleanup_free_ char *value = NULL, *dev = NULL, *names = NULL;
         const char *tag;
@@ -222,19 +210,20 @@ static int resolve_device(const struct fb_etcd_disk_spec *s, char **ret, char *w
 
         r = parse_device_spec(s->device, &tag, &value);
         if (r < 0)
-                return fail(why, why_len, r,
-                            "etcd.dataDevice '%s' is not a /dev path or LABEL=/UUID=/PARTLABEL=/PARTUUID=",
-                            strempty(s->device));
+                return error_set(
+                        why, r,
+                        "etcd.dataDevice '%s' is not a /dev path or LABEL=/UUID=/PARTLABEL=/PARTUUID=",
+                        strempty(s->device));
         if (!tag) {
                 _cleanup_free_ char *p = NULL;
                 r = root_path(s->root, value, &p);
                 if (r < 0)
-                        return fail(why, why_len, r, "etcd.dataDevice '%s' is not a usable path", value);
+                        return error_set(why, r, "etcd.dataDevice '%s' is not a usable path", value);
                 /* The node behind /dev/disk/by-id/... links: what mountinfo and messages show. */
                 dev = realpath(p, NULL);
                 if (!dev)
-                        return fail(why, why_len, errno == ENOENT ? -ENXIO : -errno,
-                                    "etcd.dataDevice %s: %s", value, strerror(errno));
+                        return error_set(why, errno == ENOENT ? -ENXIO : -errno, "etcd.dataDevice %s: %s",
+                                         value, strerror(errno));
                 *ret = TAKE_PTR(dev);
                 return 0;
         }
@@ -244,8 +233,8 @@ static int resolve_device(const struct fb_etcd_disk_spec *s, char **ret, char *w
                 return -ENOMEM;
         dev = blkid_evaluate_tag(tag, value, &cache);
         if (!dev)
-                return fail(
-                        why, why_len, -ENXIO, "no block device has %s=%s%s", tag, value,
+                return error_set(
+                        why, -ENXIO, "no block device has %s=%s%s", tag, value,
                         streq(tag, "LABEL") || streq(tag, "UUID")
                                 ? " (a blank disk has no filesystem label or UUID: name it by path, e.g. /dev/disk/by-id/...)"
                                 : "");
@@ -266,8 +255,8 @@ static int resolve_device(const struct fb_etcd_disk_spec *s, char **ret, char *w
                 blkid_dev_iterate_end(it);
         }
         if (n > 1)
-                return fail(
-                        why, why_len, -ENOTUNIQ,
+                return error_set(
+                        why, -ENOTUNIQ,
                         "%s=%s names %d devices (%s): give the etcd disk a label of its own, or name it by path or UUID",
                         tag, value, n, names);
         *ret = TAKE_PTR(dev);
@@ -349,7 +338,7 @@ static void state_done(struct state *st) {
 }
 
 /* Resolves the device and the target, and looks at both: mounted where, holding what. */
-static int inspect(struct state *st, bool need_block, char *why, size_t why_len) {
+static int inspect(struct state *st, bool need_block, struct error *why) {
         const struct fb_etcd_disk_spec *s = st->s;
         _cleanup_free_ char *mi = NULL, *elsewhere = NULL, *mounted_type = NULL, *t = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -359,20 +348,20 @@ static int inspect(struct state *st, bool need_block, char *why, size_t why_len)
 
         const char *problem = fb_etcd_disk_spec_problem(s);
         if (problem)
-                return fail(why, why_len, -EINVAL, "%s", problem);
-        r = resolve_device(s, &st->dev, why, why_len);
+                return error_set(why, -EINVAL, "%s", problem);
+        r = resolve_device(s, &st->dev, why);
         if (r < 0)
                 return r;
         if (stat(st->dev, &stt) < 0)
-                return fail(why, why_len, -errno, "etcd.dataDevice %s: %s", st->dev, strerror(errno));
+                return error_set(why, -errno, "etcd.dataDevice %s: %s", st->dev, strerror(errno));
         if (S_ISBLK(stt.st_mode))
                 st->rdev = stt.st_rdev;
         else if (need_block || !S_ISREG(stt.st_mode))
-                return fail(why, why_len, -ENOTBLK, "etcd.dataDevice %s is not a block device", st->dev);
+                return error_set(why, -ENOTBLK, "etcd.dataDevice %s is not a block device", st->dev);
 
         r = root_path(s->root, st->data_dir, &t);
         if (r < 0)
-                return fail(why, why_len, r, "the etcd data dir '%s' is not an absolute path", st->data_dir);
+                return error_set(why, r, "the etcd data dir '%s' is not an absolute path", st->data_dir);
         /* mountinfo shows resolved paths: resolve what exists of the target. */
         st->target = realpath(t, NULL) ?: TAKE_PTR(t);
         if (!st->target)
@@ -380,14 +369,14 @@ static int inspect(struct state *st, bool need_block, char *why, size_t why_len)
 
         r = read_mountinfo(&mi);
         if (r < 0)
-                return fail(why, why_len, r, "cannot read /proc/self/mountinfo: %s", strerror(-r));
+                return error_set(why, r, "cannot read /proc/self/mountinfo: %s", strerror(-r));
         r = fb_mountinfo_at(mi, st->target, &maj, &min, &mounted_type);
         if (r == -ENOMEM)
                 return r;
         if (r >= 0) {
                 if (!st->rdev || makedev(maj, min) != st->rdev)
-                        return fail(
-                                why, why_len, -EBUSY,
+                        return error_set(
+                                why, -EBUSY,
                                 "another file system (%s, device %u:%u) is mounted at %s, not %s: unmount it, or point etcd.dataDevice at it",
                                 mounted_type, maj, min, st->data_dir, st->dev);
                 st->mounted = true;
@@ -396,8 +385,8 @@ static int inspect(struct state *st, bool need_block, char *why, size_t why_len)
                 if (r == -ENOMEM)
                         return r;
                 if (r >= 0)
-                        return fail(
-                                why, why_len, -EBUSY,
+                        return error_set(
+                                why, -EBUSY,
                                 "%s is mounted at %s: it is in use; unmount it if it is meant for etcd, or name another device",
                                 st->dev, elsewhere);
         }
@@ -405,13 +394,13 @@ static int inspect(struct state *st, bool need_block, char *why, size_t why_len)
         /* O_EXCL on a block device fails while anything (a mount, LVM, RAID) holds it. */
         fd = open(st->dev, O_RDONLY | O_CLOEXEC | O_NOCTTY | (st->rdev && !st->mounted ? O_EXCL : 0));
         if (fd < 0)
-                return fail(why, why_len, -errno, "cannot open %s: %s%s", st->dev, strerror(errno),
-                            errno == EBUSY
-                                    ? " (something holds it: LVM, RAID, a mount in another namespace?)"
-                                    : "");
+                return error_set(why, -errno, "cannot open %s: %s%s", st->dev, strerror(errno),
+                                 errno == EBUSY
+                                         ? " (something holds it: LVM, RAID, a mount in another namespace?)"
+                                         : "");
         r = probe_device(fd, &st->pr);
         if (r < 0)
-                return fail(why, why_len, r, "cannot probe %s with libblkid: %s", st->dev, strerror(-r));
+                return error_set(why, r, "cannot probe %s with libblkid: %s", st->dev, strerror(-r));
         return 0;
 }
 
@@ -426,41 +415,41 @@ static char *first_entry(const char *dir) {
 }
 
 /* Why the device cannot be used, or NULL when it is blank or holds a filesystem we use. */
-static int judge(const struct state *st, char *why, size_t why_len) {
+static int judge(const struct state *st, struct error *why) {
         const struct probe *p = &st->pr;
         if (p->ambiguous)
-                return fail(
-                        why, why_len, -EMEDIUMTYPE,
+                return error_set(
+                        why, -EMEDIUMTYPE,
                         "%s holds several signatures that contradict each other: refusing to touch it; wipe it (wipefs -a %s) if its data is not needed",
                         st->dev, st->dev);
         if (p->pttype)
-                return fail(
-                        why, why_len, -EMEDIUMTYPE,
+                return error_set(
+                        why, -EMEDIUMTYPE,
                         "%s holds a partition table (%s): refusing to format it; name a partition (a /dev path or PARTLABEL=), or wipe it (wipefs -a %s) if its data is not needed",
                         st->dev, p->pttype, st->dev);
         if (p->type && !supported_fstype(p->type))
-                return fail(
-                        why, why_len, -EMEDIUMTYPE,
+                return error_set(
+                        why, -EMEDIUMTYPE,
                         "%s holds %s%s%s%s, not an ext4 or xfs file system: refusing to use or format it; wipe it (wipefs -a %s) if its data is not needed, or name another device",
                         st->dev, p->type, p->usage ? " (" : "", strempty(p->usage), p->usage ? ")" : "",
                         st->dev);
         if (p->type && !p->uuid)
-                return fail(why, why_len, -EMEDIUMTYPE, "the %s file system on %s has no UUID", p->type,
-                            st->dev);
+                return error_set(why, -EMEDIUMTYPE, "the %s file system on %s has no UUID", p->type,
+                                 st->dev);
         /* Before anything is formatted: files on the root disk would be hidden under the mount (and an
          * etcd member among them lost). do_mount() looks again. */
         if (!st->mounted) {
                 _cleanup_free_ char *entry = first_entry(st->target);
                 if (entry)
-                        return fail(
-                                why, why_len, -ENOTEMPTY,
+                        return error_set(
+                                why, -ENOTEMPTY,
                                 "%s already holds files ('%s') that mounting %s there would hide: move them away (or empty the directory) first",
                                 st->data_dir, entry, st->dev);
         }
         return 0;
 }
 
-static int make_fs(struct state *st, char *why, size_t why_len) {
+static int make_fs(struct state *st, struct error *why) {
         _cleanup_free_ char *out = NULL, *mkfs = strdupf("mkfs.%s", st->fstype);
         _cleanup_close_ int fd = -EBADF;
         int status, r;
@@ -473,26 +462,26 @@ static int make_fs(struct state *st, char *why, size_t why_len) {
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return fail(why, why_len, r, "cannot run %s: %s (install %s)", mkfs, strerror(-r),
-                            streq(st->fstype, "xfs") ? "xfsprogs" : "e2fsprogs");
+                return error_set(why, r, "cannot run %s: %s (install %s)", mkfs, strerror(-r),
+                                 streq(st->fstype, "xfs") ? "xfsprogs" : "e2fsprogs");
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 while (*out && strchr("\n ", out[strlen(out) - 1]))
                         out[strlen(out) - 1] = 0;
-                return fail(why, why_len, -EIO, "%s -L %s %s failed (%s %d)%s%s", mkfs, st->label, st->dev,
-                            WIFEXITED(status) ? "exit status" : "signal",
-                            WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), *out ? ": " : "",
-                            out);
+                return error_set(why, -EIO, "%s -L %s %s failed (%s %d)%s%s", mkfs, st->label, st->dev,
+                                 WIFEXITED(status) ? "exit status" : "signal",
+                                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+                                 *out ? ": " : "", out);
         }
         probe_done(&st->pr);
         fd = open(st->dev, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0 || (r = probe_device(fd, &st->pr)) < 0 || !st->pr.type ||
             !streq(st->pr.type, st->fstype) || !st->pr.uuid)
-                return fail(why, why_len, -EIO, "%s made no %s file system on %s that libblkid can see",
-                            mkfs, st->fstype, st->dev);
+                return error_set(why, -EIO, "%s made no %s file system on %s that libblkid can see", mkfs,
+                                 st->fstype, st->dev);
         return 0;
 }
 
-static int do_mount(struct state *st, char *why, size_t why_len) {
+static int do_mount(struct state *st, struct error *why) {
         _cleanup_free_ char *entry = NULL,
                             *parent = strndup(st->data_dir, strrchr(st->data_dir, '/') - st->data_dir);
         int r;
@@ -503,7 +492,7 @@ static int do_mount(struct state *st, char *why, size_t why_len) {
         if (r >= 0)
                 r = mkdir_p(st->s->root, st->data_dir, 0700);
         if (r < 0)
-                return fail(why, why_len, r, "cannot create %s: %s", st->data_dir, strerror(-r));
+                return error_set(why, r, "cannot create %s: %s", st->data_dir, strerror(-r));
         free(st->target);
         st->target = NULL;
         r = root_path(st->s->root, st->data_dir, &st->target);
@@ -512,17 +501,16 @@ static int do_mount(struct state *st, char *why, size_t why_len) {
         /* Files on the root disk would be hidden under the mount, and an etcd member among them lost. */
         entry = first_entry(st->target);
         if (entry)
-                return fail(
-                        why, why_len, -ENOTEMPTY,
+                return error_set(
+                        why, -ENOTEMPTY,
                         "%s already holds files ('%s') that mounting %s there would hide: move them away (or empty the directory) first",
                         st->data_dir, entry, st->dev);
         if (mount(st->dev, st->target, st->pr.type, MS_NOATIME, NULL) < 0)
-                return fail(why, why_len, -errno, "cannot mount %s (%s) at %s: %s", st->dev, st->pr.type,
-                            st->data_dir, strerror(errno));
+                return error_set(why, -errno, "cannot mount %s (%s) at %s: %s", st->dev, st->pr.type,
+                                 st->data_dir, strerror(errno));
         /* etcd wants its data dir 0700; a new file system's root is 0755. */
         if (chmod(st->target, 0700) < 0)
-                return fail(why, why_len, -errno, "cannot make %s mode 0700: %s", st->data_dir,
-                            strerror(errno));
+                return error_set(why, -errno, "cannot make %s mode 0700: %s", st->data_dir, strerror(errno));
         return 0;
 }
 
@@ -545,7 +533,7 @@ static int unit_paths(const char *data_dir, char **ret_unit_path) {
         return *ret_unit_path ? 0 : -ENOMEM;
 }
 
-static int write_units(const struct state *st, bool *changed, char *why, size_t why_len) {
+static int write_units(const struct state *st, bool *changed, struct error *why) {
         _cleanup_free_ char *path = NULL, *unit = NULL, *dropin = NULL;
         int r;
 
@@ -557,13 +545,13 @@ static int write_units(const struct state *st, bool *changed, char *why, size_t 
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 r = file_has(st->s->root, files[i].path, files[i].text);
                 if (r < 0)
-                        return fail(why, why_len, r, "cannot read %s: %s", files[i].path, strerror(-r));
+                        return error_set(why, r, "cannot read %s: %s", files[i].path, strerror(-r));
                 if (r > 0)
                         continue;
                 r = write_string_atomic(st->s->root, files[i].path, files[i].text, 0644,
                                         WRITE_MKDIR_PARENTS);
                 if (r < 0)
-                        return fail(why, why_len, r, "cannot write %s: %s", files[i].path, strerror(-r));
+                        return error_set(why, r, "cannot write %s: %s", files[i].path, strerror(-r));
                 *changed = true;
         }
         return 0;
@@ -578,36 +566,35 @@ static void state_init(struct state *st, const struct fb_etcd_disk_spec *s) {
         };
 }
 
-int fb_etcd_disk_prepare(const struct fb_etcd_disk_spec *s, struct fb_etcd_disk_result *ret, char *why,
-                         size_t why_len) {
+int fb_etcd_disk_prepare(const struct fb_etcd_disk_spec *s, struct fb_etcd_disk_result *ret,
+                         struct error *why) {
         _cleanup_(state_done) struct state st = {};
         struct fb_etcd_disk_result res = {};
         int r;
 
         state_init(&st, s);
-        if (why && why_len)
-                why[0] = 0;
-        r = inspect(&st, true, why, why_len);
+        error_clear(why);
+        r = inspect(&st, true, why);
         if (r < 0)
                 return r;
-        r = judge(&st, why, why_len);
+        r = judge(&st, why);
         if (r < 0)
                 return r;
         if (!st.pr.type) {
                 log_debug("%s is blank: making a %s file system labelled '%s'", st.dev, st.fstype, st.label);
-                r = make_fs(&st, why, why_len);
+                r = make_fs(&st, why);
                 if (r < 0)
                         return r;
                 res.formatted = true;
         } else if (!streq(st.pr.type, st.fstype))
                 log_debug("%s holds %s, not %s: used as it is", st.dev, st.pr.type, st.fstype);
         if (!st.mounted) {
-                r = do_mount(&st, why, why_len);
+                r = do_mount(&st, why);
                 if (r < 0)
                         return r;
                 res.mounted = true;
         }
-        r = write_units(&st, &res.units_changed, why, why_len);
+        r = write_units(&st, &res.units_changed, why);
         if (r < 0)
                 return r;
         res.device = TAKE_PTR(st.dev);
@@ -620,11 +607,10 @@ int fb_etcd_disk_prepare(const struct fb_etcd_disk_spec *s, struct fb_etcd_disk_
 int fb_etcd_disk_check(const struct fb_etcd_disk_spec *s) {
         _cleanup_(state_done) struct state st = {};
         _cleanup_free_ char *path = NULL, *unit = NULL, *dropin = NULL;
-        char why[256];
         int r;
 
         state_init(&st, s);
-        r = inspect(&st, true, why, sizeof(why));
+        r = inspect(&st, true, NULL);
         if (r == -ENXIO || r == -ENOENT)
                 return 0; /* not found (yet): prepare says why */
         if (r == -EBUSY || r == -EINVAL)
@@ -646,16 +632,16 @@ int fb_etcd_disk_check(const struct fb_etcd_disk_spec *s) {
 void fb_etcd_disk_describe(const struct fb_etcd_disk_spec *s, FILE *out) {
         _cleanup_(state_done) struct state st = {};
         _cleanup_free_ char *path = NULL;
-        char why[512];
+        struct error why = {};
         int r;
 
         state_init(&st, s);
-        r = inspect(&st, false, why, sizeof(why));
+        r = inspect(&st, false, &why);
         if (r >= 0)
-                r = judge(&st, why, sizeof(why));
+                r = judge(&st, &why);
         if (r < 0) {
                 fprintf(out, "etcd data disk %s: would fail: %s\n", strempty(s->device),
-                        r == -ENOMEM ? "out of memory" : why);
+                        r == -ENOMEM ? "out of memory" : error_message(&why, r));
                 return;
         }
         if (!st.pr.type)

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "common/error.h"
+
 #define FB_ETCD_DISK_DROPIN "/etc/systemd/system/kubelet.service.d/10-kube-firstboot-etcd-disk.conf"
 
 struct fb_etcd_disk_spec {
@@ -42,8 +44,8 @@ void fb_etcd_disk_result_done(struct fb_etcd_disk_result *r);
  * and the units are in place; -errno with why saying what was found and what to do otherwise (nothing is
  * formatted or mounted when the device holds something unexpected). Safe to repeat.
  */
-int fb_etcd_disk_prepare(const struct fb_etcd_disk_spec *s, struct fb_etcd_disk_result *ret, char *why,
-                         size_t why_len);
+int fb_etcd_disk_prepare(const struct fb_etcd_disk_spec *s, struct fb_etcd_disk_result *ret,
+                         struct error *why);
 
 /* 1 when the device is mounted at the data dir and both units are as prepare writes them, 0 when not yet
  * (including a device not found), -errno when it cannot tell. */

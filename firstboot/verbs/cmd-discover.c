@@ -54,7 +54,7 @@ int cmd_discover(int argc, char **argv) {
         _cleanup_erase_ char *token = NULL;
         struct fb_discovery_result res = {};
         const char *endpoint = NULL, *token_file = NULL;
-        char why[HTTP_ERROR_MAX * 2] = "";
+        struct error why = {};
         unsigned timeout_s = 300;
         bool unsafe = false;
         int c, r;
@@ -123,9 +123,9 @@ int cmd_discover(int argc, char **argv) {
                 .timeout_ms = timeout_s * 1000,
                 .interval_ms = timeout_s * 1000 / 4 < 5000 ? timeout_s * 1000 / 4 : 5000,
         };
-        r = fb_discover(&o, &res, why, sizeof(why));
+        r = fb_discover(&o, &res, &why);
         if (r < 0) {
-                log_error("Discovery through %s failed: %s", endpoint, why[0] ? why : strerror(-r));
+                log_error("Discovery through %s failed: %s", endpoint, error_message(&why, r));
                 return r == -EINVAL ? EXIT_USAGE : cli_exit_code_for_error(r);
         }
         printf("server:  %s\n", res.server);

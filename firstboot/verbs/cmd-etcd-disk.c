@@ -45,7 +45,7 @@ int cmd_etcd_disk(int argc, char **argv) {
         _cleanup_(fb_etcd_disk_result_done) struct fb_etcd_disk_result res = {};
         struct fb_etcd_disk_spec spec;
         bool dry_run = false;
-        char why[1024];
+        struct error why = {};
         int ch, r;
 
         optind = 0;
@@ -88,11 +88,11 @@ int cmd_etcd_disk(int argc, char **argv) {
                 return EXIT_DONE;
         }
 
-        r = fb_etcd_disk_prepare(&spec, &res, why, sizeof(why));
+        r = fb_etcd_disk_prepare(&spec, &res, &why);
         if (r == -ENOMEM)
                 return cli_oom();
         if (r < 0) {
-                log_error("etcd data disk %s: %s", spec.device, why);
+                log_error("etcd data disk %s: %s", spec.device, error_message(&why, r));
                 return EXIT_FAILED;
         }
         printf("etcd data disk %s: %s, %s UUID %s%s, %s at %s%s\n", spec.device, res.device, res.fstype,

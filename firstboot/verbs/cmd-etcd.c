@@ -239,7 +239,7 @@ static int queue_hold(struct kube_client *c, const char *holder, unsigned ttl_s,
 static int cmd_queue(const char *sub, const struct args *a) {
         _cleanup_(kube_client_freep) struct kube_client *c = NULL;
         _cleanup_free_ char *holder = NULL;
-        char why[512] = "";
+        struct error why = {};
         int r;
 
         if (streq(sub, "release") && !a->holder && !a->force) {
@@ -265,10 +265,9 @@ static int cmd_queue(const char *sub, const struct args *a) {
         /* take */
         if (default_holder(a, NULL, &holder) < 0)
                 return EXIT_USAGE;
-        r = fb_join_queue_acquire(c, holder, a->ttl_s, (a->wait_set ? a->wait_s : 60u) * 1000ull, why,
-                                  sizeof(why));
+        r = fb_join_queue_acquire(c, holder, a->ttl_s, (a->wait_set ? a->wait_s : 60u) * 1000ull, &why);
         if (r < 0) {
-                log_error_errno(r, "Cannot take the join queue: %s", why);
+                log_error_errno(r, "Cannot take the join queue: %s", error_message(&why, r));
                 return r == -ETIMEDOUT ? EXIT_TEMPORARY : exit_code_for(r);
         }
         printf("%s\n", holder);
@@ -312,9 +311,8 @@ static void join_queue_hold_done(struct join_queue_hold *q) {
  * Runs an etcd step to the deadline. Holding the queue, the step runs in slices of a third of the lease
  * and the hold is renewed between slices, so that a long wait never lets the hold lapse.
  */
-static int run_step(int (*step)(const struct fb_etcd_join_spec *, void *, char *, size_t), void *userdata,
-                    const struct fb_etcd_join_spec *spec, struct join_queue_hold *q, char *why,
-                    size_t why_len) {
+static int run_step(int (*step)(const struct fb_etcd_join_spec *, void *, struct error *), void *userdata,
+                    const struct fb_etcd_join_spec *spec, struct join_queue_hold *q, struct error *why) {
         unsigned long long end = clock_now_ms() + spec->timeout_ms;
         struct fb_etcd_join_spec s = *spec;
         int r;
@@ -327,27 +325,26 @@ static int run_step(int (*step)(const struct fb_etcd_join_spec *, void *, char *
                 if (q->client && slice > q->ttl_s * 1000ull / 3)
                         slice = q->ttl_s * 1000ull / 3;
                 s.timeout_ms = slice;
-                r = step(&s, userdata, why, why_len);
+                r = step(&s, userdata, why);
                 if (r != -ETIMEDOUT || !q->client || clock_now_ms() >= end)
                         return r;
                 r = fb_join_queue_renew(q->client, q->holder, q->ttl_s);
-                if (r < 0) {
-                        snprintf(why, why_len, "lost the join queue while waiting for etcd: %s",
-                                 r == -EBUSY ? "another holder took it" : kube_client_error(q->client));
-                        return r;
-                }
+                if (r < 0)
+                        return error_set(why, r, "lost the join queue while waiting for etcd: %s",
+                                         r == -EBUSY ? "another holder took it"
+                                                     : kube_client_error(q->client));
         }
 }
 
-static int step_add(const struct fb_etcd_join_spec *s, void *userdata, char *why, size_t why_len) {
+static int step_add(const struct fb_etcd_join_spec *s, void *userdata, struct error *why) {
         struct fb_etcd_join_state *st = userdata;
         fb_etcd_join_state_done(st);
-        return fb_etcd_join_add(s, st, why, why_len);
+        return fb_etcd_join_add(s, st, why);
 }
 
-static int step_promote(const struct fb_etcd_join_spec *s, void *userdata, char *why, size_t why_len) {
+static int step_promote(const struct fb_etcd_join_spec *s, void *userdata, struct error *why) {
         (void) userdata;
-        return fb_etcd_join_promote(s, why, why_len);
+        return fb_etcd_join_promote(s, why);
 }
 
 static const char *member_state_text(const struct fb_etcd_join_state *st) {
@@ -364,7 +361,7 @@ static int cmd_member_join(const struct args *a, char *const *endpoints, const c
         _cleanup_(join_queue_hold_done) struct join_queue_hold q = {};
         _cleanup_(fb_etcd_join_state_done) struct fb_etcd_join_state st = {};
         unsigned round_trips = 0;
-        char why[1024] = "";
+        struct error why = {};
         int r;
 
         struct fb_etcd_join_spec spec = {
@@ -384,19 +381,19 @@ static int cmd_member_join(const struct args *a, char *const *endpoints, const c
                 if (queue_client(a, &q.client) < 0 || default_holder(a, a->name, &q.holder) < 0)
                         return EXIT_USAGE;
                 q.ttl_s = a->ttl_s;
-                r = fb_join_queue_acquire(q.client, q.holder, q.ttl_s, spec.timeout_ms, why, sizeof(why));
+                r = fb_join_queue_acquire(q.client, q.holder, q.ttl_s, spec.timeout_ms, &why);
                 if (r < 0) {
                         free(TAKE_PTR(q.holder)); /* nothing to release */
-                        log_error_errno(r, "Cannot take the join queue: %s", why);
+                        log_error_errno(r, "Cannot take the join queue: %s", error_message(&why, r));
                         return r == -ETIMEDOUT ? EXIT_TEMPORARY : exit_code_for(r);
                 }
                 log_info("Holding the join queue as '%s'.", q.holder);
         }
 
-        r = run_step(step_add, &st, &spec, &q, why, sizeof(why));
+        r = run_step(step_add, &st, &spec, &q, &why);
         if (r < 0) {
                 log_error_errno(r, "etcd member join of '%s' (%s) failed: %s", a->name, a->peer_url,
-                                why[0] ? why : "timed out");
+                                why.message[0] ? why.message : "timed out");
                 return r == -ETIMEDOUT ? EXIT_TEMPORARY : exit_code_for(r);
         }
         log_info("etcd member %016" PRIx64 " (%s): %s.", st.member_id, a->name, member_state_text(&st));
@@ -406,10 +403,10 @@ static int cmd_member_join(const struct args *a, char *const *endpoints, const c
         fflush(stdout);
 
         if (a->promote) {
-                r = run_step(step_promote, NULL, &spec, &q, why, sizeof(why));
+                r = run_step(step_promote, NULL, &spec, &q, &why);
                 if (r < 0) {
                         log_error_errno(r, "etcd member join of '%s': promoting failed: %s", a->name,
-                                        why[0] ? why : "timed out");
+                                        why.message[0] ? why.message : "timed out");
                         return r == -ETIMEDOUT ? EXIT_TEMPORARY : exit_code_for(r);
                 }
                 log_info("etcd member %016" PRIx64 " (%s) is a voter.", st.member_id, a->name);

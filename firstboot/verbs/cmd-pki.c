@@ -76,17 +76,17 @@ static const char certs_body[] =
         "  kube-firstboot pki certs --config /etc/kubernetes/kubeadm.yaml --root /mnt/image\n";
 
 static int load_spec(const char *config, const char *role, struct pki_node_spec *spec) {
-        char err[256];
+        struct error why = {};
         int r = pki_node_spec_init(spec);
         if (r < 0)
                 return cli_oom();
         if (!config)
                 return EXIT_DONE;
-        r = fb_pki_config_load(config, cli.root, role, spec, err, sizeof(err));
+        r = fb_pki_config_load(config, cli.root, role, spec, &why);
         if (r == -ENOMEM)
                 return cli_oom();
         if (r < 0) {
-                log_error("%s", err);
+                log_error("%s", error_message(&why, r));
                 return EXIT_USAGE;
         }
         return EXIT_DONE;

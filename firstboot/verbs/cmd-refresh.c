@@ -213,7 +213,8 @@ static int refresh_kubeadm_certs(struct kube_client *k, const struct fb_config *
         struct pki_external_etcd ext = {json_get_string(cluster, "etcd.external.caFile"),
                                         json_get_string(cluster, "etcd.external.certFile"),
                                         json_get_string(cluster, "etcd.external.keyFile")};
-        char host[256] = "", why[512] = "";
+        char host[256] = "";
+        struct error why = {};
         time_t expires = 0;
         int r;
 
@@ -241,9 +242,9 @@ static int refresh_kubeadm_certs(struct kube_client *k, const struct fb_config *
                           kube_client_error(k));
                 return 1;
         }
-        r = fb_certs_upload(k, &u, why, sizeof(why));
+        r = fb_certs_upload(k, &u, &why);
         if (r < 0) {
-                log_error("kubeadm-certs: cannot upload it again: %s", why[0] ? why : strerror(-r));
+                log_error("kubeadm-certs: cannot upload it again: %s", error_message(&why, r));
                 return 1;
         }
         log_info("kubeadm-certs: uploaded again under the configured certificate key (lives 2 more hours).");

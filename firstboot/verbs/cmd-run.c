@@ -77,7 +77,7 @@ static int run_or_plan(int argc, char **argv, bool plan) {
         struct fb_role_decision decision = {};
         _cleanup_(fb_join_discovery_done) struct fb_join_discovery jd = {};
         size_t n = 0;
-        char why[512] = "";
+        struct error why = {};
         int ch, r;
 
         optind = 0;
@@ -115,11 +115,12 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                 return r;
         }
 
-        r = fb_role_decide(cli.root, c, inst, plan, &decision, why, sizeof(why));
+        r = fb_role_decide(cli.root, c, inst, plan, &decision, &why);
         if (r < 0)
-                return plan ? (log_error("Cannot decide the role: %s", why), cli_exit_code_for_error(r))
+                return plan ? (log_error("Cannot decide the role: %s", error_message(&why, r)),
+                               cli_exit_code_for_error(r))
                             : fail_early(
-                                      cli.root, NULL, r, why,
+                                      cli.root, NULL, r, error_message(&why, r),
                                       "Check FirstbootConfiguration.role and seed, and that the control-plane endpoint is reachable.");
         log_info("Role: %s (%s)", fb_role_to_string(decision.role), decision.reason);
 
@@ -128,32 +129,32 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                 log_info("Discovery: %s", json_get_string(fb_config_document(c, "JoinConfiguration"),
                                                           "discovery.bootstrapToken.apiServerEndpoint")
                                                   ?: "?");
-                r = fb_join_discover(cli.root, c, plan ? 5000 : 0, &jd, why, sizeof(why));
+                r = fb_join_discover(cli.root, c, plan ? 5000 : 0, &jd, &why);
                 if (r < 0 && !plan)
                         return fail_early(
-                                cli.root, fb_role_to_string(decision.role), r, why[0] ? why : strerror(-r),
+                                cli.root, fb_role_to_string(decision.role), r, error_message(&why, r),
                                 "Check the control-plane endpoint, the bootstrap token (kubeadm token list on a control plane) and the CA pin; 'kube-firstboot discover' runs discovery alone.");
                 if (r < 0)
                         log_warning("Discovery failed (%s); planning from this node's configuration alone.",
-                                    why[0] ? why : strerror(-r));
-                why[0] = 0;
+                                    error_message(&why, r));
+                error_clear(&why);
         }
         struct fb_cluster_view view = {jd.cluster_configuration, jd.kubelet_configuration};
-        r = fb_node_new(cli.root, c, inst, decision.role, jd.server ? &view : NULL, &node, why, sizeof(why));
+        r = fb_node_new(cli.root, c, inst, decision.role, jd.server ? &view : NULL, &node, &why);
         if (r >= 0 && jd.server)
                 node->join = &jd;
         if (r < 0)
-                return plan ? (log_error("%s", why[0] ? why : strerror(-r)),
+                return plan ? (log_error("%s", error_message(&why, r)),
                                r == -EINVAL ? EXIT_USAGE : EXIT_FAILED)
                             : fail_early(cli.root, fb_role_to_string(decision.role), r,
-                                         why[0] ? why : strerror(-r), "Fix the configuration field named.");
+                                         error_message(&why, r), "Fix the configuration field named.");
 
         r = decision.role == FB_ROLE_INIT ? fb_init_phases(node, &phases, &n)
                                           : fb_join_phases(node, &phases, &n);
         if (r < 0)
-                return plan ? (log_error("%s", why[0] ? why : strerror(-r)), cli_exit_code_for_error(r))
+                return plan ? (log_error("%s", error_message(&why, r)), cli_exit_code_for_error(r))
                             : fail_early(cli.root, fb_role_to_string(decision.role), r,
-                                         why[0] ? why : strerror(-r), NULL);
+                                         error_message(&why, r), NULL);
 
         if (plan) {
                 printf("decision: %s\n", decision.reason);

@@ -82,10 +82,10 @@ static int teardown(void **state) {
 static void verify_fails(const cJSON *cm, const char *token, const char *const *pins, int r,
                          const char *what) {
         struct fb_discovery_result res = {.server = (char *) "untouched"};
-        char why[512] = "";
-        assert_int_equal(fb_cluster_info_verify(cm, token, pins, &res, why, sizeof(why)), r);
-        if (!strstr(why, what))
-                fail_msg("'%s' does not say '%s'", why, what);
+        struct error why = {};
+        assert_int_equal(fb_cluster_info_verify(cm, token, pins, &res, &why), r);
+        if (!strstr(why.message, what))
+                fail_msg("'%s' does not say '%s'", why.message, what);
         assert_string_equal(res.server, "untouched");
         assert_null(res.ca_pem);
 }
@@ -96,11 +96,11 @@ static void test_verify_signed_and_pinned(void **state) {
         struct env *e = *state;
         _cleanup_(cJSON_Deletep) cJSON *cm = cluster_info(e->kubeconfig, TOKEN_ID, TOKEN_SECRET);
         _cleanup_(fb_discovery_result_done) struct fb_discovery_result res = {};
-        char why[512] = "";
+        struct error why = {};
 
-        assert_int_equal(fb_cluster_info_verify(cm, TOKEN, (const char *const[]){e->pki.ca_pin, NULL}, &res,
-                                                why, sizeof(why)),
-                         0);
+        assert_int_equal(
+                fb_cluster_info_verify(cm, TOKEN, (const char *const[]){e->pki.ca_pin, NULL}, &res, &why),
+                0);
         assert_string_equal(res.server, "https://k8s.example.com:6443");
         assert_string_equal(res.ca_pem, e->pki.ca_pem);
         assert_string_equal(res.ca_hash, e->pki.ca_pin);
@@ -111,7 +111,7 @@ static void test_verify_pins(void **state) {
         struct env *e = *state;
         _cleanup_(cJSON_Deletep) cJSON *cm = cluster_info(e->kubeconfig, TOKEN_ID, TOKEN_SECRET);
         _cleanup_free_ char *upper = strdup(e->pki.ca_pin);
-        char why[512] = "";
+        struct error why = {};
 
         /* Any one of several pins, in any case. */
         for (char *p = upper; *p; p++)
@@ -120,7 +120,7 @@ static void test_verify_pins(void **state) {
                 _cleanup_(fb_discovery_result_done) struct fb_discovery_result res = {};
                 assert_int_equal(fb_cluster_info_verify(cm, TOKEN,
                                                         (const char *const[]){OTHER_PIN, upper, NULL}, &res,
-                                                        why, sizeof(why)),
+                                                        &why),
                                  0);
                 assert_string_equal(res.ca_hash, e->pki.ca_pin);
         }
@@ -133,11 +133,10 @@ static void test_verify_pins(void **state) {
         /* No pin (what unsafeSkipCAVerification allows): any CA, and its pin is reported. */
         {
                 _cleanup_(fb_discovery_result_done) struct fb_discovery_result res = {};
-                assert_int_equal(fb_cluster_info_verify(cm, TOKEN, NULL, &res, why, sizeof(why)), 0);
+                assert_int_equal(fb_cluster_info_verify(cm, TOKEN, NULL, &res, &why), 0);
                 assert_string_equal(res.ca_hash, e->pki.ca_pin);
                 fb_discovery_result_done(&res);
-                assert_int_equal(fb_cluster_info_verify(cm, TOKEN, (const char *const[]){NULL}, &res, why,
-                                                        sizeof(why)),
+                assert_int_equal(fb_cluster_info_verify(cm, TOKEN, (const char *const[]){NULL}, &res, &why),
                                  0);
         }
 }
@@ -148,11 +147,11 @@ static void test_verify_a_bundle_matches_by_any_certificate(void **state) {
         _cleanup_free_ char *kc = cluster_info_kubeconfig("https://10.0.0.1:6443", bundle);
         _cleanup_(cJSON_Deletep) cJSON *cm = cluster_info(kc, TOKEN_ID, TOKEN_SECRET);
         _cleanup_(fb_discovery_result_done) struct fb_discovery_result res = {};
-        char why[512] = "";
+        struct error why = {};
 
-        assert_int_equal(fb_cluster_info_verify(cm, TOKEN, (const char *const[]){e->pki.ca_pin, NULL}, &res,
-                                                why, sizeof(why)),
-                         0);
+        assert_int_equal(
+                fb_cluster_info_verify(cm, TOKEN, (const char *const[]){e->pki.ca_pin, NULL}, &res, &why),
+                0);
         assert_string_equal(res.ca_pem, bundle);
         assert_string_equal(res.ca_hash, e->other.ca_pin); /* the first certificate's */
 }
@@ -285,14 +284,14 @@ static struct unit_server *apiserver_start(struct env *e, struct apiserver *a, c
 }
 
 static int discover(const char *endpoint, const char *token, const char *const *pins, bool unsafe,
-                    struct fb_discovery_result *ret, char *why, size_t why_len) {
+                    struct fb_discovery_result *ret, struct error *why) {
         struct fb_discovery_opts o = {.endpoint = endpoint,
                                       .token = token,
                                       .ca_cert_hashes = pins,
                                       .unsafe_skip_ca_verification = unsafe,
                                       .timeout_ms = 600,
                                       .interval_ms = 100};
-        return fb_discover(&o, ret, why, why_len);
+        return fb_discover(&o, ret, why);
 }
 
 static void test_discover(void **state) {
@@ -301,11 +300,11 @@ static void test_discover(void **state) {
         _cleanup_free_ char *endpoint = NULL;
         _cleanup_(unit_server_stopp) struct unit_server *s =
                 apiserver_start(e, &a, e->pki.ca_pem, TOKEN_SECRET, &endpoint);
-        char why[512] = "";
+        struct error why = {};
         {
                 _cleanup_(fb_discovery_result_done) struct fb_discovery_result res = {};
                 assert_int_equal(discover(endpoint, TOKEN, (const char *const[]){e->pki.ca_pin, NULL}, false,
-                                          &res, why, sizeof(why)),
+                                          &res, &why),
                                  0);
                 _cleanup_free_ char *server = strdupf("https://%s", endpoint);
                 assert_string_equal(res.server, server);
@@ -316,15 +315,14 @@ static void test_discover(void **state) {
         /* unsafeSkipCAVerification without a pin. */
         {
                 _cleanup_(fb_discovery_result_done) struct fb_discovery_result res = {};
-                assert_int_equal(discover(endpoint, TOKEN, NULL, true, &res, why, sizeof(why)), 0);
+                assert_int_equal(discover(endpoint, TOKEN, NULL, true, &res, &why), 0);
                 assert_string_equal(res.ca_hash, e->pki.ca_pin);
         }
         /* A pin that does not match, even with unsafeSkipCAVerification: the pin given is checked. */
         struct fb_discovery_result res = {};
-        assert_int_equal(discover(endpoint, TOKEN, (const char *const[]){OTHER_PIN, NULL}, true, &res, why,
-                                  sizeof(why)),
+        assert_int_equal(discover(endpoint, TOKEN, (const char *const[]){OTHER_PIN, NULL}, true, &res, &why),
                          -EKEYREJECTED);
-        assert_non_null(strstr(why, "matches none of the given CA cert hashes"));
+        assert_non_null(strstr(why.message, "matches none of the given CA cert hashes"));
         assert_null(res.server);
 }
 
@@ -359,12 +357,12 @@ static void test_discover_refuses_before_any_request(void **state) {
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 struct fb_discovery_result res = {};
-                char why[512] = "";
+                struct error why = {};
                 assert_int_equal(discover(cases[i].endpoint, cases[i].token, cases[i].pins, cases[i].unsafe,
-                                          &res, why, sizeof(why)),
+                                          &res, &why),
                                  -EINVAL);
-                if (!strstr(why, cases[i].what))
-                        fail_msg("case %zu: '%s' does not say '%s'", i, why, cases[i].what);
+                if (!strstr(why.message, cases[i].what))
+                        fail_msg("case %zu: '%s' does not say '%s'", i, why.message, cases[i].what);
                 assert_null(res.server);
         }
         assert_int_equal(unit_server_count(s), 0);
@@ -373,7 +371,7 @@ static void test_discover_refuses_before_any_request(void **state) {
 static void test_discover_failures_from_the_cluster(void **state) {
         struct env *e = *state;
         const char *const pins[] = {e->pki.ca_pin, NULL};
-        char why[512] = "";
+        struct error why = {};
 
         /* A wrong secret. */
         {
@@ -382,9 +380,8 @@ static void test_discover_failures_from_the_cluster(void **state) {
                 _cleanup_(unit_server_stopp) struct unit_server *s =
                         apiserver_start(e, &a, e->pki.ca_pem, "ffffffffffffffff", &endpoint);
                 struct fb_discovery_result res = {};
-                assert_int_equal(discover(endpoint, TOKEN, pins, false, &res, why, sizeof(why)),
-                                 -EKEYREJECTED);
-                assert_non_null(strstr(why, "the token secret is wrong"));
+                assert_int_equal(discover(endpoint, TOKEN, pins, false, &res, &why), -EKEYREJECTED);
+                assert_non_null(strstr(why.message, "the token secret is wrong"));
         }
         /* No signature for this token id, until the timeout: polled, then refused. */
         {
@@ -393,10 +390,10 @@ static void test_discover_failures_from_the_cluster(void **state) {
                 _cleanup_(unit_server_stopp) struct unit_server *s =
                         apiserver_start(e, &a, e->pki.ca_pem, TOKEN_SECRET, &endpoint);
                 struct fb_discovery_result res = {};
-                assert_int_equal(
-                        discover(endpoint, "ghijkl." TOKEN_SECRET, pins, false, &res, why, sizeof(why)),
-                        -ENOKEY);
-                assert_non_null(strstr(why, "token id 'ghijkl' is invalid for this cluster or has expired"));
+                assert_int_equal(discover(endpoint, "ghijkl." TOKEN_SECRET, pins, false, &res, &why),
+                                 -ENOKEY);
+                assert_non_null(
+                        strstr(why.message, "token id 'ghijkl' is invalid for this cluster or has expired"));
                 assert_true(unit_server_count(s) >= 2);
         }
         /* cluster-info changed between the unverified and the verified read. */
@@ -410,8 +407,8 @@ static void test_discover_failures_from_the_cluster(void **state) {
                 free(a.later);
                 a.later = cJSON_PrintUnformatted(cm);
                 struct fb_discovery_result res = {};
-                assert_int_equal(discover(endpoint, TOKEN, pins, false, &res, why, sizeof(why)), -EBADMSG);
-                assert_string_equal(why,
+                assert_int_equal(discover(endpoint, TOKEN, pins, false, &res, &why), -EBADMSG);
+                assert_string_equal(why.message,
                                     "cluster-info changed between the unverified and the verified read");
                 assert_int_equal(unit_server_count(s), 2);
         }
@@ -424,8 +421,8 @@ static void test_discover_failures_from_the_cluster(void **state) {
                         apiserver_start(e, &a, e->other.ca_pem, TOKEN_SECRET, &endpoint);
                 struct fb_discovery_result res = {};
                 assert_true(discover(endpoint, TOKEN, (const char *const[]){e->other.ca_pin, NULL}, false,
-                                     &res, why, sizeof(why)) < 0);
-                assert_non_null(strstr(why, "cannot read cluster-info over verified TLS"));
+                                     &res, &why) < 0);
+                assert_non_null(strstr(why.message, "cannot read cluster-info over verified TLS"));
                 assert_null(res.server);
         }
         /* Nobody at the endpoint. */
@@ -437,9 +434,9 @@ static void test_discover_failures_from_the_cluster(void **state) {
                         endpoint = strdupf("127.0.0.1:%u", unit_server_port(gone));
                 }
                 struct fb_discovery_result res = {};
-                assert_true(discover(endpoint, TOKEN, pins, false, &res, why, sizeof(why)) < 0);
+                assert_true(discover(endpoint, TOKEN, pins, false, &res, &why) < 0);
                 _cleanup_free_ char *want = strdupf("cannot read cluster-info from https://%s", endpoint);
-                assert_non_null(strstr(why, want));
+                assert_non_null(strstr(why.message, want));
                 free(endpoint);
         }
 }

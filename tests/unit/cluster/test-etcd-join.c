@@ -22,49 +22,43 @@ static void test_find_states(void **state) {
                 {.id = 2, .name = (char *) "", .peer_urls = urls2, .learner = true},
         };
         size_t idx = 99;
-        char why[256] = "";
+        struct error why = {};
         (void) state;
 
-        assert_int_equal(fb_etcd_member_find(m, 2, "cp-3", P3, &idx, why, sizeof(why)),
-                         FB_ETCD_MEMBER_ABSENT);
+        assert_int_equal(fb_etcd_member_find(m, 2, "cp-3", P3, &idx, &why), FB_ETCD_MEMBER_ABSENT);
         assert_int_equal(idx, 99); /* untouched when absent */
-        assert_int_equal(fb_etcd_member_find(m, 2, "cp-2", P2, &idx, why, sizeof(why)),
-                         FB_ETCD_MEMBER_LEARNER);
+        assert_int_equal(fb_etcd_member_find(m, 2, "cp-2", P2, &idx, &why), FB_ETCD_MEMBER_LEARNER);
         assert_int_equal(idx, 1);
-        assert_int_equal(fb_etcd_member_find(m, 2, "cp-1", P1, &idx, why, sizeof(why)),
-                         FB_ETCD_MEMBER_VOTER);
+        assert_int_equal(fb_etcd_member_find(m, 2, "cp-1", P1, &idx, &why), FB_ETCD_MEMBER_VOTER);
         assert_int_equal(idx, 0);
 
         m[1].name = (char *) "cp-2";
-        assert_int_equal(fb_etcd_member_find(m, 2, "cp-2", P2, NULL, NULL, 0),
-                         FB_ETCD_MEMBER_LEARNER_STARTED);
+        assert_int_equal(fb_etcd_member_find(m, 2, "cp-2", P2, NULL, NULL), FB_ETCD_MEMBER_LEARNER_STARTED);
         m[1].learner = false;
         m[1].name = (char *) "";
-        assert_int_equal(fb_etcd_member_find(m, 2, "cp-2", P2, NULL, NULL, 0),
-                         FB_ETCD_MEMBER_VOTER_UNSTARTED);
-        assert_string_equal(why, "");
+        assert_int_equal(fb_etcd_member_find(m, 2, "cp-2", P2, NULL, NULL), FB_ETCD_MEMBER_VOTER_UNSTARTED);
+        assert_string_equal(why.message, "");
 }
 
 static void test_find_stale_members(void **state) {
         struct etcd_member m[] = {
                 {.id = 0xabc, .name = (char *) "cp-1", .peer_urls = urls1},
         };
-        char why[512] = "";
+        struct error why = {};
         (void) state;
 
         /* This peer URL, started under another name. */
-        assert_int_equal(fb_etcd_member_find(m, 1, "cp-9", P1, NULL, why, sizeof(why)), -EADDRINUSE);
-        assert_non_null(strstr(why, "peer URL '" P1 "' belongs to etcd member 'cp-1'"));
-        assert_non_null(strstr(why, "etcd member remove 0000000000000abc"));
+        assert_int_equal(fb_etcd_member_find(m, 1, "cp-9", P1, NULL, &why), -EADDRINUSE);
+        assert_non_null(strstr(why.message, "peer URL '" P1 "' belongs to etcd member 'cp-1'"));
+        assert_non_null(strstr(why.message, "etcd member remove 0000000000000abc"));
         /* This name, started with another peer URL (the node's old address). */
-        why[0] = 0;
-        assert_int_equal(fb_etcd_member_find(m, 1, "cp-1", P2, NULL, why, sizeof(why)), -EADDRINUSE);
-        assert_non_null(strstr(why, "'cp-1'"));
-        assert_non_null(strstr(why, P1));
+        error_clear(&why);
+        assert_int_equal(fb_etcd_member_find(m, 1, "cp-1", P2, NULL, &why), -EADDRINUSE);
+        assert_non_null(strstr(why.message, "'cp-1'"));
+        assert_non_null(strstr(why.message, P1));
         /* An unstarted member has no name yet: nothing to compare. */
         m[0].name = (char *) "";
-        assert_int_equal(fb_etcd_member_find(m, 1, "cp-9", P1, NULL, NULL, 0),
-                         FB_ETCD_MEMBER_VOTER_UNSTARTED);
+        assert_int_equal(fb_etcd_member_find(m, 1, "cp-9", P1, NULL, NULL), FB_ETCD_MEMBER_VOTER_UNSTARTED);
 }
 
 static void test_initial_cluster(void **state) {
@@ -104,15 +98,15 @@ static void test_bad_spec(void **state) {
                                       .name = "cp-2",
                                       .peer_url = "10.0.0.2:2380"};
         struct fb_etcd_join_state st = {.member_id = 42};
-        char why[256] = "";
+        struct error why = {};
         (void) state;
 
-        assert_int_equal(fb_etcd_join_add(&s, &st, why, sizeof(why)), -EINVAL);
+        assert_int_equal(fb_etcd_join_add(&s, &st, &why), -EINVAL);
         assert_int_equal(st.member_id, 42); /* untouched on failure */
-        assert_non_null(strstr(why, "peer URL"));
+        assert_non_null(strstr(why.message, "peer URL"));
         s.peer_url = P2;
         s.name = "";
-        assert_int_equal(fb_etcd_join_promote(&s, why, sizeof(why)), -EINVAL);
+        assert_int_equal(fb_etcd_join_promote(&s, &why), -EINVAL);
         s.name = "cp-2";
         s.endpoints = NULL;
         assert_int_equal(fb_etcd_join_check(&s), -EINVAL);

@@ -39,16 +39,16 @@ static int run_file(struct ctx *c, int i) {
         static int check##i(void *c) {                                                                      \
                 return check_file(c, i);                                                                    \
         }                                                                                                   \
-        static int run##i(void *c, char *why, size_t why_len) {                                             \
-                (void) why, (void) why_len;                                                                 \
+        static int run##i(void *c, struct error *why) {                                                     \
+                (void) why;                                                                                 \
                 return run_file(c, i);                                                                      \
         }
 PHASE_FNS(0)
 PHASE_FNS(1)
 PHASE_FNS(2)
 
-static int run_nocheck(void *c, char *why, size_t why_len) {
-        (void) why, (void) why_len;
+static int run_nocheck(void *c, struct error *why) {
+        (void) why;
         ((struct ctx *) c)->runs[3]++;
         return 0;
 }

@@ -71,7 +71,7 @@ static struct fb_node *init_node(struct env *e, const char *fb_extra, const char
                                             "%s",
                                             strempty(fb_extra), closed_port(), strempty(cluster_extra));
         _cleanup_strv_free_ char **problems = NULL;
-        char why[512] = "";
+        struct error why = {};
         unit_write(NULL, file, text);
         struct fb_config_sources src = {.root = e->root,
                                         .instance = e->inst,
@@ -84,8 +84,7 @@ static struct fb_node *init_node(struct env *e, const char *fb_extra, const char
         for (char **p = problems; p && *p; p++)
                 print_message("problem: %s\n", *p);
         assert_int_equal(r, 0);
-        assert_int_equal(
-                fb_node_new(e->root, e->config, e->inst, FB_ROLE_INIT, NULL, &e->node, why, sizeof(why)), 0);
+        assert_int_equal(fb_node_new(e->root, e->config, e->inst, FB_ROLE_INIT, NULL, &e->node, &why), 0);
         return e->node;
 }
 
@@ -160,16 +159,16 @@ static size_t pick(const struct fb_phase *all, size_t n, const char *const *want
 static struct fb_phase counted_orig[3];
 static unsigned counted_runs[3];
 #define COUNTED_RUN(i)                                                                                      \
-        static int counted_run##i(void *ctx, char *why, size_t why_len) {                                   \
+        static int counted_run##i(void *ctx, struct error *why) {                                           \
                 counted_runs[i]++;                                                                          \
-                return counted_orig[i].run(ctx, why, why_len);                                              \
+                return counted_orig[i].run(ctx, why);                                                       \
         }
 COUNTED_RUN(0)
 COUNTED_RUN(1)
 COUNTED_RUN(2)
 
 static void count_runs(struct fb_phase p[3]) {
-        int (*const runs[3])(void *, char *, size_t) = {counted_run0, counted_run1, counted_run2};
+        int (*const runs[3])(void *, struct error *) = {counted_run0, counted_run1, counted_run2};
         for (size_t i = 0; i < 3; i++) {
                 counted_orig[i] = p[i];
                 p[i].run = runs[i];

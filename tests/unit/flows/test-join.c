@@ -65,7 +65,7 @@ static struct fb_node *join_node(struct env *e, const char *role, const char *cl
                                             "%s",
                                             role, strempty(cluster_extra));
         _cleanup_strv_free_ char **problems = NULL;
-        char why[512] = "";
+        struct error why = {};
         unit_write(NULL, file, text);
         struct fb_config_sources src = {.root = e->root,
                                         .instance = e->inst,
@@ -78,9 +78,9 @@ static struct fb_node *join_node(struct env *e, const char *role, const char *cl
         for (char **p = problems; p && *p; p++)
                 print_message("problem: %s\n", *p);
         assert_int_equal(r, 0);
-        assert_int_equal(fb_node_new(e->root, e->config, e->inst, fb_role_from_string(role), NULL, &e->node,
-                                     why, sizeof(why)),
-                         0);
+        assert_int_equal(
+                fb_node_new(e->root, e->config, e->inst, fb_role_from_string(role), NULL, &e->node, &why),
+                0);
         return e->node;
 }
 

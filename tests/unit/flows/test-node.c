@@ -84,10 +84,10 @@ static int64_t max_pods(const cJSON *kubelet) {
 static void node_fails(struct env *e, enum fb_role role, const struct fb_cluster_view *view, int r,
                        const char *what) {
         struct fb_node *n = (struct fb_node *) 0x1;
-        char why[512] = "";
-        assert_int_equal(fb_node_new(e->root, e->config, e->inst, role, view, &n, why, sizeof(why)), r);
-        if (!strstr(why, what))
-                fail_msg("'%s' does not say '%s'", why, what);
+        struct error why = {};
+        assert_int_equal(fb_node_new(e->root, e->config, e->inst, role, view, &n, &why), r);
+        if (!strstr(why.message, what))
+                fail_msg("'%s' does not say '%s'", why.message, what);
         assert_ptr_equal(n, (struct fb_node *) 0x1);
 }
 
@@ -147,11 +147,11 @@ static const char init_yaml[] =
 static void test_init_node_from_configuration_and_instance(void **state) {
         struct env *e = *state;
         _cleanup_(fb_node_freep) struct fb_node *n = NULL;
-        char why[512] = "", hn[256] = "";
+        struct error why = {};
+        char hn[256] = "";
 
         configure(e, init_yaml);
-        assert_int_equal(fb_node_new(e->root, e->config, e->inst, FB_ROLE_INIT, NULL, &n, why, sizeof(why)),
-                         0);
+        assert_int_equal(fb_node_new(e->root, e->config, e->inst, FB_ROLE_INIT, NULL, &n, &why), 0);
         assert_int_equal(n->role, FB_ROLE_INIT);
         assert_ptr_equal(n->config, e->config);
         assert_ptr_equal(n->instance, e->inst);
@@ -239,13 +239,12 @@ static void test_init_node_from_configuration_and_instance(void **state) {
 static void test_defaults(void **state) {
         struct env *e = *state;
         _cleanup_(fb_node_freep) struct fb_node *n = NULL;
-        char why[512] = "";
+        struct error why = {};
 
         /* systemd-resolved runs on this root. */
         unit_write(e->root, "/run/systemd/resolve/resolv.conf", "nameserver 127.0.0.53\n");
         configure(e, "apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\nrole: init\n");
-        assert_int_equal(fb_node_new(e->root, e->config, e->inst, FB_ROLE_INIT, NULL, &n, why, sizeof(why)),
-                         0);
+        assert_int_equal(fb_node_new(e->root, e->config, e->inst, FB_ROLE_INIT, NULL, &n, &why), 0);
         assert_true(n->kubelet.resolved_active);
 
         /* The newest minor this build knows; no endpoint: the API is this node's. */
@@ -279,14 +278,14 @@ static void test_proxy_environment(void **state) {
         _cleanup_(fb_node_freep) struct fb_node *n = NULL;
         static const char *const names[] = {"HTTP_PROXY",  "http_proxy", "HTTPS_PROXY",
                                             "https_proxy", "NO_PROXY",   "no_proxy"};
-        char why[512] = "";
+        struct error why = {};
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 assert_int_equal(unsetenv(names[i]), 0);
         assert_int_equal(setenv("HTTPS_PROXY", "http://proxy:3128", 1), 0);
         assert_int_equal(setenv("no_proxy", "10.0.0.0/8", 1), 0);
         configure(e, "apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\nrole: init\n");
-        int r = fb_node_new(e->root, e->config, e->inst, FB_ROLE_INIT, NULL, &n, why, sizeof(why));
+        int r = fb_node_new(e->root, e->config, e->inst, FB_ROLE_INIT, NULL, &n, &why);
         (void) unsetenv("HTTPS_PROXY");
         (void) unsetenv("no_proxy");
         assert_int_equal(r, 0);
@@ -334,12 +333,11 @@ static void test_joiner_takes_the_cluster_view(void **state) {
         _cleanup_(cJSON_Deletep) cJSON *kubelet =
                 yaml("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nmaxPods: 7\n");
         struct fb_cluster_view view = {cluster, kubelet};
-        char why[512] = "";
+        struct error why = {};
 
         configure(e, join_yaml);
-        assert_int_equal(
-                fb_node_new(e->root, e->config, e->inst, FB_ROLE_CONTROL_PLANE, &view, &n, why, sizeof(why)),
-                0);
+        assert_int_equal(fb_node_new(e->root, e->config, e->inst, FB_ROLE_CONTROL_PLANE, &view, &n, &why),
+                         0);
         assert_string_equal(n->kubernetes_version, "v1.35.2");
         assert_int_equal(n->versions->minor, 35);
         assert_string_equal(n->pki.cluster_name, "theirs");
@@ -368,12 +366,10 @@ static void test_joiner_takes_the_cluster_view(void **state) {
 static void test_joiner_without_a_view_uses_its_own_documents(void **state) {
         struct env *e = *state;
         _cleanup_(fb_node_freep) struct fb_node *n = NULL;
-        char why[512] = "";
+        struct error why = {};
 
         configure(e, join_yaml);
-        assert_int_equal(
-                fb_node_new(e->root, e->config, e->inst, FB_ROLE_CONTROL_PLANE, NULL, &n, why, sizeof(why)),
-                0);
+        assert_int_equal(fb_node_new(e->root, e->config, e->inst, FB_ROLE_CONTROL_PLANE, NULL, &n, &why), 0);
         assert_string_equal(n->kubernetes_version, "v1.36.1");
         assert_string_equal(n->api_url, "https://own.example.com:6443");
         assert_ptr_equal(n->cluster, fb_config_document(e->config, "ClusterConfiguration"));
@@ -383,7 +379,7 @@ static void test_joiner_without_a_view_uses_its_own_documents(void **state) {
 static void test_worker(void **state) {
         struct env *e = *state;
         _cleanup_(fb_node_freep) struct fb_node *n = NULL;
-        char why[512] = "";
+        struct error why = {};
 
         configure(e, "apiVersion: kube-firstboot.io/v1alpha1\n"
                      "kind: FirstbootConfiguration\n"
@@ -397,8 +393,7 @@ static void test_worker(void **state) {
                      "kind: ClusterConfiguration\n"
                      "controlPlaneEndpoint: lb.example.com:6443\n"
                      "kubernetesVersion: v1.33.3\n");
-        assert_int_equal(
-                fb_node_new(e->root, e->config, e->inst, FB_ROLE_WORKER, NULL, &n, why, sizeof(why)), 0);
+        assert_int_equal(fb_node_new(e->root, e->config, e->inst, FB_ROLE_WORKER, NULL, &n, &why), 0);
         assert_true(n->kubelet.worker);
         assert_string_equal(n->kubelet.taints[0], "gpu=true:NoSchedule");
         assert_null(n->local_api_url); /* no apiserver of its own */
@@ -411,7 +406,7 @@ static void test_worker(void **state) {
 static void test_external_etcd(void **state) {
         struct env *e = *state;
         _cleanup_(fb_node_freep) struct fb_node *n = NULL;
-        char why[512] = "";
+        struct error why = {};
 
         configure(e, "apiVersion: kube-firstboot.io/v1alpha1\n"
                      "kind: FirstbootConfiguration\n"
@@ -425,8 +420,7 @@ static void test_external_etcd(void **state) {
                      "    caFile: /etc/etcd/ca.crt\n"
                      "    certFile: /etc/etcd/client.crt\n"
                      "    keyFile: /etc/etcd/client.key\n");
-        assert_int_equal(fb_node_new(e->root, e->config, e->inst, FB_ROLE_INIT, NULL, &n, why, sizeof(why)),
-                         0);
+        assert_int_equal(fb_node_new(e->root, e->config, e->inst, FB_ROLE_INIT, NULL, &n, &why), 0);
         assert_true(n->pki.external_etcd);
         assert_non_null(n->cp.etcd_external_endpoints);
         assert_string_equal(n->cp.etcd_external_endpoints[0], "https://10.1.0.1:2379");

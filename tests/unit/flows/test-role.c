@@ -116,8 +116,8 @@ static void test_resume_keeps_the_journaled_role(void **state) {
         (void) state;
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 struct fb_role_decision d = {.role = 99};
-                char why[256] = "";
-                int r = fb_role_resume(cases[i].configured, cases[i].journaled, &d, why, sizeof(why));
+                struct error why = {};
+                int r = fb_role_resume(cases[i].configured, cases[i].journaled, &d, &why);
                 assert_int_equal(r, cases[i].expect);
                 if (r == 0) {
                         assert_int_equal(d.role, fb_role_from_string(cases[i].journaled));
@@ -131,7 +131,7 @@ static void test_resume_keeps_the_journaled_role(void **state) {
                         strdupf("this machine already started as %s (journal " FB_JOURNAL_PATH
                                 "); the configuration now says %s",
                                 cases[i].journaled, fb_role_to_string(cases[i].configured));
-                assert_string_equal(why, want);
+                assert_string_equal(why.message, want);
         }
 }
 
@@ -140,12 +140,12 @@ static void test_resume_refuses_an_unknown_journaled_role(void **state) {
         (void) state;
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 struct fb_role_decision d = {.role = 99};
-                char why[256] = "";
-                assert_int_equal(fb_role_resume(FB_ROLE_AUTO, bad[i], &d, why, sizeof(why)), -EBADMSG);
+                struct error why = {};
+                assert_int_equal(fb_role_resume(FB_ROLE_AUTO, bad[i], &d, &why), -EBADMSG);
                 assert_int_equal(d.role, 99);
                 _cleanup_free_ char *want = strdupf(
                         "the journal " FB_JOURNAL_PATH " records an unknown role '%s'", strempty(bad[i]));
-                assert_string_equal(why, want);
+                assert_string_equal(why.message, want);
         }
 }
 
@@ -158,9 +158,9 @@ static void test_explicit_roles(void **state) {
                 _cleanup_free_ char *body = strdupf("role: %s\n", roles[i]);
                 const struct fb_config *c = configure(e, body);
                 struct fb_role_decision d = {};
-                char why[256] = "";
+                struct error why = {};
                 /* No instance: an explicit role needs none. */
-                assert_int_equal(fb_role_decide(e->root, c, NULL, false, &d, why, sizeof(why)), 0);
+                assert_int_equal(fb_role_decide(e->root, c, NULL, false, &d, &why), 0);
                 assert_int_equal(d.role, fb_role_from_string(roles[i]));
                 _cleanup_free_ char *want = strdupf("FirstbootConfiguration.role is %s", roles[i]);
                 assert_string_equal(d.reason, want);
@@ -170,41 +170,41 @@ static void test_explicit_roles(void **state) {
 static void test_journal_comes_first(void **state) {
         struct env *e = *state;
         struct fb_role_decision d = {};
-        char why[256] = "";
+        struct error why = {};
 
         /* auto with no instance cannot be decided, unless the journal already says. */
         const struct fb_config *c =
                 configure(e, "role: auto\nseed: {rule: instanceId, instanceId: i-0002}\n");
-        assert_int_equal(fb_role_decide(e->root, c, NULL, true, &d, why, sizeof(why)), -EINVAL);
+        assert_int_equal(fb_role_decide(e->root, c, NULL, true, &d, &why), -EINVAL);
         journal(e, "{\"version\": 1, \"role\": \"worker\", \"done\": {}}");
-        assert_int_equal(fb_role_decide(e->root, c, NULL, true, &d, why, sizeof(why)), 0);
+        assert_int_equal(fb_role_decide(e->root, c, NULL, true, &d, &why), 0);
         assert_int_equal(d.role, FB_ROLE_WORKER);
         assert_string_equal(d.reason, "resuming as worker, as the journal records");
 
         /* An explicit role that contradicts it. */
         c = configure(e, "role: init\n");
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, why, sizeof(why)), -ESTALE);
-        assert_non_null(strstr(why, "already started as worker"));
-        assert_non_null(strstr(why, "now says init"));
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, &why), -ESTALE);
+        assert_non_null(strstr(why.message, "already started as worker"));
+        assert_non_null(strstr(why.message, "now says init"));
 }
 
 static void test_unreadable_journal(void **state) {
         struct env *e = *state;
         const struct fb_config *c = configure(e, "role: init\n");
         struct fb_role_decision d = {.role = 99};
-        char why[256] = "";
+        struct error why = {};
 
         journal(e, "{\"version\": 1, \"role\": \"auto\", \"done\": {}}");
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, why, sizeof(why)), -EBADMSG);
-        assert_string_equal(why, "the journal " FB_JOURNAL_PATH " records an unknown role 'auto'");
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, &why), -EBADMSG);
+        assert_string_equal(why.message, "the journal " FB_JOURNAL_PATH " records an unknown role 'auto'");
 
         journal(e, "{\"version\": 1, \"done\": {}}");
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, why, sizeof(why)), -EBADMSG);
-        assert_non_null(startswith(why, "cannot read the journal " FB_JOURNAL_PATH ": "));
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, &why), -EBADMSG);
+        assert_non_null(startswith(why.message, "cannot read the journal " FB_JOURNAL_PATH ": "));
 
         journal(e, "{not json");
-        assert_true(fb_role_decide(e->root, c, e->inst, false, &d, why, sizeof(why)) < 0);
-        assert_non_null(startswith(why, "cannot read the journal " FB_JOURNAL_PATH ": "));
+        assert_true(fb_role_decide(e->root, c, e->inst, false, &d, &why) < 0);
+        assert_non_null(startswith(why.message, "cannot read the journal " FB_JOURNAL_PATH ": "));
         assert_int_equal(d.role, 99);
 }
 
@@ -213,8 +213,8 @@ static void test_auto_not_the_seed_joins(void **state) {
         const struct fb_config *c =
                 configure(e, "role: auto\nseed: {rule: instanceId, instanceId: i-0001}\n");
         struct fb_role_decision d = {};
-        char why[256] = "";
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, why, sizeof(why)), 0);
+        struct error why = {};
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, &why), 0);
         assert_int_equal(d.role, FB_ROLE_CONTROL_PLANE);
         assert_string_equal(d.reason, "role auto: this node is not the seed; it joins");
 }
@@ -224,16 +224,16 @@ static void test_auto_undecidable_seed(void **state) {
         const struct fb_config *c =
                 configure(e, "role: auto\nseed: {rule: instanceId, instanceId: i-0002}\n");
         struct fb_role_decision d = {.role = 99};
-        char why[256] = "";
+        struct error why = {};
 
-        assert_int_equal(fb_role_decide(e->root, c, NULL, true, &d, why, sizeof(why)), -EINVAL);
-        assert_non_null(strstr(why, "the seed rule cannot be decided on this instance"));
+        assert_int_equal(fb_role_decide(e->root, c, NULL, true, &d, &why), -EINVAL);
+        assert_non_null(strstr(why.message, "the seed rule cannot be decided on this instance"));
         /* An instance without the value the rule compares. */
         free(e->inst->instance_id);
         e->inst->instance_id = NULL;
-        why[0] = 0;
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, true, &d, why, sizeof(why)), -EINVAL);
-        assert_non_null(strstr(why, "the seed rule cannot be decided on this instance"));
+        error_clear(&why);
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, true, &d, &why), -EINVAL);
+        assert_non_null(strstr(why.message, "the seed rule cannot be decided on this instance"));
         assert_int_equal(d.role, 99);
 }
 
@@ -258,14 +258,14 @@ static void test_auto_seed_inits_into_silence(void **state) {
         struct env *e = *state;
         _cleanup_free_ char *cpe = refusing_endpoint();
         struct fb_role_decision d = {};
-        char why[256] = "";
+        struct error why = {};
 
         /* Its own address answering does not count: that is this node. */
         _cleanup_close_ int self = unit_listen(SELF, 6443);
         if (self < 0)
                 skip();
         const struct fb_config *c = configure_seed(e, cpe, NULL);
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, true, &d, why, sizeof(why)), 0);
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, true, &d, &why), 0);
         assert_int_equal(d.role, FB_ROLE_INIT);
         assert_string_equal(
                 d.reason,
@@ -281,11 +281,11 @@ static void test_auto_seed_joins_when_a_peer_answers(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(answering); i++) {
                 _cleanup_close_ int fd = unit_listen(answering[i].ip, answering[i].port);
                 struct fb_role_decision d = {};
-                char why[256] = "";
+                struct error why = {};
                 if (fd < 0)
                         skip();
                 const struct fb_config *c = configure_seed(e, NULL, NULL);
-                assert_int_equal(fb_role_decide(e->root, c, e->inst, true, &d, why, sizeof(why)), 0);
+                assert_int_equal(fb_role_decide(e->root, c, e->inst, true, &d, &why), 0);
                 assert_int_equal(d.role, FB_ROLE_CONTROL_PLANE);
                 _cleanup_free_ char *want =
                         strdupf("role auto: this node is the seed, but peer %s answers on port %u: it joins",
@@ -305,14 +305,14 @@ static void test_auto_seed_joins_when_an_apiserver_answers(void **state) {
         struct env *e = *state;
         struct unit_pki pki;
         struct fb_role_decision d = {};
-        char why[256] = "";
+        struct error why = {};
 
         unit_pki_make(&pki);
         _cleanup_(unit_server_stopp) struct unit_server *api =
                 unit_server_start("127.0.0.1", pki.cert_pem, pki.key_pem, respond_unauthorized, NULL);
         _cleanup_free_ char *cpe = strdupf("127.0.0.1:%u", unit_server_port(api));
         const struct fb_config *c = configure_seed(e, cpe, NULL);
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, true, &d, why, sizeof(why)), 0);
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, true, &d, &why), 0);
         assert_int_equal(d.role, FB_ROLE_CONTROL_PLANE);
         _cleanup_free_ char *want =
                 strdupf("role auto: this node is the seed, but an apiserver answers at the "
@@ -326,14 +326,14 @@ static void test_auto_seed_joins_when_an_apiserver_answers(void **state) {
 static void test_auto_seed_ignores_a_load_balancer_without_backends(void **state) {
         struct env *e = *state;
         struct fb_role_decision d = {};
-        char why[256] = "";
+        struct error why = {};
 
         /* It accepts the connection and drops it: no HTTP answer, so no cluster yet. */
         _cleanup_(unit_server_stopp) struct unit_server *lb =
                 unit_server_start("127.0.0.1", NULL, NULL, NULL, NULL);
         _cleanup_free_ char *cpe = strdupf("127.0.0.1:%u", unit_server_port(lb));
         const struct fb_config *c = configure_seed(e, cpe, NULL);
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, true, &d, why, sizeof(why)), 0);
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, true, &d, &why), 0);
         assert_int_equal(d.role, FB_ROLE_INIT);
         assert_true(unit_server_count(lb) >= 1);
 }
@@ -349,13 +349,13 @@ static void *late_peer(void *p) {
 static void test_auto_seed_waits_the_whole_grace(void **state) {
         struct env *e = *state;
         struct fb_role_decision d = {};
-        char why[256] = "";
+        struct error why = {};
         unsigned long long t0;
 
         /* Silence for the whole grace period: init, after it. */
         const struct fb_config *c = configure_seed(e, NULL, "1s");
         t0 = now_ms();
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, why, sizeof(why)), 0);
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, &why), 0);
         assert_true(now_ms() - t0 >= 1000);
         assert_int_equal(d.role, FB_ROLE_INIT);
         assert_non_null(strstr(d.reason, "stayed silent for 1s"));
@@ -366,7 +366,7 @@ static void test_auto_seed_waits_the_whole_grace(void **state) {
         c = configure_seed(e, NULL, "4s");
         assert_int_equal(pthread_create(&t, NULL, late_peer, &fd), 0);
         t0 = now_ms();
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, why, sizeof(why)), 0);
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, &why), 0);
         assert_int_equal(pthread_join(t, NULL), 0);
         if (fd < 0)
                 skip();

@@ -197,7 +197,7 @@ static void test_describe_and_refuse_on_images(void **state) {
                             *d2 = NULL, *d3 = NULL, *d4 = NULL;
         struct fb_etcd_disk_spec s = {.root = root, .device = "/dev/etcd", .label = "etcd-test"};
         struct fb_etcd_disk_result res = {.formatted = true};
-        char why[512];
+        struct error why = {};
 
         assert_int_equal(mkdir_p(root, "/dev", 0755), 0);
         blank = image(dir, "blank.img", 64 << 20, false);
@@ -209,8 +209,8 @@ static void test_describe_and_refuse_on_images(void **state) {
         d1 = describe(&s);
         assert_non_null(strstr(d1, "is blank: would make an ext4 file system labelled 'etcd-test'"));
         assert_non_null(strstr(d1, "would write /etc/systemd/system/var-lib-etcd.mount"));
-        assert_int_equal(fb_etcd_disk_prepare(&s, &res, why, sizeof(why)), -ENOTBLK);
-        assert_non_null(strstr(why, "is not a block device"));
+        assert_int_equal(fb_etcd_disk_prepare(&s, &res, &why), -ENOTBLK);
+        assert_non_null(strstr(why.message, "is not a block device"));
         assert_true(res.formatted); /* untouched */
         assert_int_equal(fb_etcd_disk_check(&s), -ENOTBLK);
 
@@ -235,13 +235,13 @@ static void test_describe_and_refuse_on_images(void **state) {
         d4 = describe(&s);
         assert_non_null(strstr(d4, "would fail: etcd.dataDevice /dev/missing"));
         assert_int_equal(fb_etcd_disk_check(&s), 0);
-        assert_int_equal(fb_etcd_disk_prepare(&s, &res, why, sizeof(why)), -ENXIO);
+        assert_int_equal(fb_etcd_disk_prepare(&s, &res, &why), -ENXIO);
 
         /* A bad spec is refused before anything is looked at. */
         s.device = "LABEL=x";
         s.label = "much-too-long-for-xfs";
-        assert_int_equal(fb_etcd_disk_prepare(&s, &res, why, sizeof(why)), -EINVAL);
-        assert_non_null(strstr(why, "1-12"));
+        assert_int_equal(fb_etcd_disk_prepare(&s, &res, &why), -EINVAL);
+        assert_non_null(strstr(why.message, "1-12"));
 }
 
 int main(void) {

@@ -417,7 +417,7 @@ static int write_config(const char *dir, const char *text, char **ret) {
 
 static void test_config(void **state) {
         _cleanup_free_ char *dir = unit_mkdtemp(), *path = NULL;
-        char err[256];
+        struct error why = {};
         (void) state;
 
         {
@@ -438,7 +438,7 @@ static void test_config(void **state) {
                                      "kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n",
                                      &path),
                         0);
-                assert_int_equal(fb_pki_config_load(path, NULL, NULL, &s, err, sizeof(err)), 0);
+                assert_int_equal(fb_pki_config_load(path, NULL, NULL, &s, &why), 0);
                 assert_int_equal(s.role, PKI_ROLE_INIT);
                 assert_string_equal(s.node_name, "cp-a");
                 assert_string_equal(s.advertise_address, "10.1.2.3");
@@ -471,7 +471,7 @@ static void test_config(void **state) {
                                 "    keyFile: /etc/etcd/c.key\n",
                                 &path),
                         0);
-                assert_int_equal(fb_pki_config_load(path, NULL, NULL, &s, err, sizeof(err)), 0);
+                assert_int_equal(fb_pki_config_load(path, NULL, NULL, &s, &why), 0);
                 assert_int_equal(s.role, PKI_ROLE_CONTROL_PLANE);
                 assert_string_equal(s.advertise_address, "10.1.2.4");
                 assert_int_equal(s.key_type, PKI_KEY_ECDSA_P256);
@@ -487,10 +487,10 @@ static void test_config(void **state) {
                                               "nodeRegistration: {name: w-1}\n",
                                               &path),
                                  0);
-                assert_int_equal(fb_pki_config_load(path, NULL, NULL, &s, err, sizeof(err)), 0);
+                assert_int_equal(fb_pki_config_load(path, NULL, NULL, &s, &why), 0);
                 assert_int_equal(s.role, PKI_ROLE_WORKER);
-                assert_int_equal(fb_pki_config_load(path, NULL, "bogus", &s, err, sizeof(err)), -EINVAL);
-                assert_non_null(strstr(err, "--role"));
+                assert_int_equal(fb_pki_config_load(path, NULL, "bogus", &s, &why), -EINVAL);
+                assert_non_null(strstr(why.message, "--role"));
                 free(path);
         }
         static const char *const bad[][2] = {
@@ -521,9 +521,9 @@ static void test_config(void **state) {
                 _cleanup_(pki_node_spec_done) struct pki_node_spec s = {};
                 assert_int_equal(pki_node_spec_init(&s), 0);
                 assert_int_equal(write_config(dir, bad[i][0], &path), 0);
-                assert_int_equal(fb_pki_config_load(path, NULL, NULL, &s, err, sizeof(err)), -EINVAL);
-                if (!strstr(err, bad[i][1]))
-                        fail_msg("case %zu: '%s' lacks '%s'", i, err, bad[i][1]);
+                assert_int_equal(fb_pki_config_load(path, NULL, NULL, &s, &why), -EINVAL);
+                if (!strstr(why.message, bad[i][1]))
+                        fail_msg("case %zu: '%s' lacks '%s'", i, why.message, bad[i][1]);
                 free(path);
         }
         path = NULL;
