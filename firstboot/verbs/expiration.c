@@ -209,11 +209,17 @@ int cli_expiration_report(const char *root, const struct pki_node_spec *spec, st
         first_ca = pki_expiration_nearest(&info, true);
         if (first) {
                 char date[PKI_KUBEADM_DATE_MAX], left[PKI_HUMAN_DURATION_MAX];
+                int64_t residual = pki_residual_seconds(first->not_after, &now);
+
                 nearest = (struct fb_status_expiry){first->name, first->not_after};
-                log_info("Certificates: the first to expire is %s, on %s (%s left).", first->name,
-                         pki_kubeadm_date(first->not_after, date),
-                         pki_human_duration(
-                                 pki_residual_seconds(first->not_after, &now) * INT64_C(1000000000), left));
+                if (residual < 0)
+                        log_warning(
+                                "Certificates: %s expired on %s ('kube-firstboot certs check-expiration' lists them all).",
+                                first->name, pki_kubeadm_date(first->not_after, date));
+                else
+                        log_info("Certificates: the first to expire is %s, on %s (%s left).", first->name,
+                                 pki_kubeadm_date(first->not_after, date),
+                                 pki_human_duration(residual * INT64_C(1000000000), left));
         } else
                 log_info("Certificates: none of those 'certs check-expiration' lists is on this node.");
         if (first_ca)
