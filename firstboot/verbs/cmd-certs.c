@@ -61,8 +61,9 @@ static const char expiration_body[] =
         "\n"
         "Exits 0 when the table is printed, expired certificates included (as kubeadm); 1 when kubeadm\n"
         "would stop with an error: a certificate or kubeconfig that cannot be read, or a CA without its key\n"
-        "whose certificates do not check out against it. 'kube-firstboot pki check' also checks keys and\n"
-        "signatures, and exits 1 on an expired certificate.\n"
+        "whose certificates do not check out against it (so on a worker, which has ca.crt without its key\n"
+        "and none of the certificates it signs, kubeadm stops and so does this). 'kube-firstboot pki check'\n"
+        "also checks keys and signatures, and exits 1 on an expired certificate.\n"
         "\n"
         "Example:\n"
         "  kube-firstboot certs check-expiration\n";
