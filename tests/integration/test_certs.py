@@ -329,7 +329,8 @@ def test_refresh_records_the_nearest_expiry(kf, tmp_path):
     assert doc["certificates"]["nearestExpiry"] == {"name": "admin.conf", "notAfter": "2026-08-19T09:03:30Z"}
     assert doc["certificates"]["nearestCAExpiry"] == {"name": "ca", "notAfter": "2035-08-17T09:03:30Z"}
     assert "Certificates: the first to expire is admin.conf, on Aug 19, 2026 09:03 UTC (360d left)." in p.stderr
-    assert kf("status", root=root).returncode == 0
+    p = kf("status", root=root, check_rc=0)
+    assert "expiry: admin.conf, 2026-08-19T09:03:30Z (the first certificate to expire)\n" in p.stdout
 
     # The run's own status file keeps what it said; a CA closer to its end than any leaf is named.
     status.write_text(json.dumps({"role": "control-plane", "phase": "mark-control-plane", "result": "success",
