@@ -16,6 +16,7 @@ static const struct verb verbs[] = {
         {"metadata", "print what the instance metadata says about this machine", cmd_metadata},
         {"config", "print or validate the effective configuration", cmd_config},
         {"pki", "certificates, kubeconfigs, CA hashes, tokens and the kubeadm-certs envelope", cmd_pki},
+        {"certs", "kubeadm's certs commands: check-expiration", cmd_certs},
         {"discover", "check that a cluster can be joined with a token and CA hash", cmd_discover},
         {"refresh", "renew what a later control-plane join needs (certificate key, token)", cmd_refresh},
         {"status", "print the state of the first-boot run", cmd_status},

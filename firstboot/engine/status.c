@@ -16,6 +16,8 @@
 #include "common/strutil.h"
 #include "firstboot/engine/status.h"
 
+#define STATUS_MAX (1024u * 1024u)
+
 struct fb_status {
         char *root;
         cJSON *doc; /* the status document as written */
@@ -208,6 +210,84 @@ int fb_status_succeed(struct fb_status *s) {
                 return r;
         (void) fb_sd_notify("STATUS=done");
         return 0;
+}
+
+static char *rfc3339(time_t t) {
+        struct tm tm;
+        char buf[64];
+        if (!gmtime_r(&t, &tm) || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                return NULL;
+        return strdup(buf);
+}
+
+/* doc's "certificates", replaced. */
+static int set_certificates(cJSON *doc, const struct fb_status_expiry *nearest,
+                            const struct fb_status_expiry *nearest_ca) {
+        const struct fb_status_expiry *e[] = {nearest, nearest_ca};
+        const char *keys[] = {"nearestExpiry", "nearestCAExpiry"};
+        _cleanup_free_ char *checked = now_rfc3339();
+        struct json_builder b = {};
+        cJSON *o = jb_object(&b);
+
+        jb_str(&b, o, "checked", checked);
+        for (size_t i = 0; i < ELEMENTSOF(e); i++) {
+                _cleanup_free_ char *when = NULL;
+                cJSON *x;
+
+                if (!e[i] || !e[i]->name)
+                        continue;
+                when = rfc3339(e[i]->not_after);
+                x = jb_obj(&b, o, keys[i]);
+                jb_str(&b, x, "name", e[i]->name);
+                jb_str(&b, x, "notAfter", when);
+        }
+        o = jb_result(&b, o);
+        if (!o)
+                return jb_error(&b);
+        jb_set(&b, doc, "certificates", o);
+        return jb_error(&b);
+}
+
+int fb_status_set_certificates(struct fb_status *s, const struct fb_status_expiry *nearest,
+                               const struct fb_status_expiry *nearest_ca) {
+        int r = set_certificates(s->doc, nearest, nearest_ca);
+        return r < 0 ? r : write_status(s);
+}
+
+int fb_status_record_certificates(const char *root, const char *role_if_new,
+                                  const struct fb_status_expiry *nearest,
+                                  const struct fb_status_expiry *nearest_ca) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *doc = NULL;
+        size_t len;
+        int r = read_file(root, FB_STATUS_PATH, STATUS_MAX, &text, &len);
+
+        if (r >= 0) {
+                r = json_parse(text, len, 0, &doc, NULL);
+                if (r >= 0 && !cJSON_IsObject(doc))
+                        r = -EBADMSG;
+        } else if (r == -ENOENT && role_if_new) {
+                /* A node set up by an earlier boot: what status.json said at the end of its run. */
+                struct json_builder b = {};
+                doc = jb_object(&b);
+                jb_str(&b, doc, "role", role_if_new);
+                jb_null(&b, doc, "phase");
+                (void) jb_arr(&b, doc, "phases");
+                jb_str(&b, doc, "result", "success");
+                r = jb_error(&b);
+        }
+        if (r < 0)
+                return r;
+        r = set_certificates(doc, nearest, nearest_ca);
+        if (r >= 0)
+                r = set_now(doc, "updated");
+        if (r < 0)
+                return r;
+        free(text);
+        text = json_to_string_pretty(doc);
+        if (!text)
+                return -ENOMEM;
+        return write_string_atomic(root, FB_STATUS_PATH, text, 0644, WRITE_MKDIR_PARENTS);
 }
 
 int fb_sd_notify(const char *message) {

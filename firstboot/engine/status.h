@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <time.h>
 
 #define FB_STATUS_PATH   "/run/kube-firstboot/status.json"
 #define FB_SENTINEL_PATH "/run/cluster-api/bootstrap-success.complete"
@@ -43,6 +44,26 @@ int fb_status_fail(struct fb_status *s, const char *phase, int error, const char
                    const char *remedy);
 /* The run finished: result "success"; writes the Cluster API sentinel. */
 int fb_status_succeed(struct fb_status *s);
+
+/* status.json's "certificates": the certificate and the CA that expire first, as the caller read them
+ * ('kube-firstboot certs check-expiration' lists them all). The status file knows no certificates. */
+struct fb_status_expiry {
+        const char *name; /* kubeadm's name: "apiserver", "admin.conf", "ca"...; NULL: none was read */
+        time_t not_after;
+};
+/* Records them in the run's status (written at once): "certificates": {"checked", "nearestExpiry":
+ * {"name", "notAfter"}, "nearestCAExpiry": {...}}; a NULL or nameless entry is left out. */
+int fb_status_set_certificates(struct fb_status *s, const struct fb_status_expiry *nearest,
+                               const struct fb_status_expiry *nearest_ca);
+/*
+ * The same into the status file under root, outside a run (refresh): the rest of the document is kept.
+ * With no status file (it lives in /run, which a reboot empties) and role_if_new set, writes a new one for
+ * a node that finished its setup earlier: that role, result "success", no phases; without role_if_new
+ * returns -ENOENT and writes nothing.
+ */
+int fb_status_record_certificates(const char *root, const char *role_if_new,
+                                  const struct fb_status_expiry *nearest,
+                                  const struct fb_status_expiry *nearest_ca);
 
 /* Sends one message ("STATUS=...", "READY=1") to $NOTIFY_SOCKET; 0 when there is none. */
 int fb_sd_notify(const char *message);

@@ -26,6 +26,7 @@ int cmd_preflight(int argc, char **argv);
 int cmd_metadata(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_pki(int argc, char **argv);
+int cmd_certs(int argc, char **argv);
 int cmd_discover(int argc, char **argv);
 int cmd_refresh(int argc, char **argv);
 int cmd_status(int argc, char **argv);

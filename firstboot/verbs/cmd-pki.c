@@ -37,6 +37,7 @@ static const char pki_body[] =
         "  encrypt-certs                print the kubeadm-certs Secret for this node's shared CA files\n"
         "  decrypt-certs                write the files of a kubeadm-certs Secret, as a joiner does\n"
         "  check                        list every certificate with its expiry, key and CA\n"
+        "                               (kubeadm's expiry table: 'kube-firstboot certs check-expiration')\n"
         "  jws                          sign or verify a cluster-info JWS with a bootstrap token\n"
         "\n"
         "Files go under --root DIR when given (default: the real /etc/kubernetes).\n";

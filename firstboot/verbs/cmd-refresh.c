@@ -17,6 +17,9 @@
 #include "common/yamlutil.h"
 #include "firstboot/verbs/cli.h"
 #include "firstboot/verbs/config-cli.h"
+#include "firstboot/verbs/expiration.h"
+#include "firstboot/engine/phases.h"
+#include "firstboot/flows/node.h"
 #include "firstboot/cluster/kubeapi.h"
 #include "firstboot/cluster/upload-certs.h"
 #include "manifests/objects.h"
@@ -34,6 +37,9 @@ static const char body[] =
         "    InitConfiguration.bootstrapTokens, the JoinConfiguration discovery token) are created again\n"
         "    when missing, or renewed when they expire within --token-min-left.\n"
         "Times are the cluster's (the apiserver's Date header), not this machine's clock.\n"
+        "Then, even when the API did not answer, the certificate and the CA that expire first go into\n"
+        "/run/kube-firstboot/status.json (\"certificates\"), as 'kube-firstboot certs check-expiration'\n"
+        "lists them, from the cluster's certificatesDir (this node's configuration's without the API).\n"
         "\n"
         "  --certs-min-left DURATION     re-upload below this (default 75m)\n"
         "  --token-min-left DURATION     renew tokens below this (default 12h)\n"
@@ -297,6 +303,24 @@ out:
         return r < 0 ? r : failures;
 }
 
+/* status.json's nearest certificate expiry, from the cluster's certificatesDir, or without the cluster this
+ * node's configuration's. Done whatever else failed: with expired certificates is when it matters. */
+static void report_expiry(const struct fb_config *c, const cJSON *cluster) {
+        _cleanup_(pki_node_spec_done) struct pki_node_spec spec = {};
+        _cleanup_free_ char *role = NULL;
+
+        if (pki_node_spec_init(&spec) < 0 ||
+            cli_expiration_spec_from_cluster(cluster ?: fb_config_document(c, "ClusterConfiguration"),
+                                             &spec) < 0) {
+                log_oom();
+                return;
+        }
+        /* /run is emptied by a reboot: a node set up by an earlier boot gets its status file back. */
+        if (path_exists(cli.root, FB_DONE_PATH) >= 0)
+                (void) fb_journal_role(cli.root, &role);
+        (void) cli_expiration_report(cli.root, &spec, NULL, role);
+}
+
 int cmd_refresh(int argc, char **argv) {
         _cleanup_(config_cli_done) struct config_cli cc = {};
         _cleanup_(md_instance_freep) struct md_instance *inst = NULL;
@@ -319,15 +343,19 @@ int cmd_refresh(int argc, char **argv) {
         if (r < 0) {
                 log_error_errno(r, "Cannot use %s (is this a control plane that finished its setup?): %m",
                                 a.kubeconfig);
+                report_expiry(c, NULL);
                 return EXIT_FAILED;
         }
         r = read_cluster_configuration(k, &cluster);
-        if (r < 0)
+        if (r < 0) {
+                report_expiry(c, NULL);
                 return r == -EBADMSG ? EXIT_FAILED : cli_exit_code_for_error(r);
+        }
 
         failures = refresh_kubeadm_certs(k, c, cluster, a.certs_min_ms);
         r = refresh_tokens(k, c, a.token_min_ms);
         if (r < 0)
                 return cli_oom();
+        report_expiry(c, cluster);
         return failures + r ? EXIT_FAILED : EXIT_DONE;
 }

@@ -13,6 +13,7 @@
 #include "common/strutil.h"
 #include "firstboot/verbs/cli.h"
 #include "firstboot/verbs/config-cli.h"
+#include "firstboot/verbs/expiration.h"
 #include "firstboot/cluster/etcd.h"
 #include "firstboot/flows/flows.h"
 #include "firstboot/cluster/kubeapi.h"
@@ -220,6 +221,7 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                 log_warning(
                         "Cannot check the etcd join queue for a hold left by an earlier run: %s (it expires by itself).",
                         strerror(-r));
+        (void) cli_expiration_report(cli.root, &node->pki, st, NULL);
         r = fb_status_succeed(st);
         if (r >= 0)
                 r = write_string_atomic(cli.root, FB_DONE_PATH,

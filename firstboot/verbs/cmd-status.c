@@ -15,7 +15,8 @@
 static const char usage[] = "kube-firstboot status [--json]";
 static const char body[] =
         "Prints the state of the first-boot run from " STATUS_PATH ": the current or last\n"
-        "phase, and the final result (success, or the failure with its cause and a remedy).\n"
+        "phase, the final result (success, or the failure with its cause and a remedy), and the certificate\n"
+        "that expires first (recorded at the end of the run and by each 'refresh').\n"
         "\n"
         "  --json   print the status document as it is\n"
         "\n"
@@ -78,6 +79,9 @@ int cmd_status(int argc, char **argv) {
                         printf("error:  %s\n", v);
                 if ((v = json_get_string(doc, "error.remedy")))
                         printf("remedy: %s\n", v);
+                if ((v = json_get_string(doc, "certificates.nearestExpiry.name")))
+                        printf("expiry: %s, %s (the first certificate to expire)\n", v,
+                               json_get_string(doc, "certificates.nearestExpiry.notAfter") ?: "?");
         }
         if (!result)
                 return EXIT_TEMPORARY;

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-VERBS = ["run", "plan", "metadata", "config", "pki", "discover", "refresh", "status", "etcd", "version", "http-get"]
+VERBS = ["run", "plan", "metadata", "config", "pki", "certs", "discover", "refresh", "status", "etcd", "version", "http-get"]
 
 
 def test_version_names_the_linked_libraries(kf):

@@ -12,6 +12,7 @@ import shutil
 import etcdbin
 import pytest
 import yaml
+from cryptography import x509
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from simlib import kpki
@@ -109,6 +110,29 @@ def test_run_succeeds_and_reports(sim):
     for text in (r.stdout, r.stderr, json.dumps(info)):
         assert TOKEN.split(".")[1] not in text and CERT_KEY not in text
     assert oct(os.stat(os.path.join(cp.root, "var/lib/kube-firstboot/join-info.json")).st_mode & 0o777) == "0o644"
+
+    # status.json names the certificate and the CA that expire first among those `certs check-expiration` lists,
+    # read here with python3-cryptography.
+    def not_after(pem):
+        return x509.load_pem_x509_certificate(pem).not_valid_after.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    pki = os.path.join(cp.root, "etc/kubernetes/pki")
+    leaves = {n: open(os.path.join(pki, f), "rb").read() for n, f in [
+        ("apiserver", "apiserver.crt"), ("apiserver-etcd-client", "apiserver-etcd-client.crt"),
+        ("apiserver-kubelet-client", "apiserver-kubelet-client.crt"), ("etcd-healthcheck-client",
+        "etcd/healthcheck-client.crt"), ("etcd-peer", "etcd/peer.crt"), ("etcd-server", "etcd/server.crt"),
+        ("front-proxy-client", "front-proxy-client.crt")]}
+    for conf in ("admin.conf", "super-admin.conf", "controller-manager.conf", "scheduler.conf"):
+        kc = yaml.safe_load(open(os.path.join(cp.root, "etc/kubernetes", conf)))
+        leaves[conf] = base64.b64decode(kc["users"][0]["user"]["client-certificate-data"])
+    cas = {n: open(os.path.join(pki, f), "rb").read() for n, f in [
+        ("ca", "ca.crt"), ("etcd-ca", "etcd/ca.crt"), ("front-proxy-ca", "front-proxy-ca.crt")]}
+    every = {**leaves, **cas}
+    near = st["certificates"]["nearestExpiry"]
+    assert near["notAfter"] == min(not_after(p) for p in every.values())
+    assert not_after(every[near["name"]]) == near["notAfter"]
+    near_ca = st["certificates"]["nearestCAExpiry"]
+    assert near_ca["name"] in cas and near_ca["notAfter"] == min(not_after(p) for p in cas.values())
 
 
 def test_files_as_kubeadm_writes_them(sim):
