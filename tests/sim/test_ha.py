@@ -220,7 +220,17 @@ def forget_member(sim, node):
         return
     for m in sim.etcd_members(via=sim.cp[0]):
         if m.get("name") == node.name:
-            sim.cp[0].etcd(timeout=15).member_remove(m["ID"])
+            def removed():
+                # etcd refuses a removal ("unhealthy cluster") until every voter has been connected for 5 s:
+                # right after a join, it has not.
+                try:
+                    sim.cp[0].etcd(timeout=15).member_remove(m["ID"])
+                    return True
+                except Exception as e:  # noqa: BLE001 (the gateway's error type varies by etcd version)
+                    if "unhealthy" not in str(e):
+                        raise
+                    return False
+            wait_until(removed, 60, 1, f"etcd removing {node.name}")
             sim.wait_etcd_voters(1, via=sim.cp[0])
             sim.cp[0].admin(local=True).delete("nodes", node.name)
 
