@@ -12,15 +12,15 @@ t=${2:?}
 root=$t/root
 mount -t overlay overlay -o "lowerdir=$lower,upperdir=$t/upper,workdir=$t/work" "$root"
 mount -t proc proc "$root/proc"
-in() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"; }
+inroot() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"; }
 q() { dpkg-query --admindir="$root/var/lib/dpkg" -W -f="$1"; }
 mapfile -t all < <(q '${Package}\n')
 mapfile -t base_system < <(q '${Priority} ${Package}\n' | awk '$1 == "required" || $1 == "important" { print $2 }')
-in apt-mark auto "${all[@]}" >/dev/null
-in apt-mark manual systemd-sysv "${base_system[@]}" >/dev/null
-in apt-get -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false \
+inroot apt-mark auto "${all[@]}" >/dev/null
+inroot apt-mark manual systemd-sysv "${base_system[@]}" >/dev/null
+inroot apt-get -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false \
         purge --autoremove -y -qq 'linux-image-*' >"$t/purge.log" 2>&1 || { tail -30 "$t/purge.log" >&2; exit 1; }
-in apt-get clean
+inroot apt-get clean
 # A machine just installed: its first `apt-get update` fetches its package lists.
 rm -rf "$root/var/lib/apt/lists/"*
 q '${Package}\n' >"$t/packages"
