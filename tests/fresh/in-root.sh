@@ -52,8 +52,11 @@ fi
 step() {
         local name=$1 cmd=$2 start=$SECONDS rc=0
         echo "fresh: $name: $cmd"
+        # The output as it is in NAME.log, and with the seconds since the step began in NAME.timed.log.
         timeout --kill-after=10 "$timeout" chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
-                /bin/bash -lc "$cmd" </dev/null >"$logs/$name.log" 2>&1 || rc=$?
+                /bin/bash -lc "$cmd" </dev/null 2>&1 | tee "$logs/$name.log" |
+                while IFS= read -r l; do printf '%4d %s\n' $((SECONDS - start)) "$l"; done >"$logs/$name.timed.log"
+        rc=${PIPESTATUS[0]}
         echo "$name $((SECONDS - start)) s" >>"$logs/times"
         echo "fresh: $name took $((SECONDS - start)) s (exit $rc)"
         [ $rc = 0 ] || tail -40 "$logs/$name.log" | sed "s/^/fresh: $name: /"
@@ -138,13 +141,16 @@ check "make check ran no test (only the deps and build steps)" \
         "$(ok "$(! grep -qE '^[0-9]+ passed, [0-9]+ failed$' "$c"; echo $?)")"
 src=$root/root/kube-firstboot
 b=$src/build
-n_unit=$(ls "$src"/tests/unit/test-*.c 2>/dev/null | wc -l)
-n_fuzz=$(ls "$src"/tests/fuzz/fuzz-*.c 2>/dev/null | wc -l)
-check "make check built the dynamic and static binaries, $n_unit unit tests, $n_fuzz corpus replays, the .deb" \
-        "$(ok "$([ -x "$b/kube-firstboot" ] && [ -x "$b/static/kube-firstboot" ] && [ "$n_unit" -gt 0 ] &&
-                [ "$(ls "$b"/unit/test-* 2>/dev/null | grep -vc '\.')" = "$n_unit" ] &&
-                [ "$(ls "$b"/replay/fuzz-* 2>/dev/null | wc -l)" = "$n_fuzz" ] &&
-                ls "$b"/deb/kube-firstboot_*_amd64.deb >/dev/null 2>&1; echo $?)")"
+n_unit=$(find "$src/tests/unit" -name 'test-*.c' | wc -l)
+n_fuzz=$(find "$src/tests/fuzz" -name 'fuzz-*.c' | wc -l)
+built_unit=$(find "$b/unit" -maxdepth 1 -type f -name 'test-*' -perm -u+x 2>/dev/null | wc -l)
+built_fuzz=$(find "$b/replay" -maxdepth 1 -type f -name 'fuzz-*' -perm -u+x 2>/dev/null | wc -l)
+check "make check built the dynamic and the static binary" \
+        "$(ok "$([ -x "$b/kube-firstboot" ] && [ -x "$b/static/kube-firstboot" ]; echo $?)")"
+check "make check built every unit test ($built_unit of $n_unit) and corpus replay ($built_fuzz of $n_fuzz)" \
+        "$(ok "$([ "$n_unit" -gt 0 ] && [ "$built_unit" = "$n_unit" ] && [ "$built_fuzz" = "$n_fuzz" ]; echo $?)")"
+check "make check built the .deb (the VM test's package)" \
+        "$(ok "$(compgen -G "$b/deb/kube-firstboot_*_amd64.deb" >/dev/null; echo $?)")"
 rc=0
 step binaries "cd kube-firstboot && build/kube-firstboot version && build/static/kube-firstboot version && \
         file -b build/static/kube-firstboot" || rc=$?
