@@ -47,14 +47,14 @@ if ! (mounts); then
         exit 1
 fi
 
-# A newcomer's root shell in the root: a login shell with an empty environment, stdin closed.
+# A newcomer's root shell in the root: a login shell in /root with an empty environment, stdin closed.
 # STEP NAME COMMAND: runs COMMAND there, output in LOGDIR/NAME.log; returns its exit code.
 step() {
         local name=$1 cmd=$2 start=$SECONDS rc=0
         echo "fresh: $name: $cmd"
         # The output as it is in NAME.log, and with the seconds since the step began in NAME.timed.log.
         timeout --kill-after=10 "$timeout" chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
-                /bin/bash -lc "$cmd" </dev/null 2>&1 | tee "$logs/$name.log" |
+                /bin/bash -lc "cd && $cmd" </dev/null 2>&1 | tee "$logs/$name.log" |
                 while IFS= read -r l; do printf '%4d %s\n' $((SECONDS - start)) "$l"; done >"$logs/$name.timed.log"
         rc=${PIPESTATUS[0]}
         echo "$name $((SECONDS - start)) s" >>"$logs/times"
