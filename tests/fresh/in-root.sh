@@ -40,8 +40,8 @@ mounts() {
         mount --bind -o ro "$run/origin" "$root/mnt"
         # The host's resolver, so apt reaches Debian's archive (the root shares the host's network).
         cp -L /etc/resolv.conf "$root/etc/resolv.conf"
-        # The root is thrown away: dpkg need not fsync every file it unpacks (the installer's own
-        # setting while it installs). Which packages get installed, and when, is unchanged.
+        # The root is thrown away: dpkg need not fsync every file it unpacks.
+        # Which packages get installed, and when, is unchanged.
         echo force-unsafe-io >"$root/etc/dpkg/dpkg.cfg.d/kf-fresh-test-unsafe-io"
 }
 if ! (mounts); then
