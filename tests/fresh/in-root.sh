@@ -142,6 +142,14 @@ c=$logs/check-deps-build.log
 check "KF_CHECK_STEPS=deps,build make check exits 0" "$(ok $rc)"
 check "make check ran no test (only the deps and build steps)" \
         "$(ok "$(! grep -qE '^[0-9]+ passed, [0-9]+ failed$' "$c"; echo $?)")"
+# The test step is not run here, but what it calls must be installed by now.
+tools="clang-format pytest-3 valgrind etcd etcdctl haproxy openssl curl cloud-init ignition-validate packer faketime \
+        strace mkfs.xfs mkfs.vfat mcopy genisoimage qemu-system-x86_64 debootstrap dpkg-deb"
+absent=$(chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin sh -c \
+        "for t in $tools; do command -v \$t >/dev/null || echo \$t; done; python3 -c 'import xdist, cryptography, yaml' 2>&1" |
+        tr '\n' ' ')
+check "make check installed what its test step runs ($(wc -w <<<"$tools") tools, pytest-xdist, cryptography, yaml)" \
+        "$(ok "$([ -z "${absent// /}" ]; echo $?)")" "missing: $absent"
 src=$root/root/kube-firstboot
 b=$src/build
 n_unit=$(find "$src/tests/unit" -name 'test-*.c' | wc -l)
