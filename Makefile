@@ -64,8 +64,11 @@ needs.check :=
 needs.demo :=
 needs.deps :=
 needs.clean :=
+# A file goal: the tests' programs need the check group, the static objects the static group.
+needs_file = $(if $(filter $(B)/unit/% $(B)/replay/% $(B)/fuzz/% $(B)/san/%,$(1)),check,$(if \
+	$(filter $(B)/static/% $(B)/sta/%,$(1)),static,build))
 KF_GOALS := $(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))
-KF_NEEDS := $(sort $(foreach g,$(KF_GOALS),$(if $(filter undefined,$(origin needs.$(g))),build,$(needs.$(g)))))
+KF_NEEDS := $(sort $(foreach g,$(KF_GOALS),$(if $(filter undefined,$(origin needs.$(g))),$(call needs_file,$(g)),$(needs.$(g)))))
 # Not under -n, -q or -t (make would run the install even then: it always remakes its makefiles).
 kf_flags := $(filter-out -%,$(firstword $(MAKEFLAGS)))
 ifneq ($(KF_NEEDS),)

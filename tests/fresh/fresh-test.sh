@@ -55,7 +55,7 @@ logs=$work/logs
 rm -rf "$run" "$logs"
 mkdir -p "$run/upper" "$run/work" "$run/root" "$run/origin" "$logs" "$work/apt-archives/partial"
 keep=${KF_FRESH_KEEP:-}
-cleanup() { [ -n "$keep" ] || rm -rf "$run"; }
+cleanup() { [ -n "$keep" ] || rm -rf "$run"; }  # idempotent: also the EXIT trap
 trap cleanup EXIT
 commit=$(git rev-parse HEAD)
 git bundle create -q "$run/origin/kube-firstboot.bundle" HEAD 2>/dev/null ||
@@ -94,6 +94,7 @@ if [ $rc -ne 0 ] && ! grep -q '^FAIL' "$checks"; then
         check "in-root.sh ran to its end" 1 "exit $rc"
 fi
 
+cleanup # the root's upper layer: every package installed and the build (counted in the total)
 passed=$(grep -c '^ok' "$checks" || true)
 failed=$(grep -c '^FAIL' "$checks" || true)
 echo "fresh: base ${t_base} s, clean layer ${t_clean} s, total $((SECONDS - t0)) s ($(cat "$logs/times" 2>/dev/null | tr '\n' ' '))"
