@@ -3,16 +3,20 @@
 #
 #   make              dynamic development build: build/kube-firstboot
 #   make static       fully static release binary: build/static/kube-firstboot
-#   make check        install what is missing, build, run every test (KF_SKIP_VM=1: not the VM boot);
-#                     ends with "N passed, N failed"
+#   make check        install what is missing, build, run every test (KF_SKIP_VM=1: not the VM boot;
+#                     KF_SKIP_FRESH=1: not the fresh-root test; KF_SKIP_ETCD35=1: not the etcd 3.5 run);
+#                     ends with "N passed, N failed".
+#                     KF_CHECK_STEPS=deps,build runs only its install and build steps (of deps,build,test)
 #   make unit | fuzz-replay | integration | golden | etcd35 | smoke     parts of check
-#                     (etcd35: the etcd and HA tests under Debian 13's etcd 3.5; KF_SKIP_ETCD35=1 leaves it
-#                     out of check)
+#                     (etcd35: the etcd and HA tests under Debian 13's etcd 3.5)
 #   make fuzz FUZZ_TIME=60                            time-boxed libFuzzer runs (clang)
 #   make lint         clang-format check, the layering rule, whole messages (tools/check-*), cppcheck,
 #                     gcc -fanalyzer
 #   make format       rewrite sources with clang-format
-#   make bench | demo | install | deb | vm-test
+#   make bench | demo | install | deb | vm-test | fresh-test
+#
+# Every target is safe on a machine with nothing installed: what a goal needs is installed
+# (tools/deps.sh) before anything compiles, and make then starts over, reading pkg-config afresh.
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 
@@ -23,7 +27,10 @@ PREFIX   ?= /usr
 DESTDIR  ?=
 PYTHON   := /usr/bin/python3
 
-CC       ?= gcc
+# make predefines CC (as cc), so `CC ?= gcc` would never apply: only replace make's own default.
+ifeq ($(origin CC),default)
+CC       := gcc
+endif
 CLANG    ?= clang
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
             -Wno-missing-field-initializers
@@ -33,6 +40,56 @@ CFLAGS   ?= -O2
 PKGS     := libcurl libcjson yaml-0.1 blkid openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+# ---- packages before compiles ----
+# pkg-config is read above, when make starts: on a machine without the libraries the flags would be
+# empty and the first compile would fail. So the packages the goals need (tools/deps.sh groups) are
+# checked first (one dpkg-query); when some are missing, an included makefile's rule installs them,
+# and make, having remade one of its makefiles, starts over and reads pkg-config again. `check` and
+# `demo` install in their own first step and build in a sub-make; `clean` and `deps` need nothing.
+needs.all := build
+needs.install := build
+needs.static := static
+needs.smoke := static
+needs.deb := static
+needs.unit := check
+needs.fuzz-replay := check
+needs.fuzz := check
+needs.integration := check
+needs.golden := check
+needs.bench := check
+needs.lint := lint build
+needs.format := lint
+needs.vm-test := vm static
+needs.fresh-test := fresh
+needs.check :=
+needs.demo :=
+needs.etcd35 :=
+needs.deps :=
+needs.clean :=
+# A file goal: the tests' programs need the check group, the static objects the static group.
+needs_file = $(if $(filter $(B)/unit/% $(B)/replay/% $(B)/fuzz/% $(B)/san/%,$(1)),check,$(if \
+	$(filter $(B)/static/% $(B)/sta/%,$(1)),static,build))
+KF_GOALS := $(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))
+KF_NEEDS := $(sort $(foreach g,$(KF_GOALS),$(if $(filter undefined,$(origin needs.$(g))),$(call needs_file,$(g)),$(needs.$(g)))))
+# Not under -n, -q or -t (make would run the install even then: it always remakes its makefiles).
+kf_flags := $(filter-out -%,$(firstword $(MAKEFLAGS)))
+ifneq ($(KF_NEEDS),)
+ifeq ($(MAKE_RESTARTS)$(findstring n,$(kf_flags))$(findstring q,$(kf_flags))$(findstring t,$(kf_flags)),)
+KF_MISSING := $(shell tools/deps.sh --missing $(KF_NEEDS))
+ifneq ($(KF_MISSING),)
+include $(B)/.deps-installed.mk
+endif
+endif
+endif
+$(B)/.deps-installed.mk: FORCE
+	tools/deps.sh $(KF_NEEDS)
+	@mkdir -p $(@D)
+	@echo '# tools/deps.sh $(KF_NEEDS) installed: $(KF_MISSING)' >$@
+
+# Sub-makes of `check` and `demo` build with one job per core unless -j was given (MAKEFLAGS shows
+# -j only in recipes, hence `=`).
+KF_JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
 
 # Folders by layer (ARCHITECTURE.md): libraries, then the program's rooms. Sources are picked up by wildcard.
 LIB_SRCS := $(wildcard common/*.c metadata/*.c pki/*.c manifests/*.c)
@@ -84,7 +141,8 @@ export KF_BUILD := $(abspath $(B))
 # Keep intermediate objects of tests, so a re-run does not rebuild them.
 .SECONDARY:
 
-.PHONY: all static check deps unit fuzz-replay fuzz integration golden etcd35 smoke lint format bench demo install deb vm-test clean
+.PHONY: all static check deps unit fuzz-replay fuzz integration golden etcd35 smoke lint format bench demo install deb \
+	vm-test fresh-test clean
 all: $(B)/$(PROG)
 
 $(B)/$(PROG): $(call obj,dyn,$(LIB_SRCS) $(APP_SRCS) $(MAIN_SRC))
@@ -160,16 +218,31 @@ fuzz: $(FUZZ_BINS)
 		$$f -max_total_time=$(FUZZ_TIME) -max_len=65536 $(B)/fuzz-corpus/$$n tests/fuzz/corpus/$$n \
 			>$(B)/fuzz/$$n.log 2>&1 || { tail -40 $(B)/fuzz/$$n.log; exit 1; }; tail -1 $(B)/fuzz/$$n.log; done
 
-# check: one summary line over every part, non-zero exit on any failure.
-# The VM first boot (tests/vm, 6-12 minutes) is part of it; KF_SKIP_VM=1 leaves it out. So are the etcd and
-# HA tests under Debian 13's etcd 3.5, fetched first (tools/fetch-etcd.sh); KF_SKIP_ETCD35=1 leaves them out.
+# check: one summary line over every part, non-zero exit on any failure. Three steps, in order:
+#   deps   install every package the build and the tests need (nothing compiles before this), and
+#          fetch Debian 13's etcd 3.5 for the etcd35 run (tools/fetch-etcd.sh, private apt state)
+#   build  a sub-make, which reads pkg-config with the packages installed
+#   test   tests/run-checks.sh
+# KF_CHECK_STEPS picks some of them (default deps,build,test): tests/fresh runs deps,build in a clean
+# root. The VM first boot (tests/vm, 6-12 minutes) is part of it, KF_SKIP_VM=1 leaves it out; so is
+# the fresh-root test (tests/fresh), KF_SKIP_FRESH=1 leaves it out, and the etcd and HA tests under
+# etcd 3.5, KF_SKIP_ETCD35=1 leaves them out.
+KF_CHECK_STEPS ?= deps,build,test
+comma := ,
+check_steps := $(subst $(comma), ,$(KF_CHECK_STEPS))
+ifneq ($(filter-out deps build test,$(check_steps)),)
+$(error KF_CHECK_STEPS: unknown step(s) $(filter-out deps build test,$(check_steps)); the steps are deps,build,test)
+endif
+step = $(filter $(1),$(check_steps))
 check:
-	tools/deps.sh check
-	$(if $(KF_SKIP_VM),,tools/deps.sh vm)
-	$(if $(KF_SKIP_ETCD35),,tools/fetch-etcd.sh $(B)/etcd-3.5)
-	$(MAKE) --no-print-directory all static $(UNIT_BINS) $(REPLAY_BINS) $(if $(KF_SKIP_VM),,deb)
-	KF_STATIC_BIN=$(B)/static/$(PROG) $(if $(KF_SKIP_VM),,KF_VM_DEB_DIR=$(B)/deb KF_VM_WORK=$(abspath $(B))/vm) \
-		tests/run-checks.sh all $(UNIT_BINS) -- $(REPLAY_BINS)
+	$(if $(call step,deps),tools/deps.sh check static $(if $(KF_SKIP_VM),,vm) $(if $(KF_SKIP_FRESH),,fresh))
+	$(if $(call step,deps),$(if $(KF_SKIP_ETCD35),,tools/fetch-etcd.sh $(B)/etcd-3.5))
+	$(if $(call step,build),$(MAKE) --no-print-directory $(KF_JOBS) all static $(UNIT_BINS) $(REPLAY_BINS) \
+		$(if $(KF_SKIP_VM),,deb))
+	$(if $(call step,test),KF_STATIC_BIN=$(B)/static/$(PROG) \
+		$(if $(KF_SKIP_VM),,KF_VM_DEB_DIR=$(B)/deb KF_VM_WORK=$(abspath $(B))/vm) \
+		$(if $(KF_SKIP_FRESH),,KF_FRESH_BASE=$(abspath $(B))/vm/base KF_FRESH_WORK=$(abspath $(B))/fresh) \
+		tests/run-checks.sh all $(UNIT_BINS) -- $(REPLAY_BINS))
 
 # ---- quality ----
 C_FILES := $(shell git ls-files '*.c' '*.h' 2>/dev/null) $(shell git ls-files --others --exclude-standard '*.c' '*.h' 2>/dev/null)
@@ -200,7 +273,7 @@ bench: $(B)/$(PROG)
 # Packages first, then a fresh make that sees their headers (pkg-config is read when make starts).
 demo:
 	tools/deps.sh check
-	$(MAKE) $(B)/$(PROG)
+	$(MAKE) --no-print-directory $(KF_JOBS) $(B)/$(PROG)
 	tests/sim/demo.sh
 
 install: $(B)/$(PROG)
@@ -215,6 +288,10 @@ deb: static
 vm-test: deb
 	tools/deps.sh vm
 	tests/vm/vm-test.sh $(B)/deb $(B)/vm
+# The README's two commands in a clean Debian 12 root holding nothing but a clone of this repository's
+# HEAD (tests/fresh/): `make demo` end to end, `make check` through its install and build steps.
+fresh-test:
+	tests/fresh/fresh-test.sh $(B)/vm/base $(B)/fresh
 
 clean:
 	rm -rf $(B)/dyn $(B)/san $(B)/sta $(B)/unit $(B)/replay $(B)/fuzz $(B)/static $(B)/$(PROG)

@@ -10,8 +10,11 @@
 #   tests/run-checks.sh format                 clang-format over every tracked C file
 #   tests/run-checks.sh smoke STATIC_BIN         the static binary in an empty chroot
 #   tests/run-checks.sh vm DEBDIR WORKDIR        a real first boot under qemu (tests/vm/vm-test.sh)
-#   tests/run-checks.sh all UNIT... -- REPLAY...  (and smoke when KF_STATIC_BIN is set; etcd35 unless
-#                                              KF_SKIP_ETCD35=1)
+#   tests/run-checks.sh fresh BASEDIR WORKDIR    the README's two commands in a clean Debian 12 root
+#                                                (tests/fresh/fresh-test.sh)
+#   tests/run-checks.sh all UNIT... -- REPLAY...  (and smoke when KF_STATIC_BIN is set, etcd35 unless
+#                                                KF_SKIP_ETCD35=1, fresh when KF_FRESH_WORK is, vm when
+#                                                KF_VM_DEB_DIR is)
 # Exits non-zero when anything failed or a suite could not run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -211,6 +214,17 @@ run_vm() {
         report vm "first boot under qemu" "$line"
 }
 
+# The README's two commands in a clean Debian 12 root (tests/fresh). KF_SKIP_FRESH=1 leaves it out.
+run_fresh() {
+        local out=$logdir/fresh.log line rc
+        tests/fresh/fresh-test.sh "$1" "$2" >"$out" 2>&1
+        rc=$?
+        line=$(summary_line "$out" "fresh-root test") || { echo "$line"; add 0 1; return; }
+        [ $rc -ne 0 ] && grep -E '^(FAIL|fresh: )' "$out" | tail -40
+        grep -E '^fresh: base ' "$out" | tail -1
+        report fresh "README commands, clean root" "$line"
+}
+
 run_format() {
         local bad=()
         for f in $(git ls-files '*.c' '*.h'; git ls-files --others --exclude-standard '*.c' '*.h'); do
@@ -236,6 +250,7 @@ etcd35) run_etcd35 ;;
 valgrind) run_valgrind ;;
 smoke) run_smoke "$1" ;;
 vm) run_vm "$1" "$2" ;;
+fresh) run_fresh "$1" "$2" ;;
 format) run_format ;;
 all)
         units=()
@@ -249,6 +264,7 @@ all)
         [ -z "${KF_SKIP_ETCD35:-}" ] && run_etcd35
         run_valgrind
         [ -n "${KF_STATIC_BIN:-}" ] && run_smoke "$KF_STATIC_BIN"
+        [ -n "${KF_FRESH_WORK:-}" ] && [ -z "${KF_SKIP_FRESH:-}" ] && run_fresh "$KF_FRESH_BASE" "$KF_FRESH_WORK"
         [ -n "${KF_VM_DEB_DIR:-}" ] && [ -z "${KF_SKIP_VM:-}" ] && run_vm "$KF_VM_DEB_DIR" "$KF_VM_WORK"
         ;;
 *) echo "unknown mode $mode" >&2; exit 2 ;;

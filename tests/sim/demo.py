@@ -3,6 +3,7 @@
 in network namespaces on this machine. etcd and haproxy are real; the kube-apiserver, controller-manager,
 scheduler and kubelet are simulated (tests/sim). Everything started is stopped, and the demo checks that
 nothing is left behind."""
+import calendar
 import concurrent.futures
 import hashlib
 import json
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 
 from simlib import kpki  # noqa: E402
 from simlib.cluster import LB_IP, Sim  # noqa: E402
+from simlib.kubeclient import Client  # noqa: E402
 from simlib.userdata import SIM_IGNORE, block  # noqa: E402
 import etcdbin  # noqa: E402,I100 - tests/lib, put on the path by simlib
 
@@ -96,6 +98,69 @@ def say(msg=""):
 def head(msg):
     say()
     say(f"== {msg}")
+
+
+def age(ts):
+    """kubectl's AGE column from a creationTimestamp."""
+    try:
+        s = int(time.time() - calendar.timegm(time.strptime(ts, "%Y-%m-%dT%H:%M:%SZ")))
+    except (TypeError, ValueError):
+        return "<unknown>"
+    return f"{s}s" if s < 120 else f"{s // 60}m"
+
+
+def table(rows):
+    """Columns the way kubectl prints them: left-aligned, three spaces apart."""
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    return ["   ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def api_answer(c, args):
+    """What the demo's kubectl commands show, read through haproxy with tests/sim's client, for a machine
+    without kubectl (Debian 12 packages none): the same requests, printed as kubectl prints them."""
+    def ready(n):
+        return next((x["status"] for x in n["status"].get("conditions", []) if x["type"] == "Ready"), "Unknown")
+
+    def taints(n):
+        return ",".join(t["key"] for t in n.get("spec", {}).get("taints", [])) or "<none>"
+
+    if args[:2] == ["get", "--raw"]:
+        return [c.request("GET", args[2], raw=True)[1].decode(errors="replace")]
+    if args == ["version"]:
+        return [f"Server Version: {c.request('GET', '/version')['gitVersion']}"]
+    if args[:2] == ["get", "nodes"]:
+        nodes = c.list("nodes")
+        cols = args[3] if len(args) > 3 else ""
+        if "INTERNAL-IP" in cols:
+            return table([["NAME", "STATUS", "TAINTS", "INTERNAL-IP"]] + [
+                [n["metadata"]["name"], (n["status"].get("conditions") or [{"type": "<none>"}])[-1]["type"], taints(n),
+                 (n["status"].get("addresses") or [{"address": "<none>"}])[0]["address"]] for n in nodes])
+        if "READY" in cols:
+            return table([["NAME", "READY", "TAINTS"]] + [[n["metadata"]["name"], ready(n), taints(n)] for n in nodes])
+        return table([["NAME", "STATUS", "ROLES", "AGE", "VERSION"]] + [
+            [n["metadata"]["name"], {"True": "Ready"}.get(ready(n), "NotReady"),
+             ",".join(sorted(k.split("/", 1)[1] for k in n["metadata"].get("labels", {})
+                             if k.startswith("node-role.kubernetes.io/"))) or "<none>",
+             age(n["metadata"].get("creationTimestamp")), n["status"].get("nodeInfo", {}).get("kubeletVersion", "")]
+            for n in nodes])
+    if args[:2] == ["get", "pods"]:
+        rows = [["NAME", "READY", "STATUS", "RESTARTS", "AGE"]]
+        for p in c.list("pods", ns=args[3]):
+            cs = p.get("status", {}).get("containerStatuses", [])
+            rows.append([p["metadata"]["name"], f"{sum(1 for x in cs if x.get('ready'))}/{len(p['spec']['containers'])}",
+                         p.get("status", {}).get("phase", "Unknown"), sum(x.get("restartCount", 0) for x in cs),
+                         age(p["metadata"].get("creationTimestamp"))])
+        return table(rows)
+    if args[:2] == ["get", "csr"]:
+        rows = [["NAME", "AGE", "SIGNERNAME", "REQUESTOR", "CONDITION"]]
+        for r in c.list("certificatesigningrequests", group="certificates.k8s.io"):
+            conds = [x["type"] for x in r.get("status", {}).get("conditions", [])]
+            rows.append([r["metadata"]["name"], age(r["metadata"].get("creationTimestamp")), r["spec"]["signerName"],
+                         r["spec"].get("username", ""), ",".join(conds) or "Pending"])
+        return table(rows)
+    if args[:2] == ["get", "cm"]:
+        return [json.dumps(c.get("configmaps", args[4], ns=args[3]).get("data", {}))]
+    raise ValueError(f"no API equivalent for kubectl {args}")
 
 
 def main():
@@ -203,13 +268,28 @@ def main():
                                    kpki.kubeconfig(sim.cpe, sim.pki.ca_pem, "kubernetes-admin", cert, key))
         kubectl = ["ip", "netns", "exec", sim.lb_ns, "kubectl", "--kubeconfig", kc, "--cache-dir",
                    os.path.join(work, "kcache")]
+        api = Client.from_kubeconfig(kc, netns=sim.lb_ns)
+
+        def run_kubectl(args):
+            """kubectl ARGS through haproxy; without kubectl, the same requests with tests/sim's client."""
+            if have_kubectl:
+                return subprocess.run(kubectl + args, capture_output=True, text=True, timeout=60)
+            try:
+                return subprocess.CompletedProcess(args, 0, "\n".join(api_answer(api, args)) + "\n", "")
+            except Exception as e:  # noqa: BLE001
+                return subprocess.CompletedProcess(args, 1, "", f"error: {e}\n")
+
+        have_kubectl = shutil.which("kubectl") is not None
+        if not have_kubectl:
+            say("  kubectl is not installed (Debian 12 packages none): the same requests go through haproxy with")
+            say("  tests/sim's API client, printed as kubectl prints them")
         for args in (["get", "--raw", "/healthz"], ["version"],
                      ["get", "nodes", "-o", "custom-columns=NAME:.metadata.name,STATUS:.status.conditions[-1].type,"
                       "TAINTS:.spec.taints[*].key,INTERNAL-IP:.status.addresses[0].address"],
                      ["get", "nodes"], ["get", "pods", "-n", "kube-system"],
                      ["get", "csr"], ["get", "cm", "-n", "kube-public", "cluster-info",
                                       "-o", "jsonpath={.data}"]):
-            r = subprocess.run(kubectl + args, capture_output=True, text=True, timeout=60)
+            r = run_kubectl(args)
             say(f"  $ kubectl {' '.join(args)}")
             out = (r.stdout + r.stderr).rstrip()
             if args[:2] == ["get", "cm"]:
@@ -234,7 +314,7 @@ def main():
         sim.kill(sim.cp[1])
         time.sleep(2.5)
         say(f"  cp-2 killed (kubelet, etcd, apiserver... SIGKILL by PID); haproxy now: {sim.lb_servers()}")
-        r = subprocess.run(kubectl + ["get", "nodes"], capture_output=True, text=True, timeout=60)
+        r = run_kubectl(["get", "nodes"])
         say("  $ kubectl get nodes   (answered by cp-1 and cp-3: etcd keeps quorum with 2 of 3)")
         for ln in (r.stdout + r.stderr).rstrip().splitlines():
             say("    " + ln)
@@ -246,9 +326,8 @@ def main():
             if any(x["type"] == "Ready" and x["status"] == "Unknown" for x in n["status"]["conditions"]):
                 break
             time.sleep(1)
-        r = subprocess.run(kubectl + ["get", "nodes", "-o", "custom-columns=NAME:.metadata.name,"
-                                      "READY:.status.conditions[?(@.type==\"Ready\")].status,"
-                                      "TAINTS:.spec.taints[*].key"], capture_output=True, text=True, timeout=60)
+        r = run_kubectl(["get", "nodes", "-o", "custom-columns=NAME:.metadata.name,"
+                         "READY:.status.conditions[?(@.type==\"Ready\")].status,TAINTS:.spec.taints[*].key"])
         say("  $ kubectl get nodes -o custom-columns=NAME,READY,TAINTS")
         for ln in (r.stdout + r.stderr).rstrip().splitlines():
             say("    " + ln)
