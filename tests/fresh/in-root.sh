@@ -154,7 +154,7 @@ src=$root/root/kube-firstboot
 b=$src/build
 n_unit=$(find "$src/tests/unit" -name 'test-*.c' | wc -l)
 n_fuzz=$(find "$src/tests/fuzz" -name 'fuzz-*.c' | wc -l)
-built_unit=$(find "$b/unit" -maxdepth 1 -type f -name 'test-*' -perm -u+x 2>/dev/null | wc -l)
+built_unit=$(find "$b/unit" -type f -name 'test-*' -perm -u+x 2>/dev/null | wc -l)
 built_fuzz=$(find "$b/replay" -maxdepth 1 -type f -name 'fuzz-*' -perm -u+x 2>/dev/null | wc -l)
 check "make check built the dynamic and the static binary" \
         "$(ok "$([ -x "$b/kube-firstboot" ] && [ -x "$b/static/kube-firstboot" ]; echo $?)")"
