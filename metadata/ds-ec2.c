@@ -220,12 +220,18 @@ static int crawl(struct ec2 *e, struct md_instance *inst) {
         if (r < 0)
                 return r;
 
+        _cleanup_free_ char *ud_url = strdupf("%s/%s/user-data", e->base, e->ver);
+        if (!ud_url)
+                return -ENOMEM;
         r = ec2_get(e, "user-data", &ud);
+        if (r == -EFBIG)
+                return md_userdata_read_failed(inst, ud_url, r, MD_META_MAX);
         if (r < 0)
                 return r;
         if (ud->status == 200) {
                 md_set_userdata(inst, TAKE_PTR(ud->body), ud->body_len);
                 ud->body_len = 0;
+                return md_set_userdata_source(inst, ud_url);
         } else if (ud->status != 404)
                 return log_debug_errno(EPROTO, "IMDS answered %ld for user-data", ud->status);
         return 0;

@@ -65,9 +65,12 @@ int md_gce_parse_instance(const char *body, size_t len, struct md_instance *inst
                 size_t n;
                 if (enc && streq(enc, "base64")) {
                         r = md_base64_decode(ud, strlen(ud), false, &data, &n);
+                        if (r == -ENOMEM)
+                                return r;
                         if (r < 0)
-                                return log_debug_errno(r,
-                                                       "user-data-encoding is base64, but user-data is not");
+                                return md_userdata_unusable(
+                                        inst, "the instance attribute user-data",
+                                        "the attribute user-data-encoding is base64, but user-data is not valid base64");
                 } else {
                         if (enc)
                                 log_debug("Unknown user-data-encoding '%s', using the value as it is", enc);

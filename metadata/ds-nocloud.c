@@ -94,10 +94,15 @@ static int read_seed(const struct seed *s, struct md_instance *inst) {
         if (r < 0)
                 return r == -ENOENT ? -ENXIO : r;
         r = seed_get(s, "user-data", &ud, &udlen);
-        if (r < 0 && r != -ENOENT)
-                return r;
-        if (r >= 0)
+        if (r == -ETIMEDOUT || r == -ECONNREFUSED || r == -ECONNRESET || r == -EHOSTUNREACH)
+                return r; /* the seed did not answer: temporary, as for meta-data */
+        if (r >= 0) {
                 md_set_userdata(inst, TAKE_PTR(ud), udlen);
+                r = 0;
+        } else
+                r = md_userdata_read_failed(inst, NULL, r, MD_USERDATA_MAX);
+        if (r < 0)
+                return r;
 
         r = yaml_parse_documents(md, mdlen, &docs, &err);
         if (r < 0)

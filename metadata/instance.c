@@ -2,6 +2,8 @@
 /* The instance view, the helpers datasources share, and the choice of datasource. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +45,7 @@ struct md_instance *md_instance_free(struct md_instance *i) {
                 erase_and_free(i->userdata);
         }
         md_userdata_free(i->ud);
+        free(i->userdata_source);
         free(i->userdata_error);
         free(i);
         return NULL;
@@ -82,6 +85,41 @@ void md_set_userdata(struct md_instance *inst, char *data, size_t len) {
         }
         inst->userdata = data;
         inst->userdata_len = data ? len : 0;
+}
+
+int md_set_userdata_source(struct md_instance *inst, const char *where) {
+        return md_set(&inst->userdata_source, where);
+}
+
+int md_userdata_unusable(struct md_instance *inst, const char *where, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -ENOMEM;
+        free(inst->userdata_error);
+        inst->userdata_error = strdupf("user-data: %s", msg);
+        if (!inst->userdata_error)
+                return -ENOMEM;
+        log_debug("%s (%s)", inst->userdata_error, where ?: "?");
+        return where ? md_set_userdata_source(inst, where) : 0;
+}
+
+int md_userdata_read_failed(struct md_instance *inst, const char *where, int r, size_t cap) {
+        if (r == -ENOENT)
+                return 0;
+        if (r == -ENOMEM)
+                return r;
+        if (r == -EFBIG && cap >= 1024u * 1024u)
+                return md_userdata_unusable(inst, where, "is larger than %zu MiB, the limit",
+                                            cap / (1024u * 1024u));
+        if (r == -EFBIG)
+                return md_userdata_unusable(inst, where, "is larger than %zu KiB, the limit", cap / 1024u);
+        return md_userdata_unusable(inst, where, "cannot be read: %s", strerror(-r));
 }
 
 static void json_wipe(cJSON *j) {
@@ -307,6 +345,8 @@ cJSON *md_instance_to_json(const struct md_instance *i) {
                     !cJSON_AddStringToObject(p, "filename", i->ud->parts[k].filename))
                         return NULL;
         }
+        if (i->userdata_source && !cJSON_AddStringToObject(ud, "source", i->userdata_source))
+                return NULL;
         if (i->userdata_error && !cJSON_AddStringToObject(ud, "error", i->userdata_error))
                 return NULL;
         return TAKE_PTR(j);
@@ -371,13 +411,16 @@ static int run_source(const struct md_source *s, const struct md_options *o, con
                 return -ENOMEM;
         if (!inst->platform && md_set(&inst->platform, p->id) < 0)
                 return -ENOMEM;
-        if (inst->userdata) {
-                r = md_userdata_decode(inst->userdata, inst->userdata_len, &inst->ud);
+        if (inst->userdata && !inst->userdata_error) {
+                struct md_userdata_error err;
+                r = md_userdata_parse(inst->userdata, inst->userdata_len, &inst->ud, &err);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
-                        errno = -r;
-                        inst->userdata_error = strdupf("cannot decode the user-data: %m");
+                        inst->userdata_error = md_userdata_error_to_string(&err);
+                        if (!inst->userdata_error)
+                                return -ENOMEM;
+                        log_debug("%s", inst->userdata_error);
                 }
         }
         *ret = TAKE_PTR(inst);

@@ -65,7 +65,10 @@ struct md_instance {
         char *userdata; /* raw user-data as received (after the source's own base64); secret */
         size_t userdata_len;
         struct md_userdata *ud; /* decoded parts; NULL when no user-data */
-        char *userdata_error;   /* why the user-data could not be decoded, or NULL */
+        char *userdata_source;  /* where the user-data came from: a path, a URL, an attribute; or NULL */
+        /* Why the user-data is there but cannot be used (unreadable, too large, not decodable), with where
+         * in it: "user-data part 2 (text/x), line 12: ...". NULL when it is fine. Never the data itself. */
+        char *userdata_error;
 };
 
 struct md_instance *md_instance_new(void);

@@ -359,6 +359,15 @@ static int add_text(struct loader *l, const char *text, size_t len, const char *
         return add_documents(l, docs);
 }
 
+/* Why a file of ours could not be read, with the limit when it was the size. */
+static const char *read_error(int r, char *buf, size_t len) {
+        if (r == -EFBIG)
+                snprintf(buf, len, "is larger than %u MiB, the limit", MD_USERDATA_MAX / (1024u * 1024u));
+        else
+                snprintf(buf, len, "cannot be read: %s", strerror(-r));
+        return buf;
+}
+
 static int strcmp_ptr(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
@@ -374,8 +383,15 @@ static int load_image_defaults(struct loader *l, const char *root) {
         if (r < 0)
                 return r;
         d = opendir(dir);
-        if (!d)
-                return errno == ENOENT ? 0 : -errno;
+        if (!d) {
+                char why[128];
+                if (errno == ENOENT)
+                        return 0;
+                if (errno == ENOMEM)
+                        return -ENOMEM;
+                return fb_problem(l->problems, "image defaults", FB_CONFIG_DIR ": %s",
+                                  read_error(-errno, why, sizeof(why)));
+        }
         while ((de = readdir(d)))
                 if (de->d_name[0] != '.' && (endswith(de->d_name, ".yaml") || endswith(de->d_name, ".yml")))
                         if (strv_extend(&names, de->d_name) < 0)
@@ -391,7 +407,8 @@ static int load_image_defaults(struct loader *l, const char *root) {
                         return -ENOMEM;
                 r = read_file(root, path, MD_USERDATA_MAX, &text, &len);
                 if (r < 0) {
-                        r = fb_problem(l->problems, label, "cannot be read: %s", strerror(-r));
+                        char why[128];
+                        r = fb_problem(l->problems, label, "%s", read_error(r, why, sizeof(why)));
                         if (r < 0)
                                 return r;
                         continue;
@@ -415,15 +432,21 @@ static int load_file(struct loader *l, const char *path) {
         _cleanup_erase_ char *text = NULL;
         _cleanup_(md_userdata_freep) struct md_userdata *ud = NULL;
         size_t len;
+        struct md_userdata_error err;
+        char why[128];
         int r = read_file(NULL, path, MD_USERDATA_MAX, &text, &len);
         if (r < 0)
-                return fb_problem(l->problems, NULL, "%s: cannot be read: %s", path, strerror(-r));
-        r = md_userdata_decode(text, len, &ud);
+                return fb_problem(l->problems, NULL, "%s: %s", path, read_error(r, why, sizeof(why)));
+        r = md_userdata_parse(text, len, &ud, &err);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0)
-                return fb_problem(l->problems, NULL, "%s: cannot be decoded as user-data: %s", path,
-                                  strerror(-r));
+        if (r < 0) {
+                /* "user-data part 2 (...), line 3: ..." with the file's name in place of "user-data". */
+                _cleanup_free_ char *msg = md_userdata_error_to_string(&err);
+                if (!msg)
+                        return -ENOMEM;
+                return fb_problem(l->problems, NULL, "%s%s", path, msg + strlen("user-data"));
+        }
         _cleanup_(json_delete_wipedp) cJSON *docs = NULL;
         size_t before = strv_length(*l->problems);
         r = md_userdata_config(ud, path, &docs, l->problems);
@@ -928,7 +951,8 @@ int fb_config_load(const struct fb_config_sources *src, struct fb_config **ret, 
         if (src->instance && src->instance->ud && (r = add_userdata(&l, src->instance->ud, "user-data")) < 0)
                 return r;
         if (src->instance && src->instance->userdata_error &&
-            (r = fb_problem(problems, "user-data", "%s", src->instance->userdata_error)) < 0)
+            (r = fb_problem(problems, src->instance->userdata_source, "%s", src->instance->userdata_error)) <
+                    0)
                 return r;
         for (char **f = src->files; f && *f; f++)
                 if ((r = load_file(&l, *f)) < 0)

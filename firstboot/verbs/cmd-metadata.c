@@ -28,8 +28,10 @@ static const char body[] =
         "  --device PATH      block device or image file of a NoCloud, config drive or OVF volume\n"
         "  --timeout SECONDS  per-request timeout (default 3)\n"
         "\n"
-        "Exits 0 with the view, 1 when the source answered something unusable, 2 on bad usage, 3 when a\n"
-        "source that should answer did not (retry later), 4 when a forced source is not present here.\n";
+        "Exits 0 with the view, 1 when the source answered something unusable, 2 on bad usage or when the\n"
+        "user-data is there but cannot be used (unreadable, too large, not decodable: the view is printed,\n"
+        "with userData.error saying where and what), 3 when a source that should answer did not (retry\n"
+        "later), 4 when a forced source is not present here.\n";
 
 int cmd_metadata(int argc, char **argv) {
         enum { ARG_DS = 0x100, ARG_ENDPOINT, ARG_DEVICE, ARG_TIMEOUT };
@@ -113,11 +115,16 @@ int cmd_metadata(int argc, char **argv) {
                 log_error_errno(r, "Cannot read the %s metadata: %m", o.datasource ?: "instance");
                 return cli_exit_code_for_error(r);
         }
-        if (inst->userdata_error)
-                log_warning("The user-data is there, but %s.", inst->userdata_error);
         j = md_instance_to_json(inst);
         if (!j || !(text = json_to_string_pretty(j)))
                 return cli_oom();
         fputs(text, stdout);
+        if (inst->userdata_error) {
+                /* The view is printed all the same: it helps to find what is wrong. */
+                log_error("The user-data cannot be used: %s%s%s%s. 'run' refuses it; fix it at its source.",
+                          inst->userdata_error, inst->userdata_source ? " (from " : "",
+                          strempty(inst->userdata_source), inst->userdata_source ? ")" : "");
+                return EXIT_USAGE;
+        }
         return EXIT_DONE;
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -88,6 +89,18 @@ int config_cli_load(struct config_cli *cc, const char *root, bool partial, bool 
         struct fb_config *c = NULL;
         int r;
 
+        if (root) {
+                struct stat st;
+                if (stat(root, &st) < 0) {
+                        log_error("--root '%s' %s.", root,
+                                  errno == ENOENT ? "does not exist" : strerror(errno));
+                        return EXIT_USAGE;
+                }
+                if (!S_ISDIR(st.st_mode)) {
+                        log_error("--root '%s' is not a directory.", root);
+                        return EXIT_USAGE;
+                }
+        }
         cc->md.root = root;
         src.flags = cc->flags;
         src.flags.set = cc->set;
@@ -106,6 +119,10 @@ int config_cli_load(struct config_cli *cc, const char *root, bool partial, bool 
         r = fb_config_load(&src, &c, &problems);
         if (r == -ENOMEM)
                 return cli_oom();
+        if (r < 0 && !problems) {
+                log_error_errno(r, "Cannot load the configuration: %m");
+                return cli_exit_code_for_error(r);
+        }
         if (r < 0) {
                 log_error("The configuration has %zu problem%s:", strv_length(problems),
                           strv_length(problems) == 1 ? "" : "s");
