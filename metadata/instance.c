@@ -324,7 +324,11 @@ cJSON *md_instance_to_json(const struct md_instance *i) {
         if (!tags)
                 return NULL;
         cJSON_ArrayForEach(t, i->tags) {
-                const char *v = md_tag_looks_secret(t->string) ? "<redacted>" : t->valuestring;
+                /* kube-firstboot-config holds configuration documents, secrets included ('config print'
+                 * shows them redacted); any value shaped like a secret is left out whatever its name. */
+                bool hide = md_tag_looks_secret(t->string) || streq(t->string, "kube-firstboot-config") ||
+                            (t->valuestring && str_looks_secret(t->valuestring));
+                const char *v = hide ? "<redacted>" : t->valuestring;
                 if (!cJSON_AddStringToObject(tags, t->string, v ?: ""))
                         return NULL;
         }

@@ -27,11 +27,12 @@ enum ftype {
         T_OBJ,
         T_LIST_STR,
         T_LIST_OBJ,
-        T_MAP_STR, /* map of string to string */
-        T_MAP_ANY, /* map of anything (featureGates) */
-        T_ARGS,    /* extraArgs: v1beta3 map, v1beta4 list of {name, value} */
-        T_ANY,     /* kept as it is */
-        T_CIDRS,   /* comma-separated CIDRs, at most one per family */
+        T_MAP_STR,       /* map of string to string */
+        T_MAP_ANY,       /* map of anything (featureGates) */
+        T_ARGS,          /* extraArgs: v1beta3 map, v1beta4 list of {name, value} */
+        T_ANY,           /* kept as it is */
+        T_CIDRS,         /* comma-separated CIDRs, at most one per family */
+        T_SERVICE_CIDRS, /* the same, each at most 2^20 addresses (kubeadm: /12 for IPv4, /108 for IPv6) */
         T_IP,
         T_PORT,
         T_ENUM,
@@ -41,7 +42,9 @@ enum ftype {
         T_HASHES,   /* list of sha256:<64 hex> */
         T_LIST_IP,
         T_PATH,        /* absolute path */
-        T_SECRET,      /* {value: ...} or {file: /path} */
+        T_SECRET,      /* {value: ...} or {file: /path}; sub[0].type says the value's shape */
+        T_NODE_NAME,   /* a DNS-1123 subdomain, as kubeadm wants nodeRegistration.name */
+        T_DNS_DOMAIN,  /* a DNS-1123 subdomain */
         T_DEVICE,      /* a /dev path or LABEL=, UUID=, PARTLABEL=, PARTUUID= */
         T_K8S_VERSION, /* a supported Kubernetes version or one of kubeadm's labels */
 };
@@ -76,7 +79,7 @@ static const struct field taint[] = {
         {"key", T_STR}, {"value", T_STR}, {"effect", T_ENUM, NULL, 0, effects}, {"timeAdded", T_STR}, END,
 };
 static const struct field node_registration[] = {
-        {"name", T_STR},
+        {"name", T_NODE_NAME},
         {"criSocket", T_STR},
         {"taints", T_LIST_OBJ, taint},
         {"kubeletExtraArgs", T_ARGS},
@@ -130,9 +133,9 @@ static const struct field etcd_external[] = {
 };
 static const struct field etcd[] = {{"local", T_OBJ, etcd_local}, {"external", T_OBJ, etcd_external}, END};
 static const struct field networking[] = {
-        {"serviceSubnet", T_CIDRS},
+        {"serviceSubnet", T_SERVICE_CIDRS},
         {"podSubnet", T_CIDRS},
-        {"dnsDomain", T_STR},
+        {"dnsDomain", T_DNS_DOMAIN},
         END,
 };
 static const struct field api_server[] = {
@@ -233,7 +236,10 @@ static const struct field seed[] = {
         {"peers", T_LIST_IP},
         END,
 };
-static const struct field secrets[] = {{"bootstrapToken", T_SECRET}, {"certificateKey", T_SECRET}, END};
+static const struct field secret_token[] = {{"value", T_TOKEN}, END};
+static const struct field secret_certkey[] = {{"value", T_CERTKEY}, END};
+static const struct field secrets[] = {
+        {"bootstrapToken", T_SECRET, secret_token}, {"certificateKey", T_SECRET, secret_certkey}, END};
 static const struct field ca[] = {
         {"cert", T_STR}, {"certFile", T_PATH}, {"key", T_STR}, {"keyFile", T_PATH}, END};
 static const char *const filesystems[] = {"ext4", "xfs", NULL};
@@ -372,6 +378,30 @@ static int cidr_family(const char *s) {
         return fam;
 }
 
+/* A DNS-1123 subdomain, as Kubernetes wants object and node names: lower-case labels of letters, digits
+ * and '-', each starting and ending with a letter or digit, at most 63 characters each, 253 in all. */
+static bool valid_dns1123_subdomain(const char *s) {
+        size_t n = strlen(s), label = 0;
+        if (n == 0 || n > 253)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                if (c == '.') {
+                        if (label == 0 || s[i - 1] == '-')
+                                return false;
+                        label = 0;
+                        continue;
+                }
+                if (!(islower((unsigned char) c) || isdigit((unsigned char) c) || c == '-'))
+                        return false;
+                if (label == 0 && c == '-')
+                        return false;
+                if (++label > 63)
+                        return false;
+        }
+        return s[n - 1] != '-' && s[n - 1] != '.';
+}
+
 static bool valid_dns_name(const char *s, size_t n) {
         if (n == 0 || n > 253)
                 return false;
@@ -430,6 +460,21 @@ static bool all_hex(const char *s, size_t n) {
         return true;
 }
 
+bool fb_valid_certificate_key(const char *s) {
+        return all_hex(s, 64);
+}
+
+/* A value as a message may show it: quoted, or described when it looks like a secret (a bootstrap token, a
+ * certificate key, a PEM private key) wherever it was pasted, so that a secret in the wrong field is never
+ * echoed. The buffer is the caller's. */
+#define SHOWN_MAX 300
+static const char *shown(const char *s, char buf[SHOWN_MAX]) {
+        if (str_looks_secret(s))
+                return "the value (not shown: it looks like a secret)";
+        snprintf(buf, SHOWN_MAX, "'%.*s%s'", 200, s, strlen(s) > 200 ? "..." : "");
+        return buf;
+}
+
 struct vctx {
         char ***problems;
         const char *source;
@@ -471,6 +516,7 @@ static bool secret_type(enum ftype t) {
 
 static void validate_value(struct vctx *v, const cJSON *j, const struct field *f, const char *path) {
         const char *s = cJSON_IsString(j) ? j->valuestring : NULL;
+        char sb[SHOWN_MAX];
         const cJSON *e;
         unsigned port;
         unsigned long long ms;
@@ -506,10 +552,12 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
                         } else if (!es)
                                 bad(v, p, "must be a string, not %s", type_name(e));
                         else if (f->type == T_LIST_IP && !valid_ip(es))
-                                bad(v, p, "'%s' is not an IP address", es);
+                                bad(v, p, "%s is not an IP address", shown(es, sb));
                         else if (f->type == T_HASHES &&
                                  !(strncasecmp(es, "sha256:", 7) == 0 && all_hex(es + 7, 64)))
-                                bad(v, p, "'%s' is not 'sha256:' followed by 64 hex digits", es);
+                                bad(v, p,
+                                    "%s is not 'sha256:' followed by 64 hex digits (the CA pin: 'kube-firstboot pki ca-hash')",
+                                    shown(es, sb));
                 }
                 return;
         }
@@ -555,7 +603,9 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
                 }
                 return;
         case T_SECRET: {
-                static const struct field src[] = {{"value", T_STR}, {"file", T_PATH}, END};
+                /* The value has the secret's shape (a token, a certificate key); a file is read later. */
+                const struct field src[] = {
+                        {"value", f->sub ? f->sub[0].type : T_STR}, {"file", T_PATH}, END};
                 if (!cJSON_IsObject(j))
                         return bad(v, path, "must be a mapping with 'value' or 'file'");
                 validate_fields(v, j, src, path);
@@ -587,9 +637,10 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
         switch (f->type) {
         case T_DUR:
                 if (fb_parse_duration_ms(s, &ms) < 0)
-                        bad(v, path, "'%s' is not a duration such as '30s', '5m' or '1h30m'", s);
+                        bad(v, path, "%s is not a duration such as '30s', '5m' or '1h30m'", shown(s, sb));
                 break;
-        case T_CIDRS: {
+        case T_CIDRS:
+        case T_SERVICE_CIDRS: {
                 _cleanup_free_ char *copy = strdup(s);
                 int fams = 0, n = 0;
                 if (!copy) {
@@ -600,23 +651,38 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
                         int fam = cidr_family(c);
                         n++;
                         if (!fam)
-                                return bad(v, path, "'%s' is not a CIDR such as 10.244.0.0/16", c);
+                                return bad(v, path, "%s is not a CIDR such as 10.244.0.0/16", shown(c, sb));
                         int bit = fam == 4 ? 1 : 2;
                         if (fams & bit)
-                                return bad(v, path, "'%s' has two CIDRs of the same family", s);
+                                return bad(v, path, "%s has two CIDRs of the same family", shown(s, sb));
                         fams |= bit;
+                        /* kubeadm (and the apiserver) allow at most 2^20 service addresses. */
+                        unsigned prefix = 0, bits = fam == 4 ? 32 : 128;
+                        if (f->type == T_SERVICE_CIDRS && safe_atou(strchr(c, '/') + 1, &prefix) >= 0 &&
+                            bits - prefix > 20)
+                                return bad(
+                                        v, path,
+                                        "%s is too large: kubeadm allows at most 2^20 service addresses, a /%u or smaller for IPv%d",
+                                        shown(c, sb), bits - 20, fam);
                 }
                 if (n == 0)
                         bad(v, path, "is empty");
                 break;
         }
+        case T_NODE_NAME:
+        case T_DNS_DOMAIN:
+                if (!valid_dns1123_subdomain(s))
+                        bad(v, path,
+                            "%s is not a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', as Kubernetes names must be)",
+                            shown(s, sb));
+                break;
         case T_IP:
                 if (!valid_ip(s))
-                        bad(v, path, "'%s' is not an IP address", s);
+                        bad(v, path, "%s is not an IP address", shown(s, sb));
                 break;
         case T_ENDPOINT:
                 if (!valid_endpoint(s))
-                        bad(v, path, "'%s' is not a host or IP address with an optional port", s);
+                        bad(v, path, "%s is not a host or IP address with an optional port", shown(s, sb));
                 break;
         case T_ENUM: {
                 bool ok = false;
@@ -626,7 +692,7 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
                         _cleanup_free_ char *list =
                                 strjoin_sep((const char *const *) f->values,
                                             strv_length((char *const *) f->values), ", ");
-                        bad(v, path, "'%s' is not one of: %s", s, strempty(list));
+                        bad(v, path, "%s is not one of: %s", shown(s, sb), strempty(list));
                 }
                 break;
         }
@@ -640,7 +706,7 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
                 break;
         case T_PATH:
                 if (s[0] != '/')
-                        bad(v, path, "'%s' is not an absolute path", s);
+                        bad(v, path, "%s is not an absolute path", shown(s, sb));
                 break;
         case T_K8S_VERSION: {
                 _cleanup_free_ char *why = NULL;
@@ -659,8 +725,8 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
                         v->r = r;
                 else if (r < 0)
                         bad(v, path,
-                            "'%s' is not a /dev path or LABEL=, UUID=, PARTLABEL= or PARTUUID= with a value",
-                            s);
+                            "%s is not a /dev path or LABEL=, UUID=, PARTLABEL= or PARTUUID= with a value",
+                            shown(s, sb));
                 break;
         }
         default:
@@ -710,13 +776,14 @@ int fb_kubernetes_version_check(const char *version, char **ret_why) {
         int r = mf_versions_resolve(version, &resolved);
         if (r >= 0 || r == -ENOMEM)
                 return r < 0 ? r : 0;
+        char sb[SHOWN_MAX];
         if (r == -EOPNOTSUPP)
-                why = strdupf("'%s' is not supported: kube-firstboot sets up Kubernetes 1.%d to 1.%d",
-                              version, MF_MINOR_FIRST, MF_MINOR_LAST);
+                why = strdupf("%s is not supported: kube-firstboot sets up Kubernetes 1.%d to 1.%d",
+                              shown(version, sb), MF_MINOR_FIRST, MF_MINOR_LAST);
         else
                 why = strdupf(
-                        "'%s' is not a version such as v1.%d.0 or a label (stable, stable-1, stable-1.%d)",
-                        version, MF_MINOR_LAST, MF_MINOR_LAST);
+                        "%s is not a version such as v1.%d.0 or a label (stable, stable-1, stable-1.%d)",
+                        shown(version, sb), MF_MINOR_LAST, MF_MINOR_LAST);
         if (!why)
                 return -ENOMEM;
         *ret_why = why;

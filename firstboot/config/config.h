@@ -71,6 +71,9 @@ struct fb_config_sources {
         char **files; /* documents named on the command line, merged at the user-data level */
         struct fb_flags flags;
         bool partial; /* validate what is there without requiring a complete node configuration */
+        /* With partial: documents that name a role must still be complete for it (config validate FILE);
+         * secrets and a CA named by file count as given (their files belong to the node). */
+        bool complete_for_role;
 };
 
 struct fb_config;

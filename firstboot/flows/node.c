@@ -22,6 +22,7 @@
 #include "common/yamlutil.h"
 #include "firstboot/flows/node.h"
 #include "firstboot/config/pki-config.h"
+#include "firstboot/engine/phases.h"
 #include "pki/cert.h"
 #include "pki/kubeconfig.h"
 #include "pki/token.h"
@@ -347,6 +348,45 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         }
 
         *ret = TAKE_PTR(n);
+        return 0;
+}
+
+int fb_node_check(const char *root, const struct fb_config *c, const struct md_instance *inst,
+                  char ***problems) {
+        enum fb_role role = fb_config_role(c);
+        _cleanup_free_ char *journaled = NULL;
+        _cleanup_(fb_node_freep) struct fb_node *node = NULL;
+        char why[512] = "";
+        int r;
+
+        if (role == FB_ROLE_AUTO) {
+                /* A machine that started keeps its journaled role: the seed rule no longer matters. */
+                if (fb_journal_role(root, &journaled) < 0 && (!inst || fb_config_is_seed(c, inst) < 0)) {
+                        char *p = strdupf(
+                                "FirstbootConfiguration.seed.rule: role auto cannot decide on this instance: its metadata lacks the %s the rule compares",
+                                fb_config_seed_rule(c) == FB_SEED_INSTANCE_ID ? "instance id"
+                                : fb_config_seed_rule(c) == FB_SEED_HOSTNAME  ? "hostname"
+                                                                              : "address");
+                        if (!p || strv_consume(problems, p) < 0)
+                                return -ENOMEM;
+                }
+        }
+        /* A joiner's node is made from the cluster's ClusterConfiguration, which only discovery brings:
+         * its own documents are checked by the configuration. init (and auto, which may init) is made
+         * from this configuration alone. */
+        if (role != FB_ROLE_INIT && role != FB_ROLE_AUTO)
+                return 0;
+        r = fb_node_new(root, c, inst, FB_ROLE_INIT, NULL, &node, why, sizeof(why));
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                char *p = role == FB_ROLE_AUTO
+                                  ? strdupf("%s (role auto: as the seed, this node would run init)",
+                                            why[0] ? why : strerror(-r))
+                                  : strdup(why[0] ? why : strerror(-r));
+                if (!p || strv_consume(problems, p) < 0)
+                        return -ENOMEM;
+        }
         return 0;
 }
 

@@ -58,6 +58,10 @@ struct fb_node {
 
         const struct fb_join_discovery *join; /* a joiner's discovery result, borrowed */
 
+        /* plan: the first thing a phase's description found that would stop 'run', and its error. */
+        char plan_error[512];
+        int plan_errno;
+
         /* Lazily made. */
         struct kube_client *admin;
         char *ca_pin; /* sha256:... of ca.crt */
@@ -88,6 +92,16 @@ struct fb_node *fb_node_free(struct fb_node *n);
 static inline void fb_node_freep(struct fb_node **n) {
         *n = fb_node_free(*n);
 }
+
+/*
+ * What 'run' checks of the node's setup before it touches anything: for role init, and auto (which may
+ * init), the node fb_node_new() makes from this configuration, with the same messages; for auto also that
+ * the seed rule can be decided on this instance. (A joiner's node is made from the cluster's configuration
+ * after discovery.) Problems are appended to *problems; 0 (problems or not), or -ENOMEM. config validate,
+ * plan and run call it alike, so that they refuse the same configurations.
+ */
+int fb_node_check(const char *root, const struct fb_config *c, const struct md_instance *inst,
+                  char ***problems);
 
 /* ---- files ---- */
 

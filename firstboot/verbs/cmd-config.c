@@ -89,8 +89,11 @@ int cmd_config(int argc, char **argv) {
                         if (strv_extend(&cc.files, argv[i]) < 0)
                                 return cli_oom();
                 cc.no_metadata = true;
+                cc.files_only = true;
                 partial = true;
         }
+        /* The effective configuration is checked as 'run' checks it before it touches the node. */
+        cc.node_checks = validate && !partial;
         r = config_cli_load(&cc, cli.root, partial, partial, NULL, &c);
         if (r != EXIT_DONE)
                 return r;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "common/cleanup.h"
@@ -9,6 +10,7 @@
 #include "common/strutil.h"
 #include "firstboot/verbs/cli.h"
 #include "firstboot/verbs/config-cli.h"
+#include "firstboot/flows/node.h"
 
 const char config_cli_help[] =
         "Where the configuration comes from (later wins): image defaults in /etc/kube-firstboot/*.yaml,\n"
@@ -27,7 +29,8 @@ const char config_cli_help[] =
 void config_cli_done(struct config_cli *cc) {
         strv_free(cc->set);
         strv_free(cc->files);
-        cc->set = cc->files = NULL;
+        strv_free(cc->problems);
+        cc->set = cc->files = cc->problems = NULL;
 }
 
 int config_cli_option(struct config_cli *cc, int ch, const char *arg) {
@@ -78,12 +81,24 @@ int config_cli_option(struct config_cli *cc, int ch, const char *arg) {
         }
 }
 
+/* The count, then one problem a line: indented text, or one JSON object each with --log-format=json. */
+static void report_problems(char **problems) {
+        size_t n = strv_length(problems);
+        log_error("The configuration has %zu problem%s:", n, n == 1 ? "" : "s");
+        for (char **p = problems; p && *p; p++)
+                if (log_get_format() == LOG_FORMAT_JSON)
+                        log_error("%s", *p);
+                else
+                        fprintf(stderr, "  %s\n", *p);
+}
+
 int config_cli_load(struct config_cli *cc, const char *root, bool partial, bool skip_image_defaults,
                     struct md_instance **ret_instance, struct fb_config **ret_config) {
         _cleanup_(md_instance_freep) struct md_instance *inst = NULL;
         _cleanup_strv_free_ char **problems = NULL;
         struct fb_config_sources src = {.root = root,
                                         .partial = partial,
+                                        .complete_for_role = cc->files_only,
                                         .skip_image_defaults = skip_image_defaults,
                                         .files = cc->files};
         struct fb_config *c = NULL;
@@ -107,11 +122,17 @@ int config_cli_load(struct config_cli *cc, const char *root, bool partial, bool 
         if (!cc->no_metadata) {
                 r = md_fetch(&cc->md, &inst);
                 if (r == -ENXIO) {
-                        log_error("The %s datasource is not present here.", cc->md.datasource ?: "metadata");
+                        snprintf(cc->failure, sizeof(cc->failure), "The %s datasource is not present here.",
+                                 cc->md.datasource ?: "metadata");
+                        cc->failure_errno = r;
+                        log_error("%s", cc->failure);
                         return EXIT_UNSUPPORTED;
                 }
                 if (r < 0) {
-                        log_error_errno(r, "Cannot read the instance metadata: %m");
+                        snprintf(cc->failure, sizeof(cc->failure), "Cannot read the instance metadata: %s.",
+                                 strerror(-r));
+                        cc->failure_errno = r;
+                        log_error("%s", cc->failure);
                         return cli_exit_code_for_error(r);
                 }
                 src.instance = inst;
@@ -123,11 +144,18 @@ int config_cli_load(struct config_cli *cc, const char *root, bool partial, bool 
                 log_error_errno(r, "Cannot load the configuration: %m");
                 return cli_exit_code_for_error(r);
         }
+        if (r >= 0 && cc->node_checks) {
+                r = fb_node_check(root, c, inst, &problems);
+                if (r < 0)
+                        return cli_oom();
+                if (problems) {
+                        c = fb_config_free(c);
+                        r = -EINVAL;
+                }
+        }
         if (r < 0) {
-                log_error("The configuration has %zu problem%s:", strv_length(problems),
-                          strv_length(problems) == 1 ? "" : "s");
-                for (char **p = problems; p && *p; p++)
-                        fprintf(stderr, "  %s\n", *p);
+                report_problems(problems);
+                cc->problems = TAKE_PTR(problems);
                 return EXIT_USAGE;
         }
         *ret_config = c;

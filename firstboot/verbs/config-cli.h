@@ -47,8 +47,14 @@ struct config_cli {
         struct fb_flags flags;
         struct md_options md;
         bool no_metadata;
-        char **set;   /* owned */
-        char **files; /* owned: --config FILE */
+        bool files_only;  /* config validate FILE: the documents alone, complete for the role they name */
+        bool node_checks; /* also what 'run' checks of the node's setup before it touches anything */
+        char **set;       /* owned */
+        char **files;     /* owned: --config FILE */
+        char **problems;  /* owned: after config_cli_load() refused the configuration, its problems */
+        /* After config_cli_load() failed for another reason (the metadata): what failed, and its errno. */
+        char failure[512];
+        int failure_errno;
 };
 
 void config_cli_done(struct config_cli *cc);

@@ -234,9 +234,9 @@ CASES = [
     Case("control-plane-without-certificate-key", 2, ("certificateKey", "control-plane"), verbs=FILE_GATE,
          config=fb("", role="control-plane").replace(f'  certificateKey: {{value: "{CERTKEY}"}}\n', "")
          + join(f"discovery: {{bootstrapToken: {{apiServerEndpoint: 10.0.0.1:6443, caCertHashes: ['{HASH}']}}}}\n")),
-    Case("worker-without-endpoint", 2, ("apiServerEndpoint",), verbs=FILE_GATE,
+    Case("worker-without-endpoint", 2, ("apiServerEndpoint",), verbs=FILE_GATE, defaults=None,
          config=fb("", role="worker") + join(f"discovery: {{bootstrapToken: {{caCertHashes: ['{HASH}']}}}}\n")),
-    Case("worker-without-pin", 2, ("caCertHashes",), verbs=FILE_GATE,
+    Case("worker-without-pin", 2, ("caCertHashes",), verbs=FILE_GATE, defaults=None,
          config=fb("", role="worker") + join("discovery: {bootstrapToken: {apiServerEndpoint: 10.0.0.1:6443}}\n")),
     Case("local-and-external-etcd", 2, ("ClusterConfiguration.etcd",), verbs=FILE_GATE,
          config=fb("") + cluster("etcd:\n  local: {imageTag: 3.5.0-0}\n  external: {endpoints: [https://10.0.0.1:2379],"
@@ -305,8 +305,8 @@ CASES = [
                    role="auto") + cluster("controlPlaneEndpoint: api.example.test:6443\n"),
          files={"/etc/kubernetes/pki/ca.crt": CA_CERT_PEM}),
     Case("ca-cert-not-pem", 2, ("FirstbootConfiguration.ca.cert", "PEM"), verbs=FILE_GATE,
-         config=fb("ca: {cert: 'not a certificate', key: |\n" + "".join("    " + l + "\n" for l in CA_KEY_PEM.splitlines())
-                   + "  }\n") + cluster()),
+         config=fb("ca:\n  cert: not a certificate\n  key: |\n" + "".join("    " + l + "\n" for l in CA_KEY_PEM.splitlines()))
+         + cluster()),
     Case("ca-key-not-matching", 2, ("FirstbootConfiguration.ca.key", "does not match"), verbs=FILE_GATE,
          config=fb("ca:\n  cert: |\n" + "".join("    " + l + "\n" for l in CA_CERT_PEM.splitlines())
                    + "  key: |\n" + "".join("    " + l + "\n" for l in testpki._key_pem(testpki.make_ca()[0]).decode().splitlines()))
@@ -328,6 +328,21 @@ CASES = [
          tags={"kube-firstboot-config": "role: [init"}),
     Case("tag-role-bad", 2, ("FirstbootConfiguration.role", "leader"), tags={"kube-firstboot-role": "leader"}),
     Case("tag-unknown", 2, ("kube-firstboot-rol",), tags={"kube-firstboot-rol": "init"}),
+    Case("tag-config-not-printed-by-metadata", 0, ('"kube-firstboot-config":\t"<redacted>"',), verbs=("metadata",),
+         tags={"kube-firstboot-config": fb("") + cluster()}),
+    Case("tag-secret-shaped-value-not-printed", 0, ('"note":\t"<redacted>"',), verbs=("metadata",),
+         tags={"note": f"join with {TOKEN}"}),
+    Case("print-redacts-every-secret", 0, ("<redacted>",), verbs=("print",), userdata=INIT_DOCS,
+         tags={"kube-firstboot-config": fb("ca:\n  key: |\n" + "".join("    " + l + "\n" for l in CA_KEY_PEM.splitlines())
+                                              + "  cert: |\n" + "".join("    " + l + "\n" for l in CA_CERT_PEM.splitlines()))}),
+    # --- plan is a gate: what it cannot plan, run would not get through ---
+    Case("plan-kubeconfig-of-another-cluster", 1, ("admin.conf", "'run' would fail"), verbs=("plan",),
+         userdata=INIT_DOCS, files={"/etc/kubernetes/admin.conf": "apiVersion: v1\nkind: Config\n"}),
+    Case("plan-seed-rule-undecidable", 2, ("FirstbootConfiguration.seed.rule", "instance id"),
+         config=fb("seed: {rule: instanceId, instanceId: i-0bad}\n", role="auto")
+         + cluster("controlPlaneEndpoint: api.example.test:6443\n")
+         + join(f"discovery: {{bootstrapToken: {{caCertHashes: ['{HASH}']}}}}\n"),
+         setup=lambda root: (root / "etc/kube-firstboot/instance.json").write_text('{"hostname": "n1"}')),
 ]
 
 
@@ -392,6 +407,8 @@ def argv_for(verb, cfg, case):
         return ["config", "validate"] + md + extra
     if verb == "metadata":
         return ["metadata"] + md
+    if verb == "print":
+        return ["config", "print"] + md + extra
     return [verb] + md + extra
 
 
