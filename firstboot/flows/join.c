@@ -235,10 +235,11 @@ static int run_download_certs(void *ctx, char *why, size_t why_len) {
                         r = WHY(-EKEYREJECTED,
                                 "the ca.crt in kubeadm-certs is not the CA discovery verified; nothing was written");
         if (r >= 0) {
-                r = pki_secret_files_write(n->root, files, nf);
+                _cleanup_free_ char *failed_path = NULL;
+                r = pki_secret_files_install(n->root, files, nf, &failed_path);
                 if (r < 0)
-                        WHY(r, "cannot write the downloaded certificates under %s: %s", n->pki.cert_dir,
-                            strerror(-r));
+                        WHY(r, "cannot write %s: %s; no file of kubeadm-certs was left",
+                            failed_path ?: n->pki.cert_dir, strerror(-r));
         }
         pki_secret_files_free(files, nf);
         return r;

@@ -512,15 +512,24 @@ int fb_kubelet_files_in_place(const char *root, const struct fb_kubelet_files *f
         return r;
 }
 
-int fb_kubelet_files_write(const char *root, const struct fb_kubelet_files *f) {
-        int r = 0;
-        if (f->instance_yaml)
-                r = fb_file_put(root, FB_KUBELET_DIR "/instance-config.yaml", f->instance_yaml, 0644, 0);
+int fb_kubelet_files_write(const char *root, const struct fb_kubelet_files *f, char **ret_failed) {
+        _cleanup_(write_set_freep) struct write_set *set = NULL;
+        int r = write_set_new(root, &set);
+        /* One set, put in place in this order: config.yaml last, so that a kubelet that waits for it then
+         * finds everything else in place; a failure leaves none of them. */
+        if (r >= 0 && f->instance_yaml)
+                r = write_set_add(set, FB_KUBELET_DIR "/instance-config.yaml", f->instance_yaml,
+                                  strlen(f->instance_yaml), 0644);
         if (r >= 0)
-                r = fb_file_put(root, FB_KUBELET_DIR "/kubeadm-flags.env", f->flags_env, 0644, 0);
-        /* config.yaml last: a kubelet that waits for it then finds everything else in place. */
+                r = write_set_add(set, FB_KUBELET_DIR "/kubeadm-flags.env", f->flags_env,
+                                  strlen(f->flags_env), 0644);
         if (r >= 0)
-                r = fb_file_put(root, FB_KUBELET_DIR "/config.yaml", f->config_yaml, 0644, 0);
+                r = write_set_add(set, FB_KUBELET_DIR "/config.yaml", f->config_yaml, strlen(f->config_yaml),
+                                  0644);
+        if (r >= 0)
+                r = write_set_commit(set);
+        if (r < 0 && set && ret_failed && write_set_failed_path(set))
+                *ret_failed = strdup(write_set_failed_path(set));
         return r;
 }
 

@@ -122,7 +122,7 @@ void fb_kubelet_files_done(struct fb_kubelet_files *f);
 int fb_node_kubelet_files(const struct fb_node *n, struct fb_kubelet_files *ret);
 /* 1 when the files on disk are these, 0 when not. */
 int fb_kubelet_files_in_place(const char *root, const struct fb_kubelet_files *f);
-int fb_kubelet_files_write(const char *root, const struct fb_kubelet_files *f);
+int fb_kubelet_files_write(const char *root, const struct fb_kubelet_files *f, char **ret_failed);
 /* Runs the kubelet start command (default: systemctl enable --now kubelet); -errno with *why. */
 int fb_node_start_kubelet(const struct fb_node *n, char *why, size_t why_len);
 /* GET http://127.0.0.1:10248/healthz (the configured healthz address and port): 1 ok, 0 not. */

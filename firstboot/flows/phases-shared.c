@@ -246,17 +246,25 @@ int fb_static_pods_in_place(struct fb_node *n, const enum mf_component *cs, size
 
 int fb_static_pods_write(struct fb_node *n, const enum mf_component *cs, size_t k, char *why,
                          size_t why_len) {
-        for (size_t i = 0; i < k; i++) {
+        _cleanup_(write_set_freep) struct write_set *set = NULL;
+        int r = write_set_new(n->root, &set);
+        if (r < 0)
+                return r;
+        /* The manifests of a phase are one set: the kubelet never finds some of them. */
+        r = write_set_mkdir(set, FB_MANIFESTS_DIR, 0700);
+        for (size_t i = 0; r >= 0 && i < k; i++) {
                 _cleanup_free_ char *yaml = NULL, *path = fb_node_manifest_path(cs[i]);
-                int r = path ? fb_node_static_pod_yaml(n, cs[i], &yaml) : -ENOMEM;
+                r = path ? fb_node_static_pod_yaml(n, cs[i], &yaml) : -ENOMEM;
                 if (r < 0)
                         return WHY(r, "cannot render the %s manifest: %s", mf_component_name(cs[i]),
                                    strerror(-r));
-                r = fb_file_put(n->root, path, yaml, 0600, 0700);
-                if (r < 0)
-                        return WHY(r, "cannot write %s: %s", path, strerror(-r));
-                log_debug("wrote %s", path);
+                r = write_set_add(set, path, yaml, strlen(yaml), 0600);
         }
+        if (r >= 0)
+                r = write_set_commit(set);
+        if (r < 0)
+                return WHY(r, "cannot write %s: %s; no manifest of this phase was left",
+                           write_set_failed_path(set) ?: FB_MANIFESTS_DIR, strerror(-r));
         return 0;
 }
 
@@ -297,9 +305,11 @@ int fb_run_kubelet_start(void *ctx, char *why, size_t why_len) {
         int r = fb_node_kubelet_files(n, &f);
         if (r < 0)
                 return WHY(r, "cannot render the kubelet configuration: %s", strerror(-r));
-        r = fb_kubelet_files_write(n->root, &f);
+        _cleanup_free_ char *failed_path = NULL;
+        r = fb_kubelet_files_write(n->root, &f, &failed_path);
         if (r < 0)
-                return WHY(r, "cannot write the kubelet files under " FB_KUBELET_DIR ": %s", strerror(-r));
+                return WHY(r, "cannot write %s: %s; none of the kubelet's files was left",
+                           failed_path ?: FB_KUBELET_DIR, strerror(-r));
         return fb_node_start_kubelet(n, why, why_len);
 }
 

@@ -134,13 +134,17 @@ static int pki_certs(int argc, char **argv) {
         if (dry)
                 printf("dry run: nothing is generated or written; 'pki certs' would do this:\n");
         r = dry ? pki_node_plan(cli.root, &spec, &rep) : pki_node_ensure(cli.root, &spec, &rep);
-        for (size_t i = 0; i < rep.n; i++) {
+        /* After a failure nothing was written (the files are one set): no "created" line may say otherwise.
+         */
+        for (size_t i = 0; (r >= 0 || dry) && i < rep.n; i++) {
                 const struct pki_result *x = &rep.results[i];
                 printf("%-8s %-24s %s%s%s\n", pki_action_to_string(x->action), x->name, x->path,
                        x->reason ? ": " : "", strempty(x->reason));
         }
         if (r < 0) {
-                log_error_errno(r, "%s", rep.error[0] ? rep.error : "Writing the certificates failed: %m");
+                log_error_errno(r, "%s",
+                                rep.error[0] ? rep.error
+                                             : "Writing the certificates failed: %m; nothing was written.");
                 return EXIT_FAILED;
         }
         if (spec.role == PKI_ROLE_WORKER)
@@ -344,9 +348,12 @@ static int do_decrypt(const unsigned char key[PKI_CERT_KEY_SIZE], const struct p
                 log_error_errno(r, "Cannot open the Secret: %m");
         if (r < 0)
                 return EXIT_FAILED;
-        r = pki_secret_files_write(cli.root, files, n);
+        _cleanup_free_ char *failed_path = NULL;
+        r = pki_secret_files_install(cli.root, files, n, &failed_path);
         if (r < 0)
-                log_error_errno(r, "Writing the files of the Secret failed: %m");
+                log_error_errno(
+                        r, "Cannot write '%s': %m; nothing was written (no file of the Secret is left).",
+                        failed_path ?: "?");
         else
                 for (size_t i = 0; i < n; i++)
                         printf("wrote %04o %s\n", (unsigned) files[i].mode, files[i].path);

@@ -123,6 +123,41 @@ def gzip_bomb():
     return gzip.compress(b"#cloud-config\n" + b"#" * (17 * 1024 * 1024), 9)
 
 
+def kubeadm_certs_secret():
+    """A kubeadm-certs Secret sealed with CERTKEY (AES-256-GCM, nonce || ciphertext || tag), as kubeadm
+    uploads it; the files are the test CA, which is all decrypt-certs looks at."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    aes = AESGCM(bytes.fromhex(CERTKEY))
+    pub = CA_KEY.public_key().public_bytes(testpki.serialization.Encoding.PEM,
+                                           testpki.serialization.PublicFormat.SubjectPublicKeyInfo)
+    files = {"ca.crt": CA_CERT_PEM.encode(), "ca.key": CA_KEY_PEM.encode(), "sa.key": CA_KEY_PEM.encode(),
+             "sa.pub": pub, "front-proxy-ca.crt": CA_CERT_PEM.encode(), "front-proxy-ca.key": CA_KEY_PEM.encode(),
+             "etcd-ca.crt": CA_CERT_PEM.encode(), "etcd-ca.key": CA_KEY_PEM.encode()}
+    data = {}
+    for name, content in files.items():
+        nonce = os.urandom(12)
+        data[name] = base64.b64encode(nonce + aes.encrypt(nonce, content, None)).decode()
+    return json.dumps({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                       "metadata": {"name": "kubeadm-certs", "namespace": "kube-system"}, "data": data})
+
+
+DECRYPT = ("pki", "decrypt-certs", "--certificate-key-file", "{dir}/ck", "--secret", "{dir}/secret.json")
+DECRYPT_FILES = {"ck": CERTKEY + "\n", "secret.json": kubeadm_certs_secret()}
+PKI_CERTS = ("pki", "certs", "--config", "{dir}/init.yaml")
+PKI_CERTS_FILES = {"init.yaml": "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+                                "nodeRegistration: {name: node-1}\nlocalAPIEndpoint: {advertiseAddress: 10.0.10.11}\n"
+                                "---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
+                                "kubernetesVersion: v1.37.1\n"}
+ETCD_RO = ('mount --bind "$R/etc/kubernetes/pki/etcd" "$R/etc/kubernetes/pki/etcd"; '
+           'mount -o remount,ro,bind "$R/etc/kubernetes/pki/etcd"')
+SMALL_DISK = 'mount -t tmpfs -o size=12k tmpfs "$R/etc/kubernetes"'
+
+
+def mkdirs(*paths):
+    """setup: directories made before the case (the mount points of its sandbox)."""
+    return lambda root: [(root / p.lstrip("/")).mkdir(parents=True, exist_ok=True) for p in paths]
+
+
 # ---- the table ----
 
 GATE = ("validate", "plan", "run")  # every check run makes before touching the node, the others make too
@@ -143,6 +178,10 @@ class Case:
     args: tuple = ()
     setup: object = None  # setup(root) for what files cannot say
     seconds: float = 20
+    cmd: tuple = None  # verb "cmd": these arguments ("{dir}": the directory of the files in `outside`)
+    outside: dict = field(default_factory=dict)  # files next to --root (a Secret, a key file)
+    sandbox: str = None  # shell run first in a private mount namespace ($R: the root): a full disk...
+    left: str = None  # with sandbox: a directory under the root that must hold no file afterwards
 
 
 CASES = [
@@ -338,6 +377,25 @@ CASES = [
     # --- plan is a gate: what it cannot plan, run would not get through ---
     Case("plan-kubeconfig-of-another-cluster", 1, ("admin.conf", "'run' would fail"), verbs=("plan",),
          userdata=INIT_DOCS, files={"/etc/kubernetes/admin.conf": "apiVersion: v1\nkind: Config\n"}),
+    # --- multi-file writes: all or nothing, and the error names the file and the cause ---
+    Case("decrypt-certs-dir-is-a-file", 1, ("/etc/kubernetes/pki/etcd/ca.crt", "Not a directory", "nothing was written"),
+         verbs=("cmd",), cmd=DECRYPT, outside=DECRYPT_FILES, defaults=None,
+         files={"/etc/kubernetes/pki/etcd": "a file where a directory belongs\n"}),
+    Case("decrypt-certs-read-only-dir", 1, ("/etc/kubernetes/pki/etcd/ca.crt", "Read-only file system"),
+         verbs=("cmd",), cmd=DECRYPT, outside=DECRYPT_FILES, defaults=None, sandbox=ETCD_RO, left="/etc/kubernetes",
+         setup=mkdirs("/etc/kubernetes/pki/etcd")),
+    Case("decrypt-certs-disk-full", 1, ("No space left on device", "/etc/kubernetes/pki/"),
+         verbs=("cmd",), cmd=DECRYPT, outside=DECRYPT_FILES, defaults=None,
+         sandbox=SMALL_DISK.replace("12k", "8k"), left="/etc/kubernetes", setup=mkdirs("/etc/kubernetes")),
+    Case("pki-certs-read-only-dir", 1, ("/etc/kubernetes/pki/etcd/ca.key", "Read-only file system", "no file"),
+         verbs=("cmd",), cmd=PKI_CERTS, outside=PKI_CERTS_FILES, defaults=None, sandbox=ETCD_RO, left="/etc/kubernetes",
+         setup=mkdirs("/etc/kubernetes/pki/etcd")),
+    Case("pki-certs-disk-full", 1, ("No space left on device", "/etc/kubernetes/"),
+         verbs=("cmd",), cmd=PKI_CERTS, outside=PKI_CERTS_FILES, defaults=None, sandbox=SMALL_DISK,
+         left="/etc/kubernetes", setup=mkdirs("/etc/kubernetes")),
+    Case("pki-certs-kubernetes-dir-is-a-file", 1, ("/etc/kubernetes/pki/ca.crt", "Not a directory"),
+         verbs=("cmd",), cmd=PKI_CERTS, outside=PKI_CERTS_FILES, defaults=None,
+         setup=lambda root: (root / "etc").mkdir(parents=True, exist_ok=True) or (root / "etc/kubernetes").write_text("x")),
     Case("plan-seed-rule-undecidable", 2, ("FirstbootConfiguration.seed.rule", "instance id"),
          config=fb("seed: {rule: instanceId, instanceId: i-0bad}\n", role="auto")
          + cluster("controlPlaneEndpoint: api.example.test:6443\n")
@@ -384,6 +442,8 @@ def build_root(tmp_path, case):
     if case.config is not None:
         cfg = tmp_path / "kf.yaml"
         cfg.write_text(case.config)
+    for name, content in case.outside.items():
+        (root.parent / name).write_bytes(content if isinstance(content, bytes) else content.encode())
     if callable(case.setup):
         case.setup(root)
     elif case.setup == "root-file":
@@ -409,6 +469,8 @@ def argv_for(verb, cfg, case):
         return ["metadata"] + md
     if verb == "print":
         return ["config", "print"] + md + extra
+    if verb == "cmd":
+        return [a.replace("{dir}", str(cfg.parent if cfg else "")) for a in case.cmd]
     return [verb] + md + extra
 
 
@@ -416,14 +478,39 @@ def leaked(text):
     return [s for s in SECRETS if s in text]
 
 
+KF_BIN = os.environ.get("KF_BIN", os.path.join(os.path.dirname(__file__), "..", "..", "build", "kube-firstboot"))
+
+
+def run_sandboxed(argv, root, case):
+    """The binary in a private mount namespace after case.sandbox; then what is left in case.left, as
+    seen inside (the mounts vanish with the namespace)."""
+    script = (case.sandbox + '\n"$@"; rc=$?\necho "LEFT-BEGIN" >&2\n'
+              + f'find "$R{case.left}" -type f >&2 2>/dev/null\necho "LEFT-END" >&2\nexit $rc\n')
+    env = dict(os.environ, R=str(root))
+    p = subprocess.run(["unshare", "-m", "sh", "-ec", script, "sh", KF_BIN] + argv + ["--root", str(root)],
+                       capture_output=True, text=True, timeout=case.seconds + 30, env=env)
+    err, _, rest = p.stderr.partition("LEFT-BEGIN\n")
+    left, _, _ = rest.partition("LEFT-END")
+    return subprocess.CompletedProcess(p.args, p.returncode, p.stdout, err), left.split()
+
+
 def check_verb(kf, tmp_path, case, verb):
-    root, cfg = build_root(_fresh(tmp_path, verb), case)
+    d = _fresh(tmp_path, verb)
+    root, cfg = build_root(d, case)
+    cfg = cfg or d / "kf.yaml"
     before = snapshot(root)
     t0 = time.monotonic()
-    p = kf(*argv_for(verb, cfg, case), "--log-format", "json", root=root, timeout=case.seconds + 30)
+    argv = argv_for(verb, cfg if case.config is not None or verb == "cmd" else None, case) + ["--log-format", "json"]
+    left = []
+    if case.sandbox:
+        p, left = run_sandboxed(argv, root, case)
+    else:
+        p = kf(*argv, root=root, timeout=case.seconds + 30)
     took = time.monotonic() - t0
     out = p.stdout + p.stderr
     problems = []
+    if left:
+        problems.append(f"left behind: {left[:8]}")
     if p.returncode != case.rc:
         problems.append(f"exit {p.returncode}, wanted {case.rc}")
     for frag in case.msg:
