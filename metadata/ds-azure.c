@@ -235,10 +235,13 @@ static int fetch(const struct md_options *o, const struct md_platform *p, struct
                 }
                 if (r < 0)
                         return !o->endpoint && (r == -EHOSTUNREACH || r == -ECONNREFUSED) ? -ENXIO : r;
-                return log_debug_errno(resp->status == 404 ? ENXIO : EPROTO, "%s answered %ld", url,
-                                       resp->status);
+                return md_fail(o, resp->status == 404 ? ENXIO : EPROTO, "GET %s answered HTTP %ld", url,
+                               resp->status);
         }
         r = md_azure_parse_imds(resp->body, resp->body_len, inst);
+        if (r == -EBADMSG)
+                return md_fail(
+                        o, r, "GET %s: the answer is not the JSON of an Azure instance (compute.vmId)", url);
         if (r < 0)
                 return r;
         if (md_set(&inst->platform, "azure") < 0 || (!ovf && md_set(&inst->source, base) < 0))

@@ -102,9 +102,13 @@ static int fetch(const struct md_options *o, const struct md_platform *p, struct
         if (resp->status == 404)
                 return log_debug_errno(ENXIO, "%s: 404, not a GCE metadata server", url);
         if (resp->status != 200)
-                return log_debug_errno(resp->status == 503 ? EAGAIN : EPROTO, "%s answered %ld", url,
-                                       resp->status);
+                return md_fail(o, resp->status == 503 ? EAGAIN : EPROTO, "GET %s answered HTTP %ld", url,
+                               resp->status);
         r = md_gce_parse_instance(resp->body, resp->body_len, inst);
+        if (r == -EBADMSG)
+                return md_fail(o, r,
+                               "GET %s: the answer is not the JSON of a GCE instance (id, zone, hostname)",
+                               url);
         if (r < 0)
                 return r;
         if (md_set(&inst->platform, "gce") < 0 || md_set(&inst->source, base) < 0)

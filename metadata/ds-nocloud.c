@@ -45,7 +45,7 @@ static int seed_get(const struct seed *s, const char *name, char **ret, size_t *
         if (resp->status == 404)
                 return -ENOENT;
         if (resp->status != 200)
-                return log_debug_errno(EPROTO, "%s answered %ld", url, resp->status);
+                return md_fail(s->o, EPROTO, "GET %s answered HTTP %ld", url, resp->status);
         *ret = TAKE_PTR(resp->body);
         if (ret_len)
                 *ret_len = resp->body_len;

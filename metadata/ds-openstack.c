@@ -99,7 +99,7 @@ static int fetch_service(const struct md_options *o, const struct md_platform *p
         if (r < 0)
                 return r;
         if (meta->status != 200)
-                return log_debug_errno(EPROTO, "%s answered %ld", url, meta->status);
+                return md_fail(o, EPROTO, "GET %s answered HTTP %ld", url, meta->status);
         r = md_openstack_parse_meta(meta->body, meta->body_len, inst);
         if (r < 0)
                 return r;
@@ -135,7 +135,7 @@ static int fetch_service(const struct md_options *o, const struct md_platform *p
                 if (md_set_userdata_source(inst, url) < 0)
                         return -ENOMEM;
         } else if (ud->status != 404)
-                return log_debug_errno(EPROTO, "%s answered %ld", url, ud->status);
+                return md_fail(o, EPROTO, "GET %s answered HTTP %ld", url, ud->status);
         if (md_set(&inst->platform, "openstack") < 0 || md_set(&inst->source, base) < 0)
                 return -ENOMEM;
         return 0;

@@ -148,6 +148,17 @@ char *md_base_url(const struct md_options *o, const char *def) {
         return strndup(b, n);
 }
 
+int md_fail(const struct md_options *o, int r, const char *fmt, ...) {
+        char msg[MD_ERROR_MAX];
+        va_list ap;
+        va_start(ap, fmt);
+        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (o && o->error && !o->error[0])
+                snprintf(o->error, MD_ERROR_MAX, "%s", msg);
+        return log_debug_errno(r, "%s", msg);
+}
+
 int md_http(const struct md_options *o, const char *method, const char *url, const char *const *headers,
             unsigned retries, struct http_response **ret) {
         char error[HTTP_ERROR_MAX] = "";
@@ -167,8 +178,14 @@ int md_http(const struct md_options *o, const char *method, const char *url, con
                 .error = error,
         };
         int r = http_request(&req, ret);
+        if (r == -EFBIG)
+                return md_fail(o, r, "%s %s: the answer is larger than %u MiB, the limit", method ?: "GET",
+                               url, MD_META_MAX / (1024u * 1024u));
+        if (r == -ETIMEDOUT)
+                return md_fail(o, r, "%s %s: no answer within %u ms (%u attempts)", method ?: "GET", url, t,
+                               retries + 1);
         if (r < 0)
-                return log_debug_errno(r, "%s %s: %s", method ?: "GET", url, error);
+                return md_fail(o, r, "%s %s: %s", method ?: "GET", url, error[0] ? error : strerror(-r));
         log_debug("%s %s: %ld", method ?: "GET", url, (*ret)->status);
         return 0;
 }
@@ -408,7 +425,11 @@ static int run_source(const struct md_source *s, const struct md_options *o, con
 
         if (!inst)
                 return -ENOMEM;
+        if (o->error)
+                o->error[0] = 0; /* what an earlier candidate said no longer matters */
         r = s->fetch(o, p, inst);
+        if (r == -ENXIO && o->error)
+                o->error[0] = 0; /* "not here" is no failure to report */
         if (r < 0)
                 return log_debug_errno(r, "Datasource %s: %m", s->name);
         if (!inst->datasource && md_set(&inst->datasource, s->name) < 0)

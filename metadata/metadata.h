@@ -26,7 +26,12 @@ struct md_options {
         const char *device;  /* a block device or image file for NoCloud / config drive / OVF media */
         unsigned timeout_ms; /* per request; 0 = 3000 */
         unsigned retries;    /* extra attempts on transient HTTP failures; 0 = 3 */
+        /* Optional buffer of MD_ERROR_MAX bytes: after a failure, what failed in words, with the URL or
+         * path and the limit that was hit ("GET http://.../latest/api/token: timed out after 3 s"). */
+        char *error;
 };
+
+#define MD_ERROR_MAX 512
 
 /* What ds-identify-like detection found. Strings are owned by the struct. */
 struct md_platform {

@@ -40,7 +40,11 @@ int md_userdata_read_failed(struct md_instance *inst, const char *where, int r, 
 /* The base URL: opts->endpoint when set, else def; without a trailing slash. Caller frees. */
 char *md_base_url(const struct md_options *o, const char *def);
 
-/* One HTTP request with the metadata timeouts, body cap and no proxy. */
+/* Records what failed in o->error (the first failure wins), logs it at debug level, returns -|r|. */
+int md_fail(const struct md_options *o, int r, const char *fmt, ...) _printf_(3, 4);
+
+/* One HTTP request with the metadata timeouts, body cap and no proxy. A transport failure is recorded in
+ * o->error with the method and the URL. */
 int md_http(const struct md_options *o, const char *method, const char *url, const char *const *headers,
             unsigned retries, struct http_response **ret);
 

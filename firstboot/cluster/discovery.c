@@ -123,7 +123,12 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
         }
         for (const char *const *p = o->ca_cert_hashes; p && *p; p++)
                 if (fb_ca_hash_validate(*p) < 0) {
-                        say(why, wl, "'%s' is not a CA cert hash of the form sha256:<64 hex digits>", *p);
+                        if (str_looks_secret(*p))
+                                say(why, wl,
+                                    "a CA cert hash (not shown: it looks like a secret, a token or key pasted there) is not of the form sha256:<64 hex digits>");
+                        else
+                                say(why, wl, "'%s' is not a CA cert hash of the form sha256:<64 hex digits>",
+                                    *p);
                         r = -EINVAL;
                         goto out;
                 }
@@ -151,9 +156,16 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
         r = kube_client_new(url, NULL, true, &insecure);
         if (r < 0)
                 goto out;
-        kube_client_set_timeouts(insecure, interval < 10000 ? 10000 : interval, 0);
         deadline = now_ms() + timeout;
         for (;;) {
+                /* No request outlives the deadline: --timeout 5 means 5 seconds, not a 10-second request. */
+                unsigned long long left = deadline > now_ms() ? deadline - now_ms() : 0;
+                unsigned per = interval < 10000 ? 10000 : interval;
+                kube_client_set_timeouts(insecure,
+                                         left < 1000  ? 1000
+                                         : left < per ? (unsigned) left
+                                                      : per,
+                                         0);
                 r = fetch_cluster_info(insecure, key, &cm);
                 if (r == 0)
                         break;

@@ -102,6 +102,8 @@ int cmd_metadata(int argc, char **argv) {
                 return EXIT_USAGE;
         }
 
+        char md_error[MD_ERROR_MAX] = "";
+        o.error = md_error;
         r = md_fetch(&o, &inst);
         if (r == -ENXIO) {
                 log_error("The %s datasource is not present here (-v says why).", o.datasource ?: "auto");
@@ -114,7 +116,10 @@ int cmd_metadata(int argc, char **argv) {
                 return EXIT_USAGE;
         }
         if (r < 0) {
-                log_error_errno(r, "Cannot read the %s metadata: %m", o.datasource ?: "instance");
+                if (md_error[0])
+                        log_error("Cannot read the %s metadata: %s.", o.datasource ?: "instance", md_error);
+                else
+                        log_error_errno(r, "Cannot read the %s metadata: %m", o.datasource ?: "instance");
                 return cli_exit_code_for_error(r);
         }
         j = md_instance_to_json(inst);

@@ -120,7 +120,10 @@ int config_cli_load(struct config_cli *cc, const char *root, bool partial, bool 
         src.flags = cc->flags;
         src.flags.set = cc->set;
         if (!cc->no_metadata) {
+                char md_error[MD_ERROR_MAX] = "";
+                cc->md.error = md_error;
                 r = md_fetch(&cc->md, &inst);
+                cc->md.error = NULL;
                 if (r == -ENXIO) {
                         snprintf(cc->failure, sizeof(cc->failure), "The %s datasource is not present here.",
                                  cc->md.datasource ?: "metadata");
@@ -130,7 +133,7 @@ int config_cli_load(struct config_cli *cc, const char *root, bool partial, bool 
                 }
                 if (r < 0) {
                         snprintf(cc->failure, sizeof(cc->failure), "Cannot read the instance metadata: %s.",
-                                 strerror(-r));
+                                 md_error[0] ? md_error : strerror(-r));
                         cc->failure_errno = r;
                         log_error("%s", cc->failure);
                         return cli_exit_code_for_error(r);

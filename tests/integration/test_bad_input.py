@@ -158,6 +158,50 @@ def mkdirs(*paths):
     return lambda root: [(root / p.lstrip("/")).mkdir(parents=True, exist_ok=True) for p in paths]
 
 
+class LyingIMDS(EC2):
+    """The EC2 emulator gone wrong in one way: no answer in time, a 4 MB header, an empty token, a
+    user-data that fails or is too large."""
+
+    def __init__(self, hang=0, huge_header=False, empty_token=False, user_data_status=None, **kw):
+        super().__init__(**kw)
+        self.delay = hang
+        self.huge_header = huge_header
+        self.empty_token = empty_token
+        self.user_data_status = user_data_status
+
+    def start(self):
+        super().start()
+        self.httpd.handle_error = lambda *a: None  # a client that hangs up on a lie is what we want
+        return self
+
+    def handle(self, h):
+        if self.huge_header:
+            return h.send(200, "x", headers={"X-Padding": "p" * (4 * 1024 * 1024)})
+        if self.empty_token and h.command == "PUT":
+            return h.send(200, "")
+        if self.user_data_status and h.url_path.endswith("/user-data"):
+            return h.send(self.user_data_status, "no")
+        return super().handle(h)
+
+
+class SilentServer:
+    """Accepts TCP connections (the kernel does, into the backlog) and never says a word."""
+
+    def start(self):
+        import socket
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        return self
+
+    @property
+    def url(self):
+        return "127.0.0.1:%d" % self.sock.getsockname()[1]
+
+    def stop(self):
+        self.sock.close()
+
+
 # ---- the table ----
 
 GATE = ("validate", "plan", "run")  # every check run makes before touching the node, the others make too
@@ -182,6 +226,8 @@ class Case:
     outside: dict = field(default_factory=dict)  # files next to --root (a Secret, a key file)
     sandbox: str = None  # shell run first in a private mount namespace ($R: the root): a full disk...
     left: str = None  # with sandbox: a directory under the root that must hold no file afterwards
+    server: object = None  # a metadata server double: verbs read it (--datasource ec2 --endpoint URL)
+    status: tuple = ()  # fragments run's status.json must hold
 
 
 CASES = [
@@ -396,6 +442,32 @@ CASES = [
     Case("pki-certs-kubernetes-dir-is-a-file", 1, ("/etc/kubernetes/pki/ca.crt", "Not a directory"),
          verbs=("cmd",), cmd=PKI_CERTS, outside=PKI_CERTS_FILES, defaults=None,
          setup=lambda root: (root / "etc").mkdir(parents=True, exist_ok=True) or (root / "etc/kubernetes").write_text("x")),
+    # --- metadata servers that hang or lie: the URL and the limit named, the remedy fitting the cause ---
+    Case("imds-hangs", 3, ("PUT {url}/latest/api/token", "no answer within 1000 ms"), verbs=("metadata",) + GATE,
+         server=lambda: LyingIMDS(hang=5), seconds=12, defaults=None,
+         status=("PUT {url}/latest/api/token", "metadata service", '"errno":\t110')),
+    Case("imds-4mb-header", 1, ("PUT {url}/latest/api/token", "header"), verbs=("metadata",) + GATE,
+         server=lambda: LyingIMDS(huge_header=True), defaults=None, status=("PUT {url}/latest/api/token",)),
+    Case("imds-empty-token", 1, ("PUT {url}/latest/api/token answered an empty token",), verbs=("metadata",) + GATE,
+         server=lambda: LyingIMDS(empty_token=True), defaults=None),
+    Case("imds-user-data-500", 1, ("GET {url}/2021-03-23/user-data answered HTTP 500",), verbs=("metadata",) + GATE,
+         server=lambda: LyingIMDS(user_data_status=500), defaults=None, seconds=15),
+    Case("imds-user-data-too-large", 2, ("user-data", "larger than 1 MiB", "{url}/2021-03-23/user-data"),
+         verbs=("metadata",) + GATE, server=lambda: LyingIMDS(user_data=b"#cloud-config\n" + b"#" * (2 << 20)),
+         defaults=None),
+    Case("imds-user-data-undecodable", 2, ("user-data part 2", "base64", "{url}/2021-03-23/user-data"),
+         verbs=("metadata",) + GATE, defaults=None,
+         server=lambda: LyingIMDS(user_data=mime(("text/cloud-config", "#cloud-config\n"),
+                                                 ("text/x-shellscript", "@@@", "Content-Transfer-Encoding: base64\n")).encode())),
+    Case("imds-user-data-ours-broken", 2, ("user-data (application/vnd.kube-firstboot+yaml)", "line 12"),
+         verbs=GATE, defaults=WORKER_DEFAULTS,
+         server=lambda: LyingIMDS(user_data=INIT_DOCS.replace("10.244.0.0/16", "[10.244.0.0/16").encode())),
+    Case("discover-timeout-is-the-bound", 3, ("Discovery through {url} failed", "timed out"), verbs=("cmd",),
+         cmd=("discover", "--endpoint", "{url}", "--token-file", "{dir}/tok", "--ca-cert-hash", HASH,
+              "--timeout", "5"), outside={"tok": TOKEN + "\n"}, server=SilentServer, seconds=8, defaults=None),
+    Case("discover-token-as-pin-not-echoed", 2, ("CA cert hash", "not shown"), verbs=("cmd",),
+         cmd=("discover", "--endpoint", "127.0.0.1:1", "--token-file", "{dir}/tok", "--ca-cert-hash", TOKEN),
+         outside={"tok": TOKEN + "\n"}, defaults=None),
     Case("plan-seed-rule-undecidable", 2, ("FirstbootConfiguration.seed.rule", "instance id"),
          config=fb("seed: {rule: instanceId, instanceId: i-0bad}\n", role="auto")
          + cluster("controlPlaneEndpoint: api.example.test:6443\n")
@@ -457,8 +529,8 @@ def build_root(tmp_path, case):
     return root, cfg
 
 
-def argv_for(verb, cfg, case):
-    md = ["--datasource", "files"]
+def argv_for(verb, cfg, case, url=None):
+    md = ["--datasource", "ec2", "--endpoint", url, "--timeout", "1"] if url else ["--datasource", "files"]
     extra = list(case.args) + (["--config", str(cfg)] if cfg else [])
     if verb == "validate-file":
         files = [str(cfg)] if cfg else [a for a in case.args if a.startswith("/")]
@@ -470,7 +542,7 @@ def argv_for(verb, cfg, case):
     if verb == "print":
         return ["config", "print"] + md + extra
     if verb == "cmd":
-        return [a.replace("{dir}", str(cfg.parent if cfg else "")) for a in case.cmd]
+        return [a.replace("{dir}", str(cfg.parent if cfg else "")).replace("{url}", url or "") for a in case.cmd]
     return [verb] + md + extra
 
 
@@ -500,12 +572,22 @@ def check_verb(kf, tmp_path, case, verb):
     cfg = cfg or d / "kf.yaml"
     before = snapshot(root)
     t0 = time.monotonic()
-    argv = argv_for(verb, cfg if case.config is not None or verb == "cmd" else None, case) + ["--log-format", "json"]
-    left = []
-    if case.sandbox:
-        p, left = run_sandboxed(argv, root, case)
-    else:
-        p = kf(*argv, root=root, timeout=case.seconds + 30)
+    server = case.server() if case.server else None
+    url = server.start().url if server else None
+    try:
+        argv = argv_for(verb, cfg if case.config is not None or verb == "cmd" else None, case, url) + [
+            "--log-format", "json"]
+        left = []
+        if case.sandbox:
+            p, left = run_sandboxed(argv, root, case)
+        else:
+            p = kf(*argv, root=root, timeout=case.seconds + 30)
+    finally:
+        if server:
+            server.stop()
+    if url:
+        p = subprocess.CompletedProcess(p.args, p.returncode, p.stdout.replace(url, "{url}"),
+                                        p.stderr.replace(url, "{url}"))
     took = time.monotonic() - t0
     out = p.stdout + p.stderr
     problems = []
@@ -527,6 +609,10 @@ def check_verb(kf, tmp_path, case, verb):
     texts = {"output": out}
     if status.exists():
         texts["status.json"] = status.read_text()
+    if verb == "run":
+        for frag in case.status:
+            if frag not in texts.get("status.json", "").replace(url or "\0", "{url}"):
+                problems.append(f"no '{frag}' in status.json")
     for k in set(after) - set(before):
         if after[k] != "dir":
             texts[k] = (root / k.lstrip("/")).read_bytes().decode(errors="replace")
