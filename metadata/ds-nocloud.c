@@ -184,10 +184,10 @@ static int fetch(const struct md_options *o, const struct md_platform *p, struct
                         s.dir = NULL;
                         if (o->device)
                                 dev = strdup(o->device);
-                        else if (md_find_label(labels, &dev) < 0)
+                        else if (o->no_host || md_find_label(labels, &dev) < 0)
                                 return log_debug_errno(
                                         ENXIO,
-                                        "No NoCloud seed: no seedfrom, seed directory or cidata volume");
+                                        "No NoCloud seed: no seedfrom, seed directory or cidata volume (under --root, this machine's block devices are not probed)");
                         if (!dev)
                                 return -ENOMEM;
                         r = md_media_open(dev, &media);

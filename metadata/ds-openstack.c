@@ -215,7 +215,7 @@ static int fetch_drive(const struct md_options *o, const struct md_platform *p, 
                 d.dir = NULL;
                 if (o->device)
                         dev = strdup(o->device);
-                else if (md_find_label(labels, &dev) < 0)
+                else if (o->no_host || md_find_label(labels, &dev) < 0)
                         return log_debug_errno(ENXIO, "No config drive (label config-2) and no seeded copy");
                 if (!dev)
                         return -ENOMEM;

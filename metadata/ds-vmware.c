@@ -143,7 +143,9 @@ static int guestinfo(const struct md_options *o, const char *key, char **ret) {
                 if (e && !v)
                         return -ENOMEM;
                 r = 0;
-        } else {
+        } else if (o->no_host)
+                return log_debug_errno(ENXIO, "Under --root, this machine's VMware tools are not run");
+        else {
                 r = run_tool("vmware-rpctool", cmd, NULL, o->timeout_ms ?: 3000, &v, &novalue);
                 if (r < 0 && !novalue)
                         r = run_tool("vmtoolsd", "--cmd", cmd, o->timeout_ms ?: 3000, &v, &novalue);

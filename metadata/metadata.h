@@ -26,6 +26,9 @@ struct md_options {
         const char *device;  /* a block device or image file for NoCloud / config drive / OVF media */
         unsigned timeout_ms; /* per request; 0 = 3000 */
         unsigned retries;    /* extra attempts on transient HTTP failures; 0 = 3 */
+        /* The node is root, not this machine: run no program of this machine (vmware-rpctool) and probe
+         * none of its block devices by label (a --device named by the operator is still read). */
+        bool no_host;
         /* Optional buffer of MD_ERROR_MAX bytes: after a failure, what failed in words, with the URL or
          * path and the limit that was hit ("GET http://.../latest/api/token: timed out after 3 s"). */
         char *error;

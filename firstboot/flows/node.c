@@ -200,6 +200,7 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         if (role == FB_ROLE_AUTO || role < 0)
                 return why_set(why, why_len, -EINVAL, "the role must be decided before the node is set up");
         n->root = root;
+        n->host = isempty(root) || streq(root, "/");
         n->config = c;
         n->instance = inst;
         n->role = role;
@@ -544,6 +545,11 @@ int fb_node_start_kubelet(const struct fb_node *n, char *why, size_t why_len) {
 
         if (!line)
                 return -ENOMEM;
+        if (!n->host)
+                return why_set(
+                        why, why_len, -EPERM,
+                        "under --root, '%s' is not run on this machine: add --allow-host when the root is this machine's own (a chroot, a simulated node)",
+                        line);
         /* Output goes to a memory file, not a pipe: a daemon the command leaves behind may keep it open. */
         out_fd = memfd_create("kubelet-start", MFD_CLOEXEC);
         if (out_fd < 0)

@@ -49,6 +49,9 @@ struct fb_node {
         char *api_url;       /* https://controlPlaneEndpoint, or the local one without it */
         char **kubelet_start_command;
         char *hostname;
+        /* This machine is the node (no --root, or --allow-host): the kubelet start command may run, a disk
+         * be formatted and mounted, this machine's ports and /proc be checked. */
+        bool host;
 
         /* This run's secrets, wiped on free. */
         char *certificate_key; /* hex; configured or generated for this run */

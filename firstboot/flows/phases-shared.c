@@ -137,6 +137,7 @@ static int run_preflight(void *ctx, char *why, size_t why_len) {
         if (r < 0)
                 return WHY(r, "cannot prepare the checks: %s", strerror(-r));
         s.root = n->root;
+        s.files_only = !n->host;
         s.ignore = ignore;
         s.resuming = path_exists(n->root, FB_JOURNAL_PATH) >= 0;
         if (n->kubernetes_version)
@@ -206,6 +207,11 @@ static int run_etcd_disk(void *ctx, char *why, size_t why_len) {
         int r = disk_spec(n, &s);
         if (r < 0)
                 return WHY(r, "FirstbootConfiguration.etcd.dataDevice: %s", strerror(-r));
+        if (!n->host)
+                return WHY(
+                        -EPERM,
+                        "under --root, %s is not formatted or mounted on this machine: add --allow-host when the root is this machine's own",
+                        s.device);
         r = fb_etcd_disk_prepare(&s, &res, why, why_len);
         if (r < 0)
                 return r;
@@ -319,8 +325,9 @@ void fb_describe_kubelet_start(void *ctx, FILE *out) {
                                                strv_length(n->kubelet_start_command), " ");
         fprintf(out,
                 "      write " FB_KUBELET_DIR "/config.yaml, " FB_KUBELET_DIR "/kubeadm-flags.env%s\n"
-                "      run '%s'\n",
-                n->versions->minor >= 34 ? ", " FB_KUBELET_DIR "/instance-config.yaml" : "", cmd ?: "?");
+                "      run '%s'%s\n",
+                n->versions->minor >= 34 ? ", " FB_KUBELET_DIR "/instance-config.yaml" : "", cmd ?: "?",
+                n->host ? "" : " (not under --root without --allow-host: run would stop here)");
 }
 
 /* ---- wait-control-plane ---- */

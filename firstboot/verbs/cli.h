@@ -10,8 +10,13 @@
 struct cli_globals {
         const char *root; /* NULL for the real root */
         int verbosity;    /* count of -v */
+        bool allow_host;  /* --allow-host: with --root, act on this machine too */
 };
 extern struct cli_globals cli;
+
+/* Whether this machine is the node: no --root (or --root /), or --allow-host. Otherwise nothing outside
+ * the root is touched or run: no helper program, device, mount, port, /proc or /sys of this machine. */
+bool cli_on_host(void);
 
 struct verb {
         const char *name;

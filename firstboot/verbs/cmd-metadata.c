@@ -45,7 +45,7 @@ int cmd_metadata(int argc, char **argv) {
                 {"timeout", required_argument, NULL, ARG_TIMEOUT},
                 {},
         };
-        struct md_options o = {.root = cli.root};
+        struct md_options o = {.root = cli.root, .no_host = !cli_on_host()};
         _cleanup_(md_instance_freep) struct md_instance *inst = NULL;
         _cleanup_(cJSON_Deletep) cJSON *j = NULL;
         _cleanup_free_ char *text = NULL;

@@ -171,6 +171,8 @@ static int run_or_plan(int argc, char **argv, bool plan) {
         r = fb_node_new(cli.root, c, inst, decision.role, jd.server ? &view : NULL, &node, why, sizeof(why));
         if (r >= 0 && jd.server)
                 node->join = &jd;
+        if (r >= 0)
+                node->host = cli_on_host();
         if (r < 0)
                 return plan ? (log_error("%s", why[0] ? why : strerror(-r)),
                                r == -EINVAL ? EXIT_USAGE : EXIT_FAILED)

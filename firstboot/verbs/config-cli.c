@@ -117,6 +117,7 @@ int config_cli_load(struct config_cli *cc, const char *root, bool partial, bool 
                 }
         }
         cc->md.root = root;
+        cc->md.no_host = !cli_on_host();
         src.flags = cc->flags;
         src.flags.set = cc->set;
         if (!cc->no_metadata) {

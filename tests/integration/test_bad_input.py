@@ -228,6 +228,9 @@ class Case:
     left: str = None  # with sandbox: a directory under the root that must hold no file afterwards
     server: object = None  # a metadata server double: verbs read it (--datasource ec2 --endpoint URL)
     status: tuple = ()  # fragments run's status.json must hold
+    env: dict = None  # more environment ("{dir}": the directory of `outside`)
+    writes: bool = False  # the verb may write under --root (what matters is elsewhere)
+    never_ran: str = None  # a stand-in program (in `outside`) that must not have run: its log must not exist
 
 
 CASES = [
@@ -468,6 +471,20 @@ CASES = [
     Case("discover-token-as-pin-not-echoed", 2, ("CA cert hash", "not shown"), verbs=("cmd",),
          cmd=("discover", "--endpoint", "127.0.0.1:1", "--token-file", "{dir}/tok", "--ca-cert-hash", TOKEN),
          outside={"tok": TOKEN + "\n"}, defaults=None),
+    # --- --root is a sandbox: nothing of this machine is run or checked unless --allow-host says so ---
+    Case("root-run-never-runs-host-systemctl", 1, ("systemctl enable --now kubelet", "--allow-host"), verbs=("cmd",),
+         cmd=("run", "--datasource", "files"), writes=True, defaults=None, seconds=60,
+         userdata=INIT_DOCS + "---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+                              "nodeRegistration: {ignorePreflightErrors: [all]}\n",
+         outside={"bin/systemctl": "#!/bin/sh\necho \"$@\" >> \"$(dirname \"$0\")/../systemctl-ran\"\n"},
+         env={"PATH": "{dir}/bin:/usr/bin:/bin"}, never_ran="systemctl-ran",
+         status=("kubelet-start", "--allow-host")),
+    Case("root-preflight-checks-files-only", 1, ("HostChecks", "--allow-host"), verbs=("cmd",),
+         cmd=("preflight", "--no-metadata", "--role", "init", "--config", "{dir}/kf.yaml"), defaults=None,
+         config=INIT_DOCS),
+    Case("root-etcd-disk-needs-allow-host", 2, ("/dev/vdb", "--allow-host"), verbs=("cmd",),
+         cmd=("etcd", "disk", "--no-metadata", "--config", "{dir}/kf.yaml"), defaults=None,
+         config=fb("etcd: {dataDevice: /dev/vdb}\n") + cluster()),
     Case("plan-seed-rule-undecidable", 2, ("FirstbootConfiguration.seed.rule", "instance id"),
          config=fb("seed: {rule: instanceId, instanceId: i-0bad}\n", role="auto")
          + cluster("controlPlaneEndpoint: api.example.test:6443\n")
@@ -515,7 +532,11 @@ def build_root(tmp_path, case):
         cfg = tmp_path / "kf.yaml"
         cfg.write_text(case.config)
     for name, content in case.outside.items():
-        (root.parent / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+        f = root.parent / name
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(content if isinstance(content, bytes) else content.encode())
+        if name.startswith("bin/"):
+            f.chmod(0o755)
     if callable(case.setup):
         case.setup(root)
     elif case.setup == "root-file":
@@ -578,10 +599,11 @@ def check_verb(kf, tmp_path, case, verb):
         argv = argv_for(verb, cfg if case.config is not None or verb == "cmd" else None, case, url) + [
             "--log-format", "json"]
         left = []
+        env = {k: v.replace("{dir}", str(d)) for k, v in (case.env or {}).items()}
         if case.sandbox:
             p, left = run_sandboxed(argv, root, case)
         else:
-            p = kf(*argv, root=root, timeout=case.seconds + 30)
+            p = kf(*argv, root=root, timeout=case.seconds + 30, env=env)
     finally:
         if server:
             server.stop()
@@ -603,8 +625,10 @@ def check_verb(kf, tmp_path, case, verb):
     after = snapshot(root)
     allowed = {"/run", "/run/kube-firstboot", "/run/kube-firstboot/status.json"} if verb == "run" else set()
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k) and k not in allowed)
-    if changed:
+    if changed and not case.writes:
         problems.append(f"changed under --root: {changed[:8]}")
+    if case.never_ran and (d / case.never_ran).exists():
+        problems.append(f"ran this machine's program: {(d / case.never_ran).read_text()[:200]}")
     status = root / "run/kube-firstboot/status.json"
     texts = {"output": out}
     if status.exists():

@@ -126,7 +126,7 @@ def test_nocloud_seed_volume(kf, tmp_path, kind):
     if not media.can_loop():
         return
     with media.Loop(seed) as dev:
-        v = kf_json(kf, "metadata", root=tmp_path)
+        v = kf_json(kf, "metadata", "--allow-host", root=tmp_path)  # found by label on this machine
     assert v["datasource"] == "nocloud" and v["source"].startswith(f"config-disk ({dev}")
     assert v["instanceId"] == "iid-kf-lab-cp-1"
 
@@ -288,13 +288,14 @@ def test_vsphere_guestinfo_through_kube_firstboot(kf, tmp_path, pki):
     root = tmp_path / "root"
     write_test_ca(root, pki)
     env = fake_vmware_tools(tmp_path, vmx_values())
-    v = kf_json(kf, "metadata", "--datasource", "vmware", root=root, env=env)
+    # The guestinfo comes from this machine's vmware-rpctool (a stand-in): --allow-host.
+    v = kf_json(kf, "metadata", "--datasource", "vmware", "--allow-host", root=root, env=env)
     assert (v["instanceId"], v["hostname"], v["localIPv4"]) == ("k8s-cp-1", "k8s-cp-1", "192.168.10.11")
-    docs, _ = kf_docs(kf, "--datasource", "vmware", root=root, env=env)
+    docs, _ = kf_docs(kf, "--datasource", "vmware", "--allow-host", root=root, env=env)
     fb = docs["FirstbootConfiguration"]
     assert fb["role"] == "auto" and v["localIPv4"] == min(fb["seed"]["peers"])  # this clone is the seed
     assert docs["ClusterConfiguration"]["controlPlaneEndpoint"] == "192.168.10.10:6443"
-    p = kf("config", "validate", "--datasource", "vmware", root=root, env=env)
+    p = kf("config", "validate", "--datasource", "vmware", "--allow-host", root=root, env=env)
     assert p.returncode == 0, p.stderr
 
 
