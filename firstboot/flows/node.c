@@ -234,6 +234,11 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         r = fb_pki_spec_from_config(c, pki_role, root, cluster, &n->pki, why, why_len);
         if (r < 0)
                 return r;
+        /* A joiner without the cluster's ClusterConfiguration (plan, when discovery cannot reach it) talks
+         * to where discovery would have gone. */
+        if (role != FB_ROLE_INIT && !n->pki.control_plane_endpoint && fb_config_api_server_endpoint(c) &&
+            !(n->pki.control_plane_endpoint = strdup(fb_config_api_server_endpoint(c))))
+                return -ENOMEM;
         if (role != FB_ROLE_WORKER) {
                 r = pki_local_api_url(&n->pki, &n->local_api_url);
                 if (r < 0)
