@@ -21,10 +21,16 @@ const char *cli_version(void) {
 }
 
 void cli_print_help(const char *usage, const char *body) {
+        cli_print_help_more(usage, body, NULL);
+}
+
+void cli_print_help_more(const char *usage, const char *body, const char *more) {
         if (usage)
                 printf("Usage: %s\n", usage);
         if (body)
                 printf("\n%s\n", body);
+        if (more)
+                printf("%s\n", more);
         printf("Global options (before or after the verb):\n"
                "  --root DIR          the node is DIR, not this machine: every node path (/etc/kubernetes,\n"
                "                      /var/lib/..., /run/..., /sys/class/dmi, the metadata files) is taken\n"

@@ -41,6 +41,8 @@ int cmd_http_get(int argc, char **argv);
 
 /* Prints a verb's help: usage lines and body, then the global options and exit codes. */
 void cli_print_help(const char *usage, const char *body);
+/* The same with more of the verb's own text (options verbs share) before the global options. */
+void cli_print_help_more(const char *usage, const char *body, const char *more);
 
 /* For verbs whose work belongs to a later release: says so plainly and returns EXIT_UNSUPPORTED. */
 int cli_not_yet(const char *verb, const char *what);

@@ -257,9 +257,10 @@ static const char decrypt_usage[] =
         "           --secret FILE [--config FILE]";
 static const char decrypt_body[] =
         "Takes a kubeadm-certs Secret as 'kubectl -n kube-system get secret kubeadm-certs -o json'\n"
-        "prints it, and writes its files where 'kubeadm join --control-plane' (download-certs) would:\n"
-        "private keys with mode 0600, certificates and public keys with 0644. Every entry is opened\n"
-        "before anything is written: with a wrong key or changed data nothing is written at all.\n"
+        "prints it, and writes its files where 'kubeadm join --control-plane' (download-certs) would,\n"
+        "every one with mode 0600 as kubeadm writes them (keys, public keys and certificates alike).\n"
+        "Every entry is opened before anything is written, and the files go in as one set: with a wrong\n"
+        "key, changed data, a full disk or a directory that cannot be written, no file is left.\n"
         "\n"
         "  --certificate-key HEX        the key the Secret was sealed with\n"
         "  --certificate-key-file FILE  the same, read from a file\n"

@@ -157,8 +157,7 @@ int cmd_refresh(int argc, char **argv) {
         while ((ch = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 switch (ch) {
                 case 'h':
-                        cli_print_help(usage, body);
-                        fputs(config_cli_help, stdout);
+                        cli_print_help_more(usage, body, config_cli_help);
                         return EXIT_DONE;
                 case ARG_CERTS_MIN:
                 case ARG_TOKEN_MIN:

@@ -114,8 +114,8 @@ static int run_or_plan(int argc, char **argv, bool plan) {
         optind = 0;
         while ((ch = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 if (ch == 'h') {
-                        cli_print_help(plan ? plan_usage : run_usage, plan ? plan_body : run_body);
-                        fputs(config_cli_help, stdout);
+                        cli_print_help_more(plan ? plan_usage : run_usage, plan ? plan_body : run_body,
+                                            config_cli_help);
                         return EXIT_DONE;
                 }
                 if (ch == ARG_STOP_AFTER && !plan) {

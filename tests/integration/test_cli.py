@@ -2,6 +2,7 @@
 """The command line: verbs, help, global options, exit codes, log formats."""
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -95,3 +96,21 @@ def test_status_never_touches_the_host(kf, tmp_path):
     p = kf("status", root=tmp_path)
     assert str(tmp_path) not in p.stdout
     assert not os.path.exists(tmp_path / "run")
+
+
+def test_manpage_keeps_every_option(kf_bin, tmp_path):
+    """images/deb/manpage.sh makes the page from the --help texts: every option a verb's help lists (the
+    configuration options that come after its body included) is on the page, and each command of a verb
+    with commands (pki certs, pki decrypt-certs, ...) has its section."""
+    import re
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    page = subprocess.run(["bash", os.path.join(repo, "images", "deb", "manpage.sh"), kf_bin, "0.1"],
+                          capture_output=True, text=True, check=True).stdout
+    top = subprocess.run([kf_bin, "--help"], capture_output=True, text=True).stdout
+    verbs = [l.split()[0] for l in top.split("Verbs:")[1].split("\n\n")[0].splitlines() if l.strip()]
+    for v in verbs + ["pki decrypt-certs", "pki certs"]:
+        full = subprocess.run([kf_bin, *v.split(), "--help"], capture_output=True, text=True).stdout
+        glob = {"--root", "--allow-host", "--verbose", "--log-format", "--help", "--version"}
+        for opt in sorted(set(re.findall(r"^\s+(--[a-z][a-z-]+)", full, re.M)) - glob):
+            assert opt in page, f"{v}: {opt} is not on the page"
+    assert '.SS "pki decrypt-certs"' in page and "--control-plane-endpoint" in page
