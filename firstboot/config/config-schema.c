@@ -233,18 +233,14 @@ static const struct field join_configuration[] = {
 
 static const struct field seed[] = {
         {"rule", T_ENUM, NULL, 0, seed_rules,
-         "How the nodes of role auto, all booted from the same user-data, pick the one that runs init: the one "
-         "whose instance id, host name or address is the value below, or the one with the lowest address of "
-         "peers. The seed still joins when the control-plane endpoint or a peer already answers (a replaced "
-         "seed).",
+         "How the nodes of role auto, all booted from the same user-data, pick the one that runs init: the one whose instance id, host name or address is the value below, or the one with the lowest address of peers. The seed still joins when the control-plane endpoint or a peer already answers (a replaced seed).",
          NULL, "lowestAddress"},
         {"instanceId", T_STR, NULL, 0, NULL, "The seed's instance id (rule instanceId).", NULL,
          "i-0a1b2c3d4e5f60718"},
         {"hostname", T_STR, NULL, 0, NULL, "The seed's host name (rule hostname).", NULL, "cp-1"},
         {"address", T_IP, NULL, 0, NULL, "The seed's address (rule address).", NULL, "10.0.1.10"},
         {"peers", T_LIST_IP, NULL, 0, NULL,
-         "Every control plane's address (rule lowestAddress); also the peers the seed listens for before it "
-         "runs init.",
+         "Every control plane's address (rule lowestAddress); also the peers the seed listens for before it runs init.",
          NULL, "[10.0.1.10, 10.0.2.10, 10.0.3.10]"},
         END,
 };
@@ -263,25 +259,20 @@ static const struct field secret_certkey[] = {
         END};
 static const struct field secrets[] = {
         {"bootstrapToken", T_SECRET, secret_token, 0, NULL,
-         "The bootstrap token: init creates it (InitConfiguration.bootstrapTokens[0] when that sets none), joiners "
-         "discover and join with it. Exactly one of value and file; a later source that sets one replaces the "
-         "other.",
+         "The bootstrap token: init creates it (InitConfiguration.bootstrapTokens[0] when that sets none), joiners discover and join with it. Exactly one of value and file; a later source that sets one replaces the other.",
          "init: a fresh token, printed once; joiners: required", NULL},
         {"certificateKey", T_SECRET, secret_certkey, 0, NULL,
-         "The key the kubeadm-certs Secret is sealed with: init uploads the shared CA keys under it, control-plane "
-         "joiners download them with it. Exactly one of value and file.",
+         "The key the kubeadm-certs Secret is sealed with: init uploads the shared CA keys under it, control-plane joiners download them with it. Exactly one of value and file.",
          "init: a fresh key, printed once; control-plane joiners: required", NULL},
         END};
 static const struct field ca[] = {
         {"cert", T_STR, NULL, 0, NULL,
-         "The cluster CA certificate (PEM), made beforehand: init uses it instead of making one, joiners trust "
-         "the cluster only if it is this CA (a pin without caCertHashes).",
+         "The cluster CA certificate (PEM), made beforehand: init uses it instead of making one, joiners trust the cluster only if it is this CA (a pin without caCertHashes).",
          "init makes a new CA", "a PEM block"},
         {"certFile", T_PATH, NULL, 0, NULL, "The same, from a file under --root (cloud-init's write_files).",
          NULL, "/etc/kubernetes/pki/ca.crt"},
         {"key", T_STR, NULL, 0, NULL,
-         "The CA's private key (PEM, unencrypted RSA or ECDSA), matching the certificate. Required with a CA "
-         "certificate wherever the node may run init (role init or auto).",
+         "The CA's private key (PEM, unencrypted RSA or ECDSA), matching the certificate. Required with a CA certificate wherever the node may run init (role init or auto).",
          NULL, "a PEM block"},
         {"keyFile", T_PATH, NULL, 0, NULL, "The same, from a file under --root.", NULL,
          "/etc/kubernetes/pki/ca.key"},
@@ -289,9 +280,7 @@ static const struct field ca[] = {
 static const char *const filesystems[] = {"ext4", "xfs", NULL};
 static const struct field fb_etcd[] = {
         {"dataDevice", T_DEVICE, NULL, 0, NULL,
-         "A disk for etcd's data (control planes): found by path or tag through libblkid, formatted only when it "
-         "holds nothing at all, mounted at etcd's data dir and kept across reboots by a mount unit the kubelet "
-         "requires. A disk that holds anything else is refused.",
+         "A disk for etcd's data (control planes): found by path or tag through libblkid, formatted only when it holds nothing at all, mounted at etcd's data dir and kept across reboots by a mount unit the kubelet requires. A disk that holds anything else is refused.",
          "none: etcd's data stays on the root disk", "LABEL=etcd"},
         {"filesystem", T_ENUM, NULL, 0, filesystems,
          "The filesystem made on a blank dataDevice (a disk that holds the other one is used as it is).",
@@ -304,23 +293,19 @@ static const struct field fb_timeouts[] = {
          "Accepted, not used by this version: the metadata timeout is --timeout (3s a request).", NULL,
          "30s"},
         {"discovery", T_DUR, NULL, 0, NULL,
-         "How long a control-plane joiner waits for the kubeadm-certs Secret to appear (init uploads it). "
-         "Discovery itself waits JoinConfiguration.timeouts.discovery.",
+         "How long a control-plane joiner waits for the kubeadm-certs Secret to appear (init uploads it). Discovery itself waits JoinConfiguration.timeouts.discovery.",
          "5m", "10m"},
         {"controlPlane", T_DUR, NULL, 0, NULL,
-         "Accepted, not used by this version: the wait for the control plane is "
-         "InitConfiguration/JoinConfiguration.timeouts.controlPlaneComponentHealthCheck.",
+         "Accepted, not used by this version: the wait for the control plane is InitConfiguration/JoinConfiguration.timeouts.controlPlaneComponentHealthCheck.",
          NULL, "15m"},
         {"etcdJoin", T_DUR, NULL, 0, NULL,
-         "How long a control-plane joiner waits for the join queue (one etcd member change at a time, "
-         "cluster-wide), and for its etcd member to be added and promoted.",
+         "How long a control-plane joiner waits for the join queue (one etcd member change at a time, cluster-wide), and for its etcd member to be added and promoted.",
          "10m for the queue, 2m for the member change", "15m"},
         {"total", T_DUR, NULL, 0, NULL,
          "Accepted, not used by this version: no overall deadline is enforced; the unit's TimeoutStartSec is.",
          NULL, "40m"},
         {"seedGrace", T_DUR, NULL, 0, NULL,
-         "Role auto: how long the seed listens for an answer at the control-plane endpoint or from a peer before "
-         "it runs init.",
+         "Role auto: how long the seed listens for an answer at the control-plane endpoint or from a peer before it runs init.",
          "15s", "30s"},
         END,
 };
@@ -332,24 +317,19 @@ static const struct field reporting[] = {
         {"url", T_STR, NULL, 0, NULL, "Accepted, not used by this version.", NULL,
          "https://example.test/report"},
         {"joinFile", T_PATH, NULL, 0, NULL,
-         "After init, a file (mode 0600, under --root) with what joiners need, secrets included: the endpoint, "
-         "the CA pin, the bootstrap token and the certificate key. /var/lib/kube-firstboot/join-info.json gets "
-         "the same without the secrets either way.",
+         "After init, a file (mode 0600, under --root) with what joiners need, secrets included: the endpoint, the CA pin, the bootstrap token and the certificate key. /var/lib/kube-firstboot/join-info.json gets the same without the secrets either way.",
          "none: the secrets of a run that made them are printed once, not written", "/root/join-info.json"},
         END};
 static const struct field fb_kubelet[] = {
         {"startCommand", T_LIST_STR, NULL, 0, NULL,
-         "The command that starts the kubelet once its files are written (not run under --root without "
-         "--allow-host).",
+         "The command that starts the kubelet once its files are written (not run under --root without --allow-host).",
          "[systemctl, enable, --now, kubelet]", "[systemctl, restart, kubelet]"},
         END};
 static const struct field firstboot_configuration[] = {
         {"apiVersion", T_STR, NULL, 0, NULL, "The version of this kind.", NULL, FB_API_VERSION},
         {"kind", T_STR, NULL, 0, NULL, "This kind.", NULL, "FirstbootConfiguration"},
         {"role", T_ENUM, NULL, 0, roles,
-         "What this node becomes: init (the first control plane), control-plane (joins as one), worker, or auto "
-         "(identical user-data on every control plane: the seed rule picks the one that runs init, the others "
-         "join).",
+         "What this node becomes: init (the first control plane), control-plane (joins as one), worker, or auto (identical user-data on every control plane: the seed rule picks the one that runs init, the others join).",
          "auto", "worker"},
         {"seed", T_OBJ, seed, 0, NULL, "Role auto: which node runs init.", NULL, NULL},
         {"secrets", T_OBJ, secrets, 0, NULL,
@@ -357,8 +337,7 @@ static const struct field firstboot_configuration[] = {
         {"ca", T_OBJ, ca, 0, NULL, "A cluster CA made beforehand.", "init makes a new CA", NULL},
         {"etcd", T_OBJ, fb_etcd, 0, NULL, "etcd's data disk.", NULL, NULL},
         {"timeouts", T_OBJ, fb_timeouts, 0, NULL,
-         "How long this node waits (Go durations: 30s, 5m, 1h30m). kubeadm's own waits are in "
-         "InitConfiguration/JoinConfiguration.timeouts.",
+         "How long this node waits (Go durations: 30s, 5m, 1h30m). kubeadm's own waits are in InitConfiguration/JoinConfiguration.timeouts.",
          NULL, NULL},
         {"reporting", T_OBJ, reporting, 0, NULL,
          "Where the result goes besides status.json and the journal.", NULL, NULL},
