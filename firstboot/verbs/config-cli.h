@@ -53,7 +53,7 @@ struct config_cli {
         char **files;     /* owned: --config FILE */
         char **problems;  /* owned: after config_cli_load() refused the configuration, its problems */
         /* After config_cli_load() failed for another reason (the metadata): what failed, and its errno. */
-        char failure[512];
+        char failure[MD_ERROR_MAX + 128];
         int failure_errno;
 };
 
