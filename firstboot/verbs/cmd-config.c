@@ -44,7 +44,7 @@ static const char body[] =
         "  --set Kind.path=VALUE         any field, e.g. --set ClusterConfiguration.networking.podSubnet=10.244.0.0/16\n"
         "                                (repeatable; VALUE is read as YAML)\n"
         "  --no-metadata                 leave out user-data and metadata (image defaults and options only)\n"
-        "  --datasource NAME, --endpoint URL, --device PATH, --timeout SECONDS\n"
+        "  --datasource NAME, --metadata-url URL, --device PATH, --timeout SECONDS\n"
         "                                where the metadata comes from, as for 'kube-firstboot metadata'\n"
         "\n"
         "Exits 0 when the configuration is valid, 2 with every problem listed when it is not, 3 when the\n"

@@ -12,8 +12,9 @@
 #include "firstboot/verbs/cli.h"
 #include "metadata/metadata.h"
 
-static const char usage[] = "kube-firstboot metadata [--datasource NAME] [--endpoint URL] [--device PATH]\n"
-                            "           [--timeout SECONDS]";
+static const char usage[] =
+        "kube-firstboot metadata [--datasource NAME] [--metadata-url URL] [--device PATH]\n"
+        "           [--timeout SECONDS]";
 static const char body[] =
         "Finds this machine's metadata source the way cloud-init's ds-identify does (DMI, the kernel\n"
         "command line, filesystem labels, cloud-init's own outputs) and prints what it says, as JSON:\n"
@@ -25,7 +26,7 @@ static const char body[] =
         "\n"
         "  --datasource NAME  use only this source: cloud-init, ec2, gce, azure, openstack, configdrive,\n"
         "                     nocloud, vmware, files (default: auto)\n"
-        "  --endpoint URL     base URL of the HTTP source instead of the real one (e.g. an emulator), or\n"
+        "  --metadata-url URL base URL of the HTTP source instead of the real one (e.g. an emulator), or\n"
         "                     NoCloud's seedfrom URL\n"
         "  --device PATH      block device or image file of a NoCloud, config drive or OVF volume\n"
         "  --timeout SECONDS  per-request timeout (default 3)\n"
@@ -40,7 +41,8 @@ int cmd_metadata(int argc, char **argv) {
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
                 {"datasource", required_argument, NULL, ARG_DS},
-                {"endpoint", required_argument, NULL, ARG_ENDPOINT},
+                {"metadata-url", required_argument, NULL, ARG_ENDPOINT},
+                {"endpoint", required_argument, NULL, ARG_ENDPOINT}, /* the old name */
                 {"device", required_argument, NULL, ARG_DEVICE},
                 {"timeout", required_argument, NULL, ARG_TIMEOUT},
                 {},
@@ -74,7 +76,7 @@ int cmd_metadata(int argc, char **argv) {
                         if (!startswith(optarg, "http://") && !startswith(optarg, "https://") &&
                             !startswith(optarg, "file://") && optarg[0] != '/') {
                                 log_error(
-                                        "--endpoint takes an http(s):// URL (or a file:// or /path seed), not '%s'.",
+                                        "--metadata-url takes an http(s):// URL (or a file:// or /path seed), not '%s'.",
                                         optarg);
                                 return EXIT_USAGE;
                         }
@@ -98,7 +100,7 @@ int cmd_metadata(int argc, char **argv) {
                 return EXIT_USAGE;
         }
         if ((o.endpoint || o.device) && !o.datasource) {
-                log_error("--endpoint and --device belong to one source: name it with --datasource.");
+                log_error("--metadata-url and --device belong to one source: name it with --datasource.");
                 return EXIT_USAGE;
         }
 

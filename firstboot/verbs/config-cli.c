@@ -23,7 +23,7 @@ const char config_cli_help[] =
         "  --config FILE                 configuration documents, merged at the user-data level (repeatable)\n"
         "  --no-metadata                 leave out user-data and metadata\n"
         "  --datasource NAME             force a metadata source (ec2, gce, azure, openstack, nocloud, vmware, ...)\n"
-        "  --endpoint URL, --device DEV  where that source is (an emulator, an image file)\n"
+        "  --metadata-url URL, --device DEV  where that source is (an emulator, a seed URL, an image file)\n"
         "  --timeout SECONDS             per metadata request (1-600)\n";
 
 void config_cli_done(struct config_cli *cc) {

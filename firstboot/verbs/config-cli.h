@@ -34,7 +34,8 @@ enum {
                 {"set", required_argument, NULL, CONFIG_ARG_SET},                                           \
                 {"no-metadata", no_argument, NULL, CONFIG_ARG_NO_MD},                                       \
                 {"datasource", required_argument, NULL, CONFIG_ARG_DS},                                     \
-                {"endpoint", required_argument, NULL, CONFIG_ARG_ENDPOINT},                                 \
+                {"metadata-url", required_argument, NULL, CONFIG_ARG_ENDPOINT},                             \
+                {"endpoint", required_argument, NULL, CONFIG_ARG_ENDPOINT}, /* the old name */              \
                 {"device", required_argument, NULL, CONFIG_ARG_DEVICE},                                     \
                 {"timeout", required_argument, NULL, CONFIG_ARG_TIMEOUT}, {                                 \
                 "config", required_argument, NULL, CONFIG_ARG_CONFIG                                        \

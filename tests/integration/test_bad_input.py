@@ -466,10 +466,10 @@ CASES = [
          verbs=GATE, defaults=WORKER_DEFAULTS,
          server=lambda: LyingIMDS(user_data=INIT_DOCS.replace("10.244.0.0/16", "[10.244.0.0/16").encode())),
     Case("discover-timeout-is-the-bound", 3, ("Discovery through {url} failed", "timed out"), verbs=("cmd",),
-         cmd=("discover", "--endpoint", "{url}", "--token-file", "{dir}/tok", "--ca-cert-hash", HASH,
+         cmd=("discover", "--api-server", "{url}", "--token-file", "{dir}/tok", "--ca-cert-hash", HASH,
               "--timeout", "5"), outside={"tok": TOKEN + "\n"}, server=SilentServer, seconds=8, defaults=None),
     Case("discover-token-as-pin-not-echoed", 2, ("CA cert hash", "not shown"), verbs=("cmd",),
-         cmd=("discover", "--endpoint", "127.0.0.1:1", "--token-file", "{dir}/tok", "--ca-cert-hash", TOKEN),
+         cmd=("discover", "--api-server", "127.0.0.1:1", "--token-file", "{dir}/tok", "--ca-cert-hash", TOKEN),
          outside={"tok": TOKEN + "\n"}, defaults=None),
     # --- --root is a sandbox: nothing of this machine is run or checked unless --allow-host says so ---
     Case("root-run-never-runs-host-systemctl", 1, ("systemctl enable --now kubelet", "--allow-host"), verbs=("cmd",),
@@ -551,7 +551,7 @@ def build_root(tmp_path, case):
 
 
 def argv_for(verb, cfg, case, url=None):
-    md = ["--datasource", "ec2", "--endpoint", url, "--timeout", "1"] if url else ["--datasource", "files"]
+    md = ["--datasource", "ec2", "--metadata-url", url, "--timeout", "1"] if url else ["--datasource", "files"]
     extra = list(case.args) + (["--config", str(cfg)] if cfg else [])
     if verb == "validate-file":
         files = [str(cfg)] if cfg else [a for a in case.args if a.startswith("/")]
@@ -669,3 +669,45 @@ def test_the_table_is_large_enough():
 
 
 OTHER_CASES = []
+
+
+def test_no_secret_in_any_output(kf, tmp_path):
+    """The known secrets go in through every input path (image defaults, user-data, a metadata tag, a
+    secret file, --set, --config); every verb runs at debug level in both log formats, 'run' as far as
+    it gets under --root (kubelet-start). No secret is in stdout, stderr, status.json, the journal or any
+    file the run wrote, except the one file each belongs in (the CA key in pki/ca.key)."""
+    root = tmp_path / "root"
+    put(root, "/etc/kube-firstboot/10-defaults.yaml",
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+        "nodeRegistration: {ignorePreflightErrors: [all]}\n")
+    put(root, "/etc/kube-firstboot/user-data", "#cloud-config\nkube_firstboot: |\n" + "".join(
+        "  " + l + "\n" for l in (fb("").replace(f'{{value: "{TOKEN}"}}', "{file: /run/secrets/token}")
+                                  + cluster()).splitlines()))
+    put(root, "/run/secrets/token", TOKEN + "\n", 0o600)
+    ca = "ca:\n  cert: |\n" + "".join("    " + l + "\n" for l in CA_CERT_PEM.splitlines()) + \
+         "  key: |\n" + "".join("    " + l + "\n" for l in CA_KEY_PEM.splitlines())
+    put(root, "/etc/kube-firstboot/instance.json", json.dumps(dict(INSTANCE, tags={
+        "kube-firstboot-config": "apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\n" + ca,
+        "note": f"token {TOKEN}"})))
+    extra = tmp_path / "extra.yaml"
+    extra.write_text(f"apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\ncertificateKey: {CERTKEY}\n")
+    config = ["--datasource", "files", "--config", str(extra),
+              "--set", f"InitConfiguration.bootstrapTokens=[{{token: {TOKEN}}}]"]
+    runs = [["metadata", "--datasource", "files"], ["config", "print"] + config,
+            ["config", "validate"] + config, ["config", "validate", str(extra)], ["plan"] + config,
+            ["run"] + config, ["status"], ["status", "--json"], ["pki", "check"]]
+    outputs = []
+    for fmt in ("text", "json"):
+        for argv in runs:
+            p = kf(*argv, "-vv", "--log-format", fmt, root=root, timeout=120)
+            outputs.append((f"{' '.join(argv[:2])} ({fmt}): exit {p.returncode}", p.stdout + p.stderr))
+    assert "kubelet-start" in outputs[5][1], outputs[5][1][-2000:]  # run got as far as it can
+    belongs = {"/etc/kubernetes/pki/ca.key": {CA_KEY_LINE}}
+    for f in root.rglob("*"):
+        rel = "/" + str(f.relative_to(root))
+        if f.is_file() and not rel.startswith(("/etc/kube-firstboot/", "/run/secrets/")):
+            outputs.append((rel, f.read_bytes().decode(errors="replace")))
+    leaks = [(where, s) for where, text in outputs for s in SECRETS
+             if s in text and s not in belongs.get(where, ())]
+    assert not leaks, leaks
+    assert (root / "etc/kubernetes/pki/ca.key").exists()  # the CA given went where it belongs

@@ -68,7 +68,7 @@ def test_journald_priority_prefix_and_json_logs(kf):
 
 def test_verbose_adds_debug_lines(kf, pki, https_server):
     s = https_server()
-    p = kf("-v", "http-get", s.url("/ok"), "--ca-file", pki.ca_cert, check_rc=0)
+    p = kf("-v", "http-get", s.url("/ok"), "--cacert", pki.ca_cert, check_rc=0)
     assert "<7>" in p.stderr
 
 
@@ -114,3 +114,18 @@ def test_manpage_keeps_every_option(kf_bin, tmp_path):
         for opt in sorted(set(re.findall(r"^\s+(--[a-z][a-z-]+)", full, re.M)) - glob):
             assert opt in page, f"{v}: {opt} is not on the page"
     assert '.SS "pki decrypt-certs"' in page and "--control-plane-endpoint" in page
+
+
+def test_one_spelling_for_each_option(kf_bin):
+    """One name, one meaning: TLS files are --cacert/--cert/--key everywhere (curl's and etcdctl's
+    spelling); where metadata comes from is --metadata-url, the API server to discover --api-server,
+    etcd's members --endpoints. No help offers another spelling."""
+    import re
+    top = subprocess.run([kf_bin, "--help"], capture_output=True, text=True).stdout
+    verbs = [l.split()[0] for l in top.split("Verbs:")[1].split("\n\n")[0].splitlines() if l.strip()]
+    seen = set()
+    for v in verbs + ["pki certs", "pki decrypt-certs", "pki encrypt-certs", "etcd disk", "config validate"]:
+        text = subprocess.run([kf_bin, *v.split(), "--help"], capture_output=True, text=True).stdout
+        seen |= set(re.findall(r"--[a-z][a-z-]+", text))
+    assert not seen & {"--ca-file", "--cert-file", "--key-file", "--endpoint", "--ca-cert"}, seen
+    assert {"--cacert", "--cert", "--key", "--metadata-url", "--api-server", "--endpoints"} <= seen

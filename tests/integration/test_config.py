@@ -193,7 +193,7 @@ kube_firstboot: |
 """.encode()
     e = EC2(user_data=ud, tags={"kube-firstboot-role": "worker", "Name": "w"}).start()
     try:
-        p = kf("config", "print", "--datasource", "ec2", "--endpoint", e.url, root=tmp_path)
+        p = kf("config", "print", "--datasource", "ec2", "--metadata-url", e.url, root=tmp_path)
     finally:
         e.stop()
     assert p.returncode == 0, p.stderr

@@ -63,8 +63,8 @@ def served_config(kf, server, datasource, root):
     here), and `config validate` of the same: (documents by kind, printed text, validate's result)."""
     e = server.start()
     try:
-        docs, text = kf_docs(kf, "--datasource", datasource, "--endpoint", e.url, root=root)
-        return docs, text, kf("config", "validate", "--datasource", datasource, "--endpoint", e.url, root=root)
+        docs, text = kf_docs(kf, "--datasource", datasource, "--metadata-url", e.url, root=root)
+        return docs, text, kf("config", "validate", "--datasource", datasource, "--metadata-url", e.url, root=root)
     finally:
         e.stop()
 

@@ -145,7 +145,7 @@ def test_nocloud_file_seedfrom_under_root(kf, tmp_path):
 
 
 def test_nocloud_seedfrom_needs_trailing_slash(kf, tmp_path):
-    p = kf("metadata", "--datasource", "nocloud", "--endpoint", "http://127.0.0.1:9/seed", "-v", root=tmp_path)
+    p = kf("metadata", "--datasource", "nocloud", "--metadata-url", "http://127.0.0.1:9/seed", "-v", root=tmp_path)
     assert p.returncode == 2
     assert "must end in '/'" in p.stderr
     assert p.stdout == ""
@@ -156,7 +156,7 @@ def test_nocloud_seedfrom_needs_trailing_slash(kf, tmp_path):
 def test_openstack_metadata_service(kf, tmp_path):
     e = OpenStack(user_data=b"#cloud-config\nkube_firstboot: {role: worker}\n").start()
     try:
-        v = md(kf, tmp_path, "--datasource", "openstack", "--endpoint", e.url)
+        v = md(kf, tmp_path, "--datasource", "openstack", "--metadata-url", e.url)
     finally:
         e.stop()
     assert v["instanceId"] == "b0fa911b-69d4-4476-bbe2-1c92bff6535c"
@@ -170,7 +170,7 @@ def test_openstack_metadata_service(kf, tmp_path):
 def test_openstack_without_user_data(kf, tmp_path):
     e = OpenStack(user_data=None, versions=("2012-08-10",)).start()
     try:
-        v = md(kf, tmp_path, "--datasource", "openstack", "--endpoint", e.url)
+        v = md(kf, tmp_path, "--datasource", "openstack", "--metadata-url", e.url)
     finally:
         e.stop()
     assert v["userData"] == {"bytes": 0, "parts": []}
@@ -314,5 +314,5 @@ def test_ignition_platform_id(kf, tmp_path):
 
 def test_bad_usage(kf, tmp_path):
     assert kf("metadata", "--datasource", "nope", root=tmp_path).returncode == 2
-    assert kf("metadata", "--endpoint", "http://x/", root=tmp_path).returncode == 2
+    assert kf("metadata", "--metadata-url", "http://x/", root=tmp_path).returncode == 2
     assert kf("metadata", "extra", root=tmp_path).returncode == 2
