@@ -48,7 +48,13 @@ class Node:
         p = self.root / path
         p.parent.mkdir(parents=True, exist_ok=True)
         self.cri = socket.socket(socket.AF_UNIX)
-        self.cri.bind(str(p))
+        # Bound by a relative name: pytest-xdist's temporary paths are longer than sun_path holds.
+        cwd = os.getcwd()
+        os.chdir(p.parent)
+        try:
+            self.cri.bind(p.name)
+        finally:
+            os.chdir(cwd)
         self.cri.listen(8)
 
     def close(self):
