@@ -967,7 +967,6 @@ static int check_complete(struct loader *l) {
         bool key_file = l->partial && json_get(fb, "secrets.certificateKey.file");
         bool ca_file = l->partial && json_get(fb, "ca.certFile");
 
-        (void) cluster;
         if (c->role != FB_ROLE_INIT && join && !json_get(join, "discovery.file")) {
                 bool skip =
                         cJSON_IsTrue(json_get(join, "discovery.bootstrapToken.unsafeSkipCAVerification"));
