@@ -247,3 +247,262 @@ int unlink_file(const char *root, const char *path) {
                 return log_debug_errno(errno, "Cannot remove '%s': %m", full);
         return 0;
 }
+
+/* ---- write sets ---- */
+
+struct write_entry {
+        char *path;   /* as given, for messages */
+        char *dir;    /* full path of its directory */
+        char *name;   /* base name */
+        char *tmp;    /* temporary name in dir, while staged */
+        char *backup; /* during commit: the file it replaces, linked to this name in dir */
+        bool renamed;
+};
+
+struct write_set {
+        char *root;
+        struct write_entry *e;
+        size_t n;
+        char **dirs; /* directories this set created, in creation order */
+        size_t n_dirs;
+        bool committed;
+        char *failed;
+};
+
+int write_set_new(const char *root, struct write_set **ret) {
+        struct write_set *s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        if (root && !(s->root = strdup(root))) {
+                free(s);
+                return -ENOMEM;
+        }
+        *ret = s;
+        return 0;
+}
+
+static int set_failed(struct write_set *s, const char *path, int r) {
+        free(s->failed);
+        s->failed = path ? strdup(path) : NULL;
+        return r < 0 ? r : -r;
+}
+
+/* mkdir -p that remembers what it made, so that a rollback can remove it again. */
+static int set_mkdir_p(struct write_set *s, const char *full, mode_t mode) {
+        _cleanup_free_ char *copy = strdup(full);
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = copy + 1;; p++) {
+                if (*p != '/' && *p != 0)
+                        continue;
+                char c = *p;
+                *p = 0;
+                if (mkdir(copy, c == 0 ? mode : 0755) >= 0) {
+                        char **t = reallocarray(s->dirs, s->n_dirs + 1, sizeof(char *));
+                        if (!t)
+                                return -ENOMEM;
+                        s->dirs = t;
+                        if (!(s->dirs[s->n_dirs] = strdup(copy)))
+                                return -ENOMEM;
+                        s->n_dirs++;
+                } else if (errno != EEXIST)
+                        return log_debug_errno(errno, "Cannot create directory '%s': %m", copy);
+                *p = c;
+                if (c == 0)
+                        return 0;
+        }
+}
+
+int write_set_mkdir(struct write_set *s, const char *path, mode_t mode) {
+        _cleanup_free_ char *full = NULL;
+        int r = resolve(s->root, path, &full);
+        if (r >= 0)
+                r = set_mkdir_p(s, full, mode);
+        return r < 0 ? set_failed(s, path, r) : 0;
+}
+
+static char *temp_name(const char *name, const char *what) {
+        uint64_t rnd = 0;
+        if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+                return NULL;
+        return strdupf(".#%s.%s%016llx", name, what, (unsigned long long) rnd);
+}
+
+int write_set_add(struct write_set *s, const char *path, const void *data, size_t len, mode_t mode) {
+        _cleanup_free_ char *full = NULL, *dir = NULL, *base = NULL;
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+        struct write_entry *t, e = {};
+        int r;
+
+        if (s->committed)
+                return -EBUSY;
+        r = resolve(s->root, path, &full);
+        if (r < 0)
+                return set_failed(s, path, r);
+        dir = strdup(full);
+        base = strdup(full);
+        if (!dir || !base)
+                return -ENOMEM;
+        dirname(dir);
+        r = set_mkdir_p(s, dir, 0755);
+        if (r < 0)
+                return set_failed(s, path, r);
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return set_failed(s, path, log_debug_errno(errno, "Cannot open directory '%s': %m", dir));
+        e.name = strdup(basename(base));
+        e.path = strdup(path);
+        if (!e.name || !e.path)
+                goto oom;
+        for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
+                free(e.tmp);
+                if (!(e.tmp = temp_name(e.name, "")))
+                        goto oom;
+                /* Created with no permissions, then set to the final mode: umask has no say. */
+                fd = openat(dfd, e.tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0000);
+                if (fd < 0 && errno != EEXIST)
+                        break;
+        }
+        if (fd < 0) {
+                r = log_debug_errno(errno, "Cannot create a temporary file in '%s': %m", dir);
+                goto fail;
+        }
+        r = fchmod(fd, mode) < 0 ? -errno : 0;
+        if (r == 0)
+                r = write_all(fd, data, len);
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlinkat(dfd, e.tmp, 0);
+                log_debug_errno(r, "Cannot write '%s': %m", full);
+                goto fail;
+        }
+        t = reallocarray(s->e, s->n + 1, sizeof(*t));
+        if (!t) {
+                (void) unlinkat(dfd, e.tmp, 0);
+                goto oom;
+        }
+        s->e = t;
+        e.dir = TAKE_PTR(dir);
+        s->e[s->n++] = e;
+        return 0;
+oom:
+        r = -ENOMEM;
+fail:
+        set_failed(s, path, r);
+        free(e.name);
+        free(e.path);
+        free(e.tmp);
+        return r;
+}
+
+static char *mfree(char *p) {
+        free(p);
+        return NULL;
+}
+
+/* Puts back what entry e replaced (or removes what it created), and drops its temporary. */
+static void entry_undo(struct write_entry *e) {
+        _cleanup_close_ int dfd = open(e->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return;
+        if (e->renamed) {
+                if (e->backup)
+                        (void) renameat(dfd, e->backup, dfd, e->name);
+                else
+                        (void) unlinkat(dfd, e->name, 0);
+                e->renamed = false;
+        } else if (e->backup)
+                (void) unlinkat(dfd, e->backup, 0);
+        if (e->tmp)
+                (void) unlinkat(dfd, e->tmp, 0);
+        e->backup = mfree(e->backup);
+        e->tmp = mfree(e->tmp);
+}
+
+int write_set_commit(struct write_set *s) {
+        size_t i;
+        int r = 0;
+
+        if (s->committed)
+                return 0;
+        for (i = 0; i < s->n; i++) {
+                struct write_entry *e = &s->e[i];
+                _cleanup_close_ int dfd = open(e->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dfd < 0) {
+                        r = -errno;
+                        break;
+                }
+                /* The file it replaces stays reachable under a second name until the set is in place. */
+                if (faccessat(dfd, e->name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+                        if (!(e->backup = temp_name(e->name, "old.")))
+                                r = -ENOMEM;
+                        else if (linkat(dfd, e->name, dfd, e->backup, 0) < 0)
+                                r = -errno;
+                        if (r < 0) {
+                                e->backup = mfree(e->backup);
+                                break;
+                        }
+                }
+                if (renameat(dfd, e->tmp, dfd, e->name) < 0) {
+                        r = -errno;
+                        break;
+                }
+                e->tmp = mfree(e->tmp);
+                e->renamed = true;
+        }
+        if (r < 0) {
+                set_failed(s, s->e[i].path, r);
+                log_debug_errno(r, "Cannot put '%s' in place: %m", s->e[i].path);
+                for (size_t k = 0; k < s->n; k++)
+                        entry_undo(&s->e[k]);
+                return r;
+        }
+        for (i = 0; i < s->n; i++) {
+                struct write_entry *e = &s->e[i];
+                _cleanup_close_ int dfd = open(e->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dfd < 0)
+                        continue;
+                if (e->backup)
+                        (void) unlinkat(dfd, e->backup, 0);
+                e->backup = mfree(e->backup);
+                /* The renames are durable once the directories are. */
+                (void) fsync(dfd);
+        }
+        s->committed = true;
+        return 0;
+}
+
+const char *write_set_failed_path(const struct write_set *s) {
+        return s->failed;
+}
+
+size_t write_set_size(const struct write_set *s) {
+        return s->n;
+}
+
+struct write_set *write_set_free(struct write_set *s) {
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < s->n; i++) {
+                if (!s->committed)
+                        entry_undo(&s->e[i]);
+                free(s->e[i].path);
+                free(s->e[i].dir);
+                free(s->e[i].name);
+                free(s->e[i].tmp);
+                free(s->e[i].backup);
+        }
+        /* Directories it made, newest first; rmdir leaves any that hold something else. */
+        for (size_t i = s->n_dirs; i > 0; i--) {
+                if (!s->committed)
+                        (void) rmdir(s->dirs[i - 1]);
+                free(s->dirs[i - 1]);
+        }
+        free(s->dirs);
+        free(s->e);
+        free(s->failed);
+        free(s->root);
+        free(s);
+        return NULL;
+}

@@ -37,6 +37,32 @@ int write_file_atomic(const char *root, const char *path, const void *data, size
                       unsigned flags);
 int write_string_atomic(const char *root, const char *path, const char *s, mode_t mode, unsigned flags);
 
+/*
+ * A set of files written all or nothing (the certificates of a node, the files of a kubeadm-certs Secret,
+ * the static pod manifests). write_set_add() writes each file to a temporary name next to its target,
+ * creating missing parent directories (0755) and remembering them; write_set_commit() renames them all
+ * into place. On a failure, and when a set is freed without a commit, everything the set created is
+ * removed (temporaries, files that did not exist before, the directories it made) and files it replaced
+ * are put back: a reader never finds part of a set. write_set_failed_path() names the file a failure was
+ * about; the return value is its -errno.
+ */
+struct write_set;
+int write_set_new(const char *root, struct write_set **ret);
+int write_set_add(struct write_set *s, const char *path, const void *data, size_t len, mode_t mode);
+int write_set_commit(struct write_set *s);
+/* Creates a directory (and its missing parents) with this mode for the set, removed again on a rollback
+ * when the set made it. */
+int write_set_mkdir(struct write_set *s, const char *path, mode_t mode);
+/* The node path the last failure was about (as given to write_set_add()), or NULL. */
+const char *write_set_failed_path(const struct write_set *s);
+/* How many files the set holds. */
+size_t write_set_size(const struct write_set *s);
+/* NULL-safe; rolls back an uncommitted set. */
+struct write_set *write_set_free(struct write_set *s);
+static inline void write_set_freep(struct write_set **s) {
+        *s = write_set_free(*s);
+}
+
 /* mkdir -p with the given mode for every directory it creates; existing directories are left alone. */
 int mkdir_p(const char *root, const char *path, mode_t mode);
 

@@ -75,7 +75,8 @@ static size_t header_write(char *ptr, size_t size, size_t nmemb, void *userdata)
         /* A new status line starts a new response (after 100-continue): keep only the final one. */
         if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0)
                 s->len = 0;
-        return sink_write(ptr, size, nmemb, userdata) == n || s->overflow ? n : 0;
+        /* A header block over the cap is no answer we read: stop the transfer (-EMSGSIZE). */
+        return sink_write(ptr, size, nmemb, userdata) == n && !s->overflow ? n : 0;
 }
 
 static int map_curl_error(CURLcode c) {
@@ -278,6 +279,17 @@ int http_request(const struct http_request *req, struct http_response **ret) {
                 } else if (body.overflow || cc == CURLE_FILESIZE_EXCEEDED) {
                         r = -EFBIG;
                         snprintf(errbuf, sizeof(errbuf), "response body larger than %zu bytes", body.max);
+                } else if (hdrs.overflow) {
+                        r = -EMSGSIZE;
+                        snprintf(errbuf, sizeof(errbuf), "response headers larger than %u KiB, the limit",
+                                 HTTP_MAX_HEADER_BYTES / 1024u);
+                } else if (cc == CURLE_OUT_OF_MEMORY) {
+                        /* What libcurl says of a header line over its own 100 KiB cap, far likelier from a
+                         * hostile peer than a failed allocation. */
+                        r = -EMSGSIZE;
+                        snprintf(
+                                errbuf, sizeof(errbuf),
+                                "a response header line larger than libcurl accepts (100 KiB), or out of memory");
                 } else {
                         r = map_curl_error(cc);
                         if (!errbuf[0])

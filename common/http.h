@@ -15,6 +15,7 @@
  *   -EHOSTUNREACH  the name did not resolve or the host is unreachable
  *   -EKEYREJECTED  TLS verification failed (unknown CA, wrong name, bad client certificate)
  *   -EPROTO        TLS handshake or HTTP protocol error     -EFBIG  the body exceeded max_body
+ *   -EMSGSIZE      the response headers exceeded HTTP_MAX_HEADER_BYTES (or a header line libcurl's cap)
  *   -EINVAL        a bad URL or option                      -EIO    anything else
  */
 #pragma once

@@ -30,6 +30,10 @@ void log_set_format(enum log_format f) {
         format = f;
 }
 
+enum log_format log_get_format(void) {
+        return format;
+}
+
 void log_set_prefix(bool on) {
         prefix = on;
 }

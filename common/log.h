@@ -24,6 +24,7 @@ enum log_format {
 void log_set_max_level(int level);
 int log_get_max_level(void);
 void log_set_format(enum log_format format);
+enum log_format log_get_format(void);
 /* Parses "text" or "json"; -EINVAL otherwise. */
 int log_format_from_string(const char *s, enum log_format *ret);
 /* Forces or disables the "<N>" prefix of text lines; by default it is on when stderr is not a tty. */

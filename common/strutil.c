@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "strutil.h"
 
@@ -216,4 +218,32 @@ int parse_device_spec(const char *s, const char **ret_tag, char **ret_value) {
         *ret_tag = tag;
         *ret_value = copy;
         return 0;
+}
+
+bool str_looks_secret(const char *s) {
+        size_t n = strlen(s), hex = 0;
+        if (strstr(s, "PRIVATE KEY"))
+                return true;
+        for (size_t i = 0; i < n; i++) {
+                /* Hex runs, except the digest of a "sha256:" pin (public by design). */
+                if (isxdigit((unsigned char) s[i]) && hex == 0 && i >= 7 &&
+                    strncasecmp(s + i - 7, "sha256:", 7) == 0) {
+                        while (i < n && isxdigit((unsigned char) s[i]))
+                                i++;
+                        if (i >= n)
+                                break;
+                }
+                hex = isxdigit((unsigned char) s[i]) ? hex + 1 : 0;
+                if (hex >= 32)
+                        return true;
+                if (i + 23 <= n && s[i + 6] == '.') {
+                        bool token = true;
+                        for (size_t k = 0; token && k < 23; k++)
+                                token = k == 6 || islower((unsigned char) s[i + k]) ||
+                                        isdigit((unsigned char) s[i + k]);
+                        if (token)
+                                return true;
+                }
+        }
+        return false;
 }

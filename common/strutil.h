@@ -57,6 +57,11 @@ int strv_extend(char ***l, const char *s);
 int strv_consume(char ***l, char *s);
 bool strv_contains(char *const *l, const char *s);
 
+/* Whether a value looks like a secret wherever it was put: a bootstrap token ([a-z0-9]{6}.[a-z0-9]{16})
+ * anywhere in it, a run of 32 or more hex digits (a certificate key, not a "sha256:" CA pin), or a PEM
+ * private key. For messages and listings that show values: such a value is described, never shown. */
+bool str_looks_secret(const char *s);
+
 /* A block device as fstab names it: splits "LABEL=x" into "LABEL" (static) and "x" (owned, quotes
  * removed); LABEL, UUID, PARTLABEL and PARTUUID are known. A /dev path gives a NULL tag and the path.
  * -EINVAL for anything else (a relative path, an unknown tag, an empty value). */

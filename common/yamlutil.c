@@ -46,6 +46,11 @@ static int next_event(struct parse_ctx *ctx, yaml_event_t *ev) {
                 yaml_mark_t mark = ctx->parser.problem_mark;
                 if (ctx->parser.error == YAML_MEMORY_ERROR)
                         return -ENOMEM;
+                if (ctx->err && ctx->parser.context) {
+                        snprintf(ctx->err->context, sizeof(ctx->err->context), "%s", ctx->parser.context);
+                        ctx->err->context_line = (unsigned) ctx->parser.context_mark.line + 1;
+                        ctx->err->context_column = (unsigned) ctx->parser.context_mark.column + 1;
+                }
                 return set_error(ctx, -EBADMSG, &mark, "%s", ctx->parser.problem ?: "invalid YAML");
         }
         return 0;

@@ -22,7 +22,11 @@
 
 struct yaml_error {
         unsigned line, column; /* 1-based; 0 when unknown */
-        char message[160];
+        char message[256];
+        /* The construct the parser was in, when it knows ("while parsing a flow sequence"), and where that
+         * construct starts: often more use to a reader than where the parser gave up (the end). */
+        char context[64];
+        unsigned context_line, context_column; /* 1-based; 0 when there is no context */
 };
 
 /*

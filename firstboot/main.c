@@ -60,8 +60,11 @@ static int take_global_options(int argc, char **argv) {
                         v = argv[++i];
                 } else if ((v = startswith(a, "--root=")) || (v = startswith(a, "--log-format=")))
                         ;
-                else if (streq(a, "--verbose") ||
-                         (a[0] == '-' && a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1))) {
+                else if (streq(a, "--allow-host")) {
+                        cli.allow_host = true;
+                        continue;
+                } else if (streq(a, "--verbose") ||
+                           (a[0] == '-' && a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1))) {
                         cli.verbosity += streq(a, "--verbose") ? 1 : (int) strlen(a + 1);
                         continue;
                 } else {

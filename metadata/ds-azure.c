@@ -42,8 +42,11 @@ int md_azure_parse_ovf(const char *xml, size_t len, struct md_instance *inst) {
                 strstrip(cd);
                 if (*cd) {
                         r = md_base64_decode(cd, strlen(cd), false, &data, &n);
+                        if (r == -ENOMEM)
+                                return r;
                         if (r < 0)
-                                return log_debug_errno(r, "The OVF CustomData is not base64");
+                                return md_userdata_unusable(inst, "ovf-env.xml CustomData",
+                                                            "the OVF CustomData is not valid base64");
                         md_set_userdata(inst, data, n);
                 }
         }
@@ -108,8 +111,11 @@ int md_azure_parse_imds(const char *body, size_t len, struct md_instance *inst) 
                 char *data;
                 size_t n;
                 r = md_base64_decode(s, strlen(s), false, &data, &n);
+                if (r == -ENOMEM)
+                        return r;
                 if (r < 0)
-                        return log_debug_errno(r, "IMDS compute.userData is not base64");
+                        return md_userdata_unusable(inst, "IMDS compute.userData",
+                                                    "compute.userData is not valid base64");
                 md_set_userdata(inst, data, n);
         }
         return 0;
@@ -155,8 +161,13 @@ static int read_ovf(const struct md_options *o, struct md_instance *inst, bool *
                 if (md_read(o->root, "/var/lib/waagent/CustomData", &cd, &len) < 0)
                         return 0;
                 r = md_base64_decode(cd, len, false, &data, &n);
-                if (r < 0)
-                        return log_debug_errno(r, "/var/lib/waagent/CustomData is not base64");
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        *found = true;
+                        r = md_userdata_unusable(inst, "/var/lib/waagent/CustomData", "is not valid base64");
+                        return r < 0 ? r : md_set(&inst->source, "/var/lib/waagent/CustomData");
+                }
                 md_set_userdata(inst, data, n);
                 *found = true;
                 return md_set(&inst->source, "/var/lib/waagent/CustomData");
@@ -224,10 +235,13 @@ static int fetch(const struct md_options *o, const struct md_platform *p, struct
                 }
                 if (r < 0)
                         return !o->endpoint && (r == -EHOSTUNREACH || r == -ECONNREFUSED) ? -ENXIO : r;
-                return log_debug_errno(resp->status == 404 ? ENXIO : EPROTO, "%s answered %ld", url,
-                                       resp->status);
+                return md_fail(o, resp->status == 404 ? ENXIO : EPROTO, "GET %s answered HTTP %ld", url,
+                               resp->status);
         }
         r = md_azure_parse_imds(resp->body, resp->body_len, inst);
+        if (r == -EBADMSG)
+                return md_fail(
+                        o, r, "GET %s: the answer is not the JSON of an Azure instance (compute.vmId)", url);
         if (r < 0)
                 return r;
         if (md_set(&inst->platform, "azure") < 0 || (!ovf && md_set(&inst->source, base) < 0))

@@ -101,16 +101,18 @@ static int fetch(const struct md_options *o, const struct md_platform *p, struct
         /* The raw user-data: root only, like the sensitive file. The 'query --all' view carries it too. */
         _cleanup_erase_ char *ud = NULL;
         r = read_file(o->root, USER_DATA_TXT, MD_USERDATA_MAX, &ud, &udlen);
-        if (r >= 0)
+        if (r >= 0) {
                 md_set_userdata(inst, TAKE_PTR(ud), udlen);
-        else {
-                const char *u = json_get_string(j, "userdata");
-                if (u && !streq(u, "redacted for non-root user")) {
-                        char *c = strdup(u);
-                        if (!c)
-                                return -ENOMEM;
-                        md_set_userdata(inst, c, strlen(c));
-                }
+                return md_set_userdata_source(inst, USER_DATA_TXT);
+        }
+        if (r != -ENOENT)
+                return md_userdata_read_failed(inst, USER_DATA_TXT, r, MD_USERDATA_MAX);
+        const char *u = json_get_string(j, "userdata");
+        if (u && !streq(u, "redacted for non-root user")) {
+                char *c = strdup(u);
+                if (!c)
+                        return -ENOMEM;
+                md_set_userdata(inst, c, strlen(c));
         }
         return 0;
 }

@@ -51,7 +51,7 @@ static int ec2_token(struct ec2 *e) {
                         return -ENOMEM;
                 strstrip(e->token);
                 if (isempty(e->token))
-                        return log_debug_errno(EBADMSG, "IMDS returned an empty token");
+                        return md_fail(e->o, EBADMSG, "PUT %s answered an empty token", url);
                 e->v1 = false;
                 return 0;
         case 403:
@@ -64,7 +64,7 @@ static int ec2_token(struct ec2 *e) {
                 e->v1 = true;
                 return 0;
         default:
-                return log_debug_errno(EPROTO, "IMDS token request answered %ld", resp->status);
+                return md_fail(e->o, EPROTO, "PUT %s answered HTTP %ld", url, resp->status);
         }
 }
 
@@ -107,7 +107,8 @@ static int ec2_leaf(struct ec2 *e, const char *path, char **ret) {
                 return 0;
         }
         if (resp->status != 200)
-                return log_debug_errno(EPROTO, "IMDS answered %ld for %s", resp->status, path);
+                return md_fail(e->o, EPROTO, "GET %s/%s/%s answered HTTP %ld", e->base, e->ver, path,
+                               resp->status);
         *ret = strdup(resp->body);
         if (!*ret)
                 return -ENOMEM;
@@ -196,7 +197,8 @@ static int crawl(struct ec2 *e, struct md_instance *inst) {
             (r = set_leaf(e, "meta-data/ipv6", &inst->local_ipv6)) < 0)
                 return r;
         if (!inst->instance_id)
-                return log_debug_errno(EBADMSG, "IMDS has no instance-id");
+                return md_fail(e->o, EBADMSG, "%s/%s/meta-data/instance-id: the IMDS has no instance id",
+                               e->base, e->ver);
         if (!inst->local_ipv6) {
                 r = ec2_leaf(e, "meta-data/mac", &mac);
                 if (r < 0)
@@ -220,14 +222,20 @@ static int crawl(struct ec2 *e, struct md_instance *inst) {
         if (r < 0)
                 return r;
 
+        _cleanup_free_ char *ud_url = strdupf("%s/%s/user-data", e->base, e->ver);
+        if (!ud_url)
+                return -ENOMEM;
         r = ec2_get(e, "user-data", &ud);
+        if (r == -EFBIG)
+                return md_userdata_read_failed(inst, ud_url, r, MD_META_MAX);
         if (r < 0)
                 return r;
         if (ud->status == 200) {
                 md_set_userdata(inst, TAKE_PTR(ud->body), ud->body_len);
                 ud->body_len = 0;
+                return md_set_userdata_source(inst, ud_url);
         } else if (ud->status != 404)
-                return log_debug_errno(EPROTO, "IMDS answered %ld for user-data", ud->status);
+                return md_fail(e->o, EPROTO, "GET %s answered HTTP %ld", ud_url, ud->status);
         return 0;
 }
 

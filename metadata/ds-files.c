@@ -104,9 +104,15 @@ static int fetch(const struct md_options *o, const struct md_platform *p, struct
                         return -ENOMEM;
         }
         r = read_file(o->root, USER_DATA, MD_USERDATA_MAX, &ud, &len);
-        if (r >= 0)
+        if (r >= 0) {
                 md_set_userdata(inst, TAKE_PTR(ud), len);
-        if (!inst->source && !inst->userdata && md_set(&inst->datasource, "none") < 0)
+                r = md_set_userdata_source(inst, USER_DATA);
+        } else
+                r = md_userdata_read_failed(inst, USER_DATA, r, MD_USERDATA_MAX);
+        if (r < 0)
+                return r;
+        if (!inst->source && !inst->userdata && !inst->userdata_error &&
+            md_set(&inst->datasource, "none") < 0)
                 return -ENOMEM;
         if (!inst->hostname) {
                 /* The image's or Ignition's /etc/hostname names the node when nothing else does. */

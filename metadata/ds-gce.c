@@ -65,9 +65,12 @@ int md_gce_parse_instance(const char *body, size_t len, struct md_instance *inst
                 size_t n;
                 if (enc && streq(enc, "base64")) {
                         r = md_base64_decode(ud, strlen(ud), false, &data, &n);
+                        if (r == -ENOMEM)
+                                return r;
                         if (r < 0)
-                                return log_debug_errno(r,
-                                                       "user-data-encoding is base64, but user-data is not");
+                                return md_userdata_unusable(
+                                        inst, "the instance attribute user-data",
+                                        "the attribute user-data-encoding is base64, but user-data is not valid base64");
                 } else {
                         if (enc)
                                 log_debug("Unknown user-data-encoding '%s', using the value as it is", enc);
@@ -99,9 +102,13 @@ static int fetch(const struct md_options *o, const struct md_platform *p, struct
         if (resp->status == 404)
                 return log_debug_errno(ENXIO, "%s: 404, not a GCE metadata server", url);
         if (resp->status != 200)
-                return log_debug_errno(resp->status == 503 ? EAGAIN : EPROTO, "%s answered %ld", url,
-                                       resp->status);
+                return md_fail(o, resp->status == 503 ? EAGAIN : EPROTO, "GET %s answered HTTP %ld", url,
+                               resp->status);
         r = md_gce_parse_instance(resp->body, resp->body_len, inst);
+        if (r == -EBADMSG)
+                return md_fail(o, r,
+                               "GET %s: the answer is not the JSON of a GCE instance (id, zone, hostname)",
+                               url);
         if (r < 0)
                 return r;
         if (md_set(&inst->platform, "gce") < 0 || md_set(&inst->source, base) < 0)

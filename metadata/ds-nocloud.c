@@ -45,7 +45,7 @@ static int seed_get(const struct seed *s, const char *name, char **ret, size_t *
         if (resp->status == 404)
                 return -ENOENT;
         if (resp->status != 200)
-                return log_debug_errno(EPROTO, "%s answered %ld", url, resp->status);
+                return md_fail(s->o, EPROTO, "GET %s answered HTTP %ld", url, resp->status);
         *ret = TAKE_PTR(resp->body);
         if (ret_len)
                 *ret_len = resp->body_len;
@@ -94,10 +94,15 @@ static int read_seed(const struct seed *s, struct md_instance *inst) {
         if (r < 0)
                 return r == -ENOENT ? -ENXIO : r;
         r = seed_get(s, "user-data", &ud, &udlen);
-        if (r < 0 && r != -ENOENT)
-                return r;
-        if (r >= 0)
+        if (r == -ETIMEDOUT || r == -ECONNREFUSED || r == -ECONNRESET || r == -EHOSTUNREACH)
+                return r; /* the seed did not answer: temporary, as for meta-data */
+        if (r >= 0) {
                 md_set_userdata(inst, TAKE_PTR(ud), udlen);
+                r = 0;
+        } else
+                r = md_userdata_read_failed(inst, NULL, r, MD_USERDATA_MAX);
+        if (r < 0)
+                return r;
 
         r = yaml_parse_documents(md, mdlen, &docs, &err);
         if (r < 0)
@@ -179,10 +184,10 @@ static int fetch(const struct md_options *o, const struct md_platform *p, struct
                         s.dir = NULL;
                         if (o->device)
                                 dev = strdup(o->device);
-                        else if (md_find_label(labels, &dev) < 0)
+                        else if (o->no_host || md_find_label(labels, &dev) < 0)
                                 return log_debug_errno(
                                         ENXIO,
-                                        "No NoCloud seed: no seedfrom, seed directory or cidata volume");
+                                        "No NoCloud seed: no seedfrom, seed directory or cidata volume (under --root, this machine's block devices are not probed)");
                         if (!dev)
                                 return -ENOMEM;
                         r = md_media_open(dev, &media);

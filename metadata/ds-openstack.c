@@ -99,7 +99,7 @@ static int fetch_service(const struct md_options *o, const struct md_platform *p
         if (r < 0)
                 return r;
         if (meta->status != 200)
-                return log_debug_errno(EPROTO, "%s answered %ld", url, meta->status);
+                return md_fail(o, EPROTO, "GET %s answered HTTP %ld", url, meta->status);
         r = md_openstack_parse_meta(meta->body, meta->body_len, inst);
         if (r < 0)
                 return r;
@@ -123,13 +123,19 @@ static int fetch_service(const struct md_options *o, const struct md_platform *p
         if (!(url = strdupf("%s/openstack/%s/user_data", base, ver)))
                 return -ENOMEM;
         r = get(o, url, &ud);
-        if (r < 0)
+        if (r == -EFBIG) {
+                r = md_userdata_read_failed(inst, url, r, MD_META_MAX);
+                if (r < 0)
+                        return r;
+        } else if (r < 0)
                 return r;
-        if (ud->status == 200) {
+        else if (ud->status == 200) {
                 md_set_userdata(inst, TAKE_PTR(ud->body), ud->body_len);
                 ud->body_len = 0;
+                if (md_set_userdata_source(inst, url) < 0)
+                        return -ENOMEM;
         } else if (ud->status != 404)
-                return log_debug_errno(EPROTO, "%s answered %ld", url, ud->status);
+                return md_fail(o, EPROTO, "GET %s answered HTTP %ld", url, ud->status);
         if (md_set(&inst->platform, "openstack") < 0 || md_set(&inst->source, base) < 0)
                 return -ENOMEM;
         return 0;
@@ -180,11 +186,11 @@ static int read_drive(const struct drive *d, struct md_instance *inst) {
         if (drive_read(d, np, &net, &len) >= 0 && md_openstack_parse_network(net, len, inst) < 0)
                 return -ENOMEM;
         r = drive_read(d, up, &ud, &len);
-        if (r >= 0)
+        if (r >= 0) {
                 md_set_userdata(inst, TAKE_PTR(ud), len);
-        else if (r != -ENOENT)
-                return r;
-        return 0;
+                return 0;
+        }
+        return md_userdata_read_failed(inst, NULL, r, MD_USERDATA_MAX);
 }
 
 static int fetch_drive(const struct md_options *o, const struct md_platform *p, struct md_instance *inst) {
@@ -209,7 +215,7 @@ static int fetch_drive(const struct md_options *o, const struct md_platform *p, 
                 d.dir = NULL;
                 if (o->device)
                         dev = strdup(o->device);
-                else if (md_find_label(labels, &dev) < 0)
+                else if (o->no_host || md_find_label(labels, &dev) < 0)
                         return log_debug_errno(ENXIO, "No config drive (label config-2) and no seeded copy");
                 if (!dev)
                         return -ENOMEM;

@@ -138,7 +138,9 @@ static int guestinfo(const struct md_options *o, const char *key, char **ret) {
                 if (e && !v)
                         return -ENOMEM;
                 r = 0;
-        } else {
+        } else if (o->no_host)
+                return log_debug_errno(ENXIO, "Under --root, this machine's VMware tools are not run");
+        else {
                 r = run_tool("vmware-rpctool", cmd, NULL, o->timeout_ms ?: 3000, &v, &novalue);
                 if (r < 0 && !novalue)
                         r = run_tool("vmtoolsd", "--cmd", cmd, o->timeout_ms ?: 3000, &v, &novalue);
@@ -244,17 +246,30 @@ static int fetch(const struct md_options *o, const struct md_platform *p, struct
         if (r < 0)
                 return r;
         r = get_decoded(o, "userdata", &ud, &udlen);
-        if (r < 0)
+        if (r == -EINVAL || r == -EBADMSG || r == -EFBIG) {
+                /* There, but not what guestinfo.userdata.encoding says: refused, never dropped. */
+                r = md_userdata_unusable(
+                        inst, "guestinfo.userdata", "%s",
+                        r == -EINVAL
+                                ? "guestinfo.userdata.encoding is not base64, b64, gzip+base64 or gz+b64"
+                        : r == -EFBIG ? "larger than 16 MiB once decompressed, the limit"
+                                      : "not the base64 (or gzip) that guestinfo.userdata.encoding says");
+                if (r < 0)
+                        return r;
+        } else if (r < 0)
                 return r;
-        if (!md && !ud)
+        if (!md && !ud && !inst->userdata_error)
                 return log_debug_errno(ENXIO, "No guestinfo.metadata or guestinfo.userdata");
         if (md) {
                 r = md_vmware_parse_metadata(md, mdlen, inst);
                 if (r < 0)
                         return r;
         }
-        if (ud)
+        if (ud) {
                 md_set_userdata(inst, TAKE_PTR(ud), udlen);
+                if (md_set_userdata_source(inst, "guestinfo.userdata") < 0)
+                        return -ENOMEM;
+        }
         if (!inst->instance_id && md_set(&inst->instance_id, p->product_uuid) < 0)
                 return -ENOMEM;
         if (md_set(&inst->platform, "vmware") < 0 ||

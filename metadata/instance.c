@@ -2,6 +2,8 @@
 /* The instance view, the helpers datasources share, and the choice of datasource. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +46,7 @@ struct md_instance *md_instance_free(struct md_instance *i) {
                 erase_and_free(i->userdata);
         }
         md_userdata_free(i->ud);
+        free(i->userdata_source);
         free(i->userdata_error);
         free(i);
         return NULL;
@@ -85,12 +88,58 @@ void md_set_userdata(struct md_instance *inst, char *data, size_t len) {
         inst->userdata_len = data ? len : 0;
 }
 
+int md_set_userdata_source(struct md_instance *inst, const char *where) {
+        return md_set(&inst->userdata_source, where);
+}
+
+int md_userdata_unusable(struct md_instance *inst, const char *where, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -ENOMEM;
+        free(inst->userdata_error);
+        inst->userdata_error = strdupf("user-data: %s", msg);
+        if (!inst->userdata_error)
+                return -ENOMEM;
+        log_debug("%s (%s)", inst->userdata_error, where ?: "?");
+        return where ? md_set_userdata_source(inst, where) : 0;
+}
+
+int md_userdata_read_failed(struct md_instance *inst, const char *where, int r, size_t cap) {
+        if (r == -ENOENT)
+                return 0;
+        if (r == -ENOMEM)
+                return r;
+        if (r == -EFBIG && cap >= 1024u * 1024u)
+                return md_userdata_unusable(inst, where, "is larger than %zu MiB, the limit",
+                                            cap / (1024u * 1024u));
+        if (r == -EFBIG)
+                return md_userdata_unusable(inst, where, "is larger than %zu KiB, the limit", cap / 1024u);
+        return md_userdata_unusable(inst, where, "cannot be read: %s", strerror(-r));
+}
+
 char *md_base_url(const struct md_options *o, const char *def) {
         const char *b = !isempty(o->endpoint) ? o->endpoint : def;
         size_t n = strlen(b);
         while (n > 0 && b[n - 1] == '/')
                 n--;
         return strndup(b, n);
+}
+
+int md_fail(const struct md_options *o, int r, const char *fmt, ...) {
+        char msg[MD_ERROR_MAX];
+        va_list ap;
+        va_start(ap, fmt);
+        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (o && o->error && !o->error[0])
+                snprintf(o->error, MD_ERROR_MAX, "%s", msg);
+        return log_debug_errno(r, "%s", msg);
 }
 
 int md_http(const struct md_options *o, const char *method, const char *url, const char *const *headers,
@@ -112,8 +161,14 @@ int md_http(const struct md_options *o, const char *method, const char *url, con
                 .error = error,
         };
         int r = http_request(&req, ret);
+        if (r == -EFBIG)
+                return md_fail(o, r, "%s %s: the answer is larger than %u MiB, the limit", method ?: "GET",
+                               url, MD_META_MAX / (1024u * 1024u));
+        if (r == -ETIMEDOUT)
+                return md_fail(o, r, "%s %s: no answer within %u ms (%u attempts)", method ?: "GET", url, t,
+                               retries + 1);
         if (r < 0)
-                return log_debug_errno(r, "%s %s: %s", method ?: "GET", url, error);
+                return md_fail(o, r, "%s %s: %s", method ?: "GET", url, error[0] ? error : strerror(-r));
         log_debug("%s %s: %ld", method ?: "GET", url, (*ret)->status);
         return 0;
 }
@@ -267,7 +322,11 @@ cJSON *md_instance_to_json(const struct md_instance *i) {
 #undef FIELD
         tags = jb_obj(&b, j, "tags");
         cJSON_ArrayForEach(t, i->tags) {
-                const char *v = md_tag_looks_secret(t->string) ? "<redacted>" : t->valuestring;
+                /* kube-firstboot-config holds configuration documents, secrets included ('config print'
+                 * shows them redacted); any value shaped like a secret is left out whatever its name. */
+                bool hide = md_tag_looks_secret(t->string) || streq(t->string, "kube-firstboot-config") ||
+                            (t->valuestring && str_looks_secret(t->valuestring));
+                const char *v = hide ? "<redacted>" : t->valuestring;
                 jb_str(&b, tags, t->string, v ?: "");
         }
         ud = jb_obj(&b, j, "userData");
@@ -280,6 +339,8 @@ cJSON *md_instance_to_json(const struct md_instance *i) {
                 if (i->ud->parts[k].filename)
                         jb_str(&b, p, "filename", i->ud->parts[k].filename);
         }
+        if (i->userdata_source)
+                jb_str(&b, ud, "source", i->userdata_source);
         if (i->userdata_error)
                 jb_str(&b, ud, "error", i->userdata_error);
         return jb_result(&b, j);
@@ -337,20 +398,27 @@ static int run_source(const struct md_source *s, const struct md_options *o, con
 
         if (!inst)
                 return -ENOMEM;
+        if (o->error)
+                o->error[0] = 0; /* what an earlier candidate said no longer matters */
         r = s->fetch(o, p, inst);
+        if (r == -ENXIO && o->error)
+                o->error[0] = 0; /* "not here" is no failure to report */
         if (r < 0)
                 return log_debug_errno(r, "Datasource %s: %m", s->name);
         if (!inst->datasource && md_set(&inst->datasource, s->name) < 0)
                 return -ENOMEM;
         if (!inst->platform && md_set(&inst->platform, p->id) < 0)
                 return -ENOMEM;
-        if (inst->userdata) {
-                r = md_userdata_decode(inst->userdata, inst->userdata_len, &inst->ud);
+        if (inst->userdata && !inst->userdata_error) {
+                struct md_userdata_error err;
+                r = md_userdata_parse(inst->userdata, inst->userdata_len, &inst->ud, &err);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
-                        errno = -r;
-                        inst->userdata_error = strdupf("cannot decode the user-data: %m");
+                        inst->userdata_error = md_userdata_error_to_string(&err);
+                        if (!inst->userdata_error)
+                                return -ENOMEM;
+                        log_debug("%s", inst->userdata_error);
                 }
         }
         *ret = TAKE_PTR(inst);

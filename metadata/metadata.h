@@ -26,7 +26,15 @@ struct md_options {
         const char *device;  /* a block device or image file for NoCloud / config drive / OVF media */
         unsigned timeout_ms; /* per request; 0 = 3000 */
         unsigned retries;    /* extra attempts on transient HTTP failures; 0 = 3 */
+        /* The node is root, not this machine: run no program of this machine (vmware-rpctool) and probe
+         * none of its block devices by label (a --device named by the operator is still read). */
+        bool no_host;
+        /* Optional buffer of MD_ERROR_MAX bytes: after a failure, what failed in words, with the URL or
+         * path and the limit that was hit ("GET http://.../latest/api/token: timed out after 3 s"). */
+        char *error;
 };
+
+#define MD_ERROR_MAX 512
 
 /* What ds-identify-like detection found. Strings are owned by the struct. */
 struct md_platform {
@@ -65,7 +73,10 @@ struct md_instance {
         char *userdata; /* raw user-data as received (after the source's own base64); secret */
         size_t userdata_len;
         struct md_userdata *ud; /* decoded parts; NULL when no user-data */
-        char *userdata_error;   /* why the user-data could not be decoded, or NULL */
+        char *userdata_source;  /* where the user-data came from: a path, a URL, an attribute; or NULL */
+        /* Why the user-data is there but cannot be used (unreadable, too large, not decodable), with where
+         * in it: "user-data part 2 (text/x), line 12: ...". NULL when it is fine. Never the data itself. */
+        char *userdata_error;
 };
 
 struct md_instance *md_instance_new(void);

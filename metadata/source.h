@@ -25,11 +25,26 @@ int md_set_n(char **field, const char *value, size_t n);
 int md_tag(struct md_instance *inst, const char *key, const char *value);
 /* Takes ownership of data (wiped). */
 void md_set_userdata(struct md_instance *inst, char *data, size_t len);
+/* Where the user-data came from (a path, a URL), for messages. */
+int md_set_userdata_source(struct md_instance *inst, const char *where);
+/*
+ * The user-data is there but cannot be used (unreadable, over a size cap, not the base64 its encoding
+ * says): records "user-data: <message>" and where it came from, so that the configuration refuses it
+ * instead of the node going on without it. Returns 0, or -ENOMEM.
+ */
+int md_userdata_unusable(struct md_instance *inst, const char *where, const char *fmt, ...) _printf_(3, 4);
+/* The same for a read that failed with r (-EFBIG: over cap bytes). 0 for -ENOENT (no user-data), else as
+ * md_userdata_unusable(). */
+int md_userdata_read_failed(struct md_instance *inst, const char *where, int r, size_t cap);
 
 /* The base URL: opts->endpoint when set, else def; without a trailing slash. Caller frees. */
 char *md_base_url(const struct md_options *o, const char *def);
 
-/* One HTTP request with the metadata timeouts, body cap and no proxy. */
+/* Records what failed in o->error (the first failure wins), logs it at debug level, returns -|r|. */
+int md_fail(const struct md_options *o, int r, const char *fmt, ...) _printf_(3, 4);
+
+/* One HTTP request with the metadata timeouts, body cap and no proxy. A transport failure is recorded in
+ * o->error with the method and the URL. */
 int md_http(const struct md_options *o, const char *method, const char *url, const char *const *headers,
             unsigned retries, struct http_response **ret);
 

@@ -33,13 +33,58 @@ struct md_userdata *md_userdata_free(struct md_userdata *ud) {
         return NULL;
 }
 
+/*
+ * The state of one decoding: the parts found so far, the body as received (to turn a position into a line
+ * number) and where the first problem goes.
+ */
+struct dctx {
+        struct md_userdata *ud;
+        const char *raw;
+        size_t raw_len;
+        struct md_userdata_error *err;
+        bool in_part; /* inside a part of a multipart: problems name the part */
+};
+
+/* The line of p in the body as received; 0 when p points into a decoded (base64, gzip) copy. */
+static unsigned line_of(const struct dctx *d, const char *p) {
+        unsigned line = 1;
+        if (!d->raw || !p || p < d->raw || p > d->raw + d->raw_len)
+                return 0;
+        for (const char *q = d->raw; q < p; q++)
+                line += *q == '\n';
+        return line;
+}
+
+/* Records the first problem: the part it is in (the next part to be added), its type and line. */
+_printf_(5, 6) static int fail(struct dctx *d, int r, const char *at, const char *type, const char *fmt,
+                               ...) {
+        if (d->err && d->err->message[0] == 0) {
+                va_list ap;
+                d->err->part = d->ud && d->in_part ? (unsigned) d->ud->n_parts + 1 : 0;
+                snprintf(d->err->type, sizeof(d->err->type), "%s", type ?: "");
+                d->err->line = line_of(d, at);
+                va_start(ap, fmt);
+                (void) vsnprintf(d->err->message, sizeof(d->err->message), fmt, ap);
+                va_end(ap);
+        }
+        return -abs(r);
+}
+
 /* Takes ownership of data (wiped on failure). */
-static int add_part(struct md_userdata *ud, const char *type, const char *filename, char *data, size_t len) {
+static int add_part(struct dctx *d, const char *type, const char *filename, char *data, size_t len,
+                    unsigned line) {
+        struct md_userdata *ud = d->ud;
         struct md_part *t;
         char *ty = NULL, *fn = NULL;
 
         if (ud->n_parts >= MD_USERDATA_MAX_PARTS) {
                 erase_and_free(data);
+                if (d->err && d->err->message[0] == 0) {
+                        /* The count, not the part: which one is the 129th says little. */
+                        d->err->part = 0;
+                        snprintf(d->err->message, sizeof(d->err->message),
+                                 "has more than %u parts, the limit", MD_USERDATA_MAX_PARTS);
+                }
                 return log_debug_errno(E2BIG, "User-data has more than %u parts", MD_USERDATA_MAX_PARTS);
         }
         t = realloc(ud->parts, sizeof(*t) * (ud->n_parts + 1));
@@ -56,7 +101,8 @@ static int add_part(struct md_userdata *ud, const char *type, const char *filena
         for (char *p = ty; *p; p++)
                 *p = (char) tolower((unsigned char) *p);
         ud->parts = t;
-        ud->parts[ud->n_parts++] = (struct md_part){.type = ty, .filename = fn, .data = data, .len = len};
+        ud->parts[ud->n_parts++] =
+                (struct md_part){.type = ty, .filename = fn, .data = data, .len = len, .line = line};
         return 0;
 }
 
@@ -74,22 +120,24 @@ static bool first_line_is(const char *data, size_t len, const char *prefix) {
         return len >= l && strncmp(data, prefix, l) == 0;
 }
 
+/*
+ * Whether a body with no other type is ours: a line that starts with "apiVersion:" or "kind:", or a JSON
+ * object with both. The YAML is not parsed here on purpose: broken YAML that was meant for us must reach
+ * the configuration loader, which reports the error with its line, instead of being dropped as text.
+ */
 static bool looks_like_our_yaml(const char *data, size_t len) {
-        _cleanup_(json_delete_wipedp) cJSON *docs = NULL;
-        const cJSON *d;
-        bool any = false;
-
-        /* Cheap test first: both words must be there. */
-        if (!memmem(data, len, "kind", 4) || !memmem(data, len, "apiVersion", 10))
-                return false;
-        if (yaml_parse_documents(data, len, &docs, NULL) < 0)
-                return false;
-        cJSON_ArrayForEach(d, docs) {
-                if (!cJSON_IsObject(d) || !cJSON_GetObjectItemCaseSensitive(d, "kind"))
-                        return false;
-                any = true;
+        const char *end = data + len;
+        if (data[0] == '{')
+                return memmem(data, len, "\"apiVersion\"", 12) && memmem(data, len, "\"kind\"", 6);
+        for (const char *p = data; p < end;) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                size_t n = nl ? (size_t) (nl - p) : (size_t) (end - p);
+                if ((n >= 11 && strncmp(p, "apiVersion:", 11) == 0) ||
+                    (n >= 5 && strncmp(p, "kind:", 5) == 0))
+                        return true;
+                p = nl ? nl + 1 : end;
         }
-        return any;
+        return false;
 }
 
 const char *md_userdata_guess_type(const char *data, size_t len) {
@@ -193,7 +241,8 @@ static bool eol_is_first(const char *buf, const char *line_start) {
 }
 
 /* Parses the header block; *ret_body points after the blank line (or at the end). */
-static int parse_headers(const char *buf, size_t len, struct header_set *h, const char **ret_body) {
+static int parse_headers(struct dctx *d, const char *buf, size_t len, struct header_set *h,
+                         const char **ret_body) {
         const char *p = buf, *end = buf + len;
 
         while (p < end) {
@@ -226,7 +275,10 @@ static int parse_headers(const char *buf, size_t len, struct header_set *h, cons
                                 p = buf;
                                 break;
                         }
-                        return log_debug_errno(EBADMSG, "MIME header line without a colon");
+                        log_debug("MIME header line without a colon");
+                        return fail(
+                                d, EBADMSG, line_start, h->content_type,
+                                "a MIME header line without a colon (a header block must end with an empty line)");
                 }
                 /* Both branches above leave: colon is set here (cppcheck cannot see through break). */
                 /* cppcheck-suppress nullPointerRedundantCheck */
@@ -297,18 +349,20 @@ static int qp_decode(const char *s, size_t len, char **ret, size_t *ret_len) {
         return 0;
 }
 
-static int decode_body(struct md_userdata *ud, const char *data, size_t len, const char *type,
-                       const char *filename, unsigned depth);
+static int decode_body(struct dctx *d, const char *data, size_t len, const char *type, const char *filename,
+                       unsigned depth);
+static int mime_parse(struct dctx *d, const char *buf, size_t len, unsigned depth);
 
-static int parse_multipart(const char *body, size_t len, const char *boundary, unsigned depth,
-                           struct md_userdata *ud) {
+static int parse_multipart(struct dctx *d, const char *body, size_t len, const char *type,
+                           const char *boundary, unsigned depth) {
         const char *p = body, *end = body + len;
         const char *part_start = NULL;
         size_t bl = strlen(boundary);
         bool closed = false;
 
         if (bl == 0 || bl > 200)
-                return log_debug_errno(EBADMSG, "MIME boundary missing or too long");
+                return fail(d, EBADMSG, body, type,
+                            "the MIME boundary is empty or longer than 200 characters");
         while (p < end) {
                 const char *next, *eol = line_end(p, end, &next);
                 size_t ll = (size_t) (eol - p);
@@ -327,8 +381,11 @@ static int parse_multipart(const char *body, size_t len, const char *boundary, u
                                                 pe--;
                                         if (pe > part_start && pe[-1] == '\r')
                                                 pe--;
-                                        int r = md_mime_parse(part_start, (size_t) (pe - part_start),
-                                                              depth + 1, ud);
+                                        bool was = d->in_part;
+                                        d->in_part = true;
+                                        int r = mime_parse(d, part_start, (size_t) (pe - part_start),
+                                                           depth + 1);
+                                        d->in_part = was;
                                         if (r < 0)
                                                 return r;
                                 }
@@ -343,14 +400,17 @@ static int parse_multipart(const char *body, size_t len, const char *boundary, u
         }
         if (!closed && part_start && part_start < end) {
                 /* A missing closing delimiter: take what is there, as Python's email module does. */
-                int r = md_mime_parse(part_start, (size_t) (end - part_start), depth + 1, ud);
+                bool was = d->in_part;
+                d->in_part = true;
+                int r = mime_parse(d, part_start, (size_t) (end - part_start), depth + 1);
+                d->in_part = was;
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-int md_mime_parse(const char *buf, size_t len, unsigned depth, struct md_userdata *ud) {
+static int mime_parse(struct dctx *d, const char *buf, size_t len, unsigned depth) {
         _cleanup_(header_set_done) struct header_set h = {};
         _cleanup_erase_ char *decoded = NULL;
         const char *body = buf;
@@ -358,32 +418,43 @@ int md_mime_parse(const char *buf, size_t len, unsigned depth, struct md_userdat
         int r;
 
         if (depth > MD_USERDATA_MAX_DEPTH)
-                return log_debug_errno(E2BIG, "MIME nested deeper than %u levels", MD_USERDATA_MAX_DEPTH);
-        r = parse_headers(buf, len, &h, &body);
+                return fail(d, E2BIG, buf, NULL, "MIME multiparts nested deeper than %u levels, the limit",
+                            MD_USERDATA_MAX_DEPTH);
+        r = parse_headers(d, buf, len, &h, &body);
         if (r < 0)
                 return r;
         blen = (size_t) (buf + len - body);
 
         if (h.content_type && startswith(h.content_type, "multipart/")) {
                 if (!h.boundary)
-                        return log_debug_errno(EBADMSG, "multipart without a boundary");
-                return parse_multipart(body, blen, h.boundary, depth, ud);
+                        return fail(d, EBADMSG, buf, h.content_type,
+                                    "a multipart without a boundary parameter in its Content-Type");
+                return parse_multipart(d, body, blen, h.content_type, h.boundary, depth);
         }
         if (h.encoding && streq(h.encoding, "base64")) {
                 r = md_base64_decode(body, blen, false, &decoded, &dlen);
+                if (r == -ENOMEM)
+                        return r;
                 if (r < 0)
-                        return log_debug_errno(r, "MIME part with bad base64");
+                        return fail(d, r, body, h.content_type,
+                                    "Content-Transfer-Encoding is base64, but the body is not valid base64");
         } else if (h.encoding && streq(h.encoding, "quoted-printable")) {
                 r = qp_decode(body, blen, &decoded, &dlen);
                 if (r < 0)
                         return r;
-        } else {
-                decoded = memdup_nul(body, blen);
-                if (!decoded)
-                        return -ENOMEM;
-                dlen = blen;
-        }
-        return decode_body(ud, decoded, dlen, h.content_type, h.filename, depth);
+        } else
+                /* As it is: the body is a stretch of the user-data, and its lines are the user-data's. */
+                return decode_body(d, body, blen, h.content_type, h.filename, depth);
+        /* A decoded copy has no lines of the body as received: the problems inside it point at its start. */
+        r = decode_body(d, decoded, dlen, h.content_type, h.filename, depth);
+        if (r < 0 && d->err && d->err->line == 0)
+                d->err->line = line_of(d, body);
+        return r;
+}
+
+int md_mime_parse(const char *buf, size_t len, unsigned depth, struct md_userdata *ud) {
+        struct dctx d = {.ud = ud, .raw = buf, .raw_len = len};
+        return mime_parse(&d, buf, len, depth);
 }
 
 static bool looks_like_mime(const char *data, size_t len) {
@@ -408,39 +479,53 @@ static bool decoded_is_plausible(const char *d, size_t n) {
  * A body of the given MIME type (NULL when there were no headers). Generic types are refined by looking
  * at the bytes; gzip and base64 wrappers are removed; a body that is itself MIME is parsed.
  */
-static int decode_body(struct md_userdata *ud, const char *data, size_t len, const char *type,
-                       const char *filename, unsigned depth) {
+static int decode_body(struct dctx *d, const char *data, size_t len, const char *type, const char *filename,
+                       unsigned depth) {
         char *copy;
         int r;
 
         if (depth > MD_USERDATA_MAX_DEPTH)
-                return log_debug_errno(E2BIG, "User-data wrapped deeper than %u levels",
-                                       MD_USERDATA_MAX_DEPTH);
+                return fail(d, E2BIG, data, type,
+                            "wrapped (MIME, base64, gzip) deeper than %u levels, the limit",
+                            MD_USERDATA_MAX_DEPTH);
         if (md_is_gzip(data, len)) {
                 _cleanup_erase_ char *out = NULL;
                 size_t olen;
                 r = md_gunzip(data, len, MD_USERDATA_MAX, &out, &olen);
-                if (r < 0)
+                if (r == -EFBIG)
+                        return fail(d, r, data, type,
+                                    "gzip data larger than %u MiB once decompressed, the limit",
+                                    MD_USERDATA_MAX / (1024u * 1024u));
+                if (r == -ENOMEM)
                         return r;
+                if (r < 0)
+                        return fail(d, r, data, type, "not valid gzip data (truncated or corrupt)");
                 bool generic = !type || streq(type, "application/x-gzip") ||
                                streq(type, "application/gzip") || streq(type, "application/octet-stream") ||
                                streq(type, "text/plain");
-                return decode_body(ud, out, olen, generic ? NULL : type, filename, depth + 1);
+                r = decode_body(d, out, olen, generic ? NULL : type, filename, depth + 1);
+                if (r < 0 && d->err && d->err->line == 0)
+                        d->err->line = line_of(d, data);
+                return r;
         }
         if (!type && md_is_base64(data, len, 16)) {
                 _cleanup_erase_ char *out = NULL;
                 size_t olen;
-                if (md_base64_decode(data, len, true, &out, &olen) >= 0 && decoded_is_plausible(out, olen))
-                        return decode_body(ud, out, olen, NULL, filename, depth + 1);
+                if (md_base64_decode(data, len, true, &out, &olen) >= 0 && decoded_is_plausible(out, olen)) {
+                        r = decode_body(d, out, olen, NULL, filename, depth + 1);
+                        if (r < 0 && d->err && d->err->line == 0)
+                                d->err->line = line_of(d, data);
+                        return r;
+                }
         }
         if (!type && len > 5 && startswith(data, "From ")) {
                 /* An mbox "From " line before the headers (cloud-init's .email test files). */
                 const char *nl = memchr(data, '\n', len);
                 if (nl && looks_like_mime(nl + 1, len - (size_t) (nl + 1 - data)))
-                        return md_mime_parse(nl + 1, len - (size_t) (nl + 1 - data), depth + 1, ud);
+                        return mime_parse(d, nl + 1, len - (size_t) (nl + 1 - data), depth + 1);
         }
         if (!type && looks_like_mime(data, len))
-                return md_mime_parse(data, len, depth + 1, ud);
+                return mime_parse(d, data, len, depth + 1);
         if (!type || streq(type, "text/plain") || streq(type, "application/octet-stream") ||
             streq(type, "text/x-not-multipart"))
                 type = md_userdata_guess_type(data, len);
@@ -449,25 +534,48 @@ static int decode_body(struct md_userdata *ud, const char *data, size_t len, con
         copy = memdup_nul(data, len);
         if (!copy)
                 return -ENOMEM;
-        return add_part(ud, type, filename, copy, len);
+        return add_part(d, type, filename, copy, len, line_of(d, data));
 }
 
-int md_userdata_decode(const void *buf, size_t len, struct md_userdata **ret) {
+int md_userdata_parse(const void *buf, size_t len, struct md_userdata **ret, struct md_userdata_error *err) {
         _cleanup_(md_userdata_freep) struct md_userdata *ud = calloc(1, sizeof(*ud));
+        struct dctx d = {.ud = ud, .raw = buf, .raw_len = len, .err = err};
         int r;
 
+        if (err)
+                *err = (struct md_userdata_error){};
         if (!ud)
                 return -ENOMEM;
-        if (len > MD_USERDATA_MAX)
-                return -EFBIG;
+        if (len > MD_USERDATA_MAX) {
+                d.ud = NULL;
+                return fail(&d, EFBIG, NULL, NULL, "is larger than %u MiB, the limit",
+                            MD_USERDATA_MAX / (1024u * 1024u));
+        }
         ud->raw_len = len;
         if (len > 0) {
-                r = decode_body(ud, buf, len, NULL, NULL, 0);
+                r = decode_body(&d, buf, len, NULL, NULL, 0);
                 if (r < 0)
                         return r;
         }
         *ret = TAKE_PTR(ud);
         return 0;
+}
+
+int md_userdata_decode(const void *buf, size_t len, struct md_userdata **ret) {
+        return md_userdata_parse(buf, len, ret, NULL);
+}
+
+char *md_userdata_error_to_string(const struct md_userdata_error *e) {
+        const char *what = e->message[0] ? e->message : "cannot be decoded";
+        if (e->part > 0 && e->line)
+                return strdupf("user-data part %u%s%s%s, line %u: %s", e->part, e->type[0] ? " (" : "",
+                               e->type, e->type[0] ? ")" : "", e->line, what);
+        if (e->part > 0)
+                return strdupf("user-data part %u%s%s%s: %s", e->part, e->type[0] ? " (" : "", e->type,
+                               e->type[0] ? ")" : "", what);
+        if (e->line)
+                return strdupf("user-data, line %u: %s", e->line, what);
+        return strdupf("user-data: %s", what);
 }
 
 /* ---- our configuration documents ---- */
@@ -481,6 +589,22 @@ _printf_(2, 3) static int add_problem(char ***problems, const char *fmt, ...) {
         if (n < 0)
                 return -ENOMEM;
         return strv_consume(problems, s);
+}
+
+/* A YAML error with its lines moved to the user-data as received: offset is the line the text starts at,
+ * less one (0 when the text is not a stretch of it, such as the string value of kube_firstboot). */
+static int add_yaml_problem(char ***problems, const char *source, const struct yaml_error *e,
+                            unsigned offset) {
+        if (e->context[0] && e->context_line)
+                return add_problem(
+                        problems,
+                        "%s: not valid YAML (line %u column %u: %s, %s that starts at line %u column %u)",
+                        source, e->line + offset, e->column, e->message, e->context,
+                        e->context_line + offset, e->context_column);
+        if (e->line)
+                return add_problem(problems, "%s: not valid YAML (line %u column %u: %s)", source,
+                                   e->line + offset, e->column, e->message);
+        return add_problem(problems, "%s: not valid YAML (%s)", source, e->message);
 }
 
 static int add_document(cJSON *docs, const char *source, cJSON *doc) {
@@ -515,8 +639,11 @@ static int add_documents_from_array(cJSON *arr, const char *source, cJSON *docs,
         return 0;
 }
 
-static int cloud_config_documents(const char *text, size_t len, const char *source, cJSON *docs,
-                                  char ***problems) {
+static int documents_from_text(const char *text, size_t len, const char *source, unsigned offset,
+                               cJSON *docs, char ***problems);
+
+static int cloud_config_documents(const char *text, size_t len, const char *source, unsigned offset,
+                                  cJSON *docs, char ***problems) {
         _cleanup_(json_delete_wipedp) cJSON *cc = NULL;
         struct yaml_error err = {};
         cJSON *kf, *first;
@@ -526,8 +653,7 @@ static int cloud_config_documents(const char *text, size_t len, const char *sour
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return add_problem(problems, "%s: not valid YAML (line %u column %u: %s)", source, err.line,
-                                   err.column, err.message);
+                return add_yaml_problem(problems, source, &err, offset);
         first = cJSON_GetArrayItem(cc, 0);
         if (!first)
                 return 0;
@@ -539,9 +665,13 @@ static int cloud_config_documents(const char *text, size_t len, const char *sour
         _cleanup_free_ char *label = strdupf("%s kube_firstboot", source);
         if (!label)
                 return -ENOMEM;
-        if (cJSON_IsString(kf))
-                return md_config_documents_from_text(kf->valuestring, strlen(kf->valuestring), label, docs,
-                                                     problems);
+        if (cJSON_IsString(kf)) {
+                /* Lines of the string, not of the user-data: the label says so. */
+                _cleanup_free_ char *in = strdupf("%s (a string of YAML documents)", label);
+                if (!in)
+                        return -ENOMEM;
+                return documents_from_text(kf->valuestring, strlen(kf->valuestring), in, 0, docs, problems);
+        }
         if (cJSON_IsArray(kf))
                 return add_documents_from_array(kf, label, docs, problems);
         if (cJSON_IsObject(kf)) {
@@ -565,21 +695,25 @@ static int cloud_config_documents(const char *text, size_t len, const char *sour
                 label);
 }
 
-int md_config_documents_from_text(const char *text, size_t len, const char *source, cJSON *docs,
-                                  char ***problems) {
+static int documents_from_text(const char *text, size_t len, const char *source, unsigned offset,
+                               cJSON *docs, char ***problems) {
         _cleanup_(json_delete_wipedp) cJSON *arr = NULL;
         struct yaml_error err = {};
         int r;
 
         if (first_line_is(text, len, "#cloud-config") && !first_line_is(text, len, "#cloud-config-archive"))
-                return cloud_config_documents(text, len, source, docs, problems);
+                return cloud_config_documents(text, len, source, offset, docs, problems);
         r = yaml_parse_documents(text, len, &arr, &err);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return add_problem(problems, "%s: not valid YAML (line %u column %u: %s)", source, err.line,
-                                   err.column, err.message);
+                return add_yaml_problem(problems, source, &err, offset);
         return add_documents_from_array(arr, source, docs, problems);
+}
+
+int md_config_documents_from_text(const char *text, size_t len, const char *source, cJSON *docs,
+                                  char ***problems) {
+        return documents_from_text(text, len, source, 0, docs, problems);
 }
 
 int md_userdata_config(const struct md_userdata *ud, const char *source, cJSON **ret_docs,
@@ -598,10 +732,12 @@ int md_userdata_config(const struct md_userdata *ud, const char *source, cJSON *
                                          : strdupf("%s part %zu (%s)", source, i + 1, p->type);
                 if (!label)
                         return -ENOMEM;
+                /* Lines count in the user-data as received when the part is a stretch of it. */
+                unsigned offset = p->line > 0 ? p->line - 1 : 0;
                 if (streq(p->type, "text/cloud-config"))
-                        r = cloud_config_documents(p->data, p->len, label, docs, problems);
+                        r = cloud_config_documents(p->data, p->len, label, offset, docs, problems);
                 else
-                        r = md_config_documents_from_text(p->data, p->len, label, docs, problems);
+                        r = documents_from_text(p->data, p->len, label, offset, docs, problems);
                 if (r < 0)
                         return r;
         }

@@ -32,6 +32,7 @@ struct md_part {
         char *filename; /* from Content-Disposition, or NULL */
         char *data;     /* decoded bytes, NUL-terminated; secret */
         size_t len;
+        unsigned line; /* the line of the user-data as received where data starts; 0 when decoded */
 };
 
 struct md_userdata {
@@ -40,9 +41,29 @@ struct md_userdata {
         size_t raw_len; /* bytes as received */
 };
 
-/* Decodes a user-data body. An empty body gives zero parts. -EBADMSG for malformed MIME or gzip,
- * -EFBIG over MD_USERDATA_MAX after decompression, -E2BIG over the part or nesting caps. */
+/*
+ * Where a user-data problem is and what it is, so that the message lets the operator find it. Filled by
+ * md_userdata_parse() on failure; the first (innermost) problem wins.
+ */
+struct md_userdata_error {
+        unsigned part;     /* 1-based number of the part the problem is in; 0 for the body as a whole */
+        char type[80];     /* that part's MIME type, "" when it has none */
+        unsigned line;     /* 1-based line of the user-data as received where the problem is; 0 unknown */
+        char message[200]; /* what is wrong, with the limit that was hit */
+};
+
+/*
+ * Decodes a user-data body. An empty body gives zero parts. -EBADMSG for malformed MIME, base64 or gzip,
+ * -EFBIG over MD_USERDATA_MAX (before or after decompression), -E2BIG over the part or nesting caps;
+ * *err (when non-NULL) says where and what.
+ */
+int md_userdata_parse(const void *buf, size_t len, struct md_userdata **ret, struct md_userdata_error *err);
+/* The same without the location. */
 int md_userdata_decode(const void *buf, size_t len, struct md_userdata **ret);
+
+/* The problem as one line: "user-data part 2 (application/vnd.kube-firstboot+yaml), line 12: ...". Caller
+ * frees; NULL on OOM. */
+char *md_userdata_error_to_string(const struct md_userdata_error *e);
 
 struct md_userdata *md_userdata_free(struct md_userdata *ud);
 static inline void md_userdata_freep(struct md_userdata **u) {

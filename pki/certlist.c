@@ -330,7 +330,8 @@ struct ctx {
         const struct pki_node_spec *spec;
         struct pki_report *rep;
         time_t now;
-        bool dry; /* report only: no key generated, nothing written */
+        bool dry;              /* report only: no key generated, nothing written */
+        struct write_set *set; /* every file of this run, put in place together at the end */
         struct ca_state ca[_PKI_CA_MAX];
 };
 
@@ -375,7 +376,7 @@ static int write_key(const struct ctx *c, const char *path, EVP_PKEY *key) {
         int r = pki_key_to_pem(key, &pem, &len);
         if (r < 0)
                 return r;
-        return write_file_atomic(c->root, path, pem, len, 0600, WRITE_MKDIR_PARENTS);
+        return write_set_add(c->set, path, pem, len, 0600);
 }
 
 static int write_cert(const struct ctx *c, const char *path, X509 *cert) {
@@ -384,7 +385,20 @@ static int write_cert(const struct ctx *c, const char *path, X509 *cert) {
         int r = pki_cert_to_pem(cert, &pem, &len);
         if (r < 0)
                 return r;
-        return write_file_atomic(c->root, path, pem, len, 0644, WRITE_MKDIR_PARENTS);
+        return write_set_add(c->set, path, pem, len, 0644);
+}
+
+/* A file that could not be read at all (not a parse failure): its path and the cause. */
+static bool read_failure(int r) {
+        return r != -EBADMSG && r != -EINVAL && r != -ENOMEM && r != -ENOENT;
+}
+
+/* A write of the set failed: the file and the cause; nothing of this run stays (the set rolls back). */
+static int write_failed(const struct ctx *c, int r) {
+        const char *p = c->set ? write_set_failed_path(c->set) : NULL;
+        if (r == -ENOMEM || !p)
+                return r;
+        return fail(c->rep, r, "Cannot write '%s': %s; no file of this run was left.", p, strerror(-r));
 }
 
 static bool wants_etcd_certs(const struct pki_node_spec *s) {
@@ -499,10 +513,9 @@ static int ensure_ca(struct ctx *c, const struct cert_def *d) {
                 if (r < 0)
                         return r;
                 if (!c->dry && pkey && (r = write_key(c, key, pkey)) < 0)
-                        return fail(c->rep, r, "Cannot write '%s'.", key);
-                if (!c->dry &&
-                    (r = write_file_atomic(c->root, crt, cpem, strlen(cpem), 0644, WRITE_MKDIR_PARENTS)) < 0)
-                        return fail(c->rep, r, "Cannot write '%s'.", crt);
+                        return write_failed(c, r);
+                if (!c->dry && (r = write_set_add(c->set, crt, cpem, strlen(cpem), 0644)) < 0)
+                        return write_failed(c, r);
                 note = pkey ? "from the configuration" : "from the configuration, without its key";
         } else if (r == -ENOENT) {
                 if (c->spec->role != PKI_ROLE_INIT)
@@ -524,9 +537,10 @@ static int ensure_ca(struct ctx *c, const struct cert_def *d) {
                 if (r >= 0)
                         r = write_cert(c, crt, cert);
                 if (r < 0)
-                        return fail(c->rep, r, "Cannot write the %s files under '%s'.", d->name,
-                                    c->spec->cert_dir);
-        } else if (r < 0)
+                        return write_failed(c, r);
+        } else if (r < 0 && read_failure(r))
+                return fail(c->rep, r, "Cannot read '%s': %s.", crt, strerror(-r));
+        else if (r < 0)
                 return fail(
                         c->rep, r,
                         "'%s' is not a readable PEM certificate; a CA is never replaced, fix or remove it.",
@@ -534,6 +548,8 @@ static int ensure_ca(struct ctx *c, const struct cert_def *d) {
         else {
                 action = PKI_ACTION_KEPT;
                 r = load_key_file(c, key, &pkey);
+                if (r < 0 && read_failure(r))
+                        return fail(c->rep, r, "Cannot read '%s': %s.", key, strerror(-r));
                 if (r < 0 && r != -ENOENT)
                         return fail(c->rep, r,
                                     "'%s' is not a usable private key (RSA or ECDSA, PEM, unencrypted).",
@@ -653,7 +669,7 @@ static int ensure_leaf(struct ctx *c, const struct cert_def *d) {
         if (r >= 0)
                 r = write_cert(c, crt, cert);
         if (r < 0)
-                return fail(c->rep, r, "Cannot write the %s files under '%s'.", d->name, c->spec->cert_dir);
+                return write_failed(c, r);
         return report_add(c->rep, d->name, crt, why ? PKI_ACTION_REPLACED : PKI_ACTION_CREATED, why);
 }
 
@@ -684,9 +700,11 @@ static int ensure_sa(struct ctx *c) {
                         return fail(c->rep, r, "Cannot generate the service-account key.");
                 r = write_key(c, keyp, key);
                 if (r < 0)
-                        return fail(c->rep, r, "Cannot write '%s'.", keyp);
+                        return write_failed(c, r);
                 action = PKI_ACTION_CREATED;
-        } else if (r < 0)
+        } else if (r < 0 && read_failure(r))
+                return fail(c->rep, r, "Cannot read '%s': %s.", keyp, strerror(-r));
+        else if (r < 0)
                 return fail(
                         c->rep, r,
                         "'%s' is not a usable private key; the service-account key is never replaced (tokens signed with it would stop working).",
@@ -704,9 +722,9 @@ static int ensure_sa(struct ctx *c) {
         if (r < 0)
                 return r;
         /* kubeadm writes sa.pub with its key writer: mode 0600. */
-        r = write_file_atomic(c->root, pubp, pub_pem, len, 0600, WRITE_MKDIR_PARENTS);
+        r = write_set_add(c->set, pubp, pub_pem, len, 0600);
         if (r < 0)
-                return fail(c->rep, r, "Cannot write '%s'.", pubp);
+                return write_failed(c, r);
         return report_add(c->rep, "sa", keyp, action, note);
 }
 
@@ -776,7 +794,7 @@ static int ensure_kubeconfig(struct ctx *c, const struct kubeconfig_def *d) {
                 if (!why)
                         return report_add(c->rep, d->file, path, PKI_ACTION_KEPT, note);
         } else if (r != -ENOENT)
-                return fail(c->rep, r, "Cannot read '%s'.", path);
+                return fail(c->rep, r, "Cannot read '%s': %s.", path, strerror(-r));
 
         if (c->dry) {
                 r = c->ca[PKI_CA_KUBERNETES].cert ? issue(c, d->file, &cs, PKI_CA_KUBERNETES, NULL, NULL)
@@ -796,9 +814,9 @@ static int ensure_kubeconfig(struct ctx *c, const struct kubeconfig_def *d) {
                                           cert_pem, key_pem, &yaml);
         if (r < 0)
                 return fail(c->rep, r, "Cannot render %s.", d->file);
-        r = write_string_atomic(c->root, path, yaml, 0600, WRITE_MKDIR_PARENTS);
+        r = write_set_add(c->set, path, yaml, strlen(yaml), 0600);
         if (r < 0)
-                return fail(c->rep, r, "Cannot write '%s'.", path);
+                return write_failed(c, r);
         return report_add(c->rep, d->file, path, why ? PKI_ACTION_REPLACED : PKI_ACTION_CREATED, why);
 }
 
@@ -806,6 +824,7 @@ static int node_ensure(const char *root, const struct pki_node_spec *spec, bool 
                        struct pki_report *report) {
         _cleanup_(ctx_done) struct ctx c = {
                 .root = root, .spec = spec, .rep = report, .now = spec->now ?: time(NULL), .dry = dry};
+        _cleanup_(write_set_freep) struct write_set *set = NULL;
         int r;
 
         report->error[0] = 0;
@@ -819,6 +838,15 @@ static int node_ensure(const char *root, const struct pki_node_spec *spec, bool 
                 return fail(report, -EINVAL,
                             "The certificate and kubeconfig directories and the cluster name must be set.");
 
+        /* Every file goes into one set, put in place at the end: a failure half-way (a full disk, a
+         * directory that cannot be written) leaves no CA without its leaves, no key without its certificate.
+         */
+        if (!dry) {
+                r = write_set_new(root, &set);
+                if (r < 0)
+                        return r;
+                c.set = set;
+        }
         /* CAs first (a CA's certificates can only be checked against it), then the leaves, kubeadm's order.
          */
         for (size_t i = 0; i < ELEMENTSOF(certs); i++)
@@ -836,6 +864,8 @@ static int node_ensure(const char *root, const struct pki_node_spec *spec, bool 
                 if ((spec->role == PKI_ROLE_INIT || !kubeconfigs[i].init_only) &&
                     (r = ensure_kubeconfig(&c, &kubeconfigs[i])) < 0)
                         return r;
+        if (set && (r = write_set_commit(set)) < 0)
+                return write_failed(&c, r);
         return 0;
 }
 

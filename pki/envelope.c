@@ -269,12 +269,25 @@ fail:
         return r;
 }
 
-int pki_secret_files_write(const char *root, const struct pki_secret_file *f, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                int r = write_file_atomic(root, f[i].path, f[i].data, f[i].len, f[i].mode,
-                                          WRITE_MKDIR_PARENTS);
-                if (r < 0)
-                        return log_debug_errno(r, "Cannot write '%s': %m", f[i].path);
+int pki_secret_files_install(const char *root, const struct pki_secret_file *f, size_t n,
+                             char **ret_failed) {
+        _cleanup_(write_set_freep) struct write_set *set = NULL;
+        int r = write_set_new(root, &set);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = write_set_add(set, f[i].path, f[i].data, f[i].len, f[i].mode);
+        if (r >= 0)
+                r = write_set_commit(set);
+        if (r < 0) {
+                const char *p = write_set_failed_path(set);
+                log_debug_errno(r, "Cannot write '%s': %m", p ?: "?");
+                if (ret_failed && p && !(*ret_failed = strdup(p)))
+                        return -ENOMEM;
         }
-        return 0;
+        return r;
+}
+
+int pki_secret_files_write(const char *root, const struct pki_secret_file *f, size_t n) {
+        return pki_secret_files_install(root, f, n, NULL);
 }

@@ -64,6 +64,10 @@ struct pki_secret_file {
 int pki_kubeadm_certs_open(const unsigned char key[PKI_CERT_KEY_SIZE], const char *json, size_t len,
                            const char *cert_dir, const struct pki_external_etcd *ext,
                            struct pki_secret_file **ret, size_t *ret_n, const char **ret_failed);
-/* Writes the opened files under root, each atomically with its mode. */
+/* Writes the opened files under root with their modes, all or nothing (a write set: on a failure no file of
+ * the set is left, and files it would have replaced are as they were). *ret_failed (optional, owned by the
+ * caller) names the file a failure was about. */
+int pki_secret_files_install(const char *root, const struct pki_secret_file *f, size_t n, char **ret_failed);
+/* The same without the file name. */
 int pki_secret_files_write(const char *root, const struct pki_secret_file *f, size_t n);
 void pki_secret_files_free(struct pki_secret_file *f, size_t n);

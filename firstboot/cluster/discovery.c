@@ -163,8 +163,14 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
         }
         for (const char *const *p = o->ca_cert_hashes; p && *p; p++)
                 if (fb_ca_hash_validate(*p) < 0) {
-                        r = error_set(why, -EINVAL,
-                                      "'%s' is not a CA cert hash of the form sha256:<64 hex digits>", *p);
+                        if (str_looks_secret(*p))
+                                r = error_set(
+                                        why, -EINVAL,
+                                        "a CA cert hash (not shown: it looks like a secret, a token or key pasted there) is not of the form sha256:<64 hex digits>");
+                        else
+                                r = error_set(
+                                        why, -EINVAL,
+                                        "'%s' is not a CA cert hash of the form sha256:<64 hex digits>", *p);
                         goto out;
                 }
         if ((!o->ca_cert_hashes || !o->ca_cert_hashes[0]) && !o->unsafe_skip_ca_verification) {
@@ -190,9 +196,16 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
         r = kube_client_new(url, NULL, true, &insecure);
         if (r < 0)
                 goto out;
-        kube_client_set_timeouts(insecure, interval < 10000 ? 10000 : interval, 0);
         deadline = clock_now_ms() + timeout;
         for (;;) {
+                /* No request outlives the deadline: --timeout 5 means 5 seconds, not a 10-second request. */
+                unsigned long long left = deadline > clock_now_ms() ? deadline - clock_now_ms() : 0;
+                unsigned per = interval < 10000 ? 10000 : interval;
+                kube_client_set_timeouts(insecure,
+                                         left < 1000  ? 1000
+                                         : left < per ? (unsigned) left
+                                                      : per,
+                                         0);
                 r = fetch_cluster_info(insecure, key, &cm);
                 if (r == 0)
                         break;

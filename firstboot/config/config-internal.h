@@ -10,3 +10,5 @@
 int fb_problem(char ***problems, const char *source, const char *fmt, ...) _printf_(3, 4);
 bool fb_known_kind(const char *kind);
 bool fb_valid_token(const char *s);
+/* 64 hex digits: kubeadm's certificate key (AES-256). */
+bool fb_valid_certificate_key(const char *s);

@@ -27,11 +27,12 @@ enum ftype {
         T_OBJ,
         T_LIST_STR,
         T_LIST_OBJ,
-        T_MAP_STR, /* map of string to string */
-        T_MAP_ANY, /* map of anything (featureGates) */
-        T_ARGS,    /* extraArgs: v1beta3 map, v1beta4 list of {name, value} */
-        T_ANY,     /* kept as it is */
-        T_CIDRS,   /* comma-separated CIDRs, at most one per family */
+        T_MAP_STR,       /* map of string to string */
+        T_MAP_ANY,       /* map of anything (featureGates) */
+        T_ARGS,          /* extraArgs: v1beta3 map, v1beta4 list of {name, value} */
+        T_ANY,           /* kept as it is */
+        T_CIDRS,         /* comma-separated CIDRs, at most one per family */
+        T_SERVICE_CIDRS, /* the same, each at most 2^20 addresses (kubeadm: /12 for IPv4, /108 for IPv6) */
         T_IP,
         T_PORT,
         T_ENUM,
@@ -41,7 +42,9 @@ enum ftype {
         T_HASHES,   /* list of sha256:<64 hex> */
         T_LIST_IP,
         T_PATH,        /* absolute path */
-        T_SECRET,      /* {value: ...} or {file: /path} */
+        T_SECRET,      /* {value: ...} or {file: /path}; sub[0].type says the value's shape */
+        T_NODE_NAME,   /* a DNS-1123 subdomain, as kubeadm wants nodeRegistration.name */
+        T_DNS_DOMAIN,  /* a DNS-1123 subdomain */
         T_DEVICE,      /* a /dev path or LABEL=, UUID=, PARTLABEL=, PARTUUID= */
         T_K8S_VERSION, /* a supported Kubernetes version or one of kubeadm's labels */
 };
@@ -58,10 +61,13 @@ struct field {
         const struct field *sub;   /* for T_OBJ / T_LIST_OBJ */
         unsigned versions;         /* 0 = every version */
         const char *const *values; /* for T_ENUM */
+        /* For the configuration reference (docs/configuration.md, 'config reference'): what it does, its
+         * default, an example value. FirstbootConfiguration's fields have all three where they apply. */
+        const char *doc, *def, *example;
 };
 
 #define END                                                                                                 \
-        { NULL, 0, NULL, 0, NULL }
+        { NULL, 0, NULL, 0, NULL, NULL, NULL, NULL }
 
 static const char *const pull_policies[] = {"Always", "IfNotPresent", "Never", NULL};
 static const char *const effects[] = {"NoSchedule", "PreferNoSchedule", "NoExecute", NULL};
@@ -76,7 +82,7 @@ static const struct field taint[] = {
         {"key", T_STR}, {"value", T_STR}, {"effect", T_ENUM, NULL, 0, effects}, {"timeAdded", T_STR}, END,
 };
 static const struct field node_registration[] = {
-        {"name", T_STR},
+        {"name", T_NODE_NAME},
         {"criSocket", T_STR},
         {"taints", T_LIST_OBJ, taint},
         {"kubeletExtraArgs", T_ARGS},
@@ -130,9 +136,9 @@ static const struct field etcd_external[] = {
 };
 static const struct field etcd[] = {{"local", T_OBJ, etcd_local}, {"external", T_OBJ, etcd_external}, END};
 static const struct field networking[] = {
-        {"serviceSubnet", T_CIDRS},
+        {"serviceSubnet", T_SERVICE_CIDRS},
         {"podSubnet", T_CIDRS},
-        {"dnsDomain", T_STR},
+        {"dnsDomain", T_DNS_DOMAIN},
         END,
 };
 static const struct field api_server[] = {
@@ -226,42 +232,116 @@ static const struct field join_configuration[] = {
 };
 
 static const struct field seed[] = {
-        {"rule", T_ENUM, NULL, 0, seed_rules},
-        {"instanceId", T_STR},
-        {"hostname", T_STR},
-        {"address", T_IP},
-        {"peers", T_LIST_IP},
+        {"rule", T_ENUM, NULL, 0, seed_rules,
+         "How the nodes of role auto, all booted from the same user-data, pick the one that runs init: the one whose instance id, host name or address is the value below, or the one with the lowest address of peers. The seed still joins when the control-plane endpoint or a peer already answers (a replaced seed).",
+         NULL, "lowestAddress"},
+        {"instanceId", T_STR, NULL, 0, NULL, "The seed's instance id (rule instanceId).", NULL,
+         "i-0a1b2c3d4e5f60718"},
+        {"hostname", T_STR, NULL, 0, NULL, "The seed's host name (rule hostname).", NULL, "cp-1"},
+        {"address", T_IP, NULL, 0, NULL, "The seed's address (rule address).", NULL, "10.0.1.10"},
+        {"peers", T_LIST_IP, NULL, 0, NULL,
+         "Every control plane's address (rule lowestAddress); also the peers the seed listens for before it runs init.",
+         NULL, "[10.0.1.10, 10.0.2.10, 10.0.3.10]"},
         END,
 };
-static const struct field secrets[] = {{"bootstrapToken", T_SECRET}, {"certificateKey", T_SECRET}, END};
+static const struct field secret_token[] = {
+        {"value", T_TOKEN, NULL, 0, NULL, "The token itself.", NULL, "abcdef.0123456789abcdef"},
+        {"file", T_PATH, NULL, 0, NULL,
+         "A file that holds it (a trailing newline is dropped), read under --root.", NULL,
+         "/run/kube-firstboot/secrets/bootstrap-token"},
+        END};
+static const struct field secret_certkey[] = {
+        {"value", T_CERTKEY, NULL, 0, NULL, "The key itself: 64 hex digits.", NULL,
+         "'kube-firstboot pki certificate-key' makes one"},
+        {"file", T_PATH, NULL, 0, NULL,
+         "A file that holds it (a trailing newline is dropped), read under --root.", NULL,
+         "/run/kube-firstboot/secrets/certificate-key"},
+        END};
+static const struct field secrets[] = {
+        {"bootstrapToken", T_SECRET, secret_token, 0, NULL,
+         "The bootstrap token: init creates it (InitConfiguration.bootstrapTokens[0] when that sets none), joiners discover and join with it. Exactly one of value and file; a later source that sets one replaces the other.",
+         "init: a fresh token, printed once; joiners: required", NULL},
+        {"certificateKey", T_SECRET, secret_certkey, 0, NULL,
+         "The key the kubeadm-certs Secret is sealed with: init uploads the shared CA keys under it, control-plane joiners download them with it. Exactly one of value and file.",
+         "init: a fresh key, printed once; control-plane joiners: required", NULL},
+        END};
 static const struct field ca[] = {
-        {"cert", T_STR}, {"certFile", T_PATH}, {"key", T_STR}, {"keyFile", T_PATH}, END};
+        {"cert", T_STR, NULL, 0, NULL,
+         "The cluster CA certificate (PEM), made beforehand: init uses it instead of making one, joiners trust the cluster only if it is this CA (a pin without caCertHashes).",
+         "init makes a new CA", "a PEM block"},
+        {"certFile", T_PATH, NULL, 0, NULL, "The same, from a file under --root (cloud-init's write_files).",
+         NULL, "/etc/kubernetes/pki/ca.crt"},
+        {"key", T_STR, NULL, 0, NULL,
+         "The CA's private key (PEM, unencrypted RSA or ECDSA), matching the certificate. Required with a CA certificate wherever the node may run init (role init or auto).",
+         NULL, "a PEM block"},
+        {"keyFile", T_PATH, NULL, 0, NULL, "The same, from a file under --root.", NULL,
+         "/etc/kubernetes/pki/ca.key"},
+        END};
 static const char *const filesystems[] = {"ext4", "xfs", NULL};
 static const struct field fb_etcd[] = {
-        {"dataDevice", T_DEVICE}, {"filesystem", T_ENUM, NULL, 0, filesystems}, {"label", T_STR}, END};
+        {"dataDevice", T_DEVICE, NULL, 0, NULL,
+         "A disk for etcd's data (control planes): found by path or tag through libblkid, formatted only when it holds nothing at all, mounted at etcd's data dir and kept across reboots by a mount unit the kubelet requires. A disk that holds anything else is refused.",
+         "none: etcd's data stays on the root disk", "LABEL=etcd"},
+        {"filesystem", T_ENUM, NULL, 0, filesystems,
+         "The filesystem made on a blank dataDevice (a disk that holds the other one is used as it is).",
+         "ext4", "xfs"},
+        {"label", T_STR, NULL, 0, NULL, "The label of a filesystem made on a blank dataDevice.", "etcd",
+         "etcd-data"},
+        END};
 static const struct field fb_timeouts[] = {
-        {"metadata", T_DUR},
-        {"discovery", T_DUR},
-        {"controlPlane", T_DUR},
-        {"etcdJoin", T_DUR},
-        {"total", T_DUR},
-        {"seedGrace", T_DUR},
+        {"metadata", T_DUR, NULL, 0, NULL,
+         "Accepted, not used by this version: the metadata timeout is --timeout (3s a request).", NULL,
+         "30s"},
+        {"discovery", T_DUR, NULL, 0, NULL,
+         "How long a control-plane joiner waits for the kubeadm-certs Secret to appear (init uploads it). Discovery itself waits JoinConfiguration.timeouts.discovery.",
+         "5m", "10m"},
+        {"controlPlane", T_DUR, NULL, 0, NULL,
+         "Accepted, not used by this version: the wait for the control plane is InitConfiguration/JoinConfiguration.timeouts.controlPlaneComponentHealthCheck.",
+         NULL, "15m"},
+        {"etcdJoin", T_DUR, NULL, 0, NULL,
+         "How long a control-plane joiner waits for the join queue (one etcd member change at a time, cluster-wide), and for its etcd member to be added and promoted.",
+         "10m for the queue, 2m for the member change", "15m"},
+        {"total", T_DUR, NULL, 0, NULL,
+         "Accepted, not used by this version: no overall deadline is enforced; the unit's TimeoutStartSec is.",
+         NULL, "40m"},
+        {"seedGrace", T_DUR, NULL, 0, NULL,
+         "Role auto: how long the seed listens for an answer at the control-plane endpoint or from a peer before it runs init.",
+         "15s", "30s"},
         END,
 };
 static const struct field reporting[] = {
-        {"statusFile", T_PATH}, {"kmsg", T_BOOL}, {"url", T_STR}, {"joinFile", T_PATH}, END};
-static const struct field fb_kubelet[] = {{"startCommand", T_LIST_STR}, END};
+        {"statusFile", T_PATH, NULL, 0, NULL,
+         "Accepted, not used by this version: the status is always /run/kube-firstboot/status.json.", NULL,
+         "/run/kube-firstboot/status.json"},
+        {"kmsg", T_BOOL, NULL, 0, NULL, "Accepted, not used by this version.", "false", "true"},
+        {"url", T_STR, NULL, 0, NULL, "Accepted, not used by this version.", NULL,
+         "https://example.test/report"},
+        {"joinFile", T_PATH, NULL, 0, NULL,
+         "After init, a file (mode 0600, under --root) with what joiners need, secrets included: the endpoint, the CA pin, the bootstrap token and the certificate key. /var/lib/kube-firstboot/join-info.json gets the same without the secrets either way.",
+         "none: the secrets of a run that made them are printed once, not written", "/root/join-info.json"},
+        END};
+static const struct field fb_kubelet[] = {
+        {"startCommand", T_LIST_STR, NULL, 0, NULL,
+         "The command that starts the kubelet once its files are written (not run under --root without --allow-host).",
+         "[systemctl, enable, --now, kubelet]", "[systemctl, restart, kubelet]"},
+        END};
 static const struct field firstboot_configuration[] = {
-        {"apiVersion", T_STR},
-        {"kind", T_STR},
-        {"role", T_ENUM, NULL, 0, roles},
-        {"seed", T_OBJ, seed},
-        {"secrets", T_OBJ, secrets},
-        {"ca", T_OBJ, ca},
-        {"etcd", T_OBJ, fb_etcd},
-        {"timeouts", T_OBJ, fb_timeouts},
-        {"reporting", T_OBJ, reporting},
-        {"kubelet", T_OBJ, fb_kubelet},
+        {"apiVersion", T_STR, NULL, 0, NULL, "The version of this kind.", NULL, FB_API_VERSION},
+        {"kind", T_STR, NULL, 0, NULL, "This kind.", NULL, "FirstbootConfiguration"},
+        {"role", T_ENUM, NULL, 0, roles,
+         "What this node becomes: init (the first control plane), control-plane (joins as one), worker, or auto (identical user-data on every control plane: the seed rule picks the one that runs init, the others join).",
+         "auto", "worker"},
+        {"seed", T_OBJ, seed, 0, NULL, "Role auto: which node runs init.", NULL, NULL},
+        {"secrets", T_OBJ, secrets, 0, NULL,
+         "Where the secrets come from; every verb prints them only as `<redacted>`.", NULL, NULL},
+        {"ca", T_OBJ, ca, 0, NULL, "A cluster CA made beforehand.", "init makes a new CA", NULL},
+        {"etcd", T_OBJ, fb_etcd, 0, NULL, "etcd's data disk.", NULL, NULL},
+        {"timeouts", T_OBJ, fb_timeouts, 0, NULL,
+         "How long this node waits (Go durations: 30s, 5m, 1h30m). kubeadm's own waits are in InitConfiguration/JoinConfiguration.timeouts.",
+         NULL, NULL},
+        {"reporting", T_OBJ, reporting, 0, NULL,
+         "Where the result goes besides status.json and the journal.", NULL, NULL},
+        {"kubelet", T_OBJ, fb_kubelet, 0, NULL, "How the kubelet is started.", NULL, NULL},
         END,
 };
 
@@ -372,6 +452,30 @@ static int cidr_family(const char *s) {
         return fam;
 }
 
+/* A DNS-1123 subdomain, as Kubernetes wants object and node names: lower-case labels of letters, digits
+ * and '-', each starting and ending with a letter or digit, at most 63 characters each, 253 in all. */
+static bool valid_dns1123_subdomain(const char *s) {
+        size_t n = strlen(s), label = 0;
+        if (n == 0 || n > 253)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                if (c == '.') {
+                        if (label == 0 || s[i - 1] == '-')
+                                return false;
+                        label = 0;
+                        continue;
+                }
+                if (!(islower((unsigned char) c) || isdigit((unsigned char) c) || c == '-'))
+                        return false;
+                if (label == 0 && c == '-')
+                        return false;
+                if (++label > 63)
+                        return false;
+        }
+        return s[n - 1] != '-' && s[n - 1] != '.';
+}
+
 static bool valid_dns_name(const char *s, size_t n) {
         if (n == 0 || n > 253)
                 return false;
@@ -430,6 +534,21 @@ static bool all_hex(const char *s, size_t n) {
         return true;
 }
 
+bool fb_valid_certificate_key(const char *s) {
+        return all_hex(s, 64);
+}
+
+/* A value as a message may show it: quoted, or described when it looks like a secret (a bootstrap token, a
+ * certificate key, a PEM private key) wherever it was pasted, so that a secret in the wrong field is never
+ * echoed. The buffer is the caller's. */
+#define SHOWN_MAX 300
+static const char *shown(const char *s, char buf[SHOWN_MAX]) {
+        if (str_looks_secret(s))
+                return "the value (not shown: it looks like a secret)";
+        snprintf(buf, SHOWN_MAX, "'%.*s%s'", 200, s, strlen(s) > 200 ? "..." : "");
+        return buf;
+}
+
 struct vctx {
         char ***problems;
         const char *source;
@@ -471,6 +590,7 @@ static bool secret_type(enum ftype t) {
 
 static void validate_value(struct vctx *v, const cJSON *j, const struct field *f, const char *path) {
         const char *s = cJSON_IsString(j) ? j->valuestring : NULL;
+        char sb[SHOWN_MAX];
         const cJSON *e;
         unsigned port;
         unsigned long long ms;
@@ -506,10 +626,12 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
                         } else if (!es)
                                 bad(v, p, "must be a string, not %s", type_name(e));
                         else if (f->type == T_LIST_IP && !valid_ip(es))
-                                bad(v, p, "'%s' is not an IP address", es);
+                                bad(v, p, "%s is not an IP address", shown(es, sb));
                         else if (f->type == T_HASHES &&
                                  !(strncasecmp(es, "sha256:", 7) == 0 && all_hex(es + 7, 64)))
-                                bad(v, p, "'%s' is not 'sha256:' followed by 64 hex digits", es);
+                                bad(v, p,
+                                    "%s is not 'sha256:' followed by 64 hex digits (the CA pin: 'kube-firstboot pki ca-hash')",
+                                    shown(es, sb));
                 }
                 return;
         }
@@ -555,10 +677,11 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
                 }
                 return;
         case T_SECRET: {
-                static const struct field src[] = {{"value", T_STR}, {"file", T_PATH}, END};
+                /* The value has the secret's shape (a token, a certificate key); a file is read later. */
+                static const struct field any_secret[] = {{"value", T_STR}, {"file", T_PATH}, END};
                 if (!cJSON_IsObject(j))
                         return bad(v, path, "must be a mapping with 'value' or 'file'");
-                validate_fields(v, j, src, path);
+                validate_fields(v, j, f->sub ?: any_secret, path);
                 if (!!cJSON_GetObjectItemCaseSensitive(j, "value") ==
                     !!cJSON_GetObjectItemCaseSensitive(j, "file"))
                         bad(v, path, "needs exactly one of 'value' and 'file'");
@@ -587,9 +710,10 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
         switch (f->type) {
         case T_DUR:
                 if (fb_parse_duration_ms(s, &ms) < 0)
-                        bad(v, path, "'%s' is not a duration such as '30s', '5m' or '1h30m'", s);
+                        bad(v, path, "%s is not a duration such as '30s', '5m' or '1h30m'", shown(s, sb));
                 break;
-        case T_CIDRS: {
+        case T_CIDRS:
+        case T_SERVICE_CIDRS: {
                 _cleanup_free_ char *copy = strdup(s);
                 int fams = 0, n = 0;
                 if (!copy) {
@@ -600,23 +724,38 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
                         int fam = cidr_family(c);
                         n++;
                         if (!fam)
-                                return bad(v, path, "'%s' is not a CIDR such as 10.244.0.0/16", c);
+                                return bad(v, path, "%s is not a CIDR such as 10.244.0.0/16", shown(c, sb));
                         int bit = fam == 4 ? 1 : 2;
                         if (fams & bit)
-                                return bad(v, path, "'%s' has two CIDRs of the same family", s);
+                                return bad(v, path, "%s has two CIDRs of the same family", shown(s, sb));
                         fams |= bit;
+                        /* kubeadm (and the apiserver) allow at most 2^20 service addresses. */
+                        unsigned prefix = 0, bits = fam == 4 ? 32 : 128;
+                        if (f->type == T_SERVICE_CIDRS && safe_atou(strchr(c, '/') + 1, &prefix) >= 0 &&
+                            bits - prefix > 20)
+                                return bad(
+                                        v, path,
+                                        "%s is too large: kubeadm allows at most 2^20 service addresses, a /%u or smaller for IPv%d",
+                                        shown(c, sb), bits - 20, fam);
                 }
                 if (n == 0)
                         bad(v, path, "is empty");
                 break;
         }
+        case T_NODE_NAME:
+        case T_DNS_DOMAIN:
+                if (!valid_dns1123_subdomain(s))
+                        bad(v, path,
+                            "%s is not a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', as Kubernetes names must be)",
+                            shown(s, sb));
+                break;
         case T_IP:
                 if (!valid_ip(s))
-                        bad(v, path, "'%s' is not an IP address", s);
+                        bad(v, path, "%s is not an IP address", shown(s, sb));
                 break;
         case T_ENDPOINT:
                 if (!valid_endpoint(s))
-                        bad(v, path, "'%s' is not a host or IP address with an optional port", s);
+                        bad(v, path, "%s is not a host or IP address with an optional port", shown(s, sb));
                 break;
         case T_ENUM: {
                 bool ok = false;
@@ -626,7 +765,7 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
                         _cleanup_free_ char *list =
                                 strjoin_sep((const char *const *) f->values,
                                             strv_length((char *const *) f->values), ", ");
-                        bad(v, path, "'%s' is not one of: %s", s, strempty(list));
+                        bad(v, path, "%s is not one of: %s", shown(s, sb), strempty(list));
                 }
                 break;
         }
@@ -640,7 +779,7 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
                 break;
         case T_PATH:
                 if (s[0] != '/')
-                        bad(v, path, "'%s' is not an absolute path", s);
+                        bad(v, path, "%s is not an absolute path", shown(s, sb));
                 break;
         case T_K8S_VERSION: {
                 _cleanup_free_ char *why = NULL;
@@ -659,8 +798,8 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
                         v->r = r;
                 else if (r < 0)
                         bad(v, path,
-                            "'%s' is not a /dev path or LABEL=, UUID=, PARTLABEL= or PARTUUID= with a value",
-                            s);
+                            "%s is not a /dev path or LABEL=, UUID=, PARTLABEL= or PARTUUID= with a value",
+                            shown(s, sb));
                 break;
         }
         default:
@@ -710,13 +849,14 @@ int fb_kubernetes_version_check(const char *version, char **ret_why) {
         int r = mf_versions_resolve(version, &resolved);
         if (r >= 0 || r == -ENOMEM)
                 return r < 0 ? r : 0;
+        char sb[SHOWN_MAX];
         if (r == -EOPNOTSUPP)
-                why = strdupf("'%s' is not supported: kube-firstboot sets up Kubernetes 1.%d to 1.%d",
-                              version, MF_MINOR_FIRST, MF_MINOR_LAST);
+                why = strdupf("%s is not supported: kube-firstboot sets up Kubernetes 1.%d to 1.%d",
+                              shown(version, sb), MF_MINOR_FIRST, MF_MINOR_LAST);
         else
                 why = strdupf(
-                        "'%s' is not a version such as v1.%d.0 or a label (stable, stable-1, stable-1.%d)",
-                        version, MF_MINOR_LAST, MF_MINOR_LAST);
+                        "%s is not a version such as v1.%d.0 or a label (stable, stable-1, stable-1.%d)",
+                        shown(version, sb), MF_MINOR_LAST, MF_MINOR_LAST);
         if (!why)
                 return -ENOMEM;
         *ret_why = why;
@@ -760,4 +900,126 @@ int fb_config_validate_document(const cJSON *doc, const char *source, char ***pr
         v.version = streq(api, FB_KUBEADM_V1BETA3) ? V3 : V4;
         validate_fields(&v, doc, k->fields, kind);
         return v.r;
+}
+
+/* ---- the configuration reference, from the tables above ---- */
+
+static const char *type_words(const struct field *f) {
+        switch (f->type) {
+        case T_STR:
+                return "string";
+        case T_INT:
+                return "integer";
+        case T_BOOL:
+                return "boolean";
+        case T_DUR:
+                return "duration (30s, 5m, 1h30m)";
+        case T_OBJ:
+                return "mapping";
+        case T_LIST_STR:
+                return "list of strings";
+        case T_LIST_OBJ:
+                return "list of mappings";
+        case T_MAP_STR:
+                return "mapping of strings";
+        case T_MAP_ANY:
+                return "mapping";
+        case T_ARGS:
+                return "extra arguments (v1beta4: list of {name, value}; v1beta3: mapping)";
+        case T_ANY:
+                return "anything (kept as it is)";
+        case T_CIDRS:
+                return "CIDRs, comma-separated, at most one per family";
+        case T_SERVICE_CIDRS:
+                return "CIDRs, comma-separated, at most one per family, each at most 2^20 addresses";
+        case T_IP:
+                return "IP address";
+        case T_PORT:
+                return "port (1-65535)";
+        case T_ENUM:
+                return "one of";
+        case T_ENDPOINT:
+                return "host or IP address, optional :port";
+        case T_TOKEN:
+                return "bootstrap token [a-z0-9]{6}.[a-z0-9]{16} (secret)";
+        case T_CERTKEY:
+                return "64 hex digits (secret)";
+        case T_HASHES:
+                return "list of sha256:<64 hex digits>";
+        case T_LIST_IP:
+                return "list of IP addresses";
+        case T_PATH:
+                return "absolute path";
+        case T_SECRET:
+                return "{value: ...} or {file: /path} (secret)";
+        case T_DEVICE:
+                return "block device: /dev/... or LABEL=, UUID=, PARTLABEL=, PARTUUID=";
+        case T_K8S_VERSION:
+                return "Kubernetes version (v1.MINOR.PATCH) or label (stable, stable-1, stable-1.MINOR)";
+        case T_NODE_NAME:
+        case T_DNS_DOMAIN:
+                return "DNS-1123 subdomain";
+        }
+        return "?";
+}
+
+static void reference_fields(FILE *out, const struct field *fields, const char *path, bool documented) {
+        for (const struct field *f = fields; f->name; f++) {
+                _cleanup_free_ char *p = strdupf("%s.%s", path, f->name);
+                if (!p)
+                        return;
+                fprintf(out, "| `%s` | %s", p, type_words(f));
+                for (const char *const *e = f->values; f->type == T_ENUM && e && *e; e++)
+                        fprintf(out, "%s`%s`", e == f->values ? " " : ", ", *e);
+                if (f->versions)
+                        fprintf(out, " (%s only)", f->versions == V3 ? "v1beta3" : "v1beta4");
+                if (documented)
+                        fprintf(out, " | %s | %s | %s |\n", strempty(f->def), strempty(f->doc),
+                                f->example ? f->example : "");
+                else
+                        fputs(" |\n", out);
+                if ((f->type == T_OBJ || f->type == T_SECRET) && f->sub)
+                        reference_fields(out, f->sub, p, documented);
+                if (f->type == T_LIST_OBJ && f->sub) {
+                        _cleanup_free_ char *each = strdupf("%s[]", p);
+                        if (each)
+                                reference_fields(out, f->sub, each, documented);
+                }
+        }
+}
+
+int fb_config_reference(FILE *out) {
+        fputs("# Configuration reference\n"
+              "\n"
+              "Generated by `kube-firstboot config reference` from the schema that validates the configuration\n"
+              "(firstboot/config/config-schema.c); `make check` fails when this file and the schema differ.\n"
+              "Every field not listed here is refused as unknown, with its path. Sources merge in this order,\n"
+              "later wins: image defaults (`/etc/kube-firstboot/*.yaml`), user-data, metadata tags, options;\n"
+              "one source gives each kind once.\n"
+              "\n"
+              "## FirstbootConfiguration (" FB_API_VERSION ")\n"
+              "\n"
+              "What kubeadm has no word for.\n"
+              "\n"
+              "| field | type | default | what it does | example |\n"
+              "|---|---|---|---|---|\n",
+              out);
+        reference_fields(out, firstboot_configuration, "FirstbootConfiguration", true);
+        for (size_t i = 1; i < ELEMENTSOF(kinds); i++) {
+                fprintf(out, "\n## %s (", kinds[i].kind);
+                for (const char *const *a = kinds[i].api_versions; *a; a++)
+                        fprintf(out, "%s%s", a == kinds[i].api_versions ? "" : ", ", *a);
+                fputs(")\n\n", out);
+                if (!kinds[i].fields) {
+                        fputs("Kept as it is and passed on; only apiVersion and kind are checked.\n", out);
+                        continue;
+                }
+                fputs("kubeadm's own document, as kubeadm documents it; the fields kube-firstboot accepts and checks:\n"
+                      "\n"
+                      "| field | type |\n"
+                      "|---|---|\n",
+                      out);
+                reference_fields(out, kinds[i].fields, kinds[i].kind, false);
+        }
+        return ferror(out) ? -EIO : 0;
 }

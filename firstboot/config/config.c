@@ -19,6 +19,8 @@
 #include "firstboot/config/config.h"
 #include "metadata/decode.h"
 #include "metadata/userdata.h"
+#include "pki/cert.h"
+#include "pki/key.h"
 
 #define EFFECTIVE "the effective configuration"
 
@@ -273,6 +275,8 @@ struct loader {
         char ***problems;
         cJSON *pending; /* converted values for other documents */
         bool partial;
+        bool role_given; /* FirstbootConfiguration.role was set by some source (not defaulted to auto) */
+        bool complete_for_role;
         int r;
 };
 
@@ -302,15 +306,68 @@ static int stringify_numbers(cJSON *doc) {
         return 0;
 }
 
-/* Takes documents wrapped as {source, document}; validates each and merges the valid ones. */
+/*
+ * Which earlier document of this source has the same kind: one source (a user-data, a file, a tag) says
+ * each kind once, as kubeadm wants of a file. Two would be merged silently and one of them is a mistake
+ * (a copied block, two roles). NULL when there is none.
+ */
+static const char *same_kind_before(cJSON *wrapped, const cJSON *upto) {
+        const char *kind = json_get_string(json_get(upto, "document"), "kind");
+        const cJSON *w;
+        if (!kind)
+                return NULL;
+        cJSON_ArrayForEach(w, wrapped) {
+                if (w == upto)
+                        break;
+                if (streq_ptr(json_get_string(json_get(w, "document"), "kind"), kind))
+                        return json_get_string(w, "source");
+        }
+        return NULL;
+}
+
+/* Pairs of fields that say the same thing two ways: a later source that sets one replaces the other, so
+ * that a value in the image defaults never outlives a file named in the user-data (or the reverse). */
+static void drop_replaced_alternatives(cJSON *target, const cJSON *doc) {
+        static const char *const pairs[][2] = {
+                {"secrets.bootstrapToken", "value"},
+                {"secrets.bootstrapToken", "file"},
+                {"secrets.certificateKey", "value"},
+                {"secrets.certificateKey", "file"},
+                {"ca", "cert"},
+                {"ca", "certFile"},
+                {"ca", "key"},
+                {"ca", "keyFile"},
+        };
+        if (!streq_ptr(json_get_string(doc, "kind"), "FirstbootConfiguration"))
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(pairs); i += 2) {
+                const cJSON *src = json_get(doc, pairs[i][0]);
+                cJSON *dst = (cJSON *) json_get(target, pairs[i][0]);
+                for (int k = 0; k < 2 && dst; k++) {
+                        const cJSON *set = cJSON_GetObjectItemCaseSensitive(src, pairs[i + k][1]);
+                        if (set && !cJSON_IsNull(set))
+                                json_delete_wiped(
+                                        cJSON_DetachItemFromObjectCaseSensitive(dst, pairs[i + 1 - k][1]));
+                }
+        }
+}
+
+/* Takes documents wrapped as {source, document}, all from one source; validates each and merges the valid
+ * ones. */
 static int add_documents(struct loader *l, cJSON *wrapped) {
         cJSON *w;
         cJSON_ArrayForEach(w, wrapped) {
                 const char *source = json_get_string(w, "source");
                 cJSON *doc = cJSON_GetObjectItemCaseSensitive(w, "document");
                 size_t before = strv_length(*l->problems);
+                const char *first = same_kind_before(wrapped, w);
                 int r = fb_config_validate_document(doc, source, l->problems);
                 if (r < 0)
+                        return r;
+                if (first &&
+                    (r = fb_problem(l->problems, source,
+                                    "%s: given twice in one source (first in %s); say each kind once",
+                                    json_get_string(doc, "kind"), first)) < 0)
                         return r;
                 if (strv_length(*l->problems) != before)
                         continue; /* merging a bad document would only add follow-on noise */
@@ -323,6 +380,7 @@ static int add_documents(struct loader *l, cJSON *wrapped) {
                 if (!target)
                         return -ENOMEM;
                 /* apiVersion of the target stays v1beta4 for converted kubeadm kinds. */
+                drop_replaced_alternatives(target, doc);
                 r = merge(target, doc);
                 if (r < 0)
                         return r;
@@ -341,6 +399,15 @@ static int add_text(struct loader *l, const char *text, size_t len, const char *
         return add_documents(l, docs);
 }
 
+/* Why a file of ours could not be read, with the limit when it was the size. */
+static const char *read_error(int r, char *buf, size_t len) {
+        if (r == -EFBIG)
+                snprintf(buf, len, "is larger than %u MiB, the limit", MD_USERDATA_MAX / (1024u * 1024u));
+        else
+                snprintf(buf, len, "cannot be read: %s", strerror(-r));
+        return buf;
+}
+
 static int strcmp_ptr(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
@@ -356,8 +423,15 @@ static int load_image_defaults(struct loader *l, const char *root) {
         if (r < 0)
                 return r;
         d = opendir(dir);
-        if (!d)
-                return errno == ENOENT ? 0 : -errno;
+        if (!d) {
+                char why[128];
+                if (errno == ENOENT)
+                        return 0;
+                if (errno == ENOMEM)
+                        return -ENOMEM;
+                return fb_problem(l->problems, "image defaults", FB_CONFIG_DIR ": %s",
+                                  read_error(-errno, why, sizeof(why)));
+        }
         while ((de = readdir(d)))
                 if (de->d_name[0] != '.' && (endswith(de->d_name, ".yaml") || endswith(de->d_name, ".yml")))
                         if (strv_extend(&names, de->d_name) < 0)
@@ -373,7 +447,8 @@ static int load_image_defaults(struct loader *l, const char *root) {
                         return -ENOMEM;
                 r = read_file(root, path, MD_USERDATA_MAX, &text, &len);
                 if (r < 0) {
-                        r = fb_problem(l->problems, label, "cannot be read: %s", strerror(-r));
+                        char why[128];
+                        r = fb_problem(l->problems, label, "%s", read_error(r, why, sizeof(why)));
                         if (r < 0)
                                 return r;
                         continue;
@@ -397,15 +472,21 @@ static int load_file(struct loader *l, const char *path) {
         _cleanup_erase_ char *text = NULL;
         _cleanup_(md_userdata_freep) struct md_userdata *ud = NULL;
         size_t len;
+        struct md_userdata_error err;
+        char why[128];
         int r = read_file(NULL, path, MD_USERDATA_MAX, &text, &len);
         if (r < 0)
-                return fb_problem(l->problems, NULL, "%s: cannot be read: %s", path, strerror(-r));
-        r = md_userdata_decode(text, len, &ud);
+                return fb_problem(l->problems, NULL, "%s: %s", path, read_error(r, why, sizeof(why)));
+        r = md_userdata_parse(text, len, &ud, &err);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0)
-                return fb_problem(l->problems, NULL, "%s: cannot be decoded as user-data: %s", path,
-                                  strerror(-r));
+        if (r < 0) {
+                /* "user-data part 2 (...), line 3: ..." with the file's name in place of "user-data". */
+                _cleanup_free_ char *msg = md_userdata_error_to_string(&err);
+                if (!msg)
+                        return -ENOMEM;
+                return fb_problem(l->problems, NULL, "%s%s", path, msg + strlen("user-data"));
+        }
         _cleanup_(json_delete_wipedp) cJSON *docs = NULL;
         size_t before = strv_length(*l->problems);
         r = md_userdata_config(ud, path, &docs, l->problems);
@@ -637,6 +718,7 @@ static int apply_defaults(struct loader *l, const struct fb_config_sources *src)
         if (!fb)
                 return -ENOMEM;
         rs = json_get_string(fb, "role");
+        l->role_given = rs != NULL;
         c->role = rs ? fb_role_from_string(rs) : FB_ROLE_AUTO;
         if (c->role < 0)
                 c->role = FB_ROLE_AUTO; /* already reported by the schema */
@@ -659,6 +741,12 @@ static int apply_defaults(struct loader *l, const struct fb_config_sources *src)
             (r = fb_problem(
                      l->problems, EFFECTIVE,
                      "FirstbootConfiguration.secrets.bootstrapToken: is not a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16}")) <
+                    0)
+                return r;
+        if (c->certificate_key && !fb_valid_certificate_key(c->certificate_key) &&
+            (r = fb_problem(
+                     l->problems, EFFECTIVE,
+                     "FirstbootConfiguration.secrets.certificateKey: is not a certificate key of 64 hex digits (32 bytes; 'kube-firstboot pki certificate-key' makes one)")) <
                     0)
                 return r;
 
@@ -700,7 +788,12 @@ static int apply_defaults(struct loader *l, const struct fb_config_sources *src)
         };
         const char *name_override = json_get_string(l->node_name, "value");
         const char *addr_override = json_get_string(l->advertise, "value");
-        const char *hostname = inst ? inst->hostname : NULL;
+        /* kubeadm takes the host name lower-cased: a node name must be a DNS-1123 subdomain. */
+        _cleanup_free_ char *hostname = inst && inst->hostname ? strdup(inst->hostname) : NULL;
+        if (inst && inst->hostname && !hostname)
+                return -ENOMEM;
+        for (char *h = hostname; h && *h; h++)
+                *h = (char) tolower((unsigned char) *h);
         const char *address = inst ? (inst->local_ipv4 ?: inst->local_ipv6) : NULL;
 
         if (need_init) {
@@ -844,23 +937,23 @@ static int check_complete(struct loader *l) {
         if (r >= 0 && !(cond))                                                                              \
                 r = fb_problem(p, EFFECTIVE, __VA_ARGS__);
 
-        if (cluster)
-                NEED(!(json_get(cluster, "etcd.local.imageRepository") ||
-                       json_get(cluster, "etcd.local.extraArgs")) ||
-                             !json_get(cluster, "etcd.external"),
-                     "ClusterConfiguration.etcd: local and external are mutually exclusive");
+        /* Checking documents alone (config validate FILE): a secret or CA named by file counts as given. */
+        bool token_file = l->partial && json_get(fb, "secrets.bootstrapToken.file");
+        bool key_file = l->partial && json_get(fb, "secrets.certificateKey.file");
+        bool ca_file = l->partial && json_get(fb, "ca.certFile");
+
         if (c->role != FB_ROLE_INIT && join && !json_get(join, "discovery.file")) {
                 bool skip =
                         cJSON_IsTrue(json_get(join, "discovery.bootstrapToken.unsafeSkipCAVerification"));
-                NEED(json_get(join, "discovery.bootstrapToken.token"),
+                NEED(json_get(join, "discovery.bootstrapToken.token") || token_file,
                      "JoinConfiguration.discovery.bootstrapToken.token: required to join (or FirstbootConfiguration.secrets.bootstrapToken, or discovery.file)");
                 NEED(json_get(join, "discovery.bootstrapToken.apiServerEndpoint"),
                      "JoinConfiguration.discovery.bootstrapToken.apiServerEndpoint: required to join (or ClusterConfiguration.controlPlaneEndpoint)");
-                NEED(c->hashes || skip || c->ca_cert,
+                NEED(c->hashes || skip || c->ca_cert || ca_file,
                      "JoinConfiguration.discovery.bootstrapToken.caCertHashes: required to join safely (or FirstbootConfiguration.ca, or unsafeSkipCAVerification: true)");
         }
         if (c->role == FB_ROLE_CONTROL_PLANE || c->role == FB_ROLE_AUTO)
-                NEED(json_get(join, "controlPlane.certificateKey"),
+                NEED(json_get(join, "controlPlane.certificateKey") || key_file,
                      "JoinConfiguration.controlPlane.certificateKey: required for a control-plane join (or FirstbootConfiguration.secrets.certificateKey)");
         if (c->role == FB_ROLE_WORKER && join)
                 NEED(!json_get(join, "controlPlane"),
@@ -888,10 +981,160 @@ static int check_complete(struct loader *l) {
         return r;
 }
 
+/* ---- consistency of the effective values: every verb, documents alone too ---- */
+
+struct cidr {
+        int family; /* 4 or 6 */
+        unsigned char addr[16];
+        unsigned prefix;
+        char text[64];
+};
+
+/* The CIDRs of a comma-separated list (at most 2, the schema checked the syntax). */
+static size_t parse_cidrs(const char *s, struct cidr out[2]) {
+        size_t n = 0;
+        for (const char *p = s; p && *p && n < 2;) {
+                size_t len = strcspn(p, ",");
+                struct cidr c = {};
+                char addr[64];
+                const char *slash = memchr(p, '/', len);
+                if (slash && len < sizeof(c.text) && (size_t) (slash - p) < sizeof(addr)) {
+                        memcpy(c.text, p, len);
+                        memcpy(addr, p, (size_t) (slash - p));
+                        addr[slash - p] = 0;
+                        c.family = inet_pton(AF_INET, addr, c.addr) == 1    ? 4
+                                   : inet_pton(AF_INET6, addr, c.addr) == 1 ? 6
+                                                                            : 0;
+                        if (c.family && safe_atou(c.text + (slash - p) + 1, &c.prefix) >= 0)
+                                out[n++] = c;
+                }
+                p += len;
+                if (*p == ',')
+                        p++;
+        }
+        return n;
+}
+
+static bool cidr_overlap(const struct cidr *a, const struct cidr *b) {
+        unsigned p = a->prefix < b->prefix ? a->prefix : b->prefix;
+        if (a->family != b->family)
+                return false;
+        for (unsigned bit = 0; bit < p; bit++) {
+                unsigned char m = (unsigned char) (0x80 >> (bit % 8));
+                if ((a->addr[bit / 8] & m) != (b->addr[bit / 8] & m))
+                        return false;
+        }
+        return true;
+}
+
+/* The controller-manager's node-cidr-mask-size for a family, as kubeadm reads it (24 and 64 by default). */
+static unsigned node_mask(const cJSON *cluster, int family) {
+        const char *names[] = {family == 4 ? "node-cidr-mask-size-ipv4" : "node-cidr-mask-size-ipv6",
+                               "node-cidr-mask-size"};
+        const cJSON *e;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                cJSON_ArrayForEach(e, json_get(cluster, "controllerManager.extraArgs")) {
+                        unsigned v;
+                        if (streq_ptr(json_get_string(e, "name"), names[i]) &&
+                            safe_atou(strempty(json_get_string(e, "value")), &v) >= 0)
+                                return v;
+                }
+        return family == 4 ? 24 : 64;
+}
+
+static int check_networking(struct loader *l, const cJSON *cluster) {
+        struct cidr svc[2], pod[2];
+        size_t ns = parse_cidrs(json_get_string(cluster, "networking.serviceSubnet"), svc);
+        size_t np = parse_cidrs(json_get_string(cluster, "networking.podSubnet"), pod);
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < ns; i++)
+                for (size_t k = 0; r >= 0 && k < np; k++)
+                        if (cidr_overlap(&svc[i], &pod[k]))
+                                r = fb_problem(
+                                        l->problems, EFFECTIVE,
+                                        "ClusterConfiguration.networking.serviceSubnet: %s overlaps the podSubnet %s; services and pods need address ranges of their own",
+                                        svc[i].text, pod[k].text);
+        for (size_t k = 0; r >= 0 && k < np; k++) {
+                /* kubeadm: the pod subnet holds whole node ranges, at most 2^16 of them. */
+                unsigned mask = node_mask(cluster, pod[k].family);
+                if (pod[k].prefix > mask)
+                        r = fb_problem(
+                                l->problems, EFFECTIVE,
+                                "ClusterConfiguration.networking.podSubnet: %s is smaller than one node's range (/%u, the controller-manager's node-cidr-mask-size)",
+                                pod[k].text, mask);
+                else if (mask - pod[k].prefix > 16)
+                        r = fb_problem(
+                                l->problems, EFFECTIVE,
+                                "ClusterConfiguration.networking.podSubnet: %s holds more than 2^16 node ranges of /%u, the most kubeadm allows",
+                                pod[k].text, mask);
+        }
+        return r;
+}
+
+/* The CA the configuration gives: PEM, a CA, its key matching; and a key wherever this node may run init. */
+static int check_ca(struct loader *l, bool may_init) {
+        struct fb_config *c = l->c;
+        const cJSON *ca = json_get(doc_of(c, "FirstbootConfiguration"), "ca");
+        _cleanup_(X509_freep) X509 *cert = NULL;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        bool has_cert = json_get(ca, "cert") || json_get(ca, "certFile");
+        bool has_key = json_get(ca, "key") || json_get(ca, "keyFile");
+        int r;
+
+        if (c->ca_cert && pki_cert_from_pem(c->ca_cert, strlen(c->ca_cert), &cert) < 0)
+                return fb_problem(l->problems, EFFECTIVE,
+                                  "FirstbootConfiguration.ca.%s: is not a PEM certificate",
+                                  json_get(ca, "cert") ? "cert" : "certFile");
+        if (cert && !pki_cert_is_ca(cert))
+                return fb_problem(l->problems, EFFECTIVE,
+                                  "FirstbootConfiguration.ca.%s: is a certificate, but not a CA's",
+                                  json_get(ca, "cert") ? "cert" : "certFile");
+        if (c->ca_key && pki_key_from_pem(c->ca_key, strlen(c->ca_key), &key) < 0)
+                return fb_problem(l->problems, EFFECTIVE,
+                                  "FirstbootConfiguration.ca.%s: is not a PEM private key (RSA or ECDSA)",
+                                  json_get(ca, "key") ? "key" : "keyFile");
+        if (cert && key && !pki_key_public_equal(key, X509_get0_pubkey(cert)))
+                return fb_problem(l->problems, EFFECTIVE,
+                                  "FirstbootConfiguration.ca.%s: does not match the CA certificate",
+                                  json_get(ca, "key") ? "key" : "keyFile");
+        if (has_key && !has_cert)
+                return fb_problem(
+                        l->problems, EFFECTIVE,
+                        "FirstbootConfiguration.ca: a key without its certificate (ca.cert or ca.certFile)");
+        if (may_init && has_cert && !has_key &&
+            (r = fb_problem(
+                     l->problems, EFFECTIVE,
+                     "FirstbootConfiguration.ca: a CA certificate without its key, but role %s may run init, which signs with it: give ca.key or ca.keyFile (or no ca, for a new CA)",
+                     fb_role_to_string(c->role))) < 0)
+                return r;
+        return 0;
+}
+
+static int check_consistent(struct loader *l) {
+        struct fb_config *c = l->c;
+        const cJSON *cluster = doc_of(c, "ClusterConfiguration");
+        int r = 0;
+
+        if (cluster && json_get(cluster, "etcd.local") && json_get(cluster, "etcd.external"))
+                r = fb_problem(l->problems, EFFECTIVE,
+                               "ClusterConfiguration.etcd: local and external are mutually exclusive");
+        if (r >= 0 && cluster)
+                r = check_networking(l, cluster);
+        if (r >= 0)
+                r = check_ca(l, (c->role == FB_ROLE_INIT || c->role == FB_ROLE_AUTO) &&
+                                        (!l->partial || (l->complete_for_role && l->role_given)));
+        return r;
+}
+
 int fb_config_load(const struct fb_config_sources *src, struct fb_config **ret, char ***problems) {
         _cleanup_(fb_config_freep) struct fb_config *c = calloc(1, sizeof(*c));
         _cleanup_(json_delete_wipedp) cJSON *pending = cJSON_CreateObject();
-        struct loader l = {.c = c, .problems = problems, .pending = pending, .partial = src->partial};
+        struct loader l = {.c = c,
+                           .problems = problems,
+                           .pending = pending,
+                           .partial = src->partial,
+                           .complete_for_role = src->complete_for_role};
         _cleanup_(json_delete_wipedp) cJSON *node_name_slot = NULL, *advertise_slot = NULL;
         size_t before = strv_length(*problems);
         int r;
@@ -903,7 +1146,8 @@ int fb_config_load(const struct fb_config_sources *src, struct fb_config **ret, 
         if (src->instance && src->instance->ud && (r = add_userdata(&l, src->instance->ud, "user-data")) < 0)
                 return r;
         if (src->instance && src->instance->userdata_error &&
-            (r = fb_problem(problems, "user-data", "%s", src->instance->userdata_error)) < 0)
+            (r = fb_problem(problems, src->instance->userdata_source, "%s", src->instance->userdata_error)) <
+                    0)
                 return r;
         for (char **f = src->files; f && *f; f++)
                 if ((r = load_file(&l, *f)) < 0)
@@ -916,7 +1160,11 @@ int fb_config_load(const struct fb_config_sources *src, struct fb_config **ret, 
         advertise_slot = l.advertise;
         if ((r = apply_defaults(&l, src)) < 0)
                 return r;
-        if (!src->partial && strv_length(*problems) == before && (r = check_complete(&l)) < 0)
+        if (strv_length(*problems) == before && (r = check_consistent(&l)) < 0)
+                return r;
+        /* Documents alone are complete for their role when they name one. */
+        if ((!src->partial || (src->complete_for_role && l.role_given)) &&
+            strv_length(*problems) == before && (r = check_complete(&l)) < 0)
                 return r;
         if (strv_length(*problems) != before)
                 return -EINVAL;

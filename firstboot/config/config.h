@@ -24,6 +24,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "metadata/metadata.h"
 
@@ -71,6 +72,9 @@ struct fb_config_sources {
         char **files; /* documents named on the command line, merged at the user-data level */
         struct fb_flags flags;
         bool partial; /* validate what is there without requiring a complete node configuration */
+        /* With partial: documents that name a role must still be complete for it (config validate FILE);
+         * secrets and a CA named by file count as given (their files belong to the node). */
+        bool complete_for_role;
 };
 
 struct fb_config;
@@ -91,6 +95,9 @@ static inline void fb_config_freep(struct fb_config **c) {
 /* ClusterConfiguration.kubernetesVersion's rule, shared by the schema and the node: 0 for a supported
  * version or label; otherwise -EOPNOTSUPP or -EINVAL with *ret_why saying which versions are supported. */
 int fb_kubernetes_version_check(const char *version, char **ret_why);
+
+/* Writes the configuration reference (Markdown) from the schema: docs/configuration.md. */
+int fb_config_reference(FILE *out);
 
 /* Validates one document as it stands (schema only), appending problems labelled with source. */
 int fb_config_validate_document(const cJSON *doc, const char *source, char ***problems);

@@ -65,8 +65,11 @@ static int run_pki(void *ctx, struct error *why) {
 static void describe_pki(void *ctx, FILE *out, bool kubeconfigs) {
         struct fb_node *n = ctx;
         _cleanup_(pki_report_done) struct pki_report rep = {};
-        if (pki_node_plan(n->root, &n->pki, &rep) < 0) {
+        int r = pki_node_plan(n->root, &n->pki, &rep);
+        if (r < 0) {
                 fprintf(out, "      (cannot plan: %s)\n", rep.error);
+                if (!n->plan_error.code)
+                        error_set(&n->plan_error, r, "%s", rep.error[0] ? rep.error : strerror(-r));
                 return;
         }
         for (size_t i = 0; i < rep.n; i++)

@@ -251,10 +251,11 @@ static int run_download_certs(void *ctx, struct error *why) {
                                 why, -EKEYREJECTED,
                                 "the ca.crt in kubeadm-certs is not the CA discovery verified; nothing was written");
         if (r >= 0) {
-                r = pki_secret_files_write(n->root, files, nf);
+                _cleanup_free_ char *failed_path = NULL;
+                r = pki_secret_files_install(n->root, files, nf, &failed_path);
                 if (r < 0)
-                        error_set(why, r, "cannot write the downloaded certificates under %s: %s",
-                                  n->pki.cert_dir, strerror(-r));
+                        error_set(why, r, "cannot write %s: %s; no file of kubeadm-certs was left",
+                                  failed_path ?: n->pki.cert_dir, strerror(-r));
         }
         pki_secret_files_free(files, nf);
         return r;

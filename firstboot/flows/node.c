@@ -21,6 +21,7 @@
 #include "common/yamlutil.h"
 #include "firstboot/flows/node.h"
 #include "firstboot/config/pki-config.h"
+#include "firstboot/engine/phases.h"
 #include "pki/cert.h"
 #include "pki/kubeconfig.h"
 #include "pki/token.h"
@@ -171,6 +172,7 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         if (role == FB_ROLE_AUTO || role < 0)
                 return error_set(why, -EINVAL, "the role must be decided before the node is set up");
         n->root = root;
+        n->host = isempty(root) || streq(root, "/");
         n->config = c;
         n->instance = inst;
         n->role = role;
@@ -203,6 +205,11 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         r = fb_pki_spec_from_config(c, pki_role, root, cluster, &n->pki, why);
         if (r < 0)
                 return r;
+        /* A joiner without the cluster's ClusterConfiguration (plan, when discovery cannot reach it) talks
+         * to where discovery would have gone. */
+        if (role != FB_ROLE_INIT && !n->pki.control_plane_endpoint && fb_config_api_server_endpoint(c) &&
+            !(n->pki.control_plane_endpoint = strdup(fb_config_api_server_endpoint(c))))
+                return -ENOMEM;
         if (role != FB_ROLE_WORKER) {
                 r = pki_local_api_url(&n->pki, &n->local_api_url);
                 if (r < 0)
@@ -318,6 +325,45 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         }
 
         *ret = TAKE_PTR(n);
+        return 0;
+}
+
+int fb_node_check(const char *root, const struct fb_config *c, const struct md_instance *inst,
+                  char ***problems) {
+        enum fb_role role = fb_config_role(c);
+        _cleanup_free_ char *journaled = NULL;
+        _cleanup_(fb_node_freep) struct fb_node *node = NULL;
+        struct error why = {};
+        int r;
+
+        if (role == FB_ROLE_AUTO) {
+                /* A machine that started keeps its journaled role: the seed rule no longer matters. */
+                if (fb_journal_role(root, &journaled) < 0 && (!inst || fb_config_is_seed(c, inst) < 0)) {
+                        char *p = strdupf(
+                                "FirstbootConfiguration.seed.rule: role auto cannot decide on this instance: its metadata lacks the %s the rule compares",
+                                fb_config_seed_rule(c) == FB_SEED_INSTANCE_ID ? "instance id"
+                                : fb_config_seed_rule(c) == FB_SEED_HOSTNAME  ? "hostname"
+                                                                              : "address");
+                        if (!p || strv_consume(problems, p) < 0)
+                                return -ENOMEM;
+                }
+        }
+        /* A joiner's node is made from the cluster's ClusterConfiguration, which only discovery brings:
+         * its own documents are checked by the configuration. init (and auto, which may init) is made
+         * from this configuration alone. */
+        if (role != FB_ROLE_INIT && role != FB_ROLE_AUTO)
+                return 0;
+        r = fb_node_new(root, c, inst, FB_ROLE_INIT, NULL, &node, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                char *p = role == FB_ROLE_AUTO
+                                  ? strdupf("%s (role auto: as the seed, this node would run init)",
+                                            error_message(&why, r))
+                                  : strdup(error_message(&why, r));
+                if (!p || strv_consume(problems, p) < 0)
+                        return -ENOMEM;
+        }
         return 0;
 }
 
@@ -443,15 +489,24 @@ int fb_kubelet_files_in_place(const char *root, const struct fb_kubelet_files *f
         return r;
 }
 
-int fb_kubelet_files_write(const char *root, const struct fb_kubelet_files *f) {
-        int r = 0;
-        if (f->instance_yaml)
-                r = fb_file_put(root, FB_KUBELET_DIR "/instance-config.yaml", f->instance_yaml, 0644, 0);
+int fb_kubelet_files_write(const char *root, const struct fb_kubelet_files *f, char **ret_failed) {
+        _cleanup_(write_set_freep) struct write_set *set = NULL;
+        int r = write_set_new(root, &set);
+        /* One set, put in place in this order: config.yaml last, so that a kubelet that waits for it then
+         * finds everything else in place; a failure leaves none of them. */
+        if (r >= 0 && f->instance_yaml)
+                r = write_set_add(set, FB_KUBELET_DIR "/instance-config.yaml", f->instance_yaml,
+                                  strlen(f->instance_yaml), 0644);
         if (r >= 0)
-                r = fb_file_put(root, FB_KUBELET_DIR "/kubeadm-flags.env", f->flags_env, 0644, 0);
-        /* config.yaml last: a kubelet that waits for it then finds everything else in place. */
+                r = write_set_add(set, FB_KUBELET_DIR "/kubeadm-flags.env", f->flags_env,
+                                  strlen(f->flags_env), 0644);
         if (r >= 0)
-                r = fb_file_put(root, FB_KUBELET_DIR "/config.yaml", f->config_yaml, 0644, 0);
+                r = write_set_add(set, FB_KUBELET_DIR "/config.yaml", f->config_yaml, strlen(f->config_yaml),
+                                  0644);
+        if (r >= 0)
+                r = write_set_commit(set);
+        if (r < 0 && set && ret_failed && write_set_failed_path(set))
+                *ret_failed = strdup(write_set_failed_path(set));
         return r;
 }
 
@@ -466,6 +521,11 @@ int fb_node_start_kubelet(const struct fb_node *n, struct error *why) {
 
         if (!line)
                 return -ENOMEM;
+        if (!n->host)
+                return error_set(
+                        why, -EPERM,
+                        "under --root, '%s' is not run on this machine: add --allow-host when the root is this machine's own (a chroot, a simulated node)",
+                        line);
         /* Output goes to a memory file, not a pipe: a daemon the command leaves behind may keep it open. */
         out_fd = memfd_create("kubelet-start", MFD_CLOEXEC);
         if (out_fd < 0)

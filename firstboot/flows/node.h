@@ -50,6 +50,9 @@ struct fb_node {
         char *api_url;       /* https://controlPlaneEndpoint, or the local one without it */
         char **kubelet_start_command;
         char *hostname;
+        /* This machine is the node (no --root, or --allow-host): the kubelet start command may run, a disk
+         * be formatted and mounted, this machine's ports and /proc be checked. */
+        bool host;
 
         /* This run's secrets, wiped on free. */
         char *certificate_key; /* hex; configured or generated for this run */
@@ -58,6 +61,9 @@ struct fb_node {
         bool token_generated;
 
         const struct fb_join_discovery *join; /* a joiner's discovery result, borrowed */
+
+        /* plan: the first thing a phase's description found that would stop 'run', and its error. */
+        struct error plan_error; /* the first thing plan found that run would fail on */
 
         /* Lazily made. */
         struct kube_client *admin;
@@ -90,6 +96,16 @@ static inline void fb_node_freep(struct fb_node **n) {
         *n = fb_node_free(*n);
 }
 
+/*
+ * What 'run' checks of the node's setup before it touches anything: for role init, and auto (which may
+ * init), the node fb_node_new() makes from this configuration, with the same messages; for auto also that
+ * the seed rule can be decided on this instance. (A joiner's node is made from the cluster's configuration
+ * after discovery.) Problems are appended to *problems; 0 (problems or not), or -ENOMEM. config validate,
+ * plan and run call it alike, so that they refuse the same configurations.
+ */
+int fb_node_check(const char *root, const struct fb_config *c, const struct md_instance *inst,
+                  char ***problems);
+
 /* ---- files ---- */
 
 /* A static pod manifest as YAML, ready to write. */
@@ -109,7 +125,7 @@ void fb_kubelet_files_done(struct fb_kubelet_files *f);
 int fb_node_kubelet_files(const struct fb_node *n, struct fb_kubelet_files *ret);
 /* 1 when the files on disk are these, 0 when not. */
 int fb_kubelet_files_in_place(const char *root, const struct fb_kubelet_files *f);
-int fb_kubelet_files_write(const char *root, const struct fb_kubelet_files *f);
+int fb_kubelet_files_write(const char *root, const struct fb_kubelet_files *f, char **ret_failed);
 /* Runs the kubelet start command (default: systemctl enable --now kubelet); -errno with *why. */
 int fb_node_start_kubelet(const struct fb_node *n, struct error *why);
 /* GET http://127.0.0.1:10248/healthz (the configured healthz address and port): 1 ok, 0 not. */

@@ -129,6 +129,7 @@ static int run_preflight(void *ctx, struct error *why) {
         if (r < 0)
                 return error_set(why, r, "cannot prepare the checks: %s", strerror(-r));
         s.root = n->root;
+        s.files_only = !n->host;
         s.ignore = ignore;
         s.resuming = path_exists(n->root, FB_JOURNAL_PATH) >= 0;
         if (n->kubernetes_version)
@@ -200,6 +201,11 @@ static int run_etcd_disk(void *ctx, struct error *why) {
         int r = disk_spec(n, &s);
         if (r < 0)
                 return error_set(why, r, "FirstbootConfiguration.etcd.dataDevice: %s", strerror(-r));
+        if (!n->host)
+                return error_set(
+                        why, -EPERM,
+                        "under --root, %s is not formatted or mounted on this machine: add --allow-host when the root is this machine's own",
+                        s.device);
         r = fb_etcd_disk_prepare(&s, &res, why);
         if (r < 0)
                 return r;
@@ -239,17 +245,25 @@ int fb_static_pods_in_place(struct fb_node *n, const enum mf_component *cs, size
 }
 
 int fb_static_pods_write(struct fb_node *n, const enum mf_component *cs, size_t k, struct error *why) {
-        for (size_t i = 0; i < k; i++) {
+        _cleanup_(write_set_freep) struct write_set *set = NULL;
+        int r = write_set_new(n->root, &set);
+        if (r < 0)
+                return r;
+        /* The manifests of a phase are one set: the kubelet never finds some of them. */
+        r = write_set_mkdir(set, FB_MANIFESTS_DIR, 0700);
+        for (size_t i = 0; r >= 0 && i < k; i++) {
                 _cleanup_free_ char *yaml = NULL, *path = fb_node_manifest_path(cs[i]);
-                int r = path ? fb_node_static_pod_yaml(n, cs[i], &yaml) : -ENOMEM;
+                r = path ? fb_node_static_pod_yaml(n, cs[i], &yaml) : -ENOMEM;
                 if (r < 0)
                         return error_set(why, r, "cannot render the %s manifest: %s",
                                          mf_component_name(cs[i]), strerror(-r));
-                r = fb_file_put(n->root, path, yaml, 0600, 0700);
-                if (r < 0)
-                        return error_set(why, r, "cannot write %s: %s", path, strerror(-r));
-                log_debug("wrote %s", path);
+                r = write_set_add(set, path, yaml, strlen(yaml), 0600);
         }
+        if (r >= 0)
+                r = write_set_commit(set);
+        if (r < 0)
+                return error_set(why, r, "cannot write %s: %s; no manifest of this phase was left",
+                                 write_set_failed_path(set) ?: FB_MANIFESTS_DIR, strerror(-r));
         return 0;
 }
 
@@ -290,10 +304,11 @@ int fb_run_kubelet_start(void *ctx, struct error *why) {
         int r = fb_node_kubelet_files(n, &f);
         if (r < 0)
                 return error_set(why, r, "cannot render the kubelet configuration: %s", strerror(-r));
-        r = fb_kubelet_files_write(n->root, &f);
+        _cleanup_free_ char *failed_path = NULL;
+        r = fb_kubelet_files_write(n->root, &f, &failed_path);
         if (r < 0)
-                return error_set(why, r, "cannot write the kubelet files under " FB_KUBELET_DIR ": %s",
-                                 strerror(-r));
+                return error_set(why, r, "cannot write %s: %s; none of the kubelet's files was left",
+                                 failed_path ?: FB_KUBELET_DIR, strerror(-r));
         return fb_node_start_kubelet(n, why);
 }
 
@@ -303,8 +318,9 @@ void fb_describe_kubelet_start(void *ctx, FILE *out) {
                                                strv_length(n->kubelet_start_command), " ");
         fprintf(out,
                 "      write " FB_KUBELET_DIR "/config.yaml, " FB_KUBELET_DIR "/kubeadm-flags.env%s\n"
-                "      run '%s'\n",
-                n->versions->minor >= 34 ? ", " FB_KUBELET_DIR "/instance-config.yaml" : "", cmd ?: "?");
+                "      run '%s'%s\n",
+                n->versions->minor >= 34 ? ", " FB_KUBELET_DIR "/instance-config.yaml" : "", cmd ?: "?",
+                n->host ? "" : " (not under --root without --allow-host: run would stop here)");
 }
 
 /* ---- wait-control-plane ---- */

@@ -78,21 +78,25 @@ int fb_report_join_info(struct fb_node *n, struct error *why) {
         const char *pin;
         int r;
 
-        r = join_doc(n, false, &pub);
+        _cleanup_(write_set_freep) struct write_set *set = NULL;
+        r = write_set_new(n->root, &set);
         if (r >= 0)
-                r = write_string_atomic(n->root, FB_JOIN_INFO_PATH, pub, 0644, WRITE_MKDIR_PARENTS);
-        if (r < 0) {
-                return error_set(why, r, "cannot write " FB_JOIN_INFO_PATH ": %s", strerror(-r));
-        }
-        if (file) {
+                r = join_doc(n, false, &pub);
+        if (r >= 0)
+                r = write_set_add(set, FB_JOIN_INFO_PATH, pub, strlen(pub), 0644);
+        if (r >= 0 && file) {
                 r = join_doc(n, true, &full);
                 if (r >= 0)
-                        r = write_string_atomic(n->root, file, full, 0600, WRITE_MKDIR_PARENTS);
-                if (r < 0) {
-                        return error_set(why, r,
-                                         "cannot write FirstbootConfiguration.reporting.joinFile %s: %s",
-                                         file, strerror(-r));
-                }
+                        r = write_set_add(set, file, full, strlen(full), 0600);
+        }
+        if (r >= 0)
+                r = write_set_commit(set);
+        if (r < 0) {
+                const char *p = set ? write_set_failed_path(set) : NULL;
+                return error_set(why, r, "cannot write %s%s: %s", strempty(p),
+                                 p && file && streq(p, file) ? " (FirstbootConfiguration.reporting.joinFile)"
+                                                             : "",
+                                 strerror(-r));
         }
         (void) fb_node_ca_pin(n, &pin);
         printf("The control plane is up at %s (Kubernetes %s).\n"

@@ -542,18 +542,27 @@ static int write_units(const struct state *st, bool *changed, struct error *why)
             !(dropin = fb_etcd_disk_dropin(st->data_dir)))
                 return -ENOMEM;
         const struct { const char *path, *text; } files[] = {{path, unit}, {FB_ETCD_DISK_DROPIN, dropin}};
+        _cleanup_(write_set_freep) struct write_set *set = NULL;
+        r = write_set_new(st->s->root, &set);
+        if (r < 0)
+                return r;
+        /* The mount unit and its drop-in go in together: never one without the other. */
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 r = file_has(st->s->root, files[i].path, files[i].text);
                 if (r < 0)
                         return error_set(why, r, "cannot read %s: %s", files[i].path, strerror(-r));
                 if (r > 0)
                         continue;
-                r = write_string_atomic(st->s->root, files[i].path, files[i].text, 0644,
-                                        WRITE_MKDIR_PARENTS);
+                r = write_set_add(set, files[i].path, files[i].text, strlen(files[i].text), 0644);
                 if (r < 0)
-                        return error_set(why, r, "cannot write %s: %s", files[i].path, strerror(-r));
-                *changed = true;
+                        break;
         }
+        if (r >= 0)
+                r = write_set_commit(set);
+        if (r < 0)
+                return error_set(why, r, "cannot write %s: %s; neither unit file was left",
+                                 write_set_failed_path(set) ?: path, strerror(-r));
+        *changed = *changed || write_set_size(set) > 0;
         return 0;
 }
 

@@ -45,7 +45,8 @@ struct ctx {
         const struct fb_preflight_spec *s;
         struct fb_preflight_finding *f;
         size_t n, alloc, errors, ran;
-        int r; /* -ENOMEM once an allocation failed */
+        unsigned host_skipped; /* checks of this machine left out (files_only) */
+        int r;                 /* -ENOMEM once an allocation failed */
 };
 
 /* ---- ignore lists ---- */
@@ -236,6 +237,15 @@ static const char *search_path(const struct ctx *c) {
 
 /* ---- the checks ---- */
 
+/* Whether a check of this machine is skipped: files_only, unless it only reads /proc or /sys and those come
+ * from a tree the caller named. Counted, for the one warning that says so. */
+static bool skip_host(struct ctx *c, bool reads_proc) {
+        if (!c->s->files_only || (reads_proc && c->s->proc_root))
+                return false;
+        c->host_skipped++;
+        return true;
+}
+
 static void check_privileged(struct ctx *c) {
         c->ran++;
         if (geteuid() != 0)
@@ -282,6 +292,8 @@ static void check_clock(struct ctx *c) {
 }
 
 static void check_cpu(struct ctx *c) {
+        if (skip_host(c, true))
+                return;
         cpu_set_t set;
         long n;
 
@@ -298,6 +310,8 @@ static void check_cpu(struct ctx *c) {
 }
 
 static void check_mem(struct ctx *c) {
+        if (skip_host(c, true))
+                return;
         _cleanup_free_ char *text = NULL;
         unsigned long long mib;
         int r;
@@ -344,6 +358,8 @@ static int try_listen(unsigned port) {
 }
 
 static void check_port(struct ctx *c, unsigned port, const char *owner) {
+        if (skip_host(c, false))
+                return;
         char name[16];
         int r;
 
@@ -478,6 +494,8 @@ static void check_cri(struct ctx *c) {
 }
 
 static void check_swap(struct ctx *c) {
+        if (skip_host(c, true))
+                return;
         _cleanup_free_ char *text = NULL;
         size_t n;
         int r;
@@ -504,6 +522,8 @@ static void check_swap(struct ctx *c) {
 }
 
 static void check_tools(struct ctx *c) {
+        if (skip_host(c, false))
+                return;
         static const struct {
                 const char *name, *package;
                 bool mandatory;
@@ -545,6 +565,8 @@ static bool word_in(const char *list, const char *w) {
 }
 
 static void check_cgroups(struct ctx *c) {
+        if (skip_host(c, true))
+                return;
         _cleanup_free_ char *controllers = NULL;
         int r;
 
@@ -589,6 +611,8 @@ static int kubelet_version(const char *kubelet, char **ret) {
 }
 
 static void check_kubelet(struct ctx *c) {
+        if (skip_host(c, false))
+                return;
         _cleanup_free_ char *kubelet = NULL, *out = NULL;
         unsigned want, have;
         int r;
@@ -626,6 +650,8 @@ static void check_kubelet(struct ctx *c) {
 }
 
 static void check_forwarding(struct ctx *c, const char *path) {
+        if (skip_host(c, true))
+                return;
         _cleanup_free_ char *text = NULL, *name = NULL;
         int r;
 
@@ -728,6 +754,10 @@ int fb_preflight_run(const struct fb_preflight_spec *s, struct fb_preflight_repo
         default:
                 break;
         }
+        if (c.host_skipped > 0)
+                add(&c, "HostChecks", false,
+                    "%u checks of this machine skipped (ports, programs, /proc, /sys): under --root DIR only the files under DIR are checked; --allow-host, when DIR is this machine's root, checks them too",
+                    c.host_skipped);
         if (c.r < 0) {
                 struct fb_preflight_report tmp = {.findings = c.f, .n = c.n};
                 fb_preflight_report_done(&tmp);

@@ -55,7 +55,10 @@ struct fb_preflight_spec {
         bool resuming;
         const char *proc_root; /* where /proc and /sys are read (NULL: /); tests point it at a tree */
         const char *path;      /* where tools are searched; NULL: $PATH */
-        time_t now;            /* 0: the clock (tests set it) */
+        /* --root DIR without --allow-host: DIR is not this machine, so this machine's ports, programs,
+         * /proc and /sys (unless proc_root names a tree) are not checked; one warning says so. */
+        bool files_only;
+        time_t now; /* 0: the clock (tests set it) */
 };
 
 struct fb_preflight_finding {

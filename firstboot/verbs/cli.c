@@ -12,19 +12,36 @@
 
 struct cli_globals cli = {};
 
+bool cli_on_host(void) {
+        return isempty(cli.root) || streq(cli.root, "/") || cli.allow_host;
+}
+
 const char *cli_version(void) {
         return KF_VERSION;
 }
 
 void cli_print_help(const char *usage, const char *body) {
+        cli_print_help_more(usage, body, NULL);
+}
+
+void cli_print_help_more(const char *usage, const char *body, const char *more) {
         if (usage)
                 printf("Usage: %s\n", usage);
         if (body)
                 printf("\n%s\n", body);
+        if (more)
+                printf("%s\n", more);
         printf("Global options (before or after the verb):\n"
-               "  --root DIR          take every node path (/etc/kubernetes, /var/lib/..., /run/...) under\n"
-               "                      DIR; for tests, plan, and image builders working on an unbooted root.\n"
-               "                      Files named on the command line are used as given.\n"
+               "  --root DIR          the node is DIR, not this machine: every node path (/etc/kubernetes,\n"
+               "                      /var/lib/..., /run/..., /sys/class/dmi, the metadata files) is taken\n"
+               "                      under DIR, and nothing outside DIR is written or run: no helper\n"
+               "                      program (the kubelet start command, mkfs, kubelet --version,\n"
+               "                      vmware-rpctool), no mount, no block device probed by label, no port\n"
+               "                      bound, no /proc or /sys read. For tests, plan, and image builders\n"
+               "                      working on an unbooted root. Files named on the command line are used\n"
+               "                      as given, and network peers (metadata services, the API) are asked.\n"
+               "  --allow-host        with --root: DIR is this machine's root after all (a chroot, a test\n"
+               "                      double of a node): run its programs, mount, check its ports too\n"
                "  -v, --verbose       debug output (repeatable)\n"
                "  --log-format FMT    'text' (default; journald <N> priority prefixes when stderr is not a\n"
                "                      terminal) or 'json' (one object per line)\n"

@@ -10,8 +10,13 @@
 struct cli_globals {
         const char *root; /* NULL for the real root */
         int verbosity;    /* count of -v */
+        bool allow_host;  /* --allow-host: with --root, act on this machine too */
 };
 extern struct cli_globals cli;
+
+/* Whether this machine is the node: no --root (or --root /), or --allow-host. Otherwise nothing outside
+ * the root is touched or run: no helper program, device, mount, port, /proc or /sys of this machine. */
+bool cli_on_host(void);
 
 struct verb {
         const char *name;
@@ -37,6 +42,8 @@ int cmd_http_get(int argc, char **argv);
 
 /* Prints a verb's help: usage lines and body, then the global options and exit codes. */
 void cli_print_help(const char *usage, const char *body);
+/* The same with more of the verb's own text (options verbs share) before the global options. */
+void cli_print_help_more(const char *usage, const char *body, const char *more);
 
 /* For verbs whose work belongs to a later release: says so plainly and returns EXIT_UNSUPPORTED. */
 int cli_not_yet(const char *verb, const char *what);

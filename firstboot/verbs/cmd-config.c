@@ -14,7 +14,8 @@
 #include "metadata/metadata.h"
 
 static const char usage[] = "kube-firstboot config print [OPTIONS]\n"
-                            "       kube-firstboot config validate [OPTIONS] [FILE...]";
+                            "       kube-firstboot config validate [OPTIONS] [FILE...]\n"
+                            "       kube-firstboot config reference";
 static const char body[] =
         "'config print' prints the effective configuration as YAML documents (FirstbootConfiguration,\n"
         "InitConfiguration, ClusterConfiguration, JoinConfiguration, KubeletConfiguration,\n"
@@ -29,8 +30,12 @@ static const char body[] =
         "\n"
         "'config validate FILE...' checks the documents in the files (YAML, #cloud-config with\n"
         "kube_firstboot:, or MIME user-data) and lists every problem with its field path and file.\n"
-        "Without FILE it checks the effective configuration of this node, including that it is complete\n"
-        "for its role.\n"
+        "Documents that name a role must be complete for it. Without FILE it checks the effective\n"
+        "configuration of this node as 'run' does before it touches anything: complete for its role, the\n"
+        "CA given usable, an init node buildable from it.\n"
+        "\n"
+        "'config reference' prints every field kube-firstboot reads, with its type, default and what it\n"
+        "does, as Markdown (docs/configuration.md is its output).\n"
         "\n"
         "  --role ROLE                   auto, init, control-plane or worker\n"
         "  --node-name NAME              nodeRegistration.name\n"
@@ -39,7 +44,7 @@ static const char body[] =
         "  --set Kind.path=VALUE         any field, e.g. --set ClusterConfiguration.networking.podSubnet=10.244.0.0/16\n"
         "                                (repeatable; VALUE is read as YAML)\n"
         "  --no-metadata                 leave out user-data and metadata (image defaults and options only)\n"
-        "  --datasource NAME, --endpoint URL, --device PATH, --timeout SECONDS\n"
+        "  --datasource NAME, --metadata-url URL, --device PATH, --timeout SECONDS\n"
         "                                where the metadata comes from, as for 'kube-firstboot metadata'\n"
         "\n"
         "Exits 0 when the configuration is valid, 2 with every problem listed when it is not, 3 when the\n"
@@ -60,8 +65,10 @@ int cmd_config(int argc, char **argv) {
                 cli_print_help(usage, body);
                 return EXIT_DONE;
         }
+        if (argc == 2 && streq(argv[1], "reference"))
+                return fb_config_reference(stdout) < 0 ? EXIT_FAILED : EXIT_DONE;
         if (argc < 2 || (!streq(argv[1], "print") && !streq(argv[1], "validate"))) {
-                log_error("config needs 'print' or 'validate'. Usage: %s", usage);
+                log_error("config needs 'print', 'validate' or 'reference'. Usage: %s", usage);
                 return EXIT_USAGE;
         }
         validate = streq(argv[1], "validate");
@@ -89,8 +96,11 @@ int cmd_config(int argc, char **argv) {
                         if (strv_extend(&cc.files, argv[i]) < 0)
                                 return cli_oom();
                 cc.no_metadata = true;
+                cc.files_only = true;
                 partial = true;
         }
+        /* The effective configuration is checked as 'run' checks it before it touches the node. */
+        cc.node_checks = validate && !partial;
         r = config_cli_load(&cc, cli.root, partial, partial, NULL, &c);
         if (r != EXIT_DONE)
                 return r;

@@ -13,7 +13,7 @@
 #include "firstboot/cluster/discovery.h"
 
 static const char usage[] =
-        "kube-firstboot discover --endpoint HOST:PORT (--token-file FILE | --token ID.SECRET)\n"
+        "kube-firstboot discover --api-server HOST:PORT (--token-file FILE | --token ID.SECRET)\n"
         "           (--ca-cert-hash sha256:HEX... | --unsafe-skip-ca-verification)\n"
         "           [--timeout SECONDS]";
 
@@ -24,7 +24,8 @@ static const char body[] =
         "against that CA. Prints the cluster's server and CA hash, or why it failed: token unknown or\n"
         "expired, signature mismatch (wrong secret), pin mismatch, endpoint unreachable.\n"
         "\n"
-        "  --endpoint HOST:PORT          the API server or its load balancer (IPv6 as [addr]:port)\n"
+        "  --api-server HOST:PORT        the API server or its load balancer (IPv6 as [addr]:port), as\n"
+        "                                JoinConfiguration.discovery.bootstrapToken.apiServerEndpoint\n"
         "  --token-file FILE             a file holding the bootstrap token (preferred: command lines\n"
         "                                are visible to every user through /proc)\n"
         "  --token ID.SECRET             the bootstrap token itself\n"
@@ -42,7 +43,8 @@ int cmd_discover(int argc, char **argv) {
         enum { ARG_ENDPOINT = 0x100, ARG_TOKEN, ARG_TOKEN_FILE, ARG_HASH, ARG_UNSAFE, ARG_TIMEOUT };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
-                {"endpoint", required_argument, NULL, ARG_ENDPOINT},
+                {"api-server", required_argument, NULL, ARG_ENDPOINT},
+                {"endpoint", required_argument, NULL, ARG_ENDPOINT}, /* the old name */
                 {"token", required_argument, NULL, ARG_TOKEN},
                 {"token-file", required_argument, NULL, ARG_TOKEN_FILE},
                 {"ca-cert-hash", required_argument, NULL, ARG_HASH},
@@ -91,7 +93,7 @@ int cmd_discover(int argc, char **argv) {
                         return EXIT_USAGE;
                 }
         if (optind != argc || !endpoint) {
-                log_error("discover needs --endpoint HOST:PORT. Usage: %s", usage);
+                log_error("discover needs --api-server HOST:PORT. Usage: %s", usage);
                 return EXIT_USAGE;
         }
         if (token_file) {

@@ -87,6 +87,12 @@ int cmd_etcd_disk(int argc, char **argv) {
                 fb_etcd_disk_describe(&spec, stdout);
                 return EXIT_DONE;
         }
+        if (!cli_on_host()) {
+                log_error(
+                        "Under --root, %s is not formatted or mounted on this machine: add --allow-host when the root is this machine's own, or --dry-run.",
+                        spec.device);
+                return EXIT_USAGE;
+        }
 
         r = fb_etcd_disk_prepare(&spec, &res, &why);
         if (r == -ENOMEM)

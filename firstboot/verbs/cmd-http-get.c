@@ -17,7 +17,7 @@
 #include "firstboot/verbs/cli.h"
 
 static const char usage[] =
-        "kube-firstboot http-get URL [--ca-file FILE] [--cert-file FILE --key-file FILE]\n"
+        "kube-firstboot http-get URL [--cacert FILE] [--cert FILE --key FILE]\n"
         "           [--method M] [--data STRING] [--header 'Name: value']... [--timeout SECONDS]\n"
         "           [--retries N] [--max-bytes N] [--insecure]";
 
@@ -26,9 +26,9 @@ static const char body[] =
         "kube-firstboot uses to reach metadata services, the Kubernetes API and etcd, and prints\n"
         "'status <code>' followed by the response body.\n"
         "\n"
-        "  --ca-file FILE      trust only this CA (PEM); without it, the system CA bundle\n"
-        "  --cert-file FILE    client certificate (PEM), with --key-file\n"
-        "  --key-file FILE     the client certificate's private key (PEM)\n"
+        "  --cacert FILE       trust only this CA (PEM); without it, the system CA bundle\n"
+        "  --cert FILE         client certificate (PEM), with --key\n"
+        "  --key FILE          the client certificate's private key (PEM)\n"
         "  --method M          request method (default GET, or POST with --data)\n"
         "  --data STRING       request body\n"
         "  --header H          an extra request header, 'Name: value' (repeatable)\n"
@@ -55,9 +55,10 @@ int cmd_http_get(int argc, char **argv) {
         };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
-                {"ca-file", required_argument, NULL, ARG_CA},
-                {"cert-file", required_argument, NULL, ARG_CERT},
-                {"key-file", required_argument, NULL, ARG_KEY},
+                /* One spelling for TLS files across verbs: curl's and etcdctl's. */
+                {"cacert", required_argument, NULL, ARG_CA},
+                {"cert", required_argument, NULL, ARG_CERT},
+                {"key", required_argument, NULL, ARG_KEY},
                 {"method", required_argument, NULL, ARG_METHOD},
                 {"data", required_argument, NULL, ARG_DATA},
                 {"header", required_argument, NULL, ARG_HEADER},
@@ -135,7 +136,7 @@ int cmd_http_get(int argc, char **argv) {
                 return EXIT_USAGE;
         }
         if (!!cert_file != !!key_file) {
-                log_error("--cert-file and --key-file go together.");
+                log_error("--cert and --key go together.");
                 return EXIT_USAGE;
         }
         if (ca_file && (r = read_file(NULL, ca_file, 0, &ca, NULL)) < 0) {

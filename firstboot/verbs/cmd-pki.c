@@ -135,13 +135,17 @@ static int pki_certs(int argc, char **argv) {
         if (dry)
                 printf("dry run: nothing is generated or written; 'pki certs' would do this:\n");
         r = dry ? pki_node_plan(cli.root, &spec, &rep) : pki_node_ensure(cli.root, &spec, &rep);
-        for (size_t i = 0; i < rep.n; i++) {
+        /* After a failure nothing was written (the files are one set): no "created" line may say otherwise.
+         */
+        for (size_t i = 0; (r >= 0 || dry) && i < rep.n; i++) {
                 const struct pki_result *x = &rep.results[i];
                 printf("%-8s %-24s %s%s%s\n", pki_action_to_string(x->action), x->name, x->path,
                        x->reason ? ": " : "", strempty(x->reason));
         }
         if (r < 0) {
-                log_error_errno(r, "%s", rep.error[0] ? rep.error : "Writing the certificates failed: %m");
+                log_error_errno(r, "%s",
+                                rep.error[0] ? rep.error
+                                             : "Writing the certificates failed: %m; nothing was written.");
                 return EXIT_FAILED;
         }
         if (spec.role == PKI_ROLE_WORKER)
@@ -254,9 +258,10 @@ static const char decrypt_usage[] =
         "           --secret FILE [--config FILE]";
 static const char decrypt_body[] =
         "Takes a kubeadm-certs Secret as 'kubectl -n kube-system get secret kubeadm-certs -o json'\n"
-        "prints it, and writes its files where 'kubeadm join --control-plane' (download-certs) would:\n"
-        "private keys with mode 0600, certificates and public keys with 0644. Every entry is opened\n"
-        "before anything is written: with a wrong key or changed data nothing is written at all.\n"
+        "prints it, and writes its files where 'kubeadm join --control-plane' (download-certs) would,\n"
+        "every one with mode 0600 as kubeadm writes them (keys, public keys and certificates alike).\n"
+        "Every entry is opened before anything is written, and the files go in as one set: with a wrong\n"
+        "key, changed data, a full disk or a directory that cannot be written, no file is left.\n"
         "\n"
         "  --certificate-key HEX        the key the Secret was sealed with\n"
         "  --certificate-key-file FILE  the same, read from a file\n"
@@ -345,9 +350,12 @@ static int do_decrypt(const unsigned char key[PKI_CERT_KEY_SIZE], const struct p
                 log_error_errno(r, "Cannot open the Secret: %m");
         if (r < 0)
                 return EXIT_FAILED;
-        r = pki_secret_files_write(cli.root, files, n);
+        _cleanup_free_ char *failed_path = NULL;
+        r = pki_secret_files_install(cli.root, files, n, &failed_path);
         if (r < 0)
-                log_error_errno(r, "Writing the files of the Secret failed: %m");
+                log_error_errno(
+                        r, "Cannot write '%s': %m; nothing was written (no file of the Secret is left).",
+                        failed_path ?: "?");
         else
                 for (size_t i = 0; i < n; i++)
                         printf("wrote %04o %s\n", (unsigned) files[i].mode, files[i].path);

@@ -108,6 +108,7 @@ int cmd_preflight(int argc, char **argv) {
         spec.ignore = ignore;
         spec.root = cli.root;
         spec.proc_root = proc;
+        spec.files_only = !cli_on_host();
 
         r = fb_preflight_run(&spec, &report);
         if (r < 0) {

@@ -161,8 +161,7 @@ static int parse_options(int argc, char **argv, struct config_cli *cc, struct re
         while ((ch = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 switch (ch) {
                 case 'h':
-                        cli_print_help(usage, body);
-                        fputs(config_cli_help, stdout);
+                        cli_print_help_more(usage, body, config_cli_help);
                         return 1;
                 case ARG_CERTS_MIN:
                 case ARG_TOKEN_MIN:

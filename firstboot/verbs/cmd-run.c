@@ -49,14 +49,45 @@ static void count_requests(struct fb_status_requests *ret) {
 }
 
 /* One line for a failure that happens before the phases (configuration, role): status.json says it too. */
-static int fail_early(const char *root, const char *role, int r, const char *what, const char *remedy) {
+static void status_fail(const char *root, const char *role, int r, const char *what, const char *remedy) {
         _cleanup_(fb_status_freep) struct fb_status *st = NULL;
+        if (fb_status_new(root, role ?: "unknown", NULL, count_requests, &st) >= 0)
+                (void) fb_status_fail(st, NULL, r, what, remedy);
+}
+
+static int fail_early(const char *root, const char *role, int r, const char *what, const char *remedy) {
         log_error("%s", what);
         if (remedy)
                 log_info("Remedy: %s", remedy);
-        if (fb_status_new(root, role ?: "unknown", NULL, count_requests, &st) >= 0)
-                (void) fb_status_fail(st, NULL, r, what, remedy);
+        status_fail(root, role, r, what, remedy);
         return r == -EINVAL ? EXIT_USAGE : cli_exit_code_for_error(r);
+}
+
+/* status.json after the configuration was refused, or the metadata could not be read: what and why. */
+static void report_load_failure(const struct config_cli *cc, int exit_code) {
+        _cleanup_free_ char *list = NULL, *what = NULL;
+        size_t n = strv_length(cc->problems);
+
+        if (n > 0) {
+                list = strjoin_sep((const char *const *) cc->problems, n, "; ");
+                what = list ? strdupf("The configuration is not valid (%zu problem%s); nothing was written: %s",
+                                      n, n == 1 ? "" : "s", list)
+                            : NULL;
+                /* The problems are in the log already: status.json says them too. */
+                status_fail(
+                        cli.root, NULL, -EINVAL,
+                        what ?: "The configuration is not valid; nothing was written.",
+                        "Fix the field named, where its source says (user-data, image defaults, metadata tag, option); 'kube-firstboot config validate' lists every problem.");
+                return;
+        }
+        if (cc->failure[0]) {
+                bool temporary = exit_code == EXIT_TEMPORARY;
+                status_fail(
+                        cli.root, NULL, cc->failure_errno ?: -EIO, cc->failure,
+                        temporary
+                                ? "The metadata source did not answer: check the instance's network and the metadata service ('kube-firstboot metadata -v' shows every request); the unit retries."
+                                : "Check the metadata source ('kube-firstboot metadata -v' says what it answered), or name one with --datasource.");
+        }
 }
 
 static int run_or_plan(int argc, char **argv, bool plan) {
@@ -84,8 +115,8 @@ static int run_or_plan(int argc, char **argv, bool plan) {
         optind = 0;
         while ((ch = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 if (ch == 'h') {
-                        cli_print_help(plan ? plan_usage : run_usage, plan ? plan_body : run_body);
-                        fputs(config_cli_help, stdout);
+                        cli_print_help_more(plan ? plan_usage : run_usage, plan ? plan_body : run_body,
+                                            config_cli_help);
                         return EXIT_DONE;
                 }
                 if (ch == ARG_STOP_AFTER && !plan) {
@@ -106,13 +137,11 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                 return EXIT_DONE;
         }
 
+        cc.node_checks = true;
         r = config_cli_load(&cc, cli.root, false, false, &inst, &c);
         if (r != EXIT_DONE) {
                 if (!plan)
-                        (void) fail_early(
-                                cli.root, NULL, -EINVAL,
-                                "The configuration is not valid; nothing was written (see the log).",
-                                "Fix the user-data or image defaults; 'kube-firstboot config validate' lists every problem.");
+                        report_load_failure(&cc, r);
                 return r;
         }
 
@@ -144,6 +173,8 @@ static int run_or_plan(int argc, char **argv, bool plan) {
         r = fb_node_new(cli.root, c, inst, decision.role, jd.server ? &view : NULL, &node, &why);
         if (r >= 0 && jd.server)
                 node->join = &jd;
+        if (r >= 0)
+                node->host = cli_on_host();
         if (r < 0)
                 return plan ? (log_error("%s", error_message(&why, r)),
                                r == -EINVAL ? EXIT_USAGE : EXIT_FAILED)
@@ -164,7 +195,15 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                         log_error("This machine's journal (" FB_JOURNAL_PATH ") is for another role.");
                         return EXIT_FAILED;
                 }
-                return r < 0 ? cli_exit_code_for_error(r) : EXIT_DONE;
+                if (r < 0)
+                        return cli_exit_code_for_error(r);
+                if (node->plan_error.code) {
+                        /* A plan that 'run' would not get through is not a plan: say so, and not 0. */
+                        int e = node->plan_error.code;
+                        log_error("'run' would fail: %s", error_message(&node->plan_error, e));
+                        return e == -EINVAL ? EXIT_USAGE : cli_exit_code_for_error(e);
+                }
+                return EXIT_DONE;
         }
 
         names = calloc(n + 1, sizeof(char *));

@@ -2,12 +2,15 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/strutil.h"
 #include "firstboot/verbs/cli.h"
 #include "firstboot/verbs/config-cli.h"
+#include "firstboot/flows/node.h"
 
 const char config_cli_help[] =
         "Where the configuration comes from (later wins): image defaults in /etc/kube-firstboot/*.yaml,\n"
@@ -20,13 +23,14 @@ const char config_cli_help[] =
         "  --config FILE                 configuration documents, merged at the user-data level (repeatable)\n"
         "  --no-metadata                 leave out user-data and metadata\n"
         "  --datasource NAME             force a metadata source (ec2, gce, azure, openstack, nocloud, vmware, ...)\n"
-        "  --endpoint URL, --device DEV  where that source is (an emulator, an image file)\n"
+        "  --metadata-url URL, --device DEV  where that source is (an emulator, a seed URL, an image file)\n"
         "  --timeout SECONDS             per metadata request (1-600)\n";
 
 void config_cli_done(struct config_cli *cc) {
         strv_free(cc->set);
         strv_free(cc->files);
-        cc->set = cc->files = NULL;
+        strv_free(cc->problems);
+        cc->set = cc->files = cc->problems = NULL;
 }
 
 int config_cli_option(struct config_cli *cc, int ch, const char *arg) {
@@ -77,28 +81,62 @@ int config_cli_option(struct config_cli *cc, int ch, const char *arg) {
         }
 }
 
+/* The count, then one problem a line: indented text, or one JSON object each with --log-format=json. */
+static void report_problems(char **problems) {
+        size_t n = strv_length(problems);
+        log_error("The configuration has %zu problem%s:", n, n == 1 ? "" : "s");
+        for (char **p = problems; p && *p; p++)
+                if (log_get_format() == LOG_FORMAT_JSON)
+                        log_error("%s", *p);
+                else
+                        fprintf(stderr, "  %s\n", *p);
+}
+
 int config_cli_load(struct config_cli *cc, const char *root, bool partial, bool skip_image_defaults,
                     struct md_instance **ret_instance, struct fb_config **ret_config) {
         _cleanup_(md_instance_freep) struct md_instance *inst = NULL;
         _cleanup_strv_free_ char **problems = NULL;
         struct fb_config_sources src = {.root = root,
                                         .partial = partial,
+                                        .complete_for_role = cc->files_only,
                                         .skip_image_defaults = skip_image_defaults,
                                         .files = cc->files};
         struct fb_config *c = NULL;
         int r;
 
+        if (root) {
+                struct stat st;
+                if (stat(root, &st) < 0) {
+                        log_error("--root '%s' %s.", root,
+                                  errno == ENOENT ? "does not exist" : strerror(errno));
+                        return EXIT_USAGE;
+                }
+                if (!S_ISDIR(st.st_mode)) {
+                        log_error("--root '%s' is not a directory.", root);
+                        return EXIT_USAGE;
+                }
+        }
         cc->md.root = root;
+        cc->md.no_host = !cli_on_host();
         src.flags = cc->flags;
         src.flags.set = cc->set;
         if (!cc->no_metadata) {
+                char md_error[MD_ERROR_MAX] = "";
+                cc->md.error = md_error;
                 r = md_fetch(&cc->md, &inst);
+                cc->md.error = NULL;
                 if (r == -ENXIO) {
-                        log_error("The %s datasource is not present here.", cc->md.datasource ?: "metadata");
+                        snprintf(cc->failure, sizeof(cc->failure), "The %s datasource is not present here.",
+                                 cc->md.datasource ?: "metadata");
+                        cc->failure_errno = r;
+                        log_error("%s", cc->failure);
                         return EXIT_UNSUPPORTED;
                 }
                 if (r < 0) {
-                        log_error_errno(r, "Cannot read the instance metadata: %m");
+                        snprintf(cc->failure, sizeof(cc->failure), "Cannot read the instance metadata: %s.",
+                                 md_error[0] ? md_error : strerror(-r));
+                        cc->failure_errno = r;
+                        log_error("%s", cc->failure);
                         return cli_exit_code_for_error(r);
                 }
                 src.instance = inst;
@@ -106,11 +144,22 @@ int config_cli_load(struct config_cli *cc, const char *root, bool partial, bool 
         r = fb_config_load(&src, &c, &problems);
         if (r == -ENOMEM)
                 return cli_oom();
+        if (r < 0 && !problems) {
+                log_error_errno(r, "Cannot load the configuration: %m");
+                return cli_exit_code_for_error(r);
+        }
+        if (r >= 0 && cc->node_checks) {
+                r = fb_node_check(root, c, inst, &problems);
+                if (r < 0)
+                        return cli_oom();
+                if (problems) {
+                        c = fb_config_free(c);
+                        r = -EINVAL;
+                }
+        }
         if (r < 0) {
-                log_error("The configuration has %zu problem%s:", strv_length(problems),
-                          strv_length(problems) == 1 ? "" : "s");
-                for (char **p = problems; p && *p; p++)
-                        fprintf(stderr, "  %s\n", *p);
+                report_problems(problems);
+                cc->problems = TAKE_PTR(problems);
                 return EXIT_USAGE;
         }
         *ret_config = c;

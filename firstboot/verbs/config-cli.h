@@ -34,7 +34,8 @@ enum {
                 {"set", required_argument, NULL, CONFIG_ARG_SET},                                           \
                 {"no-metadata", no_argument, NULL, CONFIG_ARG_NO_MD},                                       \
                 {"datasource", required_argument, NULL, CONFIG_ARG_DS},                                     \
-                {"endpoint", required_argument, NULL, CONFIG_ARG_ENDPOINT},                                 \
+                {"metadata-url", required_argument, NULL, CONFIG_ARG_ENDPOINT},                             \
+                {"endpoint", required_argument, NULL, CONFIG_ARG_ENDPOINT}, /* the old name */              \
                 {"device", required_argument, NULL, CONFIG_ARG_DEVICE},                                     \
                 {"timeout", required_argument, NULL, CONFIG_ARG_TIMEOUT}, {                                 \
                 "config", required_argument, NULL, CONFIG_ARG_CONFIG                                        \
@@ -47,8 +48,14 @@ struct config_cli {
         struct fb_flags flags;
         struct md_options md;
         bool no_metadata;
-        char **set;   /* owned */
-        char **files; /* owned: --config FILE */
+        bool files_only;  /* config validate FILE: the documents alone, complete for the role they name */
+        bool node_checks; /* also what 'run' checks of the node's setup before it touches anything */
+        char **set;       /* owned */
+        char **files;     /* owned: --config FILE */
+        char **problems;  /* owned: after config_cli_load() refused the configuration, its problems */
+        /* After config_cli_load() failed for another reason (the metadata): what failed, and its errno. */
+        char failure[MD_ERROR_MAX + 128];
+        int failure_errno;
 };
 
 void config_cli_done(struct config_cli *cc);

@@ -23,12 +23,21 @@ kube-firstboot \\- turn a freshly booted machine into a Kubernetes node
 ROFF
 "$bin" --help | verbatim
 echo ".fi"
+# Every verb's help repeats the global options and exit codes (printed once above): keep its own part.
+own_help() { "$bin" "$@" --help | sed '/^Global options/,$d' | verbatim; }
 for v in $verbs; do
         echo ".SH \"$(echo "$v" | tr a-z A-Z)\""
         echo ".nf"
-        # Every verb's help repeats the global options and exit codes: keep its own part.
-        "$bin" "$v" --help | sed '/^Global options/,$d' | verbatim
+        own_help "$v"
         echo ".fi"
+        # Verbs with commands of their own ("Usage: kube-firstboot pki certs|ca-hash|..."): each one's help.
+        subs=$("$bin" "$v" --help | sed -n "s/^Usage: kube-firstboot $v \([a-z-]*|[a-z|-]*\).*/\1/p" | tr '|' ' ')
+        for s in $subs; do
+                echo ".SS \"$v $s\""
+                echo ".nf"
+                own_help "$v" "$s"
+                echo ".fi"
+        done
 done
 cat <<'ROFF'
 .SH FILES

@@ -75,7 +75,9 @@ def test_golden(golden_case, kf_bin, tmp_path):
     if case.get("command", "run") == "pki-certs":
         argv = ["pki", "certs", "--config", cfg, "--root", root]
     else:
-        argv = ["run", "--root", root, "--no-metadata", "--config", cfg, "--stop-after", "kubelet-start"]
+        # The root stands for this machine up to kubelet-start, whose command ('true') runs: --allow-host.
+        argv = ["run", "--root", root, "--allow-host", "--no-metadata", "--config", cfg, "--stop-after",
+                "kubelet-start"]
     p = golden.run_bin(kf_bin, *argv)
     if case.get("expect_refused"):
         assert p.returncode != 0, f"kubeadm refuses this input; kube-firstboot accepted it:\n{p.stderr}"

@@ -2,6 +2,7 @@
 """The command line: verbs, help, global options, exit codes, log formats."""
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -67,7 +68,7 @@ def test_journald_priority_prefix_and_json_logs(kf):
 
 def test_verbose_adds_debug_lines(kf, pki, https_server):
     s = https_server()
-    p = kf("-v", "http-get", s.url("/ok"), "--ca-file", pki.ca_cert, check_rc=0)
+    p = kf("-v", "http-get", s.url("/ok"), "--cacert", pki.ca_cert, check_rc=0)
     assert "<7>" in p.stderr
 
 
@@ -95,3 +96,36 @@ def test_status_never_touches_the_host(kf, tmp_path):
     p = kf("status", root=tmp_path)
     assert str(tmp_path) not in p.stdout
     assert not os.path.exists(tmp_path / "run")
+
+
+def test_manpage_keeps_every_option(kf_bin, tmp_path):
+    """images/deb/manpage.sh makes the page from the --help texts: every option a verb's help lists (the
+    configuration options that come after its body included) is on the page, and each command of a verb
+    with commands (pki certs, pki decrypt-certs, ...) has its section."""
+    import re
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    page = subprocess.run(["bash", os.path.join(repo, "images", "deb", "manpage.sh"), kf_bin, "0.1"],
+                          capture_output=True, text=True, check=True).stdout
+    top = subprocess.run([kf_bin, "--help"], capture_output=True, text=True).stdout
+    verbs = [l.split()[0] for l in top.split("Verbs:")[1].split("\n\n")[0].splitlines() if l.strip()]
+    for v in verbs + ["pki decrypt-certs", "pki certs"]:
+        full = subprocess.run([kf_bin, *v.split(), "--help"], capture_output=True, text=True).stdout
+        glob = {"--root", "--allow-host", "--verbose", "--log-format", "--help", "--version"}
+        for opt in sorted(set(re.findall(r"^\s+(--[a-z][a-z-]+)", full, re.M)) - glob):
+            assert opt in page, f"{v}: {opt} is not on the page"
+    assert '.SS "pki decrypt-certs"' in page and "--control-plane-endpoint" in page
+
+
+def test_one_spelling_for_each_option(kf_bin):
+    """One name, one meaning: TLS files are --cacert/--cert/--key everywhere (curl's and etcdctl's
+    spelling); where metadata comes from is --metadata-url, the API server to discover --api-server,
+    etcd's members --endpoints. No help offers another spelling."""
+    import re
+    top = subprocess.run([kf_bin, "--help"], capture_output=True, text=True).stdout
+    verbs = [l.split()[0] for l in top.split("Verbs:")[1].split("\n\n")[0].splitlines() if l.strip()]
+    seen = set()
+    for v in verbs + ["pki certs", "pki decrypt-certs", "pki encrypt-certs", "etcd disk", "config validate"]:
+        text = subprocess.run([kf_bin, *v.split(), "--help"], capture_output=True, text=True).stdout
+        seen |= set(re.findall(r"--[a-z][a-z-]+", text))
+    assert not seen & {"--ca-file", "--cert-file", "--key-file", "--endpoint", "--ca-cert"}, seen
+    assert {"--cacert", "--cert", "--key", "--metadata-url", "--api-server", "--endpoints"} <= seen

@@ -193,7 +193,7 @@ kube_firstboot: |
 """.encode()
     e = EC2(user_data=ud, tags={"kube-firstboot-role": "worker", "Name": "w"}).start()
     try:
-        p = kf("config", "print", "--datasource", "ec2", "--endpoint", e.url, root=tmp_path)
+        p = kf("config", "print", "--datasource", "ec2", "--metadata-url", e.url, root=tmp_path)
     finally:
         e.stop()
     assert p.returncode == 0, p.stderr
@@ -256,3 +256,20 @@ def test_every_supported_minor_and_its_label_validates(kf, tmp_path, minor):
         cfg.write_text(f"apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: {version}\n")
         p = kf("config", "validate", cfg)
         assert p.returncode == 0, (version, p.stderr)
+
+
+def test_configuration_reference_is_the_schema(kf):
+    """docs/configuration.md is what 'config reference' makes from the schema table that validates: it
+    cannot drift. Every FirstbootConfiguration field says what it does."""
+    p = kf("config", "reference", check_rc=0)
+    with open(os.path.join(REPO, "docs", "configuration.md")) as f:
+        assert p.stdout == f.read(), "docs/configuration.md is stale: kube-firstboot config reference > docs/configuration.md"
+    rows = [l.split(" | ") for l in p.stdout.splitlines() if l.startswith("| `FirstbootConfiguration.")]
+    assert len(rows) >= 30
+    for r in rows:
+        assert len(r) == 5 and r[3].strip(), r
+    # Every field the reference names is accepted (and a near miss is not).
+    doc = "apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\nreporting: {joinFile: /x}\n"
+    assert kf("config", "validate", "/dev/stdin", input=doc).returncode == 0
+    assert "reporting.joinfile: unknown field" in kf("config", "validate", "/dev/stdin",
+                                                      input=doc.replace("joinFile", "joinfile")).stderr

@@ -80,36 +80,36 @@ def cluster(tmp_path_factory):
 def test_discovery_succeeds_with_token_and_pin(kf, cluster, tmp_path):
     tf = tmp_path / "token"
     tf.write_text(f"{TOKEN_ID}.{TOKEN_SECRET}\n")
-    p = kf("discover", "--endpoint", cluster.endpoint, "--token-file", tf, "--ca-cert-hash", cluster.hash,
+    p = kf("discover", "--api-server", cluster.endpoint, "--token-file", tf, "--ca-cert-hash", cluster.hash,
            check_rc=0)
     assert p.stdout.splitlines() == ["server:  https://cp.example:6443", f"ca-hash: {cluster.hash}"]
     # The secret never reaches the logs, even at debug level.
-    p = kf("-v", "discover", "--endpoint", cluster.endpoint, "--token-file", tf, "--ca-cert-hash",
+    p = kf("-v", "discover", "--api-server", cluster.endpoint, "--token-file", tf, "--ca-cert-hash",
            cluster.hash.upper().replace("SHA256", "sha256"), check_rc=0)
     assert TOKEN_SECRET not in p.stderr and TOKEN_SECRET not in p.stdout
 
 
 def test_token_from_the_environment(kf, cluster):
-    kf("discover", "--endpoint", cluster.endpoint, "--ca-cert-hash", cluster.hash,
+    kf("discover", "--api-server", cluster.endpoint, "--ca-cert-hash", cluster.hash,
        env={"KUBE_FIRSTBOOT_TOKEN": f"{TOKEN_ID}.{TOKEN_SECRET}"}, check_rc=0)
 
 
 def test_wrong_secret_is_a_signature_mismatch(kf, cluster):
-    p = kf("discover", "--endpoint", cluster.endpoint, "--token", f"{TOKEN_ID}.ffffffffffffffff",
+    p = kf("discover", "--api-server", cluster.endpoint, "--token", f"{TOKEN_ID}.ffffffffffffffff",
            "--ca-cert-hash", cluster.hash)
     assert p.returncode == 1
     assert "token secret is wrong" in p.stderr
 
 
 def test_unknown_token_id(kf, cluster):
-    p = kf("discover", "--endpoint", cluster.endpoint, "--token", "nosuch.0123456789abcdef",
+    p = kf("discover", "--api-server", cluster.endpoint, "--token", "nosuch.0123456789abcdef",
            "--ca-cert-hash", cluster.hash, "--timeout", "2")
     assert p.returncode == 1
     assert "invalid for this cluster or has expired" in p.stderr
 
 
 def test_pin_mismatch(kf, cluster):
-    p = kf("discover", "--endpoint", cluster.endpoint, "--token", f"{TOKEN_ID}.{TOKEN_SECRET}",
+    p = kf("discover", "--api-server", cluster.endpoint, "--token", f"{TOKEN_ID}.{TOKEN_SECRET}",
            "--ca-cert-hash", "sha256:" + "0" * 64)
     assert p.returncode == 1
     assert "matches none of the given CA cert hashes" in p.stderr
@@ -117,10 +117,10 @@ def test_pin_mismatch(kf, cluster):
 
 
 def test_a_pin_is_required_unless_unsafe(kf, cluster):
-    p = kf("discover", "--endpoint", cluster.endpoint, "--token", f"{TOKEN_ID}.{TOKEN_SECRET}")
+    p = kf("discover", "--api-server", cluster.endpoint, "--token", f"{TOKEN_ID}.{TOKEN_SECRET}")
     assert p.returncode == 2
     assert "unsafeSkipCAVerification" in p.stderr
-    p = kf("discover", "--endpoint", cluster.endpoint, "--token", f"{TOKEN_ID}.{TOKEN_SECRET}",
+    p = kf("discover", "--api-server", cluster.endpoint, "--token", f"{TOKEN_ID}.{TOKEN_SECRET}",
            "--unsafe-skip-ca-verification", check_rc=0)
     assert cluster.hash in p.stdout
 
@@ -130,18 +130,18 @@ def test_unreachable_endpoint_is_temporary(kf):
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    p = kf("discover", "--endpoint", f"127.0.0.1:{port}", "--token", f"{TOKEN_ID}.{TOKEN_SECRET}",
+    p = kf("discover", "--api-server", f"127.0.0.1:{port}", "--token", f"{TOKEN_ID}.{TOKEN_SECRET}",
            "--ca-cert-hash", "sha256:" + "0" * 64, "--timeout", "2")
     assert p.returncode == 3
     assert "cannot read cluster-info" in p.stderr
 
 
 @pytest.mark.parametrize("args", [
-    ["--endpoint", "127.0.0.1:1", "--token", "bad", "--unsafe-skip-ca-verification"],
-    ["--endpoint", "127.0.0.1:1", "--token", "abcdef.0123456789abcdef", "--ca-cert-hash", "md5:00"],
-    ["--endpoint", "127.0.0.1", "--token", "abcdef.0123456789abcdef", "--unsafe-skip-ca-verification"],
+    ["--api-server", "127.0.0.1:1", "--token", "bad", "--unsafe-skip-ca-verification"],
+    ["--api-server", "127.0.0.1:1", "--token", "abcdef.0123456789abcdef", "--ca-cert-hash", "md5:00"],
+    ["--api-server", "127.0.0.1", "--token", "abcdef.0123456789abcdef", "--unsafe-skip-ca-verification"],
     ["--token", "abcdef.0123456789abcdef"],
-    ["--endpoint", "127.0.0.1:1"],
+    ["--api-server", "127.0.0.1:1"],
 ])
 def test_bad_arguments_exit_2(kf, args):
     assert kf("discover", *args, env={"KUBE_FIRSTBOOT_TOKEN": ""}).returncode == 2

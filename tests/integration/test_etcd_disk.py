@@ -102,7 +102,8 @@ def run(kf, disks, device, *extra, fs=None, label=None, cluster=""):
     if label:
         body += f"  label: {label}\n"
     cfg.write_text(body + cluster)
-    return kf("etcd", "disk", "--no-metadata", "--config", cfg, *extra, root=disks.root)
+    # The disks are this machine's loop devices: --allow-host.
+    return kf("etcd", "disk", "--no-metadata", "--config", cfg, "--allow-host", *extra, root=disks.root)
 
 
 def test_blank_disk_formatted_mounted_persisted_and_rerun(kf, disks):
@@ -285,7 +286,7 @@ def test_in_use_or_hiding_files_refused(kf, disks):
 def test_configuration_problems(kf, disks):
     cfg = disks.tmp / "none.yaml"
     cfg.write_text("apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\n")
-    p = kf("etcd", "disk", "--no-metadata", "--config", cfg, root=disks.root)
+    p = kf("etcd", "disk", "--no-metadata", "--config", cfg, "--allow-host", root=disks.root)
     assert p.returncode == 2 and "etcd.dataDevice is not set" in p.stderr
     p = run(kf, disks, "vdb")
     assert p.returncode == 2 and "FirstbootConfiguration.etcd.dataDevice: 'vdb' is not a /dev path" in p.stderr

@@ -63,8 +63,8 @@ def served_config(kf, server, datasource, root):
     here), and `config validate` of the same: (documents by kind, printed text, validate's result)."""
     e = server.start()
     try:
-        docs, text = kf_docs(kf, "--datasource", datasource, "--endpoint", e.url, root=root)
-        return docs, text, kf("config", "validate", "--datasource", datasource, "--endpoint", e.url, root=root)
+        docs, text = kf_docs(kf, "--datasource", datasource, "--metadata-url", e.url, root=root)
+        return docs, text, kf("config", "validate", "--datasource", datasource, "--metadata-url", e.url, root=root)
     finally:
         e.stop()
 
@@ -126,7 +126,7 @@ def test_nocloud_seed_volume(kf, tmp_path, kind):
     if not media.can_loop():
         return
     with media.Loop(seed) as dev:
-        v = kf_json(kf, "metadata", root=tmp_path)
+        v = kf_json(kf, "metadata", "--allow-host", root=tmp_path)  # found by label on this machine
     assert v["datasource"] == "nocloud" and v["source"].startswith(f"config-disk ({dev}")
     assert v["instanceId"] == "iid-kf-lab-cp-1"
 
@@ -288,13 +288,14 @@ def test_vsphere_guestinfo_through_kube_firstboot(kf, tmp_path, pki):
     root = tmp_path / "root"
     write_test_ca(root, pki)
     env = fake_vmware_tools(tmp_path, vmx_values())
-    v = kf_json(kf, "metadata", "--datasource", "vmware", root=root, env=env)
+    # The guestinfo comes from this machine's vmware-rpctool (a stand-in): --allow-host.
+    v = kf_json(kf, "metadata", "--datasource", "vmware", "--allow-host", root=root, env=env)
     assert (v["instanceId"], v["hostname"], v["localIPv4"]) == ("k8s-cp-1", "k8s-cp-1", "192.168.10.11")
-    docs, _ = kf_docs(kf, "--datasource", "vmware", root=root, env=env)
+    docs, _ = kf_docs(kf, "--datasource", "vmware", "--allow-host", root=root, env=env)
     fb = docs["FirstbootConfiguration"]
     assert fb["role"] == "auto" and v["localIPv4"] == min(fb["seed"]["peers"])  # this clone is the seed
     assert docs["ClusterConfiguration"]["controlPlaneEndpoint"] == "192.168.10.10:6443"
-    p = kf("config", "validate", "--datasource", "vmware", root=root, env=env)
+    p = kf("config", "validate", "--datasource", "vmware", "--allow-host", root=root, env=env)
     assert p.returncode == 0, p.stderr
 
 
@@ -509,3 +510,83 @@ def test_packer_template_validates(tmp_path):
     assert p.returncode != 0 and "missing.deb" in p.stdout + p.stderr
     p = subprocess.run(["sh", "-n", img("packer", "install-kube-firstboot.sh")], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
+
+
+# ---- every example plans ----
+
+def example_user_data():
+    """(name, user-data bytes) of every user-data example in images/: cloud-configs, plain documents,
+    MIME, the Ignition config's /etc/kube-firstboot/user-data, vSphere's and the NoCloud seed's."""
+    out = []
+    for d, _, fs in sorted(os.walk(IMAGES)):
+        for f in sorted(fs):
+            p = os.path.join(d, f)
+            rel = os.path.relpath(p, IMAGES)
+            if f.endswith(".cloud-config.yaml") or rel in ("user-data/mime-multipart.txt",
+                                                           "user-data/plain-documents.yaml", "nocloud/user-data"):
+                with open(p, "rb") as fh:
+                    out.append((rel, fh.read()))
+    ign = json.loads(read("ignition", "kube-firstboot.ign"))
+    for f in ign["storage"]["files"]:
+        if f["path"] == "/etc/kube-firstboot/user-data":
+            src = f["contents"]["source"]
+            assert src.startswith("data:,")
+            out.append(("ignition/kube-firstboot.ign", urllib.parse.unquote(src[len("data:,"):]).encode()))
+    return out
+
+
+def simulated_node(root, user_data, pki, second=False):
+    """A root as the image and cloud-init leave it: the user-data for the files datasource, write_files
+    written (the CA placeholders replaced by a test CA), the secret files examples name, and an instance
+    whose address is the lowest seed peer (the seed) or, with second, the next one."""
+    ud = root / "etc/kube-firstboot/user-data"
+    ud.parent.mkdir(parents=True, exist_ok=True)
+    ud.write_bytes(user_data)
+    text = user_data.decode()
+    address, instance_id = "10.0.0.11", "i-0a1b2c3d4e5f60718"
+    if text.startswith("#cloud-config"):
+        cc = yaml.safe_load(text)
+        for wf in cc.get("write_files", []):
+            content = wf["content"]
+            if "(your cluster CA certificate)" in content:
+                content = open(pki.ca_cert).read()
+            if "(your cluster CA key)" in content:
+                content = open(pki.ca_key).read()
+            p = root / wf["path"].lstrip("/")
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(content)
+    docs = []
+    if text.startswith("#cloud-config"):
+        kf_docs_ = yaml.safe_load(text).get("kube_firstboot") or []
+        docs = (list(yaml.safe_load_all(kf_docs_)) if isinstance(kf_docs_, str)
+                else [dict(kf_docs_, kind="FirstbootConfiguration")] if isinstance(kf_docs_, dict) and "kind" not in kf_docs_
+                else kf_docs_ if isinstance(kf_docs_, list) else [kf_docs_])
+    elif not text.startswith("Content-Type"):
+        docs = list(yaml.safe_load_all(text))
+    for doc in docs:
+        if isinstance(doc, dict) and doc.get("kind") == "FirstbootConfiguration":
+            peers = sorted(doc.get("seed", {}).get("peers", []), key=lambda a: tuple(map(int, a.split("."))))
+            if peers:
+                address = peers[1 if second else 0]
+    sec = root / "run/kube-firstboot/secrets"
+    sec.mkdir(parents=True, exist_ok=True)
+    (sec / "bootstrap-token").write_text("abcdef.0123456789abcdef\n")
+    (sec / "certificate-key").write_text("3c1f8d0e5a7b92c4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1\n")
+    (root / "etc/kube-firstboot/instance.json").write_text(json.dumps(
+        {"instanceId": instance_id if not second else "i-other", "hostname": "node-1", "localIPv4": address}))
+
+
+@pytest.mark.parametrize("second", [False, True], ids=["seed-or-only", "another"])
+@pytest.mark.parametrize("name,user_data", example_user_data(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_example_plans(kf, tmp_path, pki, name, user_data, second):
+    """What the README promises: every example in images/ goes through 'plan' on a simulated node (the
+    files datasource, cloud-init's write_files done, the secret files in place) and 'run' would start:
+    exit 0, touching nothing. Joiners plan from their own configuration when discovery cannot reach the
+    example's endpoint."""
+    root = tmp_path / "root"
+    simulated_node(root, user_data, pki, second)
+    before = sorted(str(p) for p in root.rglob("*"))
+    p = kf("plan", "--datasource", "files", root=root, timeout=60)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
+    assert "decision:" in p.stdout
+    assert sorted(str(p) for p in root.rglob("*")) == before  # a plan touches nothing

@@ -29,7 +29,7 @@ def ec2():
 
 
 def view(kf, tmp_path, url, *extra, rc=0):
-    p = kf("metadata", "--datasource", "ec2", "--endpoint", url, *extra, root=tmp_path, check_rc=rc)
+    p = kf("metadata", "--datasource", "ec2", "--metadata-url", url, *extra, root=tmp_path, check_rc=rc)
     return json.loads(p.stdout) if rc == 0 else p
 
 
@@ -118,10 +118,10 @@ def test_gzip_base64_userdata_is_unwrapped(kf, tmp_path, ec2):
 def test_slow_imds_times_out_as_temporary(kf, tmp_path, ec2):
     e = ec2()
     e.delay = 3
-    p = kf("metadata", "--datasource", "ec2", "--endpoint", e.url, "--timeout", "1", root=tmp_path)
+    p = kf("metadata", "--datasource", "ec2", "--metadata-url", e.url, "--timeout", "1", root=tmp_path)
     assert p.returncode == 3, p.stderr
 
 
 def test_unreachable_forced_endpoint_is_temporary(kf, tmp_path):
-    p = kf("metadata", "--datasource", "ec2", "--endpoint", "http://127.0.0.1:9", "--timeout", "1", root=tmp_path)
+    p = kf("metadata", "--datasource", "ec2", "--metadata-url", "http://127.0.0.1:9", "--timeout", "1", root=tmp_path)
     assert p.returncode == 3, p.stderr

@@ -30,7 +30,7 @@ def emulators():
 
 
 def view(kf, tmp_path, ds, url, rc=0):
-    p = kf("metadata", "--datasource", ds, "--endpoint", url, root=tmp_path, check_rc=rc)
+    p = kf("metadata", "--datasource", ds, "--metadata-url", url, root=tmp_path, check_rc=rc)
     return json.loads(p.stdout) if rc == 0 else p
 
 
@@ -131,7 +131,7 @@ def test_azure_ovf_without_imds_uses_dmi_uuid(kf, tmp_path):
     dmi = tmp_path / "sys/class/dmi/id"
     dmi.mkdir(parents=True)
     (dmi / "product_uuid").write_text("ABCDEF01-2345-6789-ABCD-EF0123456789\n")
-    p = kf("metadata", "--datasource", "azure", "--endpoint", "http://127.0.0.1:9", "--timeout", "1", root=tmp_path)
+    p = kf("metadata", "--datasource", "azure", "--metadata-url", "http://127.0.0.1:9", "--timeout", "1", root=tmp_path)
     assert p.returncode == 0, p.stderr
     v = json.loads(p.stdout)
     assert v["instanceId"] == "abcdef01-2345-6789-abcd-ef0123456789"

@@ -95,7 +95,7 @@ def test_nocloud_volume_by_device(kf, tmp_path, kind):
 def test_nocloud_found_by_label_through_blkid(kf, tmp_path):
     img = media.make_iso(str(tmp_path / "seed.iso"), "cidata", nocloud_files("afterburn-kubevirt-nocloud_v1"))
     with media.Loop(img) as dev:
-        v = md(kf, tmp_path)
+        v = md(kf, tmp_path, "--allow-host")  # the label is on this machine's block devices
     assert v["datasource"] == "nocloud"
     assert v["source"] == f"config-disk ({dev}, reader)"
     assert v["instanceId"] == "5d307ca9-b3ef-428c-8861-06e72d69f223"
@@ -122,7 +122,7 @@ def test_nocloud_seedfrom_on_cmdline_with_dmi_substitution(kf, tmp_path):
         d = tmp_path / "sys/class/dmi/id"
         d.mkdir(parents=True)
         (d / "product_serial").write_text("serial-1234\n")
-        v = md(kf, tmp_path)
+        v = md(kf, tmp_path, "--allow-host")  # the label is on this machine's block devices
     finally:
         s.stop()
     assert v["datasource"] == "nocloud"
@@ -145,7 +145,7 @@ def test_nocloud_file_seedfrom_under_root(kf, tmp_path):
 
 
 def test_nocloud_seedfrom_needs_trailing_slash(kf, tmp_path):
-    p = kf("metadata", "--datasource", "nocloud", "--endpoint", "http://127.0.0.1:9/seed", "-v", root=tmp_path)
+    p = kf("metadata", "--datasource", "nocloud", "--metadata-url", "http://127.0.0.1:9/seed", "-v", root=tmp_path)
     assert p.returncode == 2
     assert "must end in '/'" in p.stderr
     assert p.stdout == ""
@@ -156,7 +156,7 @@ def test_nocloud_seedfrom_needs_trailing_slash(kf, tmp_path):
 def test_openstack_metadata_service(kf, tmp_path):
     e = OpenStack(user_data=b"#cloud-config\nkube_firstboot: {role: worker}\n").start()
     try:
-        v = md(kf, tmp_path, "--datasource", "openstack", "--endpoint", e.url)
+        v = md(kf, tmp_path, "--datasource", "openstack", "--metadata-url", e.url)
     finally:
         e.stop()
     assert v["instanceId"] == "b0fa911b-69d4-4476-bbe2-1c92bff6535c"
@@ -170,7 +170,7 @@ def test_openstack_metadata_service(kf, tmp_path):
 def test_openstack_without_user_data(kf, tmp_path):
     e = OpenStack(user_data=None, versions=("2012-08-10",)).start()
     try:
-        v = md(kf, tmp_path, "--datasource", "openstack", "--endpoint", e.url)
+        v = md(kf, tmp_path, "--datasource", "openstack", "--metadata-url", e.url)
     finally:
         e.stop()
     assert v["userData"] == {"bytes": 0, "parts": []}
@@ -197,7 +197,7 @@ def test_config_drive_by_label_on_openstack(kf, tmp_path):
     (d / "product_name").write_text("OpenStack Nova\n")
     with media.Loop(img):
         t = time.monotonic()
-        v = md(kf, tmp_path)
+        v = md(kf, tmp_path, "--allow-host")  # the label is on this machine's block devices
         took = time.monotonic() - t
     assert v["datasource"] == "configdrive"
     assert v["localIPv4"] and v["instanceId"]
@@ -241,7 +241,7 @@ def test_vmware_guestinfo_gzip_base64(kf, tmp_path):
     ud = open(os.path.join(FIX, "vmware", "derived-guestinfo.userdata.base64.txt")).read()
     env = fake_tools(tmp_path, {"metadata": meta, "metadata.encoding": "gzip+base64",
                                 "userdata": ud, "userdata.encoding": "base64"})
-    v = md(kf, tmp_path, "--datasource", "vmware", env=env)
+    v = md(kf, tmp_path, "--datasource", "vmware", "--allow-host", env=env)  # runs this machine's tools
     assert v["platform"] == "vmware"
     assert v["instanceId"] == "cloud-vm"
     assert v["hostname"] == "cloud-vm"
@@ -252,7 +252,7 @@ def test_vmware_guestinfo_gzip_base64(kf, tmp_path):
 def test_vmware_vmtoolsd_fallback_and_absent_values(kf, tmp_path):
     env = fake_tools(tmp_path, {"metadata": "instance-id: vm-2\nlocal-hostname: w2\n", "userdata": "---"},
                      rpctool_denied=True)
-    v = md(kf, tmp_path, "--datasource", "vmware", env=env)
+    v = md(kf, tmp_path, "--datasource", "vmware", "--allow-host", env=env)  # runs this machine's tools
     assert v["instanceId"] == "vm-2" and v["hostname"] == "w2"
     assert v["userData"]["bytes"] == 0  # "---" is what a redacted key holds
 
@@ -261,7 +261,7 @@ def test_vmware_without_tools_is_absent(kf, tmp_path):
     path = "/usr/bin:/bin"
     if any(shutil.which(t, path=path) for t in ("vmware-rpctool", "vmtoolsd")):
         pytest.skip("VMware tools are installed on this host")
-    md(kf, tmp_path, "--datasource", "vmware", env={"PATH": path}, rc=4)
+    md(kf, tmp_path, "--datasource", "vmware", "--allow-host", env={"PATH": path}, rc=4)
 
 
 # ---- files and platform detection ----
@@ -314,5 +314,5 @@ def test_ignition_platform_id(kf, tmp_path):
 
 def test_bad_usage(kf, tmp_path):
     assert kf("metadata", "--datasource", "nope", root=tmp_path).returncode == 2
-    assert kf("metadata", "--endpoint", "http://x/", root=tmp_path).returncode == 2
+    assert kf("metadata", "--metadata-url", "http://x/", root=tmp_path).returncode == 2
     assert kf("metadata", "extra", root=tmp_path).returncode == 2

@@ -69,7 +69,7 @@ class Node:
                   "--errors-for-leak-kinds=definite,indirect"]
             timeout *= 4
         argv = [shutil.which(a) or a for a in prefix] + vg + [self.kf_bin, "preflight", "--no-metadata", "--config", str(self.config),
-                               "--root", str(self.root), "--proc-root", str(self.proc)] + [str(a) for a in args]
+                               "--root", str(self.root), "--proc-root", str(self.proc), "--allow-host"] + [str(a) for a in args]
         if netns:
             argv = [shutil.which("ip"), "netns", "exec", netns] + argv
         e = dict(os.environ, PATH=str(self.bin))

@@ -303,9 +303,9 @@ def main():
             pin = "sha256:" + hashlib.sha256(ca.public_key().public_bytes(
                 serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).hexdigest()
             w = sim.workers[0]
-            r = w.exec([KF, "discover", "--endpoint", f"{LB_IP}:6443", "--token", sim.token, "--ca-cert-hash", pin,
+            r = w.exec([KF, "discover", "--api-server", f"{LB_IP}:6443", "--token", sim.token, "--ca-cert-hash", pin,
                         "--timeout", "20"])
-            say(f"  $ kube-firstboot discover --endpoint {LB_IP}:6443 --token <id>.<secret> --ca-cert-hash {pin[:20]}..."
+            say(f"  $ kube-firstboot discover --api-server {LB_IP}:6443 --token <id>.<secret> --ca-cert-hash {pin[:20]}..."
                 f" (from w-1, exit {r.returncode})")
             for ln in (r.stdout + r.stderr).strip().splitlines():
                 say("    " + ln)

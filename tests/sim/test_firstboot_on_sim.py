@@ -41,7 +41,7 @@ def pin(sim):
 
 
 def discover(sim, token, ca_hash, timeout=20):
-    return skip_if_unavailable(sim.workers[0].exec([KF, "discover", "--endpoint", f"{LB_IP}:6443", "--token", token,
+    return skip_if_unavailable(sim.workers[0].exec([KF, "discover", "--api-server", f"{LB_IP}:6443", "--token", token,
                                                     "--ca-cert-hash", ca_hash, "--timeout", str(timeout)],
                                                    timeout=timeout + 30), "discover")
 

@@ -356,7 +356,7 @@ def run_env(node):
 
 
 def traced_run(node, strace_args, timeout=600):
-    return node.exec(["strace", "-qq", *strace_args, KF, "run", "--root", node.root], timeout=timeout,
+    return node.exec(["strace", "-qq", *strace_args, KF, "run", "--root", node.root, "--allow-host"], timeout=timeout,
                      env=run_env(node))
 
 
@@ -471,7 +471,7 @@ def start_run(node, log):
     and the hostname shell each exec the next program."""
     import subprocess
     env = dict(os.environ, **node.sim.env, **run_env(node))
-    return subprocess.Popen(node.argv([KF, "run", "--root", node.root]), env=env, stdout=log, stderr=log)
+    return subprocess.Popen(node.argv([KF, "run", "--root", node.root, "--allow-host"]), env=env, stdout=log, stderr=log)
 
 
 def resume_and_check(sim, node, voters):

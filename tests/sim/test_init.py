@@ -333,7 +333,7 @@ def run_traced(sim, strace_args, timeout=300):
     traced), which records or kills at its atomic file writes (every one ends in a rename)."""
     cp = sim.cp[0]
     env = {"PATH": os.path.join(REPO, "tests/sim/bin/shims") + ":" + os.environ["PATH"], "KF_SIM_ROOT": cp.root}
-    return cp.exec(["strace", "-qq", *strace_args, KF, "run", "--root", cp.root], timeout=timeout, env=env)
+    return cp.exec(["strace", "-qq", *strace_args, KF, "run", "--root", cp.root, "--allow-host"], timeout=timeout, env=env)
 
 
 @pytest.fixture(scope="module")

@@ -106,7 +106,8 @@ class Node:
         e = {"PATH": os.path.join(BIN_DIR, "shims") + ":" + os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
              "KF_SIM_ROOT": self.root}
         e.update(env or {})
-        r = self.exec([kf, *args, "--root", self.root], timeout=timeout, env=e)
+        # The node's root stands for a machine whose programs (the systemctl shim) run: --allow-host.
+        r = self.exec([kf, *args, "--root", self.root, "--allow-host"], timeout=timeout, env=e)
         self.sim.event(self, f"kube-firstboot {args[0] if args else ''} exited {r.returncode}")
         return r
 
