@@ -43,6 +43,8 @@ root=$run/root
 if [ "$mode" = double ]; then
         install -d "$root/opt/kf-sim"
         cp -a tests/sim/bin tests/sim/simlib "$root/opt/kf-sim/"
+        # The doubles' share of tests/lib: which etcd to run and which flags it takes (simlib/__init__.py).
+        install -D -m 0644 tests/lib/etcdbin.py "$root/opt/kf-sim/lib/etcdbin.py"
         find "$root/opt/kf-sim" -name __pycache__ -prune -exec rm -rf {} +
         install -m 0755 tests/vm/guest/kubelet "$root/usr/bin/kubelet"
 fi
