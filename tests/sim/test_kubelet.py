@@ -64,12 +64,12 @@ def test_a_path_no_volume_mounts_is_an_error(node):
 def test_restart_adopts_running_pods_and_removed_manifests_stop(node):
     before = node.pod_pids()["etcd"]
     node.start_kubelet()  # a second start restarts the kubelet (kubeadm's kubelet-start phase does this)
-    wait_until(lambda: "etcd: adopted running container (pid %d)" % before in klog(node), 10, what="adoption")
+    wait_until(lambda: "etcd: adopted running container (pid %d)" % before in klog(node), 30, what="adoption")
     assert node.pod_pids()["etcd"] == before
     with open(os.path.join(node.root, "etc/kubernetes/manifests/etcd.yaml")) as f:
         assert yaml.safe_load(f)["kind"] == "Pod"
     os.rename(os.path.join(node.root, "etc/kubernetes/manifests/etcd.yaml"), os.path.join(node.root, "etcd.yaml"))
-    wait_until(lambda: "etcd" not in node.pod_pids(), 10, what="etcd stopped after its manifest was removed")
+    wait_until(lambda: "etcd" not in node.pod_pids(), 30, what="etcd stopped after its manifest was removed")
     assert not os.path.exists(f"/proc/{before}/cmdline") or b"etcd" not in open(f"/proc/{before}/cmdline", "rb").read()
 
 

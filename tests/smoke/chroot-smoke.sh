@@ -106,10 +106,10 @@ else
 fi
 
 for url in "https://localhost:$port/" "https://$name:$port/"; do
-        if run http-get "$url" --ca-file /ca.crt && [ "$(head -n 1 "$tmp/out")" = "status 200" ]; then
-                pass "http-get $url --ca-file /ca.crt in the chroot: status 200"
+        if run http-get "$url" --cacert /ca.crt && [ "$(head -n 1 "$tmp/out")" = "status 200" ]; then
+                pass "http-get $url --cacert /ca.crt in the chroot: status 200"
         else
-                fail "http-get $url --ca-file /ca.crt in the chroot"
+                fail "http-get $url --cacert /ca.crt in the chroot"
                 show
         fi
 done
@@ -119,9 +119,9 @@ done
 rc=0
 run http-get "$url" || rc=$?
 if [ "$rc" -ne 0 ] && [ "$rc" -lt 124 ] && ! grep -q '^status ' "$tmp/out"; then
-        pass "http-get $url without --ca-file is refused (exit $rc)"
+        pass "http-get $url without --cacert is refused (exit $rc)"
 else
-        fail "http-get $url without --ca-file: exit $rc, expected a TLS verification failure"
+        fail "http-get $url without --cacert: exit $rc, expected a TLS verification failure"
         show
 fi
 
