@@ -24,3 +24,6 @@ bool cidr_list_is_valid(const char *s);
  * caller; *ret_port is 0 when absent. -EINVAL for an empty host or a bad port.
  */
 int split_host_port(const char *s, char **ret_host, unsigned *ret_port);
+
+/* Whether something accepts TCP connections at ip:port (an IP address, not a name) within timeout_ms. */
+bool tcp_answers(const char *ip, unsigned port, unsigned timeout_ms);

@@ -18,6 +18,7 @@ struct etcd_client {
         char **endpoints;
         char *ca_pem, *cert_pem, *key_pem;
         unsigned timeout_ms;
+        size_t preferred; /* the endpoint that answered last: tried first (a dead member's URL once) */
         char error[512];
 };
 
@@ -110,10 +111,13 @@ unsigned long etcd_requests_made(void) {
 
 /* POSTs body to path on each endpoint in turn until one answers. */
 static int call(struct etcd_client *c, const char *path, const char *body, cJSON **ret) {
+        size_t n = strv_length(c->endpoints);
         int r = -EIO;
 
         c->error[0] = 0;
-        for (char **e = c->endpoints; *e; e++) {
+        for (size_t i = 0; i < n; i++) {
+                size_t at = (c->preferred + i) % n;
+                const char *const *e = (const char *const *) &c->endpoints[at];
                 _cleanup_free_ char *url = strdupf("%s%s", *e, path);
                 _cleanup_(http_response_freep) struct http_response *resp = NULL;
                 _cleanup_(cJSON_Deletep) cJSON *json = NULL;
@@ -143,6 +147,7 @@ static int call(struct etcd_client *c, const char *path, const char *body, cJSON
                         log_debug("etcd %s", c->error);
                         continue; /* the next endpoint */
                 }
+                c->preferred = at;
                 if (json_parse(resp->body, resp->body_len, ETCD_MAX_BODY, &json, NULL) < 0) {
                         snprintf(c->error, sizeof(c->error), "%s: HTTP %ld, not JSON", url, resp->status);
                         return -EBADMSG;
@@ -303,6 +308,91 @@ int etcd_health(struct etcd_client *c) {
                         return 0;
                 snprintf(c->error, sizeof(c->error), "%s: HTTP %ld: %s", url, resp->status, resp->body);
                 r = -EAGAIN;
+        }
+        return r;
+}
+
+/* /metrics of a 3-member etcd is about 200 KiB; leave room for many members and histograms. */
+#define ETCD_MAX_METRICS (8u * 1024u * 1024u)
+#define ACTIVE_PEERS     "etcd_network_active_peers{"
+
+/*
+ * One sample per line: etcd_network_active_peers{Local="8e9e05c52164694d",Remote="91bc3c398fb3c146"} 1
+ * The IDs are etcd's types.ID: lowercase hex without leading zeros. Labels may come in any order.
+ */
+int etcd_metrics_peer_active(const char *text, size_t len, uint64_t remote) {
+        size_t pos = 0;
+        int active = 0;
+
+        if (!text)
+                return 0;
+        while (pos < len) {
+                const char *line = text + pos, *nl = memchr(line, '\n', len - pos);
+                size_t ll = nl ? (size_t) (nl - line) : len - pos;
+                pos += ll + 1;
+                if (ll <= strlen(ACTIVE_PEERS) || strncmp(line, ACTIVE_PEERS, strlen(ACTIVE_PEERS)) != 0)
+                        continue;
+                const char *close = memchr(line, '}', ll);
+                if (!close)
+                        continue;
+                char labels[256], value[64];
+                size_t lab_len = (size_t) (close - line) - strlen(ACTIVE_PEERS);
+                size_t val_len = ll - (size_t) (close + 1 - line);
+                if (lab_len >= sizeof(labels) || val_len >= sizeof(value))
+                        continue;
+                memcpy(labels, line + strlen(ACTIVE_PEERS), lab_len);
+                labels[lab_len] = 0;
+                memcpy(value, close + 1, val_len);
+                value[val_len] = 0;
+                const char *r = strstr(labels, "Remote=\"");
+                if (!r)
+                        continue;
+                char *end = NULL;
+                errno = 0;
+                unsigned long long id = strtoull(r + strlen("Remote=\""), &end, 16);
+                if (errno != 0 || !end || *end != '"' || id != remote)
+                        continue;
+                char *vend = NULL;
+                double v = strtod(value, &vend);
+                if (vend == value)
+                        continue;
+                if (v >= 1.0)
+                        active = 1;
+        }
+        return active;
+}
+
+int etcd_peer_active(struct etcd_client *c, uint64_t remote) {
+        int r = -EIO;
+
+        c->error[0] = 0;
+        for (char **e = c->endpoints; *e; e++) {
+                _cleanup_free_ char *url = strdupf("%s/metrics", *e);
+                _cleanup_(http_response_freep) struct http_response *resp = NULL;
+                char herr[HTTP_ERROR_MAX] = "";
+
+                if (!url)
+                        return -ENOMEM;
+                struct http_request req = {.url = url,
+                                           .ca_pem = c->ca_pem,
+                                           .client_cert_pem = c->cert_pem,
+                                           .client_key_pem = c->key_pem,
+                                           .no_proxy = true,
+                                           .timeout_ms = c->timeout_ms,
+                                           .max_body = ETCD_MAX_METRICS,
+                                           .error = herr};
+                requests_made++;
+                r = http_request(&req, &resp);
+                if (r < 0) {
+                        snprintf(c->error, sizeof(c->error), "%s: %s", url, herr);
+                        continue;
+                }
+                if (resp->status != 200) {
+                        snprintf(c->error, sizeof(c->error), "%s: HTTP %ld", url, resp->status);
+                        r = -EPROTO;
+                        continue;
+                }
+                return etcd_metrics_peer_active(resp->body, resp->body_len, remote);
         }
         return r;
 }

@@ -47,6 +47,15 @@ int etcd_member_remove(struct etcd_client *c, uint64_t id);
 /* 0 when the endpoint answers /health with "true". */
 int etcd_health(struct etcd_client *c);
 
+/*
+ * Whether the member behind the client's first answering endpoint sees the member remote as an active peer
+ * (its transport's etcd_network_active_peers gauge, from /metrics on the client URL): 1 active, 0 not (the
+ * gauge is 0, or absent: never active since that member started). -errno when no endpoint answers.
+ */
+int etcd_peer_active(struct etcd_client *c, uint64_t remote);
+/* The pure part: reads the gauge for remote from a /metrics text. */
+int etcd_metrics_peer_active(const char *text, size_t len, uint64_t remote);
+
 /* How many etcd calls this process has made so far (all clients, each endpoint tried counts). */
 unsigned long etcd_requests_made(void);
 

@@ -325,6 +325,14 @@ static const struct field fb_kubelet[] = {
          "The command that starts the kubelet once its files are written (not run under --root without --allow-host).",
          "[systemctl, enable, --now, kubelet]", "[systemctl, restart, kubelet]"},
         END};
+static const struct field replacement[] = {
+        {"enabled", T_BOOL, NULL, 0, NULL,
+         "Whether a control-plane joiner removes the etcd members (and Nodes) of dead control planes before it adds its own: an autoscaling group's replacement then joins with no operator step. See the README's \"Replacing dead control planes\".",
+         "true", "false"},
+        {"deadAfter", T_DUR, NULL, 0, NULL,
+         "How long a member must have been unreachable, with no healthy voter seeing it and its Node's Lease not renewed, before it counts as dead. Keep it above the Lease's 40s and a reboot's length.",
+         "5m", "10m"},
+        END};
 static const struct field firstboot_configuration[] = {
         {"apiVersion", T_STR, NULL, 0, NULL, "The version of this kind.", NULL, FB_API_VERSION},
         {"kind", T_STR, NULL, 0, NULL, "This kind.", NULL, "FirstbootConfiguration"},
@@ -342,6 +350,9 @@ static const struct field firstboot_configuration[] = {
         {"reporting", T_OBJ, reporting, 0, NULL,
          "Where the result goes besides status.json and the journal.", NULL, NULL},
         {"kubelet", T_OBJ, fb_kubelet, 0, NULL, "How the kubelet is started.", NULL, NULL},
+        {"replacement", T_OBJ, replacement, 0, NULL,
+         "Replacing dead control planes: what a control-plane joiner may remove from etcd before it joins.",
+         NULL, NULL},
         END,
 };
 

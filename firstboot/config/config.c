@@ -1390,6 +1390,16 @@ unsigned long long fb_config_timeout_ms(const struct fb_config *c, const char *n
         return s && fb_parse_duration_ms(s, &ms) >= 0 ? ms : def;
 }
 
+bool fb_config_replacement(const struct fb_config *c, unsigned long long *ret_dead_after_ms) {
+        const cJSON *r = json_get(doc_of(c, "FirstbootConfiguration"), "replacement");
+        const char *s = json_get_string(r, "deadAfter");
+        unsigned long long ms;
+        bool enabled = true;
+        (void) json_get_bool(r, "enabled", &enabled);
+        *ret_dead_after_ms = s && fb_parse_duration_ms(s, &ms) >= 0 ? ms : FB_REPLACEMENT_DEAD_AFTER_MS;
+        return enabled;
+}
+
 unsigned long long fb_config_kubeadm_timeout_ms(const struct fb_config *c, enum fb_role role,
                                                 const char *name, unsigned long long def) {
         const cJSON *doc = doc_of(c, role == FB_ROLE_INIT ? "InitConfiguration" : "JoinConfiguration");

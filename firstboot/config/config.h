@@ -150,6 +150,9 @@ const char *fb_config_report_url(const struct fb_config *c);
 bool fb_config_report_kmsg(const struct fb_config *c);
 /* FirstbootConfiguration.timeouts.<name> in milliseconds, or def when unset. */
 unsigned long long fb_config_timeout_ms(const struct fb_config *c, const char *name, unsigned long long def);
+/* FirstbootConfiguration.replacement: whether enabled (default true); *ret_dead_after_ms deadAfter. */
+#define FB_REPLACEMENT_DEAD_AFTER_MS 300000ull
+bool fb_config_replacement(const struct fb_config *c, unsigned long long *ret_dead_after_ms);
 /* kubeadm's timeouts.<name> in milliseconds, or def when unset: InitConfiguration's for role init,
  * JoinConfiguration's for the joiners. */
 unsigned long long fb_config_kubeadm_timeout_ms(const struct fb_config *c, enum fb_role role,

@@ -254,6 +254,29 @@ int fb_status_set_certificates(struct fb_status *s, const struct fb_status_expir
         return r < 0 ? r : write_status(s);
 }
 
+int fb_status_add_replacement(struct fb_status *s, const struct fb_status_replacement *x) {
+        _cleanup_free_ char *at = now_rfc3339();
+        char id[17];
+        struct json_builder b = {};
+        cJSON *list, *o;
+
+        if (!s)
+                return 0;
+        list = cJSON_GetObjectItem(s->doc, "replacements");
+        if (!list)
+                list = jb_arr(&b, s->doc, "replacements");
+        snprintf(id, sizeof(id), "%016llx", (unsigned long long) x->member_id);
+        o = jb_obj(&b, list, NULL);
+        jb_str(&b, o, "removedMember", x->name);
+        jb_str(&b, o, "memberID", id);
+        jb_str(&b, o, "peerURL", x->peer_url);
+        jb_bool(&b, o, "learner", x->learner);
+        jb_str(&b, o, "reason", x->reason);
+        jb_str(&b, o, "at", at);
+        int r = jb_error(&b);
+        return r < 0 ? r : write_status(s);
+}
+
 int fb_status_record_certificates(const char *root, const char *role_if_new,
                                   const struct fb_status_expiry *nearest,
                                   const struct fb_status_expiry *nearest_ca) {

@@ -66,4 +66,14 @@ int fb_status_record_certificates(const char *root, const char *role_if_new,
                                   const struct fb_status_expiry *nearest_ca);
 
 /* Sends one message ("STATUS=...", "READY=1") to $NOTIFY_SOCKET; 0 when there is none. */
+/* A dead member this run removed from etcd (replacement): appended to status.json's "replacements". */
+struct fb_status_replacement {
+        const char *name; /* member and Node name; "" for an unstarted member */
+        unsigned long long member_id;
+        const char *peer_url;
+        bool learner;
+        const char *reason;
+};
+int fb_status_add_replacement(struct fb_status *s, const struct fb_status_replacement *x);
+
 int fb_sd_notify(const char *message);

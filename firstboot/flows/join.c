@@ -23,6 +23,7 @@
 #include "firstboot/cluster/etcd-join.h"
 #include "firstboot/flows/flows.h"
 #include "firstboot/cluster/joinqueue.h"
+#include "firstboot/cluster/replacement.h"
 #include "firstboot/cluster/upload-certs.h"
 #include "pki/cert.h"
 #include "pki/envelope.h"
@@ -447,6 +448,65 @@ static int etcd_step_holding_queue(struct kube_client *k, const char *holder, st
         }
 }
 
+struct queue_keepalive {
+        struct kube_client *k;
+        const char *holder;
+        unsigned long long renewed_ms;
+};
+
+/* Keeps our hold on the join queue while the replacement waits for conclusive evidence. */
+static void renew_queue(void *data) {
+        struct queue_keepalive *q = data;
+        if (clock_now_ms() - q->renewed_ms < QUEUE_SLICE_MS / 3)
+                return;
+        if (fb_join_queue_renew(q->k, q->holder, QUEUE_LEASE_S) >= 0)
+                q->renewed_ms = clock_now_ms();
+}
+
+/* Whether this machine has any etcd data: without it, a started member with our peer URL is a previous
+ * incarnation of this machine, not ours to resume. */
+static bool etcd_data_empty(const struct fb_node *n) {
+        _cleanup_free_ char *wal = strdupf("%s/member", n->cp.etcd_data_dir ?: "/var/lib/etcd");
+        return wal && path_exists(n->root, wal) < 0;
+}
+
+/* Removes the etcd members of dead control planes (replacement.*), holding the join queue. */
+static int replace_dead_members(struct fb_node *n, struct kube_client *k, const char *holder,
+                                const struct fb_etcd_join_spec *js, unsigned long long wait_ms,
+                                struct error *why) {
+        _cleanup_(fb_replacement_result_done) struct fb_replacement_result res = {};
+        unsigned long long dead_after_ms;
+        struct queue_keepalive q = {.k = k, .holder = holder, .renewed_ms = clock_now_ms()};
+
+        if (!fb_config_replacement(n->config, &dead_after_ms))
+                return 0;
+        struct fb_replacement_spec rs = {
+                .endpoints = js->endpoints,
+                .ca_pem = js->ca_pem,
+                .cert_pem = js->cert_pem,
+                .key_pem = js->key_pem,
+                .api = k,
+                .self_name = js->name,
+                .self_peer_url = js->peer_url,
+                .self_data_empty = etcd_data_empty(n),
+                .dead_after_ms = dead_after_ms,
+                .timeout_ms = wait_ms > dead_after_ms + 60000 ? wait_ms : dead_after_ms + 60000,
+                .keepalive = renew_queue,
+                .keepalive_data = &q,
+        };
+        int r = fb_replacement_run(&rs, &res, why);
+        for (size_t i = 0; i < res.n_removed; i++) {
+                const struct fb_replaced_member *m = &res.removed[i];
+                struct fb_status_replacement x = {.name = m->name,
+                                                  .member_id = m->id,
+                                                  .peer_url = m->peer_url,
+                                                  .learner = m->learner,
+                                                  .reason = m->reason};
+                (void) fb_status_add_replacement(n->status, &x);
+        }
+        return r;
+}
+
 static int run_etcd_join(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         _cleanup_(kube_client_freep) struct kube_client *k = NULL;
@@ -479,7 +539,9 @@ static int run_etcd_join(void *ctx, struct error *why) {
                 return r;
         s.abandoned_learner_ms = 60000;
 
-        r = etcd_step_holding_queue(k, holder, &s, step_ms, &st, why);
+        r = replace_dead_members(n, k, holder, &s, step_ms, why);
+        if (r >= 0)
+                r = etcd_step_holding_queue(k, holder, &s, step_ms, &st, why);
         if (r >= 0) {
                 n->cp.etcd_initial_cluster = st.initial_cluster;
                 n->cp.etcd_join = true;

@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "firstboot/config/config.h"
 #include "firstboot/cluster/kubeapi.h"
+#include "firstboot/engine/status.h"
 #include "manifests/kubelet.h"
 #include "manifests/objects.h"
 #include "manifests/staticpod.h"
@@ -64,6 +65,10 @@ struct fb_node {
 
         /* plan: the first thing a phase's description found that would stop 'run', and its error. */
         struct error plan_error; /* the first thing plan found that run would fail on */
+
+        /* The run's status.json, borrowed: what a phase did beyond its own state (replacements). NULL in
+         * plan and in tests. */
+        struct fb_status *status;
 
         /* Lazily made. */
         struct kube_client *admin;

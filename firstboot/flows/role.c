@@ -20,40 +20,6 @@
 #include "firstboot/engine/phases.h"
 #include "firstboot/flows/role.h"
 
-/* Whether something accepts TCP connections at ip:port within timeout_ms. */
-static bool tcp_answers(const char *ip, unsigned port, unsigned timeout_ms) {
-        struct sockaddr_storage ss = {};
-        socklen_t len;
-        if (ip_is_ipv6(ip)) {
-                struct sockaddr_in6 *a = (struct sockaddr_in6 *) &ss;
-                a->sin6_family = AF_INET6;
-                a->sin6_port = htons((uint16_t) port);
-                if (inet_pton(AF_INET6, ip, &a->sin6_addr) != 1)
-                        return false;
-                len = sizeof(*a);
-        } else {
-                struct sockaddr_in *a = (struct sockaddr_in *) &ss;
-                a->sin_family = AF_INET;
-                a->sin_port = htons((uint16_t) port);
-                if (inet_pton(AF_INET, ip, &a->sin_addr) != 1)
-                        return false;
-                len = sizeof(*a);
-        }
-        _cleanup_close_ int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return false;
-        if (connect(fd, (struct sockaddr *) &ss, len) == 0)
-                return true;
-        if (errno != EINPROGRESS)
-                return false;
-        struct pollfd p = {.fd = fd, .events = POLLOUT};
-        int err = 0;
-        socklen_t el = sizeof(err);
-        if (poll(&p, 1, (int) timeout_ms) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
-                return false;
-        return err == 0;
-}
-
 /*
  * Whether a cluster or a starting peer answers: an apiserver at the control-plane endpoint (any HTTP answer:
  * a load balancer that accepts and drops the connection is not one), or an apiserver or etcd port open on a

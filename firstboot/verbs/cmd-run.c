@@ -230,6 +230,7 @@ static int run_or_plan(int argc, char **argv, bool plan) {
         }
 
         struct fb_phases_result res = {};
+        node->status = st;
         r = fb_phases_run(cli.root, fb_role_to_string(decision.role), phases, upto, node, st, &res);
         if (r == -ESTALE) {
                 (void) fb_status_fail(st, NULL, r,

@@ -244,6 +244,20 @@ class Sim:
         node.stop_all(sig_kill=True)
         self.event(node, "killed")
 
+    def destroy(self, node):
+        """Power a machine off for good, as a terminated instance: its processes killed by PID, then its network
+        namespace deleted (its address answers nothing any more, not even a refused connection)."""
+        node.stop_all(sig_kill=True)
+        for pid in sh("ip", "netns", "pids", node.ns, check=False).split():
+            try:
+                os.kill(int(pid), 9)
+            except (ProcessLookupError, ValueError):
+                pass
+        sh("ip", "netns", "del", node.ns, check=False)
+        if node.ns in self.namespaces:
+            self.namespaces.remove(node.ns)
+        self.event(node, "destroyed (machine gone)")
+
     def kill_at_phase(self, node, phase, state="running", then=None):
         """Arm a watcher: when kube-firstboot on node reports phase in state (status.json), power the node
         off (and run then(node) if given). Returns the thread; it ends when it fired or at stop()."""
