@@ -20,6 +20,9 @@
 #define TCP_TIMEOUT_MS          1000u
 #define WAIT_BASE_MS            1000u
 #define WAIT_CAP_MS             5000u
+/* A quorum that looks lost must stay lost this long before we give up: a leader election (a member back from
+ * a partition) makes every voter's /health false for a moment. */
+#define QUORUM_CONFIRM_MS 20000ull
 
 void fb_replacement_result_done(struct fb_replacement_result *r) {
         if (!r)
@@ -406,11 +409,41 @@ static int remove_member(struct run *r, const struct etcd_member *m, bool previo
         return 0;
 }
 
+/*
+ * One look at the cluster: lists the members, gathers the evidence, and removes one dead member. Returns the
+ * verdict (text says why), or -errno with why filled.
+ */
+static int one_round(struct run *r, struct fb_replacement_result *res, char *text, size_t len,
+                     struct error *why) {
+        struct etcd_member *m = NULL;
+        size_t n = 0, idx = 0;
+        int k;
+
+        k = etcd_member_list(r->client, &m, &n);
+        if (k < 0) {
+                snprintf(text, len, "cannot list etcd members: %s", etcd_client_error(r->client));
+                if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH)
+                        return error_set(why, k, "replacement: %s", text);
+                return FB_REPLACE_WAIT;
+        }
+        _cleanup_free_ struct fb_member_evidence *e = calloc(n ?: 1, sizeof(*e));
+        if (!e || gather(r, m, n, e) < 0) {
+                etcd_members_free(m, n);
+                return -ENOMEM;
+        }
+        enum fb_replacement_verdict v =
+                fb_replacement_decide(e, n, now_ms(r), r->spec->dead_after_ms, &idx, text, len);
+        if (v == FB_REPLACE_REMOVE)
+                k = remove_member(r, &m[idx], e[idx].previous_self, text, res, why);
+        etcd_members_free(m, n);
+        return k < 0 ? k : (int) v;
+}
+
 int fb_replacement_run(const struct fb_replacement_spec *s, struct fb_replacement_result *ret,
                        struct error *why) {
         _cleanup_(run_done) struct run r = {.spec = s};
         char text[1024] = "", said[1024] = "";
-        unsigned long long deadline;
+        unsigned long long deadline, quorum_lost_since = 0;
         int k;
 
         if (!s || !s->endpoints || !s->endpoints[0] || isempty(s->self_peer_url) || isempty(s->self_name))
@@ -424,49 +457,28 @@ int fb_replacement_run(const struct fb_replacement_spec *s, struct fb_replacemen
         deadline = clock_now_ms() + s->timeout_ms;
 
         for (unsigned attempt = 0;; attempt++) {
-                struct etcd_member *m = NULL;
-                size_t n = 0, idx = 0;
-
-                k = etcd_member_list(r.client, &m, &n);
-                if (k < 0) {
-                        snprintf(text, sizeof(text), "cannot list etcd members: %s",
-                                 etcd_client_error(r.client));
-                        if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH)
-                                return error_set(why, k, "replacement: %s", text);
-                } else {
-                        _cleanup_free_ struct fb_member_evidence *e = calloc(n ?: 1, sizeof(*e));
-                        enum fb_replacement_verdict v;
-                        if (!e || (k = gather(&r, m, n, e)) < 0) {
-                                etcd_members_free(m, n);
-                                return -ENOMEM;
-                        }
-                        v = fb_replacement_decide(e, n, now_ms(&r), s->dead_after_ms, &idx, text,
-                                                  sizeof(text));
-                        if (v == FB_REPLACE_NOTHING) {
-                                etcd_members_free(m, n);
-                                return 0;
-                        }
-                        if (v == FB_REPLACE_QUORUM_LOST) {
-                                etcd_members_free(m, n);
-                                return error_set(why, -EHOSTDOWN, "%s", text);
-                        }
-                        if (v == FB_REPLACE_REMOVE) {
-                                k = remove_member(&r, &m[idx], e[idx].previous_self, text, ret, why);
-                                etcd_members_free(m, n);
-                                if (k < 0)
-                                        return k;
-                                attempt = 0;
-                                continue; /* a fresh member list before anything else */
-                        }
-                        etcd_members_free(m, n);
+                k = one_round(&r, ret, text, sizeof(text), why);
+                if (k < 0)
+                        return k;
+                if (k == FB_REPLACE_NOTHING)
+                        return 0;
+                if (k == FB_REPLACE_REMOVE) {
+                        attempt = 0;
+                        continue; /* a fresh member list before anything else */
                 }
+                if (k != FB_REPLACE_QUORUM_LOST)
+                        quorum_lost_since = 0;
+                else if (!quorum_lost_since)
+                        quorum_lost_since = clock_now_ms();
+                else if (clock_now_ms() - quorum_lost_since >= QUORUM_CONFIRM_MS)
+                        return error_set(why, -EHOSTDOWN, "%s", text);
                 if (!streq(text, said)) {
                         log_info("Replacement: %s; waiting.", text);
                         snprintf(said, sizeof(said), "%s", text);
                 }
                 unsigned long long d = clock_backoff_ms(WAIT_BASE_MS, WAIT_CAP_MS, attempt);
                 if (clock_now_ms() + d >= deadline)
-                        return error_set(why, -ETIMEDOUT,
+                        return error_set(why, k == FB_REPLACE_QUORUM_LOST ? -EHOSTDOWN : -ETIMEDOUT,
                                          "gave up waiting to replace a dead etcd member: %s", text);
                 clock_sleep_ms(d);
                 if (s->keepalive)

@@ -118,6 +118,7 @@ def test_partitioned_voter_is_never_removed(new_sim, tmp_path):
 
     # Unreachable from the joiner alone (a route to nowhere on the joiner): its peers see it active.
     other, j = sim.cp[1], sim.cp[4]
+    j.write_seed(seed(sim))
     subprocess.run(["ip", "-n", j.ns, "route", "add", "blackhole", f"{other.ip}/32"], check=True)
     with open(tmp_path / "j2.log", "w+") as log:
         p = start_run(j, log)
