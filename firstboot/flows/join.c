@@ -490,7 +490,7 @@ static int replace_dead_members(struct fb_node *n, struct kube_client *k, const 
                 .self_peer_url = js->peer_url,
                 .self_data_empty = etcd_data_empty(n),
                 .dead_after_ms = dead_after_ms,
-                .timeout_ms = wait_ms > dead_after_ms + 60000 ? wait_ms : dead_after_ms + 60000,
+                .timeout_ms = wait_ms,
                 .keepalive = renew_queue,
                 .keepalive_data = &q,
         };
@@ -539,7 +539,15 @@ static int run_etcd_join(void *ctx, struct error *why) {
                 return r;
         s.abandoned_learner_ms = 60000;
 
-        r = replace_dead_members(n, k, holder, &s, step_ms, why);
+        /* A replacement booted right after a death waits out deadAfter: unless timeouts.etcdJoin says
+         * otherwise, give it that long and a minute more. */
+        unsigned long long replace_ms = fb_config_timeout_ms(n->config, "etcdJoin", 0), dead_after_ms;
+        if (replace_ms == 0)
+                replace_ms =
+                        fb_config_replacement(n->config, &dead_after_ms) && dead_after_ms + 60000 > step_ms
+                                ? dead_after_ms + 60000
+                                : step_ms;
+        r = replace_dead_members(n, k, holder, &s, replace_ms, why);
         if (r >= 0)
                 r = etcd_step_holding_queue(k, holder, &s, step_ms, &st, why);
         if (r >= 0) {

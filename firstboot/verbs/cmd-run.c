@@ -163,7 +163,7 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                 if (r < 0 && !plan)
                         return fail_early(
                                 cli.root, fb_role_to_string(decision.role), r, error_message(&why, r),
-                                "Check the control-plane endpoint, the bootstrap token (kubeadm token list on a control plane) and the CA pin; 'kube-firstboot discover' runs discovery alone.");
+                                "Check the control-plane endpoint, the bootstrap token (kubeadm token list on a control plane) and the CA pin; 'kube-firstboot discover' runs discovery alone. If control planes died: the API stops once fewer than a quorum (half plus one) of the etcd members run; bring them back, or restore etcd from a snapshot (README: Replacing dead control planes).");
                 if (r < 0)
                         log_warning("Discovery failed (%s); planning from this node's configuration alone.",
                                     error_message(&why, r));

@@ -87,20 +87,16 @@ def test_five_control_planes_at_once(new_sim):
 
 
 def test_replaced_seed_joins_instead_of_init(new_sim):
-    """An autoscaling group replaces the seed after the cluster exists: same address, fresh disk. It finds
-    the endpoint answering and joins."""
+    """An autoscaling group replaces the seed after the cluster exists: same address, fresh disk, no lifecycle
+    hook. It finds the endpoint answering and joins; the etcd member with its own peer URL is its previous
+    incarnation (this disk has no etcd data), removed at once, not after replacement.deadAfter."""
     sim = new_sim(control_planes=3, workers=0)
     sim.kf_bin = KF
     sim.start_lb()
     check_cluster(sim, boot_all(sim))
     seed = sim.cp[0]
     sim.kill(seed)
-    # The group's lifecycle hook removes the dead member (a member that never comes back blocks quorum math).
-    e = sim.cp[1].etcd(timeout=15)
-    dead = next(m for m in e.members() if m.get("name") == seed.name)
-    e.member_remove(dead["ID"])
-    c = sim.client()
-    c.delete("nodes", seed.name)
+    dead = next(m for m in sim.etcd_members(via=sim.cp[1]) if m.get("name") == seed.name)
     import shutil
     shutil.rmtree(seed.root)
     os.makedirs(seed.seed)
@@ -108,6 +104,9 @@ def test_replaced_seed_joins_instead_of_init(new_sim):
     r = seed.firstboot("run", timeout=600)
     assert r.returncode == 0, r.stderr
     assert "it joins" in r.stderr and seed.firstboot_status()["role"] == "control-plane"
+    rep = seed.firstboot_status()["replacements"]
+    assert len(rep) == 1 and rep[0]["memberID"] == "%016x" % int(dead["ID"]), rep
+    assert "previous incarnation" in rep[0]["reason"], rep
     ms = sim.etcd_members(via=sim.cp[1])
     assert sorted(m.get("name") for m in ms) == ["cp-1", "cp-2", "cp-3"] and not any(m.get("isLearner") for m in ms)
 
