@@ -16,7 +16,7 @@
 #include "firstboot/cluster/joinqueue.h"
 #include "firstboot/cluster/replacement.h"
 
-#define DEFAULT_CALL_TIMEOUT_MS 3000u
+#define DEFAULT_CALL_TIMEOUT_MS 2000u
 #define TCP_TIMEOUT_MS          1000u
 #define WAIT_BASE_MS            1000u
 #define WAIT_CAP_MS             5000u
@@ -33,6 +33,7 @@ void fb_replacement_result_done(struct fb_replacement_result *r) {
                 free(r->removed[i].reason);
         }
         free(r->removed);
+        strv_free(r->healthy_endpoints);
         *r = (struct fb_replacement_result){};
 }
 
@@ -409,6 +410,18 @@ static int remove_member(struct run *r, const struct etcd_member *m, bool previo
         return 0;
 }
 
+static int remember_healthy(const struct etcd_member *m, size_t n, const struct fb_member_evidence *e,
+                            struct fb_replacement_result *res) {
+        _cleanup_strv_free_ char **eps = NULL;
+        for (size_t i = 0; i < n; i++)
+                for (char **u = m[i].client_urls; e[i].healthy && !m[i].learner && u && *u; u++)
+                        if (strv_extend(&eps, *u) < 0)
+                                return -ENOMEM;
+        strv_free(res->healthy_endpoints);
+        res->healthy_endpoints = TAKE_PTR(eps);
+        return 0;
+}
+
 /*
  * One look at the cluster: lists the members, gathers the evidence, and removes one dead member. Returns the
  * verdict (text says why), or -errno with why filled.
@@ -433,6 +446,10 @@ static int one_round(struct run *r, struct fb_replacement_result *res, char *tex
         }
         enum fb_replacement_verdict v =
                 fb_replacement_decide(e, n, now_ms(r), r->spec->dead_after_ms, &idx, text, len);
+        if (v == FB_REPLACE_NOTHING && remember_healthy(m, n, e, res) < 0) {
+                etcd_members_free(m, n);
+                return -ENOMEM;
+        }
         if (v == FB_REPLACE_REMOVE)
                 k = remove_member(r, &m[idx], e[idx].previous_self, text, res, why);
         etcd_members_free(m, n);

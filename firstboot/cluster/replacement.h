@@ -63,6 +63,8 @@ struct fb_replaced_member {
 struct fb_replacement_result {
         struct fb_replaced_member *removed;
         size_t n_removed;
+        char **healthy_endpoints; /* client URLs of the voters found healthy last: the join's endpoints,
+                                     a dead member's URL (still in its mirror pod) no longer first */
 };
 void fb_replacement_result_done(struct fb_replacement_result *r);
 

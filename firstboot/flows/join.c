@@ -473,7 +473,7 @@ static bool etcd_data_empty(const struct fb_node *n) {
 /* Removes the etcd members of dead control planes (replacement.*), holding the join queue. */
 static int replace_dead_members(struct fb_node *n, struct kube_client *k, const char *holder,
                                 const struct fb_etcd_join_spec *js, unsigned long long wait_ms,
-                                struct error *why) {
+                                char ***ret_endpoints, struct error *why) {
         _cleanup_(fb_replacement_result_done) struct fb_replacement_result res = {};
         unsigned long long dead_after_ms;
         struct queue_keepalive q = {.k = k, .holder = holder, .renewed_ms = clock_now_ms()};
@@ -503,6 +503,10 @@ static int replace_dead_members(struct fb_node *n, struct kube_client *k, const 
                                                   .learner = m->learner,
                                                   .reason = m->reason};
                 (void) fb_status_add_replacement(n->status, &x);
+        }
+        if (r >= 0 && res.healthy_endpoints) {
+                strv_free(*ret_endpoints);
+                *ret_endpoints = TAKE_PTR(res.healthy_endpoints);
         }
         return r;
 }
@@ -547,7 +551,8 @@ static int run_etcd_join(void *ctx, struct error *why) {
                         fb_config_replacement(n->config, &dead_after_ms) && dead_after_ms + 60000 > step_ms
                                 ? dead_after_ms + 60000
                                 : step_ms;
-        r = replace_dead_members(n, k, holder, &s, replace_ms, why);
+        r = replace_dead_members(n, k, holder, &s, replace_ms, &eps, why);
+        s.endpoints = (const char *const *) eps;
         if (r >= 0)
                 r = etcd_step_holding_queue(k, holder, &s, step_ms, &st, why);
         if (r >= 0) {
