@@ -277,9 +277,10 @@ int fb_status_add_replacement(struct fb_status *s, const struct fb_status_replac
         return r < 0 ? r : write_status(s);
 }
 
-int fb_status_record_certificates(const char *root, const char *role_if_new,
-                                  const struct fb_status_expiry *nearest,
-                                  const struct fb_status_expiry *nearest_ca) {
+/* Sets doc's key (an object built by fill) in status.json as it is on disk, made when absent for a node set
+ * up by an earlier boot (role_if_new; NULL: only update an existing file). */
+static int record(const char *root, const char *role_if_new, int (*fill)(cJSON *doc, const void *data),
+                  const void *data) {
         _cleanup_free_ char *text = NULL;
         _cleanup_(cJSON_Deletep) cJSON *doc = NULL;
         size_t len;
@@ -301,7 +302,7 @@ int fb_status_record_certificates(const char *root, const char *role_if_new,
         }
         if (r < 0)
                 return r;
-        r = set_certificates(doc, nearest, nearest_ca);
+        r = fill(doc, data);
         if (r >= 0)
                 r = set_now(doc, "updated");
         if (r < 0)
@@ -311,6 +312,46 @@ int fb_status_record_certificates(const char *root, const char *role_if_new,
         if (!text)
                 return -ENOMEM;
         return write_string_atomic(root, FB_STATUS_PATH, text, 0644, WRITE_MKDIR_PARENTS);
+}
+
+struct expiries {
+        const struct fb_status_expiry *nearest, *nearest_ca;
+};
+
+static int fill_certificates(cJSON *doc, const void *data) {
+        const struct expiries *e = data;
+        return set_certificates(doc, e->nearest, e->nearest_ca);
+}
+
+int fb_status_record_certificates(const char *root, const char *role_if_new,
+                                  const struct fb_status_expiry *nearest,
+                                  const struct fb_status_expiry *nearest_ca) {
+        struct expiries e = {nearest, nearest_ca};
+        return record(root, role_if_new, fill_certificates, &e);
+}
+
+static int fill_membership(cJSON *doc, const void *data) {
+        const struct fb_status_membership *m = data;
+        _cleanup_free_ char *checked = now_rfc3339();
+        struct json_builder b = {};
+        cJSON *o = jb_object(&b);
+
+        jb_str(&b, o, "state", m->state);
+        jb_str(&b, o, "checked", checked);
+        if (m->message)
+                jb_str(&b, o, "message", m->message);
+        if (m->remedy)
+                jb_str(&b, o, "remedy", m->remedy);
+        o = jb_result(&b, o);
+        if (!o)
+                return jb_error(&b);
+        jb_set(&b, doc, "etcdMembership", o);
+        return jb_error(&b);
+}
+
+int fb_status_record_membership(const char *root, const char *role_if_new,
+                                const struct fb_status_membership *m) {
+        return record(root, role_if_new, fill_membership, m);
 }
 
 int fb_sd_notify(const char *message) {

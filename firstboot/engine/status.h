@@ -66,6 +66,15 @@ int fb_status_record_certificates(const char *root, const char *role_if_new,
                                   const struct fb_status_expiry *nearest_ca);
 
 /* Sends one message ("STATUS=...", "READY=1") to $NOTIFY_SOCKET; 0 when there is none. */
+/* This control plane's etcd membership as refresh last saw it: status.json's "etcdMembership". */
+struct fb_status_membership {
+        const char *state;   /* "member", "removed" */
+        const char *message; /* optional */
+        const char *remedy;  /* optional */
+};
+int fb_status_record_membership(const char *root, const char *role_if_new,
+                                const struct fb_status_membership *m);
+
 /* A dead member this run removed from etcd (replacement): appended to status.json's "replacements". */
 struct fb_status_replacement {
         const char *name; /* member and Node name; "" for an unstarted member */

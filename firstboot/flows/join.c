@@ -23,6 +23,7 @@
 #include "firstboot/cluster/etcd-join.h"
 #include "firstboot/flows/flows.h"
 #include "firstboot/cluster/joinqueue.h"
+#include "firstboot/cluster/membership.h"
 #include "firstboot/cluster/replacement.h"
 #include "firstboot/cluster/upload-certs.h"
 #include "pki/cert.h"
@@ -368,38 +369,6 @@ static int etcd_spec(struct fb_node *n, struct fb_etcd_join_spec *s, char ***end
         return 0;
 }
 
-/* The etcd client URLs of the other control planes, from their etcd mirror pods' annotation, as kubeadm
- * finds them. */
-static int etcd_endpoints(struct fb_node *n, struct kube_client *k, char ***ret, struct error *why) {
-        _cleanup_(cJSON_Deletep) cJSON *pods = NULL;
-        _cleanup_free_ char *mine = mf_url("https", n->pki.advertise_address, 2379);
-        _cleanup_strv_free_ char **eps = NULL;
-        const cJSON *p;
-        int r = kube_get(
-                k,
-                "/api/v1/namespaces/kube-system/pods?labelSelector=component%3Detcd%2Ctier%3Dcontrol-plane",
-                &pods);
-        if (r < 0)
-                return error_set(why, r, "cannot list the etcd pods at %s: %s", kube_client_server(k),
-                                 kube_client_error(k));
-        cJSON_ArrayForEach(p, json_get(pods, "items")) {
-                const cJSON *ann = json_get(p, "metadata.annotations");
-                const cJSON *a = cJSON_GetObjectItemCaseSensitive(
-                        ann, "kubeadm.kubernetes.io/etcd.advertise-client-urls");
-                if (!cJSON_IsString(a) || (mine && streq(a->valuestring, mine)))
-                        continue;
-                if (!strv_contains(eps, a->valuestring) && strv_extend(&eps, a->valuestring) < 0)
-                        return -ENOMEM;
-        }
-        if (!eps)
-                return error_set(
-                        why, -ENOENT,
-                        "no etcd member to join: no etcd pod in kube-system at %s carries the kubeadm.kubernetes.io/etcd.advertise-client-urls annotation",
-                        kube_client_server(k));
-        *ret = TAKE_PTR(eps);
-        return 0;
-}
-
 static int check_etcd_join(void *ctx) {
         struct fb_node *n = ctx;
         _cleanup_strv_free_ char **eps = NULL;
@@ -525,13 +494,28 @@ static int run_etcd_join(void *ctx, struct error *why) {
         r = fb_node_client(n, "admin.conf", false, &k);
         if (r < 0)
                 return error_set(why, r, "cannot use /etc/kubernetes/admin.conf: %s", strerror(-r));
-        r = etcd_endpoints(n, k, &eps, why);
+        _cleanup_free_ char *mine = mf_url("https", n->pki.advertise_address, 2379);
+        if (!mine)
+                return -ENOMEM;
+        r = fb_etcd_endpoints_from_pods(k, mine, &eps, why);
         if (r < 0)
                 return r;
         r = etcd_spec(n, &s, &eps, &ca, &cert, &key, &peer, why);
         if (r < 0)
                 return r;
         unsigned long long step_ms = s.timeout_ms;
+
+        /* A machine whose member was removed while it was down (replaced as dead) must not carry on with its
+         * etcd data: its peers refuse that member for ever, and a new member needs an empty data dir. */
+        if (!etcd_data_empty(n)) {
+                struct error e = {};
+                r = fb_etcd_membership(s.endpoints, ca, cert, key, peer, 5000, &e);
+                if (r == FB_MEMBERSHIP_REMOVED)
+                        return error_set(
+                                why, -ESTALE,
+                                "this node's etcd member (%s) was removed from the cluster (replaced as dead while this machine was down?), but %s still holds its data: to join again as a new member run 'kube-firstboot reset --force', then 'kube-firstboot run'",
+                                peer, n->cp.etcd_data_dir ?: "/var/lib/etcd");
+        }
 
         /* One member change at a time, cluster-wide. */
         r = fb_join_queue_holder_new(n->pki.node_name, &holder);

@@ -21,6 +21,7 @@
 #include "firstboot/engine/phases.h"
 #include "firstboot/flows/node.h"
 #include "firstboot/cluster/kubeapi.h"
+#include "firstboot/cluster/membership.h"
 #include "firstboot/cluster/upload-certs.h"
 #include "manifests/objects.h"
 #include "pki/encoding.h"
@@ -40,6 +41,9 @@ static const char body[] =
         "Then, even when the API did not answer, the certificate and the CA that expire first go into\n"
         "/run/kube-firstboot/status.json (\"certificates\"), as 'kube-firstboot certs check-expiration'\n"
         "lists them, from the cluster's certificatesDir (this node's configuration's without the API).\n"
+        "On a control plane with stacked etcd, whether this node's etcd member is still in the cluster\n"
+        "(\"etcdMembership\" in status.json): a machine replaced as dead while it was down finds itself\n"
+        "removed, and refresh fails with the remedy (kube-firstboot reset --force, then run).\n"
         "\n"
         "  --certs-min-left DURATION     re-upload below this (default 75m)\n"
         "  --token-min-left DURATION     renew tokens below this (default 12h)\n"
@@ -320,6 +324,80 @@ static void report_expiry(const struct fb_config *c, const cJSON *cluster) {
         (void) cli_expiration_report(cli.root, &spec, NULL, role);
 }
 
+/* The value of --NAME= in the etcd static pod's command, or NULL. */
+static const char *etcd_flag(const cJSON *pod, const char *name) {
+        const cJSON *cs = json_get(pod, "spec.containers"), *c, *a;
+        size_t len = strlen(name);
+        cJSON_ArrayForEach(c, cs) {
+                cJSON_ArrayForEach(a, cJSON_GetObjectItem(c, "command")) {
+                        if (cJSON_IsString(a) && startswith(a->valuestring, "--") &&
+                            strncmp(a->valuestring + 2, name, len) == 0 && a->valuestring[2 + len] == '=')
+                                return a->valuestring + 3 + len;
+                }
+        }
+        return NULL;
+}
+
+/*
+ * A control plane with stacked etcd: is this node's member still in etcd, as its peers see it? A machine
+ * replaced as dead while it was down finds itself removed: its etcd is refused by its peers for ever, so
+ * status.json says so with the remedy, and refresh fails. 1 when removed, 0 otherwise (a member, no local
+ * etcd, or not known: said).
+ */
+static int check_membership(struct kube_client *k, const cJSON *cluster) {
+        _cleanup_free_ char *text = NULL, *dir = NULL, *ca = NULL, *cert = NULL, *p1 = NULL, *p2 = NULL,
+                            *p3 = NULL;
+        _cleanup_erase_ char *key = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *docs = NULL;
+        _cleanup_strv_free_ char **eps = NULL;
+        struct yaml_error ye = {};
+        struct error why = {};
+        size_t len;
+        int r;
+
+        if (read_file(cli.root, FB_MANIFESTS_DIR "/etcd.yaml", 1 << 20, &text, &len) < 0)
+                return 0; /* no local etcd: a worker, or external etcd */
+        if (yaml_parse_documents(text, len, &docs, &ye) < 0)
+                return 0;
+        const cJSON *pod = cJSON_GetArrayItem(docs, 0);
+        const char *peer = etcd_flag(pod, "initial-advertise-peer-urls");
+        const char *mine = etcd_flag(pod, "advertise-client-urls");
+        dir = strdup(json_get_string(cluster, "certificatesDir") ?: "/etc/kubernetes/pki");
+        if (!peer || !dir || !(p1 = strdupf("%s/etcd/ca.crt", dir)) ||
+            !(p2 = strdupf("%s/etcd/healthcheck-client.crt", dir)) ||
+            !(p3 = strdupf("%s/etcd/healthcheck-client.key", dir)))
+                return 0;
+        if ((r = read_file(cli.root, p1, 1 << 20, &ca, NULL)) < 0 ||
+            (r = read_file(cli.root, p2, 1 << 20, &cert, NULL)) < 0 ||
+            (r = read_file(cli.root, p3, 1 << 20, &key, NULL)) < 0) {
+                log_warning(
+                        "etcd membership not checked: cannot read the etcd client certificate under %s/etcd: %s",
+                        dir, strerror(-r));
+                return 0;
+        }
+        r = fb_etcd_endpoints_from_pods(k, mine, &eps, &why);
+        if (r >= 0)
+                r = fb_etcd_membership((const char *const *) eps, ca, cert, key, peer, 5000, &why);
+        if (r < 0) {
+                log_warning("etcd membership not checked: %s", error_message(&why, r));
+                return 0;
+        }
+        if (r == FB_MEMBERSHIP_MEMBER) {
+                struct fb_status_membership m = {.state = "member"};
+                (void) fb_status_record_membership(cli.root, NULL, &m);
+                return 0;
+        }
+        _cleanup_free_ char *msg = strdupf(
+                "this node's etcd member (%s) is no longer in the cluster: it was removed (replaced as dead while this machine was down?), and its etcd, holding that member's data, is refused by its peers",
+                peer);
+        const char *remedy =
+                "Retire this machine, or make it join again as a new member: kube-firstboot reset --force, then kube-firstboot run.";
+        log_error("%s. %s", msg ?: "this node's etcd member was removed", remedy);
+        struct fb_status_membership m = {.state = "removed", .message = msg, .remedy = remedy};
+        (void) fb_status_record_membership(cli.root, NULL, &m);
+        return 1;
+}
+
 int cmd_refresh(int argc, char **argv) {
         _cleanup_(config_cli_done) struct config_cli cc = {};
         _cleanup_(md_instance_freep) struct md_instance *inst = NULL;
@@ -356,5 +434,6 @@ int cmd_refresh(int argc, char **argv) {
         if (r < 0)
                 return cli_oom();
         report_expiry(c, cluster);
+        failures += check_membership(k, cluster);
         return failures + r ? EXIT_FAILED : EXIT_DONE;
 }

@@ -176,3 +176,27 @@ def test_two_of_three_dead_nothing_removed(new_sim):
     sim.wait_etcd_voters(3, via=sim.cp[0], timeout=120)
     assert voters(sim, via=sim.cp[0]) == ["cp-1", "cp-2", "cp-3"]
     assert not replacements(j)
+
+
+def test_removed_node_finds_out(new_sim):
+    """A control plane is down long enough to be replaced; when its machine comes back, its refresh says that
+    its etcd member was removed, with the remedy, and fails (it never rejoins with stale etcd data)."""
+    sim = make(new_sim, 4)
+    boot(sim, sim.cp[:3])
+    gone, new = sim.cp[2], sim.cp[3]
+    sim.kill(gone)
+    new.write_seed(seed(sim))
+    r = new.firstboot("run", timeout=600)
+    assert r.returncode == 0, r.stderr[-4000:]
+    assert [x["removedMember"] for x in replacements(new)] == [gone.name]
+    gone.start_kubelet()  # the machine is back: its etcd, with the removed member's data, is refused
+    r = gone.firstboot("refresh", timeout=120)
+    assert r.returncode == 1, r.stderr
+    m = gone.firstboot_status()["etcdMembership"]
+    assert m["state"] == "removed" and f"https://{gone.ip}:2380" in m["message"], m
+    assert "kube-firstboot reset --force" in m["remedy"], m
+    assert "is no longer in the cluster" in r.stderr
+    r = sim.cp[0].firstboot("refresh", timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert sim.cp[0].firstboot_status()["etcdMembership"]["state"] == "member"
+    assert voters(sim, via=sim.cp[0]) == ["cp-1", "cp-2", "cp-4"]
