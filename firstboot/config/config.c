@@ -27,9 +27,8 @@
 struct fb_config {
         cJSON *docs; /* kind -> document (v1beta4 for kubeadm kinds) */
         enum fb_role role;
-        char *bootstrap_token;     /* secret: resolved from secrets.bootstrapToken */
-        char *certificate_key;     /* secret */
-        char *certificate_key_src; /* "inline" / "file:<path>" */
+        char *bootstrap_token; /* secret: resolved from secrets.bootstrapToken */
+        char *certificate_key; /* secret */
         char *ca_cert;
         char *ca_key; /* secret */
         char **hashes;
@@ -55,7 +54,6 @@ struct fb_config *fb_config_free(struct fb_config *c) {
         json_delete_wiped(c->docs);
         erase_str(c->bootstrap_token);
         erase_str(c->certificate_key);
-        free(c->certificate_key_src);
         free(c->ca_cert);
         erase_str(c->ca_key);
         strv_free(c->hashes);
@@ -644,16 +642,13 @@ static int load_flags(struct loader *l, const struct fb_flags *f) {
 
 /* ---- secrets, defaults, derivations ---- */
 
-static int read_secret(struct loader *l, const char *root, const cJSON *src, const char *name, char **ret,
-                       char **ret_where) {
+static int read_secret(struct loader *l, const char *root, const cJSON *src, const char *name, char **ret) {
         const char *v = json_get_string(src, "value"), *f = json_get_string(src, "file");
         _cleanup_free_ char *label = strdupf("FirstbootConfiguration.secrets.%s", name);
         if (!label)
                 return -ENOMEM;
         if (v) {
                 *ret = strdup(v);
-                if (ret_where)
-                        *ret_where = strdup("inline");
                 return *ret ? 0 : -ENOMEM;
         }
         if (!f || l->partial)
@@ -667,8 +662,6 @@ static int read_secret(struct loader *l, const char *root, const cJSON *src, con
         for (size_t n = strlen(data); n > 0 && isspace((unsigned char) data[n - 1]);)
                 data[--n] = 0;
         *ret = TAKE_PTR(data);
-        if (ret_where)
-                *ret_where = strdupf("file:%s", f);
         return 0;
 }
 
@@ -729,10 +722,10 @@ static int apply_defaults(struct loader *l, const struct fb_config_sources *src)
 
         /* Secrets and CA material. */
         r = read_secret(l, src->root, json_get(fb, "secrets.bootstrapToken"), "bootstrapToken",
-                        &c->bootstrap_token, NULL);
+                        &c->bootstrap_token);
         if (r >= 0)
                 r = read_secret(l, src->root, json_get(fb, "secrets.certificateKey"), "certificateKey",
-                                &c->certificate_key, &c->certificate_key_src);
+                                &c->certificate_key);
         if (r >= 0)
                 r = read_pem(l, src->root, json_get(fb, "ca"), "cert", "certFile", &c->ca_cert);
         if (r >= 0)
@@ -1360,12 +1353,6 @@ const char *fb_config_bootstrap_token(const struct fb_config *c) {
 
 const char *fb_config_certificate_key(const struct fb_config *c) {
         return INIT_OR_JOIN(c, certificate_key);
-}
-
-const char *fb_config_certificate_key_source(const struct fb_config *c) {
-        if (c->certificate_key_src)
-                return c->certificate_key_src;
-        return fb_config_certificate_key(c) ? "inline" : NULL;
 }
 
 const cJSON *fb_config_document(const struct fb_config *c, const char *kind) {

@@ -123,12 +123,10 @@ unsigned fb_config_bind_port(const struct fb_config *c);
 const char *
 fb_config_bootstrap_token(const struct fb_config *c); /* init's first token, or join's discovery token */
 const char *fb_config_certificate_key(const struct fb_config *c);
-/* Where the certificate key came from: "inline", "file:<path>", or NULL when there is none. */
-const char *fb_config_certificate_key_source(const struct fb_config *c);
 
 /* The effective document of a kind ("ClusterConfiguration", ...), borrowed; NULL when absent. Only for
- * what takes a whole document: printing, the PKI spec (pki-config.c), tests. The flows and verbs read
- * fb_config_settings(). */
+ * what takes whole documents: the PKI spec (pki-config.c reads the same documents for 'pki certs --config
+ * FILE') and tests. The flows and verbs read fb_config_settings(). */
 const cJSON *fb_config_document(const struct fb_config *c, const char *kind);
 
 /* Parses a Go duration ("1h30m", "300ms", "0"); -EINVAL on a bad one. */

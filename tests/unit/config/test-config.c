@@ -97,7 +97,6 @@ static void test_auto_role_effective(void **state) {
         assert_string_equal(set->join->tls_bootstrap_token, TOKEN);
         assert_string_equal(fb_config_certificate_key(c), CERTKEY);
         assert_string_equal(set->join->certificate_key, CERTKEY);
-        assert_string_equal(fb_config_certificate_key_source(c), "inline");
         assert_string_equal(set->join->discovery.ca_cert_hashes[0], HASH);
         assert_string_equal(set->join->discovery.api_server_endpoint, "k8s.example.com:6443");
         assert_true(set->join->control_plane);
