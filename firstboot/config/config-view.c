@@ -25,6 +25,12 @@ static bool bool_at(const cJSON *doc, const char *path) {
         return v;
 }
 
+/* The item when it is a list, else NULL (nothing to iterate: a mapping's members are not list items). */
+static const cJSON *list_at(const cJSON *doc, const char *path) {
+        const cJSON *l = json_get(doc, path);
+        return cJSON_IsArray(l) ? l : NULL;
+}
+
 /* A list of strings as a NULL-terminated copy (NULL when empty); other items are skipped. */
 static int strv_from_list(const cJSON *list, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
@@ -99,11 +105,11 @@ static int volumes_from_list(const cJSON *list, struct mf_volume **ret, size_t *
 static int extras_from(const cJSON *obj, struct mf_component_extras *x) {
         struct mf_arg *args = NULL, *envs = NULL;
         struct mf_volume *volumes = NULL;
-        int r = args_from_list(json_get(obj, "extraArgs"), &args, &x->n_args);
+        int r = args_from_list(list_at(obj, "extraArgs"), &args, &x->n_args);
         if (r >= 0)
-                r = volumes_from_list(json_get(obj, "extraVolumes"), &volumes, &x->n_volumes);
+                r = volumes_from_list(list_at(obj, "extraVolumes"), &volumes, &x->n_volumes);
         if (r >= 0)
-                r = args_from_list(json_get(obj, "extraEnvs"), &envs, &x->n_envs);
+                r = args_from_list(list_at(obj, "extraEnvs"), &envs, &x->n_envs);
         /* Stored even on failure: the caller frees them. */
         x->args = args;
         x->volumes = volumes;
@@ -153,7 +159,7 @@ int fb_cluster_settings_from_json(const cJSON *cluster_configuration, struct fb_
         const cJSON *local = json_get(doc, "etcd.local"), *external = json_get(doc, "etcd.external");
         s->etcd.external = external != NULL;
         if (external) {
-                r = strv_from_list(json_get(external, "endpoints"), &s->etcd.endpoints);
+                r = strv_from_list(list_at(external, "endpoints"), &s->etcd.endpoints);
                 if (r < 0)
                         return r;
                 s->etcd.ca_file = text_or(external, "caFile", NULL);
@@ -224,7 +230,7 @@ static int registration_from(const cJSON *reg, struct fb_registration_settings *
 
         g->name = text_or(reg, "name", NULL);
         g->cri_socket = text_or(reg, "criSocket", NULL);
-        cJSON_ArrayForEach(t, json_get(reg, "taints")) {
+        cJSON_ArrayForEach(t, list_at(reg, "taints")) {
                 const char *key = json_get_string(t, "key"), *value = json_get_string(t, "value"),
                            *effect = json_get_string(t, "effect");
                 if (!key || !effect)
@@ -234,11 +240,11 @@ static int registration_from(const cJSON *reg, struct fb_registration_settings *
                 if (!s || strv_consume(&g->taints, s) < 0)
                         return -ENOMEM;
         }
-        r = args_from_list(json_get(reg, "kubeletExtraArgs"), &g->kubelet_extra_args,
+        r = args_from_list(list_at(reg, "kubeletExtraArgs"), &g->kubelet_extra_args,
                            &g->n_kubelet_extra_args);
         if (r < 0)
                 return r;
-        return strv_from_list(json_get(reg, "ignorePreflightErrors"), &g->ignore_preflight_errors);
+        return strv_from_list(list_at(reg, "ignorePreflightErrors"), &g->ignore_preflight_errors);
 }
 
 static void init_free(struct fb_init_settings *s) {
@@ -255,7 +261,7 @@ static void init_free(struct fb_init_settings *s) {
 
 static int init_from(const cJSON *doc, struct fb_init_settings **ret) {
         struct fb_init_settings *s = calloc(1, sizeof(*s));
-        const cJSON *tokens = json_get(doc, "bootstrapTokens"), *t;
+        const cJSON *tokens = list_at(doc, "bootstrapTokens"), *t;
         int r;
 
         if (!s)
@@ -269,7 +275,7 @@ static int init_from(const cJSON *doc, struct fb_init_settings **ret) {
         if (r < 0)
                 return r;
         size_t n = (size_t) cJSON_GetArraySize(tokens);
-        if (n == 0 || !cJSON_IsArray(tokens))
+        if (n == 0)
                 return 0;
         s->bootstrap_tokens = calloc(n, sizeof(*s->bootstrap_tokens));
         if (!s->bootstrap_tokens)
@@ -280,8 +286,8 @@ static int init_from(const cJSON *doc, struct fb_init_settings **ret) {
                 b->description = json_get_string(t, "description");
                 b->expires = json_get_string(t, "expires");
                 b->ttl = json_get_scalar_text(t, "ttl");
-                if ((r = strv_from_list(json_get(t, "usages"), &b->usages)) < 0 ||
-                    (r = strv_from_list(json_get(t, "groups"), &b->groups)) < 0)
+                if ((r = strv_from_list(list_at(t, "usages"), &b->usages)) < 0 ||
+                    (r = strv_from_list(list_at(t, "groups"), &b->groups)) < 0)
                         return r;
         }
         return 0;
@@ -363,7 +369,7 @@ int fb_settings_new(const struct fb_settings_documents *d, struct fb_settings **
         f->timeouts.seed_grace = duration_or(d->firstboot, "timeouts.seedGrace", 15000);
         f->timeouts.etcd_join_set = json_get_scalar_text(d->firstboot, "timeouts.etcdJoin") != NULL;
         f->timeouts.etcd_join = duration_or(d->firstboot, "timeouts.etcdJoin", 0);
-        r = strv_from_list(json_get(d->firstboot, "kubelet.startCommand"), &f->kubelet_start_command);
+        r = strv_from_list(list_at(d->firstboot, "kubelet.startCommand"), &f->kubelet_start_command);
         if (r < 0)
                 return r;
         s->kubelet_configuration = d->kubelet;

@@ -188,12 +188,32 @@ static void test_numeric_version(void **state) {
         assert_string_equal(s->kubernetes_version, "1.30");
 }
 
+/* A cluster's document is not checked by our schema: values of the wrong type count as unset. */
+static void test_wrong_types(void **state) {
+        _cleanup_(fb_cluster_settings_freep) struct fb_cluster_settings *s = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *doc = yaml("kind: ClusterConfiguration\n"
+                                                   "certificatesDir: [a, b]\n"
+                                                   "networking: five\n"
+                                                   "etcd: {external: {endpoints: {a: b}, caFile: [x]}}\n"
+                                                   "dns: {disabled: maybe}\n"
+                                                   "apiServer: {extraArgs: {name: x}, extraVolumes: 7}\n");
+        (void) state;
+
+        assert_int_equal(fb_cluster_settings_from_json(doc, &s), 0);
+        assert_string_equal(s->certificates_dir, "/etc/kubernetes/pki");
+        assert_string_equal(s->networking.service_subnet, "10.96.0.0/12");
+        assert_true(s->etcd.external);
+        assert_null(s->etcd.endpoints);
+        assert_null(s->etcd.ca_file);
+        assert_false(s->dns.disabled);
+        assert_int_equal(s->extras[MF_KUBE_APISERVER].n_volumes, 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_defaults),
-                cmocka_unit_test(test_external_etcd),
-                cmocka_unit_test(test_configmap_document),
-                cmocka_unit_test(test_numeric_version),
+                cmocka_unit_test(test_defaults),           cmocka_unit_test(test_external_etcd),
+                cmocka_unit_test(test_configmap_document), cmocka_unit_test(test_numeric_version),
+                cmocka_unit_test(test_wrong_types),
         };
         return cmocka_run_group_tests_name("config-view", tests, NULL, NULL);
 }
