@@ -27,13 +27,13 @@
 struct fb_config {
         cJSON *docs; /* kind -> document (v1beta4 for kubeadm kinds) */
         enum fb_role role;
-        char *bootstrap_token;     /* secret: resolved from secrets.bootstrapToken */
-        char *certificate_key;     /* secret */
-        char *certificate_key_src; /* "inline" / "file:<path>" */
+        char *bootstrap_token; /* secret: resolved from secrets.bootstrapToken */
+        char *certificate_key; /* secret */
         char *ca_cert;
         char *ca_key; /* secret */
         char **hashes;
         char **peers;
+        struct fb_settings *settings; /* the typed view, made last */
 };
 
 static const char *const kind_order[] = {"FirstbootConfiguration", "InitConfiguration",
@@ -50,10 +50,10 @@ static char *erase_str(char *s) {
 struct fb_config *fb_config_free(struct fb_config *c) {
         if (!c)
                 return NULL;
+        fb_settings_free(c->settings); /* borrows from docs */
         json_delete_wiped(c->docs);
         erase_str(c->bootstrap_token);
         erase_str(c->certificate_key);
-        free(c->certificate_key_src);
         free(c->ca_cert);
         erase_str(c->ca_key);
         strv_free(c->hashes);
@@ -642,16 +642,13 @@ static int load_flags(struct loader *l, const struct fb_flags *f) {
 
 /* ---- secrets, defaults, derivations ---- */
 
-static int read_secret(struct loader *l, const char *root, const cJSON *src, const char *name, char **ret,
-                       char **ret_where) {
+static int read_secret(struct loader *l, const char *root, const cJSON *src, const char *name, char **ret) {
         const char *v = json_get_string(src, "value"), *f = json_get_string(src, "file");
         _cleanup_free_ char *label = strdupf("FirstbootConfiguration.secrets.%s", name);
         if (!label)
                 return -ENOMEM;
         if (v) {
                 *ret = strdup(v);
-                if (ret_where)
-                        *ret_where = strdup("inline");
                 return *ret ? 0 : -ENOMEM;
         }
         if (!f || l->partial)
@@ -665,8 +662,6 @@ static int read_secret(struct loader *l, const char *root, const cJSON *src, con
         for (size_t n = strlen(data); n > 0 && isspace((unsigned char) data[n - 1]);)
                 data[--n] = 0;
         *ret = TAKE_PTR(data);
-        if (ret_where)
-                *ret_where = strdupf("file:%s", f);
         return 0;
 }
 
@@ -727,10 +722,10 @@ static int apply_defaults(struct loader *l, const struct fb_config_sources *src)
 
         /* Secrets and CA material. */
         r = read_secret(l, src->root, json_get(fb, "secrets.bootstrapToken"), "bootstrapToken",
-                        &c->bootstrap_token, NULL);
+                        &c->bootstrap_token);
         if (r >= 0)
                 r = read_secret(l, src->root, json_get(fb, "secrets.certificateKey"), "certificateKey",
-                                &c->certificate_key, &c->certificate_key_src);
+                                &c->certificate_key);
         if (r >= 0)
                 r = read_pem(l, src->root, json_get(fb, "ca"), "cert", "certFile", &c->ca_cert);
         if (r >= 0)
@@ -1168,6 +1163,19 @@ int fb_config_load(const struct fb_config_sources *src, struct fb_config **ret, 
                 return r;
         if (strv_length(*problems) != before)
                 return -EINVAL;
+        r = fb_settings_new(
+                &(struct fb_settings_documents){.firstboot = doc_of(c, "FirstbootConfiguration"),
+                                                .init = doc_of(c, "InitConfiguration"),
+                                                .cluster = doc_of(c, "ClusterConfiguration"),
+                                                .join = doc_of(c, "JoinConfiguration"),
+                                                .kubelet = doc_of(c, "KubeletConfiguration"),
+                                                .kube_proxy = doc_of(c, "KubeProxyConfiguration"),
+                                                .ca_cert_pem = c->ca_cert,
+                                                .ca_key_pem = c->ca_key,
+                                                .ca_cert_hashes = c->hashes},
+                &c->settings);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -1245,7 +1253,8 @@ enum fb_seed_rule fb_config_seed_rule(const struct fb_config *c) {
                                       : FB_SEED_LOWEST_ADDRESS;
 }
 
-const char *fb_config_seed_value(const struct fb_config *c) {
+/* The value the rule compares with (instance id, hostname or address); NULL for lowestAddress. */
+static const char *seed_value(const struct fb_config *c) {
         const cJSON *fb = doc_of(c, "FirstbootConfiguration");
         switch (fb_config_seed_rule(c)) {
         case FB_SEED_INSTANCE_ID:
@@ -1277,7 +1286,7 @@ static int addr_cmp(const char *a, const char *b) {
 }
 
 int fb_config_is_seed(const struct fb_config *c, const struct md_instance *inst) {
-        const char *v = fb_config_seed_value(c);
+        const char *v = seed_value(c);
         switch (fb_config_seed_rule(c)) {
         case FB_SEED_INSTANCE_ID:
                 return inst->instance_id ? streq_ptr(v, inst->instance_id) : -EINVAL;
@@ -1304,133 +1313,46 @@ int fb_config_is_seed(const struct fb_config *c, const struct md_instance *inst)
         }
 }
 
-static const char *init_or_join(const struct fb_config *c, const char *init_path, const char *join_path) {
-        const char *s = NULL;
-        if (c->role == FB_ROLE_INIT || c->role == FB_ROLE_AUTO)
-                s = json_get_string(doc_of(c, "InitConfiguration"), init_path);
-        if (!s)
-                s = json_get_string(doc_of(c, "JoinConfiguration"), join_path);
-        return s;
+const struct fb_settings *fb_config_settings(const struct fb_config *c) {
+        return c->settings;
 }
 
+/* InitConfiguration's for role init and auto, else JoinConfiguration's. */
+#define INIT_OR_JOIN(c, field)                                                                              \
+        ({                                                                                                  \
+                const struct fb_settings *_s = (c)->settings;                                               \
+                const char *_v = NULL;                                                                      \
+                if (_s->init && ((c)->role == FB_ROLE_INIT || (c)->role == FB_ROLE_AUTO))                   \
+                        _v = _s->init->field;                                                               \
+                if (!_v && _s->join)                                                                        \
+                        _v = _s->join->field;                                                               \
+                _v;                                                                                         \
+        })
+
 const char *fb_config_node_name(const struct fb_config *c) {
-        return init_or_join(c, "nodeRegistration.name", "nodeRegistration.name");
+        return INIT_OR_JOIN(c, registration.name);
 }
 
 const char *fb_config_advertise_address(const struct fb_config *c) {
-        return init_or_join(c, "localAPIEndpoint.advertiseAddress",
-                            "controlPlane.localAPIEndpoint.advertiseAddress");
+        return INIT_OR_JOIN(c, advertise_address);
 }
 
 unsigned fb_config_bind_port(const struct fb_config *c) {
-        int64_t p = 6443;
-        if (json_get_int64(doc_of(c, "InitConfiguration"), "localAPIEndpoint.bindPort", &p) < 0)
-                (void) json_get_int64(doc_of(c, "JoinConfiguration"),
-                                      "controlPlane.localAPIEndpoint.bindPort", &p);
-        return (unsigned) p;
-}
-
-#define CLUSTER_STRING(fn, path)                                                                            \
-        const char *fn(const struct fb_config *c) {                                                         \
-                return json_get_scalar_text(doc_of(c, "ClusterConfiguration"), path);                       \
-        }
-CLUSTER_STRING(fb_config_control_plane_endpoint, "controlPlaneEndpoint")
-CLUSTER_STRING(fb_config_kubernetes_version, "kubernetesVersion")
-CLUSTER_STRING(fb_config_pod_subnet, "networking.podSubnet")
-CLUSTER_STRING(fb_config_service_subnet, "networking.serviceSubnet")
-CLUSTER_STRING(fb_config_dns_domain, "networking.dnsDomain")
-CLUSTER_STRING(fb_config_cluster_name, "clusterName")
-CLUSTER_STRING(fb_config_certificates_dir, "certificatesDir")
-
-enum fb_etcd_mode fb_config_etcd_mode(const struct fb_config *c) {
-        return json_get(doc_of(c, "ClusterConfiguration"), "etcd.external") ? FB_ETCD_EXTERNAL
-                                                                            : FB_ETCD_LOCAL;
+        const struct fb_settings *s = c->settings;
+        return s->init ? s->init->bind_port : s->join ? s->join->bind_port : 6443;
 }
 
 const char *fb_config_bootstrap_token(const struct fb_config *c) {
+        const struct fb_settings *s = c->settings;
         const char *t = NULL;
-        if (c->role == FB_ROLE_INIT || c->role == FB_ROLE_AUTO)
-                t = json_get_string(
-                        cJSON_GetArrayItem(json_get(doc_of(c, "InitConfiguration"), "bootstrapTokens"), 0),
-                        "token");
-        return t ?: json_get_string(doc_of(c, "JoinConfiguration"), "discovery.bootstrapToken.token");
+        if ((c->role == FB_ROLE_INIT || c->role == FB_ROLE_AUTO) && s->init &&
+            s->init->n_bootstrap_tokens > 0)
+                t = s->init->bootstrap_tokens[0].token;
+        return t ?: s->join ? s->join->discovery.token : NULL;
 }
 
 const char *fb_config_certificate_key(const struct fb_config *c) {
-        return init_or_join(c, "certificateKey", "controlPlane.certificateKey");
-}
-
-const char *fb_config_certificate_key_source(const struct fb_config *c) {
-        if (c->certificate_key_src)
-                return c->certificate_key_src;
-        return fb_config_certificate_key(c) ? "inline" : NULL;
-}
-
-const char *fb_config_ca_cert_pem(const struct fb_config *c) {
-        return c->ca_cert;
-}
-
-const char *fb_config_ca_key_pem(const struct fb_config *c) {
-        return c->ca_key;
-}
-
-char *const *fb_config_ca_cert_hashes(const struct fb_config *c) {
-        return c->hashes;
-}
-
-const char *fb_config_api_server_endpoint(const struct fb_config *c) {
-        return json_get_string(doc_of(c, "JoinConfiguration"), "discovery.bootstrapToken.apiServerEndpoint");
-}
-
-unsigned long long fb_config_timeout_ms(const struct fb_config *c, const char *name,
-                                        unsigned long long def) {
-        const cJSON *t = json_get(doc_of(c, "FirstbootConfiguration"), "timeouts");
-        unsigned long long ms;
-        const char *s = json_get_string(t, name);
-        return s && fb_parse_duration_ms(s, &ms) >= 0 ? ms : def;
-}
-
-bool fb_config_replacement(const struct fb_config *c, unsigned long long *ret_dead_after_ms) {
-        const cJSON *r = json_get(doc_of(c, "FirstbootConfiguration"), "replacement");
-        const char *s = json_get_string(r, "deadAfter");
-        unsigned long long ms;
-        bool enabled = true;
-        (void) json_get_bool(r, "enabled", &enabled);
-        *ret_dead_after_ms = s && fb_parse_duration_ms(s, &ms) >= 0 ? ms : FB_REPLACEMENT_DEAD_AFTER_MS;
-        return enabled;
-}
-
-unsigned long long fb_config_kubeadm_timeout_ms(const struct fb_config *c, enum fb_role role,
-                                                const char *name, unsigned long long def) {
-        const cJSON *doc = doc_of(c, role == FB_ROLE_INIT ? "InitConfiguration" : "JoinConfiguration");
-        const char *v = json_get_scalar_text(json_get(doc, "timeouts"), name);
-        unsigned long long ms;
-        return v && fb_parse_duration_ms(v, &ms) >= 0 ? ms : def;
-}
-
-const char *fb_config_etcd_data_device(const struct fb_config *c) {
-        return json_get_string(doc_of(c, "FirstbootConfiguration"), "etcd.dataDevice");
-}
-
-const char *fb_config_etcd_filesystem(const struct fb_config *c) {
-        return json_get_string(doc_of(c, "FirstbootConfiguration"), "etcd.filesystem");
-}
-
-const char *fb_config_etcd_label(const struct fb_config *c) {
-        return json_get_string(doc_of(c, "FirstbootConfiguration"), "etcd.label");
-}
-
-const char *fb_config_status_file(const struct fb_config *c) {
-        return json_get_string(doc_of(c, "FirstbootConfiguration"), "reporting.statusFile")
-                       ?: "/run/kube-firstboot/status.json";
-}
-
-const char *fb_config_report_url(const struct fb_config *c) {
-        return json_get_string(doc_of(c, "FirstbootConfiguration"), "reporting.url");
-}
-
-bool fb_config_report_kmsg(const struct fb_config *c) {
-        return cJSON_IsTrue(json_get(doc_of(c, "FirstbootConfiguration"), "reporting.kmsg"));
+        return INIT_OR_JOIN(c, certificate_key);
 }
 
 const cJSON *fb_config_document(const struct fb_config *c, const char *kind) {

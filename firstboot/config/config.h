@@ -18,7 +18,8 @@
  * first.
  *
  * Secrets (bootstrap tokens, the certificate key, a CA key) live only in memory: wiped when the config is
- * freed, redacted in fb_config_print(). Accessors return borrowed strings valid until fb_config_free().
+ * freed, redacted in fb_config_print(). The flows and verbs read the typed view, fb_config_settings()
+ * (config-view.h); accessors return borrowed strings valid until fb_config_free().
  */
 #pragma once
 
@@ -26,6 +27,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "firstboot/config/config-view.h"
 #include "metadata/metadata.h"
 
 #define FB_API_VERSION     "kube-firstboot.io/v1alpha1"
@@ -50,11 +52,6 @@ enum fb_seed_rule {
         FB_SEED_HOSTNAME,       /* seed.hostname equals this node's hostname */
         FB_SEED_ADDRESS,        /* seed.address is one of this node's addresses */
         FB_SEED_LOWEST_ADDRESS, /* this node's address is the lowest in seed.peers */
-};
-
-enum fb_etcd_mode {
-        FB_ETCD_LOCAL,
-        FB_ETCD_EXTERNAL,
 };
 
 struct fb_flags {
@@ -106,59 +103,30 @@ int fb_config_validate_document(const cJSON *doc, const char *source, char ***pr
  * replaced by FB_REDACTED unless redact is false. */
 int fb_config_print(const struct fb_config *c, bool redact, char **ret);
 
-/* Typed accessors for the flows and pki/. */
+/* The typed view the flows and verbs read (config-view.h), built once by fb_config_load(); borrowed, valid
+ * until fb_config_free(). */
+const struct fb_settings *fb_config_settings(const struct fb_config *c);
+
+/* What the view leaves to the role: */
 enum fb_role fb_config_role(const struct fb_config *c);
 enum fb_seed_rule fb_config_seed_rule(const struct fb_config *c);
-/* The value the rule compares with (instance id, hostname or address); NULL for lowestAddress. */
-const char *fb_config_seed_value(const struct fb_config *c);
 /* seed.peers as a NULL-terminated list (NULL when none); borrowed. */
 char *const *fb_config_seed_peers(const struct fb_config *c);
 /* Whether this instance is the seed (the one node that runs init) under the rule: 1 yes, 0 no, -EINVAL
  * when the rule cannot be decided (no rule, or the instance lacks the compared value). */
 int fb_config_is_seed(const struct fb_config *c, const struct md_instance *inst);
-
+/* InitConfiguration's for role init and auto, else JoinConfiguration's (bind port: 6443 by default). */
 const char *fb_config_node_name(const struct fb_config *c);
 const char *fb_config_advertise_address(const struct fb_config *c);
 unsigned fb_config_bind_port(const struct fb_config *c);
-const char *fb_config_control_plane_endpoint(const struct fb_config *c);
-const char *fb_config_kubernetes_version(const struct fb_config *c);
-const char *fb_config_pod_subnet(const struct fb_config *c);
-const char *fb_config_service_subnet(const struct fb_config *c);
-const char *fb_config_dns_domain(const struct fb_config *c);
-const char *fb_config_cluster_name(const struct fb_config *c);
-const char *fb_config_certificates_dir(const struct fb_config *c);
-enum fb_etcd_mode fb_config_etcd_mode(const struct fb_config *c);
 /* Secrets: borrowed, wiped by fb_config_free(); never log them. */
 const char *
 fb_config_bootstrap_token(const struct fb_config *c); /* init's first token, or join's discovery token */
 const char *fb_config_certificate_key(const struct fb_config *c);
-const char *fb_config_ca_key_pem(const struct fb_config *c);
-/* Where the certificate key came from: "inline", "file:<path>", or NULL when there is none. */
-const char *fb_config_certificate_key_source(const struct fb_config *c);
-const char *fb_config_ca_cert_pem(const struct fb_config *c);
-/* discovery.bootstrapToken.caCertHashes as a NULL-terminated list ("sha256:..."); borrowed. */
-char *const *fb_config_ca_cert_hashes(const struct fb_config *c);
-const char *fb_config_api_server_endpoint(const struct fb_config *c); /* join discovery endpoint */
-/* FirstbootConfiguration.etcd.dataDevice and .reporting: NULL (false) when unset. */
-const char *fb_config_etcd_data_device(const struct fb_config *c);
-/* FirstbootConfiguration.etcd.filesystem and .label, for a new filesystem on it: NULL when unset (ext4,
- * "etcd"). */
-const char *fb_config_etcd_filesystem(const struct fb_config *c);
-const char *fb_config_etcd_label(const struct fb_config *c);
-const char *fb_config_status_file(const struct fb_config *c); /* default /run/kube-firstboot/status.json */
-const char *fb_config_report_url(const struct fb_config *c);
-bool fb_config_report_kmsg(const struct fb_config *c);
-/* FirstbootConfiguration.timeouts.<name> in milliseconds, or def when unset. */
-unsigned long long fb_config_timeout_ms(const struct fb_config *c, const char *name, unsigned long long def);
-/* FirstbootConfiguration.replacement: whether enabled (default true); *ret_dead_after_ms deadAfter. */
-#define FB_REPLACEMENT_DEAD_AFTER_MS 300000ull
-bool fb_config_replacement(const struct fb_config *c, unsigned long long *ret_dead_after_ms);
-/* kubeadm's timeouts.<name> in milliseconds, or def when unset: InitConfiguration's for role init,
- * JoinConfiguration's for the joiners. */
-unsigned long long fb_config_kubeadm_timeout_ms(const struct fb_config *c, enum fb_role role,
-                                                const char *name, unsigned long long def);
 
-/* The effective document of a kind ("ClusterConfiguration", ...), borrowed; NULL when absent. */
+/* The effective document of a kind ("ClusterConfiguration", ...), borrowed; NULL when absent. Only for
+ * what takes whole documents: the PKI spec (pki-config.c reads the same documents for 'pki certs --config
+ * FILE') and tests. The flows and verbs read fb_config_settings(). */
 const cJSON *fb_config_document(const struct fb_config *c, const char *kind);
 
 /* Parses a Go duration ("1h30m", "300ms", "0"); -EINVAL on a bad one. */

@@ -318,8 +318,10 @@ int fb_pki_config_load(const char *path, const char *root, const char *role_over
 }
 
 int fb_pki_spec_from_config(const struct fb_config *c, enum pki_role role, const char *root,
-                            const cJSON *cluster, struct pki_node_spec *s, struct error *why) {
-        const char *ca_cert = fb_config_ca_cert_pem(c), *ca_key = fb_config_ca_key_pem(c);
+                            const struct fb_cluster_settings *cluster, struct pki_node_spec *s,
+                            struct error *why) {
+        const struct fb_settings *v = fb_config_settings(c);
+        const char *ca_cert = v->firstboot.ca_cert_pem, *ca_key = v->firstboot.ca_key_pem;
 
         error_clear(why);
         s->role = role;
@@ -330,6 +332,7 @@ int fb_pki_spec_from_config(const struct fb_config *c, enum pki_role role, const
          * again. */
         return spec_from_documents(
                 root, role == PKI_ROLE_INIT ? fb_config_document(c, "InitConfiguration") : NULL,
-                role == PKI_ROLE_INIT ? NULL : fb_config_document(c, "JoinConfiguration"), cluster,
+                role == PKI_ROLE_INIT ? NULL : fb_config_document(c, "JoinConfiguration"),
+                cluster ? cluster->document : NULL,
                 ca_cert || ca_key ? NULL : fb_config_document(c, "FirstbootConfiguration"), s, why);
 }

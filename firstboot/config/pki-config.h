@@ -23,6 +23,7 @@ int fb_pki_config_load(const char *path, const char *root, const char *role_over
                        struct pki_node_spec *spec, struct error *why);
 
 /* The same from the effective configuration (fb_config_load), for a decided role, with the
- * ClusterConfiguration in force (the configuration's, or the cluster's for a joiner). */
+ * ClusterConfiguration in force (the configuration's, or the cluster's for a joiner; NULL for none). */
 int fb_pki_spec_from_config(const struct fb_config *c, enum pki_role role, const char *root,
-                            const cJSON *cluster, struct pki_node_spec *s, struct error *why);
+                            const struct fb_cluster_settings *cluster, struct pki_node_spec *s,
+                            struct error *why);

@@ -165,7 +165,8 @@ static int sign_config_map(cJSON *cm) {
 
 /* The ClusterConfiguration as kubeadm uploads it: v1beta4, the resolved version, keys sorted. */
 int fb_cluster_configuration_yaml(const struct fb_node *n, char **ret) {
-        _cleanup_(cJSON_Deletep) cJSON *doc = cJSON_Duplicate(n->cluster, true);
+        _cleanup_(cJSON_Deletep) cJSON *doc =
+                n->cluster->document ? cJSON_Duplicate(n->cluster->document, true) : cJSON_CreateObject();
         if (!doc)
                 return -ENOMEM;
         if (json_set_string(doc, "apiVersion", "kubeadm.k8s.io/v1beta4") < 0 ||
@@ -344,20 +345,23 @@ static void describe_upload_certs(void *ctx, FILE *out) {
 
 /* The init tokens: as configured; when the first has none, one from an earlier run of this node (found
  * by its description on a token we made) or a fresh one. */
+static const struct fb_init_settings *init_settings(const struct fb_node *n) {
+        static const struct fb_init_settings none = {};
+        return fb_config_settings(n->config)->init ?: &none;
+}
+
 static int init_tokens(struct fb_node *n, struct kube_client *c) {
-        const cJSON *tokens =
-                            json_get(fb_config_document(n->config, "InitConfiguration"), "bootstrapTokens"),
-                    *t;
+        const struct fb_init_settings *init = init_settings(n);
         if (n->tokens)
                 return 0;
-        cJSON_ArrayForEach(t, tokens) {
-                const char *tok = json_get_string(t, "token");
+        for (size_t ti = 0; ti < init->n_bootstrap_tokens; ti++) {
+                const char *tok = init->bootstrap_tokens[ti].token;
                 if (tok) {
                         if (strv_extend(&n->tokens, tok) < 0)
                                 return -ENOMEM;
                         continue;
                 }
-                if (t != tokens->child)
+                if (ti > 0)
                         continue; /* kubeadm generates only the first */
                 char buf[PKI_TOKEN_LEN + 1] = "";
                 _cleanup_(cJSON_Deletep) cJSON *list = NULL;
@@ -397,21 +401,14 @@ static int init_tokens(struct fb_node *n, struct kube_client *c) {
         return 0;
 }
 
-static cJSON *token_secret(const struct fb_node *n, const cJSON *t, const char *token, time_t now) {
+static cJSON *token_secret(const struct fb_node *n, const struct fb_bootstrap_token_settings *t,
+                           const char *token, time_t now) {
         char id[PKI_TOKEN_ID_LEN + 1], sec[PKI_TOKEN_SECRET_LEN + 1], exp[32] = "";
-        _cleanup_strv_free_ char **usages = NULL, **groups = NULL;
-        const cJSON *e;
         cJSON *o = NULL;
 
         if (pki_token_parse(token, id, sec) < 0)
                 return NULL;
-        cJSON_ArrayForEach(e, json_get(t, "usages"))
-                if (cJSON_IsString(e))
-                        (void) strv_extend(&usages, e->valuestring);
-        cJSON_ArrayForEach(e, json_get(t, "groups"))
-                if (cJSON_IsString(e))
-                        (void) strv_extend(&groups, e->valuestring);
-        const char *expires = json_get_string(t, "expires"), *ttl = json_get_scalar_text(t, "ttl");
+        const char *expires = t->expires, *ttl = t->ttl;
         unsigned long long ms = 24ull * 3600 * 1000;
         if (ttl)
                 (void) fb_parse_duration_ms(ttl, &ms);
@@ -419,16 +416,15 @@ static cJSON *token_secret(const struct fb_node *n, const cJSON *t, const char *
                 snprintf(exp, sizeof(exp), "%s", expires);
         else if (ms > 0 && mf_expiration_at(now, (long long) (ms / 1000), exp) < 0)
                 exp[0] = 0;
-        const char *desc = json_get_string(t, "description");
         o = mf_bootstrap_token_secret(&(struct mf_token){
                 .id = id,
                 .secret = sec,
-                .description = desc ?: (json_get_string(t, "token") ? NULL : GENERATED_TOKEN_DESC),
+                .description = t->description ?: (t->token ? NULL : GENERATED_TOKEN_DESC),
                 .expiration = exp[0] ? exp : NULL,
-                .usages = (const char *const *) usages,
-                .groups = (const char *const *) groups,
+                .usages = (const char *const *) t->usages,
+                .groups = (const char *const *) t->groups,
         });
-        if (o && n->token_generated && !json_get_string(t, "token")) {
+        if (o && n->token_generated && !t->token) {
                 /* Lets a re-run after a crash find the token it generated instead of making another. */
                 struct json_builder b = {};
                 jb_str(&b, jb_obj_at(&b, cJSON_GetObjectItem(o, "metadata"), "annotations"),
@@ -464,9 +460,7 @@ static int cluster_info_kubeconfig(struct fb_node *n, char **ret) {
 }
 
 static int bootstrap_token_objects(struct fb_node *n, struct mf_api_object **ret, size_t *ret_n) {
-        const cJSON *tokens =
-                            json_get(fb_config_document(n->config, "InitConfiguration"), "bootstrapTokens"),
-                    *t;
+        const struct fb_init_settings *init = init_settings(n);
         struct kube_client *c = NULL;
         struct mf_api_object *objs = NULL;
         _cleanup_free_ char *kc = NULL;
@@ -475,10 +469,12 @@ static int bootstrap_token_objects(struct fb_node *n, struct mf_api_object **ret
 
         (void) fb_node_admin(n, &c);
         r = init_tokens(n, c);
-        cJSON_ArrayForEach(t, tokens) {
+        for (size_t ti = 0; ti < init->n_bootstrap_tokens; ti++) {
                 if (r < 0 || !n->tokens || !n->tokens[i])
                         break;
-                r = add_object(&objs, &k, token_secret(n, t, n->tokens[i++], kube_client_now(c)));
+                r = add_object(
+                        &objs, &k,
+                        token_secret(n, &init->bootstrap_tokens[ti], n->tokens[i++], kube_client_now(c)));
         }
         if (r >= 0)
                 r = add_rbac(&objs, &k,
@@ -553,7 +549,7 @@ static int run_kubelet_finalize(void *ctx, struct error *why) {
         _cleanup_erase_ char *text = NULL;
         _cleanup_free_ char *out = NULL, *user = NULL;
         struct pki_kubeconfig k = {};
-        unsigned long long ms = fb_config_kubeadm_timeout_ms(n->config, n->role, "tlsBootstrap", 300000);
+        unsigned long long ms = n->timeouts.tls_bootstrap;
         unsigned long long deadline = clock_now_ms() + ms;
         size_t len;
         int r;
@@ -619,8 +615,7 @@ static int run_show_join(void *ctx, struct error *why) {
 
 static void describe_show_join(void *ctx, FILE *out) {
         struct fb_node *n = ctx;
-        const char *file = json_get_string(fb_config_document(n->config, "FirstbootConfiguration"),
-                                           "reporting.joinFile");
+        const char *file = fb_config_settings(n->config)->firstboot.join_file;
         fprintf(out, "      write " FB_JOIN_INFO_PATH " (endpoint, CA pin, token id: no secrets)%s%s%s\n",
                 file ? " and " : "", file ?: "", file ? " (0600, with the token and certificate key)" : "");
 }
@@ -633,10 +628,7 @@ static int check_never(void *ctx) {
 /* ---- the table ---- */
 
 int fb_init_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n) {
-        const cJSON *cluster = n->cluster;
-        bool dns_off = false, proxy_off = false;
-        (void) json_get_bool(cluster, "dns.disabled", &dns_off);
-        (void) json_get_bool(cluster, "proxy.disabled", &proxy_off);
+        bool dns_off = n->cluster->dns.disabled, proxy_off = n->cluster->proxy.disabled;
         const struct fb_phase all[] = {
                 fb_phase_preflight,
                 fb_phase_etcd_disk,
@@ -682,7 +674,8 @@ int fb_init_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n
         for (size_t i = 0; i < ELEMENTSOF(all); i++) {
                 if (!all[i].name)
                         continue;
-                if (streq(all[i].name, "etcd-disk") && !fb_config_etcd_data_device(n->config))
+                if (streq(all[i].name, "etcd-disk") &&
+                    !fb_config_settings(n->config)->firstboot.etcd.data_device)
                         continue;
                 if ((streq(all[i].name, "etcd") || streq(all[i].name, "etcd-disk")) && n->pki.external_etcd)
                         continue;

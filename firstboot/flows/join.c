@@ -44,10 +44,6 @@ void fb_join_discovery_done(struct fb_join_discovery *d) {
         *d = (struct fb_join_discovery){};
 }
 
-static const cJSON *join_doc(const struct fb_config *c) {
-        return fb_config_document(c, "JoinConfiguration");
-}
-
 /* A ConfigMap's data key parsed as one YAML document. */
 static int config_map_document(struct kube_client *k, const char *name, const char *key, cJSON **ret) {
         _cleanup_free_ char *path = strdupf("/api/v1/namespaces/kube-system/configmaps/%s", name);
@@ -74,37 +70,38 @@ static int config_map_document(struct kube_client *k, const char *name, const ch
 
 int fb_join_discover(const char *root, const struct fb_config *c, unsigned timeout_ms,
                      struct fb_join_discovery *ret, struct error *why) {
-        const cJSON *bt = json_get(join_doc(c), "discovery.bootstrapToken");
+        static const struct fb_join_settings no_join = {
+                .timeouts = {.discovery = 300000},
+        };
+        const struct fb_settings *set = fb_config_settings(c);
+        const struct fb_join_settings *join = set->join ?: &no_join;
         _cleanup_(fb_join_discovery_done) struct fb_join_discovery d = {};
         _cleanup_(kube_client_freep) struct kube_client *k = NULL;
         _cleanup_strv_free_ char **pins = NULL;
         struct fb_discovery_result res = {};
-        bool skip = false;
         int r;
 
-        (void) json_get_bool(bt, "unsafeSkipCAVerification", &skip);
-        for (char *const *h = fb_config_ca_cert_hashes(c); h && *h; h++)
+        for (char *const *h = join->discovery.ca_cert_hashes; h && *h; h++)
                 if (strv_extend(&pins, *h) < 0)
                         return -ENOMEM;
         /* A CA given in the configuration pins itself. */
-        if (fb_config_ca_cert_pem(c)) {
+        if (set->firstboot.ca_cert_pem) {
                 _cleanup_(X509_freep) X509 *ca = NULL;
                 _cleanup_free_ char *pin = NULL;
-                const char *pem = fb_config_ca_cert_pem(c);
+                const char *pem = set->firstboot.ca_cert_pem;
                 if (pki_cert_from_pem(pem, strlen(pem), &ca) >= 0 && pki_cert_ca_pin(ca, &pin) >= 0 &&
                     strv_consume(&pins, TAKE_PTR(pin)) < 0)
                         return -ENOMEM;
         }
         /* JoinConfiguration.timeouts.discovery: the same for either kind of joiner. */
-        unsigned discovery_ms =
-                (unsigned) fb_config_kubeadm_timeout_ms(c, FB_ROLE_WORKER, "discovery", 300000);
-        const char *token = fb_config_bootstrap_token(c) ?: json_get_string(bt, "token");
-        const char *tls_token = json_get_string(join_doc(c), "discovery.tlsBootstrapToken") ?: token;
+        unsigned discovery_ms = (unsigned) join->timeouts.discovery;
+        const char *token = fb_config_bootstrap_token(c) ?: join->discovery.token;
+        const char *tls_token = join->tls_bootstrap_token ?: token;
         struct fb_discovery_opts o = {
-                .endpoint = json_get_string(bt, "apiServerEndpoint"),
+                .endpoint = join->discovery.api_server_endpoint,
                 .token = token,
                 .ca_cert_hashes = (const char *const *) pins,
-                .unsafe_skip_ca_verification = skip,
+                .unsafe_skip_ca_verification = join->discovery.unsafe_skip_ca_verification,
                 .timeout_ms = timeout_ms ?: discovery_ms,
         };
         unsigned long long deadline = clock_now_ms() + o.timeout_ms;
@@ -153,6 +150,12 @@ int fb_join_discover(const char *root, const struct fb_config *c, unsigned timeo
         return 0;
 }
 
+/* FirstbootConfiguration.timeouts.etcdJoin, or def for this wait when unset. */
+static unsigned long long etcd_join_ms(const struct fb_node *n, unsigned long long def) {
+        const struct fb_firstboot_settings *f = &fb_config_settings(n->config)->firstboot;
+        return f->timeouts.etcd_join_set ? f->timeouts.etcd_join : def;
+}
+
 /* ---- download-certs ---- */
 
 static const char *shared_files[] = {"ca.key", "sa.key", "sa.pub", "front-proxy-ca.key",
@@ -192,7 +195,7 @@ static int run_download_certs(void *ctx, struct error *why) {
         if (r < 0)
                 return r;
 
-        unsigned long long wait_ms = fb_config_timeout_ms(n->config, "discovery", 300000);
+        unsigned long long wait_ms = fb_config_settings(n->config)->firstboot.timeouts.discovery;
         unsigned long long deadline = clock_now_ms() + wait_ms;
         _cleanup_(cJSON_Deletep) cJSON *secret = NULL;
         for (bool said = false;;) {
@@ -364,7 +367,7 @@ static int etcd_spec(struct fb_node *n, struct fb_etcd_join_spec *s, char ***end
                 .key_pem = *key,
                 .name = n->pki.node_name,
                 .peer_url = *peer_url,
-                .timeout_ms = fb_config_timeout_ms(n->config, "etcdJoin", FB_ETCD_JOIN_DEFAULT_TIMEOUT_MS),
+                .timeout_ms = etcd_join_ms(n, FB_ETCD_JOIN_DEFAULT_TIMEOUT_MS),
         };
         return 0;
 }
@@ -444,10 +447,10 @@ static int replace_dead_members(struct fb_node *n, struct kube_client *k, const 
                                 const struct fb_etcd_join_spec *js, unsigned long long wait_ms,
                                 char ***ret_endpoints, struct error *why) {
         _cleanup_(fb_replacement_result_done) struct fb_replacement_result res = {};
-        unsigned long long dead_after_ms;
+        unsigned long long dead_after_ms = fb_config_settings(n->config)->firstboot.replacement.dead_after;
         struct queue_keepalive q = {.k = k, .holder = holder, .renewed_ms = clock_now_ms()};
 
-        if (!fb_config_replacement(n->config, &dead_after_ms))
+        if (!fb_config_settings(n->config)->firstboot.replacement.enabled)
                 return 0;
         struct fb_replacement_spec rs = {
                 .endpoints = js->endpoints,
@@ -521,7 +524,7 @@ static int run_etcd_join(void *ctx, struct error *why) {
         r = fb_join_queue_holder_new(n->pki.node_name, &holder);
         if (r < 0)
                 return r;
-        unsigned long long queue_ms = fb_config_timeout_ms(n->config, "etcdJoin", 600000);
+        unsigned long long queue_ms = etcd_join_ms(n, 600000);
         r = fb_join_queue_acquire(k, holder, QUEUE_LEASE_S, queue_ms, why);
         if (r < 0)
                 return r;
@@ -529,12 +532,12 @@ static int run_etcd_join(void *ctx, struct error *why) {
 
         /* A replacement booted right after a death waits out deadAfter: unless timeouts.etcdJoin says
          * otherwise, give it that long and a minute more. */
-        unsigned long long replace_ms = fb_config_timeout_ms(n->config, "etcdJoin", 0), dead_after_ms;
+        const struct fb_firstboot_settings *fs = &fb_config_settings(n->config)->firstboot;
+        unsigned long long replace_ms = etcd_join_ms(n, 0);
         if (replace_ms == 0)
-                replace_ms =
-                        fb_config_replacement(n->config, &dead_after_ms) && dead_after_ms + 60000 > step_ms
-                                ? dead_after_ms + 60000
-                                : step_ms;
+                replace_ms = fs->replacement.enabled && fs->replacement.dead_after + 60000 > step_ms
+                                     ? fs->replacement.dead_after + 60000
+                                     : step_ms;
         r = replace_dead_members(n, k, holder, &s, replace_ms, &eps, why);
         s.endpoints = (const char *const *) eps;
         if (r >= 0)
@@ -602,7 +605,7 @@ static int check_wait_bootstrap(void *ctx) {
 
 static int run_wait_bootstrap(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
-        unsigned long long ms = fb_config_kubeadm_timeout_ms(n->config, n->role, "tlsBootstrap", 300000);
+        unsigned long long ms = n->timeouts.tls_bootstrap;
         unsigned long long deadline = clock_now_ms() + ms;
         while (path_exists(n->root, KUBELET_KUBECONFIG) < 0 || fb_kubelet_healthy(n) <= 0) {
                 if (clock_now_ms() >= deadline)
@@ -669,8 +672,7 @@ static int annotate_cri_socket(struct fb_node *n) {
 
 static int run_node_registered(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
-        unsigned long long ms =
-                fb_config_kubeadm_timeout_ms(n->config, n->role, "kubernetesAPICall", 60000) * 4;
+        unsigned long long ms = n->timeouts.kubernetes_api_call * 4;
         unsigned long long deadline = clock_now_ms() + ms;
         while (check_node_registered(n) <= 0) {
                 if (!n->versions->node_local_cri_socket)

@@ -28,81 +28,6 @@
 
 /* ---- construction ---- */
 
-static void free_args(struct mf_arg *a) {
-        free(a);
-}
-
-/* A v1beta4 list of {name, value} (extraArgs, extraEnvs) as mf_args borrowing the document's strings. */
-static int args_from_list(const cJSON *list, struct mf_arg **ret, size_t *ret_n) {
-        size_t n = 0, i = 0;
-        const cJSON *e;
-        cJSON_ArrayForEach(e, list)
-                n++;
-        if (n == 0) {
-                *ret = NULL;
-                *ret_n = 0;
-                return 0;
-        }
-        struct mf_arg *a = calloc(n, sizeof(*a));
-        if (!a)
-                return -ENOMEM;
-        cJSON_ArrayForEach(e, list) {
-                const char *name = json_get_string(e, "name"), *value = json_get_scalar_text(e, "value");
-                if (!name)
-                        continue;
-                a[i].name = name;
-                a[i].value = value ?: "";
-                i++;
-        }
-        *ret = a;
-        *ret_n = i;
-        return 0;
-}
-
-static int volumes_from_list(const cJSON *list, struct mf_volume **ret, size_t *ret_n) {
-        size_t n = 0, i = 0;
-        const cJSON *e;
-        cJSON_ArrayForEach(e, list)
-                n++;
-        if (n == 0) {
-                *ret = NULL;
-                *ret_n = 0;
-                return 0;
-        }
-        struct mf_volume *v = calloc(n, sizeof(*v));
-        if (!v)
-                return -ENOMEM;
-        cJSON_ArrayForEach(e, list) {
-                bool ro = false;
-                (void) json_get_bool(e, "readOnly", &ro);
-                v[i] = (struct mf_volume){
-                        .name = json_get_string(e, "name"),
-                        .host_path = json_get_string(e, "hostPath"),
-                        .mount_path = json_get_string(e, "mountPath"),
-                        .read_only = ro,
-                        .path_type = json_get_string(e, "pathType"),
-                };
-                if (v[i].name && v[i].host_path && v[i].mount_path)
-                        i++;
-        }
-        *ret = v;
-        *ret_n = i;
-        return 0;
-}
-
-static int component_extras(struct fb_node *n, enum mf_component c, const cJSON *obj) {
-        struct mf_component_extras *x = &n->cp.extras[c];
-        int r = args_from_list(json_get(obj, "extraArgs"), &n->args[c], &x->n_args);
-        if (r >= 0)
-                r = volumes_from_list(json_get(obj, "extraVolumes"), &n->volumes[c], &x->n_volumes);
-        if (r >= 0)
-                r = args_from_list(json_get(obj, "extraEnvs"), &n->envs[c], &x->n_envs);
-        x->args = n->args[c];
-        x->volumes = n->volumes[c];
-        x->envs = n->envs[c];
-        return r;
-}
-
 /* kubeadm passes the proxy settings of its own environment to the control-plane pods. */
 static int proxy_env(struct fb_node *n) {
         static const char *const names[] = {"HTTP_PROXY",  "http_proxy", "HTTPS_PROXY",
@@ -121,48 +46,38 @@ static int proxy_env(struct fb_node *n) {
         return 0;
 }
 
-static int taints_from_list(const cJSON *list, char ***ret) {
-        const cJSON *t;
-        cJSON_ArrayForEach(t, list) {
-                const char *key = json_get_string(t, "key"), *value = json_get_string(t, "value"),
-                           *effect = json_get_string(t, "effect");
-                if (!key || !effect)
-                        continue;
-                char *s = value && *value ? strdupf("%s=%s:%s", key, value, effect)
-                                          : strdupf("%s:%s", key, effect);
-                if (!s || strv_consume(ret, s) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
-static unsigned duration_s(const cJSON *doc, const char *path, unsigned def) {
-        unsigned long long ms;
-        const char *v = json_get_scalar_text(doc, path);
-        if (!v || fb_parse_duration_ms(v, &ms) < 0)
-                return def;
-        return (unsigned) (ms / 1000);
-}
+static const struct fb_kubeadm_timeouts default_timeouts = {
+        .control_plane_component_health_check = 240000,
+        .kubelet_health_check = 240000,
+        .kubernetes_api_call = 60000,
+        .etcd_api_call = 120000,
+        .tls_bootstrap = 300000,
+        .discovery = 300000,
+        .upgrade_manifests = 300000,
+};
 
 int fb_node_new(const char *root, const struct fb_config *c, const struct md_instance *inst,
                 enum fb_role role, const struct fb_cluster_view *view, struct fb_node **ret,
                 struct error *why) {
+        static const struct fb_registration_settings no_registration = {};
         _cleanup_(fb_node_freep) struct fb_node *n = calloc(1, sizeof(*n));
-        const cJSON *cluster = fb_config_document(c, "ClusterConfiguration");
-        const cJSON *init = fb_config_document(c, "InitConfiguration");
-        const cJSON *join = fb_config_document(c, "JoinConfiguration");
-        const cJSON *fb = fb_config_document(c, "FirstbootConfiguration");
-        const cJSON *reg;
+        const struct fb_settings *set = fb_config_settings(c);
+        const struct fb_cluster_settings *cluster = set->cluster;
         enum pki_role pki_role;
         char hn[256];
         int r;
 
         if (!n)
                 return -ENOMEM;
-        if (view && view->cluster_configuration) {
-                n->cluster_owned = cJSON_Duplicate(view->cluster_configuration, true);
-                if (!n->cluster_owned)
-                        return -ENOMEM;
+        /* A joiner's ClusterConfiguration is the cluster's; without one (plan, before discovery), kubeadm's
+         * defaults. */
+        if ((view && view->cluster_configuration) || !cluster) {
+                r = fb_cluster_settings_from_json(view ? view->cluster_configuration : NULL,
+                                                  &n->cluster_owned);
+                if (r == -EBADMSG)
+                        return error_set(why, r, "the cluster's ClusterConfiguration is not a mapping");
+                if (r < 0)
+                        return r;
                 cluster = n->cluster_owned;
         }
         if (view && view->kubelet_configuration &&
@@ -179,11 +94,20 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         pki_role = role == FB_ROLE_INIT            ? PKI_ROLE_INIT
                    : role == FB_ROLE_CONTROL_PLANE ? PKI_ROLE_CONTROL_PLANE
                                                    : PKI_ROLE_WORKER;
-        reg = json_get(role == FB_ROLE_INIT ? init : join, "nodeRegistration");
+        if (role == FB_ROLE_INIT && set->init) {
+                n->registration = &set->init->registration;
+                n->timeouts = set->init->timeouts;
+        } else if (role != FB_ROLE_INIT && set->join) {
+                n->registration = &set->join->registration;
+                n->timeouts = set->join->timeouts;
+        } else {
+                n->registration = &no_registration;
+                n->timeouts = default_timeouts;
+        }
 
         /* The Kubernetes version: the cluster's (a joiner replaces it with the cluster's kubeadm-config). */
-        const char *kv = cluster ? json_get_string(cluster, "kubernetesVersion") : NULL;
-        r = mf_versions_resolve(kv ?: "stable-1", &n->kubernetes_version);
+        const char *kv = cluster->kubernetes_version;
+        r = mf_versions_resolve(kv, &n->kubernetes_version);
         if (r == -EOPNOTSUPP || r == -EINVAL) {
                 _cleanup_free_ char *bad = NULL;
                 if (fb_kubernetes_version_check(kv, &bad) < 0 && bad)
@@ -192,8 +116,8 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         if (r < 0)
                 return r;
         if (r > 0)
-                log_debug("kubernetesVersion '%s' resolved to %s (the newest patch this build knows)",
-                          kv ?: "stable-1", n->kubernetes_version);
+                log_debug("kubernetesVersion '%s' resolved to %s (the newest patch this build knows)", kv,
+                          n->kubernetes_version);
         r = mf_versions_for(n->kubernetes_version, &n->versions);
         if (r < 0)
                 return r;
@@ -207,8 +131,9 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
                 return r;
         /* A joiner without the cluster's ClusterConfiguration (plan, when discovery cannot reach it) talks
          * to where discovery would have gone. */
-        if (role != FB_ROLE_INIT && !n->pki.control_plane_endpoint && fb_config_api_server_endpoint(c) &&
-            !(n->pki.control_plane_endpoint = strdup(fb_config_api_server_endpoint(c))))
+        const char *discovery_ep = set->join ? set->join->discovery.api_server_endpoint : NULL;
+        if (role != FB_ROLE_INIT && !n->pki.control_plane_endpoint && discovery_ep &&
+            !(n->pki.control_plane_endpoint = strdup(discovery_ep)))
                 return -ENOMEM;
         if (role != FB_ROLE_WORKER) {
                 r = pki_local_api_url(&n->pki, &n->local_api_url);
@@ -227,87 +152,70 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
                 return -ENOMEM;
 
         /* Static pods. */
-        const cJSON *etcd_local = json_get(cluster, "etcd.local");
         n->cp = (struct mf_control_plane_spec){
                 .kubernetes_version = n->kubernetes_version,
-                .image_repository = json_get_string(cluster, "imageRepository"),
+                .image_repository = cluster->image_repository,
                 .node_name = n->pki.node_name,
                 .advertise_address = n->pki.advertise_address,
                 .bind_port = n->pki.bind_port,
                 .cluster_name = n->pki.cluster_name,
-                .service_subnet = json_get_string(cluster, "networking.serviceSubnet"),
-                .pod_subnet = json_get_string(cluster, "networking.podSubnet"),
-                .dns_domain = json_get_string(cluster, "networking.dnsDomain"),
-                .health_check_timeout_s = duration_s(role == FB_ROLE_INIT ? init : join,
-                                                     "timeouts.controlPlaneComponentHealthCheck", 240),
-                .etcd_data_dir = json_get_string(etcd_local, "dataDir"),
-                .etcd_image_tag = json_get_string(etcd_local, "imageTag"),
+                .service_subnet = cluster->networking.service_subnet,
+                .pod_subnet = cluster->networking.pod_subnet,
+                .dns_domain = cluster->networking.dns_domain,
+                .health_check_timeout_s =
+                        (unsigned) (n->timeouts.control_plane_component_health_check / 1000),
+                .etcd_data_dir = cluster->etcd.data_dir,
+                .etcd_image_tag = cluster->etcd.image_tag,
                 .cert_dir = n->pki.cert_dir,
                 .external_ca = false,
                 .root = root,
         };
         if (n->pki.external_etcd) {
-                const cJSON *e;
-                cJSON_ArrayForEach(e, json_get(cluster, "etcd.external.endpoints"))
-                        if (cJSON_IsString(e) && strv_extend(&n->etcd_endpoints, e->valuestring) < 0)
-                                return -ENOMEM;
-                if (!n->etcd_endpoints)
+                if (!cluster->etcd.endpoints)
                         return error_set(
                                 why, -EINVAL,
                                 "ClusterConfiguration.etcd.external.endpoints: at least one endpoint is needed");
-                n->cp.etcd_external_endpoints = (const char *const *) n->etcd_endpoints;
+                n->cp.etcd_external_endpoints = (const char *const *) cluster->etcd.endpoints;
                 n->cp.etcd_external_ca_file = n->pki.external_etcd_ca_file;
                 n->cp.etcd_external_cert_file = n->pki.external_etcd_cert_file;
                 n->cp.etcd_external_key_file = n->pki.external_etcd_key_file;
         }
-        if ((r = component_extras(n, MF_KUBE_APISERVER, json_get(cluster, "apiServer"))) < 0 ||
-            (r = component_extras(n, MF_KUBE_CONTROLLER_MANAGER, json_get(cluster, "controllerManager"))) <
-                    0 ||
-            (r = component_extras(n, MF_KUBE_SCHEDULER, json_get(cluster, "scheduler"))) < 0 ||
-            (r = component_extras(n, MF_ETCD, etcd_local)) < 0 || (r = proxy_env(n)) < 0)
+        for (size_t i = 0; i < _MF_COMPONENT_MAX; i++)
+                n->cp.extras[i] = cluster->extras[i];
+        r = proxy_env(n);
+        if (r < 0)
                 return r;
 
         /* The kubelet. */
-        r = taints_from_list(json_get(reg, "taints"), &n->taints);
-        if (r < 0)
-                return r;
-        size_t nka = 0;
-        r = args_from_list(json_get(reg, "kubeletExtraArgs"), &n->kubelet_args, &nka);
-        if (r < 0)
-                return r;
         n->kubelet = (struct mf_kubelet_spec){
                 .kubernetes_version = n->kubernetes_version,
                 .image_repository = n->cp.image_repository,
                 .node_name = n->pki.node_name,
                 .hostname = n->hostname,
-                .cri_socket = json_get_string(reg, "criSocket"),
+                .cri_socket = n->registration->cri_socket,
                 .service_subnet = n->cp.service_subnet,
                 .dns_domain = n->cp.dns_domain,
                 .cert_dir = n->pki.cert_dir,
                 .resolved_active = path_exists(root, "/run/systemd/resolve/resolv.conf") >= 0,
                 .worker = role == FB_ROLE_WORKER,
-                .taints = (const char *const *) n->taints,
-                .extra_args = n->kubelet_args,
-                .n_extra_args = nka,
+                .taints = (const char *const *) n->registration->taints,
+                .extra_args = n->registration->kubelet_extra_args,
+                .n_extra_args = n->registration->n_kubelet_extra_args,
         };
-        n->kubelet_user_config = n->kubelet_owned ?: fb_config_document(c, "KubeletConfiguration");
+        n->kubelet_user_config = n->kubelet_owned ?: set->kubelet_configuration;
 
-        const cJSON *cmd = json_get(fb, "kubelet.startCommand"), *e;
-        cJSON_ArrayForEach(e, cmd)
-                if (cJSON_IsString(e) && strv_extend(&n->kubelet_start_command, e->valuestring) < 0)
+        char *const *cmd = set->firstboot.kubelet_start_command;
+        static const char *const default_cmd[] = {"systemctl", "enable", "--now", "kubelet", NULL};
+        for (char *const *e = cmd ?: (char *const *) default_cmd; *e; e++)
+                if (strv_extend(&n->kubelet_start_command, *e) < 0)
                         return -ENOMEM;
-        if (!n->kubelet_start_command && (strv_extend(&n->kubelet_start_command, "systemctl") < 0 ||
-                                          strv_extend(&n->kubelet_start_command, "enable") < 0 ||
-                                          strv_extend(&n->kubelet_start_command, "--now") < 0 ||
-                                          strv_extend(&n->kubelet_start_command, "kubelet") < 0))
-                return -ENOMEM;
 
         /* The certificate key: the configured one, else a fresh one for this run (init only). */
         const char *ck = fb_config_certificate_key(c);
-        if (!ck && role == FB_ROLE_INIT)
-                ck = json_get_string(init, "certificateKey");
-        if (!ck && role == FB_ROLE_CONTROL_PLANE)
-                ck = json_get_string(join, "controlPlane.certificateKey");
+        if (!ck && role == FB_ROLE_INIT && set->init)
+                ck = set->init->certificate_key;
+        if (!ck && role == FB_ROLE_CONTROL_PLANE && set->join)
+                ck = set->join->certificate_key;
         if (ck) {
                 n->certificate_key = strdup(ck);
                 if (!n->certificate_key)
@@ -371,7 +279,7 @@ struct fb_node *fb_node_free(struct fb_node *n) {
         if (!n)
                 return NULL;
         free(n->kubernetes_version);
-        cJSON_Delete(n->cluster_owned);
+        fb_cluster_settings_free(n->cluster_owned);
         cJSON_Delete(n->kubelet_owned);
         pki_node_spec_done(&n->pki);
         free(n->local_api_url);
@@ -384,17 +292,7 @@ struct fb_node *fb_node_free(struct fb_node *n) {
         strv_free(n->tokens);
         kube_client_free(n->admin);
         free(n->ca_pin);
-        for (size_t i = 0; i < _MF_COMPONENT_MAX; i++) {
-                free_args(n->args[i]);
-                free_args(n->envs[i]);
-                free(n->volumes[i]);
-        }
-        free(n->kubelet_args);
         free(n->proxy_env);
-        strv_free(n->taints);
-        strv_free(n->etcd_endpoints);
-        free(n->etcd_image_tag);
-        free(n->etcd_data_dir);
         free(n);
         return NULL;
 }
@@ -612,7 +510,7 @@ int fb_node_admin(struct fb_node *n, struct kube_client **ret) {
                 int r = fb_node_client(n, "admin.conf", n->role != FB_ROLE_WORKER, &n->admin);
                 if (r < 0)
                         return r;
-                unsigned long long ms = fb_config_timeout_ms(n->config, "kubernetesAPICall", 60000);
+                unsigned long long ms = n->timeouts.kubernetes_api_call;
                 kube_client_set_timeouts(n->admin, ms > 15000 ? 15000 : (unsigned) ms, 5);
         }
         *ret = n->admin;

@@ -44,8 +44,14 @@ struct fb_node {
         struct mf_kubelet_spec kubelet;
         const cJSON
                 *kubelet_user_config; /* the user's (init) or the cluster's (join) KubeletConfiguration */
-        const cJSON *cluster;         /* the ClusterConfiguration in force: ours (init) or the cluster's */
-        cJSON *cluster_owned, *kubelet_owned;
+        /* The ClusterConfiguration in force: ours (init; borrowed from the configuration's view) or the
+         * cluster's (a joiner's, made from its kubeadm-config; owned as cluster_owned). */
+        const struct fb_cluster_settings *cluster;
+        struct fb_cluster_settings *cluster_owned;
+        cJSON *kubelet_owned;
+        /* The role's nodeRegistration (InitConfiguration's or JoinConfiguration's) and kubeadm timeouts. */
+        const struct fb_registration_settings *registration;
+        struct fb_kubeadm_timeouts timeouts;
 
         char *local_api_url; /* https://advertise:bindPort */
         char *api_url;       /* https://controlPlaneEndpoint, or the local one without it */
@@ -75,11 +81,7 @@ struct fb_node {
         char *ca_pin; /* sha256:... of ca.crt */
 
         /* Storage behind the spec pointers. */
-        struct mf_arg *args[_MF_COMPONENT_MAX], *envs[_MF_COMPONENT_MAX];
-        struct mf_volume *volumes[_MF_COMPONENT_MAX];
-        struct mf_arg *kubelet_args, *proxy_env;
-        char **taints, **etcd_endpoints;
-        char *etcd_image_tag, *etcd_data_dir;
+        struct mf_arg *proxy_env;
 };
 
 /*
@@ -88,7 +90,8 @@ struct fb_node {
  * Kubernetes version, an unreadable CA file...).
  */
 /* What a joiner learns from the cluster (kubeadm-config, kubelet-config), used instead of its own
- * configuration's documents; NULL for init. The documents are copied. */
+ * configuration's documents; NULL for init. The documents are copied (the ClusterConfiguration into a
+ * struct fb_cluster_settings, as the configuration's own). */
 struct fb_cluster_view {
         const cJSON *cluster_configuration;
         const cJSON *kubelet_configuration;

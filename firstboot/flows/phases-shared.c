@@ -49,37 +49,46 @@ static enum fb_preflight_role preflight_role(enum fb_role role) {
         }
 }
 
+/* The role's nodeRegistration: InitConfiguration's for init, JoinConfiguration's for the joiners. */
+static const struct fb_registration_settings *registration_of(const struct fb_settings *set,
+                                                              enum fb_role role) {
+        if (role == FB_ROLE_INIT)
+                return set->init ? &set->init->registration : NULL;
+        return set->join ? &set->join->registration : NULL;
+}
+
 int fb_preflight_spec_from_config(const struct fb_config *c, enum fb_role role,
                                   struct fb_preflight_spec *ret) {
-        const cJSON *init = fb_config_document(c, "InitConfiguration"),
-                    *join = fb_config_document(c, "JoinConfiguration"),
-                    *cluster = fb_config_document(c, "ClusterConfiguration"),
-                    *kubelet = fb_config_document(c, "KubeletConfiguration");
-        const cJSON *reg = json_get(role == FB_ROLE_INIT ? init : join, "nodeRegistration");
+        const struct fb_settings *set = fb_config_settings(c);
+        const struct fb_cluster_settings *cluster = set->cluster;
+        const struct fb_registration_settings *reg = registration_of(set, role);
         struct fb_preflight_spec s = {.role = preflight_role(role)};
         bool fail_swap_on = true;
 
         if (s.role == 0)
                 return -EINVAL;
         s.bind_port = fb_config_bind_port(c);
-        s.local_etcd = role != FB_ROLE_WORKER && fb_config_etcd_mode(c) == FB_ETCD_LOCAL;
-        s.etcd_data_dir = json_get_string(cluster, "etcd.local.dataDir");
-        s.cri_socket = json_get_string(reg, "criSocket");
-        s.ca_cert_path = json_get_string(join, "caCertPath");
-        s.kubernetes_version = fb_config_kubernetes_version(c);
-        if (json_get_bool(kubelet, "failSwapOn", &fail_swap_on) >= 0)
+        s.local_etcd = role != FB_ROLE_WORKER && !(cluster && cluster->etcd.external);
+        s.etcd_data_dir = cluster ? cluster->etcd.data_dir : NULL;
+        s.cri_socket = reg ? reg->cri_socket : NULL;
+        s.ca_cert_path = set->join ? set->join->ca_cert_path : NULL;
+        s.kubernetes_version = cluster ? cluster->kubernetes_version : NULL;
+        /* KubeletConfiguration is passed on whole; preflight reads its one field. */
+        if (json_get_bool(set->kubelet_configuration, "failSwapOn", &fail_swap_on) >= 0)
                 s.kubelet_allows_swap = !fail_swap_on;
         if (role == FB_ROLE_INIT) {
                 /* As kubeadm init: the families of the service and pod subnets and of the advertise address.
                  */
-                add_family(fb_config_service_subnet(c), &s.ipv4, &s.ipv6);
-                add_family(fb_config_pod_subnet(c), &s.ipv4, &s.ipv6);
+                if (cluster) {
+                        add_family(cluster->networking.service_subnet, &s.ipv4, &s.ipv6);
+                        add_family(cluster->networking.pod_subnet, &s.ipv4, &s.ipv6);
+                }
                 add_family(fb_config_advertise_address(c), &s.ipv4, &s.ipv6);
         } else {
                 /* As kubeadm join: the family of the discovery endpoint, when it is an address. */
                 _cleanup_free_ char *host = NULL;
                 unsigned port;
-                const char *ep = fb_config_api_server_endpoint(c);
+                const char *ep = set->join ? set->join->discovery.api_server_endpoint : NULL;
                 if (ep && split_host_port(ep, &host, &port) >= 0)
                         add_family(host, &s.ipv4, &s.ipv6);
         }
@@ -88,28 +97,26 @@ int fb_preflight_spec_from_config(const struct fb_config *c, enum fb_role role,
 }
 
 int fb_preflight_ignore_list(const struct fb_config *c, enum fb_role role, char ***ret) {
-        const cJSON *doc =
-                fb_config_document(c, role == FB_ROLE_INIT ? "InitConfiguration" : "JoinConfiguration");
-        const cJSON *list = json_get(doc, "nodeRegistration.ignorePreflightErrors"), *e;
+        const struct fb_registration_settings *reg = registration_of(fb_config_settings(c), role);
         _cleanup_strv_free_ char **l = NULL;
 
-        cJSON_ArrayForEach(e, list)
-                if (cJSON_IsString(e) && strv_extend(&l, e->valuestring) < 0)
+        for (char **e = reg ? reg->ignore_preflight_errors : NULL; e && *e; e++)
+                if (strv_extend(&l, *e) < 0)
                         return -ENOMEM;
         *ret = TAKE_PTR(l);
         return 0;
 }
 
 int fb_etcd_disk_spec_from_config(const struct fb_config *c, struct fb_etcd_disk_spec *ret) {
-        const char *dev = fb_config_etcd_data_device(c);
+        const struct fb_settings *set = fb_config_settings(c);
+        const char *dev = set->firstboot.etcd.data_device;
         if (!dev)
                 return -ENOENT;
         *ret = (struct fb_etcd_disk_spec){
                 .device = dev,
-                .data_dir =
-                        json_get_string(fb_config_document(c, "ClusterConfiguration"), "etcd.local.dataDir"),
-                .fstype = fb_config_etcd_filesystem(c),
-                .label = fb_config_etcd_label(c),
+                .data_dir = set->cluster ? set->cluster->etcd.data_dir : NULL,
+                .fstype = set->firstboot.etcd.filesystem,
+                .label = set->firstboot.etcd.label,
         };
         return 0;
 }
@@ -386,10 +393,8 @@ int fb_check_wait_control_plane(void *ctx) {
 
 int fb_run_wait_control_plane(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
-        unsigned long long kubelet_ms =
-                fb_config_kubeadm_timeout_ms(n->config, n->role, "kubeletHealthCheck", 240000);
-        unsigned long long cp_ms =
-                fb_config_kubeadm_timeout_ms(n->config, n->role, "controlPlaneComponentHealthCheck", 240000);
+        unsigned long long kubelet_ms = n->timeouts.kubelet_health_check;
+        unsigned long long cp_ms = n->timeouts.control_plane_component_health_check;
         unsigned long long deadline = clock_now_ms() + kubelet_ms;
 
         while (fb_kubelet_healthy(n) <= 0) {
@@ -427,7 +432,7 @@ static int mark_patch(const struct fb_node *n, const cJSON *node, cJSON **ret) {
         cJSON_ArrayForEach(t, (cJSON *) json_get(node, "spec.taints")) {
                 jb_copy(&b, taints, NULL, t);
         }
-        for (char **s = n->taints; taints && s && *s; s++) {
+        for (char **s = n->registration->taints; taints && s && *s; s++) {
                 _cleanup_free_ char *key = strdup(*s);
                 char *colon = key ? strrchr(key, ':') : NULL, *eq;
                 bool have = false;
@@ -482,8 +487,7 @@ int fb_check_mark_control_plane(void *ctx) {
 int fb_run_mark_control_plane(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         _cleanup_free_ char *path = strdupf("/api/v1/nodes/%s", n->pki.node_name);
-        unsigned long long ms =
-                fb_config_kubeadm_timeout_ms(n->config, n->role, "kubernetesAPICall", 60000) * 4;
+        unsigned long long ms = n->timeouts.kubernetes_api_call * 4;
         unsigned long long deadline = clock_now_ms() + ms;
         struct kube_client *c;
         int r;
@@ -528,8 +532,8 @@ void fb_describe_mark_control_plane(void *ctx, FILE *out) {
         fprintf(out,
                 "      wait for Node %s, then label it node-role.kubernetes.io/control-plane, node.kubernetes.io/exclude-from-external-load-balancers",
                 n->pki.node_name);
-        for (char **t = n->taints; t && *t; t++)
-                fprintf(out, "%s%s", t == n->taints ? " and taint it " : ", ", *t);
+        for (char **t = n->registration->taints; t && *t; t++)
+                fprintf(out, "%s%s", t == n->registration->taints ? " and taint it " : ", ", *t);
         if (!n->versions->node_local_cri_socket)
                 fprintf(out, "; annotate it " MF_CRI_SOCKET_ANNOTATION "=%s",
                         mf_kubelet_cri_socket(&n->kubelet));
@@ -553,23 +557,21 @@ static unsigned running_coredns_replicas(struct kube_client *c) {
 /* c: the cluster, to keep CoreDNS's running replica count; NULL (plan) for kubeadm's default. */
 static int addon_objects(struct fb_node *n, struct kube_client *c, struct mf_api_object **ret,
                          size_t *ret_n) {
-        bool dns_off = false, proxy_off = false;
+        bool dns_off = n->cluster->dns.disabled, proxy_off = n->cluster->proxy.disabled;
         struct mf_api_object *a = NULL, *b = NULL, *all;
         size_t na = 0, nb = 0;
         int r = 0;
 
-        (void) json_get_bool(n->cluster, "dns.disabled", &dns_off);
-        (void) json_get_bool(n->cluster, "proxy.disabled", &proxy_off);
         struct mf_addons_spec s = {
                 .kubernetes_version = n->kubernetes_version,
                 .image_repository = n->cp.image_repository,
-                .dns_image_repository = json_get_string(n->cluster, "dns.imageRepository"),
-                .dns_image_tag = json_get_string(n->cluster, "dns.imageTag"),
+                .dns_image_repository = n->cluster->dns.image_repository,
+                .dns_image_tag = n->cluster->dns.image_tag,
                 .service_subnet = n->cp.service_subnet,
                 .dns_domain = n->cp.dns_domain,
                 .pod_subnet = n->cp.pod_subnet,
                 .control_plane_url = n->api_url,
-                .kube_proxy_config = fb_config_document(n->config, "KubeProxyConfiguration"),
+                .kube_proxy_config = fb_config_settings(n->config)->kube_proxy_configuration,
                 .ipv6 = n->pki.advertise_address && ip_is_ipv6(n->pki.advertise_address),
                 .proxy_env = n->cp.proxy_env,
                 .n_proxy_env = n->cp.n_proxy_env,

@@ -71,8 +71,7 @@ static int join_doc(struct fb_node *n, bool secrets, char **ret) {
 }
 
 int fb_report_join_info(struct fb_node *n, struct error *why) {
-        const char *file = json_get_string(fb_config_document(n->config, "FirstbootConfiguration"),
-                                           "reporting.joinFile");
+        const char *file = fb_config_settings(n->config)->firstboot.join_file;
         _cleanup_free_ char *pub = NULL;
         _cleanup_erase_ char *full = NULL;
         const char *pin;

@@ -27,7 +27,8 @@
  */
 static bool someone_answers(const struct fb_config *c, const struct md_instance *inst, char *what,
                             size_t len) {
-        const char *cpe = fb_config_control_plane_endpoint(c);
+        const struct fb_cluster_settings *cluster = fb_config_settings(c)->cluster;
+        const char *cpe = cluster ? cluster->control_plane_endpoint : NULL;
         if (cpe) {
                 _cleanup_free_ char *host = NULL, *url = NULL;
                 _cleanup_(http_response_freep) struct http_response *resp = NULL;
@@ -116,7 +117,7 @@ int fb_role_decide(const char *root, const struct fb_config *c, const struct md_
         }
         /* The seed inits only into silence: the endpoint and every peer quiet for the whole grace period.
          * A seed replaced after the cluster exists (an autoscaling group) finds it answering and joins. */
-        unsigned long long grace = dry_run ? 0 : fb_config_timeout_ms(c, "seedGrace", 15000);
+        unsigned long long grace = dry_run ? 0 : fb_config_settings(c)->firstboot.timeouts.seed_grace;
         unsigned long long t0 = clock_now_ms();
         for (;;) {
                 char what[200];

@@ -69,7 +69,7 @@ static const char expiration_body[] =
         "  kube-firstboot certs check-expiration\n";
 
 /* The cluster's ClusterConfiguration, as FetchInitConfigurationFromCluster reads it. -errno, said why. */
-static int fetch_cluster_configuration(struct kube_client *k, cJSON **ret) {
+static int fetch_cluster_configuration(struct kube_client *k, struct fb_cluster_settings **ret) {
         _cleanup_(cJSON_Deletep) cJSON *cm = NULL, *docs = NULL;
         const char *text;
         cJSON *doc;
@@ -86,15 +86,14 @@ static int fetch_cluster_configuration(struct kube_client *k, cJSON **ret) {
                 log_warning("kube-system/kubeadm-config holds no readable ClusterConfiguration.");
                 return -EBADMSG;
         }
-        *ret = cJSON_DetachItemFromArray(docs, 0);
-        return 0;
+        return fb_cluster_settings_from_json(doc, ret);
 }
 
 /* getInternalCfg: the configuration file, or the cluster's when a kubeconfig gives a client, or the
  * defaults. Prints kubeadm's lines on the way. An exit code. */
 static int load_configuration(const char *config, const char *kubeconfig, struct pki_node_spec *spec) {
         _cleanup_(kube_client_freep) struct kube_client *k = NULL;
-        _cleanup_(cJSON_Deletep) cJSON *cluster = NULL;
+        _cleanup_(fb_cluster_settings_freep) struct fb_cluster_settings *cluster = NULL;
         struct error why = {};
         int r;
 

@@ -69,13 +69,13 @@ static time_t parse_time(const char *s) {
 }
 
 /* Creates the token when missing, renews it when it expires within min_left_s; -errno. */
-static int refresh_token(struct kube_client *c, const char *token, const cJSON *spec, long long min_left_s) {
+static int refresh_token(struct kube_client *c, const char *token,
+                         const struct fb_bootstrap_token_settings *spec, long long min_left_s) {
         char id[PKI_TOKEN_ID_LEN + 1], sec[PKI_TOKEN_SECRET_LEN + 1], exp[32];
         _cleanup_free_ char *path = NULL, *have_exp = NULL;
         _cleanup_(cJSON_Deletep) cJSON *have = NULL, *want = NULL;
         _cleanup_strv_free_ char **usages = NULL, **groups = NULL;
         unsigned long long ttl_ms = 24ull * 3600 * 1000;
-        const cJSON *e;
         time_t now = kube_client_now(c);
         int r;
 
@@ -97,17 +97,14 @@ static int refresh_token(struct kube_client *c, const char *token, const cJSON *
                         goto out;
                 }
         }
-        const char *ttl = json_get_scalar_text(spec, "ttl");
-        if (ttl)
-                (void) fb_parse_duration_ms(ttl, &ttl_ms);
+        if (spec && spec->ttl)
+                (void) fb_parse_duration_ms(spec->ttl, &ttl_ms);
         if (ttl_ms == 0)
                 ttl_ms = 24ull * 3600 * 1000; /* a token meant never to expire that was deleted: a day */
-        cJSON_ArrayForEach(e, json_get(spec, "usages"))
-                if (cJSON_IsString(e))
-                        (void) strv_extend(&usages, e->valuestring);
-        cJSON_ArrayForEach(e, json_get(spec, "groups"))
-                if (cJSON_IsString(e))
-                        (void) strv_extend(&groups, e->valuestring);
+        for (char **e = spec ? spec->usages : NULL; e && *e; e++)
+                (void) strv_extend(&usages, *e);
+        for (char **e = spec ? spec->groups : NULL; e && *e; e++)
+                (void) strv_extend(&groups, *e);
         if (!usages && (strv_extend(&usages, "signing") < 0 || strv_extend(&usages, "authentication") < 0))
                 return -ENOMEM;
         if (!groups && strv_extend(&groups, MF_DEFAULT_NODE_TOKEN_GROUP) < 0)
@@ -118,8 +115,8 @@ static int refresh_token(struct kube_client *c, const char *token, const cJSON *
         want = mf_bootstrap_token_secret(&(struct mf_token){
                 .id = id,
                 .secret = sec,
-                .description =
-                        json_get_string(spec, "description") ?: "Kept alive by kube-firstboot refresh.",
+                .description = spec && spec->description ? spec->description
+                                                         : "Kept alive by kube-firstboot refresh.",
                 .expiration = exp,
                 .usages = (const char *const *) usages,
                 .groups = (const char *const *) groups,
@@ -193,7 +190,7 @@ static int parse_options(int argc, char **argv, struct config_cli *cc, struct re
 }
 
 /* The cluster's ClusterConfiguration from kube-system/kubeadm-config (certificatesDir, external etcd). */
-static int read_cluster_configuration(struct kube_client *k, cJSON **ret) {
+static int read_cluster_configuration(struct kube_client *k, struct fb_cluster_settings **ret) {
         _cleanup_(cJSON_Deletep) cJSON *cm = NULL, *docs = NULL;
         int r = kube_get(k, "/api/v1/namespaces/kube-system/configmaps/kubeadm-config", &cm);
         if (r < 0) {
@@ -202,26 +199,26 @@ static int read_cluster_configuration(struct kube_client *k, cJSON **ret) {
                 return r;
         }
         const char *text = json_get_string(json_get(cm, "data"), "ClusterConfiguration");
-        cJSON *doc;
         if (!text || yaml_parse_documents(text, strlen(text), &docs, NULL) < 0 ||
-            !(doc = cJSON_DetachItemFromArray(docs, 0))) {
+            !cJSON_IsObject(cJSON_GetArrayItem(docs, 0))) {
                 log_error("kube-system/kubeadm-config holds no readable ClusterConfiguration.");
                 return -EBADMSG;
         }
-        *ret = doc;
-        return 0;
+        return fb_cluster_settings_from_json(cJSON_GetArrayItem(docs, 0), ret);
 }
 
 /* kubeadm-certs: in place and opening with the configured key, or uploaded again. 1 on failure (said). */
-static int refresh_kubeadm_certs(struct kube_client *k, const struct fb_config *c, const cJSON *cluster,
+static int refresh_kubeadm_certs(struct kube_client *k, const struct fb_config *c,
+                                 const struct fb_cluster_settings *cluster,
                                  unsigned long long certs_min_ms) {
-        const cJSON *init = fb_config_document(c, "InitConfiguration");
-        const cJSON *join = fb_config_document(c, "JoinConfiguration");
-        const char *key = fb_config_certificate_key(c) ?: json_get_string(init, "certificateKey")
-                                                               ?: json_get_string(join, "controlPlane.certificateKey");
-        struct pki_external_etcd ext = {json_get_string(cluster, "etcd.external.caFile"),
-                                        json_get_string(cluster, "etcd.external.certFile"),
-                                        json_get_string(cluster, "etcd.external.keyFile")};
+        const struct fb_settings *set = fb_config_settings(c);
+        const char *key = fb_config_certificate_key(c);
+        if (!key && set->init)
+                key = set->init->certificate_key;
+        if (!key && set->join)
+                key = set->join->certificate_key;
+        struct pki_external_etcd ext = {cluster->etcd.ca_file, cluster->etcd.cert_file,
+                                        cluster->etcd.key_file};
         char host[256] = "";
         struct error why = {};
         time_t expires = 0;
@@ -234,9 +231,8 @@ static int refresh_kubeadm_certs(struct kube_client *k, const struct fb_config *
         }
         (void) gethostname(host, sizeof(host) - 1);
         struct fb_certs_upload u = {.root = cli.root,
-                                    .cert_dir = json_get_string(cluster, "certificatesDir")
-                                                        ?: "/etc/kubernetes/pki",
-                                    .ext = json_get(cluster, "etcd.external") ? &ext : NULL,
+                                    .cert_dir = cluster->certificates_dir,
+                                    .ext = cluster->etcd.external ? &ext : NULL,
                                     .certificate_key = key,
                                     .owner = fb_config_node_name(c) ?: host};
         r = fb_certs_uploaded(k, &u, (long long) (certs_min_ms / 1000), &expires);
@@ -264,17 +260,17 @@ static int refresh_kubeadm_certs(struct kube_client *k, const struct fb_config *
  * The number of failures (said), or -ENOMEM. */
 static int refresh_tokens(struct kube_client *k, const struct fb_config *c,
                           unsigned long long token_min_ms) {
-        const cJSON *init = fb_config_document(c, "InitConfiguration");
-        const cJSON *join = fb_config_document(c, "JoinConfiguration");
-        const char *candidates[3] = {fb_config_bootstrap_token(c),
-                                     json_get_string(join, "discovery.bootstrapToken.token"),
-                                     json_get_string(join, "discovery.tlsBootstrapToken")};
+        const struct fb_settings *set = fb_config_settings(c);
+        const struct fb_init_settings *init = set->init;
+        const struct fb_join_settings *join = set->join;
+        const char *candidates[3] = {fb_config_bootstrap_token(c), join ? join->discovery.token : NULL,
+                                     join ? join->tls_bootstrap_token : NULL};
         _cleanup_strv_free_ char **seen = NULL;
         int failures = 0, r = 0;
-        const cJSON *t;
 
-        cJSON_ArrayForEach(t, json_get(init, "bootstrapTokens")) {
-                const char *tok = json_get_string(t, "token");
+        for (size_t i = 0; init && i < init->n_bootstrap_tokens; i++) {
+                const struct fb_bootstrap_token_settings *t = &init->bootstrap_tokens[i];
+                const char *tok = t->token;
                 if (!tok || strv_contains(seen, tok))
                         continue;
                 if (strv_extend(&seen, tok) < 0) {
@@ -308,13 +304,12 @@ out:
 
 /* status.json's nearest certificate expiry, from the cluster's certificatesDir, or without the cluster this
  * node's configuration's. Done whatever else failed: with expired certificates is when it matters. */
-static void report_expiry(const struct fb_config *c, const cJSON *cluster) {
+static void report_expiry(const struct fb_config *c, const struct fb_cluster_settings *cluster) {
         _cleanup_(pki_node_spec_done) struct pki_node_spec spec = {};
         _cleanup_free_ char *role = NULL;
 
         if (pki_node_spec_init(&spec) < 0 ||
-            cli_expiration_spec_from_cluster(cluster ?: fb_config_document(c, "ClusterConfiguration"),
-                                             &spec) < 0) {
+            cli_expiration_spec_from_cluster(cluster ?: fb_config_settings(c)->cluster, &spec) < 0) {
                 log_oom();
                 return;
         }
@@ -344,7 +339,7 @@ static const char *etcd_flag(const cJSON *pod, const char *name) {
  * status.json says so with the remedy, and refresh fails. 1 when removed, 0 otherwise (a member, no local
  * etcd, or not known: said).
  */
-static int check_membership(struct kube_client *k, const cJSON *cluster) {
+static int check_membership(struct kube_client *k, const struct fb_cluster_settings *cluster) {
         _cleanup_free_ char *text = NULL, *dir = NULL, *ca = NULL, *cert = NULL, *p1 = NULL, *p2 = NULL,
                             *p3 = NULL;
         _cleanup_erase_ char *key = NULL;
@@ -362,7 +357,7 @@ static int check_membership(struct kube_client *k, const cJSON *cluster) {
         const cJSON *pod = cJSON_GetArrayItem(docs, 0);
         const char *peer = etcd_flag(pod, "initial-advertise-peer-urls");
         const char *mine = etcd_flag(pod, "advertise-client-urls");
-        dir = strdup(json_get_string(cluster, "certificatesDir") ?: "/etc/kubernetes/pki");
+        dir = strdup(cluster->certificates_dir ?: "/etc/kubernetes/pki");
         if (!peer || !dir || !(p1 = strdupf("%s/etcd/ca.crt", dir)) ||
             !(p2 = strdupf("%s/etcd/healthcheck-client.crt", dir)) ||
             !(p3 = strdupf("%s/etcd/healthcheck-client.key", dir)))
@@ -403,7 +398,7 @@ int cmd_refresh(int argc, char **argv) {
         _cleanup_(md_instance_freep) struct md_instance *inst = NULL;
         _cleanup_(fb_config_freep) struct fb_config *c = NULL;
         _cleanup_(kube_client_freep) struct kube_client *k = NULL;
-        _cleanup_(cJSON_Deletep) cJSON *cluster = NULL;
+        _cleanup_(fb_cluster_settings_freep) struct fb_cluster_settings *cluster = NULL;
         struct refresh_args a = {.certs_min_ms = 75ull * 60 * 1000,
                                  .token_min_ms = 12ull * 3600 * 1000,
                                  .kubeconfig = "/etc/kubernetes/admin.conf"};

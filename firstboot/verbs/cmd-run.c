@@ -8,7 +8,6 @@
 
 #include "common/cleanup-libs.h"
 #include "common/fileio.h"
-#include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strutil.h"
 #include "firstboot/verbs/cli.h"
@@ -90,6 +89,12 @@ static void report_load_failure(const struct config_cli *cc, int exit_code) {
         }
 }
 
+/* JoinConfiguration's discovery endpoint, for the log. */
+static const char *discovery_endpoint(const struct fb_config *c) {
+        const struct fb_join_settings *j = fb_config_settings(c)->join;
+        return j && j->discovery.api_server_endpoint ? j->discovery.api_server_endpoint : "?";
+}
+
 static int run_or_plan(int argc, char **argv, bool plan) {
         enum { ARG_STOP_AFTER = _CONFIG_ARG_MAX };
         static const struct option options[] = {
@@ -156,9 +161,7 @@ static int run_or_plan(int argc, char **argv, bool plan) {
 
         /* A joiner first learns the cluster: discovery, then its kubeadm-config and kubelet-config. */
         if (decision.role != FB_ROLE_INIT) {
-                log_info("Discovery: %s", json_get_string(fb_config_document(c, "JoinConfiguration"),
-                                                          "discovery.bootstrapToken.apiServerEndpoint")
-                                                  ?: "?");
+                log_info("Discovery: %s", discovery_endpoint(c));
                 r = fb_join_discover(cli.root, c, plan ? 5000 : 0, &jd, &why);
                 if (r < 0 && !plan)
                         return fail_early(

@@ -179,8 +179,8 @@ int cli_expiration_text(const struct pki_expiration_info *info, const struct tim
         return cli_tabwriter_format(buf, KUBEADM_MINWIDTH, KUBEADM_PADDING, ret);
 }
 
-int cli_expiration_spec_from_cluster(const cJSON *cluster, struct pki_node_spec *spec) {
-        const char *dir = json_get_string(cluster, "certificatesDir");
+int cli_expiration_spec_from_cluster(const struct fb_cluster_settings *cluster, struct pki_node_spec *spec) {
+        const char *dir = cluster ? cluster->certificates_dir : NULL;
 
         if (!isempty(dir)) {
                 char *copy = strdup(dir);
@@ -189,7 +189,7 @@ int cli_expiration_spec_from_cluster(const cJSON *cluster, struct pki_node_spec 
                 free(spec->cert_dir);
                 spec->cert_dir = copy;
         }
-        spec->external_etcd = json_get(cluster, "etcd.external") != NULL;
+        spec->external_etcd = cluster && cluster->etcd.external;
         return 0;
 }
 

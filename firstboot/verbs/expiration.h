@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <time.h>
 
+#include "firstboot/config/config-view.h"
 #include "firstboot/engine/status.h"
 #include "pki/expiry.h"
 
@@ -30,7 +31,7 @@ int cli_expiration_text(const struct pki_expiration_info *info, const struct tim
 
 /* certificatesDir and etcd.external of a ClusterConfiguration (the configuration's or the cluster's) into
  * spec, prepared by pki_node_spec_init(); NULL or absent fields keep kubeadm's defaults. -ENOMEM. */
-int cli_expiration_spec_from_cluster(const cJSON *cluster, struct pki_node_spec *spec);
+int cli_expiration_spec_from_cluster(const struct fb_cluster_settings *cluster, struct pki_node_spec *spec);
 
 /*
  * Reads the expiry of the node's certificates (spec, under root), says which expires first, and records it

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* etcd's /metrics text (outside input: any member's client URL answers it): the active-peers gauge reader. */
+/* etcd's /metrics text (outside input: any member's client URL answers it): the active-peers gauge reader.
+ */
 #include <stdint.h>
 
 #include "common/log.h"

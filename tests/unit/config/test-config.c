@@ -75,27 +75,42 @@ static void test_auto_role_effective(void **state) {
         assert_string_equal(fb_config_node_name(c), "cp-2");
         assert_string_equal(fb_config_advertise_address(c), "10.0.0.11");
         assert_int_equal(fb_config_bind_port(c), 6443);
-        assert_string_equal(fb_config_control_plane_endpoint(c), "k8s.example.com");
-        assert_string_equal(fb_config_kubernetes_version(c), "1.36.2");
-        assert_string_equal(fb_config_pod_subnet(c), "10.244.0.0/16");
-        assert_string_equal(fb_config_service_subnet(c), "10.96.0.0/12");
-        assert_string_equal(fb_config_dns_domain(c), "cluster.local");
-        assert_int_equal(fb_config_etcd_mode(c), FB_ETCD_LOCAL);
+        const struct fb_settings *set = fb_config_settings(c);
+        assert_non_null(set->cluster);
+        assert_non_null(set->init);
+        assert_non_null(set->join);
+        assert_string_equal(set->cluster->control_plane_endpoint, "k8s.example.com");
+        assert_string_equal(set->cluster->kubernetes_version, "1.36.2");
+        assert_string_equal(set->cluster->networking.pod_subnet, "10.244.0.0/16");
+        assert_string_equal(set->cluster->networking.service_subnet, "10.96.0.0/12");
+        assert_string_equal(set->cluster->networking.dns_domain, "cluster.local");
+        assert_false(set->cluster->etcd.external);
+        assert_string_equal(set->cluster->etcd.data_dir, "/var/lib/etcd");
+        /* v1beta3's extraArgs map, converted and sorted, as the static pods get it. */
+        assert_int_equal(set->cluster->extras[MF_KUBE_APISERVER].n_args, 2);
+        assert_string_equal(set->cluster->extras[MF_KUBE_APISERVER].args[0].name, "audit-log-path");
+        assert_string_equal(set->cluster->extras[MF_KUBE_APISERVER].args[1].value, "1");
         assert_string_equal(fb_config_bootstrap_token(c), TOKEN);
+        assert_string_equal(set->init->bootstrap_tokens[0].token, TOKEN);
+        assert_string_equal(set->init->bootstrap_tokens[0].ttl, "24h0m0s");
+        assert_string_equal(set->join->discovery.token, TOKEN);
+        assert_string_equal(set->join->tls_bootstrap_token, TOKEN);
         assert_string_equal(fb_config_certificate_key(c), CERTKEY);
-        assert_string_equal(fb_config_certificate_key_source(c), "inline");
-        assert_string_equal(fb_config_ca_cert_hashes(c)[0], HASH);
-        assert_string_equal(fb_config_api_server_endpoint(c), "k8s.example.com:6443");
-        assert_string_equal(fb_config_status_file(c), "/run/kube-firstboot/status.json");
-        assert_string_equal(
-                json_get_string(cJSON_GetArrayItem(json_get(fb_config_document(c, "JoinConfiguration"),
-                                                            "nodeRegistration.taints"),
-                                                   0),
-                                "key"),
-                "node-role.kubernetes.io/control-plane");
-        assert_null(fb_config_etcd_data_device(c));
-        assert_false(fb_config_report_kmsg(c));
-        assert_int_equal(fb_config_timeout_ms(c, "total", 1234), 1234);
+        assert_string_equal(set->join->certificate_key, CERTKEY);
+        assert_string_equal(set->join->discovery.ca_cert_hashes[0], HASH);
+        assert_string_equal(set->join->discovery.api_server_endpoint, "k8s.example.com:6443");
+        assert_true(set->join->control_plane);
+        assert_string_equal(set->join->registration.taints[0],
+                            "node-role.kubernetes.io/control-plane:NoSchedule");
+        assert_null(set->join->registration.taints[1]);
+        assert_null(set->firstboot.etcd.data_device);
+        assert_null(set->firstboot.kubelet_start_command);
+        assert_int_equal(set->firstboot.timeouts.seed_grace, 15000);
+        assert_false(set->firstboot.timeouts.etcd_join_set);
+        /* v1beta3's timeouts in their v1beta4 homes, in milliseconds. */
+        assert_int_equal(set->init->timeouts.control_plane_component_health_check, 7 * 60000);
+        assert_int_equal(set->join->timeouts.discovery, 9 * 60000);
+        assert_int_equal(set->join->timeouts.tls_bootstrap, 5 * 60000);
 
         /* v1beta3 converted: extraArgs as a sorted list, timeouts moved to their v1beta4 homes. */
         const cJSON *cl = fb_config_document(c, "ClusterConfiguration");
@@ -158,13 +173,15 @@ static void test_merge_order(void **state) {
         };
         c = load(&src, &problems);
         assert_int_equal(fb_config_role(c), FB_ROLE_INIT);
-        assert_string_equal(fb_config_pod_subnet(c), "10.2.0.0/16");
-        assert_string_equal(fb_config_dns_domain(c), "base.local");
-        assert_string_equal(fb_config_cluster_name(c), "from-tag");
-        assert_string_equal(fb_config_control_plane_endpoint(c), "flag.example");
-        assert_string_equal(fb_config_kubernetes_version(c), "v1.37.1");
+        const struct fb_cluster_settings *cl = fb_config_settings(c)->cluster;
+        assert_string_equal(cl->networking.pod_subnet, "10.2.0.0/16");
+        assert_string_equal(cl->networking.dns_domain, "base.local");
+        assert_string_equal(cl->cluster_name, "from-tag");
+        assert_string_equal(cl->control_plane_endpoint, "flag.example");
+        assert_string_equal(cl->kubernetes_version, "v1.37.1");
         assert_string_equal(fb_config_node_name(c), "node-x");
         assert_null(fb_config_document(c, "JoinConfiguration")); /* init only */
+        assert_null(fb_config_settings(c)->join);
         unit_rm_rf(root);
 }
 

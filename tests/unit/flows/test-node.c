@@ -223,8 +223,8 @@ static void test_init_node_from_configuration_and_instance(void **state) {
         assert_int_equal(n->kubelet.n_extra_args, 2);
         assert_string_equal(arg(n->kubelet.extra_args, 2, "node-labels")->value, "tier=cp");
         assert_int_equal(max_pods(n->kubelet_user_config), 42);
-        assert_ptr_equal(n->kubelet_user_config, fb_config_document(e->config, "KubeletConfiguration"));
-        assert_ptr_equal(n->cluster, fb_config_document(e->config, "ClusterConfiguration"));
+        assert_ptr_equal(n->kubelet_user_config, fb_config_settings(e->config)->kubelet_configuration);
+        assert_ptr_equal(n->cluster, fb_config_settings(e->config)->cluster);
         assert_int_equal(strv_length(n->kubelet_start_command), 2);
         assert_string_equal(n->kubelet_start_command[0], "/bin/true");
         assert_string_equal(n->kubelet_start_command[1], "--started");
@@ -345,8 +345,10 @@ static void test_joiner_takes_the_cluster_view(void **state) {
         assert_string_equal(n->api_url, "https://lb.example.com:6443");
         assert_int_equal(n->cp.extras[MF_KUBE_SCHEDULER].n_args, 1);
         /* Copies: the caller may free the view. */
-        assert_ptr_not_equal(n->cluster, cluster);
-        assert_string_equal(json_get_string(n->cluster, "clusterName"), "theirs");
+        assert_ptr_not_equal(n->cluster->document, cluster);
+        assert_ptr_not_equal(n->cluster, fb_config_settings(e->config)->cluster);
+        assert_string_equal(n->cluster->cluster_name, "theirs");
+        assert_string_equal(json_get_string(n->cluster->document, "clusterName"), "theirs");
         assert_int_equal(max_pods(n->kubelet_user_config), 7);
         assert_ptr_not_equal(n->kubelet_user_config, kubelet);
 
@@ -372,8 +374,8 @@ static void test_joiner_without_a_view_uses_its_own_documents(void **state) {
         assert_int_equal(fb_node_new(e->root, e->config, e->inst, FB_ROLE_CONTROL_PLANE, NULL, &n, &why), 0);
         assert_string_equal(n->kubernetes_version, "v1.36.1");
         assert_string_equal(n->api_url, "https://own.example.com:6443");
-        assert_ptr_equal(n->cluster, fb_config_document(e->config, "ClusterConfiguration"));
-        assert_ptr_equal(n->kubelet_user_config, fb_config_document(e->config, "KubeletConfiguration"));
+        assert_ptr_equal(n->cluster, fb_config_settings(e->config)->cluster);
+        assert_ptr_equal(n->kubelet_user_config, fb_config_settings(e->config)->kubelet_configuration);
 }
 
 static void test_worker(void **state) {
