@@ -649,17 +649,17 @@ int fb_reset(const struct fb_reset_spec *s, struct error *why) {
         if (r < 0)
                 return r;
         if (s->delete_node) {
-                if (!f.node_name)
-                        return error_set(why, -EINVAL,
-                                         "--delete-node: this node's name is unknown (no " ETCD_MANIFEST
-                                         " and no " FB_KUBELET_CLIENT_CURRENT ")");
                 r = kube_client_from_kubeconfig(s->root, ADMIN_CONF, &api);
                 if (r < 0)
                         return error_set(
                                 why, -EINVAL,
                                 "--delete-node needs " ADMIN_CONF
                                 " (%s); on a worker, delete the Node from a control plane instead: kubectl delete node %s",
-                                strerror(-r), f.node_name);
+                                strerror(-r), f.node_name ?: "NAME");
+                if (!f.node_name)
+                        return error_set(why, -EINVAL,
+                                         "--delete-node: this node's name is unknown (no " ETCD_MANIFEST
+                                         " and no " FB_KUBELET_CLIENT_CURRENT ")");
         }
         r = etcd_check(s, &f, &e);
         if (r < 0)
