@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -245,6 +246,137 @@ int unlink_file(const char *root, const char *path) {
                 return r;
         if (unlink(full) < 0 && errno != ENOENT)
                 return log_debug_errno(errno, "Cannot remove '%s': %m", full);
+        return 0;
+}
+
+/* ---- emptying a directory ---- */
+
+/* Opens a node directory as a process chrooted into root would (see open_in_root()). */
+static int open_dir_in_root(const char *root, const char *path, const char *full) {
+        if (!isempty(root) && !streq(root, "/") && path && path[0] == '/') {
+                _cleanup_close_ int dir = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                                       .resolve = RESOLVE_IN_ROOT};
+                if (dir < 0)
+                        return -errno;
+                long fd = syscall(SYS_openat2, dir, path, &how, sizeof(how));
+                if (fd >= 0 || errno != ENOSYS)
+                        return fd >= 0 ? (int) fd : -errno;
+        }
+        int fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return fd >= 0 ? fd : -errno;
+}
+
+struct clean {
+        dev_t dev;
+        char *failed; /* full path of the first entry that could not be removed */
+        unsigned long removed;
+};
+
+static int clean_fail(struct clean *c, const char *dir, const char *name, int r) {
+        if (!c->failed)
+                c->failed = strdupf("%s/%s", dir, name);
+        return r;
+}
+
+/* Removes everything inside the directory fd (named dir, for messages); fd stays open. */
+static int clean_at(struct clean *c, int fd, const char *dir, unsigned depth) {
+        _cleanup_close_ int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        DIR *d;
+        int ret = 0;
+
+        if (dfd < 0)
+                return -errno;
+        if (depth > 256)
+                return -ELOOP;
+        d = fdopendir(dfd);
+        if (!d)
+                return -errno;
+        (void) TAKE_FD(dfd); /* owned by d now */
+        for (struct dirent *e; (errno = 0, e = readdir(d));) {
+                struct stat st;
+                if (streq(e->d_name, ".") || streq(e->d_name, ".."))
+                        continue;
+                if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno != ENOENT && ret == 0)
+                                ret = clean_fail(c, dir, e->d_name, -errno);
+                        continue;
+                }
+                if (S_ISDIR(st.st_mode)) {
+                        _cleanup_free_ char *sub = strdupf("%s/%s", dir, e->d_name);
+                        _cleanup_close_ int sfd = -EBADF;
+                        int k;
+                        if (!sub) {
+                                ret = -ENOMEM;
+                                break;
+                        }
+                        /* Another file system (a volume still mounted): never emptied from here. */
+                        if (st.st_dev != c->dev) {
+                                if (ret == 0)
+                                        ret = clean_fail(c, dir, e->d_name, -EXDEV);
+                                continue;
+                        }
+                        sfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (sfd < 0) {
+                                if (ret == 0)
+                                        ret = clean_fail(c, dir, e->d_name, -errno);
+                                continue;
+                        }
+                        k = clean_at(c, sfd, sub, depth + 1);
+                        if (k < 0) {
+                                if (ret == 0)
+                                        ret = k;
+                                continue;
+                        }
+                        if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+                                if (ret == 0)
+                                        ret = clean_fail(c, dir, e->d_name, -errno);
+                                continue;
+                        }
+                } else if (unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT) {
+                        if (ret == 0)
+                                ret = clean_fail(c, dir, e->d_name, -errno);
+                        continue;
+                }
+                c->removed++;
+        }
+        if (errno != 0 && ret == 0)
+                ret = -errno;
+        closedir(d);
+        return ret;
+}
+
+int clean_dir(const char *root, const char *path, char **ret_failed, unsigned long *ret_removed) {
+        _cleanup_free_ char *full = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct clean c = {};
+        struct stat st;
+        int r = resolve(root, path, &full);
+
+        if (r < 0)
+                return r;
+        fd = open_dir_in_root(root, path, full);
+        if (fd == -ENOENT) {
+                if (ret_removed)
+                        *ret_removed = 0;
+                return 0;
+        }
+        if (fd < 0)
+                return log_debug_errno(fd, "Cannot open the directory '%s': %m", full);
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        c.dev = st.st_dev;
+        r = clean_at(&c, fd, path, 0);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot empty '%s': %s: %m", full, strempty(c.failed));
+                if (ret_failed)
+                        *ret_failed = TAKE_PTR(c.failed);
+                free(c.failed);
+                return r;
+        }
+        free(c.failed);
+        if (ret_removed)
+                *ret_removed = c.removed;
         return 0;
 }
 

@@ -71,3 +71,12 @@ int path_exists(const char *root, const char *path);
 
 /* Removes a file; a missing file is not an error. */
 int unlink_file(const char *root, const char *path);
+
+/*
+ * Empties a node directory, keeping the directory itself (kubeadm reset's CleanDir): its path resolved as
+ * under root (symlinks stay inside it), entries removed without following symlinks, and never descending
+ * into another file system (a volume still mounted below it): that is -EXDEV. A missing directory is
+ * emptied already. On failure *ret_failed (optional, owned) names the first entry (node path) that could
+ * not be removed; the rest is still removed. *ret_removed (optional): entries removed at every depth.
+ */
+int clean_dir(const char *root, const char *path, char **ret_failed, unsigned long *ret_removed);

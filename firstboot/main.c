@@ -19,6 +19,7 @@ static const struct verb verbs[] = {
         {"certs", "kubeadm's certs commands: check-expiration", cmd_certs},
         {"discover", "check that a cluster can be joined with a token and CA hash", cmd_discover},
         {"refresh", "renew what a later control-plane join needs (certificate key, token)", cmd_refresh},
+        {"reset", "revert this node's setup (kubeadm reset), so that run starts from scratch", cmd_reset},
         {"status", "print the state of the first-boot run", cmd_status},
         {"etcd", "list, add, promote or remove etcd members; check etcd health", cmd_etcd},
         {"version", "print the version and the linked libraries", cmd_version},

@@ -330,8 +330,7 @@ static void check_mem(struct ctx *c) {
                     mib, CONTROL_PLANE_MEM_MIB);
 }
 
-/* Binds and listens on every address, as kubeadm's net.Listen(":port") does. 0 free, -errno taken. */
-static int try_listen(unsigned port) {
+int fb_host_port_free(unsigned port) {
         _cleanup_close_ int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
         int one = 1, zero = 0;
 
@@ -367,7 +366,7 @@ static void check_port(struct ctx *c, unsigned port, const char *owner) {
                 return; /* our own earlier run's components may hold it */
         c->ran++;
         snprintf(name, sizeof(name), "Port-%u", port);
-        r = try_listen(port);
+        r = fb_host_port_free(port);
         if (r == -EADDRINUSE)
                 add(c, name, true, "port %u is in use (by another %s?): stop what listens on it", port,
                     owner);

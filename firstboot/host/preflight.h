@@ -104,3 +104,7 @@ int fb_preflight_parse_meminfo(const char *text, unsigned long long *ret_mib);
 int fb_preflight_parse_minor(const char *s, unsigned *ret_minor);
 /* The unix socket path of a CRI endpoint: "unix:///run/x.sock" or "/run/x.sock"; -EINVAL otherwise. */
 int fb_preflight_cri_path(const char *endpoint, const char **ret_path);
+
+/* Binds and listens on every address of this machine's network namespace, as kubeadm's net.Listen(":port")
+ * does: 0 when the port is free, -errno (-EADDRINUSE) when something holds it. */
+int fb_host_port_free(unsigned port);

@@ -34,6 +34,7 @@ int cmd_pki(int argc, char **argv);
 int cmd_certs(int argc, char **argv);
 int cmd_discover(int argc, char **argv);
 int cmd_refresh(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_etcd(int argc, char **argv);
 int cmd_etcd_disk(int argc, char **argv); /* 'etcd disk', dispatched by cmd_etcd */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/fileio.h"
@@ -137,6 +138,33 @@ static void test_mkdir_p_and_exists(void **state) {
         assert_int_equal(unlink_file(root, "/var/lib/nothing"), 0);
 }
 
+static void test_clean_dir_keeps_dir_and_never_leaves_root(void **state) {
+        const char *root = *state;
+        _cleanup_free_ char *outside = NULL, *link = NULL, *link2 = NULL, *failed = NULL;
+        unsigned long removed = 99;
+
+        /* A file outside the directory, reached by a symlink inside it: the link goes, the file stays. */
+        assert_int_equal(write_string_atomic(root, "/keep/precious", "x", 0644, WRITE_MKDIR_PARENTS), 0);
+        assert_int_equal(write_string_atomic(root, "/d/a/b/c", "x", 0644, WRITE_MKDIR_PARENTS), 0);
+        assert_int_equal(write_string_atomic(root, "/d/top", "x", 0600, 0), 0);
+        assert_int_equal(root_path(root, "/keep", &outside), 0);
+        assert_int_equal(root_path(root, "/d/link", &link), 0);
+        assert_int_equal(symlink(outside, link), 0);
+        assert_int_equal(root_path(root, "/d/a/abs", &link2), 0);
+        assert_int_equal(symlink("/keep", link2), 0);
+
+        assert_int_equal(clean_dir(root, "/d", &failed, &removed), 0);
+        assert_null(failed);
+        assert_int_equal(removed, 6); /* top, link, a, a/b, a/b/c, a/abs */
+        assert_int_equal(path_exists(root, "/d"), 0);
+        assert_int_equal(path_exists(root, "/d/a"), -ENOENT);
+        assert_int_equal(path_exists(root, "/keep/precious"), 0);
+        /* Missing: emptied already. */
+        assert_int_equal(clean_dir(root, "/nothing/here", NULL, &removed), 0);
+        assert_int_equal(removed, 0);
+        assert_int_equal(clean_dir(root, "relative", NULL, NULL), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_root_path),
@@ -147,6 +175,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_read_follows_absolute_symlinks_inside_root, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_mkdir_p_and_exists, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_clean_dir_keeps_dir_and_never_leaves_root, setup,
+                                                teardown),
         };
         return cmocka_run_group_tests_name("fileio", tests, NULL, NULL);
 }
