@@ -180,7 +180,8 @@ def test_two_of_three_dead_nothing_removed(new_sim):
 
 def test_removed_node_finds_out(new_sim):
     """A control plane is down long enough to be replaced; when its machine comes back, its refresh says that
-    its etcd member was removed, with the remedy, and fails (it never rejoins with stale etcd data)."""
+    its etcd member was removed, with the remedy, and fails (it never rejoins with stale etcd data); the remedy
+    (reset, then run) makes it join again as a new member."""
     sim = make(new_sim, 4)
     boot(sim, sim.cp[:3])
     gone, new = sim.cp[2], sim.cp[3]
@@ -200,3 +201,9 @@ def test_removed_node_finds_out(new_sim):
     assert r.returncode == 0, r.stderr
     assert sim.cp[0].firstboot_status()["etcdMembership"]["state"] == "member"
     assert voters(sim, via=sim.cp[0]) == ["cp-1", "cp-2", "cp-4"]
+    # The remedy works: reset, then the first boot again joins as a new member.
+    r = gone.firstboot("reset", "--force", timeout=300)
+    assert r.returncode == 0, r.stderr
+    r = gone.firstboot("run", timeout=600)
+    assert r.returncode == 0, r.stderr[-4000:]
+    assert voters(sim, via=sim.cp[0]) == ["cp-1", "cp-2", "cp-3", "cp-4"]
