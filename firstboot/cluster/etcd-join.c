@@ -286,6 +286,17 @@ static void member_list_done(struct member_list *l) {
         *l = (struct member_list){};
 }
 
+/* The member list into *l; a failure worth waiting out is noted (STEP_AGAIN), another is -errno. */
+static int list_members_step(struct run *r, struct member_list *l, struct error *why) {
+        int k = list_members(r, &l->m, &l->n);
+        if (k >= 0)
+                return STEP_NEXT;
+        if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH)
+                return error_set(why, k, "etcd: cannot list members: %s", etcd_client_error(r->client));
+        note(r, k, "etcd member list failed", etcd_client_error(r->client));
+        return STEP_AGAIN;
+}
+
 /* A member with this peer URL is there: its state in *ret, done. An add of ours that is gone again is said.
  */
 static int take_found_member(struct add *a, const struct member_list *l, struct fb_etcd_join_state *ret,
@@ -433,15 +444,8 @@ static int add_attempt(struct add *a, struct fb_etcd_join_state *ret, struct err
         _cleanup_(member_list_done) struct member_list l = {};
         int k;
 
-        k = list_members(&a->r, &l.m, &l.n);
-        if (k < 0) {
-                if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH)
-                        return error_set(why, k, "etcd: cannot list members: %s",
-                                         etcd_client_error(a->r.client));
-                note(&a->r, k, "etcd member list failed", etcd_client_error(a->r.client));
-                return STEP_AGAIN;
-        }
-        if ((k = take_found_member(a, &l, ret, why)) != STEP_NEXT ||
+        if ((k = list_members_step(&a->r, &l, why)) != STEP_NEXT ||
+            (k = take_found_member(a, &l, ret, why)) != STEP_NEXT ||
             (k = check_quorum(a, &l, why)) != STEP_NEXT ||
             (k = remove_abandoned_learner(a, &l)) != STEP_NEXT)
                 return k;
@@ -473,6 +477,85 @@ int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_stat
         }
 }
 
+/* This member's state in the list: done when a voter, STEP_NEXT with *ret_id when a started learner. */
+static int learner_to_promote(struct run *r, const struct member_list *l, uint64_t *ret_id,
+                              struct error *why) {
+        const struct fb_etcd_join_spec *s = r->spec;
+        size_t idx = 0;
+        int state = fb_etcd_member_find(l->m, l->n, s->name, s->peer_url, &idx, why);
+
+        switch (state) {
+        case FB_ETCD_MEMBER_ABSENT:
+                return error_set(
+                        why, -ENOENT,
+                        "etcd has no member with peer URL '%s' to promote (removed? add it again first)",
+                        s->peer_url);
+        case FB_ETCD_MEMBER_VOTER:
+        case FB_ETCD_MEMBER_VOTER_UNSTARTED:
+                log_debug("etcd: %s is a voter", s->peer_url);
+                return STEP_DONE;
+        case FB_ETCD_MEMBER_LEARNER:
+                /* etcd would answer "not in sync": no need to ask until it has started */
+                note(r, -EAGAIN, "waiting for the learner to start",
+                     "it has no name yet: etcd on this node has not joined");
+                return STEP_AGAIN;
+        case FB_ETCD_MEMBER_LEARNER_STARTED:
+                *ret_id = l->m[idx].id;
+                return STEP_NEXT;
+        default:
+                return state; /* -EADDRINUSE, why filled */
+        }
+}
+
+/* The promotion itself: done, or what to wait for (STEP_AGAIN), or -errno when waiting cannot help. */
+static int promote_learner(struct run *r, uint64_t id, struct error *why) {
+        unsigned t = call_budget(r);
+        int k;
+
+        if (t == 0)
+                return STEP_AGAIN;
+        etcd_client_set_timeout(r->client, t);
+        count_call(r);
+        k = etcd_member_promote(r->client, id);
+        if (k >= 0 || k == -EALREADY) {
+                /* "can only promote a learner member": a voter already, e.g. an earlier call that timed out
+                 * after etcd applied it */
+                log_info("etcd: promoted %s (%016" PRIx64 ") to voter", r->spec->name, id);
+                return STEP_DONE;
+        }
+        switch (k) {
+        case -ETIMEDOUT:
+                note(r, k, "promoting timed out", etcd_client_error(r->client));
+                return STEP_AGAIN;
+        case -ENOENT:
+                note(r, k, "the learner is gone", etcd_client_error(r->client));
+                return STEP_AGAIN;
+        case -EAGAIN:
+        case -EBUSY:
+                note(r, k, "the learner is not in sync with the leader yet", etcd_client_error(r->client));
+                return STEP_AGAIN;
+        default:
+                if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH)
+                        return error_set(why, k, "etcd: promoting %016" PRIx64 " failed: %s", id,
+                                         etcd_client_error(r->client));
+                note(r, k, "etcd unreachable", etcd_client_error(r->client));
+                return STEP_AGAIN;
+        }
+}
+
+/* One attempt: the member list, this member's state, the promotion. */
+static int promote_attempt(struct run *r, struct error *why) {
+        _cleanup_(member_list_done) struct member_list l = {};
+        uint64_t id = 0;
+        int k;
+
+        if ((k = list_members_step(r, &l, why)) != STEP_NEXT ||
+            (k = learner_to_promote(r, &l, &id, why)) != STEP_NEXT)
+                return k;
+        member_list_done(&l);
+        return promote_learner(r, id, why);
+}
+
 int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, struct error *why) {
         _cleanup_(run_done) struct run r = {};
         int k;
@@ -480,13 +563,7 @@ int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, struct error *why) {
         k = run_init(&r, s, why);
         if (k < 0)
                 return k;
-
         for (unsigned attempt = 0;; attempt++) {
-                struct etcd_member *m = NULL;
-                size_t n = 0, idx = 0;
-                uint64_t id;
-                int state;
-
                 if (attempt > 0) {
                         k = wait_next(&r, PROMOTE_BASE_MS, PROMOTE_CAP_MS, attempt - 1,
                                       "promoting this member", why);
@@ -495,70 +572,9 @@ int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, struct error *why) {
                 }
                 if (call_budget(&r) == 0)
                         return give_up(&r, "promoting this member", why);
-                k = list_members(&r, &m, &n);
-                if (k < 0) {
-                        if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
-                                return error_set(why, k, "etcd: cannot list members: %s",
-                                                 etcd_client_error(r.client));
-                        }
-                        note(&r, k, "etcd member list failed", etcd_client_error(r.client));
-                        continue;
-                }
-                state = fb_etcd_member_find(m, n, s->name, s->peer_url, &idx, why);
-                id = state > FB_ETCD_MEMBER_ABSENT ? m[idx].id : 0;
-                etcd_members_free(m, n);
-                switch (state) {
-                case FB_ETCD_MEMBER_ABSENT:
-                        return error_set(
-                                why, -ENOENT,
-                                "etcd has no member with peer URL '%s' to promote (removed? add it again first)",
-                                s->peer_url);
-                case FB_ETCD_MEMBER_VOTER:
-                case FB_ETCD_MEMBER_VOTER_UNSTARTED:
-                        log_debug("etcd: %s is a voter", s->peer_url);
-                        return 0;
-                case FB_ETCD_MEMBER_LEARNER:
-                        /* etcd would answer "not in sync": no need to ask until it has started */
-                        note(&r, -EAGAIN, "waiting for the learner to start",
-                             "it has no name yet: etcd on this node has not joined");
-                        continue;
-                case FB_ETCD_MEMBER_LEARNER_STARTED:
-                        break;
-                default:
-                        return state; /* -EADDRINUSE, why filled */
-                }
-
-                unsigned t = call_budget(&r);
-                if (t == 0)
-                        continue;
-                etcd_client_set_timeout(r.client, t);
-                count_call(&r);
-                k = etcd_member_promote(r.client, id);
-                if (k >= 0 || k == -EALREADY) {
-                        /* "can only promote a learner member": a voter already, e.g. an earlier call that
-                         * timed out after etcd applied it */
-                        log_info("etcd: promoted %s (%016" PRIx64 ") to voter", s->name, id);
-                        return 0;
-                }
-                switch (k) {
-                case -ETIMEDOUT:
-                        note(&r, k, "promoting timed out", etcd_client_error(r.client));
-                        break;
-                case -ENOENT:
-                        note(&r, k, "the learner is gone", etcd_client_error(r.client));
-                        break;
-                case -EAGAIN:
-                case -EBUSY:
-                        note(&r, k, "the learner is not in sync with the leader yet",
-                             etcd_client_error(r.client));
-                        break;
-                default:
-                        if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
-                                return error_set(why, k, "etcd: promoting %016" PRIx64 " failed: %s", id,
-                                                 etcd_client_error(r.client));
-                        }
-                        note(&r, k, "etcd unreachable", etcd_client_error(r.client));
-                }
+                k = promote_attempt(&r, why);
+                if (k != STEP_AGAIN)
+                        return k < 0 ? k : 0;
         }
 }
 
