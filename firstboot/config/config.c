@@ -781,20 +781,18 @@ static int read_secrets(struct loader *l, const char *root, const cJSON *fb) {
                 r = read_pem(l, root, json_get(fb, "ca"), "key", "keyFile", &c->ca_key);
         if (r < 0)
                 return r;
-        if (c->bootstrap_token && !fb_valid_token(c->bootstrap_token)) {
-                r = fb_problem(
-                        l->problems, EFFECTIVE,
-                        "FirstbootConfiguration.secrets.bootstrapToken: is not a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16}");
-                if (r < 0)
-                        return r;
-        }
-        if (c->certificate_key && !fb_valid_certificate_key(c->certificate_key)) {
-                r = fb_problem(
-                        l->problems, EFFECTIVE,
-                        "FirstbootConfiguration.secrets.certificateKey: is not a certificate key of 64 hex digits (32 bytes; 'kube-firstboot pki certificate-key' makes one)");
-                if (r < 0)
-                        return r;
-        }
+        if (c->bootstrap_token && !fb_valid_token(c->bootstrap_token) &&
+            (r = fb_problem(
+                     l->problems, EFFECTIVE,
+                     "FirstbootConfiguration.secrets.bootstrapToken: is not a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16}")) <
+                    0)
+                return r;
+        if (c->certificate_key && !fb_valid_certificate_key(c->certificate_key) &&
+            (r = fb_problem(
+                     l->problems, EFFECTIVE,
+                     "FirstbootConfiguration.secrets.certificateKey: is not a certificate key of 64 hex digits (32 bytes; 'kube-firstboot pki certificate-key' makes one)")) <
+                    0)
+                return r;
         return 0;
 }
 

@@ -20,6 +20,10 @@ static int setup(void **state) {
         return unit_node_env_setup(state, "i-0001", "cp-1", "127.0.0.1");
 }
 
+static int teardown(void **state) {
+        return unit_node_env_teardown(state);
+}
+
 /* A port on 127.0.0.1 that nothing listens on (just released): the apiserver of a node not yet up. */
 static unsigned closed_port(void) {
         _cleanup_(unit_server_stopp) struct unit_server *s =
@@ -233,12 +237,9 @@ static void test_plan_of_a_journal_for_another_role(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_init_phases_per_configuration, setup,
-                                                unit_node_env_teardown),
-                cmocka_unit_test_setup_teardown(test_init_resume_skips_done_phases, setup,
-                                                unit_node_env_teardown),
-                cmocka_unit_test_setup_teardown(test_plan_of_a_journal_for_another_role, setup,
-                                                unit_node_env_teardown),
+                cmocka_unit_test_setup_teardown(test_init_phases_per_configuration, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_init_resume_skips_done_phases, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_plan_of_a_journal_for_another_role, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,10 @@ static int setup(void **state) {
         return unit_node_env_setup(state, "i-0003", "node-3", "127.0.0.1");
 }
 
+static int teardown(void **state) {
+        return unit_node_env_teardown(state);
+}
+
 /* A joiner of role ("control-plane" or "worker") from its own documents: ClusterConfiguration gets
  * cluster_extra. */
 static struct fb_node *join_node(struct unit_node_env *e, const char *role, const char *cluster_extra) {
@@ -147,10 +151,9 @@ static void test_join_plan_and_the_journal(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_join_phases_per_role, setup, unit_node_env_teardown),
-                cmocka_unit_test_setup_teardown(test_join_phases_per_minor, setup, unit_node_env_teardown),
-                cmocka_unit_test_setup_teardown(test_join_plan_and_the_journal, setup,
-                                                unit_node_env_teardown),
+                cmocka_unit_test_setup_teardown(test_join_phases_per_role, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_join_phases_per_minor, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_join_plan_and_the_journal, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

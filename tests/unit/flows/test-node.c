@@ -23,6 +23,10 @@ static int setup(void **state) {
         return unit_node_env_setup(state, "i-0002", "cp-2", "10.0.0.11");
 }
 
+static int teardown(void **state) {
+        return unit_node_env_teardown(state);
+}
+
 /* Loads yaml (kubeadm's documents and ours) over e->inst, as a partial configuration. */
 static const struct fb_config *configure(struct unit_node_env *e, const char *yaml) {
         return unit_node_env_configure(e, yaml);
@@ -431,16 +435,15 @@ static void test_errors_name_the_field(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_init_node_from_configuration_and_instance, setup,
-                                                unit_node_env_teardown),
-                cmocka_unit_test_setup_teardown(test_defaults, setup, unit_node_env_teardown),
-                cmocka_unit_test_setup_teardown(test_proxy_environment, setup, unit_node_env_teardown),
-                cmocka_unit_test_setup_teardown(test_joiner_takes_the_cluster_view, setup,
-                                                unit_node_env_teardown),
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_proxy_environment, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_joiner_takes_the_cluster_view, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_joiner_without_a_view_uses_its_own_documents, setup,
-                                                unit_node_env_teardown),
-                cmocka_unit_test_setup_teardown(test_worker, setup, unit_node_env_teardown),
-                cmocka_unit_test_setup_teardown(test_external_etcd, setup, unit_node_env_teardown),
-                cmocka_unit_test_setup_teardown(test_errors_name_the_field, setup, unit_node_env_teardown),
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_worker, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_external_etcd, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_errors_name_the_field, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

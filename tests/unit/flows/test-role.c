@@ -26,6 +26,10 @@ static int setup(void **state) {
         return unit_node_env_setup(state, "i-0002", "cp-2", SELF);
 }
 
+static int teardown(void **state) {
+        return unit_node_env_teardown(state);
+}
+
 /* Loads a FirstbootConfiguration whose body (after kind) is fb_body, and a ClusterConfiguration with
  * controlPlaneEndpoint cpe unless NULL; the instance is e->inst. */
 static const struct fb_config *configure_with(struct unit_node_env *e, const char *fb_body,
@@ -349,21 +353,18 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_resume_keeps_the_journaled_role),
                 cmocka_unit_test(test_resume_refuses_an_unknown_journaled_role),
-                cmocka_unit_test_setup_teardown(test_explicit_roles, setup, unit_node_env_teardown),
-                cmocka_unit_test_setup_teardown(test_journal_comes_first, setup, unit_node_env_teardown),
-                cmocka_unit_test_setup_teardown(test_unreadable_journal, setup, unit_node_env_teardown),
-                cmocka_unit_test_setup_teardown(test_auto_not_the_seed_joins, setup, unit_node_env_teardown),
-                cmocka_unit_test_setup_teardown(test_auto_undecidable_seed, setup, unit_node_env_teardown),
-                cmocka_unit_test_setup_teardown(test_auto_seed_inits_into_silence, setup,
-                                                unit_node_env_teardown),
-                cmocka_unit_test_setup_teardown(test_auto_seed_joins_when_a_peer_answers, setup,
-                                                unit_node_env_teardown),
+                cmocka_unit_test_setup_teardown(test_explicit_roles, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_journal_comes_first, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unreadable_journal, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_auto_not_the_seed_joins, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_auto_undecidable_seed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_auto_seed_inits_into_silence, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_auto_seed_joins_when_a_peer_answers, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_auto_seed_joins_when_an_apiserver_answers, setup,
-                                                unit_node_env_teardown),
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_auto_seed_ignores_a_load_balancer_without_backends,
-                                                setup, unit_node_env_teardown),
-                cmocka_unit_test_setup_teardown(test_auto_seed_waits_the_whole_grace, setup,
-                                                unit_node_env_teardown),
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_auto_seed_waits_the_whole_grace, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
