@@ -146,57 +146,52 @@ static int fetch_cluster_info(struct kube_client *c, const char *key, cJSON **re
         return 0;
 }
 
-int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *ret, struct error *why) {
-        _cleanup_(kube_client_freep) struct kube_client *insecure = NULL, *secure = NULL;
-        _cleanup_(cJSON_Deletep) cJSON *cm = NULL, *cm2 = NULL;
-        _cleanup_free_ char *url = NULL, *host = NULL, *key = NULL;
-        char id[PKI_TOKEN_ID_LEN + 1], secret[PKI_TOKEN_SECRET_LEN + 1];
-        unsigned timeout = o->timeout_ms ?: 300000, interval = o->interval_ms ?: 5000;
-        struct fb_discovery_result v = {};
-        unsigned long long deadline;
-        unsigned port;
-        int r;
-
-        error_clear(why);
-        if (pki_token_parse(o->token ?: "", id, secret) < 0) {
-                return error_set(why, -EINVAL, "the token is not of the form [a-z0-9]{6}.[a-z0-9]{16}");
+/* The CA pins: each of the form sha256:<hex> (a value that looks like a secret is not shown), and at least
+ * one unless unsafeSkipCAVerification. */
+static int check_hashes(const struct fb_discovery_opts *o, struct error *why) {
+        for (const char *const *p = o->ca_cert_hashes; p && *p; p++) {
+                if (fb_ca_hash_validate(*p) >= 0)
+                        continue;
+                if (str_looks_secret(*p))
+                        return error_set(
+                                why, -EINVAL,
+                                "a CA cert hash (not shown: it looks like a secret, a token or key pasted there) is not of the form sha256:<64 hex digits>");
+                return error_set(why, -EINVAL,
+                                 "'%s' is not a CA cert hash of the form sha256:<64 hex digits>", *p);
         }
-        for (const char *const *p = o->ca_cert_hashes; p && *p; p++)
-                if (fb_ca_hash_validate(*p) < 0) {
-                        if (str_looks_secret(*p))
-                                r = error_set(
-                                        why, -EINVAL,
-                                        "a CA cert hash (not shown: it looks like a secret, a token or key pasted there) is not of the form sha256:<64 hex digits>");
-                        else
-                                r = error_set(
-                                        why, -EINVAL,
-                                        "'%s' is not a CA cert hash of the form sha256:<64 hex digits>", *p);
-                        goto out;
-                }
-        if ((!o->ca_cert_hashes || !o->ca_cert_hashes[0]) && !o->unsafe_skip_ca_verification) {
-                r = error_set(
+        if ((!o->ca_cert_hashes || !o->ca_cert_hashes[0]) && !o->unsafe_skip_ca_verification)
+                return error_set(
                         why, -EINVAL,
                         "token discovery without a CA cert hash trusts whoever answers: give one, or set unsafeSkipCAVerification");
-                goto out;
-        }
-        r = split_host_port(o->endpoint ?: "", &host, &port);
-        if (r < 0 || port == 0) {
-                r = error_set(why, -EINVAL, "the endpoint '%s' is not host:port", strempty(o->endpoint));
-                goto out;
-        }
-        url = ip_is_ipv6(host) ? strdupf("https://[%s]:%u", host, port)
-                               : strdupf("https://%s:%u", host, port);
-        key = strdupf("jws-kubeconfig-%s", id);
-        if (!url || !key) {
-                r = -ENOMEM;
-                goto out;
-        }
+        return 0;
+}
 
-        /* 1. Anonymous and unverified, as kubeadm does: trust comes from the JWS and the pin below. */
+/* host:port as https://host:port (an IPv6 address in brackets). */
+static int endpoint_url(const char *endpoint, char **ret, struct error *why) {
+        _cleanup_free_ char *host = NULL;
+        unsigned port;
+        int r = split_host_port(endpoint ?: "", &host, &port);
+
+        if (r < 0 || port == 0)
+                return error_set(why, -EINVAL, "the endpoint '%s' is not host:port", strempty(endpoint));
+        *ret = ip_is_ipv6(host) ? strdupf("https://[%s]:%u", host, port)
+                                : strdupf("https://%s:%u", host, port);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* 1. Anonymous and unverified, as kubeadm does: trust comes from the JWS and the pin after. Retried until
+ * the token's signature is there, or the deadline. */
+static int read_unverified(const char *url, const char *id, unsigned long long deadline, unsigned interval,
+                           cJSON **ret, struct error *why) {
+        _cleanup_(kube_client_freep) struct kube_client *insecure = NULL;
+        _cleanup_free_ char *key = strdupf("jws-kubeconfig-%s", id);
+        int r;
+
+        if (!key)
+                return -ENOMEM;
         r = kube_client_new(url, NULL, true, &insecure);
         if (r < 0)
-                goto out;
-        deadline = clock_now_ms() + timeout;
+                return r;
         for (;;) {
                 /* No request outlives the deadline: --timeout 5 means 5 seconds, not a 10-second request. */
                 unsigned long long left = deadline > clock_now_ms() ? deadline - clock_now_ms() : 0;
@@ -206,37 +201,32 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
                                          : left < per ? (unsigned) left
                                                       : per,
                                          0);
-                r = fetch_cluster_info(insecure, key, &cm);
+                r = fetch_cluster_info(insecure, key, ret);
                 if (r == 0)
-                        break;
+                        return 0;
                 log_debug("cluster-info from %s: %s", url,
                           r == -ENOKEY ? "no signature for this token yet" : kube_client_error(insecure));
                 if (clock_now_ms() + interval >= deadline)
                         break;
                 clock_sleep_ms(interval);
         }
-        if (r == -ENOKEY) {
-                (void) no_signature(why, id);
-                goto out;
-        }
-        if (r < 0) {
-                (void) error_set(why, r, "cannot read cluster-info from %s: %s", url,
-                                 kube_client_error(insecure));
-                goto out;
-        }
+        if (r == -ENOKEY)
+                return no_signature(why, id);
+        return error_set(why, r, "cannot read cluster-info from %s: %s", url, kube_client_error(insecure));
+}
 
-        /* 2 and 3. The signature (the token secret proves who signed this kubeconfig), then the CA it names
-         * against the pins. */
-        r = fb_cluster_info_verify(cm, o->token, o->ca_cert_hashes, &v, why);
-        if (r < 0)
-                goto out;
+/* 4. Again over TLS verified against the CA found: the same bytes, or someone is in the middle. */
+static int read_verified(const char *url, const struct fb_discovery_result *v, unsigned long long deadline,
+                         unsigned interval, struct error *why) {
+        _cleanup_(kube_client_freep) struct kube_client *secure = NULL;
+        _cleanup_(cJSON_Deletep) cJSON *cm = NULL;
+        int r;
 
-        /* 4. Again over TLS verified against that CA: the same bytes, or someone is in the middle. */
-        r = kube_client_new(url, v.ca_pem, false, &secure);
+        r = kube_client_new(url, v->ca_pem, false, &secure);
         if (r < 0)
-                goto out;
+                return r;
         for (;;) {
-                r = fetch_cluster_info(secure, NULL, &cm2);
+                r = fetch_cluster_info(secure, NULL, &cm);
                 /* A verification failure is an answer; anything else (a backend restarting behind the
                  * load balancer) is retried within the same deadline as the first read. */
                 if (r >= 0 || r == -EKEYREJECTED || clock_now_ms() + interval >= deadline)
@@ -244,21 +234,45 @@ int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *r
                 log_debug("cluster-info over verified TLS from %s: %s", url, kube_client_error(secure));
                 clock_sleep_ms(interval);
         }
-        if (r < 0) {
-                (void) error_set(why, r, "cannot read cluster-info over verified TLS: %s",
+        if (r < 0)
+                return error_set(why, r, "cannot read cluster-info over verified TLS: %s",
                                  kube_client_error(secure));
-                goto out;
-        }
-        if (!streq(json_get_string(cm2, "data.kubeconfig"), v.kubeconfig)) {
-                r = error_set(why, -EBADMSG,
-                              "cluster-info changed between the unverified and the verified read");
-                goto out;
+        if (!streq(json_get_string(cm, "data.kubeconfig"), v->kubeconfig))
+                return error_set(why, -EBADMSG,
+                                 "cluster-info changed between the unverified and the verified read");
+        return 0;
+}
+
+int fb_discover(const struct fb_discovery_opts *o, struct fb_discovery_result *ret, struct error *why) {
+        _cleanup_(cJSON_Deletep) cJSON *cm = NULL;
+        _cleanup_free_ char *url = NULL;
+        char id[PKI_TOKEN_ID_LEN + 1], secret[PKI_TOKEN_SECRET_LEN + 1];
+        unsigned interval = o->interval_ms ?: 5000;
+        struct fb_discovery_result v = {};
+        unsigned long long deadline;
+        int r;
+
+        error_clear(why);
+        /* Only its form is checked here: the signature's check below takes the token whole. */
+        r = pki_token_parse(o->token ?: "", id, secret);
+        explicit_bzero(secret, sizeof(secret));
+        if (r < 0)
+                return error_set(why, -EINVAL, "the token is not of the form [a-z0-9]{6}.[a-z0-9]{16}");
+        if ((r = check_hashes(o, why)) < 0 || (r = endpoint_url(o->endpoint, &url, why)) < 0)
+                return r;
+        deadline = clock_now_ms() + (o->timeout_ms ?: 300000);
+        r = read_unverified(url, id, deadline, interval, &cm, why);
+        if (r < 0)
+                return r;
+        /* 2 and 3. The signature (the token secret proves who signed this kubeconfig), then the CA it names
+         * against the pins. */
+        r = fb_cluster_info_verify(cm, o->token, o->ca_cert_hashes, &v, why);
+        if (r >= 0)
+                r = read_verified(url, &v, deadline, interval, why);
+        if (r < 0) {
+                fb_discovery_result_done(&v);
+                return r;
         }
         *ret = v;
-        v = (struct fb_discovery_result){};
-        r = 0;
-out:
-        fb_discovery_result_done(&v);
-        explicit_bzero(secret, sizeof(secret));
-        return r;
+        return 0;
 }

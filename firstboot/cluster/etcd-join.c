@@ -257,165 +257,303 @@ static int fill_state(const struct run *r, const struct etcd_member *m, size_t n
         return 0;
 }
 
-int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_state *ret, struct error *why) {
-        _cleanup_(run_done) struct run r = {};
-        char quorum_text[1024] = ""; /* room for quorum_at_risk()'s longest */
-        unsigned long long quorum_checked = 0, risk_seen = 0, blocker_since = 0;
-        uint64_t blocker_id = 0;
-        bool added = false, tried = false, quorum_due = true, at_once = false;
+/* An attempt's steps say: go on to the next step, try again (after the backoff, or at once), or done. */
+enum { STEP_NEXT, STEP_AGAIN, STEP_DONE };
+
+/* fb_etcd_join_add() across its attempts. */
+struct add {
+        struct run r;
+        char quorum_text[1024]; /* room for quorum_at_risk()'s longest */
+        unsigned long long quorum_checked, risk_seen, blocker_since;
+        uint64_t blocker_id;
+        bool added;      /* this call's add succeeded (the learner is ours) */
+        bool tried;      /* this call sent an add (its answer may have been lost) */
+        bool quorum_due; /* voters' health is looked at before the first add and while etcd refuses adds */
+        bool at_once;    /* the next attempt lists without the backoff */
+};
+
+static void add_done(struct add *a) {
+        run_done(&a->r);
+}
+
+struct member_list {
+        struct etcd_member *m;
+        size_t n;
+};
+
+static void member_list_done(struct member_list *l) {
+        etcd_members_free(l->m, l->n);
+        *l = (struct member_list){};
+}
+
+/* The member list into *l; a failure worth waiting out is noted (STEP_AGAIN), another is -errno. */
+static int list_members_step(struct run *r, struct member_list *l, struct error *why) {
+        int k = list_members(r, &l->m, &l->n);
+        if (k >= 0)
+                return STEP_NEXT;
+        if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH)
+                return error_set(why, k, "etcd: cannot list members: %s", etcd_client_error(r->client));
+        note(r, k, "etcd member list failed", etcd_client_error(r->client));
+        return STEP_AGAIN;
+}
+
+/* A member with this peer URL is there: its state in *ret, done. An add of ours that is gone again is said.
+ */
+static int take_found_member(struct add *a, const struct member_list *l, struct fb_etcd_join_state *ret,
+                             struct error *why) {
+        const struct fb_etcd_join_spec *s = a->r.spec;
+        size_t idx = 0;
+        int state, k;
+
+        state = fb_etcd_member_find(l->m, l->n, s->name, s->peer_url, &idx, why);
+        if (state < 0)
+                return state;
+        if (state != FB_ETCD_MEMBER_ABSENT) {
+                /* an add whose answer was lost (timeout) that etcd applied is still ours */
+                k = fill_state(&a->r, l->m, l->n, idx,
+                               a->added || (a->tried && state == FB_ETCD_MEMBER_LEARNER), ret);
+                if (k < 0)
+                        return k;
+                log_debug("etcd: member %" PRIx64 " with peer URL %s is %s", l->m[idx].id, s->peer_url,
+                          l->m[idx].learner ? "a learner" : "a voter");
+                return STEP_DONE;
+        }
+        if (a->added) /* added, then gone: removed by someone in between; add again */
+                log_warning("etcd: the learner added for %s is gone from the member list, adding again",
+                            s->peer_url);
+        a->added = false;
+        return STEP_NEXT;
+}
+
+/* Quorum, looked at when due and not too often: a "too few voters healthy" verdict must hold twice,
+ * QUORUM_RECHECK_MS apart, before the join gives up (-EHOSTDOWN). */
+static int check_quorum(struct add *a, const struct member_list *l, struct error *why) {
+        if (!a->quorum_due ||
+            (a->quorum_checked != 0 && clock_now_ms() - a->quorum_checked < QUORUM_INTERVAL_MS))
+                return STEP_NEXT;
+        a->quorum_checked = clock_now_ms();
+        if (!quorum_at_risk(&a->r, l->m, l->n, a->quorum_text, sizeof(a->quorum_text))) {
+                a->risk_seen = 0;
+                a->quorum_due = false;
+                return STEP_NEXT;
+        }
+        if (a->risk_seen && clock_now_ms() - a->risk_seen >= QUORUM_RECHECK_MS)
+                return error_set(why, -EHOSTDOWN, "%s", a->quorum_text);
+        if (!a->risk_seen)
+                a->risk_seen = clock_now_ms();
+        note(&a->r, -EHOSTDOWN, "too few etcd voters are healthy", a->quorum_text);
+        a->quorum_checked = 0; /* confirm once more before refusing */
+        return STEP_AGAIN;
+}
+
+/* An unstarted learner of another node keeps etcd's one learner slot: wait, or after the configured time,
+ * treat it as an abandoned join and remove it. */
+static int remove_abandoned_learner(struct add *a, const struct member_list *l) {
+        const struct fb_etcd_join_spec *s = a->r.spec;
+        const struct etcd_member *b = blocking_learner(l->m, l->n, s->peer_url);
+        unsigned t;
         int k;
 
-        k = run_init(&r, s, why);
+        if (b && b->id != a->blocker_id) {
+                a->blocker_id = b->id;
+                a->blocker_since = clock_now_ms();
+        } else if (!b)
+                a->blocker_id = 0;
+        if (!b || s->abandoned_learner_ms == 0 ||
+            clock_now_ms() - a->blocker_since < s->abandoned_learner_ms)
+                return STEP_NEXT;
+        t = call_budget(&a->r);
+        if (t == 0)
+                return STEP_AGAIN;
+        etcd_client_set_timeout(a->r.client, t);
+        count_call(&a->r);
+        k = etcd_member_remove(a->r.client, b->id);
+        if (k >= 0 || k == -ENOENT)
+                log_notice("etcd: removed learner %016" PRIx64
+                           " (%s): added by a join that never started it within %u s",
+                           b->id, b->peer_urls && b->peer_urls[0] ? b->peer_urls[0] : "",
+                           s->abandoned_learner_ms / 1000);
+        else
+                note(&a->r, k, "removing an abandoned learner failed", etcd_client_error(a->r.client));
+        a->blocker_id = 0;
+        return STEP_AGAIN;
+}
+
+/* etcd refused the add: what to wait for (STEP_AGAIN), or -errno with why when waiting cannot help. */
+static int add_refused(struct add *a, int k, struct error *why) {
+        struct run *r = &a->r;
+
+        switch (k) {
+        case -EEXIST: /* added by an earlier call whose answer we lost: the list shows it */
+                note(r, k, "the peer URL is being added", etcd_client_error(r->client));
+                return STEP_AGAIN;
+        case -ETIMEDOUT: /* the conf change may or may not have been applied: list again */
+                note(r, k, "adding the learner timed out", etcd_client_error(r->client));
+                return STEP_AGAIN;
+        case -EBUSY:
+                note(r, k, "another member is joining (etcd allows one learner at a time)",
+                     etcd_client_error(r->client));
+                return STEP_AGAIN;
+        case -EAGAIN:
+                note(r, k, "etcd refuses member changes for now (unhealthy cluster or leader change)",
+                     etcd_client_error(r->client));
+                a->quorum_due = true;
+                if (a->quorum_text[0]) {
+                        /* a voter is down: say so in the final message */
+                        struct error both = {};
+                        (void) error_set(&both, r->last.code, "%s; %s", r->last.message, a->quorum_text);
+                        r->last = both;
+                }
+                return STEP_AGAIN;
+        case -EINVAL:
+                return error_set(why, k, "etcd refused peer URL '%s': %s", r->spec->peer_url,
+                                 etcd_client_error(r->client));
+        default:
+                if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH)
+                        return error_set(why, k, "etcd: adding learner %s failed: %s", r->spec->peer_url,
+                                         etcd_client_error(r->client));
+                note(r, k, "etcd unreachable", etcd_client_error(r->client));
+                return STEP_AGAIN;
+        }
+}
+
+/* The add itself; on success the next attempt lists at once (etcd.c does not keep the answer's list). */
+static int add_learner(struct add *a, struct error *why) {
+        const struct fb_etcd_join_spec *s = a->r.spec;
+        unsigned t = call_budget(&a->r);
+        uint64_t id = 0;
+        int k;
+
+        if (t == 0)
+                return STEP_AGAIN; /* wait_next reports the timeout */
+        etcd_client_set_timeout(a->r.client, t);
+        count_call(&a->r);
+        a->tried = true;
+        k = etcd_member_add_learner(a->r.client, s->peer_url, &id);
+        if (k < 0)
+                return add_refused(a, k, why);
+        log_info("etcd: added %s (%s) as learner %016" PRIx64, s->name, s->peer_url, id);
+        a->added = true;
+        a->at_once = true;
+        return STEP_AGAIN;
+}
+
+/* One attempt: the member list, then this member's state if it is there, else quorum, the learner slot, the
+ * add. */
+static int add_attempt(struct add *a, struct fb_etcd_join_state *ret, struct error *why) {
+        _cleanup_(member_list_done) struct member_list l = {};
+        int k;
+
+        if ((k = list_members_step(&a->r, &l, why)) != STEP_NEXT ||
+            (k = take_found_member(a, &l, ret, why)) != STEP_NEXT ||
+            (k = check_quorum(a, &l, why)) != STEP_NEXT ||
+            (k = remove_abandoned_learner(a, &l)) != STEP_NEXT)
+                return k;
+        member_list_done(&l);
+        return add_learner(a, why);
+}
+
+int fb_etcd_join_add(const struct fb_etcd_join_spec *s, struct fb_etcd_join_state *ret, struct error *why) {
+        _cleanup_(add_done) struct add a = {};
+        int k;
+
+        k = run_init(&a.r, s, why);
         if (k < 0)
                 return k;
-
+        a.quorum_due = true;
         for (unsigned attempt = 0;; attempt++) {
-                struct etcd_member *m = NULL;
-                size_t n = 0, idx = 0;
-                int state;
-
-                if (attempt > 0 && !at_once) {
-                        k = wait_next(&r, BACKOFF_BASE_MS, BACKOFF_CAP_MS, attempt - 1, "adding this member",
-                                      why);
+                if (attempt > 0 && !a.at_once) {
+                        k = wait_next(&a.r, BACKOFF_BASE_MS, BACKOFF_CAP_MS, attempt - 1,
+                                      "adding this member", why);
                         if (k < 0)
                                 return k;
                 }
-                at_once = false;
-                if (call_budget(&r) == 0)
-                        return give_up(&r, "adding this member", why);
-
-                k = list_members(&r, &m, &n);
-                if (k < 0) {
-                        if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
-                                return error_set(why, k, "etcd: cannot list members: %s",
-                                                 etcd_client_error(r.client));
-                        }
-                        note(&r, k, "etcd member list failed", etcd_client_error(r.client));
-                        continue;
-                }
-
-                state = fb_etcd_member_find(m, n, s->name, s->peer_url, &idx, why);
-                if (state < 0) {
-                        etcd_members_free(m, n);
-                        return state;
-                }
-                if (state != FB_ETCD_MEMBER_ABSENT) {
-                        /* an add whose answer was lost (timeout) that etcd applied is still ours */
-                        k = fill_state(&r, m, n, idx, added || (tried && state == FB_ETCD_MEMBER_LEARNER),
-                                       ret);
-                        if (k >= 0)
-                                log_debug("etcd: member %" PRIx64 " with peer URL %s is %s", m[idx].id,
-                                          s->peer_url, m[idx].learner ? "a learner" : "a voter");
-                        etcd_members_free(m, n);
-                        return k;
-                }
-                if (added) /* added, then gone: removed by someone in between; add again */
-                        log_warning(
-                                "etcd: the learner added for %s is gone from the member list, adding again",
-                                s->peer_url);
-                added = false;
-
-                /* Quorum: looked at before the first add and again while etcd refuses adds. */
-                if (quorum_due &&
-                    (quorum_checked == 0 || clock_now_ms() - quorum_checked >= QUORUM_INTERVAL_MS)) {
-                        quorum_checked = clock_now_ms();
-                        if (quorum_at_risk(&r, m, n, quorum_text, sizeof(quorum_text))) {
-                                if (risk_seen && clock_now_ms() - risk_seen >= QUORUM_RECHECK_MS) {
-                                        etcd_members_free(m, n);
-                                        return error_set(why, -EHOSTDOWN, "%s", quorum_text);
-                                }
-                                if (!risk_seen)
-                                        risk_seen = clock_now_ms();
-                                etcd_members_free(m, n);
-                                note(&r, -EHOSTDOWN, "too few etcd voters are healthy", quorum_text);
-                                quorum_checked = 0; /* confirm once more before refusing */
-                                continue;
-                        }
-                        risk_seen = 0;
-                        quorum_due = false;
-                }
-
-                /* An unstarted learner of another node keeps etcd's one learner slot: wait, or after the
-                 * configured time, treat it as an abandoned join and remove it. */
-                const struct etcd_member *b = blocking_learner(m, n, s->peer_url);
-                if (b && b->id != blocker_id) {
-                        blocker_id = b->id;
-                        blocker_since = clock_now_ms();
-                } else if (!b)
-                        blocker_id = 0;
-                if (b && s->abandoned_learner_ms > 0 &&
-                    clock_now_ms() - blocker_since >= s->abandoned_learner_ms) {
-                        unsigned t = call_budget(&r);
-                        uint64_t id = b->id;
-                        char url[256];
-                        snprintf(url, sizeof(url), "%s",
-                                 b->peer_urls && b->peer_urls[0] ? b->peer_urls[0] : "");
-                        etcd_members_free(m, n);
-                        if (t == 0)
-                                continue;
-                        etcd_client_set_timeout(r.client, t);
-                        count_call(&r);
-                        k = etcd_member_remove(r.client, id);
-                        if (k >= 0 || k == -ENOENT)
-                                log_notice("etcd: removed learner %016" PRIx64
-                                           " (%s): added by a join that never started it within %u s",
-                                           id, url, s->abandoned_learner_ms / 1000);
-                        else
-                                note(&r, k, "removing an abandoned learner failed",
-                                     etcd_client_error(r.client));
-                        blocker_id = 0;
-                        continue;
-                }
-                etcd_members_free(m, n);
-
-                unsigned t = call_budget(&r);
-                if (t == 0)
-                        continue; /* wait_next reports the timeout */
-                etcd_client_set_timeout(r.client, t);
-                count_call(&r);
-                uint64_t id = 0;
-                tried = true;
-                k = etcd_member_add_learner(r.client, s->peer_url, &id);
-                if (k >= 0) {
-                        log_info("etcd: added %s (%s) as learner %016" PRIx64, s->name, s->peer_url, id);
-                        added = true;
-                        at_once = true; /* list at once: the answer's member list is not kept by etcd.c */
-                        continue;
-                }
-                switch (k) {
-                case -EEXIST: /* added by an earlier call whose answer we lost: the list shows it */
-                        note(&r, k, "the peer URL is being added", etcd_client_error(r.client));
-                        break;
-                case -ETIMEDOUT: /* the conf change may or may not have been applied: list again */
-                        note(&r, k, "adding the learner timed out", etcd_client_error(r.client));
-                        break;
-                case -EBUSY:
-                        note(&r, k, "another member is joining (etcd allows one learner at a time)",
-                             etcd_client_error(r.client));
-                        break;
-                case -EAGAIN:
-                        note(&r, k,
-                             "etcd refuses member changes for now (unhealthy cluster or leader change)",
-                             etcd_client_error(r.client));
-                        quorum_due = true;
-                        if (quorum_text[0]) {
-                                /* a voter is down: say so in the final message */
-                                struct error both = {};
-                                (void) error_set(&both, r.last.code, "%s; %s", r.last.message, quorum_text);
-                                r.last = both;
-                        }
-                        break;
-                case -EINVAL:
-                        return error_set(why, k, "etcd refused peer URL '%s': %s", s->peer_url,
-                                         etcd_client_error(r.client));
-                default:
-                        if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
-                                return error_set(why, k, "etcd: adding learner %s failed: %s", s->peer_url,
-                                                 etcd_client_error(r.client));
-                        }
-                        note(&r, k, "etcd unreachable", etcd_client_error(r.client));
-                }
+                a.at_once = false;
+                if (call_budget(&a.r) == 0)
+                        return give_up(&a.r, "adding this member", why);
+                k = add_attempt(&a, ret, why);
+                if (k != STEP_AGAIN)
+                        return k < 0 ? k : 0;
         }
+}
+
+/* This member's state in the list: done when a voter, STEP_NEXT with *ret_id when a started learner. */
+static int learner_to_promote(struct run *r, const struct member_list *l, uint64_t *ret_id,
+                              struct error *why) {
+        const struct fb_etcd_join_spec *s = r->spec;
+        size_t idx = 0;
+        int state = fb_etcd_member_find(l->m, l->n, s->name, s->peer_url, &idx, why);
+
+        switch (state) {
+        case FB_ETCD_MEMBER_ABSENT:
+                return error_set(
+                        why, -ENOENT,
+                        "etcd has no member with peer URL '%s' to promote (removed? add it again first)",
+                        s->peer_url);
+        case FB_ETCD_MEMBER_VOTER:
+        case FB_ETCD_MEMBER_VOTER_UNSTARTED:
+                log_debug("etcd: %s is a voter", s->peer_url);
+                return STEP_DONE;
+        case FB_ETCD_MEMBER_LEARNER:
+                /* etcd would answer "not in sync": no need to ask until it has started */
+                note(r, -EAGAIN, "waiting for the learner to start",
+                     "it has no name yet: etcd on this node has not joined");
+                return STEP_AGAIN;
+        case FB_ETCD_MEMBER_LEARNER_STARTED:
+                *ret_id = l->m[idx].id;
+                return STEP_NEXT;
+        default:
+                return state; /* -EADDRINUSE, why filled */
+        }
+}
+
+/* The promotion itself: done, or what to wait for (STEP_AGAIN), or -errno when waiting cannot help. */
+static int promote_learner(struct run *r, uint64_t id, struct error *why) {
+        unsigned t = call_budget(r);
+        int k;
+
+        if (t == 0)
+                return STEP_AGAIN;
+        etcd_client_set_timeout(r->client, t);
+        count_call(r);
+        k = etcd_member_promote(r->client, id);
+        if (k >= 0 || k == -EALREADY) {
+                /* "can only promote a learner member": a voter already, e.g. an earlier call that timed out
+                 * after etcd applied it */
+                log_info("etcd: promoted %s (%016" PRIx64 ") to voter", r->spec->name, id);
+                return STEP_DONE;
+        }
+        switch (k) {
+        case -ETIMEDOUT:
+                note(r, k, "promoting timed out", etcd_client_error(r->client));
+                return STEP_AGAIN;
+        case -ENOENT:
+                note(r, k, "the learner is gone", etcd_client_error(r->client));
+                return STEP_AGAIN;
+        case -EAGAIN:
+        case -EBUSY:
+                note(r, k, "the learner is not in sync with the leader yet", etcd_client_error(r->client));
+                return STEP_AGAIN;
+        default:
+                if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH)
+                        return error_set(why, k, "etcd: promoting %016" PRIx64 " failed: %s", id,
+                                         etcd_client_error(r->client));
+                note(r, k, "etcd unreachable", etcd_client_error(r->client));
+                return STEP_AGAIN;
+        }
+}
+
+/* One attempt: the member list, this member's state, the promotion. */
+static int promote_attempt(struct run *r, struct error *why) {
+        _cleanup_(member_list_done) struct member_list l = {};
+        uint64_t id = 0;
+        int k;
+
+        if ((k = list_members_step(r, &l, why)) != STEP_NEXT ||
+            (k = learner_to_promote(r, &l, &id, why)) != STEP_NEXT)
+                return k;
+        member_list_done(&l);
+        return promote_learner(r, id, why);
 }
 
 int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, struct error *why) {
@@ -425,13 +563,7 @@ int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, struct error *why) {
         k = run_init(&r, s, why);
         if (k < 0)
                 return k;
-
         for (unsigned attempt = 0;; attempt++) {
-                struct etcd_member *m = NULL;
-                size_t n = 0, idx = 0;
-                uint64_t id;
-                int state;
-
                 if (attempt > 0) {
                         k = wait_next(&r, PROMOTE_BASE_MS, PROMOTE_CAP_MS, attempt - 1,
                                       "promoting this member", why);
@@ -440,70 +572,9 @@ int fb_etcd_join_promote(const struct fb_etcd_join_spec *s, struct error *why) {
                 }
                 if (call_budget(&r) == 0)
                         return give_up(&r, "promoting this member", why);
-                k = list_members(&r, &m, &n);
-                if (k < 0) {
-                        if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
-                                return error_set(why, k, "etcd: cannot list members: %s",
-                                                 etcd_client_error(r.client));
-                        }
-                        note(&r, k, "etcd member list failed", etcd_client_error(r.client));
-                        continue;
-                }
-                state = fb_etcd_member_find(m, n, s->name, s->peer_url, &idx, why);
-                id = state > FB_ETCD_MEMBER_ABSENT ? m[idx].id : 0;
-                etcd_members_free(m, n);
-                switch (state) {
-                case FB_ETCD_MEMBER_ABSENT:
-                        return error_set(
-                                why, -ENOENT,
-                                "etcd has no member with peer URL '%s' to promote (removed? add it again first)",
-                                s->peer_url);
-                case FB_ETCD_MEMBER_VOTER:
-                case FB_ETCD_MEMBER_VOTER_UNSTARTED:
-                        log_debug("etcd: %s is a voter", s->peer_url);
-                        return 0;
-                case FB_ETCD_MEMBER_LEARNER:
-                        /* etcd would answer "not in sync": no need to ask until it has started */
-                        note(&r, -EAGAIN, "waiting for the learner to start",
-                             "it has no name yet: etcd on this node has not joined");
-                        continue;
-                case FB_ETCD_MEMBER_LEARNER_STARTED:
-                        break;
-                default:
-                        return state; /* -EADDRINUSE, why filled */
-                }
-
-                unsigned t = call_budget(&r);
-                if (t == 0)
-                        continue;
-                etcd_client_set_timeout(r.client, t);
-                count_call(&r);
-                k = etcd_member_promote(r.client, id);
-                if (k >= 0 || k == -EALREADY) {
-                        /* "can only promote a learner member": a voter already, e.g. an earlier call that
-                         * timed out after etcd applied it */
-                        log_info("etcd: promoted %s (%016" PRIx64 ") to voter", s->name, id);
-                        return 0;
-                }
-                switch (k) {
-                case -ETIMEDOUT:
-                        note(&r, k, "promoting timed out", etcd_client_error(r.client));
-                        break;
-                case -ENOENT:
-                        note(&r, k, "the learner is gone", etcd_client_error(r.client));
-                        break;
-                case -EAGAIN:
-                case -EBUSY:
-                        note(&r, k, "the learner is not in sync with the leader yet",
-                             etcd_client_error(r.client));
-                        break;
-                default:
-                        if (!etcd_error_is_retryable(k) && k != -EHOSTUNREACH) {
-                                return error_set(why, k, "etcd: promoting %016" PRIx64 " failed: %s", id,
-                                                 etcd_client_error(r.client));
-                        }
-                        note(&r, k, "etcd unreachable", etcd_client_error(r.client));
-                }
+                k = promote_attempt(&r, why);
+                if (k != STEP_AGAIN)
+                        return k < 0 ? k : 0;
         }
 }
 

@@ -594,18 +594,221 @@ static const char *type_name(const cJSON *j) {
 
 static void validate_fields(struct vctx *v, const cJSON *obj, const struct field *fields, const char *path);
 
-/* Secret values never appear in messages: only their shape is described. */
-static bool secret_type(enum ftype t) {
-        return t == T_TOKEN || t == T_CERTKEY;
+/* A map's values must be strings (numbers and booleans are read as their text). */
+static void validate_string_values(struct vctx *v, const cJSON *j, const char *path) {
+        const cJSON *e;
+
+        cJSON_ArrayForEach(e, j)
+                if (!json_scalar_text(e)) {
+                        _cleanup_free_ char *p = strdupf("%s.%s", path, e->string);
+                        bad(v, p ?: path, "must be a string, not %s", type_name(e));
+                }
 }
 
-static void validate_value(struct vctx *v, const cJSON *j, const struct field *f, const char *path) {
-        const char *s = cJSON_IsString(j) ? j->valuestring : NULL;
+/* One element of a list: a mapping (T_LIST_OBJ) or a string of the list's kind. */
+static void validate_element(struct vctx *v, const cJSON *e, const struct field *f, const char *p) {
+        const char *es = cJSON_IsString(e) ? e->valuestring : NULL;
         char sb[SHOWN_MAX];
-        const cJSON *e;
-        unsigned port;
-        unsigned long long ms;
 
+        if (f->type == T_LIST_OBJ) {
+                if (!cJSON_IsObject(e))
+                        bad(v, p, "must be a mapping, not %s", type_name(e));
+                else
+                        validate_fields(v, e, f->sub, p);
+        } else if (!es)
+                bad(v, p, "must be a string, not %s", type_name(e));
+        else if (f->type == T_LIST_IP && !valid_ip(es))
+                bad(v, p, "%s is not an IP address", shown(es, sb));
+        else if (f->type == T_HASHES && !(strncasecmp(es, "sha256:", 7) == 0 && all_hex(es + 7, 64)))
+                bad(v, p,
+                    "%s is not 'sha256:' followed by 64 hex digits (the CA pin: 'kube-firstboot pki ca-hash')",
+                    shown(es, sb));
+}
+
+static void validate_list(struct vctx *v, const cJSON *j, const struct field *f, const char *path) {
+        const cJSON *e;
+        int i = 0;
+
+        if (!cJSON_IsArray(j))
+                return bad(v, path, "must be a list, not %s", type_name(j));
+        cJSON_ArrayForEach(e, j) {
+                _cleanup_free_ char *p = strdupf("%s[%d]", path, i++);
+                if (!p) {
+                        v->r = -ENOMEM;
+                        return;
+                }
+                validate_element(v, e, f, p);
+        }
+}
+
+/* extraArgs: v1beta3 a map of strings; v1beta4 a list of {name, value}, duplicates allowed. */
+static void validate_args(struct vctx *v, const cJSON *j, const char *path) {
+        static const struct field arg[] = {{"name", T_STR}, {"value", T_STR}, END};
+        const cJSON *e;
+        int i = 0;
+
+        if (v->version == V3) {
+                if (!cJSON_IsObject(j))
+                        return bad(v, path, "must be a mapping of flag names to values in v1beta3");
+                return validate_string_values(v, j, path);
+        }
+        if (!cJSON_IsArray(j))
+                return bad(v, path, "must be a list of {name, value} in v1beta4 (a mapping is v1beta3)");
+        cJSON_ArrayForEach(e, j) {
+                _cleanup_free_ char *p = strdupf("%s[%d]", path, i++);
+                if (!cJSON_IsObject(e))
+                        bad(v, p ?: path, "must be a mapping with name and value");
+                else {
+                        validate_fields(v, e, arg, p ?: path);
+                        if (!json_get_string(e, "name"))
+                                bad(v, p ?: path, "needs a name");
+                }
+        }
+}
+
+/* A secret: 'value' (of the secret's shape: a token, a certificate key) or 'file' (read later). Secret
+ * values never appear in messages: only their shape is described. */
+static void validate_secret(struct vctx *v, const cJSON *j, const struct field *f, const char *path) {
+        static const struct field any_secret[] = {{"value", T_STR}, {"file", T_PATH}, END};
+
+        if (!cJSON_IsObject(j))
+                return bad(v, path, "must be a mapping with 'value' or 'file'");
+        validate_fields(v, j, f->sub ?: any_secret, path);
+        if (!!cJSON_GetObjectItemCaseSensitive(j, "value") == !!cJSON_GetObjectItemCaseSensitive(j, "file"))
+                bad(v, path, "needs exactly one of 'value' and 'file'");
+}
+
+static void validate_number(struct vctx *v, const cJSON *j, const struct field *f, const char *path) {
+        if (!cJSON_IsNumber(j) || j->valuedouble != (double) (long long) j->valuedouble)
+                return bad(v, path, "must be a whole number, not %s", type_name(j));
+        if (f->type == T_PORT && (j->valuedouble < 1 || j->valuedouble > 65535))
+                bad(v, path, "%.0f is not a port (1-65535)", j->valuedouble);
+}
+
+/* One CIDR or two of different families, comma-separated; a service range at most 2^20 addresses. */
+static void validate_cidrs(struct vctx *v, const char *s, bool service, const char *path) {
+        _cleanup_free_ char *copy = strdup(s);
+        char sb[SHOWN_MAX];
+        int fams = 0, n = 0;
+
+        if (!copy) {
+                v->r = -ENOMEM;
+                return;
+        }
+        for (char *c = strtok(copy, ","); c; c = strtok(NULL, ",")) {
+                int fam = cidr_family(c);
+                n++;
+                if (!fam)
+                        return bad(v, path, "%s is not a CIDR such as 10.244.0.0/16", shown(c, sb));
+                int bit = fam == 4 ? 1 : 2;
+                if (fams & bit)
+                        return bad(v, path, "%s has two CIDRs of the same family", shown(s, sb));
+                fams |= bit;
+                /* kubeadm (and the apiserver) allow at most 2^20 service addresses. */
+                unsigned prefix = 0, bits = fam == 4 ? 32 : 128;
+                if (service && safe_atou(strchr(c, '/') + 1, &prefix) >= 0 && bits - prefix > 20)
+                        return bad(
+                                v, path,
+                                "%s is too large: kubeadm allows at most 2^20 service addresses, a /%u or smaller for IPv%d",
+                                shown(c, sb), bits - 20, fam);
+        }
+        if (n == 0)
+                bad(v, path, "is empty");
+}
+
+static void validate_enum(struct vctx *v, const char *s, const struct field *f, const char *path) {
+        char sb[SHOWN_MAX];
+
+        for (const char *const *e = f->values; *e; e++)
+                if (streq(*e, s))
+                        return;
+        _cleanup_free_ char *list =
+                strjoin_sep((const char *const *) f->values, strv_length((char *const *) f->values), ", ");
+        bad(v, path, "%s is not one of: %s", shown(s, sb), strempty(list));
+}
+
+static void validate_k8s_version(struct vctx *v, const char *s, const char *path) {
+        _cleanup_free_ char *why = NULL;
+        int r = fb_kubernetes_version_check(s, &why);
+
+        if (r == -ENOMEM)
+                v->r = r;
+        else if (r < 0)
+                bad(v, path, "%s", why);
+}
+
+static void validate_device(struct vctx *v, const char *s, const char *path) {
+        _cleanup_free_ char *value = NULL;
+        char sb[SHOWN_MAX];
+        const char *tag;
+        int r = parse_device_spec(s, &tag, &value);
+
+        if (r == -ENOMEM)
+                v->r = r;
+        else if (r < 0)
+                bad(v, path, "%s is not a /dev path or LABEL=, UUID=, PARTLABEL= or PARTUUID= with a value",
+                    shown(s, sb));
+}
+
+/* A scalar that must be a string, checked for its kind: one case a kind. kubernetesVersion: 1.30 reads as a
+ * number: its text is taken. */
+static void validate_string(struct vctx *v, const cJSON *j, const struct field *f, const char *path) {
+        const char *s = cJSON_IsString(j) ? j->valuestring : NULL;
+        unsigned long long ms;
+        char sb[SHOWN_MAX];
+
+        if (!s && (f->type == T_STR || f->type == T_K8S_VERSION) && json_scalar_text(j) && !cJSON_IsBool(j))
+                s = json_scalar_text(j);
+        if (!s)
+                return bad(v, path, "must be a string, not %s", type_name(j));
+        switch (f->type) {
+        case T_DUR:
+                if (fb_parse_duration_ms(s, &ms) < 0)
+                        bad(v, path, "%s is not a duration such as '30s', '5m' or '1h30m'", shown(s, sb));
+                return;
+        case T_CIDRS:
+        case T_SERVICE_CIDRS:
+                return validate_cidrs(v, s, f->type == T_SERVICE_CIDRS, path);
+        case T_NODE_NAME:
+        case T_DNS_DOMAIN:
+                if (!valid_dns1123_subdomain(s))
+                        bad(v, path,
+                            "%s is not a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', as Kubernetes names must be)",
+                            shown(s, sb));
+                return;
+        case T_IP:
+                if (!valid_ip(s))
+                        bad(v, path, "%s is not an IP address", shown(s, sb));
+                return;
+        case T_ENDPOINT:
+                if (!valid_endpoint(s))
+                        bad(v, path, "%s is not a host or IP address with an optional port", shown(s, sb));
+                return;
+        case T_ENUM:
+                return validate_enum(v, s, f, path);
+        case T_TOKEN:
+                if (!fb_valid_token(s))
+                        bad(v, path, "is not a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16}");
+                return;
+        case T_CERTKEY:
+                if (!all_hex(s, 64))
+                        bad(v, path, "is not a certificate key of 64 hex digits (32 bytes)");
+                return;
+        case T_PATH:
+                if (s[0] != '/')
+                        bad(v, path, "%s is not an absolute path", shown(s, sb));
+                return;
+        case T_K8S_VERSION:
+                return validate_k8s_version(v, s, path);
+        case T_DEVICE:
+                return validate_device(v, s, path);
+        default:
+                return;
+        }
+}
+
+/* A value against its field: by the field's type, the containers first, then the scalars. */
+static void validate_value(struct vctx *v, const cJSON *j, const struct field *f, const char *path) {
         if (cJSON_IsNull(j))
                 return; /* an explicit null leaves the default, as in kubeadm */
         switch (f->type) {
@@ -618,206 +821,29 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
         case T_LIST_OBJ:
         case T_LIST_STR:
         case T_LIST_IP:
-        case T_HASHES: {
-                int i = 0;
-                if (!cJSON_IsArray(j))
-                        return bad(v, path, "must be a list, not %s", type_name(j));
-                cJSON_ArrayForEach(e, j) {
-                        _cleanup_free_ char *p = strdupf("%s[%d]", path, i++);
-                        if (!p) {
-                                v->r = -ENOMEM;
-                                return;
-                        }
-                        const char *es = cJSON_IsString(e) ? e->valuestring : NULL;
-                        if (f->type == T_LIST_OBJ) {
-                                if (!cJSON_IsObject(e))
-                                        bad(v, p, "must be a mapping, not %s", type_name(e));
-                                else
-                                        validate_fields(v, e, f->sub, p);
-                        } else if (!es)
-                                bad(v, p, "must be a string, not %s", type_name(e));
-                        else if (f->type == T_LIST_IP && !valid_ip(es))
-                                bad(v, p, "%s is not an IP address", shown(es, sb));
-                        else if (f->type == T_HASHES &&
-                                 !(strncasecmp(es, "sha256:", 7) == 0 && all_hex(es + 7, 64)))
-                                bad(v, p,
-                                    "%s is not 'sha256:' followed by 64 hex digits (the CA pin: 'kube-firstboot pki ca-hash')",
-                                    shown(es, sb));
-                }
-                return;
-        }
+        case T_HASHES:
+                return validate_list(v, j, f, path);
         case T_MAP_STR:
         case T_MAP_ANY:
                 if (!cJSON_IsObject(j))
                         return bad(v, path, "must be a mapping, not %s", type_name(j));
                 if (f->type == T_MAP_STR)
-                        cJSON_ArrayForEach(e, j)
-                                if (!json_scalar_text(e)) {
-                                        _cleanup_free_ char *p = strdupf("%s.%s", path, e->string);
-                                        bad(v, p ?: path, "must be a string, not %s", type_name(e));
-                                }
+                        validate_string_values(v, j, path);
                 return;
         case T_ARGS:
-                /* v1beta3: a map of strings; v1beta4: a list of {name, value}, duplicates allowed. */
-                if (v->version == V3) {
-                        if (!cJSON_IsObject(j))
-                                return bad(v, path, "must be a mapping of flag names to values in v1beta3");
-                        cJSON_ArrayForEach(e, j)
-                                if (!json_scalar_text(e)) {
-                                        _cleanup_free_ char *p = strdupf("%s.%s", path, e->string);
-                                        bad(v, p ?: path, "must be a string, not %s", type_name(e));
-                                }
-                        return;
-                }
-                if (!cJSON_IsArray(j))
-                        return bad(v, path,
-                                   "must be a list of {name, value} in v1beta4 (a mapping is v1beta3)");
-                {
-                        static const struct field arg[] = {{"name", T_STR}, {"value", T_STR}, END};
-                        int i = 0;
-                        cJSON_ArrayForEach(e, j) {
-                                _cleanup_free_ char *p = strdupf("%s[%d]", path, i++);
-                                if (!cJSON_IsObject(e))
-                                        bad(v, p ?: path, "must be a mapping with name and value");
-                                else {
-                                        validate_fields(v, e, arg, p ?: path);
-                                        if (!json_get_string(e, "name"))
-                                                bad(v, p ?: path, "needs a name");
-                                }
-                        }
-                }
-                return;
-        case T_SECRET: {
-                /* The value has the secret's shape (a token, a certificate key); a file is read later. */
-                static const struct field any_secret[] = {{"value", T_STR}, {"file", T_PATH}, END};
-                if (!cJSON_IsObject(j))
-                        return bad(v, path, "must be a mapping with 'value' or 'file'");
-                validate_fields(v, j, f->sub ?: any_secret, path);
-                if (!!cJSON_GetObjectItemCaseSensitive(j, "value") ==
-                    !!cJSON_GetObjectItemCaseSensitive(j, "file"))
-                        bad(v, path, "needs exactly one of 'value' and 'file'");
-                return;
-        }
+                return validate_args(v, j, path);
+        case T_SECRET:
+                return validate_secret(v, j, f, path);
         case T_BOOL:
                 if (!cJSON_IsBool(j))
                         bad(v, path, "must be true or false, not %s", type_name(j));
                 return;
         case T_INT:
         case T_PORT:
-                if (!cJSON_IsNumber(j) || j->valuedouble != (double) (long long) j->valuedouble)
-                        return bad(v, path, "must be a whole number, not %s", type_name(j));
-                if (f->type == T_PORT && (j->valuedouble < 1 || j->valuedouble > 65535))
-                        bad(v, path, "%.0f is not a port (1-65535)", j->valuedouble);
-                return;
+                return validate_number(v, j, f, path);
         default:
-                break;
+                return validate_string(v, j, f, path);
         }
-
-        /* Scalars that must be strings. kubernetesVersion: 1.30 reads as a number: take its text. */
-        if (!s && (f->type == T_STR || f->type == T_K8S_VERSION) && json_scalar_text(j) && !cJSON_IsBool(j))
-                s = json_scalar_text(j);
-        if (!s)
-                return bad(v, path, "must be a string, not %s", type_name(j));
-        switch (f->type) {
-        case T_DUR:
-                if (fb_parse_duration_ms(s, &ms) < 0)
-                        bad(v, path, "%s is not a duration such as '30s', '5m' or '1h30m'", shown(s, sb));
-                break;
-        case T_CIDRS:
-        case T_SERVICE_CIDRS: {
-                _cleanup_free_ char *copy = strdup(s);
-                int fams = 0, n = 0;
-                if (!copy) {
-                        v->r = -ENOMEM;
-                        return;
-                }
-                for (char *c = strtok(copy, ","); c; c = strtok(NULL, ",")) {
-                        int fam = cidr_family(c);
-                        n++;
-                        if (!fam)
-                                return bad(v, path, "%s is not a CIDR such as 10.244.0.0/16", shown(c, sb));
-                        int bit = fam == 4 ? 1 : 2;
-                        if (fams & bit)
-                                return bad(v, path, "%s has two CIDRs of the same family", shown(s, sb));
-                        fams |= bit;
-                        /* kubeadm (and the apiserver) allow at most 2^20 service addresses. */
-                        unsigned prefix = 0, bits = fam == 4 ? 32 : 128;
-                        if (f->type == T_SERVICE_CIDRS && safe_atou(strchr(c, '/') + 1, &prefix) >= 0 &&
-                            bits - prefix > 20)
-                                return bad(
-                                        v, path,
-                                        "%s is too large: kubeadm allows at most 2^20 service addresses, a /%u or smaller for IPv%d",
-                                        shown(c, sb), bits - 20, fam);
-                }
-                if (n == 0)
-                        bad(v, path, "is empty");
-                break;
-        }
-        case T_NODE_NAME:
-        case T_DNS_DOMAIN:
-                if (!valid_dns1123_subdomain(s))
-                        bad(v, path,
-                            "%s is not a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', as Kubernetes names must be)",
-                            shown(s, sb));
-                break;
-        case T_IP:
-                if (!valid_ip(s))
-                        bad(v, path, "%s is not an IP address", shown(s, sb));
-                break;
-        case T_ENDPOINT:
-                if (!valid_endpoint(s))
-                        bad(v, path, "%s is not a host or IP address with an optional port", shown(s, sb));
-                break;
-        case T_ENUM: {
-                bool ok = false;
-                for (const char *const *e2 = f->values; *e2; e2++)
-                        ok = ok || streq(*e2, s);
-                if (!ok) {
-                        _cleanup_free_ char *list =
-                                strjoin_sep((const char *const *) f->values,
-                                            strv_length((char *const *) f->values), ", ");
-                        bad(v, path, "%s is not one of: %s", shown(s, sb), strempty(list));
-                }
-                break;
-        }
-        case T_TOKEN:
-                if (!fb_valid_token(s))
-                        bad(v, path, "is not a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16}");
-                break;
-        case T_CERTKEY:
-                if (!all_hex(s, 64))
-                        bad(v, path, "is not a certificate key of 64 hex digits (32 bytes)");
-                break;
-        case T_PATH:
-                if (s[0] != '/')
-                        bad(v, path, "%s is not an absolute path", shown(s, sb));
-                break;
-        case T_K8S_VERSION: {
-                _cleanup_free_ char *why = NULL;
-                int r = fb_kubernetes_version_check(s, &why);
-                if (r == -ENOMEM)
-                        v->r = r;
-                else if (r < 0)
-                        bad(v, path, "%s", why);
-                break;
-        }
-        case T_DEVICE: {
-                const char *tag;
-                _cleanup_free_ char *value = NULL;
-                int r = parse_device_spec(s, &tag, &value);
-                if (r == -ENOMEM)
-                        v->r = r;
-                else if (r < 0)
-                        bad(v, path,
-                            "%s is not a /dev path or LABEL=, UUID=, PARTLABEL= or PARTUUID= with a value",
-                            shown(s, sb));
-                break;
-        }
-        default:
-                break;
-        }
-        (void) secret_type;
-        (void) port;
 }
 
 static void validate_fields(struct vctx *v, const cJSON *obj, const struct field *fields, const char *path) {

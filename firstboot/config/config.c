@@ -703,33 +703,77 @@ static int default_control_plane_taint(cJSON *doc) {
         return t ? set_default_item(doc, "nodeRegistration.taints", t) : -ENOMEM;
 }
 
-static int apply_defaults(struct loader *l, const struct fb_config_sources *src) {
-        struct fb_config *c = l->c;
-        const struct md_instance *inst = src->instance;
-        cJSON *fb = doc_get(c, "FirstbootConfiguration"), *init = NULL, *cluster = NULL, *join = NULL;
-        const char *rs;
-        int r;
+/* Defaults given as path and string, set in this order (the order of the effective configuration's keys). */
+struct default_value {
+        const char *path, *value;
+};
 
-        if (!fb)
-                return -ENOMEM;
-        rs = json_get_string(fb, "role");
+static int set_defaults(cJSON *doc, const struct default_value *d, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                int r = set_default(doc, d[i].path, d[i].value);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static const struct default_value cluster_defaults[] = {
+        {"networking.serviceSubnet", "10.96.0.0/12"},
+        {"networking.dnsDomain", "cluster.local"},
+        {"kubernetesVersion", "stable-1"},
+        {"certificatesDir", "/etc/kubernetes/pki"},
+        {"imageRepository", "registry.k8s.io"},
+        {"clusterName", "kubernetes"},
+        {"encryptionAlgorithm", "RSA-2048"},
+        {"certificateValidityPeriod", "8760h0m0s"},
+        {"caCertificateValidityPeriod", "87600h0m0s"},
+};
+
+/* kubeadm's timeouts, the same for InitConfiguration and JoinConfiguration. */
+static const struct default_value kubeadm_timeouts[] = {
+        {"timeouts.controlPlaneComponentHealthCheck", "4m0s"},
+        {"timeouts.kubeletHealthCheck", "4m0s"},
+        {"timeouts.kubernetesAPICall", "1m0s"},
+        {"timeouts.etcdAPICall", "2m0s"},
+        {"timeouts.tlsBootstrap", "5m0s"},
+        {"timeouts.discovery", "5m0s"},
+        {"timeouts.upgradeManifests", "5m0s"},
+};
+
+/* What names and addresses the node: the command line's overrides, then the instance's. */
+struct node_identity {
+        const char *name_override, *address_override;
+        const char *hostname; /* lower-cased: kubeadm takes the host name so (a DNS-1123 subdomain) */
+        const char *address;
+};
+
+/* FirstbootConfiguration.role: auto when unset, and the effective configuration says so. */
+static int default_role(struct loader *l, cJSON *fb) {
+        const char *rs = json_get_string(fb, "role");
+
         l->role_given = rs != NULL;
-        c->role = rs ? fb_role_from_string(rs) : FB_ROLE_AUTO;
-        if (c->role < 0)
-                c->role = FB_ROLE_AUTO; /* already reported by the schema */
+        l->c->role = rs ? fb_role_from_string(rs) : FB_ROLE_AUTO;
+        if (l->c->role < 0)
+                l->c->role = FB_ROLE_AUTO; /* already reported by the schema */
         if (!rs && json_set_string(fb, "role", "auto") < 0)
                 return -ENOMEM;
+        return 0;
+}
 
-        /* Secrets and CA material. */
-        r = read_secret(l, src->root, json_get(fb, "secrets.bootstrapToken"), "bootstrapToken",
+/* The secrets and the CA material, read from where they are, the secrets checked for form. */
+static int read_secrets(struct loader *l, const char *root, const cJSON *fb) {
+        struct fb_config *c = l->c;
+        int r;
+
+        r = read_secret(l, root, json_get(fb, "secrets.bootstrapToken"), "bootstrapToken",
                         &c->bootstrap_token);
         if (r >= 0)
-                r = read_secret(l, src->root, json_get(fb, "secrets.certificateKey"), "certificateKey",
+                r = read_secret(l, root, json_get(fb, "secrets.certificateKey"), "certificateKey",
                                 &c->certificate_key);
         if (r >= 0)
-                r = read_pem(l, src->root, json_get(fb, "ca"), "cert", "certFile", &c->ca_cert);
+                r = read_pem(l, root, json_get(fb, "ca"), "cert", "certFile", &c->ca_cert);
         if (r >= 0)
-                r = read_pem(l, src->root, json_get(fb, "ca"), "key", "keyFile", &c->ca_key);
+                r = read_pem(l, root, json_get(fb, "ca"), "key", "keyFile", &c->ca_key);
         if (r < 0)
                 return r;
         if (c->bootstrap_token && !fb_valid_token(c->bootstrap_token) &&
@@ -744,167 +788,193 @@ static int apply_defaults(struct loader *l, const struct fb_config_sources *src)
                      "FirstbootConfiguration.secrets.certificateKey: is not a certificate key of 64 hex digits (32 bytes; 'kube-firstboot pki certificate-key' makes one)")) <
                     0)
                 return r;
+        return 0;
+}
 
-        bool need_init = c->role == FB_ROLE_INIT || c->role == FB_ROLE_AUTO;
-        bool need_join = c->role != FB_ROLE_INIT;
-        bool cp = c->role != FB_ROLE_WORKER;
+/* The instance's host name, lower-cased; NULL without one. */
+static int lowercase_hostname(const struct md_instance *inst, char **ret) {
+        char *h = inst && inst->hostname ? strdup(inst->hostname) : NULL;
 
-        if (need_init || doc_of(c, "ClusterConfiguration")) {
-                cluster = doc_get(c, "ClusterConfiguration");
-                if (!cluster)
-                        return -ENOMEM;
-                bool external = json_get(cluster, "etcd.external") != NULL;
-                if ((r = set_default(cluster, "networking.serviceSubnet", "10.96.0.0/12")) < 0 ||
-                    (r = set_default(cluster, "networking.dnsDomain", "cluster.local")) < 0 ||
-                    (r = set_default(cluster, "kubernetesVersion", "stable-1")) < 0 ||
-                    (r = set_default(cluster, "certificatesDir", "/etc/kubernetes/pki")) < 0 ||
-                    (r = set_default(cluster, "imageRepository", "registry.k8s.io")) < 0 ||
-                    (r = set_default(cluster, "clusterName", "kubernetes")) < 0 ||
-                    (r = set_default(cluster, "encryptionAlgorithm", "RSA-2048")) < 0 ||
-                    (r = set_default(cluster, "certificateValidityPeriod", "8760h0m0s")) < 0 ||
-                    (r = set_default(cluster, "caCertificateValidityPeriod", "87600h0m0s")) < 0 ||
-                    (!external && (r = set_default(cluster, "etcd.local.dataDir", "/var/lib/etcd")) < 0))
-                        return r;
-                if (!obj_at(cluster, "apiServer") || !obj_at(cluster, "controllerManager") ||
-                    !obj_at(cluster, "scheduler") || !obj_at(cluster, "dns"))
-                        return -ENOMEM;
-        }
-
-        static const struct {
-                const char *path, *value;
-        } timeouts[] = {
-                {"timeouts.controlPlaneComponentHealthCheck", "4m0s"},
-                {"timeouts.kubeletHealthCheck", "4m0s"},
-                {"timeouts.kubernetesAPICall", "1m0s"},
-                {"timeouts.etcdAPICall", "2m0s"},
-                {"timeouts.tlsBootstrap", "5m0s"},
-                {"timeouts.discovery", "5m0s"},
-                {"timeouts.upgradeManifests", "5m0s"},
-        };
-        const char *name_override = json_get_string(l->node_name, "value");
-        const char *addr_override = json_get_string(l->advertise, "value");
-        /* kubeadm takes the host name lower-cased: a node name must be a DNS-1123 subdomain. */
-        _cleanup_free_ char *hostname = inst && inst->hostname ? strdup(inst->hostname) : NULL;
-        if (inst && inst->hostname && !hostname)
+        if (inst && inst->hostname && !h)
                 return -ENOMEM;
-        for (char *h = hostname; h && *h; h++)
-                *h = (char) tolower((unsigned char) *h);
-        const char *address = inst ? (inst->local_ipv4 ?: inst->local_ipv6) : NULL;
+        for (char *p = h; p && *p; p++)
+                *p = (char) tolower((unsigned char) *p);
+        *ret = h;
+        return 0;
+}
 
-        if (need_init) {
-                init = doc_get(c, "InitConfiguration");
-                if (!init)
-                        return -ENOMEM;
-                cJSON *pt = json_get(l->pending, "controlPlaneComponentHealthCheck")
-                                    ? cJSON_Duplicate(
-                                              json_get(l->pending, "controlPlaneComponentHealthCheck"), true)
-                                    : NULL;
-                if (pt && (r = set_default_item(init, "timeouts.controlPlaneComponentHealthCheck", pt)) < 0)
-                        return r;
-                cJSON *tokens = cJSON_GetObjectItemCaseSensitive(init, "bootstrapTokens");
-                if (!cJSON_IsArray(tokens) || cJSON_GetArraySize(tokens) == 0) {
-                        struct json_builder b = {};
-                        if (tokens)
-                                cJSON_DeleteItemFromObjectCaseSensitive(init, "bootstrapTokens");
-                        tokens = jb_arr(&b, init, "bootstrapTokens");
-                        if (!jb_obj(&b, tokens, NULL))
-                                return jb_error(&b);
-                }
-                cJSON *t0 = cJSON_GetArrayItem(tokens, 0);
-                if (c->bootstrap_token && !json_get(t0, "token") &&
-                    (r = set_default(t0, "token", c->bootstrap_token)) < 0)
-                        return r;
-                static const char *const usages[] = {"signing", "authentication"};
-                static const char *const groups[] = {"system:bootstrappers:kubeadm:default-node-token"};
-                cJSON *t;
-                /* Each list is made only when it is set, so that an earlier failure leaks nothing. */
-                cJSON_ArrayForEach(t, tokens)
-                        if ((r = set_default(t, "ttl", "24h0m0s")) < 0 ||
-                            (r = set_default_item(t, "usages", cJSON_CreateStringArray(usages, 2))) < 0 ||
-                            (r = set_default_item(t, "groups", cJSON_CreateStringArray(groups, 1))) < 0)
-                                return r;
-                if (c->certificate_key && (r = set_default(init, "certificateKey", c->certificate_key)) < 0)
-                        return r;
-                if ((r = default_control_plane_taint(init)) < 0)
-                        return r;
-                if ((r = set_default(init, "nodeRegistration.criSocket",
-                                     "unix:///var/run/containerd/containerd.sock")) < 0 ||
-                    (r = set_default(init, "nodeRegistration.imagePullPolicy", "IfNotPresent")) < 0 ||
-                    (r = set_default_item(init, "nodeRegistration.imagePullSerial", cJSON_CreateTrue())) <
-                            0 ||
-                    (r = set_default_item(init, "localAPIEndpoint.bindPort", cJSON_CreateNumber(6443))) < 0)
-                        return r;
-                if ((name_override && (r = set_value(init, "nodeRegistration.name",
-                                                     cJSON_CreateString(name_override))) < 0) ||
-                    (addr_override && (r = set_value(init, "localAPIEndpoint.advertiseAddress",
-                                                     cJSON_CreateString(addr_override))) < 0))
-                        return r;
-                if (hostname && (r = set_default(init, "nodeRegistration.name", hostname)) < 0)
-                        return r;
-                if (address && (r = set_default(init, "localAPIEndpoint.advertiseAddress", address)) < 0)
-                        return r;
-                for (size_t i = 0; i < ELEMENTSOF(timeouts); i++)
-                        if ((r = set_default(init, timeouts[i].path, timeouts[i].value)) < 0)
-                                return r;
+/* ClusterConfiguration: kubeadm's defaults, and the component sections the manifests fill in. */
+static int default_cluster(struct fb_config *c, cJSON **ret) {
+        cJSON *cluster = doc_get(c, "ClusterConfiguration");
+        int r;
+
+        if (!cluster)
+                return -ENOMEM;
+        r = set_defaults(cluster, cluster_defaults, ELEMENTSOF(cluster_defaults));
+        if (r < 0)
+                return r;
+        if (!json_get(cluster, "etcd.external") &&
+            (r = set_default(cluster, "etcd.local.dataDir", "/var/lib/etcd")) < 0)
+                return r;
+        if (!obj_at(cluster, "apiServer") || !obj_at(cluster, "controllerManager") ||
+            !obj_at(cluster, "scheduler") || !obj_at(cluster, "dns"))
+                return -ENOMEM;
+        *ret = cluster;
+        return 0;
+}
+
+/* InitConfiguration.bootstrapTokens: at least one, the first with the configured token, each with kubeadm's
+ * ttl, usages and groups. */
+static int default_bootstrap_tokens(const struct fb_config *c, cJSON *init) {
+        static const char *const usages[] = {"signing", "authentication"};
+        static const char *const groups[] = {"system:bootstrappers:kubeadm:default-node-token"};
+        cJSON *tokens = cJSON_GetObjectItemCaseSensitive(init, "bootstrapTokens"), *t;
+        int r;
+
+        if (!cJSON_IsArray(tokens) || cJSON_GetArraySize(tokens) == 0) {
+                struct json_builder b = {};
+                if (tokens)
+                        cJSON_DeleteItemFromObjectCaseSensitive(init, "bootstrapTokens");
+                tokens = jb_arr(&b, init, "bootstrapTokens");
+                if (!jb_obj(&b, tokens, NULL))
+                        return jb_error(&b);
         }
+        t = cJSON_GetArrayItem(tokens, 0);
+        if (c->bootstrap_token && !json_get(t, "token") &&
+            (r = set_default(t, "token", c->bootstrap_token)) < 0)
+                return r;
+        /* Each list is made only when it is set, so that an earlier failure leaks nothing. */
+        cJSON_ArrayForEach(t, tokens)
+                if ((r = set_default(t, "ttl", "24h0m0s")) < 0 ||
+                    (r = set_default_item(t, "usages", cJSON_CreateStringArray(usages, 2))) < 0 ||
+                    (r = set_default_item(t, "groups", cJSON_CreateStringArray(groups, 1))) < 0)
+                        return r;
+        return 0;
+}
 
-        if (need_join) {
-                join = doc_get(c, "JoinConfiguration");
-                if (!join)
-                        return -ENOMEM;
-                const char *cpe = cluster ? json_get_string(cluster, "controlPlaneEndpoint") : NULL;
-                const char *init_token =
-                        init ? json_get_string(cJSON_GetArrayItem(json_get(init, "bootstrapTokens"), 0),
-                                               "token")
-                             : NULL;
-                if (!json_get(join, "discovery.file")) {
-                        const char *tok = c->bootstrap_token ?: init_token;
-                        if (tok && (r = set_default(join, "discovery.bootstrapToken.token", tok)) < 0)
-                                return r;
-                        if (cpe && !json_get(join, "discovery.bootstrapToken.apiServerEndpoint")) {
-                                _cleanup_free_ char *ep = endpoint_with_port(cpe);
-                                if (!ep ||
-                                    (r = set_default(join, "discovery.bootstrapToken.apiServerEndpoint",
-                                                     ep)) < 0)
-                                        return r ?: -ENOMEM;
-                        }
-                        const char *dt = json_get_string(join, "discovery.bootstrapToken.token");
-                        if (dt && (r = set_default(join, "discovery.tlsBootstrapToken", dt)) < 0)
-                                return r;
-                }
-                if ((r = set_default(join, "caCertPath", "/etc/kubernetes/pki/ca.crt")) < 0 ||
-                    (r = set_default(join, "nodeRegistration.criSocket",
-                                     "unix:///var/run/containerd/containerd.sock")) < 0 ||
-                    (r = set_default(join, "nodeRegistration.imagePullPolicy", "IfNotPresent")) < 0 ||
-                    (r = set_default_item(join, "nodeRegistration.imagePullSerial", cJSON_CreateTrue())) < 0)
-                        return r;
-                if (name_override &&
-                    (r = set_value(join, "nodeRegistration.name", cJSON_CreateString(name_override))) < 0)
-                        return r;
-                if (hostname && (r = set_default(join, "nodeRegistration.name", hostname)) < 0)
-                        return r;
-                if (cp && c->role != FB_ROLE_WORKER) {
-                        if ((r = default_control_plane_taint(join)) < 0)
-                                return r;
-                        const char *ck = c->certificate_key
-                                                 ?: (init ? json_get_string(init, "certificateKey") : NULL);
-                        if (ck && (r = set_default(join, "controlPlane.certificateKey", ck)) < 0)
-                                return r;
-                        if ((r = set_default_item(join, "controlPlane.localAPIEndpoint.bindPort",
-                                                  cJSON_CreateNumber(6443))) < 0)
-                                return r;
-                        if (address &&
-                            (r = set_default(join, "controlPlane.localAPIEndpoint.advertiseAddress",
-                                             address)) < 0)
-                                return r;
-                }
-                for (size_t i = 0; i < ELEMENTSOF(timeouts); i++)
-                        if ((r = set_default(join, timeouts[i].path, timeouts[i].value)) < 0)
-                                return r;
+/* nodeRegistration's container runtime and image pulls, as kubeadm defaults them. */
+static int default_node_registration(cJSON *doc) {
+        int r;
+
+        if ((r = set_default(doc, "nodeRegistration.criSocket",
+                             "unix:///var/run/containerd/containerd.sock")) < 0 ||
+            (r = set_default(doc, "nodeRegistration.imagePullPolicy", "IfNotPresent")) < 0 ||
+            (r = set_default_item(doc, "nodeRegistration.imagePullSerial", cJSON_CreateTrue())) < 0)
+                return r;
+        return 0;
+}
+
+/* InitConfiguration: the pending timeout, the tokens, the certificate key, the node's registration and
+ * endpoint (overrides first, then the instance's), kubeadm's timeouts. */
+static int default_init(struct loader *l, const struct node_identity *id, cJSON **ret) {
+        struct fb_config *c = l->c;
+        cJSON *init = doc_get(c, "InitConfiguration");
+        const cJSON *pending = json_get(l->pending, "controlPlaneComponentHealthCheck");
+        int r;
+
+        if (!init)
+                return -ENOMEM;
+        if (pending && (r = set_default_item(init, "timeouts.controlPlaneComponentHealthCheck",
+                                             cJSON_Duplicate(pending, true))) < 0)
+                return r;
+        if ((r = default_bootstrap_tokens(c, init)) < 0)
+                return r;
+        if (c->certificate_key && (r = set_default(init, "certificateKey", c->certificate_key)) < 0)
+                return r;
+        if ((r = default_control_plane_taint(init)) < 0 || (r = default_node_registration(init)) < 0 ||
+            (r = set_default_item(init, "localAPIEndpoint.bindPort", cJSON_CreateNumber(6443))) < 0)
+                return r;
+        if ((id->name_override &&
+             (r = set_value(init, "nodeRegistration.name", cJSON_CreateString(id->name_override))) < 0) ||
+            (id->address_override && (r = set_value(init, "localAPIEndpoint.advertiseAddress",
+                                                    cJSON_CreateString(id->address_override))) < 0))
+                return r;
+        if (id->hostname && (r = set_default(init, "nodeRegistration.name", id->hostname)) < 0)
+                return r;
+        if (id->address && (r = set_default(init, "localAPIEndpoint.advertiseAddress", id->address)) < 0)
+                return r;
+        if ((r = set_defaults(init, kubeadm_timeouts, ELEMENTSOF(kubeadm_timeouts))) < 0)
+                return r;
+        *ret = init;
+        return 0;
+}
+
+/* JoinConfiguration.discovery without a discovery file: the token (configured, or init's) and the
+ * control-plane endpoint with its port. */
+static int default_discovery(const struct fb_config *c, cJSON *join, const cJSON *cluster,
+                             const cJSON *init) {
+        const char *cpe = cluster ? json_get_string(cluster, "controlPlaneEndpoint") : NULL;
+        const char *init_token =
+                init ? json_get_string(cJSON_GetArrayItem(json_get(init, "bootstrapTokens"), 0), "token")
+                     : NULL;
+        const char *tok = c->bootstrap_token ?: init_token, *dt;
+        int r = 0;
+
+        if (json_get(join, "discovery.file"))
+                return 0;
+        if (tok && (r = set_default(join, "discovery.bootstrapToken.token", tok)) < 0)
+                return r;
+        if (cpe && !json_get(join, "discovery.bootstrapToken.apiServerEndpoint")) {
+                _cleanup_free_ char *ep = endpoint_with_port(cpe);
+                if (!ep || (r = set_default(join, "discovery.bootstrapToken.apiServerEndpoint", ep)) < 0)
+                        return r ?: -ENOMEM;
         }
+        dt = json_get_string(join, "discovery.bootstrapToken.token");
+        if (dt && (r = set_default(join, "discovery.tlsBootstrapToken", dt)) < 0)
+                return r;
+        return 0;
+}
 
-        /* Lists the accessors hand out. */
+/* JoinConfiguration.controlPlane for a control-plane joiner, and the control-plane taint. */
+static int default_join_control_plane(const struct fb_config *c, cJSON *join, const cJSON *init,
+                                      const struct node_identity *id) {
+        const char *ck = c->certificate_key ?: (init ? json_get_string(init, "certificateKey") : NULL);
+        int r;
+
+        if ((r = default_control_plane_taint(join)) < 0)
+                return r;
+        if (ck && (r = set_default(join, "controlPlane.certificateKey", ck)) < 0)
+                return r;
+        if ((r = set_default_item(join, "controlPlane.localAPIEndpoint.bindPort",
+                                  cJSON_CreateNumber(6443))) < 0)
+                return r;
+        if (id->address &&
+            (r = set_default(join, "controlPlane.localAPIEndpoint.advertiseAddress", id->address)) < 0)
+                return r;
+        return 0;
+}
+
+/* JoinConfiguration: discovery, the CA path, the node's registration (override first), the control plane's
+ * part, kubeadm's timeouts. */
+static int default_join(struct fb_config *c, const struct node_identity *id, const cJSON *cluster,
+                        const cJSON *init, cJSON **ret) {
+        cJSON *join = doc_get(c, "JoinConfiguration");
+        int r;
+
+        if (!join)
+                return -ENOMEM;
+        if ((r = default_discovery(c, join, cluster, init)) < 0)
+                return r;
+        if ((r = set_default(join, "caCertPath", "/etc/kubernetes/pki/ca.crt")) < 0 ||
+            (r = default_node_registration(join)) < 0)
+                return r;
+        if (id->name_override &&
+            (r = set_value(join, "nodeRegistration.name", cJSON_CreateString(id->name_override))) < 0)
+                return r;
+        if (id->hostname && (r = set_default(join, "nodeRegistration.name", id->hostname)) < 0)
+                return r;
+        if (c->role != FB_ROLE_WORKER && (r = default_join_control_plane(c, join, init, id)) < 0)
+                return r;
+        if ((r = set_defaults(join, kubeadm_timeouts, ELEMENTSOF(kubeadm_timeouts))) < 0)
+                return r;
+        *ret = join;
+        return 0;
+}
+
+/* The lists the accessors hand out: the CA pins (lower-cased) and the seed's peers. */
+static int collect_lists(struct fb_config *c, const cJSON *fb, const cJSON *join) {
         const cJSON *e;
+
         cJSON_ArrayForEach(e, json_get(join, "discovery.bootstrapToken.caCertHashes"))
                 if (cJSON_IsString(e)) {
                         _cleanup_free_ char *lower = strdup(e->valuestring);
@@ -919,6 +989,41 @@ static int apply_defaults(struct loader *l, const struct fb_config_sources *src)
                 if (cJSON_IsString(e) && strv_extend(&c->peers, e->valuestring) < 0)
                         return -ENOMEM;
         return 0;
+}
+
+/*
+ * The effective configuration: the role, the secrets, then kubeadm's defaults for the documents the role
+ * needs (ClusterConfiguration when init may run or one was given, InitConfiguration for init and auto,
+ * JoinConfiguration for every role but init), filled from the node's identity.
+ */
+static int apply_defaults(struct loader *l, const struct fb_config_sources *src) {
+        struct fb_config *c = l->c;
+        const struct md_instance *inst = src->instance;
+        cJSON *fb = doc_get(c, "FirstbootConfiguration"), *init = NULL, *cluster = NULL, *join = NULL;
+        _cleanup_free_ char *hostname = NULL;
+        int r;
+
+        if (!fb)
+                return -ENOMEM;
+        if ((r = default_role(l, fb)) < 0 || (r = read_secrets(l, src->root, fb)) < 0)
+                return r;
+        bool need_init = c->role == FB_ROLE_INIT || c->role == FB_ROLE_AUTO;
+        bool need_join = c->role != FB_ROLE_INIT;
+        if ((need_init || doc_of(c, "ClusterConfiguration")) && (r = default_cluster(c, &cluster)) < 0)
+                return r;
+        if ((r = lowercase_hostname(inst, &hostname)) < 0)
+                return r;
+        const struct node_identity id = {
+                .name_override = json_get_string(l->node_name, "value"),
+                .address_override = json_get_string(l->advertise, "value"),
+                .hostname = hostname,
+                .address = inst ? (inst->local_ipv4 ?: inst->local_ipv6) : NULL,
+        };
+        if (need_init && (r = default_init(l, &id, &init)) < 0)
+                return r;
+        if (need_join && (r = default_join(c, &id, cluster, init, &join)) < 0)
+                return r;
+        return collect_lists(c, fb, join);
 }
 
 static int check_complete(struct loader *l) {

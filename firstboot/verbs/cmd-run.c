@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* run and plan: the configuration, the role decision, then the flow's phases (run) or what they would do. */
+/* run and plan: the same preparation (configuration, role, cluster, node), then the phases run, or printed.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -95,7 +96,35 @@ static const char *discovery_endpoint(const struct fb_config *c) {
         return j && j->discovery.api_server_endpoint ? j->discovery.api_server_endpoint : "?";
 }
 
-static int run_or_plan(int argc, char **argv, bool plan) {
+/* What run and plan share: the options, the configuration and metadata, the role, the cluster, the node. */
+struct prepared {
+        struct config_cli cc;
+        const char *stop_after; /* run's --stop-after */
+        struct md_instance *inst;
+        struct fb_config *c;
+        struct fb_role_decision decision;
+        struct fb_join_discovery jd; /* a joiner's; node->join points here */
+        struct fb_node *node;
+        struct fb_phase *phases;
+        size_t n;
+};
+
+static void prepared_done(struct prepared *p) {
+        free(p->phases);
+        p->phases = NULL;
+        fb_node_freep(&p->node);
+        fb_join_discovery_done(&p->jd);
+        fb_config_freep(&p->c);
+        md_instance_freep(&p->inst);
+        config_cli_done(&p->cc);
+}
+
+/*
+ * The command line: false when the verb ends here (--help, a bad option, an argument) with *ret_exit;
+ * ret_stop_after is NULL for a verb without --stop-after.
+ */
+static bool parse_options(int argc, char **argv, const char *usage, const char *body, struct config_cli *cc,
+                          const char **ret_stop_after, int *ret_exit) {
         enum { ARG_STOP_AFTER = _CONFIG_ARG_MAX };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
@@ -103,138 +132,168 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                 CONFIG_CLI_OPTIONS,
                 {},
         };
-        const char *stop_after = NULL;
-        _cleanup_(config_cli_done) struct config_cli cc = {};
-        _cleanup_(md_instance_freep) struct md_instance *inst = NULL;
-        _cleanup_(fb_config_freep) struct fb_config *c = NULL;
-        _cleanup_(fb_node_freep) struct fb_node *node = NULL;
-        _cleanup_(fb_status_freep) struct fb_status *st = NULL;
-        _cleanup_free_ struct fb_phase *phases = NULL;
-        _cleanup_free_ const char **names = NULL;
-        struct fb_role_decision decision = {};
-        _cleanup_(fb_join_discovery_done) struct fb_join_discovery jd = {};
-        size_t n = 0;
-        struct error why = {};
         int ch, r;
 
         optind = 0;
         while ((ch = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 if (ch == 'h') {
-                        cli_print_help_more(plan ? plan_usage : run_usage, plan ? plan_body : run_body,
-                                            config_cli_help);
-                        return EXIT_DONE;
+                        cli_print_help_more(usage, body, config_cli_help);
+                        *ret_exit = EXIT_DONE;
+                        return false;
                 }
-                if (ch == ARG_STOP_AFTER && !plan) {
-                        stop_after = optarg;
+                if (ch == ARG_STOP_AFTER && ret_stop_after) {
+                        *ret_stop_after = optarg;
                         continue;
                 }
-                r = config_cli_option(&cc, ch, optarg);
-                if (r <= 0)
-                        return r == -ENOMEM ? EXIT_FAILED : EXIT_USAGE;
+                r = config_cli_option(cc, ch, optarg);
+                if (r <= 0) {
+                        *ret_exit = r == -ENOMEM ? EXIT_FAILED : EXIT_USAGE;
+                        return false;
+                }
         }
         if (optind != argc) {
-                log_error("%s takes no arguments. Usage: %s", argv[0], plan ? plan_usage : run_usage);
-                return EXIT_USAGE;
+                log_error("%s takes no arguments. Usage: %s", argv[0], usage);
+                *ret_exit = EXIT_USAGE;
+                return false;
         }
+        return true;
+}
 
-        if (!plan && path_exists(cli.root, FB_DONE_PATH) >= 0) {
-                log_info("This node is already set up (" FB_DONE_PATH " exists); nothing to do.");
-                return EXIT_DONE;
-        }
+/* The configuration and the metadata, checked for a node: EXIT_DONE, or the exit code after the problems
+ * were logged. */
+static int load_configuration(struct prepared *p) {
+        p->cc.node_checks = true;
+        return config_cli_load(&p->cc, cli.root, false, false, &p->inst, &p->c);
+}
 
-        cc.node_checks = true;
-        r = config_cli_load(&cc, cli.root, false, false, &inst, &c);
-        if (r != EXIT_DONE) {
-                if (!plan)
-                        report_load_failure(&cc, r);
+static int decide_role(struct prepared *p, bool dry_run, struct error *why) {
+        int r = fb_role_decide(cli.root, p->c, p->inst, dry_run, &p->decision, why);
+        if (r < 0)
                 return r;
-        }
+        log_info("Role: %s (%s)", fb_role_to_string(p->decision.role), p->decision.reason);
+        return 0;
+}
 
-        r = fb_role_decide(cli.root, c, inst, plan, &decision, &why);
+/* A joiner first learns the cluster: discovery, then its kubeadm-config and kubelet-config. */
+static int discover_cluster(struct prepared *p, unsigned timeout_ms, struct error *why) {
+        if (p->decision.role == FB_ROLE_INIT)
+                return 0;
+        log_info("Discovery: %s", discovery_endpoint(p->c));
+        return fb_join_discover(cli.root, p->c, timeout_ms, &p->jd, why);
+}
+
+/* The node (from the cluster's view when discovery found one), then its flow's phases. */
+static int build_node(struct prepared *p, struct error *why) {
+        struct fb_cluster_view view = {p->jd.cluster_configuration, p->jd.kubelet_configuration};
+        int r = fb_node_new(cli.root, p->c, p->inst, p->decision.role, p->jd.server ? &view : NULL, &p->node,
+                            why);
         if (r < 0)
-                return plan ? (log_error("Cannot decide the role: %s", error_message(&why, r)),
-                               cli_exit_code_for_error(r))
-                            : fail_early(
-                                      cli.root, NULL, r, error_message(&why, r),
-                                      "Check FirstbootConfiguration.role and seed, and that the control-plane endpoint is reachable.");
-        log_info("Role: %s (%s)", fb_role_to_string(decision.role), decision.reason);
+                return r;
+        if (p->jd.server)
+                p->node->join = &p->jd;
+        p->node->host = cli_on_host();
+        return 0;
+}
 
-        /* A joiner first learns the cluster: discovery, then its kubeadm-config and kubelet-config. */
-        if (decision.role != FB_ROLE_INIT) {
-                log_info("Discovery: %s", discovery_endpoint(c));
-                r = fb_join_discover(cli.root, c, plan ? 5000 : 0, &jd, &why);
-                if (r < 0 && !plan)
-                        return fail_early(
-                                cli.root, fb_role_to_string(decision.role), r, error_message(&why, r),
-                                "Check the control-plane endpoint, the bootstrap token (kubeadm token list on a control plane) and the CA pin; 'kube-firstboot discover' runs discovery alone. If control planes died: the API stops once fewer than a quorum (half plus one) of the etcd members run; bring them back, or restore etcd from a snapshot (README: Replacing dead control planes).");
-                if (r < 0)
-                        log_warning("Discovery failed (%s); planning from this node's configuration alone.",
-                                    error_message(&why, r));
-                error_clear(&why);
+static int list_phases(struct prepared *p) {
+        return p->decision.role == FB_ROLE_INIT ? fb_init_phases(p->node, &p->phases, &p->n)
+                                                : fb_join_phases(p->node, &p->phases, &p->n);
+}
+
+static const char *role_name(const struct prepared *p) {
+        return fb_role_to_string(p->decision.role);
+}
+
+/* plan: the decision and every phase with what it would do; not 0 when run would not get through. */
+static int print_plan(const struct prepared *p) {
+        printf("decision: %s\n", p->decision.reason);
+        int r = fb_phases_plan(cli.root, role_name(p), p->phases, p->n, p->node, stdout);
+        if (r == -ESTALE) {
+                log_error("This machine's journal (" FB_JOURNAL_PATH ") is for another role.");
+                return EXIT_FAILED;
         }
-        struct fb_cluster_view view = {jd.cluster_configuration, jd.kubelet_configuration};
-        r = fb_node_new(cli.root, c, inst, decision.role, jd.server ? &view : NULL, &node, &why);
-        if (r >= 0 && jd.server)
-                node->join = &jd;
-        if (r >= 0)
-                node->host = cli_on_host();
         if (r < 0)
-                return plan ? (log_error("%s", error_message(&why, r)),
-                               r == -EINVAL ? EXIT_USAGE : EXIT_FAILED)
-                            : fail_early(cli.root, fb_role_to_string(decision.role), r,
-                                         error_message(&why, r), "Fix the configuration field named.");
-
-        r = decision.role == FB_ROLE_INIT ? fb_init_phases(node, &phases, &n)
-                                          : fb_join_phases(node, &phases, &n);
-        if (r < 0)
-                return plan ? (log_error("%s", error_message(&why, r)), cli_exit_code_for_error(r))
-                            : fail_early(cli.root, fb_role_to_string(decision.role), r,
-                                         error_message(&why, r), NULL);
-
-        if (plan) {
-                printf("decision: %s\n", decision.reason);
-                r = fb_phases_plan(cli.root, fb_role_to_string(decision.role), phases, n, node, stdout);
-                if (r == -ESTALE) {
-                        log_error("This machine's journal (" FB_JOURNAL_PATH ") is for another role.");
-                        return EXIT_FAILED;
-                }
-                if (r < 0)
-                        return cli_exit_code_for_error(r);
-                if (node->plan_error.code) {
-                        /* A plan that 'run' would not get through is not a plan: say so, and not 0. */
-                        int e = node->plan_error.code;
-                        log_error("'run' would fail: %s", error_message(&node->plan_error, e));
-                        return e == -EINVAL ? EXIT_USAGE : cli_exit_code_for_error(e);
-                }
-                return EXIT_DONE;
+                return cli_exit_code_for_error(r);
+        if (p->node->plan_error.code) {
+                /* A plan that 'run' would not get through is not a plan: say so, and not 0. */
+                int e = p->node->plan_error.code;
+                log_error("'run' would fail: %s", error_message(&p->node->plan_error, e));
+                return e == -EINVAL ? EXIT_USAGE : cli_exit_code_for_error(e);
         }
+        return EXIT_DONE;
+}
 
-        names = calloc(n + 1, sizeof(char *));
+int cmd_plan(int argc, char **argv) {
+        _cleanup_(prepared_done) struct prepared p = {};
+        struct error why = {};
+        int r;
+
+        if (!parse_options(argc, argv, plan_usage, plan_body, &p.cc, NULL, &r))
+                return r;
+        r = load_configuration(&p);
+        if (r != EXIT_DONE)
+                return r;
+        r = decide_role(&p, true, &why);
+        if (r < 0) {
+                log_error("Cannot decide the role: %s", error_message(&why, r));
+                return cli_exit_code_for_error(r);
+        }
+        r = discover_cluster(&p, 5000, &why);
+        if (r < 0)
+                log_warning("Discovery failed (%s); planning from this node's configuration alone.",
+                            error_message(&why, r));
+        error_clear(&why);
+        r = build_node(&p, &why);
+        if (r < 0) {
+                log_error("%s", error_message(&why, r));
+                return r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+        }
+        r = list_phases(&p);
+        if (r < 0) {
+                log_error("%s", error_message(&why, r));
+                return cli_exit_code_for_error(r);
+        }
+        return print_plan(&p);
+}
+
+/* status.json for the phases about to run. */
+static int open_status(const struct prepared *p, struct fb_status **ret) {
+        _cleanup_free_ const char **names = calloc(p->n + 1, sizeof(char *));
         if (!names)
                 return cli_oom();
-        for (size_t i = 0; i < n; i++)
-                names[i] = phases[i].name;
-        r = fb_status_new(cli.root, fb_role_to_string(decision.role), names, count_requests, &st);
+        for (size_t i = 0; i < p->n; i++)
+                names[i] = p->phases[i].name;
+        int r = fb_status_new(cli.root, role_name(p), names, count_requests, ret);
         if (r < 0) {
                 log_error_errno(r, "Cannot write " FB_STATUS_PATH ": %m");
                 return EXIT_FAILED;
         }
+        return EXIT_DONE;
+}
 
-        size_t upto = n;
-        if (stop_after) {
-                for (upto = 0; upto < n && !streq(phases[upto].name, stop_after); upto++)
-                        ;
-                if (upto == n) {
-                        log_error("--stop-after: '%s' is not a phase of the %s flow.", stop_after,
-                                  fb_role_to_string(decision.role));
-                        return EXIT_USAGE;
-                }
-                upto++;
+/* How many phases to run: all, or up to --stop-after's. */
+static int phases_to_run(const struct prepared *p, size_t *ret) {
+        size_t upto;
+
+        if (!p->stop_after) {
+                *ret = p->n;
+                return EXIT_DONE;
         }
+        for (upto = 0; upto < p->n && !streq(p->phases[upto].name, p->stop_after); upto++)
+                ;
+        if (upto == p->n) {
+                log_error("--stop-after: '%s' is not a phase of the %s flow.", p->stop_after, role_name(p));
+                return EXIT_USAGE;
+        }
+        *ret = upto + 1;
+        return EXIT_DONE;
+}
 
-        struct fb_phases_result res = {};
-        node->status = st;
-        r = fb_phases_run(cli.root, fb_role_to_string(decision.role), phases, upto, node, st, &res);
+/* A phase failed (or the journal is another role's): the log and status.json say which and what to do. */
+static int report_phases_failure(const struct prepared *p, struct fb_status *st, int r,
+                                 const struct fb_phases_result *res) {
+        const struct fb_phase *failed = NULL;
+
         if (r == -ESTALE) {
                 (void) fb_status_fail(st, NULL, r,
                                       "This machine's journal (" FB_JOURNAL_PATH ") is for another role",
@@ -242,49 +301,98 @@ static int run_or_plan(int argc, char **argv, bool plan) {
                 log_error("This machine's journal (" FB_JOURNAL_PATH ") is for another role; not going on.");
                 return EXIT_FAILED;
         }
-        if (r < 0) {
-                const struct fb_phase *p = NULL;
-                for (size_t i = 0; i < n; i++)
-                        if (res.failed_phase && streq(phases[i].name, res.failed_phase))
-                                p = &phases[i];
-                log_error("Phase %s failed: %s", res.failed_phase ?: "?", res.message);
-                if (p && p->remedy)
-                        log_info("Remedy: %s", p->remedy);
-                log_info("Run 'kube-firstboot run' again to resume; done phases are verified and skipped.");
-                return cli_exit_code_for_error(r);
-        }
+        for (size_t i = 0; i < p->n; i++)
+                if (res->failed_phase && streq(p->phases[i].name, res->failed_phase))
+                        failed = &p->phases[i];
+        log_error("Phase %s failed: %s", res->failed_phase ?: "?", res->message);
+        if (failed && failed->remedy)
+                log_info("Remedy: %s", failed->remedy);
+        log_info("Run 'kube-firstboot run' again to resume; done phases are verified and skipped.");
+        return cli_exit_code_for_error(r);
+}
 
-        if (upto < n) {
-                log_info("Stopped after phase %s as asked; 'kube-firstboot run' goes on from there.",
-                         stop_after);
-                return EXIT_DONE;
-        }
-        r = fb_join_release_stale_queue_hold(node);
+/* Every phase ran: the join queue, the certificates' expiry, status.json and the done marker. */
+static int finish(const struct prepared *p, struct fb_status *st, const struct fb_phases_result *res) {
+        int r = fb_join_release_stale_queue_hold(p->node);
         if (r < 0)
                 log_warning(
                         "Cannot check the etcd join queue for a hold left by an earlier run: %s (it expires by itself).",
                         strerror(-r));
-        (void) cli_expiration_report(cli.root, &node->pki, st, NULL);
+        (void) cli_expiration_report(cli.root, &p->node->pki, st, NULL);
         r = fb_status_succeed(st);
         if (r >= 0)
                 r = write_string_atomic(cli.root, FB_DONE_PATH,
-                                        inst && inst->instance_id ? inst->instance_id : "done", 0644,
-                                        WRITE_MKDIR_PARENTS);
+                                        p->inst && p->inst->instance_id ? p->inst->instance_id : "done",
+                                        0644, WRITE_MKDIR_PARENTS);
         if (r < 0) {
                 log_error_errno(r, "The node is set up, but the result cannot be recorded: %m");
                 return EXIT_FAILED;
         }
         (void) fb_sd_notify("READY=1");
         log_info("Done: %s node %s (%zu phases run, %zu verified as done; %lu API and %lu etcd requests).",
-                 fb_role_to_string(decision.role), node->pki.node_name, res.ran + res.redone, res.skipped,
+                 role_name(p), p->node->pki.node_name, res->ran + res->redone, res->skipped,
                  kube_requests_made(), etcd_requests_made());
         return EXIT_DONE;
 }
 
-int cmd_run(int argc, char **argv) {
-        return run_or_plan(argc, argv, false);
+/* run: the phases (up to --stop-after), status.json all along, then the result recorded. */
+static int run_phases(const struct prepared *p) {
+        _cleanup_(fb_status_freep) struct fb_status *st = NULL;
+        struct fb_phases_result res = {};
+        size_t upto;
+        int r;
+
+        r = open_status(p, &st);
+        if (r != EXIT_DONE)
+                return r;
+        r = phases_to_run(p, &upto);
+        if (r != EXIT_DONE)
+                return r;
+        p->node->status = st;
+        r = fb_phases_run(cli.root, role_name(p), p->phases, upto, p->node, st, &res);
+        if (r < 0)
+                return report_phases_failure(p, st, r, &res);
+        if (upto < p->n) {
+                log_info("Stopped after phase %s as asked; 'kube-firstboot run' goes on from there.",
+                         p->stop_after);
+                return EXIT_DONE;
+        }
+        return finish(p, st, &res);
 }
 
-int cmd_plan(int argc, char **argv) {
-        return run_or_plan(argc, argv, true);
+int cmd_run(int argc, char **argv) {
+        _cleanup_(prepared_done) struct prepared p = {};
+        struct error why = {};
+        int r;
+
+        if (!parse_options(argc, argv, run_usage, run_body, &p.cc, &p.stop_after, &r))
+                return r;
+        if (path_exists(cli.root, FB_DONE_PATH) >= 0) {
+                log_info("This node is already set up (" FB_DONE_PATH " exists); nothing to do.");
+                return EXIT_DONE;
+        }
+        r = load_configuration(&p);
+        if (r != EXIT_DONE) {
+                report_load_failure(&p.cc, r);
+                return r;
+        }
+        r = decide_role(&p, false, &why);
+        if (r < 0)
+                return fail_early(
+                        cli.root, NULL, r, error_message(&why, r),
+                        "Check FirstbootConfiguration.role and seed, and that the control-plane endpoint is reachable.");
+        r = discover_cluster(&p, 0, &why);
+        if (r < 0)
+                return fail_early(
+                        cli.root, role_name(&p), r, error_message(&why, r),
+                        "Check the control-plane endpoint, the bootstrap token (kubeadm token list on a control plane) and the CA pin; 'kube-firstboot discover' runs discovery alone. If control planes died: the API stops once fewer than a quorum (half plus one) of the etcd members run; bring them back, or restore etcd from a snapshot (README: Replacing dead control planes).");
+        error_clear(&why);
+        r = build_node(&p, &why);
+        if (r < 0)
+                return fail_early(cli.root, role_name(&p), r, error_message(&why, r),
+                                  "Fix the configuration field named.");
+        r = list_phases(&p);
+        if (r < 0)
+                return fail_early(cli.root, role_name(&p), r, error_message(&why, r), NULL);
+        return run_phases(&p);
 }

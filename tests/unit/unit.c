@@ -17,6 +17,12 @@
 
 #include "common/cleanup-libs.h"
 #include "common/fileio.h"
+#include "common/strutil.h"
+#include "firstboot/config/config.h"
+#include "firstboot/engine/phases.h"
+#include "firstboot/flows/node.h"
+#include "metadata/metadata.h"
+#include "metadata/source.h"
 #include "pki/cert.h"
 #include "pki/key.h"
 #include "tests/unit/unit.h"
@@ -233,4 +239,63 @@ void unit_server_stop(struct unit_server *s) {
         close(s->fd);
         SSL_CTX_free(s->ctx);
         free(s);
+}
+
+int unit_node_env_setup(void **state, const char *instance_id, const char *hostname, const char *ipv4) {
+        struct unit_node_env *e = calloc(1, sizeof(*e));
+        if (!e || !(e->root = unit_mkdtemp()) || !(e->inst = md_instance_new()))
+                return -1;
+        if (md_set(&e->inst->instance_id, instance_id) < 0 || md_set(&e->inst->hostname, hostname) < 0 ||
+            md_set(&e->inst->local_ipv4, ipv4) < 0)
+                return -1;
+        *state = e;
+        return 0;
+}
+
+int unit_node_env_teardown(void **state) {
+        struct unit_node_env *e = *state;
+        unit_rm_rf(e->root);
+        free(e->root);
+        fb_node_free(e->node);
+        md_instance_free(e->inst);
+        fb_config_free(e->config);
+        free(e);
+        return 0;
+}
+
+const struct fb_config *unit_node_env_configure(struct unit_node_env *e, const char *yaml) {
+        _cleanup_free_ char *file = strdupf("%s/config.yaml", e->root);
+        _cleanup_strv_free_ char **problems = NULL;
+        assert_non_null(file);
+        assert_non_null(yaml);
+        unit_write(NULL, file, yaml);
+        struct fb_config_sources src = {.root = e->root,
+                                        .instance = e->inst,
+                                        .skip_image_defaults = true,
+                                        .partial = true,
+                                        .files = (char *[]){file, NULL}};
+        e->node = fb_node_free(e->node);
+        e->config = fb_config_free(e->config);
+        int r = fb_config_load(&src, &e->config, &problems);
+        for (char **p = problems; p && *p; p++)
+                print_message("problem: %s\n", *p);
+        assert_int_equal(r, 0);
+        return e->config;
+}
+
+char *unit_phase_names(const struct fb_phase *p, size_t n) {
+        char *s = strdup("");
+        assert_non_null(s);
+        for (size_t i = 0; i < n; i++) {
+                assert_non_null(p[i].name);
+                assert_non_null(p[i].summary);
+                assert_non_null(p[i].run);
+                assert_non_null(p[i].describe);
+                assert_non_null(p[i].remedy);
+                char *t = strdupf("%s%s%s", s, i ? " " : "", p[i].name);
+                assert_non_null(t);
+                free(s);
+                s = t;
+        }
+        return s;
 }

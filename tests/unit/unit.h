@@ -48,3 +48,28 @@ int unit_listen(const char *ip, unsigned port);
 static inline void unit_server_stopp(struct unit_server **s) {
         unit_server_stop(*s);
 }
+
+/*
+ * A node for the flows' tests: a fresh root, an instance with this ID, host name and IPv4 address, the
+ * configuration loaded over them (unit_node_env_configure) and the node a test builds from it (freed
+ * with the rest). unit_node_env_setup() is the body of a cmocka setup; unit_node_env_teardown() is one.
+ */
+struct md_instance;
+struct fb_config;
+struct fb_node;
+struct unit_node_env {
+        char *root;
+        struct md_instance *inst;
+        struct fb_config *config;
+        struct fb_node *node;
+};
+int unit_node_env_setup(void **state, const char *instance_id, const char *hostname, const char *ipv4);
+int unit_node_env_teardown(void **state);
+/* Loads yaml as a partial configuration (no image defaults) over e->inst, after dropping the node and the
+ * configuration of before; prints the problems and fails the test when there are any. */
+const struct fb_config *unit_node_env_configure(struct unit_node_env *e, const char *yaml);
+
+/* The phases' names, space-separated (malloc'd); fails the test when one lacks a name, summary, run,
+ * describe or remedy. */
+struct fb_phase;
+char *unit_phase_names(const struct fb_phase *p, size_t n);

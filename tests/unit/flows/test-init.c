@@ -16,33 +16,12 @@
 #include "metadata/source.h"
 #include "tests/unit/unit.h"
 
-struct env {
-        char *root;
-        struct md_instance *inst;
-        struct fb_config *config;
-        struct fb_node *node;
-};
-
 static int setup(void **state) {
-        struct env *e = calloc(1, sizeof(*e));
-        if (!e || !(e->root = unit_mkdtemp()) || !(e->inst = md_instance_new()))
-                return -1;
-        md_set(&e->inst->instance_id, "i-0001");
-        md_set(&e->inst->hostname, "cp-1");
-        md_set(&e->inst->local_ipv4, "127.0.0.1");
-        *state = e;
-        return 0;
+        return unit_node_env_setup(state, "i-0001", "cp-1", "127.0.0.1");
 }
 
 static int teardown(void **state) {
-        struct env *e = *state;
-        unit_rm_rf(e->root);
-        free(e->root);
-        fb_node_free(e->node);
-        md_instance_free(e->inst);
-        fb_config_free(e->config);
-        free(e);
-        return 0;
+        return unit_node_env_teardown(state);
 }
 
 /* A port on 127.0.0.1 that nothing listens on (just released): the apiserver of a node not yet up. */
@@ -54,8 +33,7 @@ static unsigned closed_port(void) {
 
 /* The init node of a configuration: our document with role init, then extra (kubeadm's documents). ECDSA
  * keys keep the PKI fast; the apiserver's port refuses. */
-static struct fb_node *init_node(struct env *e, const char *fb_extra, const char *cluster_extra) {
-        _cleanup_free_ char *file = strdupf("%s/config.yaml", e->root);
+static struct fb_node *init_node(struct unit_node_env *e, const char *fb_extra, const char *cluster_extra) {
         _cleanup_free_ char *text = strdupf("apiVersion: kube-firstboot.io/v1alpha1\n"
                                             "kind: FirstbootConfiguration\n"
                                             "role: init\n"
@@ -70,47 +48,17 @@ static struct fb_node *init_node(struct env *e, const char *fb_extra, const char
                                             "encryptionAlgorithm: ECDSA-P256\n"
                                             "%s",
                                             strempty(fb_extra), closed_port(), strempty(cluster_extra));
-        _cleanup_strv_free_ char **problems = NULL;
         struct error why = {};
-        unit_write(NULL, file, text);
-        struct fb_config_sources src = {.root = e->root,
-                                        .instance = e->inst,
-                                        .skip_image_defaults = true,
-                                        .partial = true,
-                                        .files = (char *[]){file, NULL}};
-        e->node = fb_node_free(e->node);
-        e->config = fb_config_free(e->config);
-        int r = fb_config_load(&src, &e->config, &problems);
-        for (char **p = problems; p && *p; p++)
-                print_message("problem: %s\n", *p);
-        assert_int_equal(r, 0);
+        unit_node_env_configure(e, text);
         assert_int_equal(fb_node_new(e->root, e->config, e->inst, FB_ROLE_INIT, NULL, &e->node, &why), 0);
         return e->node;
-}
-
-/* The phase names, space-separated. */
-static char *names(const struct fb_phase *p, size_t n) {
-        char *s = strdup("");
-        assert_non_null(s);
-        for (size_t i = 0; i < n; i++) {
-                assert_non_null(p[i].name);
-                assert_non_null(p[i].summary);
-                assert_non_null(p[i].run);
-                assert_non_null(p[i].describe);
-                assert_non_null(p[i].remedy);
-                char *t = strdupf("%s%s%s", s, i ? " " : "", p[i].name);
-                assert_non_null(t);
-                free(s);
-                s = t;
-        }
-        return s;
 }
 
 static char *init_phase_names(struct fb_node *n) {
         _cleanup_free_ struct fb_phase *p = NULL;
         size_t k = 0;
         assert_int_equal(fb_init_phases(n, &p, &k), 0);
-        return names(p, k);
+        return unit_phase_names(p, k);
 }
 
 #define ALL_AFTER_ETCD                                                                                      \
@@ -118,7 +66,7 @@ static char *init_phase_names(struct fb_node *n) {
         "bootstrap-token kubelet-finalize"
 
 static void test_init_phases_per_configuration(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         static const struct {
                 const char *fb, *cluster, *phases;
         } cases[] = {
@@ -177,7 +125,7 @@ static void count_runs(struct fb_phase p[3]) {
 }
 
 /* fb_phases_run over p, then which of the three ran ("certs kubeconfig"), and the counts. */
-static void resume(struct env *e, struct fb_node *n, struct fb_phase p[3], const char *want_ran,
+static void resume(struct unit_node_env *e, struct fb_node *n, struct fb_phase p[3], const char *want_ran,
                    size_t skipped, size_t redone) {
         struct fb_phases_result res;
         char ran[128] = "";
@@ -199,7 +147,7 @@ static void resume(struct env *e, struct fb_node *n, struct fb_phase p[3], const
 }
 
 static void test_init_resume_skips_done_phases(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         struct fb_node *n = init_node(e, NULL, NULL);
         _cleanup_free_ struct fb_phase *all = NULL;
         struct fb_phase p[3];
@@ -264,7 +212,7 @@ static void test_init_resume_skips_done_phases(void **state) {
 }
 
 static void test_plan_of_a_journal_for_another_role(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         struct fb_node *n = init_node(e, NULL, NULL);
         _cleanup_free_ struct fb_phase *all = NULL;
         _cleanup_free_ char *out = NULL;

@@ -22,39 +22,17 @@
         "mark-control-plane wait-control-plane"
 #define WORKER_PHASES "preflight kubelet-start kubelet-wait-bootstrap node-registered"
 
-struct env {
-        char *root;
-        struct md_instance *inst;
-        struct fb_config *config;
-        struct fb_node *node;
-};
-
 static int setup(void **state) {
-        struct env *e = calloc(1, sizeof(*e));
-        if (!e || !(e->root = unit_mkdtemp()) || !(e->inst = md_instance_new()))
-                return -1;
-        md_set(&e->inst->instance_id, "i-0003");
-        md_set(&e->inst->hostname, "node-3");
-        md_set(&e->inst->local_ipv4, "127.0.0.1");
-        *state = e;
-        return 0;
+        return unit_node_env_setup(state, "i-0003", "node-3", "127.0.0.1");
 }
 
 static int teardown(void **state) {
-        struct env *e = *state;
-        unit_rm_rf(e->root);
-        free(e->root);
-        fb_node_free(e->node);
-        md_instance_free(e->inst);
-        fb_config_free(e->config);
-        free(e);
-        return 0;
+        return unit_node_env_teardown(state);
 }
 
 /* A joiner of role ("control-plane" or "worker") from its own documents: ClusterConfiguration gets
  * cluster_extra. */
-static struct fb_node *join_node(struct env *e, const char *role, const char *cluster_extra) {
-        _cleanup_free_ char *file = strdupf("%s/config.yaml", e->root);
+static struct fb_node *join_node(struct unit_node_env *e, const char *role, const char *cluster_extra) {
         _cleanup_free_ char *text = strdupf("apiVersion: kube-firstboot.io/v1alpha1\n"
                                             "kind: FirstbootConfiguration\n"
                                             "role: %s\n"
@@ -64,20 +42,8 @@ static struct fb_node *join_node(struct env *e, const char *role, const char *cl
                                             "controlPlaneEndpoint: lb.example.com:6443\n"
                                             "%s",
                                             role, strempty(cluster_extra));
-        _cleanup_strv_free_ char **problems = NULL;
         struct error why = {};
-        unit_write(NULL, file, text);
-        struct fb_config_sources src = {.root = e->root,
-                                        .instance = e->inst,
-                                        .skip_image_defaults = true,
-                                        .partial = true,
-                                        .files = (char *[]){file, NULL}};
-        e->node = fb_node_free(e->node);
-        e->config = fb_config_free(e->config);
-        int r = fb_config_load(&src, &e->config, &problems);
-        for (char **p = problems; p && *p; p++)
-                print_message("problem: %s\n", *p);
-        assert_int_equal(r, 0);
+        unit_node_env_configure(e, text);
         assert_int_equal(
                 fb_node_new(e->root, e->config, e->inst, fb_role_from_string(role), NULL, &e->node, &why),
                 0);
@@ -87,19 +53,8 @@ static struct fb_node *join_node(struct env *e, const char *role, const char *cl
 static char *join_phase_names(const struct fb_node *n) {
         _cleanup_free_ struct fb_phase *p = NULL;
         size_t k = 0;
-        char *s = strdup("");
         assert_int_equal(fb_join_phases(n, &p, &k), 0);
-        for (size_t i = 0; i < k; i++) {
-                assert_non_null(p[i].summary);
-                assert_non_null(p[i].run);
-                assert_non_null(p[i].describe);
-                assert_non_null(p[i].remedy);
-                char *t = strdupf("%s%s%s", s, i ? " " : "", p[i].name);
-                assert_non_null(t);
-                free(s);
-                s = t;
-        }
-        return s;
+        return unit_phase_names(p, k);
 }
 
 static void expect_phases(const struct fb_node *n, const char *want) {
@@ -109,7 +64,7 @@ static void expect_phases(const struct fb_node *n, const char *want) {
 }
 
 static void test_join_phases_per_role(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         expect_phases(join_node(e, "control-plane", NULL), CP_PHASES);
         expect_phases(join_node(e, "worker", NULL), WORKER_PHASES);
         /* External etcd: the control plane has no member to add. */
@@ -122,7 +77,7 @@ static void test_join_phases_per_role(void **state) {
 }
 
 static void test_join_phases_per_minor(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         size_t k;
         const struct mf_versions *all = mf_versions_all(&k);
 
@@ -145,7 +100,7 @@ static void test_join_phases_per_minor(void **state) {
                          "kubelet-wait-bootstrap mark-control-plane");
 }
 
-static char *plan(struct env *e, const char *role, int expect) {
+static char *plan(struct unit_node_env *e, const char *role, int expect) {
         _cleanup_free_ struct fb_phase *p = NULL;
         char *out = NULL;
         size_t k = 0, len = 0;
@@ -158,7 +113,7 @@ static char *plan(struct env *e, const char *role, int expect) {
 }
 
 static void test_join_plan_and_the_journal(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         join_node(e, "worker", NULL);
 
         /* A fresh machine: every phase to do. */

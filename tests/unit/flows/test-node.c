@@ -19,49 +19,17 @@
 #define CERTKEY "e6a2eb8581237ab72a4f494f30285ec12a9694d750b9785706a83bfcbbbd2204"
 #define JOINKEY "0000000000000000000000000000000000000000000000000000000000000001"
 
-struct env {
-        char *root;
-        struct md_instance *inst;
-        struct fb_config *config;
-};
-
 static int setup(void **state) {
-        struct env *e = calloc(1, sizeof(*e));
-        if (!e || !(e->root = unit_mkdtemp()) || !(e->inst = md_instance_new()))
-                return -1;
-        md_set(&e->inst->instance_id, "i-0002");
-        md_set(&e->inst->hostname, "cp-2");
-        md_set(&e->inst->local_ipv4, "10.0.0.11");
-        *state = e;
-        return 0;
+        return unit_node_env_setup(state, "i-0002", "cp-2", "10.0.0.11");
 }
 
 static int teardown(void **state) {
-        struct env *e = *state;
-        unit_rm_rf(e->root);
-        free(e->root);
-        md_instance_free(e->inst);
-        fb_config_free(e->config);
-        free(e);
-        return 0;
+        return unit_node_env_teardown(state);
 }
 
 /* Loads yaml (kubeadm's documents and ours) over e->inst, as a partial configuration. */
-static const struct fb_config *configure(struct env *e, const char *yaml) {
-        _cleanup_free_ char *file = strdupf("%s/config.yaml", e->root);
-        _cleanup_strv_free_ char **problems = NULL;
-        unit_write(NULL, file, yaml);
-        struct fb_config_sources src = {.root = e->root,
-                                        .instance = e->inst,
-                                        .skip_image_defaults = true,
-                                        .partial = true,
-                                        .files = (char *[]){file, NULL}};
-        e->config = fb_config_free(e->config);
-        int r = fb_config_load(&src, &e->config, &problems);
-        for (char **p = problems; p && *p; p++)
-                print_message("problem: %s\n", *p);
-        assert_int_equal(r, 0);
-        return e->config;
+static const struct fb_config *configure(struct unit_node_env *e, const char *yaml) {
+        return unit_node_env_configure(e, yaml);
 }
 
 /* The one document of a YAML text. */
@@ -81,7 +49,7 @@ static int64_t max_pods(const cJSON *kubelet) {
 }
 
 /* fb_node_new expecting failure r with why naming what; *ret untouched. */
-static void node_fails(struct env *e, enum fb_role role, const struct fb_cluster_view *view, int r,
+static void node_fails(struct unit_node_env *e, enum fb_role role, const struct fb_cluster_view *view, int r,
                        const char *what) {
         struct fb_node *n = (struct fb_node *) 0x1;
         struct error why = {};
@@ -145,7 +113,7 @@ static const char init_yaml[] =
         "maxPods: 42\n";
 
 static void test_init_node_from_configuration_and_instance(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         _cleanup_(fb_node_freep) struct fb_node *n = NULL;
         struct error why = {};
         char hn[256] = "";
@@ -237,7 +205,7 @@ static void test_init_node_from_configuration_and_instance(void **state) {
 }
 
 static void test_defaults(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         _cleanup_(fb_node_freep) struct fb_node *n = NULL;
         struct error why = {};
 
@@ -274,7 +242,7 @@ static void test_defaults(void **state) {
 }
 
 static void test_proxy_environment(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         _cleanup_(fb_node_freep) struct fb_node *n = NULL;
         static const char *const names[] = {"HTTP_PROXY",  "http_proxy", "HTTPS_PROXY",
                                             "https_proxy", "NO_PROXY",   "no_proxy"};
@@ -321,7 +289,7 @@ static const char join_yaml[] = "apiVersion: kube-firstboot.io/v1alpha1\n"
 
 /* What the cluster says (kubeadm-config and kubelet-config) wins over the joiner's own documents. */
 static void test_joiner_takes_the_cluster_view(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         _cleanup_(fb_node_freep) struct fb_node *n = NULL;
         _cleanup_(cJSON_Deletep) cJSON *cluster = yaml("apiVersion: kubeadm.k8s.io/v1beta4\n"
                                                        "kind: ClusterConfiguration\n"
@@ -366,7 +334,7 @@ static void test_joiner_takes_the_cluster_view(void **state) {
 }
 
 static void test_joiner_without_a_view_uses_its_own_documents(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         _cleanup_(fb_node_freep) struct fb_node *n = NULL;
         struct error why = {};
 
@@ -379,7 +347,7 @@ static void test_joiner_without_a_view_uses_its_own_documents(void **state) {
 }
 
 static void test_worker(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         _cleanup_(fb_node_freep) struct fb_node *n = NULL;
         struct error why = {};
 
@@ -406,7 +374,7 @@ static void test_worker(void **state) {
 }
 
 static void test_external_etcd(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         _cleanup_(fb_node_freep) struct fb_node *n = NULL;
         struct error why = {};
 
@@ -436,7 +404,7 @@ static void test_external_etcd(void **state) {
 /* The errors name the field: the cases a configuration that passed validation can still meet (a role not
  * yet decided, what the cluster's own kubeadm-config says). */
 static void test_errors_name_the_field(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         configure(e, join_yaml);
 
         node_fails(e, FB_ROLE_AUTO, NULL, -EINVAL, "the role must be decided before the node is set up");

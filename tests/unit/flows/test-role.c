@@ -22,36 +22,18 @@
  * two runs at once (two worktrees) do not hear each other. */
 static char PEER_A[32], PEER_B[32], SELF[32];
 
-struct env {
-        char *root;
-        struct md_instance *inst;
-        struct fb_config *config;
-};
-
 static int setup(void **state) {
-        struct env *e = calloc(1, sizeof(*e));
-        if (!e || !(e->root = unit_mkdtemp()) || !(e->inst = md_instance_new()))
-                return -1;
-        md_set(&e->inst->instance_id, "i-0002");
-        md_set(&e->inst->hostname, "cp-2");
-        md_set(&e->inst->local_ipv4, SELF);
-        *state = e;
-        return 0;
+        return unit_node_env_setup(state, "i-0002", "cp-2", SELF);
 }
 
 static int teardown(void **state) {
-        struct env *e = *state;
-        unit_rm_rf(e->root);
-        free(e->root);
-        md_instance_free(e->inst);
-        fb_config_free(e->config);
-        free(e);
-        return 0;
+        return unit_node_env_teardown(state);
 }
 
 /* Loads a FirstbootConfiguration whose body (after kind) is fb_body, and a ClusterConfiguration with
  * controlPlaneEndpoint cpe unless NULL; the instance is e->inst. */
-static const struct fb_config *configure_with(struct env *e, const char *fb_body, const char *cpe) {
+static const struct fb_config *configure_with(struct unit_node_env *e, const char *fb_body,
+                                              const char *cpe) {
         _cleanup_free_ char *cluster =
                 cpe ? strdupf("---\napiVersion: kubeadm.k8s.io/v1beta4\n"
                               "kind: ClusterConfiguration\ncontrolPlaneEndpoint: '%s'\n",
@@ -60,28 +42,14 @@ static const struct fb_config *configure_with(struct env *e, const char *fb_body
         _cleanup_free_ char *text = strdupf("apiVersion: kube-firstboot.io/v1alpha1\n"
                                             "kind: FirstbootConfiguration\n%s%s",
                                             fb_body, cluster);
-        _cleanup_free_ char *file = strdupf("%s/config.yaml", e->root);
-        _cleanup_strv_free_ char **problems = NULL;
-        assert_non_null(text);
-        unit_write(NULL, file, text);
-        struct fb_config_sources src = {.root = e->root,
-                                        .instance = e->inst,
-                                        .skip_image_defaults = true,
-                                        .partial = true,
-                                        .files = (char *[]){file, NULL}};
-        e->config = fb_config_free(e->config);
-        int r = fb_config_load(&src, &e->config, &problems);
-        for (char **p = problems; p && *p; p++)
-                print_message("problem: %s\n", *p);
-        assert_int_equal(r, 0);
-        return e->config;
+        return unit_node_env_configure(e, text);
 }
 
-static const struct fb_config *configure(struct env *e, const char *fb_body) {
+static const struct fb_config *configure(struct unit_node_env *e, const char *fb_body) {
         return configure_with(e, fb_body, NULL);
 }
 
-static void journal(struct env *e, const char *text) {
+static void journal(struct unit_node_env *e, const char *text) {
         unit_write(e->root, FB_JOURNAL_PATH, text);
 }
 
@@ -152,7 +120,7 @@ static void test_resume_refuses_an_unknown_journaled_role(void **state) {
 /* ---- fb_role_decide ---- */
 
 static void test_explicit_roles(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         static const char *const roles[] = {"init", "control-plane", "worker"};
         for (size_t i = 0; i < ELEMENTSOF(roles); i++) {
                 _cleanup_free_ char *body = strdupf("role: %s\n", roles[i]);
@@ -168,7 +136,7 @@ static void test_explicit_roles(void **state) {
 }
 
 static void test_journal_comes_first(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         struct fb_role_decision d = {};
         struct error why = {};
 
@@ -189,7 +157,7 @@ static void test_journal_comes_first(void **state) {
 }
 
 static void test_unreadable_journal(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         const struct fb_config *c = configure(e, "role: init\n");
         struct fb_role_decision d = {.role = 99};
         struct error why = {};
@@ -209,7 +177,7 @@ static void test_unreadable_journal(void **state) {
 }
 
 static void test_auto_not_the_seed_joins(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         const struct fb_config *c =
                 configure(e, "role: auto\nseed: {rule: instanceId, instanceId: i-0001}\n");
         struct fb_role_decision d = {};
@@ -220,7 +188,7 @@ static void test_auto_not_the_seed_joins(void **state) {
 }
 
 static void test_auto_undecidable_seed(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         const struct fb_config *c =
                 configure(e, "role: auto\nseed: {rule: instanceId, instanceId: i-0002}\n");
         struct fb_role_decision d = {.role = 99};
@@ -238,7 +206,7 @@ static void test_auto_undecidable_seed(void **state) {
 }
 
 /* The seed with peers and a control-plane endpoint; grace NULL: the default (dry runs wait none). */
-static const struct fb_config *configure_seed(struct env *e, const char *cpe, const char *grace) {
+static const struct fb_config *configure_seed(struct unit_node_env *e, const char *cpe, const char *grace) {
         _cleanup_free_ char *body =
                 strdupf("role: auto\n"
                         "seed: {rule: instanceId, instanceId: i-0002, peers: [%s, %s, %s]}\n%s%s%s",
@@ -255,7 +223,7 @@ static char *refusing_endpoint(void) {
 }
 
 static void test_auto_seed_inits_into_silence(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         _cleanup_free_ char *cpe = refusing_endpoint();
         struct fb_role_decision d = {};
         struct error why = {};
@@ -273,7 +241,7 @@ static void test_auto_seed_inits_into_silence(void **state) {
 }
 
 static void test_auto_seed_joins_when_a_peer_answers(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         static const struct {
                 const char *ip;
                 unsigned port;
@@ -302,7 +270,7 @@ static void respond_unauthorized(void *userdata, unsigned no, const char *method
 }
 
 static void test_auto_seed_joins_when_an_apiserver_answers(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         struct unit_pki pki;
         struct fb_role_decision d = {};
         struct error why = {};
@@ -324,7 +292,7 @@ static void test_auto_seed_joins_when_an_apiserver_answers(void **state) {
 }
 
 static void test_auto_seed_ignores_a_load_balancer_without_backends(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         struct fb_role_decision d = {};
         struct error why = {};
 
@@ -347,7 +315,7 @@ static void *late_peer(void *p) {
 }
 
 static void test_auto_seed_waits_the_whole_grace(void **state) {
-        struct env *e = *state;
+        struct unit_node_env *e = *state;
         struct fb_role_decision d = {};
         struct error why = {};
         unsigned long long t0;
