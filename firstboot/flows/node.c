@@ -56,21 +56,12 @@ static const struct fb_kubeadm_timeouts default_timeouts = {
         .upgrade_manifests = 300000,
 };
 
-int fb_node_new(const char *root, const struct fb_config *c, const struct md_instance *inst,
-                enum fb_role role, const struct fb_cluster_view *view, struct fb_node **ret,
-                struct error *why) {
-        static const struct fb_registration_settings no_registration = {};
-        _cleanup_(fb_node_freep) struct fb_node *n = calloc(1, sizeof(*n));
-        const struct fb_settings *set = fb_config_settings(c);
-        const struct fb_cluster_settings *cluster = set->cluster;
-        enum pki_role pki_role;
-        char hn[256];
+/* The ClusterConfiguration in force: a joiner's is the cluster's; without one (plan, before discovery),
+ * kubeadm's defaults. Also the cluster's KubeletConfiguration, copied. */
+static int node_cluster(struct fb_node *n, const struct fb_cluster_view *view, struct error *why) {
+        const struct fb_cluster_settings *cluster = fb_config_settings(n->config)->cluster;
         int r;
 
-        if (!n)
-                return -ENOMEM;
-        /* A joiner's ClusterConfiguration is the cluster's; without one (plan, before discovery), kubeadm's
-         * defaults. */
         if ((view && view->cluster_configuration) || !cluster) {
                 r = fb_cluster_settings_from_json(view ? view->cluster_configuration : NULL,
                                                   &n->cluster_owned);
@@ -84,30 +75,30 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
             !(n->kubelet_owned = cJSON_Duplicate(view->kubelet_configuration, true)))
                 return -ENOMEM;
         n->cluster = cluster;
-        if (role == FB_ROLE_AUTO || role < 0)
-                return error_set(why, -EINVAL, "the role must be decided before the node is set up");
-        n->root = root;
-        n->host = isempty(root) || streq(root, "/");
-        n->config = c;
-        n->instance = inst;
-        n->role = role;
-        pki_role = role == FB_ROLE_INIT            ? PKI_ROLE_INIT
-                   : role == FB_ROLE_CONTROL_PLANE ? PKI_ROLE_CONTROL_PLANE
-                                                   : PKI_ROLE_WORKER;
-        if (role == FB_ROLE_INIT && set->init) {
+        return 0;
+}
+
+/* nodeRegistration and kubeadm's timeouts: InitConfiguration's for init, JoinConfiguration's for joiners. */
+static void node_registration(struct fb_node *n) {
+        static const struct fb_registration_settings no_registration = {};
+        const struct fb_settings *set = fb_config_settings(n->config);
+
+        if (n->role == FB_ROLE_INIT && set->init) {
                 n->registration = &set->init->registration;
                 n->timeouts = set->init->timeouts;
-        } else if (role != FB_ROLE_INIT && set->join) {
+        } else if (n->role != FB_ROLE_INIT && set->join) {
                 n->registration = &set->join->registration;
                 n->timeouts = set->join->timeouts;
         } else {
                 n->registration = &no_registration;
                 n->timeouts = default_timeouts;
         }
+}
 
-        /* The Kubernetes version: the cluster's (a joiner replaces it with the cluster's kubeadm-config). */
-        const char *kv = cluster->kubernetes_version;
-        r = mf_versions_resolve(kv, &n->kubernetes_version);
+/* The Kubernetes version: the cluster's (a joiner replaces it with the cluster's kubeadm-config). */
+static int node_version(struct fb_node *n, struct error *why) {
+        const char *kv = n->cluster->kubernetes_version;
+        int r = mf_versions_resolve(kv, &n->kubernetes_version);
         if (r == -EOPNOTSUPP || r == -EINVAL) {
                 _cleanup_free_ char *bad = NULL;
                 if (fb_kubernetes_version_check(kv, &bad) < 0 && bad)
@@ -118,24 +109,31 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         if (r > 0)
                 log_debug("kubernetesVersion '%s' resolved to %s (the newest patch this build knows)", kv,
                           n->kubernetes_version);
-        r = mf_versions_for(n->kubernetes_version, &n->versions);
-        if (r < 0)
-                return r;
+        return mf_versions_for(n->kubernetes_version, &n->versions);
+}
 
-        /* PKI. */
+/* Certificates, the API URLs and the host name. */
+static int node_pki(struct fb_node *n, struct error *why) {
+        const struct fb_settings *set = fb_config_settings(n->config);
+        enum pki_role pki_role = n->role == FB_ROLE_INIT            ? PKI_ROLE_INIT
+                                 : n->role == FB_ROLE_CONTROL_PLANE ? PKI_ROLE_CONTROL_PLANE
+                                                                    : PKI_ROLE_WORKER;
+        char hn[256];
+        int r;
+
         r = pki_node_spec_init(&n->pki);
         if (r < 0)
                 return r;
-        r = fb_pki_spec_from_config(c, pki_role, root, cluster, &n->pki, why);
+        r = fb_pki_spec_from_config(n->config, pki_role, n->root, n->cluster, &n->pki, why);
         if (r < 0)
                 return r;
         /* A joiner without the cluster's ClusterConfiguration (plan, when discovery cannot reach it) talks
          * to where discovery would have gone. */
         const char *discovery_ep = set->join ? set->join->discovery.api_server_endpoint : NULL;
-        if (role != FB_ROLE_INIT && !n->pki.control_plane_endpoint && discovery_ep &&
+        if (n->role != FB_ROLE_INIT && !n->pki.control_plane_endpoint && discovery_ep &&
             !(n->pki.control_plane_endpoint = strdup(discovery_ep)))
                 return -ENOMEM;
-        if (role != FB_ROLE_WORKER) {
+        if (n->role != FB_ROLE_WORKER) {
                 r = pki_local_api_url(&n->pki, &n->local_api_url);
                 if (r < 0)
                         return r;
@@ -147,11 +145,14 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         if (gethostname(hn, sizeof(hn)) < 0)
                 hn[0] = 0;
         hn[sizeof(hn) - 1] = 0;
-        n->hostname = strdup(inst && inst->hostname && !hn[0] ? inst->hostname : hn);
-        if (!n->hostname)
-                return -ENOMEM;
+        n->hostname = strdup(n->instance && n->instance->hostname && !hn[0] ? n->instance->hostname : hn);
+        return n->hostname ? 0 : -ENOMEM;
+}
 
-        /* Static pods. */
+/* The static pods' spec. */
+static int node_static_pods(struct fb_node *n, struct error *why) {
+        const struct fb_cluster_settings *cluster = n->cluster;
+
         n->cp = (struct mf_control_plane_spec){
                 .kubernetes_version = n->kubernetes_version,
                 .image_repository = cluster->image_repository,
@@ -168,7 +169,7 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
                 .etcd_image_tag = cluster->etcd.image_tag,
                 .cert_dir = n->pki.cert_dir,
                 .external_ca = false,
-                .root = root,
+                .root = n->root,
         };
         if (n->pki.external_etcd) {
                 if (!cluster->etcd.endpoints)
@@ -182,11 +183,15 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
         }
         for (size_t i = 0; i < _MF_COMPONENT_MAX; i++)
                 n->cp.extras[i] = cluster->extras[i];
-        r = proxy_env(n);
-        if (r < 0)
-                return r;
+        return proxy_env(n);
+}
 
-        /* The kubelet. */
+/* The kubelet's spec, its configuration, and how it is started. */
+static int node_kubelet(struct fb_node *n) {
+        const struct fb_settings *set = fb_config_settings(n->config);
+        static const char *const default_cmd[] = {"systemctl", "enable", "--now", "kubelet", NULL};
+        char *const *cmd = set->firstboot.kubelet_start_command;
+
         n->kubelet = (struct mf_kubelet_spec){
                 .kubernetes_version = n->kubernetes_version,
                 .image_repository = n->cp.image_repository,
@@ -196,42 +201,69 @@ int fb_node_new(const char *root, const struct fb_config *c, const struct md_ins
                 .service_subnet = n->cp.service_subnet,
                 .dns_domain = n->cp.dns_domain,
                 .cert_dir = n->pki.cert_dir,
-                .resolved_active = path_exists(root, "/run/systemd/resolve/resolv.conf") >= 0,
-                .worker = role == FB_ROLE_WORKER,
+                .resolved_active = path_exists(n->root, "/run/systemd/resolve/resolv.conf") >= 0,
+                .worker = n->role == FB_ROLE_WORKER,
                 .taints = (const char *const *) n->registration->taints,
                 .extra_args = n->registration->kubelet_extra_args,
                 .n_extra_args = n->registration->n_kubelet_extra_args,
         };
         n->kubelet_user_config = n->kubelet_owned ?: set->kubelet_configuration;
-
-        char *const *cmd = set->firstboot.kubelet_start_command;
-        static const char *const default_cmd[] = {"systemctl", "enable", "--now", "kubelet", NULL};
         for (char *const *e = cmd ?: (char *const *) default_cmd; *e; e++)
                 if (strv_extend(&n->kubelet_start_command, *e) < 0)
                         return -ENOMEM;
+        return 0;
+}
 
-        /* The certificate key: the configured one, else a fresh one for this run (init only). */
-        const char *ck = fb_config_certificate_key(c);
-        if (!ck && role == FB_ROLE_INIT && set->init)
+/* The certificate key: the configured one, else a fresh one for this run (init only). */
+static int node_certificate_key(struct fb_node *n) {
+        const struct fb_settings *set = fb_config_settings(n->config);
+        const char *ck = fb_config_certificate_key(n->config);
+
+        if (!ck && n->role == FB_ROLE_INIT && set->init)
                 ck = set->init->certificate_key;
-        if (!ck && role == FB_ROLE_CONTROL_PLANE && set->join)
+        if (!ck && n->role == FB_ROLE_CONTROL_PLANE && set->join)
                 ck = set->join->certificate_key;
         if (ck) {
                 n->certificate_key = strdup(ck);
-                if (!n->certificate_key)
-                        return -ENOMEM;
-        } else if (role == FB_ROLE_INIT) {
-                char buf[2 * PKI_CERT_KEY_SIZE + 1];
-                r = pki_certificate_key_generate(buf);
-                if (r < 0)
-                        return r;
-                n->certificate_key = strdup(buf);
-                OPENSSL_cleanse(buf, sizeof(buf));
-                if (!n->certificate_key)
-                        return -ENOMEM;
-                n->certificate_key_generated = true;
+                return n->certificate_key ? 0 : -ENOMEM;
         }
+        if (n->role != FB_ROLE_INIT)
+                return 0;
+        char buf[2 * PKI_CERT_KEY_SIZE + 1];
+        int r = pki_certificate_key_generate(buf);
+        if (r < 0)
+                return r;
+        n->certificate_key = strdup(buf);
+        OPENSSL_cleanse(buf, sizeof(buf));
+        if (!n->certificate_key)
+                return -ENOMEM;
+        n->certificate_key_generated = true;
+        return 0;
+}
 
+int fb_node_new(const char *root, const struct fb_config *c, const struct md_instance *inst,
+                enum fb_role role, const struct fb_cluster_view *view, struct fb_node **ret,
+                struct error *why) {
+        _cleanup_(fb_node_freep) struct fb_node *n = calloc(1, sizeof(*n));
+        int r;
+
+        if (!n)
+                return -ENOMEM;
+        n->config = c;
+        r = node_cluster(n, view, why);
+        if (r < 0)
+                return r;
+        if (role == FB_ROLE_AUTO || role < 0)
+                return error_set(why, -EINVAL, "the role must be decided before the node is set up");
+        n->root = root;
+        n->host = isempty(root) || streq(root, "/");
+        n->instance = inst;
+        n->role = role;
+        node_registration(n);
+        if ((r = node_version(n, why)) < 0 || (r = node_pki(n, why)) < 0 ||
+            (r = node_static_pods(n, why)) < 0 || (r = node_kubelet(n)) < 0 ||
+            (r = node_certificate_key(n)) < 0)
+                return r;
         *ret = TAKE_PTR(n);
         return 0;
 }
