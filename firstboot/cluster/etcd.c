@@ -276,37 +276,48 @@ int etcd_member_remove(struct etcd_client *c, uint64_t id) {
         return call_with_id(c, "/v3/cluster/member/remove", id);
 }
 
+/* GETs path on one endpoint with the client's credentials; on a transport failure c->error names the URL. */
+static int get(struct etcd_client *c, const char *endpoint, const char *path, size_t max_body,
+               struct http_response **ret) {
+        _cleanup_free_ char *url = strdupf("%s%s", endpoint, path);
+        char herr[HTTP_ERROR_MAX] = "";
+
+        if (!url)
+                return -ENOMEM;
+        struct http_request req = {.url = url,
+                                   .ca_pem = c->ca_pem,
+                                   .client_cert_pem = c->cert_pem,
+                                   .client_key_pem = c->key_pem,
+                                   .no_proxy = true,
+                                   .timeout_ms = c->timeout_ms,
+                                   .max_body = max_body,
+                                   .error = herr};
+        int r = http_request(&req, ret);
+        if (r < 0)
+                snprintf(c->error, sizeof(c->error), "%s: %s", url, herr);
+        return r;
+}
+
 int etcd_health(struct etcd_client *c) {
         int r = -EIO;
 
         c->error[0] = 0;
         for (char **e = c->endpoints; *e; e++) {
-                _cleanup_free_ char *url = strdupf("%s/health", *e);
                 _cleanup_(http_response_freep) struct http_response *resp = NULL;
                 _cleanup_(cJSON_Deletep) cJSON *j = NULL;
-                char herr[HTTP_ERROR_MAX] = "";
 
-                if (!url)
-                        return -ENOMEM;
-                struct http_request req = {.url = url,
-                                           .ca_pem = c->ca_pem,
-                                           .client_cert_pem = c->cert_pem,
-                                           .client_key_pem = c->key_pem,
-                                           .no_proxy = true,
-                                           .timeout_ms = c->timeout_ms,
-                                           .max_body = 4096,
-                                           .error = herr};
-                r = http_request(&req, &resp);
-                if (r < 0) {
-                        snprintf(c->error, sizeof(c->error), "%s: %s", url, herr);
+                r = get(c, *e, "/health", 4096, &resp);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
                         continue;
-                }
                 const char *h = NULL;
                 if (json_parse(resp->body, resp->body_len, 4096, &j, NULL) == 0)
                         h = json_get_string(j, "health");
                 if (resp->status == 200 && h && streq(h, "true"))
                         return 0;
-                snprintf(c->error, sizeof(c->error), "%s: HTTP %ld: %s", url, resp->status, resp->body);
+                snprintf(c->error, sizeof(c->error), "%s/health: HTTP %ld: %s", *e, resp->status,
+                         resp->body);
                 r = -EAGAIN;
         }
         return r;
@@ -367,28 +378,16 @@ int etcd_peer_active(struct etcd_client *c, uint64_t remote) {
 
         c->error[0] = 0;
         for (char **e = c->endpoints; *e; e++) {
-                _cleanup_free_ char *url = strdupf("%s/metrics", *e);
                 _cleanup_(http_response_freep) struct http_response *resp = NULL;
-                char herr[HTTP_ERROR_MAX] = "";
 
-                if (!url)
-                        return -ENOMEM;
-                struct http_request req = {.url = url,
-                                           .ca_pem = c->ca_pem,
-                                           .client_cert_pem = c->cert_pem,
-                                           .client_key_pem = c->key_pem,
-                                           .no_proxy = true,
-                                           .timeout_ms = c->timeout_ms,
-                                           .max_body = ETCD_MAX_METRICS,
-                                           .error = herr};
                 requests_made++;
-                r = http_request(&req, &resp);
-                if (r < 0) {
-                        snprintf(c->error, sizeof(c->error), "%s: %s", url, herr);
+                r = get(c, *e, "/metrics", ETCD_MAX_METRICS, &resp);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
                         continue;
-                }
                 if (resp->status != 200) {
-                        snprintf(c->error, sizeof(c->error), "%s: HTTP %ld", url, resp->status);
+                        snprintf(c->error, sizeof(c->error), "%s/metrics: HTTP %ld", *e, resp->status);
                         r = -EPROTO;
                         continue;
                 }
