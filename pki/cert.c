@@ -435,3 +435,90 @@ int pki_cert_ca_pin_check(X509 *cert, const char *pin) {
                 return r;
         return memeq_const_time(md, want, sizeof(md)) ? 0 : -EPERM;
 }
+
+void pki_cert_fields_done(struct pki_cert_fields *f) {
+        free(f->cn);
+        free(f->org);
+        strv_free(f->dns);
+        strv_free(f->ips);
+        *f = (struct pki_cert_fields){};
+}
+
+static int subject_field(X509 *cert, int nid, char **ret) {
+        X509_NAME *name = X509_get_subject_name(cert);
+        int i = X509_NAME_get_index_by_NID(name, nid, -1);
+        unsigned char *utf8 = NULL;
+        char *s;
+
+        if (i < 0) {
+                *ret = NULL;
+                return 0;
+        }
+        int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
+        if (len < 0)
+                return -EBADMSG;
+        s = strndup((const char *) utf8, (size_t) len);
+        OPENSSL_free(utf8);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+/* The SANs of one type as text, in the certificate's order. */
+static int san_texts(GENERAL_NAMES *names, int type, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+                int t;
+                ASN1_STRING *s = GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(names, i), &t);
+                const unsigned char *d = s ? ASN1_STRING_get0_data(s) : NULL;
+                int len = s ? ASN1_STRING_length(s) : 0;
+                char buf[INET6_ADDRSTRLEN];
+                _cleanup_free_ char *text = NULL;
+
+                if (t != type || !d)
+                        continue;
+                if (type == GEN_DNS)
+                        text = strndup((const char *) d, (size_t) len);
+                else if (len == 4 || len == 16) {
+                        if (!inet_ntop(len == 4 ? AF_INET : AF_INET6, d, buf, sizeof(buf)))
+                                return -EBADMSG;
+                        text = strdup(buf);
+                } else
+                        return -EBADMSG;
+                if (!text || strv_consume(&l, TAKE_PTR(text)) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int pki_cert_fields_read(X509 *cert, struct pki_cert_fields *ret) {
+        _cleanup_(pki_cert_fields_done) struct pki_cert_fields f = {};
+        _cleanup_(GENERAL_NAMES_freep) GENERAL_NAMES *names = NULL;
+        int r;
+
+        r = subject_field(cert, NID_commonName, &f.cn);
+        if (r >= 0)
+                r = subject_field(cert, NID_organizationName, &f.org);
+        if (r < 0)
+                return r;
+        if (!f.cn)
+                return -EBADMSG;
+        names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+        if (names &&
+            ((r = san_texts(names, GEN_DNS, &f.dns)) < 0 || (r = san_texts(names, GEN_IPADD, &f.ips)) < 0))
+                return r;
+        uint32_t xku = X509_get_extended_key_usage(cert);
+        if (xku != UINT32_MAX) {
+                if (xku & XKU_SSL_SERVER)
+                        f.eku |= PKI_EKU_SERVER_AUTH;
+                if (xku & XKU_SSL_CLIENT)
+                        f.eku |= PKI_EKU_CLIENT_AUTH;
+        }
+        ERR_clear_error();
+        *ret = f;
+        f = (struct pki_cert_fields){};
+        return 0;
+}

@@ -56,6 +56,17 @@ bool pki_cert_is_ca(X509 *cert);
  */
 int pki_cert_satisfies(X509 *cert, const struct pki_cert_spec *spec, const char **ret_why);
 
+/* The fields kubeadm's renewal copies from a certificate it renews (renewal/manager.go certToConfig): the
+ * subject CN and (first) O, the DNS and IP SANs in the certificate's order, the extended key usages. Owned;
+ * -EBADMSG when there is no CN or a SAN cannot be read. */
+struct pki_cert_fields {
+        char *cn, *org;
+        char **dns, **ips;
+        unsigned eku;
+};
+int pki_cert_fields_read(X509 *cert, struct pki_cert_fields *ret);
+void pki_cert_fields_done(struct pki_cert_fields *f);
+
 /* "sha256:<hex>" of the DER SubjectPublicKeyInfo: kubeadm's --discovery-token-ca-cert-hash. */
 int pki_cert_ca_pin(X509 *cert, char **ret);
 /* 0 when pin ("sha256:" in any case, 64 hex digits) matches, -EPERM when not, -EINVAL when malformed. */

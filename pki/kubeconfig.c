@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 
 #include "common/cleanup-libs.h"
 #include "common/jsonutil.h"
@@ -172,4 +173,64 @@ void pki_kubeconfig_done(struct pki_kubeconfig *k) {
         free(k->cert_file);
         free(k->key_file);
         *k = (struct pki_kubeconfig){};
+}
+
+/* Whether doc is exactly what pki_kubeconfig_render() writes (kubeadm's shape), apart from the data. */
+static bool kubeadm_shaped(const cJSON *doc, const cJSON *ctx, const char *cname, const char *uname) {
+        _cleanup_free_ char *want = strdupf("%s@%s", uname, cname);
+        const cJSON *c = cJSON_GetArrayItem(json_get(doc, "clusters"), 0);
+        const cJSON *u = cJSON_GetArrayItem(json_get(doc, "users"), 0);
+
+        return want && streq(json_get_string(ctx, "name") ?: "", want) &&
+               cJSON_GetArraySize(json_get(doc, "clusters")) == 1 &&
+               cJSON_GetArraySize(json_get(doc, "contexts")) == 1 &&
+               cJSON_GetArraySize(json_get(doc, "users")) == 1 &&
+               cJSON_GetArraySize(json_get(c, "cluster")) == 2 &&
+               cJSON_GetArraySize(json_get(u, "user")) == 2 &&
+               cJSON_GetArraySize(json_get(ctx, "context")) == 2;
+}
+
+static int set_data(cJSON *obj, const char *field, const char *pem) {
+        _cleanup_erase_ char *b64 = base64_encode(pem, strlen(pem));
+        cJSON *old = cJSON_GetObjectItem(obj, field);
+
+        if (!b64)
+                return -ENOMEM;
+        if (cJSON_IsString(old))
+                OPENSSL_cleanse(old->valuestring, strlen(old->valuestring));
+        return json_set_string(obj, field, b64);
+}
+
+int pki_kubeconfig_renew(const char *yaml, size_t len, const char *ca_pem, const char *cert_pem,
+                         const char *key_pem, char **ret) {
+        _cleanup_(json_delete_wipedp) cJSON *docs = NULL;
+        cJSON *doc, *cluster, *user;
+        const cJSON *ctx;
+        const char *current, *cname, *uname, *server;
+        int r;
+
+        r = yaml_parse_documents(yaml, len, &docs, NULL);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EBADMSG;
+        doc = cJSON_GetArrayItem(docs, 0);
+        current = json_get_string(doc, "current-context");
+        ctx = current ? find_named(json_get(doc, "contexts"), current) : NULL;
+        cname = json_get_string(ctx, "context.cluster");
+        uname = json_get_string(ctx, "context.user");
+        cluster = cname ? (cJSON *) find_named(json_get(doc, "clusters"), cname) : NULL;
+        user = uname ? (cJSON *) find_named(json_get(doc, "users"), uname) : NULL;
+        server = json_get_string(cluster, "cluster.server");
+        if (!cluster || !user || !server || !cJSON_IsObject(json_get(cluster, "cluster")) ||
+            !cJSON_IsObject(json_get(user, "user")))
+                return -EBADMSG;
+        if (kubeadm_shaped(doc, ctx, cname, uname))
+                return pki_kubeconfig_render(server, cname, uname, ca_pem, cert_pem, key_pem, ret);
+        /* Anything else is kept as it is (kubeadm's kubeConfigReadWriter.Write: "all the other attributes
+         * are preserved"); only the three data fields change. */
+        if ((r = set_data(cJSON_GetObjectItem(cluster, "cluster"), "certificate-authority-data", ca_pem)) <
+                    0 ||
+            (r = set_data(cJSON_GetObjectItem(user, "user"), "client-certificate-data", cert_pem)) < 0 ||
+            (r = set_data(cJSON_GetObjectItem(user, "user"), "client-key-data", key_pem)) < 0)
+                return r;
+        return yaml_emit(docs, ret);
 }

@@ -24,3 +24,10 @@ struct pki_kubeconfig {
 /* -EBADMSG when the YAML is not a kubeconfig with a current context, or its data fields are not base64. */
 int pki_kubeconfig_parse(const char *yaml, size_t len, struct pki_kubeconfig *ret);
 void pki_kubeconfig_done(struct pki_kubeconfig *k);
+
+/* A kubeconfig with new credentials, as kubeadm's renewal writes it (kubeConfigReadWriter.Write): the
+ * current context's user gets cert and key, its cluster the CA; all else is kept. A file in kubeadm's own
+ * shape is written as pki_kubeconfig_render() writes it. -EBADMSG when there is no current context with
+ * its cluster, server and user. *ret owned by the caller (holds the key: wipe it). */
+int pki_kubeconfig_renew(const char *yaml, size_t len, const char *ca_pem, const char *cert_pem,
+                         const char *key_pem, char **ret);

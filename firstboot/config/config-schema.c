@@ -47,6 +47,7 @@ enum ftype {
         T_DNS_DOMAIN,  /* a DNS-1123 subdomain */
         T_DEVICE,      /* a /dev path or LABEL=, UUID=, PARTLABEL=, PARTUUID= */
         T_K8S_VERSION, /* a supported Kubernetes version or one of kubeadm's labels */
+        T_PERCENT,     /* a whole number 1-99 */
 };
 
 enum {
@@ -333,6 +334,14 @@ static const struct field replacement[] = {
          "How long a member must have been unreachable, with no healthy voter seeing it and its Node's Lease not renewed, before it counts as dead. Keep it above the Lease's 40s and a reboot's length.",
          "5m", "10m"},
         END};
+static const struct field certificate_renewal[] = {
+        {"enabled", T_BOOL, NULL, 0, NULL,
+         "Whether 'kube-firstboot refresh' (the control plane's daily timer) renews this node's certificates before they expire: the leaf certificates and kubeconfig client certificates 'kubeadm certs renew all' renews, with new keys, signed by the CAs on disk, then kube-apiserver, kube-controller-manager and kube-scheduler restarted one at a time. CAs are never renewed.",
+         "true", "false"},
+        {"renewBeforePercentage", T_PERCENT, NULL, 0, NULL,
+         "Renew a certificate when less than this part of its lifetime is left (20: a 1-year certificate about 73 days before it expires). A CA with less than this part left is reported (log, status.json) at every refresh.",
+         "20", "30"},
+        END};
 static const struct field firstboot_configuration[] = {
         {"apiVersion", T_STR, NULL, 0, NULL, "The version of this kind.", NULL, FB_API_VERSION},
         {"kind", T_STR, NULL, 0, NULL, "This kind.", NULL, "FirstbootConfiguration"},
@@ -353,6 +362,8 @@ static const struct field firstboot_configuration[] = {
         {"replacement", T_OBJ, replacement, 0, NULL,
          "Replacing dead control planes: what a control-plane joiner may remove from etcd before it joins.",
          NULL, NULL},
+        {"certificateRenewal", T_OBJ, certificate_renewal, 0, NULL,
+         "Certificates renewed in place by the control plane's refresh timer.", NULL, NULL},
         END,
 };
 
@@ -683,6 +694,8 @@ static void validate_number(struct vctx *v, const cJSON *j, const struct field *
                 return bad(v, path, "must be a whole number, not %s", type_name(j));
         if (f->type == T_PORT && (j->valuedouble < 1 || j->valuedouble > 65535))
                 bad(v, path, "%.0f is not a port (1-65535)", j->valuedouble);
+        if (f->type == T_PERCENT && (j->valuedouble < 1 || j->valuedouble > 99))
+                bad(v, path, "%.0f is not a percentage from 1 to 99", j->valuedouble);
 }
 
 /* One CIDR or two of different families, comma-separated; a service range at most 2^20 addresses. */
@@ -840,6 +853,7 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
                 return;
         case T_INT:
         case T_PORT:
+        case T_PERCENT:
                 return validate_number(v, j, f, path);
         default:
                 return validate_string(v, j, f, path);
@@ -973,6 +987,8 @@ static const char *type_words(const struct field *f) {
                 return "IP address";
         case T_PORT:
                 return "port (1-65535)";
+        case T_PERCENT:
+                return "percentage (whole number, 1-99)";
         case T_ENUM:
                 return "one of";
         case T_ENDPOINT:

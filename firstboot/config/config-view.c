@@ -372,6 +372,11 @@ int fb_settings_new(const struct fb_settings_documents *d, struct fb_settings **
         f->replacement.enabled = true;
         (void) json_get_bool(d->firstboot, "replacement.enabled", &f->replacement.enabled);
         f->replacement.dead_after = duration_or(d->firstboot, "replacement.deadAfter", 300000);
+        f->certificate_renewal.enabled = true;
+        (void) json_get_bool(d->firstboot, "certificateRenewal.enabled", &f->certificate_renewal.enabled);
+        int64_t pct = 20;
+        (void) json_get_int64(d->firstboot, "certificateRenewal.renewBeforePercentage", &pct);
+        f->certificate_renewal.renew_before_percentage = pct >= 1 && pct <= 99 ? (unsigned) pct : 20;
         r = strv_from_list(list_at(d->firstboot, "kubelet.startCommand"), &f->kubelet_start_command);
         if (r < 0)
                 return r;

@@ -135,6 +135,10 @@ struct fb_firstboot_settings {
                 bool enabled;                  /* default true */
                 unsigned long long dead_after; /* milliseconds; default 5m */
         } replacement;
+        struct {
+                bool enabled;                     /* default true */
+                unsigned renew_before_percentage; /* 1-99; default 20 */
+        } certificate_renewal;
 };
 
 /* The whole view. */

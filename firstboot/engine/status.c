@@ -354,6 +354,31 @@ int fb_status_record_membership(const char *root, const char *role_if_new,
         return record(root, role_if_new, fill_membership, m);
 }
 
+static int fill_renewal(cJSON *doc, const void *data) {
+        const struct fb_status_renewal *x = data;
+        _cleanup_free_ char *checked = now_rfc3339(), *next = x->next_due ? rfc3339(x->next_due) : NULL;
+        struct json_builder b = {};
+        cJSON *o = jb_object(&b);
+
+        jb_str(&b, o, "checked", checked);
+        jb_strs(&b, o, "renewed", (const char *const *) x->renewed);
+        jb_strs(&b, o, "restarted", (const char *const *) x->restarted);
+        jb_strs(&b, o, "caExpiring", (const char *const *) x->ca_expiring);
+        if (next)
+                jb_str(&b, o, "nextDue", next);
+        if (x->error)
+                jb_str(&b, o, "error", x->error);
+        o = jb_result(&b, o);
+        if (!o)
+                return jb_error(&b);
+        jb_set(&b, doc, "certificateRenewal", o);
+        return jb_error(&b);
+}
+
+int fb_status_record_renewal(const char *root, const char *role_if_new, const struct fb_status_renewal *x) {
+        return record(root, role_if_new, fill_renewal, x);
+}
+
 int fb_sd_notify(const char *message) {
         const char *path = getenv("NOTIFY_SOCKET");
         struct sockaddr_un sa = {.sun_family = AF_UNIX};

@@ -75,6 +75,15 @@ struct fb_status_membership {
 int fb_status_record_membership(const char *root, const char *role_if_new,
                                 const struct fb_status_membership *m);
 
+/* The last certificate renewal of refresh: status.json's "certificateRenewal" {checked, renewed, restarted,
+ * caExpiring (CAs near their end: never renewed automatically), nextDue, error}. */
+struct fb_status_renewal {
+        char *const *renewed, *const *restarted, *const *ca_expiring; /* NULL: empty lists */
+        time_t next_due;                                              /* 0: left out */
+        const char *error;                                            /* NULL: left out */
+};
+int fb_status_record_renewal(const char *root, const char *role_if_new, const struct fb_status_renewal *x);
+
 /* A dead member this run removed from etcd (replacement): appended to status.json's "replacements". */
 struct fb_status_replacement {
         const char *name; /* member and Node name; "" for an unstarted member */

@@ -19,7 +19,9 @@
 #include "firstboot/verbs/config-cli.h"
 #include "firstboot/verbs/expiration.h"
 #include "firstboot/engine/phases.h"
+#include "firstboot/flows/cert-renewal.h"
 #include "firstboot/flows/node.h"
+#include "firstboot/host/static-pods.h"
 #include "firstboot/cluster/kubeapi.h"
 #include "firstboot/cluster/membership.h"
 #include "firstboot/cluster/upload-certs.h"
@@ -44,7 +46,17 @@ static const char body[] =
         "On a control plane with stacked etcd, whether this node's etcd member is still in the cluster\n"
         "(\"etcdMembership\" in status.json): a machine replaced as dead while it was down finds itself\n"
         "removed, and refresh fails with the remedy (kube-firstboot reset --force, then run).\n"
+        "Certificates (FirstbootConfiguration.certificateRenewal, on by default): this node's leaf\n"
+        "certificates and kubeconfig client certificates ('kubeadm certs renew all' renews the same) with\n"
+        "less than renewBeforePercentage (20) of their lifetime left are renewed with new keys, signed by\n"
+        "the CAs on disk, with kubeadm's fields and certificateValidityPeriod; then kube-apiserver,\n"
+        "kube-controller-manager and kube-scheduler are restarted one at a time (their manifests moved out\n"
+        "and back), each healthy again before the next, under the cluster's join queue so that no two\n"
+        "control planes restart at once. etcd reloads its certificates itself. CAs are never renewed:\n"
+        "one with less than that part of its life left is reported at every refresh (\"certificateRenewal\"\n"
+        "in status.json). The time is the later of this machine's clock and the apiserver's.\n"
         "\n"
+        "  --renew-dry-run               say which certificates are due and what would restart; change none\n"
         "  --certs-min-left DURATION     re-upload below this (default 75m)\n"
         "  --token-min-left DURATION     renew tokens below this (default 12h)\n"
         "  --kubeconfig FILE             admin credentials (default /etc/kubernetes/admin.conf under --root)\n"
@@ -143,16 +155,18 @@ out:
 struct refresh_args {
         unsigned long long certs_min_ms, token_min_ms;
         const char *kubeconfig;
+        bool renew_dry_run;
 };
 
 /* 1: help printed; 0: go on; -EINVAL: a bad option (said); -ENOMEM. */
 static int parse_options(int argc, char **argv, struct config_cli *cc, struct refresh_args *a) {
-        enum { ARG_CERTS_MIN = _CONFIG_ARG_MAX, ARG_TOKEN_MIN, ARG_KUBECONFIG };
+        enum { ARG_CERTS_MIN = _CONFIG_ARG_MAX, ARG_TOKEN_MIN, ARG_KUBECONFIG, ARG_RENEW_DRY_RUN };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
                 {"certs-min-left", required_argument, NULL, ARG_CERTS_MIN},
                 {"token-min-left", required_argument, NULL, ARG_TOKEN_MIN},
                 {"kubeconfig", required_argument, NULL, ARG_KUBECONFIG},
+                {"renew-dry-run", no_argument, NULL, ARG_RENEW_DRY_RUN},
                 CONFIG_CLI_OPTIONS,
                 {},
         };
@@ -175,6 +189,9 @@ static int parse_options(int argc, char **argv, struct config_cli *cc, struct re
                         continue;
                 case ARG_KUBECONFIG:
                         a->kubeconfig = optarg;
+                        continue;
+                case ARG_RENEW_DRY_RUN:
+                        a->renew_dry_run = true;
                         continue;
                 default:
                         r = config_cli_option(cc, ch, optarg);
@@ -393,6 +410,69 @@ static int check_membership(struct kube_client *k, const struct fb_cluster_setti
         return 1;
 }
 
+/* Manifests a crashed restart left out of /etc/kubernetes/manifests go back first, API or not. */
+static void put_back_manifests(void) {
+        struct error why = {};
+        unsigned n = 0;
+        int r = fb_static_pods_put_back(cli.root, FB_MANIFESTS_DIR, &n, &why);
+
+        if (r < 0)
+                log_error("%s", error_message(&why, r));
+        else if (n > 0)
+                log_warning("Put %u static pod manifest(s) back into %s: a restart was interrupted.", n,
+                            FB_MANIFESTS_DIR);
+}
+
+/* Certificates renewed when due, the components restarted; status.json's "certificateRenewal". 1 on failure
+ * (said). */
+static int renew_certificates(struct kube_client *k, const struct fb_config *c,
+                              const struct fb_cluster_settings *cluster, bool dry_run) {
+        const struct fb_settings *set = fb_config_settings(c);
+        _cleanup_(fb_cert_renewal_result_done) struct fb_cert_renewal_result res = {};
+        _cleanup_free_ char *role = NULL;
+        char host[256] = "";
+        struct error why = {};
+        time_t now = time(NULL), api_now = kube_client_now(k);
+        unsigned long long healthy_ms = set->init ? set->init->timeouts.control_plane_component_health_check
+                                        : set->join
+                                                ? set->join->timeouts.control_plane_component_health_check
+                                                : 240000;
+
+        if (!set->firstboot.certificate_renewal.enabled) {
+                log_info(
+                        "Certificates: renewal is off (FirstbootConfiguration.certificateRenewal.enabled).");
+                return 0;
+        }
+        (void) gethostname(host, sizeof(host) - 1);
+        struct fb_cert_renewal req = {.root = cli.root,
+                                      .config = c,
+                                      .cluster = cluster,
+                                      .admin = k,
+                                      .node_name = fb_config_node_name(c) ?: host,
+                                      /* Renewing early is harmless; late is an outage. */
+                                      .now = api_now > now ? api_now : now,
+                                      .stop_timeout_ms = 90000,
+                                      .healthy_timeout_ms = healthy_ms ?: 240000,
+                                      .dry_run = dry_run};
+        int r = fb_certificates_renew(&req, &res, &why);
+        if (r < 0)
+                log_error("Certificates: %s", error_message(&why, r));
+        else if (!res.renewed && !res.restarted)
+                log_info("Certificates: none due (renewed below %u%% of their lifetime left).",
+                         set->firstboot.certificate_renewal.renew_before_percentage);
+        if (dry_run)
+                return r < 0;
+        if (path_exists(cli.root, FB_DONE_PATH) >= 0)
+                (void) fb_journal_role(cli.root, &role);
+        struct fb_status_renewal st = {.renewed = res.renewed,
+                                       .restarted = res.restarted,
+                                       .ca_expiring = res.ca_expiring,
+                                       .next_due = res.next_due,
+                                       .error = r < 0 ? error_message(&why, r) : NULL};
+        (void) fb_status_record_renewal(cli.root, role, &st);
+        return r < 0;
+}
+
 int cmd_refresh(int argc, char **argv) {
         _cleanup_(config_cli_done) struct config_cli cc = {};
         _cleanup_(md_instance_freep) struct md_instance *inst = NULL;
@@ -410,6 +490,7 @@ int cmd_refresh(int argc, char **argv) {
         r = config_cli_load(&cc, cli.root, true, false, &inst, &c);
         if (r != EXIT_DONE)
                 return r;
+        put_back_manifests();
 
         r = kube_client_from_kubeconfig(cli.root, a.kubeconfig, &k);
         if (r < 0) {
@@ -428,6 +509,7 @@ int cmd_refresh(int argc, char **argv) {
         r = refresh_tokens(k, c, a.token_min_ms);
         if (r < 0)
                 return cli_oom();
+        failures += renew_certificates(k, c, cluster, a.renew_dry_run);
         report_expiry(c, cluster);
         failures += check_membership(k, cluster);
         return failures + r ? EXIT_FAILED : EXIT_DONE;

@@ -335,6 +335,10 @@ defaults
     mode tcp
     log global
     option tcplog
+    # As kubeadm's HA documentation configures haproxy: a connection refused by a stopping apiserver is
+    # retried on another before the health check has marked it down.
+    option redispatch
+    retries 1
     timeout connect 2s
     timeout client 60s
     timeout server 60s
