@@ -181,7 +181,10 @@ static bool kubeadm_shaped(const cJSON *doc, const cJSON *ctx, const char *cname
         const cJSON *c = cJSON_GetArrayItem(json_get(doc, "clusters"), 0);
         const cJSON *u = cJSON_GetArrayItem(json_get(doc, "users"), 0);
 
-        return want && streq(json_get_string(ctx, "name") ?: "", want) &&
+        const cJSON *prefs = json_get(doc, "preferences");
+
+        return want && streq(json_get_string(ctx, "name") ?: "", want) && cJSON_GetArraySize(doc) == 7 &&
+               cJSON_IsObject(prefs) && cJSON_GetArraySize(prefs) == 0 &&
                cJSON_GetArraySize(json_get(doc, "clusters")) == 1 &&
                cJSON_GetArraySize(json_get(doc, "contexts")) == 1 &&
                cJSON_GetArraySize(json_get(doc, "users")) == 1 &&

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * An existing kubeconfig on disk, read to decide whether to keep it (and by 'pki check'); and the names we
- * render into kubeconfigs: whatever printable cluster name comes in must read back unchanged.
+ * render into kubeconfigs: whatever printable cluster name comes in must read back unchanged; and the same
+ * file renewed (refresh's certificate renewal), whose output must parse again with the new data in place.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,6 +39,19 @@ static void render_round_trip(const uint8_t *data, size_t size) {
                 abort();
 }
 
+static void renew(const uint8_t *data, size_t size) {
+        _cleanup_free_ char *out = NULL;
+        struct pki_kubeconfig k = {};
+
+        if (pki_kubeconfig_renew((const char *) data, size, "NEWCA\n", "NEWCERT\n", "NEWKEY\n", &out) < 0)
+                return;
+        if (pki_kubeconfig_parse(out, strlen(out), &k) < 0)
+                abort();
+        if (!k.cert_pem || !streq(k.cert_pem, "NEWCERT\n") || !k.key_pem || !streq(k.key_pem, "NEWKEY\n"))
+                abort();
+        pki_kubeconfig_done(&k);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct pki_kubeconfig k = {};
 
@@ -47,5 +61,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (pki_kubeconfig_parse((const char *) data, size, &k) == 0)
                 pki_kubeconfig_done(&k);
         render_round_trip(data, size);
+        renew(data, size);
         return 0;
 }
