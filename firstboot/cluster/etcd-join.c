@@ -16,7 +16,6 @@
 #define BACKOFF_CAP_MS     3000u
 #define PROMOTE_BASE_MS    250u
 #define PROMOTE_CAP_MS     2000u
-#define QUORUM_RECHECK_MS  1000u /* a "no quorum" verdict must hold twice, this far apart */
 #define QUORUM_INTERVAL_MS 2000u /* voters' health is looked at no more often while add is refused */
 #define MIN_CALL_MS        250u  /* no call is started with less time than this left */
 
@@ -264,7 +263,7 @@ enum { STEP_NEXT, STEP_AGAIN, STEP_DONE };
 struct add {
         struct run r;
         char quorum_text[1024]; /* room for quorum_at_risk()'s longest */
-        unsigned long long quorum_checked, risk_seen, blocker_since;
+        unsigned long long quorum_checked, blocker_since;
         uint64_t blocker_id;
         bool added;      /* this call's add succeeded (the learner is ours) */
         bool tried;      /* this call sent an add (its answer may have been lost) */
@@ -325,24 +324,19 @@ static int take_found_member(struct add *a, const struct member_list *l, struct 
         return STEP_NEXT;
 }
 
-/* Quorum, looked at when due and not too often: a "too few voters healthy" verdict must hold twice,
- * QUORUM_RECHECK_MS apart, before the join gives up (-EHOSTDOWN). */
-static int check_quorum(struct add *a, const struct member_list *l, struct error *why) {
+/* Quorum, looked at when due and not too often. Too few voters healthy is waited out (a voter rebooting, a
+ * power cut being repaired): nothing is added meanwhile, and when the time runs out the timeout's message
+ * says which voters were down. */
+static int check_quorum(struct add *a, const struct member_list *l) {
         if (!a->quorum_due ||
             (a->quorum_checked != 0 && clock_now_ms() - a->quorum_checked < QUORUM_INTERVAL_MS))
                 return STEP_NEXT;
         a->quorum_checked = clock_now_ms();
         if (!quorum_at_risk(&a->r, l->m, l->n, a->quorum_text, sizeof(a->quorum_text))) {
-                a->risk_seen = 0;
                 a->quorum_due = false;
                 return STEP_NEXT;
         }
-        if (a->risk_seen && clock_now_ms() - a->risk_seen >= QUORUM_RECHECK_MS)
-                return error_set(why, -EHOSTDOWN, "%s", a->quorum_text);
-        if (!a->risk_seen)
-                a->risk_seen = clock_now_ms();
         note(&a->r, -EHOSTDOWN, "too few etcd voters are healthy", a->quorum_text);
-        a->quorum_checked = 0; /* confirm once more before refusing */
         return STEP_AGAIN;
 }
 
@@ -446,8 +440,7 @@ static int add_attempt(struct add *a, struct fb_etcd_join_state *ret, struct err
 
         if ((k = list_members_step(&a->r, &l, why)) != STEP_NEXT ||
             (k = take_found_member(a, &l, ret, why)) != STEP_NEXT ||
-            (k = check_quorum(a, &l, why)) != STEP_NEXT ||
-            (k = remove_abandoned_learner(a, &l)) != STEP_NEXT)
+            (k = check_quorum(a, &l)) != STEP_NEXT || (k = remove_abandoned_learner(a, &l)) != STEP_NEXT)
                 return k;
         member_list_done(&l);
         return add_learner(a, why);

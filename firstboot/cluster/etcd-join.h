@@ -10,11 +10,11 @@
  *
  * Quorum safety: no learner is added while the voters that answer /health on their own client URL are
  * fewer than a quorum (member changes would hang, and the promotion would add a voter to a cluster that
- * cannot commit). A voter that is down while a quorum still answers makes etcd refuse member changes
- * ("unhealthy cluster"); that is retried until the deadline and then reported naming the voter.
+ * cannot commit); that is waited out (a voter rebooting comes back) until the deadline, whose -ETIMEDOUT
+ * says which voters were down. A voter that is down while a quorum still answers makes etcd refuse member
+ * changes ("unhealthy cluster"); that is retried until the deadline and then reported naming the voter.
  *
  * Errors (with why, a human sentence naming the member, URL or endpoint):
- *   -EHOSTDOWN    etcd quorum at risk: too few voters answer
  *   -EADDRINUSE   this peer URL belongs to a started member of another name, or a started member has this
  *                 node's name but another peer URL (a stale member: remove it first)
  *   -ENOENT       promote: no member has this peer URL

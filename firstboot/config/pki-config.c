@@ -336,3 +336,14 @@ int fb_pki_spec_from_config(const struct fb_config *c, enum pki_role role, const
                 cluster ? cluster->document : NULL,
                 ca_cert || ca_key ? NULL : fb_config_document(c, "FirstbootConfiguration"), s, why);
 }
+
+int fb_pki_spec_from_cluster(const struct fb_cluster_settings *cluster, struct pki_node_spec *s,
+                             struct error *why) {
+        const cJSON *doc = cluster ? cluster->document : NULL;
+
+        error_clear(why);
+        if (!doc)
+                return 0;
+        return read_cluster(doc, streq(json_get_string(doc, "apiVersion") ?: "", FB_KUBEADM_V1BETA3), s,
+                            why);
+}

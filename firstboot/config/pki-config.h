@@ -27,3 +27,9 @@ int fb_pki_config_load(const char *path, const char *root, const char *role_over
 int fb_pki_spec_from_config(const struct fb_config *c, enum pki_role role, const char *root,
                             const struct fb_cluster_settings *cluster, struct pki_node_spec *s,
                             struct error *why);
+
+/* Only what a ClusterConfiguration (the cluster's kubeadm-config) says: certificatesDir, SANs, etcd,
+ * encryptionAlgorithm, validity periods; nothing about this node (renewal copies the rest from the
+ * certificates themselves). NULL or a settings without a document: kubeadm's defaults stay. */
+int fb_pki_spec_from_cluster(const struct fb_cluster_settings *cluster, struct pki_node_spec *s,
+                             struct error *why);

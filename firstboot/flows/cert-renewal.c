@@ -224,8 +224,7 @@ int fb_certificates_renew(const struct fb_cert_renewal *req, struct fb_cert_rene
         r = pki_node_spec_init(&spec);
         if (r < 0)
                 return r;
-        r = fb_pki_spec_from_config(req->config, PKI_ROLE_CONTROL_PLANE, req->root, req->cluster, &spec,
-                                    why);
+        r = fb_pki_spec_from_cluster(req->cluster, &spec, why);
         if (r < 0)
                 return r;
         r = check_cas(req, &spec, pct, &res);

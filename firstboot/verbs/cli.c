@@ -52,7 +52,8 @@ void cli_print_help_more(const char *usage, const char *body, const char *more) 
                "  0  done\n"
                "  1  failed (the message, and for 'run' /run/kube-firstboot/status.json, says why)\n"
                "  2  bad usage or bad configuration: fix the input; retrying will not help\n"
-               "  3  temporary failure (a peer unreachable or timing out): retrying later may succeed\n"
+               "  3  temporary failure (a peer unreachable or timing out, etcd's quorum lost, the join\n"
+               "     queue held, a server error): retrying later may succeed; the unit retries\n"
                "  4  not supported by this version of kube-firstboot\n");
 }
 
@@ -77,22 +78,6 @@ int cli_help_or_usage(int argc, char **argv, const char *usage, const char *body
                 return EXIT_USAGE;
         }
         return -1;
-}
-
-int cli_exit_code_for_error(int r) {
-        switch (r < 0 ? -r : r) {
-        case ETIMEDOUT:
-        case ECONNREFUSED:
-        case ECONNRESET:
-        case EHOSTUNREACH:
-        case ENETUNREACH:
-        case EAGAIN:
-                return EXIT_TEMPORARY;
-        case EOPNOTSUPP:
-                return EXIT_UNSUPPORTED;
-        default:
-                return EXIT_FAILED;
-        }
 }
 
 int cli_stub(int argc, char **argv, const char *usage, const char *body, const char *what) {

@@ -55,7 +55,8 @@ int cli_stub(int argc, char **argv, const char *usage, const char *body, const c
 /* Handles -h/--help as the only argument pattern of verbs that take no options; returns -1 to go on. */
 int cli_help_or_usage(int argc, char **argv, const char *usage, const char *body, int max_args);
 
-/* Maps a -errno from the libraries to an exit code: EXIT_TEMPORARY for network conditions that may pass. */
+/* Maps a -errno from the libraries to an exit code by the table in exit-codes.c (cli_exit_rules()):
+ * EXIT_TEMPORARY for what may pass, EXIT_USAGE for -EINVAL, EXIT_FAILED for anything not listed. */
 int cli_exit_code_for_error(int r);
 #define cli_oom() (log_oom(), EXIT_FAILED)
 

@@ -203,7 +203,9 @@ def test_abandoned_learner_is_removed_only_when_asked(kf, etcd):
     assert voters_and_learners(kf, etcd) == (["cp-1", "cp-2"], [])
 
 
-def test_quorum_at_risk_is_refused(kf, etcd):
+def test_quorum_lost_is_waited_out_then_joined(kf, kf_bin, etcd, tmp_path):
+    """Issue 21: 2 voters, 1 down (a power cut): nothing is added while the quorum is lost; the join waits for
+    it (exit 3, temporary, when --wait runs out, naming the voters), and goes through once the voter is back."""
     healthy(kf, etcd)
     ports = (free_port(), free_port())
     _, env = join(kf, etcd, "cp-2", ports)
@@ -211,12 +213,31 @@ def test_quorum_at_risk_is_refused(kf, etcd):
     join(kf, etcd, "cp-2", ports, "--promote", "--wait", "60")
     m2.stop()  # 2 voters, 1 answering: no quorum, member changes would hang
 
-    p, _ = join(kf, etcd, "cp-3", (free_port(), free_port()), "--wait", "60", check_rc=1)
+    p, _ = join(kf, etcd, "cp-3", (free_port(), free_port()), "--wait", "5", check_rc=3)
     # cp-2 does not answer; cp-1 answers unhealthy (no leader without a quorum).
     assert "etcd quorum at risk: only 0 of 2 voters healthy (2 needed)" in p.stderr, p.stderr
     assert re.search(r"'cp-2' \(https://127.0.0.1:\d+/health: [^)]+\)", p.stderr), p.stderr
     assert re.search(r"'cp-1' \(https://127.0.0.1:\d+/health: HTTP 503", p.stderr), p.stderr
     assert len(members(kf, etcd)) == 2  # nothing added
+
+    # The same join waits while cp-2's machine is powered back on, then adds its learner.
+    out = open(tmp_path / "join.out", "w+")
+    p3 = (free_port(), free_port())
+    proc = subprocess.Popen([kf_bin, *join_args(etcd, "cp-3", p3, "--wait", "60")], stdout=out,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: "too few etcd voters are healthy" in open(tmp_path / "join.out").read(), 20,
+                 "the join waiting for the quorum")
+        assert proc.poll() is None
+        assert len(members(kf, etcd)) == 2
+        etcd.start("cp-2", ports, env["ETCD_INITIAL_CLUSTER"])
+        assert proc.wait(60) == 0, open(tmp_path / "join.out").read()[-3000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        out.close()
+    assert voters_and_learners(kf, etcd) == (["cp-1", "cp-2"], ["(not"])
 
 
 def test_a_voter_down_with_quorum_is_named(kf, etcd):
