@@ -292,6 +292,11 @@ int http_request(const struct http_request *req, struct http_response **ret) {
                                 "a response header line larger than libcurl accepts (100 KiB), or out of memory");
                 } else {
                         r = map_curl_error(cc);
+                        /* The peer closed the connection during the handshake (a load balancer with no
+                         * healthy backend accepts and closes): a reset, not a TLS disagreement. */
+                        if (cc == CURLE_SSL_CONNECT_ERROR &&
+                            (strstr(errbuf, "SSL_ERROR_SYSCALL") || strstr(errbuf, "unexpected eof")))
+                                r = -ECONNRESET;
                         if (!errbuf[0])
                                 snprintf(errbuf, sizeof(errbuf), "%s", curl_easy_strerror(cc));
                 }

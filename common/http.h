@@ -11,7 +11,8 @@
  * A response with any HTTP status is a success at this layer (the caller judges the status); failures
  * are transport failures, mapped to:
  *   -ETIMEDOUT     the request or connection timed out
- *   -ECONNREFUSED  nothing listens there        -ECONNRESET  the peer dropped the connection
+ *   -ECONNREFUSED  nothing listens there        -ECONNRESET  the peer dropped the connection (also
+ *                  during the TLS handshake)
  *   -EHOSTUNREACH  the name did not resolve or the host is unreachable
  *   -EKEYREJECTED  TLS verification failed (unknown CA, wrong name, bad client certificate)
  *   -EPROTO        TLS handshake or HTTP protocol error     -EFBIG  the body exceeded max_body

@@ -392,8 +392,9 @@ static int check_etcd_join(void *ctx) {
 }
 
 /* The join queue's lease, and the longest etcd step taken without renewing it (well inside the lease). */
-#define QUEUE_LEASE_S  120u
-#define QUEUE_SLICE_MS 90000ull
+#define QUEUE_LEASE_S   120u
+#define RELEASE_WAIT_MS 20000ull /* giving the queue back outlasts a short apiserver outage */
+#define QUEUE_SLICE_MS  90000ull
 
 /*
  * Adds (st != NULL) or promotes this member in slices shorter than the queue's lease, renewing our hold
@@ -483,6 +484,65 @@ static int replace_dead_members(struct fb_node *n, struct kube_client *k, const 
         return r;
 }
 
+/* The cluster's apiservers as the "kubernetes" Endpoints lists them ("https://ip:port"), read while the API
+ * answers, for a release that must get through when the load balancer does not. */
+static char **apiserver_urls(struct kube_client *k) {
+        _cleanup_(cJSON_Deletep) cJSON *ep = NULL;
+        _cleanup_strv_free_ char **urls = NULL;
+        const cJSON *sub, *a, *p;
+
+        if (kube_get(k, "/api/v1/namespaces/default/endpoints/kubernetes", &ep) < 0)
+                return NULL;
+        cJSON_ArrayForEach(sub, json_get(ep, "subsets")) {
+                int64_t port = 0;
+                cJSON_ArrayForEach(p, json_get(sub, "ports"))
+                        if (streq(json_get_string(p, "name") ?: "", "https"))
+                                (void) json_get_int64(p, "port", &port);
+                cJSON_ArrayForEach(a, json_get(sub, "addresses")) {
+                        const char *ip = json_get_string(a, "ip");
+                        _cleanup_free_ char *u =
+                                ip && port > 0 ? mf_url("https", ip, (unsigned) port) : NULL;
+                        if (u && !strv_contains(urls, u))
+                                (void) strv_extend(&urls, u);
+                }
+        }
+        return TAKE_PTR(urls);
+}
+
+/*
+ * Gives the join queue back: through the cluster's endpoint, and when that does not answer (no apiserver
+ * healthy behind the load balancer, as when a voter just lost power) through each apiserver directly, this
+ * node's own included, for up to RELEASE_WAIT_MS. A hold that cannot be given back expires after its lease.
+ */
+static void release_queue(struct fb_node *n, struct kube_client *k, const char *holder, char *const *urls) {
+        _cleanup_free_ char *admin = strdupf("%s/admin.conf", n->pki.kubeconfig_dir ?: "/etc/kubernetes");
+        unsigned long long deadline = clock_now_ms() + RELEASE_WAIT_MS;
+        int r = fb_join_queue_release(k, holder);
+
+        for (unsigned attempt = 0; r < 0 && admin && clock_now_ms() < deadline; attempt++) {
+                /* this node's own apiserver first (it may be the only one up), then the others */
+                for (size_t i = 0; r < 0 && (i == 0 || (urls && urls[i - 1])); i++) {
+                        const char *u = i == 0 ? n->local_api_url : urls[i - 1];
+                        _cleanup_(kube_client_freep) struct kube_client *c = NULL;
+                        if (!u || (i > 0 && n->local_api_url && streq(u, n->local_api_url)) ||
+                            kube_client_from_kubeconfig_server(n->root, admin, u, &c) < 0)
+                                continue;
+                        kube_client_set_timeouts(c, 3000, 0);
+                        r = fb_join_queue_release(c, holder);
+                        if (r >= 0)
+                                log_info(
+                                        "Released the etcd join queue through %s (the cluster's endpoint did not answer).",
+                                        u);
+                }
+                if (r < 0)
+                        clock_sleep_about_ms(clock_backoff_ms(500, 3000, attempt));
+        }
+        if (r < 0)
+                log_warning("Cannot release the etcd join queue (Lease kube-system/" FB_JOIN_QUEUE_NAME
+                            "): %s; it frees itself %u s after its last renewal.",
+                            strerror(-r), QUEUE_LEASE_S);
+}
+
 static int run_etcd_join(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         _cleanup_(kube_client_freep) struct kube_client *k = NULL;
@@ -528,6 +588,7 @@ static int run_etcd_join(void *ctx, struct error *why) {
         r = fb_join_queue_acquire(k, holder, QUEUE_LEASE_S, queue_ms, why);
         if (r < 0)
                 return r;
+        _cleanup_strv_free_ char **apiservers = apiserver_urls(k);
         s.abandoned_learner_ms = 60000;
 
         /* A replacement booted right after a death waits out deadAfter: unless timeouts.etcdJoin says
@@ -559,7 +620,7 @@ static int run_etcd_join(void *ctx, struct error *why) {
                 (void) fb_join_queue_renew(k, holder, QUEUE_LEASE_S);
                 r = etcd_step_holding_queue(k, holder, &s, step_ms, NULL, why);
         }
-        (void) fb_join_queue_release(k, holder);
+        release_queue(n, k, holder, apiservers);
         return r;
 }
 

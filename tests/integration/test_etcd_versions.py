@@ -117,7 +117,7 @@ SINGLE = [
     ("add-learner", "https://127.0.0.1:2380", TOO_MANY, 3),
     ("add-learner", "https://127.0.0.1:2380", UNHEALTHY, 3),
     ("add-learner", "https://127.0.0.1:2380", (9, "etcdserver: member ID already exist"), 1),
-    ("add-learner", "https://127.0.0.1:2380", (3, "etcdserver: given member URLs are invalid"), 1),
+    ("add-learner", "https://127.0.0.1:2380", (3, "etcdserver: given member URLs are invalid"), 2),  # -EINVAL
     ("promote", "c8", NOT_IN_SYNC, 3),
     ("promote", "c8", (9, "etcdserver: can only promote a learner member"), 1),
     ("promote", "c8", (5, "etcdserver: member not found"), 1),

@@ -122,6 +122,39 @@ def test_connection_refused_is_temporary(kf, pki):
     assert p.returncode == 3
 
 
+def test_closed_during_the_handshake_is_temporary(kf, pki):
+    """A load balancer with no healthy backend accepts the connection and closes it during the TLS handshake
+    (haproxy in TCP mode): a reset, retried, and exit 3 when it lasts (issue 21)."""
+    import socket
+    import threading
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    port, accepted, stop = srv.getsockname()[1], [], threading.Event()
+
+    def serve():
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                continue
+            accepted.append(1)
+            c.recv(512)  # the ClientHello
+            c.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        p = kf("http-get", f"https://127.0.0.1:{port}/", "--cacert", pki.ca_cert, "--retries", "2", "-v")
+    finally:
+        stop.set()
+        t.join(5)
+        srv.close()
+    assert p.returncode == 3, p.stderr
+    assert len(accepted) == 3, accepted  # retried as a reset
+
+
 def test_body_cap(kf, pki, https_server):
     s = https_server()
     p = kf("http-get", s.url("/bytes/5000"), "--cacert", pki.ca_cert, "--max-bytes", "4999")
@@ -153,7 +186,7 @@ def test_plain_http_is_spoken(kf, pki, https_server):
 
 def test_unsupported_scheme_is_refused(kf):
     p = kf("http-get", "file:///etc/passwd")
-    assert p.returncode == 1
+    assert p.returncode == 2  # a bad URL is bad usage (-EINVAL)
     assert "root:" not in p.stdout
 
 

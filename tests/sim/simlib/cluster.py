@@ -111,6 +111,27 @@ class Node:
         self.sim.event(self, f"kube-firstboot {args[0] if args else ''} exited {r.returncode}")
         return r
 
+    def start_firstboot(self, *args, kf_bin=None, log=None):
+        """kube-firstboot VERB... in the background, as Node.firstboot runs it; the Popen's PID is
+        kube-firstboot's own (ip netns exec, unshare and the hostname shell each exec the next program), so
+        a power-off can kill it."""
+        kf = kf_bin or self.sim.kf_bin
+        e = dict(os.environ, **self.sim.env,
+                 PATH=os.path.join(BIN_DIR, "shims") + ":" + os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+                 KF_SIM_ROOT=self.root)
+        out = log or open(os.path.join(self.sim.dir, "logs", f"{self.name}-firstboot-{len(self.procs)}.log"), "w")
+        self.sim.event(self, f"kube-firstboot {args[0] if args else ''} started (background)")
+        return subprocess.Popen(self.argv([kf, *args, "--root", self.root, "--allow-host"]), env=e, stdout=out,
+                                stderr=subprocess.STDOUT, text=True)
+
+    def journal_done(self):
+        """The phases kube-firstboot's journal records as done on this node."""
+        try:
+            with open(os.path.join(self.root, "var/lib/kube-firstboot/journal.json")) as f:
+                return json.load(f)["done"]
+        except (OSError, ValueError, KeyError):
+            return []
+
     # ---- kubelet ----
     def start_kubelet(self):
         """What the configured kubelet start command does in the simulation (returns at once)."""
@@ -234,6 +255,15 @@ class Sim:
         """Cut a node off the network (its link to the bridge goes down); restore() brings it back."""
         sh("ip", "-n", self.hub, "link", "set", "p-" + node.name, "down")
         self.event(node, "network cut")
+
+    def cut_lb(self):
+        """Unplug the load balancer (the control-plane endpoint stops answering: packets are dropped)."""
+        sh("ip", "-n", self.hub, "link", "set", "p-lb", "down")
+        self.event(None, "load balancer cut")
+
+    def restore_lb(self):
+        sh("ip", "-n", self.hub, "link", "set", "p-lb", "up")
+        self.event(None, "load balancer restored")
 
     def restore(self, node):
         sh("ip", "-n", self.hub, "link", "set", "p-" + node.name, "up")
