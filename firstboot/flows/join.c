@@ -560,7 +560,17 @@ static int run_etcd_join(void *ctx, struct error *why) {
         _cleanup_free_ char *mine = mf_url("https", n->pki.advertise_address, 2379);
         if (!mine)
                 return -ENOMEM;
-        r = fb_etcd_endpoints_from_pods(k, mine, &eps, why);
+        /* The API may be gone for a while (a voter lost power, the quorum with it): wait for it as for the
+         * queue, not fail at once. */
+        unsigned long long api_deadline = clock_now_ms() + etcd_join_ms(n, 600000);
+        for (unsigned attempt = 0;; attempt++) {
+                r = fb_etcd_endpoints_from_pods(k, mine, &eps, why);
+                if (r >= 0 || !kube_error_is_transient(r) || clock_now_ms() >= api_deadline)
+                        break;
+                if (attempt == 0)
+                        log_info("The API does not answer (%s); waiting for it.", error_message(why, r));
+                clock_sleep_about_ms(clock_backoff_ms(500, 5000, attempt));
+        }
         if (r < 0)
                 return r;
         r = etcd_spec(n, &s, &eps, &ca, &cert, &key, &peer, why);
