@@ -34,7 +34,7 @@ def origin(path):
     if m:
         archive, member = m.groups()
         name = os.path.basename(archive)
-        name = name[:-2] if name.endswith('.a') else name
+        name = re.sub(r'(-[0-9.]+)?\.a$', '', name)
         return name, member
     base = os.path.basename(path)
     if '/sta/' in path or path.startswith('build/'):
