@@ -86,7 +86,8 @@ deb-src [signed-by=$keyring] $security bookworm-security main"
 
 # want[PKG]: the newest version of each source package the lists name (from the .dsc names: none of
 # them has an epoch); versions/stamp from them. The stamp holds what was asked for, so a version the
-# mirror does not serve (see fetch_source) is not tried again on every run.
+# mirror does not serve (see fetch_sources) is not tried again on every run, only when the lists are
+# refreshed (retry_newest).
 declare -A want=() got=()
 pick_versions() {
         local p v
@@ -105,11 +106,27 @@ pick_versions() {
 script $self"
 }
 
+# Downloads PKG's version VERSION into $src (apt verifies the hashes from the signed Sources index).
+fetch() { mkdir -p "$src" && (cd "$src" && apt-get "${apt_opts[@]}" source --download-only "$1=$2") >>"$log" 2>&1; }
+
+# After a refresh of the lists: true when a package was built from an older version because the newest
+# could not be downloaded, and now it can.
+retry_newest() {
+        local p
+        [ $lists_updated = 1 ] && [ -f "$deps/versions.txt" ] || return 1
+        for p in "${packages[@]}"; do
+                if grep -q "^src:$p .*could not be downloaded" "$deps/versions.txt" && fetch "$p" "${want[$p]}"; then
+                        return 0
+                fi
+        done
+        return 1
+}
+
 ensure_lists
 pick_versions
 if [ -f "$deps/.stamp" ] && [ "$(cat "$deps/.stamp")" = "$stamp" ] &&
    [ -f "$deps/lib/libcrypto.a" ] && [ -f "$deps/lib/libssl.a" ] &&
-   [ -f "$deps/lib/libcurl.a" ] && [ -f "$deps/lib/libcjson.a" ]; then
+   [ -f "$deps/lib/libcurl.a" ] && [ -f "$deps/lib/libcjson.a" ] && ! retry_newest; then
         exit 0
 fi
 
@@ -139,9 +156,6 @@ versions_of() {
                 awk -v p="$1" '/^Package: / { pkg = $2 } /^Version: / && pkg == p { print $2 }' | sort -u)
         printf '%s\n' "${sorted[@]}"
 }
-
-# Downloads PKG's version VERSION into $src (apt verifies the hashes from the signed Sources index).
-fetch() { (cd "$src" && apt-get "${apt_opts[@]}" source --download-only "$1=$2") >>"$log" 2>&1; }
 
 # Downloads the newest listed version of each package and sets got[PKG]. When the mirror lists a
 # version it does not serve (lists older than a security upload, or an upload whose files have not
