@@ -2,7 +2,8 @@
 # kube-firstboot: a plain Makefile. Everything it builds goes under build/.
 #
 #   make              dynamic development build: build/kube-firstboot
-#   make static       fully static release binary: build/static/kube-firstboot
+#   make static       fully static release binary: build/static/kube-firstboot, and what each library
+#                     adds to it (make size-report: the largest objects of each, too)
 #   make check        install what is missing, build, run every test (KF_SKIP_VM=1: not the VM boot;
 #                     KF_SKIP_FRESH=1: not the fresh-root test; KF_SKIP_ETCD35=1: not the etcd 3.5 run);
 #                     ends with "N passed, N failed".
@@ -50,6 +51,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 needs.all := build
 needs.install := build
 needs.static := static
+needs.size-report := static
 needs.smoke := static
 needs.deb := static
 needs.unit := check
@@ -114,7 +116,10 @@ SAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN_FLAGS) $(PKG_CFLAGS) $(shell pkg-config -
 SAN_LDFLAGS := $(SAN_FLAGS)
 
 DEPS := build/deps
-STA_CFLAGS := $(BASE_CFLAGS) -O2 $(HARDEN) -DKF_STATIC -DCURL_STATICLIB -I$(DEPS)/include \
+# The release binary is built for size, as its libraries are (tools/build-static-deps.sh): -Os and no
+# unwind tables (C without exceptions needs none) take 120 KB off our objects; LTO made it larger.
+STA_OPT := -Os -fno-asynchronous-unwind-tables
+STA_CFLAGS := $(BASE_CFLAGS) $(STA_OPT) $(HARDEN) -DKF_STATIC -DCURL_STATICLIB -I$(DEPS)/include \
               -I$(DEPS)/include/cjson $(shell pkg-config --cflags-only-I blkid yaml-0.1 2>/dev/null)
 STA_LDFLAGS := -static -L$(DEPS)/lib -Wl,--gc-sections
 STA_LIBS := -lcurl -lcares -lcjson -lyaml -lblkid -lssl -lcrypto -pthread -ldl -lm
@@ -141,7 +146,7 @@ export KF_BUILD := $(abspath $(B))
 # Keep intermediate objects of tests, so a re-run does not rebuild them.
 .SECONDARY:
 
-.PHONY: all static check deps unit fuzz-replay fuzz integration golden etcd35 smoke lint format bench demo install deb \
+.PHONY: all static size-report check deps unit fuzz-replay fuzz integration golden etcd35 smoke lint format bench demo install deb \
 	vm-test fresh-test clean
 all: $(B)/$(PROG)
 
@@ -154,18 +159,28 @@ $(B)/$(PROG): $(call obj,dyn,$(LIB_SRCS) $(APP_SRCS) $(MAIN_SRC))
 # so it runs every time; objects rebuild only when the stamp really changed.
 $(DEPS)/.stamp: FORCE
 	@tools/build-static-deps.sh $(DEPS)
+# Phony, or `.SECONDARY:` (every target secondary) lets make skip the stamp's recipe when the objects
+# are newer than the stamp, and a moved Debian version would never be built.
+.PHONY: FORCE
 FORCE:
 
 $(B)/static/$(PROG): $(call obj,sta,$(LIB_SRCS) $(APP_SRCS) $(MAIN_SRC))
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD-STA  $@")
-	$(Q)$(CC) $(STA_LDFLAGS) $^ $(STA_LIBS) -o $@.unstripped 2> >(grep -v 'statically linked applications requires at runtime' | grep -v "^/usr/bin/ld: .*in function" >&2)
+	$(Q)$(CC) $(STA_LDFLAGS) -Wl,-Map=$@.map $^ $(STA_LIBS) -o $@.unstripped 2> >(grep -v 'statically linked applications requires at runtime' | grep -v "^/usr/bin/ld: .*in function" >&2)
 	$(Q)strip -o $@ $@.unstripped
 
 static: $(B)/static/$(PROG)
 	@echo "static: $< $$(stat -c %s $<) bytes stripped ($$(stat -c %s $<.unstripped) unstripped)"
 	@file -b $< | grep -q 'statically linked' && echo "static: $$(file -b $< | cut -d, -f1-2,4-5)"
 	@echo "static: built from:"; sed 's/^/  /' $(DEPS)/versions.txt
+	@echo "static: bytes per library (from the link map $<.map; make size-report for their objects):"
+	@tools/size-map.py $<.map --binary $< | sed 's/^/  /'
+
+# Which objects of each library the static binary holds, the largest first (tools/size-map.py).
+size-report: static
+	@for lib in libcrypto libssl libc libcurl kube-firstboot; do \
+		tools/size-map.py $(B)/static/$(PROG).map --objects $$lib --top 20 | sed 's/^/  /'; done
 
 # ---- tests ----
 # Unit tests: one program per module, linked with the library and program objects (not main.c),
