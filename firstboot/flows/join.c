@@ -543,6 +543,23 @@ static void release_queue(struct fb_node *n, struct kube_client *k, const char *
                             strerror(-r), QUEUE_LEASE_S);
 }
 
+/* The etcd members' client URLs from the etcd pods. The API may be gone for a while (a voter lost power, the
+ * quorum with it): it is waited for as the queue is, not given up at once. */
+static int etcd_endpoints_waiting(struct fb_node *n, struct kube_client *k, const char *mine, char ***ret,
+                                  struct error *why) {
+        unsigned long long deadline = clock_now_ms() + etcd_join_ms(n, 600000);
+        int r;
+
+        for (unsigned attempt = 0;; attempt++) {
+                r = fb_etcd_endpoints_from_pods(k, mine, ret, why);
+                if (r >= 0 || !kube_error_is_transient(r) || clock_now_ms() >= deadline)
+                        return r;
+                if (attempt == 0)
+                        log_info("The API does not answer (%s); waiting for it.", error_message(why, r));
+                clock_sleep_about_ms(clock_backoff_ms(500, 5000, attempt));
+        }
+}
+
 static int run_etcd_join(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
         _cleanup_(kube_client_freep) struct kube_client *k = NULL;
@@ -560,17 +577,7 @@ static int run_etcd_join(void *ctx, struct error *why) {
         _cleanup_free_ char *mine = mf_url("https", n->pki.advertise_address, 2379);
         if (!mine)
                 return -ENOMEM;
-        /* The API may be gone for a while (a voter lost power, the quorum with it): wait for it as for the
-         * queue, not fail at once. */
-        unsigned long long api_deadline = clock_now_ms() + etcd_join_ms(n, 600000);
-        for (unsigned attempt = 0;; attempt++) {
-                r = fb_etcd_endpoints_from_pods(k, mine, &eps, why);
-                if (r >= 0 || !kube_error_is_transient(r) || clock_now_ms() >= api_deadline)
-                        break;
-                if (attempt == 0)
-                        log_info("The API does not answer (%s); waiting for it.", error_message(why, r));
-                clock_sleep_about_ms(clock_backoff_ms(500, 5000, attempt));
-        }
+        r = etcd_endpoints_waiting(n, k, mine, &eps, why);
         if (r < 0)
                 return r;
         r = etcd_spec(n, &s, &eps, &ca, &cert, &key, &peer, why);
