@@ -22,14 +22,15 @@ pytestmark = pytest.mark.skipif(not os.access(KF, os.X_OK), reason=f"{KF} not bu
 RUNS = int(os.environ.get("KF_HA_RUNS", "10"))
 
 
-def boot_all(sim, nodes=None):
-    """Every node gets its seed and runs kube-firstboot at the same moment; {name: CompletedProcess}."""
+def boot_all(sim, nodes=None, seeds=None, args=("run",)):
+    """Every node gets its seed (seeds: {name: user-data}, else the identical user-data) and runs kube-firstboot
+    at the same moment; {name: CompletedProcess}."""
     import concurrent.futures
     nodes = nodes or sim.nodes
     for n in nodes:
-        n.write_seed(user_data(sim, "worker" if n.role == "worker" else "auto"))
+        n.write_seed((seeds or {}).get(n.name) or user_data(sim, "worker" if n.role == "worker" else "auto"))
     with concurrent.futures.ThreadPoolExecutor(len(nodes)) as ex:
-        futs = {n.name: ex.submit(n.firstboot, "run", timeout=600) for n in nodes}
+        futs = {n.name: ex.submit(n.firstboot, *args, timeout=600) for n in nodes}
         return {k: f.result() for k, f in futs.items()}
 
 
@@ -84,6 +85,76 @@ def test_five_control_planes_at_once(new_sim):
     sim.start_lb()
     results = boot_all(sim)
     check_cluster(sim, results)
+
+
+SEED_RACE_RUNS = int(os.environ.get("KF_SEED_RACE_RUNS", "2"))
+
+
+def role_line(r):
+    """The role decision kube-firstboot printed."""
+    return next((ln for ln in r.stderr.splitlines() if "role auto:" in ln or "Role:" in ln), "(no role line)")
+
+
+@pytest.mark.parametrize("run", range(SEED_RACE_RUNS))
+def test_two_nodes_that_both_believe_they_are_the_seed(new_sim, run):
+    """Racing peers lists (the launch template changed while the group boots): cp-1's user-data lists every
+    control plane, cp-2's and cp-3's only [cp-2, cp-3], so cp-1 and cp-2 are each the lowest address of their
+    own peers: two seeds, booted at the same moment with cp-3. The silence guard (a seed listens at the
+    control-plane endpoint and at its peers for timeouts.seedGrace before it runs init) must keep it to one
+    init: one etcd cluster holding all three members, as every member sees it."""
+    sim = new_sim(control_planes=3, workers=0)
+    sim.kf_bin = KF
+    sim.start_lb()
+    seeds = {"cp-1": user_data(sim)}
+    for n in sim.cp[1:]:
+        seeds[n.name] = user_data(sim, peers=sim.cp[1:])
+    results = boot_all(sim, seeds=seeds)
+    roles = {n.name: (n.firstboot_status() or {}).get("role") for n in sim.cp}
+    print(f"run {run}: roles {roles}")
+    for k, r in results.items():
+        print(f"  {k}: exit {r.returncode}: {role_line(r)}")
+        if os.environ.get("KF_SEED_RACE_LOGS"):
+            print(r.stderr)
+    assert list(roles.values()).count("init") == 1, (roles, {k: role_line(r) for k, r in results.items()})
+    bad = {k: (r.returncode, r.stderr[-2000:]) for k, r in results.items() if r.returncode != 0}
+    assert not bad, bad
+    # One cluster: each member lists the same three members.
+    views = {n.name: sorted((m.get("name"), m["ID"]) for m in sim.etcd_members(via=n)) for n in sim.cp}
+    assert len({tuple(v) for v in views.values()}) == 1, views
+    assert sorted(name for name, _ in views["cp-1"]) == ["cp-1", "cp-2", "cp-3"], views
+    sim.wait_etcd_voters(3, via=sim.cp[0])
+    assert not queue_holder(sim)
+
+
+def test_a_second_seed_booted_during_init_hears_it_and_joins(new_sim):
+    """What the silence guard can do: cp-2's user-data names it the seed by instance id (cp-1's and cp-3's pick
+    cp-1, the lowest address), and it boots while cp-1 runs init, at the moment cp-1 starts its kubelet (its
+    grace period over, its etcd and apiserver about to answer). During its own grace period cp-2 hears its
+    peer cp-1 and joins: one init, one cluster."""
+    import concurrent.futures
+    sim = new_sim(control_planes=3, workers=0)
+    sim.kf_bin = KF
+    sim.start_lb()
+    late = sim.cp[1]
+    late.write_seed(user_data(sim, seed_rule=f"instanceId: iid-{late.name}", seed_grace="20s"))
+    with concurrent.futures.ThreadPoolExecutor(3) as ex:
+        futs = {}
+        for n in (sim.cp[0], sim.cp[2]):
+            n.write_seed(user_data(sim))
+            futs[n.name] = ex.submit(n.firstboot, "run", timeout=600)
+        sim.wait_phase(sim.cp[0], "kubelet-start", states=("running", "done"), timeout=120)
+        futs[late.name] = ex.submit(late.firstboot, "run", timeout=600)
+        results = {k: f.result() for k, f in futs.items()}
+    roles = {n.name: (n.firstboot_status() or {}).get("role") for n in sim.cp}
+    print(f"roles {roles}; {late.name}: {role_line(results[late.name])}")
+    assert list(roles.values()).count("init") == 1 and roles["cp-1"] == "init", \
+        (roles, {k: role_line(r) for k, r in results.items()})
+    assert "this node is the seed, but" in role_line(results[late.name]), role_line(results[late.name])
+    bad = {k: (r.returncode, r.stderr[-2000:]) for k, r in results.items() if r.returncode != 0}
+    assert not bad, bad
+    views = {n.name: sorted((m.get("name"), m["ID"]) for m in sim.etcd_members(via=n)) for n in sim.cp}
+    assert len({tuple(v) for v in views.values()}) == 1, views
+    sim.wait_etcd_voters(3, via=sim.cp[0])
 
 
 def test_replaced_seed_joins_instead_of_init(new_sim):
