@@ -121,7 +121,7 @@ int fb_role_decide(const char *root, const struct fb_config *c, const struct md_
         unsigned long long t0 = clock_now_ms();
         for (;;) {
                 char what[200];
-                if (false && someone_answers(c, inst, what, sizeof(what))) { /* SCRATCH: broken on purpose */
+                if (someone_answers(c, inst, what, sizeof(what))) {
                         d.role = FB_ROLE_CONTROL_PLANE;
                         snprintf(d.reason, sizeof(d.reason),
                                  "role auto: this node is the seed, but %s: it joins", what);
