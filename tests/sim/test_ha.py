@@ -95,13 +95,22 @@ def role_line(r):
     return next((ln for ln in r.stderr.splitlines() if "role auto:" in ln or "Role:" in ln), "(no role line)")
 
 
+@pytest.mark.xfail(strict=True, reason="issue 21 item 4: two seeds booted at the same moment both hear silence for "
+                   "their whole grace period (neither answers on any port before its own init) and both init")
 @pytest.mark.parametrize("run", range(SEED_RACE_RUNS))
 def test_two_nodes_that_both_believe_they_are_the_seed(new_sim, run):
     """Racing peers lists (the launch template changed while the group boots): cp-1's user-data lists every
     control plane, cp-2's and cp-3's only [cp-2, cp-3], so cp-1 and cp-2 are each the lowest address of their
     own peers: two seeds, booted at the same moment with cp-3. The silence guard (a seed listens at the
     control-plane endpoint and at its peers for timeouts.seedGrace before it runs init) must keep it to one
-    init: one etcd cluster holding all three members, as every member sees it."""
+    init: one etcd cluster holding all three members, as every member sees it.
+
+    It does not (hence xfail, strict: a fix turns it into a failure until the marker goes): a seed answers on
+    no port while it listens, and its etcd and apiserver start only after its own grace period, so two seeds
+    booted together both hear silence and both init. Two clusters sit behind one load balancer (the same CA
+    from the user-data, each its own etcd CA); cp-3 joins through it, reads kubeadm-certs from one and the etcd
+    pods from the other, and fails in etcd-join with a TLS error (SSL certificate problem: unable to get local
+    issuer certificate). KF_SEED_RACE_LOGS=1 prints every node's log."""
     sim = new_sim(control_planes=3, workers=0)
     sim.kf_bin = KF
     sim.start_lb()
