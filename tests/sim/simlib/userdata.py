@@ -7,8 +7,10 @@ import hashlib
 from . import kpki
 from .cluster import LB_IP
 
-TOKEN = "abcdef.0123456789abcdef"
-CERT_KEY = "0123456789abcdef" * 4
+# Secrets that no legitimate output can contain, nor each other: the token secret has letters past f (no
+# hex hash, serial or key id matches it), the certificate key is random hex; tests grep outputs for both.
+TOKEN = "abcdef.q7x2kv9mzw4tr8np"
+CERT_KEY = "2f693fb2ab9c35d994622ba6f88816f7ca284a0e6def5c005bdd9c8fe79cb7b4"
 # The simulated nodes have no container runtime, iptables, cgroups, real kubelet or IP forwarding.
 # The Kubernetes version the simulated clusters run unless a test picks another (the newest supported minor).
 VERSION = "v1.38.0"
