@@ -171,7 +171,6 @@ static int decide_role(struct prepared *p, bool dry_run, struct error *why) {
         if (r < 0)
                 return r;
         log_info("Role: %s (%s)", fb_role_to_string(p->decision.role), p->decision.reason);
-        log_debug("SCRATCH discovery token %s", strempty(fb_config_bootstrap_token(p->c)));
         return 0;
 }
 
