@@ -308,12 +308,6 @@ static int take_found_member(struct add *a, const struct member_list *l, struct 
         state = fb_etcd_member_find(l->m, l->n, s->name, s->peer_url, &idx, why);
         if (state < 0)
                 return state;
-        if (state == FB_ETCD_MEMBER_LEARNER && !a->tried && !a->added) {
-                /* SCRATCH: a re-run throws away the learner its killed run added, and adds anew */
-                (void) etcd_member_remove(a->r.client, l->m[idx].id);
-                a->tried = true;
-                return STEP_AGAIN;
-        }
         if (state != FB_ETCD_MEMBER_ABSENT) {
                 /* an add whose answer was lost (timeout) that etcd applied is still ours */
                 k = fill_state(&a->r, l->m, l->n, idx,
