@@ -393,8 +393,6 @@ int fb_check_wait_control_plane(void *ctx) {
 
 int fb_run_wait_control_plane(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
-        if (n)
-                return 0; /* SCRATCH: does not wait */
         unsigned long long kubelet_ms = n->timeouts.kubelet_health_check;
         unsigned long long cp_ms = n->timeouts.control_plane_component_health_check;
         unsigned long long deadline = clock_now_ms() + kubelet_ms;
