@@ -101,14 +101,6 @@ static int journal_for_role(const char *root, const char *role, cJSON **ret) {
         return 0;
 }
 
-static const char *scratch_root;
-static cJSON *scratch_journal;
-void fb_scratch_mark(const char *name);
-void fb_scratch_mark(const char *name) {
-        if (scratch_journal)
-                (void) journal_mark(scratch_root, scratch_journal, name);
-}
-
 int fb_phases_run(const char *root, const char *role, const struct fb_phase *phases, size_t n, void *ctx,
                   struct fb_status *status, struct fb_phases_result *ret_result) {
         _cleanup_(cJSON_Deletep) cJSON *journal = NULL;
@@ -162,8 +154,6 @@ int fb_phases_run(const char *root, const char *role, const struct fb_phase *pha
                                 goto fail;
                 }
                 error_clear(&why);
-                scratch_root = root;
-                scratch_journal = journal;
                 r = p->run(ctx, &why);
                 if (r < 0)
                         goto fail;

@@ -552,11 +552,6 @@ static int run_etcd_join(void *ctx, struct error *why) {
                 if (r >= 0)
                         r = fb_file_put(n->root, FB_MANIFESTS_DIR "/etcd.yaml", yaml, 0600, 0700);
                 n->cp.etcd_initial_cluster = NULL;
-                {
-                        extern void fb_scratch_mark(const char *name);
-                        if (r >= 0)
-                                fb_scratch_mark("etcd-join"); /* SCRATCH: journal ahead of the promotion */
-                }
                 if (r < 0)
                         error_set(why, r, "cannot write " FB_MANIFESTS_DIR "/etcd.yaml: %s", strerror(-r));
         }
