@@ -555,8 +555,10 @@ static int run_etcd_join(void *ctx, struct error *why) {
                 if (r < 0)
                         error_set(why, r, "cannot write " FB_MANIFESTS_DIR "/etcd.yaml: %s", strerror(-r));
         }
-        /* SCRATCH: the promotion moved to kubelet-wait-bootstrap; etcd-join lasts 3 s longer instead */
-        clock_sleep_ms(3000);
+        if (r >= 0) {
+                (void) fb_join_queue_renew(k, holder, QUEUE_LEASE_S);
+                r = etcd_step_holding_queue(k, holder, &s, step_ms, NULL, why);
+        }
         (void) fb_join_queue_release(k, holder);
         return r;
 }
@@ -601,34 +603,8 @@ static int check_wait_bootstrap(void *ctx) {
                path_exists(n->root, BOOTSTRAP_KUBECONFIG) < 0 && fb_kubelet_healthy(n) > 0;
 }
 
-static int scratch_promote(struct fb_node *n, struct error *why) {
-        _cleanup_(kube_client_freep) struct kube_client *k = NULL;
-        _cleanup_strv_free_ char **eps = NULL;
-        _cleanup_free_ char *ca = NULL, *cert = NULL, *peer = NULL;
-        _cleanup_erase_ char *key = NULL;
-        struct fb_etcd_join_spec s;
-        int r = fb_node_client(n, "admin.conf", false, &k);
-        if (r < 0)
-                return error_set(why, r, "admin.conf");
-        _cleanup_free_ char *mine = mf_url("https", n->pki.advertise_address, 2379);
-        if (!mine)
-                return -ENOMEM;
-        r = fb_etcd_endpoints_from_pods(k, mine, &eps, why);
-        if (r < 0)
-                return r;
-        r = etcd_spec(n, &s, &eps, &ca, &cert, &key, &peer, why);
-        if (r < 0)
-                return r;
-        return fb_etcd_join_promote(&s, why);
-}
-
 static int run_wait_bootstrap(void *ctx, struct error *why) {
         struct fb_node *n = ctx;
-        if (n->role == FB_ROLE_CONTROL_PLANE && !n->pki.external_etcd) {
-                int r = scratch_promote(n, why); /* SCRATCH */
-                if (r < 0)
-                        return r;
-        }
         unsigned long long ms = n->timeouts.tls_bootstrap;
         unsigned long long deadline = clock_now_ms() + ms;
         while (path_exists(n->root, KUBELET_KUBECONFIG) < 0 || fb_kubelet_healthy(n) <= 0) {
