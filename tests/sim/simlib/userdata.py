@@ -7,8 +7,10 @@ import hashlib
 from . import kpki
 from .cluster import LB_IP
 
-TOKEN = "abcdef.0123456789abcdef"
-CERT_KEY = "0123456789abcdef" * 4
+# Secrets that no legitimate output can contain, nor each other: the token secret has letters past f (no
+# hex hash, serial or key id matches it), the certificate key is random hex; tests grep outputs for both.
+TOKEN = "abcdef.q7x2kv9mzw4tr8np"
+CERT_KEY = "2f693fb2ab9c35d994622ba6f88816f7ca284a0e6def5c005bdd9c8fe79cb7b4"
 # The simulated nodes have no container runtime, iptables, cgroups, real kubelet or IP forwarding.
 # The Kubernetes version the simulated clusters run unless a test picks another (the newest supported minor).
 VERSION = "v1.38.0"
@@ -21,10 +23,15 @@ def block(pem, indent=8):
 
 
 def user_data(sim, role="auto", cert_key=CERT_KEY, token=TOKEN, endpoint=f"{LB_IP}:6443", pin=None, fb_extra="",
-              join_extra="", certs_wait=None, etcd_join=None, version=VERSION):
-    """Identical on every control plane: role auto, seed = lowest address of the peers, the simulation's CA
-    (its haproxy checks the apiservers against it). Workers get role worker and the CA pin."""
-    peers = ", ".join(n.ip for n in sim.cp)
+              join_extra="", certs_wait=None, etcd_join=None, version=VERSION, peers=None, seed_rule="lowestAddress",
+              seed_grace="3s"):
+    """Identical on every control plane: role auto, seed = lowest address of the peers (every control plane's
+    unless peers, a list of nodes, says otherwise; seed_rule "instanceId: ID" names the seed by instance id
+    instead), the simulation's CA (its haproxy checks the apiservers against it). Workers get role worker and
+    the CA pin."""
+    peers = ", ".join(n.ip for n in (sim.cp if peers is None else peers))
+    rule = seed_rule.split(":")[0]
+    rule_value = f", {seed_rule}" if ":" in seed_rule else ""
     ca = block(kpki.cert_pem(sim.pki.ca[1]))
     key = block(kpki.key_pem(sim.pki.ca[0]))
     if role == "worker":
@@ -50,8 +57,8 @@ kube_firstboot:
   - apiVersion: kube-firstboot.io/v1alpha1
     kind: FirstbootConfiguration
     role: {role}
-    seed: {{rule: lowestAddress, peers: [{peers}]}}
-    timeouts: {{seedGrace: 3s{f", discovery: {certs_wait}" if certs_wait else ""}{f", etcdJoin: {etcd_join}" if etcd_join else ""}}}
+    seed: {{rule: {rule}{rule_value}, peers: [{peers}]}}
+    timeouts: {{seedGrace: {seed_grace}{f", discovery: {certs_wait}" if certs_wait else ""}{f", etcdJoin: {etcd_join}" if etcd_join else ""}}}
     secrets:
       bootstrapToken: {{value: "{token}"}}
       certificateKey: {{value: "{cert_key}"}}
