@@ -131,7 +131,7 @@ ETCD35_TESTS=(
         tests/integration/test_etcd_join.py::test_kill_9_at_random_points_then_rerun
         "tests/integration/test_etcd_join.py::test_concurrent_joins_are_serialised[3-1]"
         tests/integration/test_etcd_join.py::test_abandoned_learner_is_removed_only_when_asked
-        tests/integration/test_etcd_join.py::test_quorum_at_risk_is_refused
+        tests/integration/test_etcd_join.py::test_quorum_lost_is_waited_out_then_joined
         tests/integration/test_etcd_join.py::test_a_voter_down_with_quorum_is_named
         "tests/sim/test_joinqueue.py::test_joins_through_the_queue[1]"
         tests/sim/test_kubelet.py::test_waits_for_its_config_then_runs_etcd_from_a_36_manifest
