@@ -319,9 +319,10 @@ int pki_cert_not_after(X509 *cert, time_t *ret) {
         return 0;
 }
 
-int pki_cert_common_name(X509 *cert, char **ret) {
+/* The first subject attribute nid as UTF-8 text; -ENOENT when the subject has none. */
+static int subject_field(X509 *cert, int nid, char **ret) {
         X509_NAME *name = X509_get_subject_name(cert);
-        int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+        int i = X509_NAME_get_index_by_NID(name, nid, -1);
         unsigned char *utf8 = NULL;
         char *s;
         int n;
@@ -337,6 +338,10 @@ int pki_cert_common_name(X509 *cert, char **ret) {
                 return -ENOMEM;
         *ret = s;
         return 0;
+}
+
+int pki_cert_common_name(X509 *cert, char **ret) {
+        return subject_field(cert, NID_commonName, ret);
 }
 
 bool pki_cert_is_ca(X509 *cert) {
@@ -444,27 +449,6 @@ void pki_cert_fields_done(struct pki_cert_fields *f) {
         *f = (struct pki_cert_fields){};
 }
 
-static int subject_field(X509 *cert, int nid, char **ret) {
-        X509_NAME *name = X509_get_subject_name(cert);
-        int i = X509_NAME_get_index_by_NID(name, nid, -1);
-        unsigned char *utf8 = NULL;
-        char *s;
-
-        if (i < 0) {
-                *ret = NULL;
-                return 0;
-        }
-        int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
-        if (len < 0)
-                return -EBADMSG;
-        s = strndup((const char *) utf8, (size_t) len);
-        OPENSSL_free(utf8);
-        if (!s)
-                return -ENOMEM;
-        *ret = s;
-        return 0;
-}
-
 /* The SANs of one type as text, in the certificate's order. */
 static int san_texts(GENERAL_NAMES *names, int type, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
@@ -500,12 +484,12 @@ int pki_cert_fields_read(X509 *cert, struct pki_cert_fields *ret) {
         int r;
 
         r = subject_field(cert, NID_commonName, &f.cn);
+        if (r == -ENOENT)
+                return -EBADMSG;
         if (r >= 0)
                 r = subject_field(cert, NID_organizationName, &f.org);
-        if (r < 0)
+        if (r < 0 && r != -ENOENT)
                 return r;
-        if (!f.cn)
-                return -EBADMSG;
         names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
         if (names &&
             ((r = san_texts(names, GEN_DNS, &f.dns)) < 0 || (r = san_texts(names, GEN_IPADD, &f.ips)) < 0))

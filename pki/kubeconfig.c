@@ -102,6 +102,26 @@ static const cJSON *find_named(const cJSON *list, const char *name) {
         return NULL;
 }
 
+/* The current context of a kubeconfig document and the cluster and user entries it names (NULL members
+ * when absent). The entries are the document's own: renewal edits them in place. */
+struct current_context {
+        const cJSON *context;
+        const char *cluster_name, *user_name;
+        cJSON *cluster, *user;
+};
+
+static struct current_context find_current(const cJSON *doc) {
+        struct current_context c = {};
+        const char *current = json_get_string(doc, "current-context");
+
+        c.context = current ? find_named(json_get(doc, "contexts"), current) : NULL;
+        c.cluster_name = json_get_string(c.context, "context.cluster");
+        c.user_name = json_get_string(c.context, "context.user");
+        c.cluster = c.cluster_name ? (cJSON *) find_named(json_get(doc, "clusters"), c.cluster_name) : NULL;
+        c.user = c.user_name ? (cJSON *) find_named(json_get(doc, "users"), c.user_name) : NULL;
+        return c;
+}
+
 static int take_data(const cJSON *obj, const char *field, char **ret, size_t *ret_len) {
         const char *v = json_get_string(obj, field);
         void *p = NULL;
@@ -122,24 +142,20 @@ static int take_string(const cJSON *obj, const char *field, char **ret) {
 }
 
 int pki_kubeconfig_parse(const char *yaml, size_t len, struct pki_kubeconfig *ret) {
-        _cleanup_(cJSON_Deletep) cJSON *docs = NULL;
+        _cleanup_(json_delete_wipedp) cJSON *docs = NULL; /* holds the client key */
         struct pki_kubeconfig k = {};
-        const cJSON *doc, *ctx, *cluster, *user;
-        const char *current, *cname, *uname;
+        const cJSON *doc, *cluster, *user;
         int r;
 
         r = yaml_parse_documents(yaml, len, &docs, NULL);
         if (r < 0)
                 return r == -ENOMEM ? r : -EBADMSG;
         doc = cJSON_GetArrayItem(docs, 0);
-        current = json_get_string(doc, "current-context");
-        ctx = current ? find_named(json_get(doc, "contexts"), current) : NULL;
-        cname = json_get_string(ctx, "context.cluster");
-        uname = json_get_string(ctx, "context.user");
-        cluster = cname ? find_named(json_get(doc, "clusters"), cname) : NULL;
-        user = uname ? find_named(json_get(doc, "users"), uname) : NULL;
+        struct current_context cur = find_current(doc);
+        cluster = cur.cluster;
+        user = cur.user;
         /* cluster-info's kubeconfig: one cluster named "", no context, no user. */
-        if (!ctx && cJSON_GetArraySize(json_get(doc, "clusters")) == 1)
+        if (!cur.context && cJSON_GetArraySize(json_get(doc, "clusters")) == 1)
                 cluster = cJSON_GetArrayItem(json_get(doc, "clusters"), 0);
         if (!cluster)
                 return -EBADMSG;
@@ -180,7 +196,6 @@ static bool kubeadm_shaped(const cJSON *doc, const cJSON *ctx, const char *cname
         _cleanup_free_ char *want = strdupf("%s@%s", uname, cname);
         const cJSON *c = cJSON_GetArrayItem(json_get(doc, "clusters"), 0);
         const cJSON *u = cJSON_GetArrayItem(json_get(doc, "users"), 0);
-
         const cJSON *prefs = json_get(doc, "preferences");
 
         return want && streq(json_get_string(ctx, "name") ?: "", want) && cJSON_GetArraySize(doc) == 7 &&
@@ -207,27 +222,23 @@ static int set_data(cJSON *obj, const char *field, const char *pem) {
 int pki_kubeconfig_renew(const char *yaml, size_t len, const char *ca_pem, const char *cert_pem,
                          const char *key_pem, char **ret) {
         _cleanup_(json_delete_wipedp) cJSON *docs = NULL;
-        cJSON *doc, *cluster, *user;
-        const cJSON *ctx;
-        const char *current, *cname, *uname, *server;
+        const cJSON *doc;
+        const char *server;
         int r;
 
         r = yaml_parse_documents(yaml, len, &docs, NULL);
         if (r < 0)
                 return r == -ENOMEM ? r : -EBADMSG;
         doc = cJSON_GetArrayItem(docs, 0);
-        current = json_get_string(doc, "current-context");
-        ctx = current ? find_named(json_get(doc, "contexts"), current) : NULL;
-        cname = json_get_string(ctx, "context.cluster");
-        uname = json_get_string(ctx, "context.user");
-        cluster = cname ? (cJSON *) find_named(json_get(doc, "clusters"), cname) : NULL;
-        user = uname ? (cJSON *) find_named(json_get(doc, "users"), uname) : NULL;
+        struct current_context cur = find_current(doc);
+        cJSON *cluster = cur.cluster, *user = cur.user;
         server = json_get_string(cluster, "cluster.server");
         if (!cluster || !user || !server || !cJSON_IsObject(json_get(cluster, "cluster")) ||
             !cJSON_IsObject(json_get(user, "user")))
                 return -EBADMSG;
-        if (kubeadm_shaped(doc, ctx, cname, uname))
-                return pki_kubeconfig_render(server, cname, uname, ca_pem, cert_pem, key_pem, ret);
+        if (kubeadm_shaped(doc, cur.context, cur.cluster_name, cur.user_name))
+                return pki_kubeconfig_render(server, cur.cluster_name, cur.user_name, ca_pem, cert_pem,
+                                             key_pem, ret);
         /* Anything else is kept as it is (kubeadm's kubeConfigReadWriter.Write: "all the other attributes
          * are preserved"); only the three data fields change. */
         if ((r = set_data(cJSON_GetObjectItem(cluster, "cluster"), "certificate-authority-data", ca_pem)) <
