@@ -80,6 +80,14 @@ static void report_load_failure(const struct config_cli *cc, int exit_code) {
                         "Fix the field named, where its source says (user-data, image defaults, metadata tag, option); 'kube-firstboot config validate' lists every problem.");
                 return;
         }
+        if (cc->failure[0] && cc->secret_failure) {
+                status_fail(
+                        cli.root, NULL, cc->failure_errno ?: -EIO, cc->failure,
+                        exit_code == EXIT_TEMPORARY
+                                ? "The secret store or the metadata service did not answer (or throttled): check the instance's network and the store's endpoint; the unit retries. 'kube-firstboot secrets check -v' reads every secret alone."
+                                : "Check the instance's identity (an IAM role, a service account, a managed identity) and its permission to read the secret, and the secret's name, region and version; 'kube-firstboot secrets check -v' reads every secret alone.");
+                return;
+        }
         if (cc->failure[0]) {
                 bool temporary = exit_code == EXIT_TEMPORARY;
                 status_fail(
