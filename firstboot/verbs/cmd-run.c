@@ -214,7 +214,16 @@ static const char *role_name(const struct prepared *p) {
 
 /* plan: the decision and every phase with what it would do; not 0 when run would not get through. */
 static int print_plan(const struct prepared *p) {
+        const struct fb_secret_info *secrets;
+        size_t n;
+
         printf("decision: %s\n", p->decision.reason);
+        /* Where each secret came from and its fingerprint, never its value ('secrets check' reads them
+         * alone). */
+        secrets = fb_config_secret_info(p->c, &n);
+        for (size_t i = 0; i < n; i++)
+                printf("secret %s: %s from %s\n", secrets[i].name,
+                       secrets[i].fingerprint[0] ? secrets[i].fingerprint : "(not read)", secrets[i].source);
         int r = fb_phases_plan(cli.root, role_name(p), p->phases, p->n, p->node, stdout);
         if (r == -ESTALE) {
                 log_error("This machine's journal (" FB_JOURNAL_PATH ") is for another role.");
