@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A control-plane join whose secrets come only from a cloud secret store (issue 17): two control planes boot at
+the same moment from identical user-data that holds no secret (the certificate key in AWS Secrets Manager, the
+bootstrap token in SSM Parameter Store, the CA from files of the image); the seed inits with them, the other
+reads the same key with the same instance role and joins (download-certs opens kubeadm-certs with it).
+
+The simulated AWS is one process in the load balancer's namespace (tests/emulators/aws.py run as a program): its
+IMDS on the link-local 169.254.169.254:80, which each node reaches as an instance does (a route on its eth0, no
+option telling kube-firstboot where it is), and the store on 10.213.0.100:8000, named as a VPC endpoint would be.
+The store checks every request's SigV4 with botocore from the credentials that IMDS handed out."""
+import concurrent.futures
+import json
+import os
+import secrets
+
+import pytest
+
+from simlib import PYTHON, kpki
+from simlib.cluster import LB_IP, sh, wait_until
+from simlib.proc import Proc
+from simlib.userdata import user_data
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KF = os.environ.get("KF_BIN", os.path.join(REPO, "build", "kube-firstboot"))
+AWS = os.path.join(REPO, "tests", "emulators", "aws.py")
+pytestmark = pytest.mark.skipif(not os.access(KF, os.X_OK), reason=f"{KF} not built")
+
+IMDS_IP = "169.254.169.254"
+STORE = f"http://{LB_IP}:8000"
+CA_FILES = ("/etc/kube-firstboot/ca/ca.crt", "/etc/kube-firstboot/ca/ca.key")
+
+
+def start_aws(sim, cert_key, token):
+    """The simulated AWS in the load balancer's namespace; its state file (verified, refusals, operations)."""
+    d = os.path.join(sim.dir, "aws")
+    os.makedirs(d, exist_ok=True)
+    state = os.path.join(d, "state.json")
+    cfg = os.path.join(d, "config.json")
+    with open(cfg, "w") as f:
+        json.dump({"imds": [IMDS_IP, 80], "store": [LB_IP, 8000], "role": "k8s-control-plane",
+                   "secrets": {"prod/k8s/certificate-key": cert_key},
+                   "parameters": {"/k8s/prod/bootstrap-token": token}, "state": state}, f)
+    sh("ip", "-n", sim.lb_ns, "addr", "add", f"{IMDS_IP}/32", "dev", "eth0")
+    for n in sim.nodes:
+        sh("ip", "-n", n.ns, "route", "add", f"{IMDS_IP}/32", "dev", "eth0")
+    p = Proc("aws", [PYTHON, AWS, cfg], os.path.join(sim.dir, "logs", "aws.log"), netns=sim.lb_ns)
+    sim.procs.append(p)
+    wait_until(lambda: os.path.exists(state) or not p.alive(), 20, 0.1, "the simulated AWS")
+    assert p.alive(), p.tail()
+    return state
+
+
+def test_control_plane_joins_with_secrets_only_in_the_store(new_sim):
+    sim = new_sim(control_planes=2, workers=0)
+    sim.kf_bin = KF
+    cert_key = secrets.token_hex(32)
+    token = f"{secrets.token_hex(3)}.{secrets.token_hex(8)}"
+    state = start_aws(sim, cert_key, token)
+    sim.start_lb()
+    ud = user_data(sim, secrets=f"""      certificateKey: {{awsSecretsManager: {{secretId: prod/k8s/certificate-key, endpoint: "{STORE}"}}}}
+      bootstrapToken: {{awsSsmParameter: {{name: /k8s/prod/bootstrap-token, endpoint: "{STORE}"}}}}""",
+                   ca_files=CA_FILES)
+    assert cert_key not in ud and token not in ud and "PRIVATE KEY" not in ud
+    for n in sim.cp:
+        n.write_seed(ud)
+        for path, pem in zip(CA_FILES, (kpki.cert_pem(sim.pki.ca[1]), kpki.key_pem(sim.pki.ca[0]))):
+            full = os.path.join(n.root, path.lstrip("/"))
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "wb") as f:
+                f.write(pem)
+            os.chmod(full, 0o600)
+    with concurrent.futures.ThreadPoolExecutor(len(sim.cp)) as ex:
+        futs = {n.name: ex.submit(n.firstboot, "run", "-v", timeout=600) for n in sim.cp}
+        results = {k: f.result() for k, f in futs.items()}
+    bad = {k: (r.returncode, r.stderr[-2500:]) for k, r in results.items() if r.returncode != 0}
+    assert not bad, bad
+
+    roles = {n.name: n.firstboot_status()["role"] for n in sim.cp}
+    assert roles == {"cp-1": "init", "cp-2": "control-plane"}, roles
+    assert "download-certs" in sim.cp[1].journal_done()
+    members = sim.etcd_members(via=sim.cp[0])
+    assert sorted(m.get("name") for m in members) == ["cp-1", "cp-2"] and not any(m.get("isLearner") for m in members)
+    # init made the bootstrap token it read from SSM.
+    assert f"bootstrap-token-{token.split('.')[0]}" in sim.objects("secrets", "kube-system")
+
+    # Each node read both secrets with the role's credentials, every signature right by botocore's reckoning.
+    with open(state) as f:
+        aws = json.load(f)
+    assert aws["refusals"] == [] and aws["verified"] == 4, aws
+    assert sorted(map(tuple, aws["operations"])) == sorted(
+        [("AmazonSSM.GetParameter", "/k8s/prod/bootstrap-token"),
+         ("secretsmanager.GetSecretValue", "prod/k8s/certificate-key")] * 2)
+
+    # Neither value in any output or status.json of either node (at -v).
+    texts = {f"{k} output": r.stdout + r.stderr for k, r in results.items()}
+    for n in sim.cp:
+        with open(os.path.join(n.root, "run/kube-firstboot/status.json")) as f:
+            texts[f"{n.name} status.json"] = f.read()
+    leaks = [(where, which) for where, text in texts.items() for which, v in (("key", cert_key), ("token", token))
+             if v in text]
+    assert not leaks, leaks
