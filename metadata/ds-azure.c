@@ -117,6 +117,9 @@ int md_azure_parse_imds(const char *body, size_t len, struct md_instance *inst) 
                         return md_userdata_unusable(inst, "IMDS compute.userData",
                                                     "compute.userData is not valid base64");
                 md_set_userdata(inst, data, n);
+                if (md_set(&inst->userdata_exposure,
+                           "Azure IMDS serves compute.userData to any process on the VM") < 0)
+                        return -ENOMEM;
         }
         return 0;
 }

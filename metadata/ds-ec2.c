@@ -175,6 +175,31 @@ static int read_tags(struct ec2 *e, struct md_instance *inst) {
         return 0;
 }
 
+/* Whether the IMDS hands the user-data to anyone who asks without a session token (IMDSv1 allowed): one GET
+ * without the token. A hop limit of 1 cannot be seen from here. */
+static int check_exposure(struct ec2 *e, struct md_instance *inst) {
+        _cleanup_(http_response_freep) struct http_response *resp = NULL;
+        _cleanup_free_ char *url = strdupf("%s/latest/meta-data/instance-id", e->s.base);
+        if (!url)
+                return -ENOMEM;
+        if (e->s.v1)
+                return md_set(
+                        &inst->userdata_exposure,
+                        "the instance metadata service has no session tokens (IMDSv1): it serves the user-data to any process that asks");
+        if (md_http(e->s.o, "GET", url, NULL, 0, &resp) < 0) {
+                log_debug("Cannot tell whether the IMDS answers without a token, assuming it does not");
+                if (e->s.o->error)
+                        e->s.o->error[0] = 0;
+                return 0;
+        }
+        log_debug("IMDS without a session token: HTTP %ld", resp->status);
+        if (resp->status != 200)
+                return 0;
+        return md_set(
+                &inst->userdata_exposure,
+                "the EC2 instance metadata service answers without a session token (IMDSv1 is enabled): it serves the user-data to any process that asks");
+}
+
 static int crawl(struct ec2 *e, struct md_instance *inst) {
         _cleanup_(http_response_freep) struct http_response *ud = NULL;
         _cleanup_free_ char *doc = NULL, *mac = NULL;
@@ -242,7 +267,8 @@ static int crawl(struct ec2 *e, struct md_instance *inst) {
         if (ud->status == 200) {
                 md_set_userdata(inst, TAKE_PTR(ud->body), ud->body_len);
                 ud->body_len = 0;
-                return md_set_userdata_source(inst, ud_url);
+                r = md_set_userdata_source(inst, ud_url);
+                return r < 0 ? r : check_exposure(e, inst);
         } else if (ud->status != 404)
                 return md_fail(e->s.o, EPROTO, "GET %s answered HTTP %ld", ud_url, ud->status);
         return 0;

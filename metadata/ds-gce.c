@@ -80,6 +80,10 @@ int md_gce_parse_instance(const char *body, size_t len, struct md_instance *inst
                         n = strlen(data);
                 }
                 md_set_userdata(inst, data, n);
+                if (md_set(&inst->userdata_exposure,
+                           "the GCE metadata server serves the user-data attribute to any process on the instance") <
+                    0)
+                        return -ENOMEM;
         }
         return 0;
 }

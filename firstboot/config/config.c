@@ -34,6 +34,7 @@ struct fb_config {
         char **hashes;
         char **peers;
         struct fb_secret_info secret_info[2]; /* as fb_secret_names */
+        char **userdata_secrets;              /* fields with a secret value given in user-data or a tag */
         size_t n_secret_info;
         struct fb_settings *settings; /* the typed view, made last */
 };
@@ -62,6 +63,7 @@ struct fb_config *fb_config_free(struct fb_config *c) {
         strv_free(c->peers);
         for (size_t i = 0; i < c->n_secret_info; i++)
                 free(c->secret_info[i].source);
+        strv_free(c->userdata_secrets);
         free(c);
         return NULL;
 }
@@ -367,6 +369,42 @@ static void drop_replaced_alternatives(cJSON *target, const cJSON *doc) {
         }
 }
 
+/* Notes the fields of doc that hold a secret's value when doc comes from the user-data or a metadata tag:
+ * what the metadata service hands out for the machine's life (the exposure warning of run and plan). */
+static int note_userdata_secrets(struct fb_config *c, const cJSON *doc, const char *source) {
+        static const struct {
+                const char *kind, *path;
+        } fields[] = {
+                {"FirstbootConfiguration", "secrets.bootstrapToken.value"},
+                {"FirstbootConfiguration", "secrets.certificateKey.value"},
+                {"FirstbootConfiguration", "ca.key"},
+                {"InitConfiguration", "certificateKey"},
+                {"InitConfiguration", "bootstrapTokens"},
+                {"JoinConfiguration", "controlPlane.certificateKey"},
+                {"JoinConfiguration", "discovery.bootstrapToken.token"},
+                {"JoinConfiguration", "discovery.tlsBootstrapToken"},
+        };
+        const char *kind = json_get_string(doc, "kind");
+        if (!kind || !source || (!startswith(source, "user-data") && !startswith(source, "metadata tag")))
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                const cJSON *v = streq(kind, fields[i].kind) ? json_get(doc, fields[i].path) : NULL, *e;
+                bool set = cJSON_IsString(v);
+                if (cJSON_IsArray(v))
+                        cJSON_ArrayForEach(e, v)
+                                set = set || cJSON_IsString(json_get(e, "token"));
+                if (!set)
+                        continue;
+                _cleanup_free_ char *name =
+                        strdupf("%s.%s%s", kind, fields[i].path, cJSON_IsArray(v) ? "[].token" : "");
+                if (!name)
+                        return -ENOMEM;
+                if (!strv_contains(c->userdata_secrets, name) && strv_extend(&c->userdata_secrets, name) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 /* Takes documents wrapped as {source, document}, all from one source; validates each and merges the valid
  * ones. */
 static int add_documents(struct loader *l, cJSON *wrapped) {
@@ -389,6 +427,8 @@ static int add_documents(struct loader *l, cJSON *wrapped) {
                 r = convert_v1beta3(doc, l->pending);
                 if (r >= 0)
                         r = stringify_numbers(doc);
+                if (r >= 0)
+                        r = note_userdata_secrets(l->c, doc, source);
                 if (r < 0)
                         return r;
                 cJSON *target = doc_get(l->c, json_get_string(doc, "kind"));
@@ -1541,6 +1581,10 @@ const char *fb_config_certificate_key(const struct fb_config *c) {
 const struct fb_secret_info *fb_config_secret_info(const struct fb_config *c, size_t *ret_n) {
         *ret_n = c->n_secret_info;
         return c->secret_info;
+}
+
+char *const *fb_config_userdata_secrets(const struct fb_config *c) {
+        return c->userdata_secrets;
 }
 
 int fb_config_read_secret(const struct fb_config *c, struct fb_secret_context *ctx, const char *root,

@@ -143,6 +143,11 @@ struct fb_secret_info {
 };
 const struct fb_secret_info *fb_config_secret_info(const struct fb_config *c, size_t *ret_n);
 
+/* The fields that hold a secret's value given in the user-data or a metadata tag
+ * ("FirstbootConfiguration.secrets. certificateKey.value", "InitConfiguration.bootstrapTokens[].token",
+ * "FirstbootConfiguration.ca.key", ...), used or not: NULL-terminated, borrowed; NULL when none. */
+char *const *fb_config_userdata_secrets(const struct fb_config *c);
+
 /*
  * Reads one secret again from its configured source (fb_secret_read()) and checks its form (a bootstrap
  * token, a certificate key): 'secrets check'. -ENXIO when the configuration names no source for it; -EBADMSG

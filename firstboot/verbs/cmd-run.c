@@ -115,9 +115,12 @@ struct prepared {
         struct fb_node *node;
         struct fb_phase *phases;
         size_t n;
+        char *exposure; /* the exposure warning, or NULL */
 };
 
 static void prepared_done(struct prepared *p) {
+        free(p->exposure);
+        p->exposure = NULL;
         free(p->phases);
         p->phases = NULL;
         fb_node_freep(&p->node);
@@ -169,9 +172,33 @@ static bool parse_options(int argc, char **argv, const char *usage, const char *
 
 /* The configuration and the metadata, checked for a node: EXIT_DONE, or the exit code after the problems
  * were logged. */
+#define EXPOSURE_REMEDY                                                                                     \
+        "Move the secrets to a secret store read with the instance's own identity (FirstbootConfiguration.secrets.NAME: awsSecretsManager, awsSsmParameter, gcpSecretManager or azureKeyVault; README: Secrets from a cloud secret store), or on EC2 require IMDSv2 with a hop limit of 1 so that no pod reaches the metadata service."
+
+/* Secrets given in user-data that the metadata service hands to any process on the machine, for its whole
+ * life: said once, in the log (and by run in status.json), naming the fields, never their values. */
+static int note_exposure(struct prepared *p) {
+        char *const *fields = fb_config_userdata_secrets(p->c);
+        if (!p->inst || !p->inst->userdata_exposure || !fields)
+                return 0;
+        _cleanup_free_ char *list = strjoin_sep((const char *const *) fields, strv_length(fields), ", ");
+        p->exposure =
+                list ? strdupf("The user-data holds secrets (%s), and %s, for the machine's whole life: a pod that reaches it can read them.",
+                               list, p->inst->userdata_exposure)
+                     : NULL;
+        if (!p->exposure)
+                return -ENOMEM;
+        log_warning("%s", p->exposure);
+        log_info("Remedy: %s", EXPOSURE_REMEDY);
+        return 0;
+}
+
 static int load_configuration(struct prepared *p) {
         p->cc.node_checks = true;
-        return config_cli_load(&p->cc, cli.root, false, false, &p->inst, &p->c);
+        int r = config_cli_load(&p->cc, cli.root, false, false, &p->inst, &p->c);
+        if (r != EXIT_DONE)
+                return r;
+        return note_exposure(p) < 0 ? cli_oom() : EXIT_DONE;
 }
 
 static int decide_role(struct prepared *p, bool dry_run, struct error *why) {
@@ -362,6 +389,8 @@ static int run_phases(const struct prepared *p) {
         r = open_status(p, &st);
         if (r != EXIT_DONE)
                 return r;
+        if (p->exposure && fb_status_add_warning(st, p->exposure, EXPOSURE_REMEDY) < 0)
+                log_warning("Cannot record the warning in " FB_STATUS_PATH ", ignoring.");
         r = phases_to_run(p, &upto);
         if (r != EXIT_DONE)
                 return r;

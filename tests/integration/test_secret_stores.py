@@ -439,3 +439,46 @@ def test_no_secret_value_in_any_output(kf, tmp_path, aws, gcp, azure):
     # The certificate key belongs in kubeadm-certs' envelope only as its encryption key, never written; the
     # token only in the API's Secret, which 'run' under --root does not reach.
     assert not leaks, leaks
+
+
+# ---- the exposure warning ----
+
+def test_exposure_warning_names_the_secrets_in_user_data(kf, tmp_path, emulators, aws):
+    """Secrets given as values in user-data that the metadata service serves to any process (EC2 with IMDSv1
+    allowed, GCE): plan and run warn once, naming the fields and the remedy, never the values; run also in
+    status.json. IMDSv2 required, or the secrets in a store: no warning."""
+    md = ["--datasource", "ec2", "--metadata-url"]
+    imds = emulators(EC2(role="k8s-node", http_tokens="optional"))
+    store = emulators(AWSSecrets(imds))
+    store.put_parameter("/k8s/prod/bootstrap-token", TOKEN)
+    imds.user_data = user_data(f'{{value: "{CERT_KEY}"}}', f'{{awsSsmParameter: {{name: /k8s/prod/bootstrap-token, '
+                               f'endpoint: "{store.url}"}}}}').encode()
+    plan = kf("plan", *md, imds.url, root=tmp_path, check_rc=0)
+    warning = "The user-data holds secrets (FirstbootConfiguration.secrets.certificateKey.value), and the EC2 " \
+              "instance metadata service answers without a session token (IMDSv1 is enabled)"
+    assert plan.stderr.count(warning) == 1 and "require IMDSv2 with a hop limit of 1" in plan.stderr
+    assert "bootstrapToken" not in plan.stderr.split(warning)[1].split("\n")[0]  # the store's is not exposed
+    root = tmp_path / "run"
+    root.mkdir()
+    run = kf("run", *md, imds.url, root=root, timeout=180)
+    status = json.loads((root / "run/kube-firstboot/status.json").read_text())
+    assert len(status["warnings"]) == 1 and status["warnings"][0]["message"].startswith(warning)
+    assert "secret store" in status["warnings"][0]["remedy"]
+    for text in (plan.stdout + plan.stderr, run.stdout + run.stderr, json.dumps(status)):
+        assert not [s for s in SECRETS if s in text]
+    # IMDSv2 required: nothing to say. The secrets in stores: nothing to say either, IMDSv1 or not.
+    imds.http_tokens = "required"
+    assert "holds secrets" not in kf("plan", *md, imds.url, root=tmp_path, check_rc=0).stderr
+    imds2, _ = aws()
+    imds2.http_tokens = "optional"
+    assert "holds secrets" not in kf("plan", *md, imds2.url, root=tmp_path, check_rc=0).stderr
+
+
+def test_exposure_warning_on_gce(kf, tmp_path, emulators):
+    md = emulators(GCE())
+    md.tree["instance"]["attributes"]["user-data"] = user_data(f'{{value: "{CERT_KEY}"}}', f'{{value: "{TOKEN}"}}')
+    p = kf("plan", "--datasource", "gce", "--metadata-url", md.url, root=tmp_path, check_rc=0)
+    assert "The user-data holds secrets (FirstbootConfiguration.secrets.bootstrapToken.value, " \
+           "FirstbootConfiguration.secrets.certificateKey.value), and the GCE metadata server serves the " \
+           "user-data attribute to any process on the instance" in p.stderr
+    assert not [s for s in SECRETS if s in p.stdout + p.stderr]

@@ -412,6 +412,38 @@ static void test_secret_store_failure_is_no_problem(void **state) {
                 "the instance metadata service (IMDSv2): PUT http://127.0.0.1:1/latest/api/token"));
 }
 
+/* The fields holding a secret's value that came from user-data or a metadata tag (the exposure warning),
+ * not those of image defaults, files or flags. */
+static void test_userdata_secrets(void **state) {
+        _cleanup_free_ char *root = unit_mkdtemp();
+        _cleanup_(md_instance_freep) struct md_instance *i = instance_with(
+                "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+                "bootstrapTokens: [{description: none}, {token: " TOKEN "}]\n---\n"
+                "apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\nrole: init\n"
+                "secrets: {certificateKey: {awsSsmParameter: {name: /k}}}\n");
+        _cleanup_strv_free_ char **problems = NULL;
+        _cleanup_(fb_config_freep) struct fb_config *c = NULL;
+        struct fb_config_sources src = {.root = root, .instance = i, .partial = true};
+        (void) state;
+
+        assert_int_equal(
+                write_string_atomic(root, "/etc/kube-firstboot/10-defaults.yaml",
+                                    "apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\n"
+                                    "secrets: {bootstrapToken: {value: " TOKEN "}}\n",
+                                    0644, WRITE_MKDIR_PARENTS),
+                0);
+        md_tag(i, "kube-firstboot-config",
+               "apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\n"
+               "discovery: {tlsBootstrapToken: " TOKEN "}\n");
+        c = load(&src, &problems);
+        char *const *f = fb_config_userdata_secrets(c);
+        assert_non_null(f);
+        assert_int_equal(strv_length(f), 2);
+        assert_string_equal(f[0], "InitConfiguration.bootstrapTokens[].token");
+        assert_string_equal(f[1], "JoinConfiguration.discovery.tlsBootstrapToken");
+        unit_rm_rf(root);
+}
+
 static void test_seed_rules(void **state) {
         static const struct {
                 const char *seed;
@@ -515,6 +547,7 @@ int main(void) {
                 cmocka_unit_test(test_secret_store_schema),
                 cmocka_unit_test(test_secret_store_merge_and_partial),
                 cmocka_unit_test(test_secret_store_failure_is_no_problem),
+                cmocka_unit_test(test_userdata_secrets),
                 cmocka_unit_test(test_seed_rules),
                 cmocka_unit_test(test_durations),
                 cmocka_unit_test(test_validate_document_versions),
