@@ -710,7 +710,9 @@ static int read_secret(struct loader *l, const char *root, const cJSON *src, con
                 return -ENOMEM;
         if (kind) {
                 struct fb_secret_info *info = &c->secret_info[c->n_secret_info];
-                *info = (struct fb_secret_info){.name = name, .source = fb_secret_source_describe(src)};
+                *info = (struct fb_secret_info){.name = name,
+                                                .source = fb_secret_source_describe(src),
+                                                .elsewhere = fb_secret_source_elsewhere(src)};
                 if (!info->source)
                         return -ENOMEM;
                 c->n_secret_info++;

@@ -138,7 +138,8 @@ const char *fb_config_certificate_key(const struct fb_config *c);
  * fb_secret_names that has a source. The fingerprint is "" when the value was not read (partial). */
 struct fb_secret_info {
         const char *name;
-        char *source; /* fb_secret_source_describe() */
+        char *source;   /* fb_secret_source_describe() */
+        bool elsewhere; /* read at run time from a file or a store (fb_secret_source_elsewhere()) */
         char fingerprint[FB_SECRET_FINGERPRINT_MAX];
 };
 const struct fb_secret_info *fb_config_secret_info(const struct fb_config *c, size_t *ret_n);

@@ -115,10 +115,12 @@ struct prepared {
         struct fb_node *node;
         struct fb_phase *phases;
         size_t n;
-        char *exposure; /* the exposure warning, or NULL */
+        char *exposure;                   /* the exposure warning, or NULL */
+        struct fb_secret_context secrets; /* node->secrets: a rotated secret read again */
 };
 
 static void prepared_done(struct prepared *p) {
+        fb_secret_context_done(&p->secrets);
         free(p->exposure);
         p->exposure = NULL;
         free(p->phases);
@@ -227,6 +229,10 @@ static int build_node(struct prepared *p, struct error *why) {
         if (p->jd.server)
                 p->node->join = &p->jd;
         p->node->host = cli_on_host();
+        p->secrets = (struct fb_secret_context){
+                .md = &p->cc.md,
+                .datasource = p->inst && p->inst->datasource ? p->inst->datasource : p->cc.md.datasource};
+        p->node->secrets = &p->secrets;
         return 0;
 }
 

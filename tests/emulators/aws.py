@@ -27,6 +27,7 @@ Run as a program (tests/sim), it is a whole AWS for simulated nodes in one proce
 one address and the store on another, from a JSON configuration:
     python3 aws.py CONFIG.json   {"imds": [host, port], "store": [host, port], "role": "...",
                                   "secrets": {id: value}, "parameters": {name: value}, "state": path}
+SIGHUP reads the secrets and parameters again (a rotation); SIGTERM stops it.
 """
 import base64
 import datetime
@@ -213,14 +214,19 @@ class AWSSecrets(Emulator):
 def main(config_path):
     from ec2 import EC2
 
+    def load():
+        with open(config_path) as f:
+            cfg = json.load(f)
+        for sid, value in cfg.get("secrets", {}).items():
+            store.put_secret(sid, value)
+        for name, value in cfg.get("parameters", {}).items():
+            store.put_parameter(name, value)
+        return cfg
+
     with open(config_path) as f:
-        cfg = json.load(f)
-    imds = EC2(role=cfg.get("role"))
+        imds = EC2(role=json.load(f).get("role"))
     store = AWSSecrets(imds)
-    for sid, value in cfg.get("secrets", {}).items():
-        store.put_secret(sid, value)
-    for name, value in cfg.get("parameters", {}).items():
-        store.put_parameter(name, value)
+    cfg = load()
     store.state_file = cfg.get("state")
     imds.start(*cfg["imds"])
     store.start(*cfg["store"])
@@ -228,6 +234,7 @@ def main(config_path):
     print(f"imds {imds.url} store {store.url}", flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGHUP, lambda *_: load())  # a rotation: the stored values read again
     done.wait()
     store.stop()
     imds.stop()

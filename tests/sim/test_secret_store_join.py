@@ -7,7 +7,11 @@ reads the same key with the same instance role and joins (download-certs opens k
 The simulated AWS is one process in the load balancer's namespace (tests/emulators/aws.py run as a program): its
 IMDS on the link-local 169.254.169.254:80, which each node reaches as an instance does (a route on its eth0, no
 option telling kube-firstboot where it is), and the store on 10.213.0.100:8000, named as a VPC endpoint would be.
-The store checks every request's SigV4 with botocore from the credentials that IMDS handed out."""
+The store checks every request's SigV4 with botocore from the credentials that IMDS handed out.
+
+Rotation: the stored certificate key and token change after init; a joiner reads the new key while
+kubeadm-certs is still sealed under the old one, and reads it again until 'refresh' on the control plane
+seals kubeadm-certs under the stored key (and makes the new token), then joins."""
 import concurrent.futures
 import json
 import os
@@ -30,16 +34,23 @@ STORE = f"http://{LB_IP}:8000"
 CA_FILES = ("/etc/kube-firstboot/ca/ca.crt", "/etc/kube-firstboot/ca/ca.key")
 
 
-def start_aws(sim, cert_key, token):
-    """The simulated AWS in the load balancer's namespace; its state file (verified, refusals, operations)."""
+def aws_config(sim, cert_key, token):
     d = os.path.join(sim.dir, "aws")
     os.makedirs(d, exist_ok=True)
     state = os.path.join(d, "state.json")
     cfg = os.path.join(d, "config.json")
-    with open(cfg, "w") as f:
+    with open(cfg + ".tmp", "w") as f:
         json.dump({"imds": [IMDS_IP, 80], "store": [LB_IP, 8000], "role": "k8s-control-plane",
                    "secrets": {"prod/k8s/certificate-key": cert_key},
                    "parameters": {"/k8s/prod/bootstrap-token": token}, "state": state}, f)
+    os.replace(cfg + ".tmp", cfg)
+    return cfg, state
+
+
+def start_aws(sim, cert_key, token):
+    """The simulated AWS in the load balancer's namespace: (its Proc, its state file: verified, refusals,
+    operations)."""
+    cfg, state = aws_config(sim, cert_key, token)
     sh("ip", "-n", sim.lb_ns, "addr", "add", f"{IMDS_IP}/32", "dev", "eth0")
     for n in sim.nodes:
         sh("ip", "-n", n.ns, "route", "add", f"{IMDS_IP}/32", "dev", "eth0")
@@ -47,7 +58,26 @@ def start_aws(sim, cert_key, token):
     sim.procs.append(p)
     wait_until(lambda: os.path.exists(state) or not p.alive(), 20, 0.1, "the simulated AWS")
     assert p.alive(), p.tail()
-    return state
+    return p, state
+
+
+def store_user_data(sim, role="auto"):
+    ud = user_data(sim, role=role, secrets=f"""      certificateKey: {{awsSecretsManager: {{secretId: prod/k8s/certificate-key, endpoint: "{STORE}"}}}}
+      bootstrapToken: {{awsSsmParameter: {{name: /k8s/prod/bootstrap-token, endpoint: "{STORE}"}}}}""",
+                   ca_files=CA_FILES)
+    assert "PRIVATE KEY" not in ud
+    return ud
+
+
+def give_ca(sim, nodes):
+    """The CA as files of the image (the simulation's CA: its haproxy checks the apiservers against it)."""
+    for n in nodes:
+        for path, pem in zip(CA_FILES, (kpki.cert_pem(sim.pki.ca[1]), kpki.key_pem(sim.pki.ca[0]))):
+            full = os.path.join(n.root, path.lstrip("/"))
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "wb") as f:
+                f.write(pem)
+            os.chmod(full, 0o600)
 
 
 def test_control_plane_joins_with_secrets_only_in_the_store(new_sim):
@@ -55,20 +85,13 @@ def test_control_plane_joins_with_secrets_only_in_the_store(new_sim):
     sim.kf_bin = KF
     cert_key = secrets.token_hex(32)
     token = f"{secrets.token_hex(3)}.{secrets.token_hex(8)}"
-    state = start_aws(sim, cert_key, token)
+    _, state = start_aws(sim, cert_key, token)
     sim.start_lb()
-    ud = user_data(sim, secrets=f"""      certificateKey: {{awsSecretsManager: {{secretId: prod/k8s/certificate-key, endpoint: "{STORE}"}}}}
-      bootstrapToken: {{awsSsmParameter: {{name: /k8s/prod/bootstrap-token, endpoint: "{STORE}"}}}}""",
-                   ca_files=CA_FILES)
-    assert cert_key not in ud and token not in ud and "PRIVATE KEY" not in ud
+    ud = store_user_data(sim)
+    assert cert_key not in ud and token not in ud
+    give_ca(sim, sim.cp)
     for n in sim.cp:
         n.write_seed(ud)
-        for path, pem in zip(CA_FILES, (kpki.cert_pem(sim.pki.ca[1]), kpki.key_pem(sim.pki.ca[0]))):
-            full = os.path.join(n.root, path.lstrip("/"))
-            os.makedirs(os.path.dirname(full), exist_ok=True)
-            with open(full, "wb") as f:
-                f.write(pem)
-            os.chmod(full, 0o600)
     with concurrent.futures.ThreadPoolExecutor(len(sim.cp)) as ex:
         futs = {n.name: ex.submit(n.firstboot, "run", "-v", timeout=600) for n in sim.cp}
         results = {k: f.result() for k, f in futs.items()}
@@ -99,3 +122,59 @@ def test_control_plane_joins_with_secrets_only_in_the_store(new_sim):
     leaks = [(where, which) for where, text in texts.items() for which, v in (("key", cert_key), ("token", token))
              if v in text]
     assert not leaks, leaks
+
+
+def test_rotation_through_refresh(new_sim):
+    """Init with key K1 and token T1 from the store; the store's values become K2 and T2. A joiner reads K2
+    while kubeadm-certs is still sealed under K1: it reads the key again every 10 s, until 'refresh' on the
+    control plane, reading the store too, seals kubeadm-certs under K2 and makes T2's token; then it joins."""
+    import signal
+    import time
+
+    sim = new_sim(control_planes=2, workers=0)
+    sim.kf_bin = KF
+    k1, k2 = secrets.token_hex(32), secrets.token_hex(32)
+    t1 = f"{secrets.token_hex(3)}.{secrets.token_hex(8)}"
+    t2 = f"{secrets.token_hex(3)}.{secrets.token_hex(8)}"
+    aws, state = start_aws(sim, k1, t1)
+    sim.start_lb()
+    give_ca(sim, sim.cp)
+    sim.cp[0].write_seed(store_user_data(sim, role="init"))
+    r = sim.cp[0].firstboot("run")
+    assert r.returncode == 0, r.stderr[-2000:]
+
+    # The rotation: the key only (the joiner still discovers with T1, whose token init made).
+    aws_config(sim, k2, t1)
+    os.kill(aws.pid, signal.SIGHUP)
+    joiner = sim.cp[1]
+    joiner.write_seed(store_user_data(sim, role="control-plane"))
+    log_path = os.path.join(sim.dir, "logs", "cp-2-rotation.log")
+    with open(log_path, "w") as log:
+        p = joiner.start_firstboot("run", "-v", log=log)
+        try:
+            wait_until(lambda: "reading it again from awsSecretsManager" in open(log_path).read() or
+                       p.poll() is not None, 240, 0.5, "the joiner to find the old key in kubeadm-certs")
+            assert p.poll() is None, open(log_path).read()[-3000:]
+            # The token too, now: refresh makes T2's.
+            aws_config(sim, k2, t2)
+            os.kill(aws.pid, signal.SIGHUP)
+            t0 = time.time()
+            ref = sim.cp[0].firstboot("refresh", "-v")
+            assert "kubeadm-certs: uploaded again under the configured certificate key" in ref.stderr, ref.stderr[-3000:]
+            rc = p.wait(300)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait(10)
+    out = open(log_path).read()
+    assert rc == 0, out[-3000:]
+    assert "The stored certificate key changed" not in out  # it had read K2 already: kubeadm-certs changed
+    print(f"joined {time.time() - t0:.1f}s after refresh")
+    assert "download-certs" in joiner.journal_done()
+    assert sorted(m.get("name") for m in sim.etcd_members(via=sim.cp[0])) == ["cp-1", "cp-2"]
+    tokens = sim.objects("secrets", "kube-system")
+    assert f"bootstrap-token-{t2.split('.')[0]}" in tokens and f"bootstrap-token-{t1.split('.')[0]}" in tokens
+    with open(state) as f:
+        assert json.load(f)["refusals"] == []
+    for text in (out, r.stdout + r.stderr, ref.stdout + ref.stderr):
+        assert not [v for v in (k1, k2, t1, t2) if v in text]
