@@ -21,23 +21,14 @@ Rules enforced (docs.aws.amazon.com: "Signature Version 4 signing", "Secrets Man
   - throttle=N: the next N requests answer ThrottlingException (HTTP 400); errors5xx=N: InternalServiceError
     (500); delay: every answer late; oversize: a 300 KiB answer.
 Every refusal is recorded in `refusals` (its type), every request that passed the signature check counts in
-`verified`; with state_file set, both (and `operations`) are written there after each request.
-
-Run as a program (tests/sim), it is a whole AWS for simulated nodes in one process: the IMDS with the role on
-one address and the store on another, from a JSON configuration:
-    python3 aws.py CONFIG.json   {"imds": [host, port], "store": [host, port], "role": "...",
-                                  "secrets": {id: value}, "parameters": {name: value}, "state": path}
-SIGHUP reads the secrets and parameters again (a rotation); SIGTERM stops it.
+`verified`.
+cloud.py runs it, with the IMDS, as a program for the simulated cluster (tests/sim).
 """
 import base64
 import datetime
 import json
-import os
 import re
 import secrets
-import signal
-import sys
-import threading
 import time
 
 from botocore.auth import SigV4Auth
@@ -72,27 +63,12 @@ class AWSSecrets(Emulator):
         self.refusals = []
         self.verified = 0
         self.operations = []  # (target, name) of every verified request
-        self.state_file = None
 
     def put_secret(self, secret_id, value, stage="AWSCURRENT"):
         self.secrets.setdefault(secret_id, {})[stage] = value
 
     def put_parameter(self, name, value, kind="SecureString"):
         self.parameters[name] = (kind, value)
-
-    def _save(self):
-        if self.state_file:
-            tmp = self.state_file + ".tmp"
-            with open(tmp, "w") as f:
-                json.dump({"verified": self.verified, "refusals": self.refusals,
-                           "operations": self.operations, "credential_reads": self.imds.credential_reads}, f)
-            os.replace(tmp, self.state_file)
-
-    def handle(self, h):
-        try:
-            return self._handle(h)
-        finally:
-            self._save()
 
     def _answer(self, h, code, doc):
         body = json.dumps(doc)
@@ -155,7 +131,7 @@ class AWSSecrets(Emulator):
                           "Check your AWS Secret Access Key and signing method.")
         self.verified += 1
 
-    def _handle(self, h):
+    def handle(self, h):
         target = h.headers.get("X-Amz-Target", "")
         if h.command != "POST" or h.url_path != "/":
             return self._error(h, "UnknownOperationException", "", 404)
@@ -210,36 +186,3 @@ class AWSSecrets(Emulator):
             "Name": name, "Type": kind, "Value": value, "Version": 1, "LastModifiedDate": 1.7E9,
             "ARN": f"arn:aws:ssm:{self.region}:{self.account}:parameter{name}", "DataType": "text"}})
 
-
-def main(config_path):
-    from ec2 import EC2
-
-    def load():
-        with open(config_path) as f:
-            cfg = json.load(f)
-        for sid, value in cfg.get("secrets", {}).items():
-            store.put_secret(sid, value)
-        for name, value in cfg.get("parameters", {}).items():
-            store.put_parameter(name, value)
-        return cfg
-
-    with open(config_path) as f:
-        imds = EC2(role=json.load(f).get("role"))
-    store = AWSSecrets(imds)
-    cfg = load()
-    store.state_file = cfg.get("state")
-    imds.start(*cfg["imds"])
-    store.start(*cfg["store"])
-    store._save()
-    print(f"imds {imds.url} store {store.url}", flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGHUP, lambda *_: load())  # a rotation: the stored values read again
-    done.wait()
-    store.stop()
-    imds.stop()
-
-
-if __name__ == "__main__":
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    main(sys.argv[1])

@@ -1,15 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
-"""A control-plane join whose secrets come only from a cloud secret store (issue 17): two control planes boot at
-the same moment from identical user-data that holds no secret (the certificate key in AWS Secrets Manager, the
-bootstrap token in SSM Parameter Store, the CA from files of the image); the seed inits with them, the other
-reads the same key with the same instance role and joins (download-certs opens kubeadm-certs with it).
+"""A control-plane join whose secrets come only from a cloud secret store (issue 17), on each cloud: two control
+planes boot at the same moment from identical user-data that holds no secret (the certificate key and the
+bootstrap token in the store, the CA from files of the image); the seed inits with them, the other reads the
+same key with the same identity and joins (download-certs opens kubeadm-certs with it).
 
-The simulated AWS is one process in the load balancer's namespace (tests/emulators/aws.py run as a program): its
-IMDS on the link-local 169.254.169.254:80, which each node reaches as an instance does (a route on its eth0, no
-option telling kube-firstboot where it is), and the store on 10.213.0.100:8000, named as a VPC endpoint would be.
-The store checks every request's SigV4 with botocore from the credentials that IMDS handed out.
+The simulated cloud is one process in the load balancer's namespace (tests/emulators/cloud.py): its metadata
+service on the link-local 169.254.169.254:80, which each node reaches as an instance does (a route on its
+eth0, no option telling kube-firstboot where it is), and the store on 10.213.0.100:8000, named as a private
+endpoint would be. AWS's store checks every request's SigV4 with botocore from the credentials its IMDS handed
+out; GCP's and Azure's take only the tokens their metadata services issued.
 
-Rotation: the stored certificate key and token change after init; a joiner reads the new key while
+Rotation (AWS): the stored certificate key and token change after init; a joiner reads the new key while
 kubeadm-certs is still sealed under the old one, and reads it again until 'refresh' on the control plane
 seals kubeadm-certs under the stored key (and makes the new token), then joins."""
 import concurrent.futures
@@ -26,45 +27,75 @@ from simlib.userdata import user_data
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KF = os.environ.get("KF_BIN", os.path.join(REPO, "build", "kube-firstboot"))
-AWS = os.path.join(REPO, "tests", "emulators", "aws.py")
+CLOUD = os.path.join(REPO, "tests", "emulators", "cloud.py")
 pytestmark = pytest.mark.skipif(not os.access(KF, os.X_OK), reason=f"{KF} not built")
 
 IMDS_IP = "169.254.169.254"
 STORE = f"http://{LB_IP}:8000"
 CA_FILES = ("/etc/kube-firstboot/ca/ca.crt", "/etc/kube-firstboot/ca/ca.key")
+KEY_NAME = {"aws": "prod/k8s/certificate-key", "gcp": "projects/sim/secrets/k8s-certificate-key",
+            "azure": "k8s-certificate-key"}
+TOKEN_NAME = {"aws": "/k8s/prod/bootstrap-token", "gcp": "projects/sim/secrets/k8s-bootstrap-token",
+              "azure": "k8s-bootstrap-token"}
+SOURCES = {
+    "aws": ('{{awsSecretsManager: {{secretId: {key}, endpoint: "{url}"}}}}',
+            '{{awsSsmParameter: {{name: {token}, endpoint: "{url}"}}}}'),
+    "gcp": ('{{gcpSecretManager: {{name: {key}, endpoint: "{url}"}}}}',
+            '{{gcpSecretManager: {{name: {token}, endpoint: "{url}"}}}}'),
+    "azure": ('{{azureKeyVault: {{vaultUrl: "{url}", name: {key}}}}}',
+              '{{azureKeyVault: {{vaultUrl: "{url}", name: {token}}}}}'),
+}
 
 
-def aws_config(sim, cert_key, token):
-    d = os.path.join(sim.dir, "aws")
+def cloud_config(sim, cloud, cert_key, token):
+    d = os.path.join(sim.dir, "cloud")
     os.makedirs(d, exist_ok=True)
     state = os.path.join(d, "state.json")
     cfg = os.path.join(d, "config.json")
+    values = {KEY_NAME[cloud]: cert_key}
+    c = {"imds": [IMDS_IP, 80], "store": [LB_IP, 8000], "role": "k8s-control-plane", "state": state,
+         "secrets": values}
+    if cloud == "aws":
+        c["parameters"] = {TOKEN_NAME[cloud]: token}
+    else:
+        values[TOKEN_NAME[cloud]] = token
     with open(cfg + ".tmp", "w") as f:
-        json.dump({"imds": [IMDS_IP, 80], "store": [LB_IP, 8000], "role": "k8s-control-plane",
-                   "secrets": {"prod/k8s/certificate-key": cert_key},
-                   "parameters": {"/k8s/prod/bootstrap-token": token}, "state": state}, f)
+        json.dump(c, f)
     os.replace(cfg + ".tmp", cfg)
     return cfg, state
 
 
-def start_aws(sim, cert_key, token):
-    """The simulated AWS in the load balancer's namespace: (its Proc, its state file: verified, refusals,
-    operations)."""
-    cfg, state = aws_config(sim, cert_key, token)
+def start_cloud(sim, cloud, cert_key, token):
+    """The simulated cloud in the load balancer's namespace: (its Proc, its state file: what the store served
+    and refused)."""
+    cfg, state = cloud_config(sim, cloud, cert_key, token)
     sh("ip", "-n", sim.lb_ns, "addr", "add", f"{IMDS_IP}/32", "dev", "eth0")
     for n in sim.nodes:
         sh("ip", "-n", n.ns, "route", "add", f"{IMDS_IP}/32", "dev", "eth0")
-    p = Proc("aws", [PYTHON, AWS, cfg], os.path.join(sim.dir, "logs", "aws.log"), netns=sim.lb_ns)
+    p = Proc(cloud, [PYTHON, CLOUD, cloud, cfg], os.path.join(sim.dir, "logs", f"{cloud}.log"), netns=sim.lb_ns)
     sim.procs.append(p)
-    wait_until(lambda: os.path.exists(state) or not p.alive(), 20, 0.1, "the simulated AWS")
+    wait_until(lambda: os.path.exists(state) or not p.alive(), 20, 0.1, f"the simulated {cloud}")
     assert p.alive(), p.tail()
     return p, state
 
 
-def store_user_data(sim, role="auto"):
-    ud = user_data(sim, role=role, secrets=f"""      certificateKey: {{awsSecretsManager: {{secretId: prod/k8s/certificate-key, endpoint: "{STORE}"}}}}
-      bootstrapToken: {{awsSsmParameter: {{name: /k8s/prod/bootstrap-token, endpoint: "{STORE}"}}}}""",
-                   ca_files=CA_FILES)
+def read_state(state, ready):
+    """The cloud's state once ready(state) holds (it is written a moment after each change)."""
+    def get():
+        with open(state) as f:
+            s = json.load(f)
+        return s if ready(s) else None
+    try:
+        return wait_until(get, 5, 0.1, "the cloud's state")
+    except TimeoutError:
+        with open(state) as f:
+            return json.load(f)
+
+
+def store_user_data(sim, cloud, role="auto"):
+    key, token = SOURCES[cloud]
+    ud = user_data(sim, role=role, secrets=f"""      certificateKey: {key.format(key=KEY_NAME[cloud], url=STORE)}
+      bootstrapToken: {token.format(token=TOKEN_NAME[cloud], url=STORE)}""", ca_files=CA_FILES)
     assert "PRIVATE KEY" not in ud
     return ud
 
@@ -80,14 +111,15 @@ def give_ca(sim, nodes):
             os.chmod(full, 0o600)
 
 
-def test_control_plane_joins_with_secrets_only_in_the_store(new_sim):
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_control_plane_joins_with_secrets_only_in_the_store(new_sim, cloud):
     sim = new_sim(control_planes=2, workers=0)
     sim.kf_bin = KF
     cert_key = secrets.token_hex(32)
     token = f"{secrets.token_hex(3)}.{secrets.token_hex(8)}"
-    _, state = start_aws(sim, cert_key, token)
+    _, state = start_cloud(sim, cloud, cert_key, token)
     sim.start_lb()
-    ud = store_user_data(sim)
+    ud = store_user_data(sim, cloud)
     assert cert_key not in ud and token not in ud
     give_ca(sim, sim.cp)
     for n in sim.cp:
@@ -103,16 +135,24 @@ def test_control_plane_joins_with_secrets_only_in_the_store(new_sim):
     assert "download-certs" in sim.cp[1].journal_done()
     members = sim.etcd_members(via=sim.cp[0])
     assert sorted(m.get("name") for m in members) == ["cp-1", "cp-2"] and not any(m.get("isLearner") for m in members)
-    # init made the bootstrap token it read from SSM.
+    # init made the bootstrap token it read from the store.
     assert f"bootstrap-token-{token.split('.')[0]}" in sim.objects("secrets", "kube-system")
 
-    # Each node read both secrets with the role's credentials, every signature right by botocore's reckoning.
-    with open(state) as f:
-        aws = json.load(f)
-    assert aws["refusals"] == [] and aws["verified"] == 4, aws
-    assert sorted(map(tuple, aws["operations"])) == sorted(
-        [("AmazonSSM.GetParameter", "/k8s/prod/bootstrap-token"),
-         ("secretsmanager.GetSecretValue", "prod/k8s/certificate-key")] * 2)
+    # Each node read both secrets with the instance's identity; the store refused nothing.
+    if cloud == "aws":
+        st = read_state(state, lambda s: s["verified"] == 4)
+        assert st["verified"] == 4, st  # every signature right by botocore's reckoning
+        assert sorted(map(tuple, st["operations"])) == sorted(
+            [("AmazonSSM.GetParameter", TOKEN_NAME[cloud]),
+             ("secretsmanager.GetSecretValue", KEY_NAME[cloud])] * 2)
+    elif cloud == "gcp":
+        st = read_state(state, lambda s: len(s["accessed"]) == 4)
+        assert sorted(map(tuple, st["accessed"])) == sorted(
+            [(KEY_NAME[cloud], "latest"), (TOKEN_NAME[cloud], "latest")] * 2), st
+    else:
+        st = read_state(state, lambda s: len(s["gets"]) == 4)
+        assert sorted(map(tuple, st["gets"])) == sorted([(KEY_NAME[cloud],), (TOKEN_NAME[cloud],)] * 2), st
+    assert st["refusals"] == [], st
 
     # Neither value in any output or status.json of either node (at -v).
     texts = {f"{k} output": r.stdout + r.stderr for k, r in results.items()}
@@ -136,18 +176,18 @@ def test_rotation_through_refresh(new_sim):
     k1, k2 = secrets.token_hex(32), secrets.token_hex(32)
     t1 = f"{secrets.token_hex(3)}.{secrets.token_hex(8)}"
     t2 = f"{secrets.token_hex(3)}.{secrets.token_hex(8)}"
-    aws, state = start_aws(sim, k1, t1)
+    aws, state = start_cloud(sim, "aws", k1, t1)
     sim.start_lb()
     give_ca(sim, sim.cp)
-    sim.cp[0].write_seed(store_user_data(sim, role="init"))
+    sim.cp[0].write_seed(store_user_data(sim, "aws", role="init"))
     r = sim.cp[0].firstboot("run")
     assert r.returncode == 0, r.stderr[-2000:]
 
     # The rotation: the key only (the joiner still discovers with T1, whose token init made).
-    aws_config(sim, k2, t1)
+    cloud_config(sim, "aws", k2, t1)
     os.kill(aws.pid, signal.SIGHUP)
     joiner = sim.cp[1]
-    joiner.write_seed(store_user_data(sim, role="control-plane"))
+    joiner.write_seed(store_user_data(sim, "aws", role="control-plane"))
     log_path = os.path.join(sim.dir, "logs", "cp-2-rotation.log")
     with open(log_path, "w") as log:
         p = joiner.start_firstboot("run", "-v", log=log)
@@ -156,7 +196,7 @@ def test_rotation_through_refresh(new_sim):
                        p.poll() is not None, 240, 0.5, "the joiner to find the old key in kubeadm-certs")
             assert p.poll() is None, open(log_path).read()[-3000:]
             # The token too, now: refresh makes T2's.
-            aws_config(sim, k2, t2)
+            cloud_config(sim, "aws", k2, t2)
             os.kill(aws.pid, signal.SIGHUP)
             t0 = time.time()
             ref = sim.cp[0].firstboot("refresh", "-v")
@@ -174,7 +214,6 @@ def test_rotation_through_refresh(new_sim):
     assert sorted(m.get("name") for m in sim.etcd_members(via=sim.cp[0])) == ["cp-1", "cp-2"]
     tokens = sim.objects("secrets", "kube-system")
     assert f"bootstrap-token-{t2.split('.')[0]}" in tokens and f"bootstrap-token-{t1.split('.')[0]}" in tokens
-    with open(state) as f:
-        assert json.load(f)["refusals"] == []
+    assert read_state(state, lambda s: True)["refusals"] == []
     for text in (out, r.stdout + r.stderr, ref.stdout + ref.stderr):
         assert not [v for v in (k1, k2, t1, t2) if v in text]
