@@ -334,6 +334,13 @@ static const struct field secret_certkey[] = {
          "/run/kube-firstboot/secrets/certificate-key"},
         SECRET_STORES,
         END};
+static const struct field secret_cakey[] = {
+        {"value", T_STR, NULL, 0, NULL, "The key itself: PEM, unencrypted RSA or ECDSA.", NULL,
+         "a PEM block"},
+        {"file", T_PATH, NULL, 0, NULL, "A file that holds it, read under --root.", NULL,
+         "/run/kube-firstboot/secrets/ca.key"},
+        SECRET_STORES,
+        END};
 static const struct field secrets[] = {
         {"bootstrapToken", T_SECRET, secret_token, 0, NULL,
          "The bootstrap token: init creates it (InitConfiguration.bootstrapTokens[0] when that sets none), joiners discover and join with it. Exactly one source: value, file, or a secret store; a later source that sets one replaces the other.",
@@ -341,6 +348,9 @@ static const struct field secrets[] = {
         {"certificateKey", T_SECRET, secret_certkey, 0, NULL,
          "The key the kubeadm-certs Secret is sealed with: init uploads the shared CA keys under it, control-plane joiners download them with it. Exactly one source: value, file, or a secret store (user-data that holds no secret: README, \"Secrets from a cloud secret store\").",
          "init: a fresh key, printed once; control-plane joiners: required", NULL},
+        {"caKey", T_SECRET, secret_cakey, 0, NULL,
+         "The private key of the CA given by ca.cert or ca.certFile, instead of ca.key or ca.keyFile: from a secret store, so that user-data that pins a CA made beforehand holds no key. Exactly one source.",
+         "ca.key or ca.keyFile", NULL},
         END};
 static const struct field ca[] = {
         {"cert", T_STR, NULL, 0, NULL,

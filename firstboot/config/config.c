@@ -33,7 +33,7 @@ struct fb_config {
         char *ca_key; /* secret */
         char **hashes;
         char **peers;
-        struct fb_secret_info secret_info[2]; /* as fb_secret_names */
+        struct fb_secret_info secret_info[3]; /* as fb_secret_names */
         char **userdata_secrets;              /* fields with a secret value given in user-data or a tag */
         size_t n_secret_info;
         struct fb_settings *settings; /* the typed view, made last */
@@ -349,6 +349,7 @@ static void drop_replaced_alternatives(cJSON *target, const cJSON *doc) {
         } groups[] = {
                 {"secrets.bootstrapToken", secret_sources},
                 {"secrets.certificateKey", secret_sources},
+                {"secrets.caKey", secret_sources},
                 {"ca", ca_cert},
                 {"ca", ca_key},
         };
@@ -377,6 +378,7 @@ static int note_userdata_secrets(struct fb_config *c, const cJSON *doc, const ch
         } fields[] = {
                 {"FirstbootConfiguration", "secrets.bootstrapToken.value"},
                 {"FirstbootConfiguration", "secrets.certificateKey.value"},
+                {"FirstbootConfiguration", "secrets.caKey.value"},
                 {"FirstbootConfiguration", "ca.key"},
                 {"InitConfiguration", "certificateKey"},
                 {"InitConfiguration", "bootstrapTokens"},
@@ -860,8 +862,9 @@ static const char *secret_from(const struct fb_config *c, const char *name) {
 static int fingerprint_secrets(struct fb_config *c) {
         for (size_t i = 0; i < c->n_secret_info; i++) {
                 struct fb_secret_info *info = &c->secret_info[i];
-                const char *v =
-                        streq(info->name, "bootstrapToken") ? c->bootstrap_token : c->certificate_key;
+                const char *v = streq(info->name, "bootstrapToken")   ? c->bootstrap_token
+                                : streq(info->name, "certificateKey") ? c->certificate_key
+                                                                      : c->ca_key;
                 if (v && fb_secret_fingerprint(v, info->fingerprint) < 0)
                         return -EIO;
         }
@@ -882,6 +885,21 @@ static int read_secrets(struct loader *l, const char *root, const cJSON *fb) {
                 r = read_pem(l, root, json_get(fb, "ca"), "cert", "certFile", &c->ca_cert);
         if (r >= 0)
                 r = read_pem(l, root, json_get(fb, "ca"), "key", "keyFile", &c->ca_key);
+        if (r >= 0 && json_get(fb, "secrets.caKey")) {
+                if (json_get(fb, "ca.key") || json_get(fb, "ca.keyFile"))
+                        return fb_problem(
+                                l->problems, EFFECTIVE,
+                                "FirstbootConfiguration.secrets.caKey: the CA key is given twice (and as ca.key or ca.keyFile): give it once");
+                r = read_secret(l, root, json_get(fb, "secrets.caKey"), "caKey", &c->ca_key);
+                /* PEM ends with a newline; the trailing one was dropped with the whitespace. */
+                if (r >= 0 && c->ca_key) {
+                        char *pem = strdupf("%s\n", c->ca_key);
+                        if (!pem)
+                                return -ENOMEM;
+                        erase_str(c->ca_key);
+                        c->ca_key = pem;
+                }
+        }
         if (r < 0)
                 return r;
         if (c->bootstrap_token && !fb_valid_token(c->bootstrap_token) &&
@@ -1290,7 +1308,11 @@ static int check_ca(struct loader *l, bool may_init) {
         _cleanup_(X509_freep) X509 *cert = NULL;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         bool has_cert = json_get(ca, "cert") || json_get(ca, "certFile");
-        bool has_key = json_get(ca, "key") || json_get(ca, "keyFile");
+        const cJSON *fb = doc_of(c, "FirstbootConfiguration");
+        bool has_key = json_get(ca, "key") || json_get(ca, "keyFile") || json_get(fb, "secrets.caKey");
+        const char *key_field = json_get(ca, "key")       ? "ca.key"
+                                : json_get(ca, "keyFile") ? "ca.keyFile"
+                                                          : "secrets.caKey";
         int r;
 
         if (c->ca_cert && pki_cert_from_pem(c->ca_cert, strlen(c->ca_cert), &cert) < 0)
@@ -1303,12 +1325,11 @@ static int check_ca(struct loader *l, bool may_init) {
                                   json_get(ca, "cert") ? "cert" : "certFile");
         if (c->ca_key && pki_key_from_pem(c->ca_key, strlen(c->ca_key), &key) < 0)
                 return fb_problem(l->problems, EFFECTIVE,
-                                  "FirstbootConfiguration.ca.%s: is not a PEM private key (RSA or ECDSA)",
-                                  json_get(ca, "key") ? "key" : "keyFile");
+                                  "FirstbootConfiguration.%s: is not a PEM private key (RSA or ECDSA)",
+                                  key_field);
         if (cert && key && !pki_key_public_equal(key, X509_get0_pubkey(cert)))
                 return fb_problem(l->problems, EFFECTIVE,
-                                  "FirstbootConfiguration.ca.%s: does not match the CA certificate",
-                                  json_get(ca, "key") ? "key" : "keyFile");
+                                  "FirstbootConfiguration.%s: does not match the CA certificate", key_field);
         if (has_key && !has_cert)
                 return fb_problem(
                         l->problems, EFFECTIVE,
@@ -1316,7 +1337,7 @@ static int check_ca(struct loader *l, bool may_init) {
         if (may_init && has_cert && !has_key &&
             (r = fb_problem(
                      l->problems, EFFECTIVE,
-                     "FirstbootConfiguration.ca: a CA certificate without its key, but role %s may run init, which signs with it: give ca.key or ca.keyFile (or no ca, for a new CA)",
+                     "FirstbootConfiguration.ca: a CA certificate without its key, but role %s may run init, which signs with it: give ca.key, ca.keyFile or secrets.caKey (or no ca, for a new CA)",
                      fb_role_to_string(c->role))) < 0)
                 return r;
         return 0;
@@ -1600,14 +1621,21 @@ int fb_config_read_secret(const struct fb_config *c, struct fb_secret_context *c
         r = fb_secret_read(ctx, root, name, src, &value, why);
         if (r < 0)
                 return r;
-        if (streq(name, "bootstrapToken") ? !fb_valid_token(value) : !fb_valid_certificate_key(value)) {
+        bool ok;
+        if (streq(name, "caKey")) {
+                _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+                ok = pki_key_from_pem(value, strlen(value), &key) >= 0;
+        } else
+                ok = streq(name, "bootstrapToken") ? fb_valid_token(value) : fb_valid_certificate_key(value);
+        if (!ok) {
                 _cleanup_free_ char *where = fb_secret_source_describe(src);
                 return error_set(why, -EBADMSG,
                                  "FirstbootConfiguration.secrets.%s from %s: the value is not %s", name,
                                  strempty(where),
                                  streq(name, "bootstrapToken")
                                          ? "a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16}"
-                                         : "a certificate key of 64 hex digits");
+                                 : streq(name, "certificateKey") ? "a certificate key of 64 hex digits"
+                                                                 : "a PEM private key (RSA or ECDSA)");
         }
         *ret = TAKE_PTR(value);
         return 0;

@@ -17,7 +17,7 @@
 
 #define SECRET_FILE_MAX (64u * 1024u)
 
-const char *const fb_secret_names[] = {"bootstrapToken", "certificateKey", NULL};
+const char *const fb_secret_names[] = {"bootstrapToken", "certificateKey", "caKey", NULL};
 
 static const struct {
         const char *kind;
@@ -182,7 +182,10 @@ int fb_secret_read(struct fb_secret_context *ctx, const char *root, const char *
 int fb_secret_fingerprint(const char *value, char ret[FB_SECRET_FINGERPRINT_MAX]) {
         unsigned char md[32];
         unsigned md_len = 0;
-        if (!EVP_Digest(value, strlen(value), md, &md_len, EVP_sha256(), NULL) || md_len != 32) {
+        size_t n = strlen(value);
+        while (n > 0 && isspace((unsigned char) value[n - 1]))
+                n--; /* as the secret is read: a PEM's final newline is no part of what is compared */
+        if (!EVP_Digest(value, n, md, &md_len, EVP_sha256(), NULL) || md_len != 32) {
                 ERR_clear_error();
                 return -EIO;
         }

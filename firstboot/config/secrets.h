@@ -13,7 +13,8 @@
 #include "common/error.h"
 #include "metadata/metadata.h"
 
-/* The secrets FirstbootConfiguration takes, in the order they are read; NULL-terminated. */
+/* The secrets FirstbootConfiguration takes, in the order they are read (bootstrapToken, certificateKey,
+ * caKey); NULL-terminated. */
 extern const char *const fb_secret_names[];
 
 /* What reading store secrets needs: the metadata options (endpoint, timeout) and the datasource in use,
@@ -46,6 +47,7 @@ char *fb_secret_source_describe(const cJSON *src);
 int fb_secret_read(struct fb_secret_context *ctx, const char *root, const char *name, const cJSON *src,
                    char **ret, struct error *why);
 
-/* "sha256:" and the SHA-256 of the value in hex (71 characters and the NUL). */
+/* "sha256:" and the SHA-256 of the value in hex (71 characters and the NUL), trailing whitespace left out as
+ * when the secret is read. */
 #define FB_SECRET_FINGERPRINT_MAX 72
 int fb_secret_fingerprint(const char *value, char ret[FB_SECRET_FINGERPRINT_MAX]);

@@ -253,6 +253,8 @@ static int read_stored_secrets(const struct fb_config *c, const struct config_cl
         for (size_t i = 0; i < n; i++) {
                 bool key = streq(info[i].name, "certificateKey");
                 struct error why = {};
+                if (!key && !streq(info[i].name, "bootstrapToken"))
+                        continue; /* the CA key keeps nothing alive */
                 int r = fb_config_read_secret(c, &ctx, cli.root, info[i].name,
                                               key ? &ret->certificate_key : &ret->bootstrap_token, &why);
                 if (r == -ENOMEM)

@@ -14,11 +14,11 @@
 
 static const char usage[] = "kube-firstboot secrets check [OPTIONS]";
 static const char body[] =
-        "Reads every secret FirstbootConfiguration.secrets names (bootstrapToken, certificateKey) from its\n"
-        "source, as 'run' would on this instance, and prints one line per secret: its name, the SHA-256 of\n"
-        "its value and where it came from. Never the value itself. Check an image, an instance role or a\n"
-        "secret before launching a group with it: compare the fingerprint with the one of the value you\n"
-        "stored (printf %s VALUE | sha256sum).\n"
+        "Reads every secret FirstbootConfiguration.secrets names (bootstrapToken, certificateKey, caKey)\n"
+        "from its source, as 'run' would on this instance, and prints one line per secret: its name, the\n"
+        "SHA-256 of its value (without trailing whitespace) and where it came from. Never the value\n"
+        "itself. Check an image, an instance role or a secret before launching a group with it: compare the\n"
+        "fingerprint with the one of the value you stored (printf %s VALUE | sha256sum).\n"
         "\n"
         "A secret comes from exactly one source:\n"
         "  value: ...                 in the configuration itself (user-data stays readable from the\n"
@@ -56,10 +56,10 @@ static const char body[] =
         "access denied) or the secret (not found) failed. Every request has a timeout (--timeout, else 3 s for\n"
         "the metadata service and 10 s for the store), a size cap, and retries on throttling and 5xx.\n"
         "\n"
-        "Exits 0 when every secret was read and has its form (a bootstrap token, a certificate key); else the\n"
-        "code of the first that failed: 3 when it may pass (a timeout, throttling, a server error), 1 when it\n"
-        "will not by itself (not found, access denied, no identity, a value of the wrong form), 2 for a bad\n"
-        "configuration.\n";
+        "Exits 0 when every secret was read and has its form (a bootstrap token, a certificate key, a PEM\n"
+        "private key); else the code of the first that failed: 3 when it may pass (a timeout, throttling, a\n"
+        "server error), 1 when it will not by itself (not found, access denied, no identity, a value of the\n"
+        "wrong form), 2 for a bad configuration.\n";
 
 static int check_one(const struct fb_config *c, struct fb_secret_context *ctx,
                      const struct fb_secret_info *info) {

@@ -31,7 +31,7 @@ def fingerprint(value):
     return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
 
 
-def user_data(cert_source, token_source, role="init"):
+def user_data(cert_source, token_source, role="init", fb_extra=""):
     return f"""#cloud-config
 kube_firstboot:
   - apiVersion: kube-firstboot.io/v1alpha1
@@ -40,7 +40,7 @@ kube_firstboot:
     secrets:
       certificateKey: {cert_source}
       bootstrapToken: {token_source}
-  - apiVersion: kubeadm.k8s.io/v1beta4
+{fb_extra}  - apiVersion: kubeadm.k8s.io/v1beta4
     kind: ClusterConfiguration
     kubernetesVersion: v1.37.1
   - apiVersion: kubeadm.k8s.io/v1beta4
@@ -296,6 +296,45 @@ def test_aws_emulator_refuses_what_aws_refuses(aws):
     for creds, kw, kind in cases:
         status, doc = send(creds, **kw)
         assert status == 400 and doc["__type"] == kind, (kw, doc)
+
+
+def test_aws_ca_key_from_the_store(kf, tmp_path, aws, pki):
+    """A CA made beforehand, pinned by its certificate (a file of the image), its key only in the store
+    (secrets.caKey): secrets check fingerprints it, config validate accepts the pair, run writes the key where
+    it belongs and nowhere else; a key that is not the CA's is refused, naming secrets.caKey."""
+    with open(pki.ca_key) as f:
+        ca_key = f.read()
+    with open(pki.server_key) as f:
+        other_key = f.read()
+    imds, store = aws()
+    store.put_secret("prod/k8s/ca-key", ca_key)
+    (tmp_path / "etc/kube-firstboot/ca").mkdir(parents=True)
+    (tmp_path / "etc/kube-firstboot/ca/ca.crt").write_bytes(open(pki.ca_cert, "rb").read())
+    imds.user_data = imds.user_data.replace(b"  - apiVersion: kubeadm.k8s.io/v1beta4\n    kind: ClusterConfiguration", (
+        f'      caKey: {{awsSecretsManager: {{secretId: prod/k8s/ca-key, endpoint: "{store.url}"}}}}\n'
+        "    ca: {certFile: /etc/kube-firstboot/ca/ca.crt}\n"
+        "  - apiVersion: kubeadm.k8s.io/v1beta4\n    kind: ClusterConfiguration").encode(), 1)
+    assert b"caKey" in imds.user_data and b"PRIVATE KEY" not in imds.user_data
+    md = ["--datasource", "ec2", "--metadata-url", imds.url]
+    p = check(kf, tmp_path, "ec2", imds.url)
+    assert lines(p)["caKey"][0] == fingerprint(ca_key.strip())
+    kf("config", "validate", *md, root=tmp_path, check_rc=0)
+    run = kf("run", *md, root=tmp_path, timeout=180)
+    assert "kubelet-start" in run.stderr, run.stderr[-2000:]
+    from cryptography.hazmat.primitives import serialization
+    written = serialization.load_pem_private_key((tmp_path / "etc/kubernetes/pki/ca.key").read_bytes(), None)
+    stored = serialization.load_pem_private_key(ca_key.encode(), None)
+    assert written.private_numbers() == stored.private_numbers()  # the store's key, as kubeadm writes it
+    key_line = ca_key.strip().splitlines()[1]
+    for f in tmp_path.rglob("*"):
+        if f.is_file() and f.name != "ca.key":
+            assert key_line not in f.read_bytes().decode(errors="replace"), f
+    assert key_line not in run.stdout + run.stderr + p.stdout + p.stderr
+    store.put_secret("prod/k8s/ca-key", other_key)
+    bad = kf("config", "validate", *md, root=tmp_path / "etc")  # a fresh root: the CA certificate is missing
+    assert bad.returncode == 2
+    p = kf("config", "validate", *md, root=tmp_path)
+    assert p.returncode == 2 and "FirstbootConfiguration.secrets.caKey: does not match the CA certificate" in p.stderr
 
 
 # ---- GCP ----

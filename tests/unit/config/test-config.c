@@ -444,6 +444,23 @@ static void test_userdata_secrets(void **state) {
         unit_rm_rf(root);
 }
 
+/* The CA key once: ca.key or ca.keyFile, or secrets.caKey. */
+static void test_ca_key_given_twice(void **state) {
+        _cleanup_(md_instance_freep) struct md_instance *i = instance_with(
+                "apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\nrole: init\n"
+                "ca: {certFile: /etc/ca.crt, keyFile: /etc/ca.key}\n"
+                "secrets: {caKey: {awsSecretsManager: {secretId: ca-key}}}\n");
+        _cleanup_strv_free_ char **problems = NULL;
+        struct fb_config *c = NULL;
+        struct fb_config_sources src = {.root = "/nonexistent", .instance = i, .partial = true};
+        (void) state;
+
+        assert_int_equal(fb_config_load(&src, &c, &problems), -EINVAL);
+        assert_int_equal(strv_length(problems), 1);
+        assert_true(
+                startswith(problems[0], "FirstbootConfiguration.secrets.caKey: the CA key is given twice"));
+}
+
 static void test_seed_rules(void **state) {
         static const struct {
                 const char *seed;
@@ -548,6 +565,7 @@ int main(void) {
                 cmocka_unit_test(test_secret_store_merge_and_partial),
                 cmocka_unit_test(test_secret_store_failure_is_no_problem),
                 cmocka_unit_test(test_userdata_secrets),
+                cmocka_unit_test(test_ca_key_given_twice),
                 cmocka_unit_test(test_seed_rules),
                 cmocka_unit_test(test_durations),
                 cmocka_unit_test(test_validate_document_versions),
