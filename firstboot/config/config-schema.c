@@ -800,31 +800,21 @@ static bool valid_gcp_secret_name(const char *s) {
 
 /* A secret store's own rules: what it needs, and names it can take. */
 static void validate_store(struct vctx *v, const cJSON *j, const char *kind, const char *path) {
-        const char *region = json_get_string(j, "region");
+        const char *region = json_get_string(j, "region"), *name = json_get_string(j, "name"),
+                   *version = json_get_string(j, "version");
+        /* What a store needs (secretId, name, vaultUrl) is checked on the effective configuration: one
+         * source may name the secret and a later one its endpoint. */
         if (region && !valid_chars(region, "-", 32))
                 bad(v, path, "region: '%.64s' is not an AWS region such as eu-west-1", region);
-        if (streq(kind, "awsSecretsManager") && !json_get_string(j, "secretId"))
-                bad(v, path, "needs secretId (the secret's name or ARN)");
-        else if (streq(kind, "awsSsmParameter") && !json_get_string(j, "name"))
-                bad(v, path, "needs name (the parameter's name or ARN)");
-        else if (streq(kind, "gcpSecretManager") && !json_get_string(j, "name"))
-                bad(v, path, "needs name (projects/P/secrets/S/versions/V)");
-        else if (streq(kind, "gcpSecretManager") && !valid_gcp_secret_name(json_get_string(j, "name")))
+        if (streq(kind, "gcpSecretManager") && name && !valid_gcp_secret_name(name))
                 bad(v, path,
                     "name: '%.200s' is not a secret's resource name such as projects/P/secrets/S/versions/latest",
-                    json_get_string(j, "name"));
-        else if (streq(kind, "azureKeyVault")) {
-                const char *name = json_get_string(j, "name"), *version = json_get_string(j, "version");
-                if (!json_get_string(j, "vaultUrl"))
-                        bad(v, path, "needs vaultUrl (https://NAME.vault.azure.net)");
-                if (!name)
-                        bad(v, path, "needs name (the secret's name)");
-                else if (!valid_chars(name, "-", 127))
-                        bad(v, path,
-                            "name: '%.127s' is not a Key Vault secret name (letters, digits and '-')", name);
-                if (version && !valid_chars(version, "-", 127))
-                        bad(v, path, "version: '%.127s' is not a Key Vault secret version", version);
-        }
+                    name);
+        if (streq(kind, "azureKeyVault") && name && !valid_chars(name, "-", 127))
+                bad(v, path, "name: '%.127s' is not a Key Vault secret name (letters, digits and '-')",
+                    name);
+        if (streq(kind, "azureKeyVault") && version && !valid_chars(version, "-", 127))
+                bad(v, path, "version: '%.127s' is not a Key Vault secret version", version);
 }
 
 /* A secret: 'value' (of the secret's shape: a token, a certificate key), 'file' (read later) or one secret

@@ -871,10 +871,42 @@ static int fingerprint_secrets(struct fb_config *c) {
         return 0;
 }
 
+/* What each store needs, on the effective configuration (sources may name a secret and its endpoint apart).
+ */
+static int check_secret_stores(struct loader *l, const cJSON *fb) {
+        static const struct {
+                const char *kind, *field, *what;
+        } needs[] = {
+                {"awsSecretsManager", "secretId", "the secret's name or ARN"},
+                {"awsSsmParameter", "name", "the parameter's name or ARN"},
+                {"gcpSecretManager", "name", "projects/P/secrets/S/versions/V"},
+                {"azureKeyVault", "vaultUrl", "https://NAME.vault.azure.net"},
+                {"azureKeyVault", "name", "the secret's name"},
+        };
+        int r;
+
+        for (const char *const *name = fb_secret_names; *name; name++) {
+                const cJSON *src = json_get(json_get(fb, "secrets"), *name);
+                for (size_t i = 0; i < ELEMENTSOF(needs); i++) {
+                        const cJSON *store = cJSON_GetObjectItemCaseSensitive(src, needs[i].kind);
+                        if (cJSON_IsObject(store) && !json_get_string(store, needs[i].field) &&
+                            (r = fb_problem(l->problems, EFFECTIVE,
+                                            "FirstbootConfiguration.secrets.%s.%s: needs %s (%s)", *name,
+                                            needs[i].kind, needs[i].field, needs[i].what)) < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
 /* The secrets and the CA material, read from where they are, the secrets checked for form. */
 static int read_secrets(struct loader *l, const char *root, const cJSON *fb) {
         struct fb_config *c = l->c;
         int r;
+
+        r = check_secret_stores(l, fb);
+        if (r < 0)
+                return r;
 
         r = read_secret(l, root, json_get(fb, "secrets.bootstrapToken"), "bootstrapToken",
                         &c->bootstrap_token);

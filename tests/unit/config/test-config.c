@@ -302,8 +302,8 @@ static void test_secret_store_schema(void **state) {
                  "FirstbootConfiguration.secrets.certificateKey: needs exactly one of value, file, awsSecretsManager, "
                  "awsSsmParameter, gcpSecretManager and azureKeyVault"},
                 {"{}", "FirstbootConfiguration.secrets.certificateKey: needs exactly one of"},
-                {"{awsSecretsManager: {region: eu-west-1}}",
-                 "FirstbootConfiguration.secrets.certificateKey.awsSecretsManager: needs secretId"},
+                /* One document may name the endpoint, another the secret: checked on the merge (below). */
+                {"{awsSecretsManager: {region: eu-west-1}}", NULL},
                 {"{awsSecretsManager: {secretId: x, region: 'EU west'}}",
                  "FirstbootConfiguration.secrets.certificateKey.awsSecretsManager: region: 'EU west' is not an AWS region"},
                 {"{awsSecretsManager: {secretId: x, endpoint: 'ftp://example.com'}}",
@@ -317,7 +317,7 @@ static void test_secret_store_schema(void **state) {
                 {"{gcpSecretManager: {name: my-secret}}", "is not a secret's resource name"},
                 {"{gcpSecretManager: {name: 'projects/p/secrets/s/versions/1:access'}}",
                  "is not a secret's resource name"},
-                {"{azureKeyVault: {name: x}}", "azureKeyVault: needs vaultUrl"},
+                {"{azureKeyVault: {name: x}}", NULL},
                 {"{azureKeyVault: {vaultUrl: 'https://kv.vault.azure.net', name: 'a/b'}}",
                  "azureKeyVault: name: 'a/b' is not a Key Vault secret name"},
                 {"{azureKeyVault: {vaultUrl: 'https://kv.vault.azure.net', name: a, version: '../x'}}",
@@ -384,6 +384,47 @@ static void test_secret_store_merge_and_partial(void **state) {
         assert_string_equal(info[0].source, "gcpSecretManager name 'projects/p/secrets/token'");
         assert_string_equal(info[1].source, "awsSecretsManager secretId 'prod/ck' (region eu-west-1)");
         assert_string_equal(info[1].fingerprint, "");
+        unit_rm_rf(root);
+}
+
+/* What a store needs is checked on the merge: the image names the secret, the user-data its endpoint; and a
+ * store without its name is a problem of the effective configuration. */
+static void test_secret_store_needs_on_the_merge(void **state) {
+        _cleanup_free_ char *root = unit_mkdtemp();
+        _cleanup_(md_instance_freep) struct md_instance *i = instance_with(
+                "apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\nrole: init\n"
+                "secrets:\n  certificateKey: {awsSecretsManager: {endpoint: 'http://127.0.0.1:9'}}\n"
+                "  bootstrapToken: {azureKeyVault: {name: tok}}\n");
+        _cleanup_strv_free_ char **problems = NULL;
+        _cleanup_(fb_config_freep) struct fb_config *c = NULL;
+        struct fb_config *c2 = NULL;
+        struct fb_config_sources src = {.root = root, .instance = i, .partial = true};
+        (void) state;
+
+        assert_int_equal(fb_config_load(&src, &c2, &problems), -EINVAL);
+        assert_int_equal(strv_length(problems), 2);
+        assert_true(startswith(
+                problems[0], "FirstbootConfiguration.secrets.bootstrapToken.azureKeyVault: needs vaultUrl"));
+        assert_true(startswith(
+                problems[1],
+                "FirstbootConfiguration.secrets.certificateKey.awsSecretsManager: needs secretId"));
+        problems = strv_free(problems);
+        assert_int_equal(
+                write_string_atomic(
+                        root, "/etc/kube-firstboot/10-defaults.yaml",
+                        "apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\n"
+                        "secrets:\n  certificateKey: {awsSecretsManager: {secretId: k8s/ck}}\n"
+                        "  bootstrapToken: {azureKeyVault: {vaultUrl: 'https://kv.vault.azure.net'}}\n",
+                        0644, WRITE_MKDIR_PARENTS),
+                0);
+        c = load(&src, &problems);
+        size_t n;
+        const struct fb_secret_info *info = fb_config_secret_info(c, &n);
+        assert_int_equal(n, 2);
+        assert_string_equal(info[0].source,
+                            "azureKeyVault name 'tok' (vaultUrl https://kv.vault.azure.net)");
+        assert_string_equal(info[1].source,
+                            "awsSecretsManager secretId 'k8s/ck' (endpoint http://127.0.0.1:9)");
         unit_rm_rf(root);
 }
 
@@ -563,6 +604,7 @@ int main(void) {
                 cmocka_unit_test(test_secret_files_and_worker),
                 cmocka_unit_test(test_secret_store_schema),
                 cmocka_unit_test(test_secret_store_merge_and_partial),
+                cmocka_unit_test(test_secret_store_needs_on_the_merge),
                 cmocka_unit_test(test_secret_store_failure_is_no_problem),
                 cmocka_unit_test(test_userdata_secrets),
                 cmocka_unit_test(test_ca_key_given_twice),
