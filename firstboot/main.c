@@ -21,6 +21,8 @@ static const struct verb verbs[] = {
         {"refresh", "renew what a later control-plane join needs (certificate key, token)", cmd_refresh},
         {"reset", "revert this node's setup (kubeadm reset), so that run starts from scratch", cmd_reset},
         {"status", "print the state of the first-boot run", cmd_status},
+        {"secrets", "check every configured secret against its source (value, file, cloud secret store)",
+         cmd_secrets},
         {"etcd", "list, add, promote or remove etcd members; check etcd health", cmd_etcd},
         {"version", "print the version and the linked libraries", cmd_version},
         {"http-get", "diagnostics: one HTTP(S) request with the client's TLS and retry rules", cmd_http_get},

@@ -117,6 +117,9 @@ int md_azure_parse_imds(const char *body, size_t len, struct md_instance *inst) 
                         return md_userdata_unusable(inst, "IMDS compute.userData",
                                                     "compute.userData is not valid base64");
                 md_set_userdata(inst, data, n);
+                if (md_set(&inst->userdata_exposure,
+                           "Azure IMDS serves compute.userData to any process on the VM") < 0)
+                        return -ENOMEM;
         }
         return 0;
 }
@@ -182,7 +185,7 @@ static int read_ovf(const struct md_options *o, struct md_instance *inst, bool *
 }
 
 static int imds_get(const struct md_options *o, const char *url, struct http_response **ret) {
-        const char *const headers[] = {"Metadata: true", NULL};
+        const char *const headers[] = {MD_AZURE_HEADER, NULL};
         for (unsigned attempt = 0;; attempt++) {
                 _cleanup_(http_response_freep) struct http_response *resp = NULL;
                 int r = md_http(o, "GET", url, headers, o->retries ?: 3, &resp);
@@ -200,7 +203,7 @@ static int imds_get(const struct md_options *o, const char *url, struct http_res
 
 static int fetch(const struct md_options *o, const struct md_platform *p, struct md_instance *inst) {
         _cleanup_(http_response_freep) struct http_response *resp = NULL;
-        _cleanup_free_ char *base = md_base_url(o, "http://169.254.169.254"), *url = NULL;
+        _cleanup_free_ char *base = md_base_url(o, MD_LINK_LOCAL_URL), *url = NULL;
         bool ovf = false;
         int r;
 

@@ -19,20 +19,13 @@
 
 #define TOKEN_TTL "21600"
 
-struct ec2 {
-        const struct md_options *o;
-        char *base;
-        char *token; /* secret-ish: wiped */
-        bool v1;     /* no token: IMDSv1 */
-        const char *ver;
-};
-
-static void ec2_done(struct ec2 *e) {
+void md_ec2_session_done(struct md_ec2_session *e) {
         free(e->base);
-        erase_and_free(e->token);
+        e->base = NULL;
+        e->token = erase_and_free(e->token);
 }
 
-static int ec2_token(struct ec2 *e) {
+int md_ec2_session_token(struct md_ec2_session *e) {
         _cleanup_(http_response_freep) struct http_response *resp = NULL;
         _cleanup_free_ char *url = strdupf("%s/latest/api/token", e->base);
         const char *const headers[] = {"X-aws-ec2-metadata-token-ttl-seconds: " TOKEN_TTL, NULL};
@@ -68,9 +61,8 @@ static int ec2_token(struct ec2 *e) {
         }
 }
 
-/* GET <base>/<ver>/<path>; the status is the caller's to judge, except 401 which renews the token once. */
-static int ec2_get(struct ec2 *e, const char *path, struct http_response **ret) {
-        _cleanup_free_ char *url = strdupf("%s/%s/%s", e->base, e->ver, path);
+int md_ec2_session_get(struct md_ec2_session *e, const char *path, struct http_response **ret) {
+        _cleanup_free_ char *url = strdupf("%s/%s", e->base, path);
         int r;
 
         if (!url)
@@ -86,7 +78,7 @@ static int ec2_get(struct ec2 *e, const char *path, struct http_response **ret) 
                         return r;
                 if (resp->status == 401 && attempt == 0) {
                         log_debug("IMDS said 401 for %s: renewing the token", path);
-                        r = ec2_token(e);
+                        r = md_ec2_session_token(e);
                         if (r < 0)
                                 return r;
                         continue;
@@ -94,6 +86,23 @@ static int ec2_get(struct ec2 *e, const char *path, struct http_response **ret) 
                 *ret = TAKE_PTR(resp);
                 return 0;
         }
+}
+
+struct ec2 {
+        struct md_ec2_session s;
+        const char *ver;
+};
+
+static void ec2_done(struct ec2 *e) {
+        md_ec2_session_done(&e->s);
+}
+
+/* GET <base>/<ver>/<path>; the status is the caller's to judge, except 401 which renews the token once. */
+static int ec2_get(struct ec2 *e, const char *path, struct http_response **ret) {
+        _cleanup_free_ char *rel = strdupf("%s/%s", e->ver, path);
+        if (!rel)
+                return -ENOMEM;
+        return md_ec2_session_get(&e->s, rel, ret);
 }
 
 /* A leaf: 0 with *ret set (maybe NULL on 404), or an error for other statuses. */
@@ -107,7 +116,7 @@ static int ec2_leaf(struct ec2 *e, const char *path, char **ret) {
                 return 0;
         }
         if (resp->status != 200)
-                return md_fail(e->o, EPROTO, "GET %s/%s/%s answered HTTP %ld", e->base, e->ver, path,
+                return md_fail(e->s.o, EPROTO, "GET %s/%s/%s answered HTTP %ld", e->s.base, e->ver, path,
                                resp->status);
         *ret = strdup(resp->body);
         if (!*ret)
@@ -166,6 +175,31 @@ static int read_tags(struct ec2 *e, struct md_instance *inst) {
         return 0;
 }
 
+/* Whether the IMDS hands the user-data to anyone who asks without a session token (IMDSv1 allowed): one GET
+ * without the token. A hop limit of 1 cannot be seen from here. */
+static int check_exposure(struct ec2 *e, struct md_instance *inst) {
+        _cleanup_(http_response_freep) struct http_response *resp = NULL;
+        _cleanup_free_ char *url = strdupf("%s/latest/meta-data/instance-id", e->s.base);
+        if (!url)
+                return -ENOMEM;
+        if (e->s.v1)
+                return md_set(
+                        &inst->userdata_exposure,
+                        "the instance metadata service has no session tokens (IMDSv1): it serves the user-data to any process that asks");
+        if (md_http(e->s.o, "GET", url, NULL, 0, &resp) < 0) {
+                log_debug("Cannot tell whether the IMDS answers without a token, assuming it does not");
+                if (e->s.o->error)
+                        e->s.o->error[0] = 0;
+                return 0;
+        }
+        log_debug("IMDS without a session token: HTTP %ld", resp->status);
+        if (resp->status != 200)
+                return 0;
+        return md_set(
+                &inst->userdata_exposure,
+                "the EC2 instance metadata service answers without a session token (IMDSv1 is enabled): it serves the user-data to any process that asks");
+}
+
 static int crawl(struct ec2 *e, struct md_instance *inst) {
         _cleanup_(http_response_freep) struct http_response *ud = NULL;
         _cleanup_free_ char *doc = NULL, *mac = NULL;
@@ -197,8 +231,8 @@ static int crawl(struct ec2 *e, struct md_instance *inst) {
             (r = set_leaf(e, "meta-data/ipv6", &inst->local_ipv6)) < 0)
                 return r;
         if (!inst->instance_id)
-                return md_fail(e->o, EBADMSG, "%s/%s/meta-data/instance-id: the IMDS has no instance id",
-                               e->base, e->ver);
+                return md_fail(e->s.o, EBADMSG, "%s/%s/meta-data/instance-id: the IMDS has no instance id",
+                               e->s.base, e->ver);
         if (!inst->local_ipv6) {
                 r = ec2_leaf(e, "meta-data/mac", &mac);
                 if (r < 0)
@@ -222,7 +256,7 @@ static int crawl(struct ec2 *e, struct md_instance *inst) {
         if (r < 0)
                 return r;
 
-        _cleanup_free_ char *ud_url = strdupf("%s/%s/user-data", e->base, e->ver);
+        _cleanup_free_ char *ud_url = strdupf("%s/%s/user-data", e->s.base, e->ver);
         if (!ud_url)
                 return -ENOMEM;
         r = ec2_get(e, "user-data", &ud);
@@ -233,29 +267,31 @@ static int crawl(struct ec2 *e, struct md_instance *inst) {
         if (ud->status == 200) {
                 md_set_userdata(inst, TAKE_PTR(ud->body), ud->body_len);
                 ud->body_len = 0;
-                return md_set_userdata_source(inst, ud_url);
+                r = md_set_userdata_source(inst, ud_url);
+                return r < 0 ? r : check_exposure(e, inst);
         } else if (ud->status != 404)
-                return md_fail(e->o, EPROTO, "GET %s answered HTTP %ld", ud_url, ud->status);
+                return md_fail(e->s.o, EPROTO, "GET %s answered HTTP %ld", ud_url, ud->status);
         return 0;
 }
 
 static int fetch(const struct md_options *o, const struct md_platform *p, struct md_instance *inst) {
-        static const char *const defaults[] = {"http://169.254.169.254", "http://[fd00:ec2::254]"};
+        static const char *const defaults[] = {MD_LINK_LOCAL_URL, "http://[fd00:ec2::254]"};
         int r = -ENXIO;
         (void) p;
 
         for (size_t i = 0; i < ELEMENTSOF(defaults); i++) {
-                _cleanup_(ec2_done) struct ec2 e = {.o = o};
-                e.base = md_base_url(o, defaults[i]);
-                if (!e.base)
+                _cleanup_(ec2_done) struct ec2 e = {.s = {.o = o}};
+                e.s.base = md_base_url(o, defaults[i]);
+                if (!e.s.base)
                         return -ENOMEM;
-                r = ec2_token(&e);
+                r = md_ec2_session_token(&e.s);
                 if (r == -ENXIO)
                         return r; /* disabled: the other endpoint is the same service */
                 if (r >= 0) {
                         r = crawl(&e, inst);
                         if (r >= 0) {
-                                if (md_set(&inst->platform, "ec2") < 0 || md_set(&inst->source, e.base) < 0)
+                                if (md_set(&inst->platform, "ec2") < 0 ||
+                                    md_set(&inst->source, e.s.base) < 0)
                                         return -ENOMEM;
                                 return 0;
                         }

@@ -80,14 +80,18 @@ int md_gce_parse_instance(const char *body, size_t len, struct md_instance *inst
                         n = strlen(data);
                 }
                 md_set_userdata(inst, data, n);
+                if (md_set(&inst->userdata_exposure,
+                           "the GCE metadata server serves the user-data attribute to any process on the instance") <
+                    0)
+                        return -ENOMEM;
         }
         return 0;
 }
 
 static int fetch(const struct md_options *o, const struct md_platform *p, struct md_instance *inst) {
         _cleanup_(http_response_freep) struct http_response *resp = NULL;
-        _cleanup_free_ char *base = md_base_url(o, "http://169.254.169.254"), *url = NULL;
-        const char *const headers[] = {"Metadata-Flavor: Google", NULL};
+        _cleanup_free_ char *base = md_base_url(o, MD_LINK_LOCAL_URL), *url = NULL;
+        const char *const headers[] = {MD_GCE_HEADER, NULL};
         int r;
         (void) p;
 

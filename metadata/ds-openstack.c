@@ -132,7 +132,10 @@ static int fetch_service(const struct md_options *o, const struct md_platform *p
         else if (ud->status == 200) {
                 md_set_userdata(inst, TAKE_PTR(ud->body), ud->body_len);
                 ud->body_len = 0;
-                if (md_set_userdata_source(inst, url) < 0)
+                if (md_set_userdata_source(inst, url) < 0 ||
+                    md_set(&inst->userdata_exposure,
+                           "the OpenStack metadata service serves the user-data to any process on the instance") <
+                            0)
                         return -ENOMEM;
         } else if (ud->status != 404)
                 return md_fail(o, EPROTO, "GET %s answered HTTP %ld", url, ud->status);

@@ -48,6 +48,7 @@ struct md_instance *md_instance_free(struct md_instance *i) {
         md_userdata_free(i->ud);
         free(i->userdata_source);
         free(i->userdata_error);
+        free(i->userdata_exposure);
         free(i);
         return NULL;
 }
@@ -343,6 +344,8 @@ cJSON *md_instance_to_json(const struct md_instance *i) {
                 jb_str(&b, ud, "source", i->userdata_source);
         if (i->userdata_error)
                 jb_str(&b, ud, "error", i->userdata_error);
+        if (i->userdata_exposure && i->userdata_len > 0)
+                jb_str(&b, ud, "exposure", i->userdata_exposure);
         return jb_result(&b, j);
 }
 

@@ -77,6 +77,10 @@ struct md_instance {
         /* Why the user-data is there but cannot be used (unreadable, too large, not decodable), with where
          * in it: "user-data part 2 (text/x), line 12: ...". NULL when it is fine. Never the data itself. */
         char *userdata_error;
+        /* Why the user-data stays readable, for the machine's whole life, by any process on it that reaches
+         * the metadata service (EC2's IMDS answering without a session token, GCE's metadata server, Azure
+         * IMDS's userData, OpenStack's metadata service); NULL when it is not known to be. */
+        char *userdata_exposure;
 };
 
 struct md_instance *md_instance_new(void);
@@ -96,7 +100,7 @@ int md_fetch(const struct md_options *opts, struct md_instance **ret);
 
 /*
  * The view as JSON: platform, datasource, source, instanceId, hostname, localIPv4, localIPv6, region,
- * zone, tags, userData {bytes, parts: [{type, bytes}]}. Never the user-data itself.
+ * zone, tags, userData {bytes, parts: [{type, bytes}], source, error, exposure}. Never the user-data itself.
  */
 cJSON *md_instance_to_json(const struct md_instance *i);
 

@@ -48,6 +48,28 @@ int md_fail(const struct md_options *o, int r, const char *fmt, ...) _printf_(3,
 int md_http(const struct md_options *o, const char *method, const char *url, const char *const *headers,
             unsigned retries, struct http_response **ret);
 
+/* The link-local metadata services, and the header each wants on every request. */
+#define MD_LINK_LOCAL_URL "http://169.254.169.254"
+#define MD_GCE_HEADER     "Metadata-Flavor: Google"
+#define MD_AZURE_HEADER   "Metadata: true"
+
+/*
+ * An IMDSv2 session (ds-ec2.c), shared by the EC2 datasource and the instance role's credentials
+ * (secret-store-aws.c). Set o and base (owned, without a trailing slash), then md_ec2_session_token(): the
+ * session token (TTL 21600 s), or IMDSv1 when the IMDS has no token API (404/405); -ENXIO when the IMDS is
+ * turned off (403). md_ec2_session_get() GETs base/path with the token and renews it once on a 401; the
+ * status is the caller's to judge. md_ec2_session_done() wipes the token.
+ */
+struct md_ec2_session {
+        const struct md_options *o;
+        char *base;
+        char *token; /* secret-ish: wiped */
+        bool v1;     /* no token: IMDSv1 */
+};
+int md_ec2_session_token(struct md_ec2_session *e);
+int md_ec2_session_get(struct md_ec2_session *e, const char *path, struct http_response **ret);
+void md_ec2_session_done(struct md_ec2_session *e);
+
 /*
  * Parses JSON keeping integers beyond 2^53 exact: such numbers become strings holding their digits
  * (GCE instance ids). Same errors as json_parse().

@@ -41,11 +41,12 @@ enum ftype {
         T_CERTKEY,  /* 64 hex digits */
         T_HASHES,   /* list of sha256:<64 hex> */
         T_LIST_IP,
-        T_PATH,        /* absolute path */
-        T_SECRET,      /* {value: ...} or {file: /path}; sub[0].type says the value's shape */
-        T_NODE_NAME,   /* a DNS-1123 subdomain, as kubeadm wants nodeRegistration.name */
-        T_DNS_DOMAIN,  /* a DNS-1123 subdomain */
-        T_DEVICE,      /* a /dev path or LABEL=, UUID=, PARTLABEL=, PARTUUID= */
+        T_PATH,       /* absolute path */
+        T_SECRET,     /* {value: ...}, {file: /path} or a secret store; sub[0].type says the value's shape */
+        T_URL,        /* an http:// or https:// URL */
+        T_NODE_NAME,  /* a DNS-1123 subdomain, as kubeadm wants nodeRegistration.name */
+        T_DNS_DOMAIN, /* a DNS-1123 subdomain */
+        T_DEVICE,     /* a /dev path or LABEL=, UUID=, PARTLABEL=, PARTUUID= */
         T_K8S_VERSION, /* a supported Kubernetes version or one of kubeadm's labels */
         T_PERCENT,     /* a whole number 1-99 */
 };
@@ -245,11 +246,85 @@ static const struct field seed[] = {
          NULL, "[10.0.1.10, 10.0.2.10, 10.0.3.10]"},
         END,
 };
+/* The secret stores a secret may come from, read with the instance's own identity (metadata/secret-store.h).
+ */
+static const struct field store_aws_secrets_manager[] = {
+        {"secretId", T_STR, NULL, 0, NULL, "The secret's name or ARN (required).", NULL,
+         "prod/k8s/certificate-key"},
+        {"region", T_STR, NULL, 0, NULL, "The secret's region.", "the instance identity document's",
+         "eu-west-1"},
+        {"versionStage", T_STR, NULL, 0, NULL, "Which version, by staging label.", "AWSCURRENT",
+         "AWSPENDING"},
+        {"jsonKey", T_STR, NULL, 0, NULL,
+         "The value is this key of the secret's JSON object (a secret holding several values).",
+         "none: the whole SecretString", "certificateKey"},
+        {"endpoint", T_URL, NULL, 0, NULL,
+         "The service's URL instead of https://secretsmanager.REGION.amazonaws.com (a VPC endpoint; a test's emulator).",
+         NULL, "https://vpce-0a1b2c3d.secretsmanager.eu-west-1.vpce.amazonaws.com"},
+        END};
+static const struct field store_aws_ssm[] = {
+        {"name", T_STR, NULL, 0, NULL,
+         "The parameter's name or ARN (required); a SecureString is decrypted.", NULL,
+         "/k8s/prod/bootstrap-token"},
+        {"region", T_STR, NULL, 0, NULL, "The parameter's region.", "the instance identity document's",
+         "eu-west-1"},
+        {"endpoint", T_URL, NULL, 0, NULL, "The service's URL instead of https://ssm.REGION.amazonaws.com.",
+         NULL, "https://vpce-0a1b2c3d.ssm.eu-west-1.vpce.amazonaws.com"},
+        END};
+static const struct field store_gcp[] = {
+        {"name", T_STR, NULL, 0, NULL,
+         "The secret version's resource name (required); without /versions/ the latest version.", NULL,
+         "projects/my-project/secrets/k8s-certificate-key/versions/latest"},
+        {"endpoint", T_URL, NULL, 0, NULL,
+         "The service's URL instead of https://secretmanager.googleapis.com (a regional or private endpoint).",
+         NULL, "https://secretmanager.europe-west1.rep.googleapis.com"},
+        END};
+static const struct field store_azure[] = {
+        {"vaultUrl", T_URL, NULL, 0, NULL, "The vault's URL (required).", NULL,
+         "https://my-vault.vault.azure.net"},
+        {"name", T_STR, NULL, 0, NULL, "The secret's name (required).", NULL, "k8s-certificate-key"},
+        {"version", T_STR, NULL, 0, NULL, "The secret's version.", "the latest",
+         "4387e9f3d6e14c459867679a90fd0f79"},
+        {"clientId", T_STR, NULL, 0, NULL,
+         "The client id of a user-assigned managed identity to read it with.",
+         "the VM's system-assigned identity", "6f3c1a2b-0d4e-4f5a-9b8c-7d6e5f4a3b2c"},
+        END};
+#define SECRET_STORES                                                                                                                                                              \
+        {"awsSecretsManager",                                                                                                                                                      \
+         T_OBJ,                                                                                                                                                                    \
+         store_aws_secrets_manager,                                                                                                                                                \
+         0,                                                                                                                                                                        \
+         NULL,                                                                                                                                                                     \
+         "AWS Secrets Manager, read with the instance role's credentials from IMDSv2 (the role needs secretsmanager:GetSecretValue, and kms:Decrypt for a customer-managed key).", \
+         NULL,                                                                                                                                                                     \
+         NULL},                                                                                                                                                                    \
+                {"awsSsmParameter",                                                                                                                                                \
+                 T_OBJ,                                                                                                                                                            \
+                 store_aws_ssm,                                                                                                                                                    \
+                 0,                                                                                                                                                                \
+                 NULL,                                                                                                                                                             \
+                 "AWS Systems Manager Parameter Store, read with the instance role's credentials (ssm:GetParameter, and kms:Decrypt for a SecureString).",                         \
+                 NULL,                                                                                                                                                             \
+                 NULL},                                                                                                                                                            \
+                {"gcpSecretManager",                                                                                                                                               \
+                 T_OBJ,                                                                                                                                                            \
+                 store_gcp,                                                                                                                                                        \
+                 0,                                                                                                                                                                \
+                 NULL,                                                                                                                                                             \
+                 "GCP Secret Manager, read with the instance's default service account (roles/secretmanager.secretAccessor).",                                                     \
+                 NULL,                                                                                                                                                             \
+                 NULL},                                                                                                                                                            \
+        {                                                                                                                                                                          \
+                "azureKeyVault", T_OBJ, store_azure, 0, NULL,                                                                                                                      \
+                        "Azure Key Vault, read with the VM's managed identity (Key Vault Secrets User, or an access policy with get).",                                            \
+                        NULL, NULL                                                                                                                                                 \
+        }
 static const struct field secret_token[] = {
         {"value", T_TOKEN, NULL, 0, NULL, "The token itself.", NULL, "abcdef.0123456789abcdef"},
         {"file", T_PATH, NULL, 0, NULL,
          "A file that holds it (a trailing newline is dropped), read under --root.", NULL,
          "/run/kube-firstboot/secrets/bootstrap-token"},
+        SECRET_STORES,
         END};
 static const struct field secret_certkey[] = {
         {"value", T_CERTKEY, NULL, 0, NULL, "The key itself: 64 hex digits.", NULL,
@@ -257,14 +332,25 @@ static const struct field secret_certkey[] = {
         {"file", T_PATH, NULL, 0, NULL,
          "A file that holds it (a trailing newline is dropped), read under --root.", NULL,
          "/run/kube-firstboot/secrets/certificate-key"},
+        SECRET_STORES,
+        END};
+static const struct field secret_cakey[] = {
+        {"value", T_STR, NULL, 0, NULL, "The key itself: PEM, unencrypted RSA or ECDSA.", NULL,
+         "a PEM block"},
+        {"file", T_PATH, NULL, 0, NULL, "A file that holds it, read under --root.", NULL,
+         "/run/kube-firstboot/secrets/ca.key"},
+        SECRET_STORES,
         END};
 static const struct field secrets[] = {
         {"bootstrapToken", T_SECRET, secret_token, 0, NULL,
-         "The bootstrap token: init creates it (InitConfiguration.bootstrapTokens[0] when that sets none), joiners discover and join with it. Exactly one of value and file; a later source that sets one replaces the other.",
+         "The bootstrap token: init creates it (InitConfiguration.bootstrapTokens[0] when that sets none), joiners discover and join with it. Exactly one source: value, file, or a secret store; a later source that sets one replaces the other.",
          "init: a fresh token, printed once; joiners: required", NULL},
         {"certificateKey", T_SECRET, secret_certkey, 0, NULL,
-         "The key the kubeadm-certs Secret is sealed with: init uploads the shared CA keys under it, control-plane joiners download them with it. Exactly one of value and file.",
+         "The key the kubeadm-certs Secret is sealed with: init uploads the shared CA keys under it, control-plane joiners download them with it. Exactly one source: value, file, or a secret store (user-data that holds no secret: README, \"Secrets from a cloud secret store\").",
          "init: a fresh key, printed once; control-plane joiners: required", NULL},
+        {"caKey", T_SECRET, secret_cakey, 0, NULL,
+         "The private key of the CA given by ca.cert or ca.certFile, instead of ca.key or ca.keyFile: from a secret store, so that user-data that pins a CA made beforehand holds no key. Exactly one source.",
+         "ca.key or ca.keyFile", NULL},
         END};
 static const struct field ca[] = {
         {"cert", T_STR, NULL, 0, NULL,
@@ -350,7 +436,8 @@ static const struct field firstboot_configuration[] = {
          "auto", "worker"},
         {"seed", T_OBJ, seed, 0, NULL, "Role auto: which node runs init.", NULL, NULL},
         {"secrets", T_OBJ, secrets, 0, NULL,
-         "Where the secrets come from; every verb prints them only as `<redacted>`.", NULL, NULL},
+         "Where the secrets come from; every verb prints them only as `<redacted>`, and 'kube-firstboot secrets check' reads each from its source and prints its SHA-256.",
+         NULL, NULL},
         {"ca", T_OBJ, ca, 0, NULL, "A cluster CA made beforehand.", "init makes a new CA", NULL},
         {"etcd", T_OBJ, fb_etcd, 0, NULL, "etcd's data disk.", NULL, NULL},
         {"timeouts", T_OBJ, fb_timeouts, 0, NULL,
@@ -677,16 +764,86 @@ static void validate_args(struct vctx *v, const cJSON *j, const char *path) {
         }
 }
 
-/* A secret: 'value' (of the secret's shape: a token, a certificate key) or 'file' (read later). Secret
- * values never appear in messages: only their shape is described. */
+/* The kinds of source a secret takes, exactly one of them. */
+static const char *const secret_sources[] = {
+        "value", "file", "awsSecretsManager", "awsSsmParameter", "gcpSecretManager", "azureKeyVault", NULL};
+
+static bool valid_chars(const char *s, const char *extra, size_t max) {
+        if (isempty(s) || strlen(s) > max)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!isalnum((unsigned char) *p) && !strchr(extra, *p))
+                        return false;
+        return true;
+}
+
+/* projects/P/secrets/S[/versions/V], or with locations/L/ after the project (a regional secret). */
+static bool valid_gcp_secret_name(const char *s) {
+        _cleanup_free_ char *copy = strdup(s);
+        char *part[9];
+        size_t n = 0, i = 2;
+        if (!copy || !valid_chars(s, "-_./", 512) || strstr(s, "//") || s[0] == '/' || endswith(s, "/"))
+                return false;
+        for (char *save = NULL, *p = strtok_r(copy, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+                if (n == ELEMENTSOF(part) || streq(p, ".") || streq(p, ".."))
+                        return false;
+                part[n++] = p;
+        }
+        if (n < 4 || !streq(part[0], "projects"))
+                return false;
+        if (streq(part[2], "locations"))
+                i = 4;
+        if (n != i + 2 && n != i + 4)
+                return false;
+        return streq(part[i], "secrets") && (n == i + 2 || streq(part[i + 2], "versions"));
+}
+
+/* A secret store's own rules: what it needs, and names it can take. */
+static void validate_store(struct vctx *v, const cJSON *j, const char *kind, const char *path) {
+        const char *region = json_get_string(j, "region"), *name = json_get_string(j, "name"),
+                   *version = json_get_string(j, "version");
+        /* What a store needs (secretId, name, vaultUrl) is checked on the effective configuration: one
+         * source may name the secret and a later one its endpoint. */
+        if (region && !valid_chars(region, "-", 32))
+                bad(v, path, "region: '%.64s' is not an AWS region such as eu-west-1", region);
+        if (streq(kind, "gcpSecretManager") && name && !valid_gcp_secret_name(name))
+                bad(v, path,
+                    "name: '%.200s' is not a secret's resource name such as projects/P/secrets/S/versions/latest",
+                    name);
+        if (streq(kind, "azureKeyVault") && name && !valid_chars(name, "-", 127))
+                bad(v, path, "name: '%.127s' is not a Key Vault secret name (letters, digits and '-')",
+                    name);
+        if (streq(kind, "azureKeyVault") && version && !valid_chars(version, "-", 127))
+                bad(v, path, "version: '%.127s' is not a Key Vault secret version", version);
+}
+
+/* A secret: 'value' (of the secret's shape: a token, a certificate key), 'file' (read later) or one secret
+ * store (read later, with the instance's identity). Secret values never appear in messages: only their shape
+ * is described. */
 static void validate_secret(struct vctx *v, const cJSON *j, const struct field *f, const char *path) {
         static const struct field any_secret[] = {{"value", T_STR}, {"file", T_PATH}, END};
+        const char *kind = NULL;
+        int n = 0;
 
         if (!cJSON_IsObject(j))
-                return bad(v, path, "must be a mapping with 'value' or 'file'");
+                return bad(
+                        v, path,
+                        "must be a mapping with one of value, file, awsSecretsManager, awsSsmParameter, gcpSecretManager, azureKeyVault");
         validate_fields(v, j, f->sub ?: any_secret, path);
-        if (!!cJSON_GetObjectItemCaseSensitive(j, "value") == !!cJSON_GetObjectItemCaseSensitive(j, "file"))
-                bad(v, path, "needs exactly one of 'value' and 'file'");
+        for (const char *const *k = secret_sources; *k; k++)
+                if (cJSON_GetObjectItemCaseSensitive(j, *k)) {
+                        kind = *k;
+                        n++;
+                }
+        if (n != 1)
+                return bad(
+                        v, path,
+                        "needs exactly one of value, file, awsSecretsManager, awsSsmParameter, gcpSecretManager and azureKeyVault");
+        const cJSON *store = cJSON_GetObjectItemCaseSensitive(j, kind);
+        if (cJSON_IsObject(store)) {
+                _cleanup_free_ char *p = strdupf("%s.%s", path, kind);
+                validate_store(v, store, kind, p ?: path);
+        }
 }
 
 static void validate_number(struct vctx *v, const cJSON *j, const struct field *f, const char *path) {
@@ -811,6 +968,15 @@ static void validate_string(struct vctx *v, const cJSON *j, const struct field *
                 if (s[0] != '/')
                         bad(v, path, "%s is not an absolute path", shown(s, sb));
                 return;
+        case T_URL: {
+                const char *h = startswith(s, "https://") ?: startswith(s, "http://");
+                size_t n = h ? strcspn(h, "/?#") : 0;
+                if (!h || n == 0 || memchr(h, '@', n) || strpbrk(s, " \t\r\n\"'") || strchr(s, '?') ||
+                    strchr(s, '#'))
+                        bad(v, path, "%s is not an http:// or https:// URL without user, query or fragment",
+                            shown(s, sb));
+                return;
+        }
         case T_K8S_VERSION:
                 return validate_k8s_version(v, s, path);
         case T_DEVICE:
@@ -1004,7 +1170,9 @@ static const char *type_words(const struct field *f) {
         case T_PATH:
                 return "absolute path";
         case T_SECRET:
-                return "{value: ...} or {file: /path} (secret)";
+                return "one of {value: ...}, {file: /path} or a secret store (secret)";
+        case T_URL:
+                return "http(s) URL";
         case T_DEVICE:
                 return "block device: /dev/... or LABEL=, UUID=, PARTLABEL=, PARTUUID=";
         case T_K8S_VERSION:

@@ -33,6 +33,9 @@ struct fb_config {
         char *ca_key; /* secret */
         char **hashes;
         char **peers;
+        struct fb_secret_info secret_info[3]; /* as fb_secret_names */
+        char **userdata_secrets;              /* fields with a secret value given in user-data or a tag */
+        size_t n_secret_info;
         struct fb_settings *settings; /* the typed view, made last */
 };
 
@@ -58,6 +61,9 @@ struct fb_config *fb_config_free(struct fb_config *c) {
         erase_str(c->ca_key);
         strv_free(c->hashes);
         strv_free(c->peers);
+        for (size_t i = 0; i < c->n_secret_info; i++)
+                free(c->secret_info[i].source);
+        strv_free(c->userdata_secrets);
         free(c);
         return NULL;
 }
@@ -277,6 +283,9 @@ struct loader {
         bool partial;
         bool role_given; /* FirstbootConfiguration.role was set by some source (not defaulted to auto) */
         bool complete_for_role;
+        size_t problems_before;           /* problems already there when the load began */
+        struct fb_secret_context secrets; /* the store session, made at the first store secret */
+        struct error *error;              /* fb_config_sources.error */
         int r;
 };
 
@@ -325,31 +334,77 @@ static const char *same_kind_before(cJSON *wrapped, const cJSON *upto) {
         return NULL;
 }
 
-/* Pairs of fields that say the same thing two ways: a later source that sets one replaces the other, so
- * that a value in the image defaults never outlives a file named in the user-data (or the reverse). */
+/* Fields that say the same thing different ways: a later source that sets one replaces the others, so that a
+ * value in the image defaults never outlives a file or a secret store named in the user-data (or the
+ * reverse). */
 static void drop_replaced_alternatives(cJSON *target, const cJSON *doc) {
-        static const char *const pairs[][2] = {
-                {"secrets.bootstrapToken", "value"},
-                {"secrets.bootstrapToken", "file"},
-                {"secrets.certificateKey", "value"},
-                {"secrets.certificateKey", "file"},
-                {"ca", "cert"},
-                {"ca", "certFile"},
-                {"ca", "key"},
-                {"ca", "keyFile"},
+        static const char *const secret_sources[] = {
+                "value",         "file", "awsSecretsManager", "awsSsmParameter", "gcpSecretManager",
+                "azureKeyVault", NULL};
+        static const char *const ca_cert[] = {"cert", "certFile", NULL}, *const ca_key[] = {"key", "keyFile",
+                                                                                            NULL};
+        static const struct {
+                const char *path;
+                const char *const *group;
+        } groups[] = {
+                {"secrets.bootstrapToken", secret_sources},
+                {"secrets.certificateKey", secret_sources},
+                {"secrets.caKey", secret_sources},
+                {"ca", ca_cert},
+                {"ca", ca_key},
         };
         if (!streq_ptr(json_get_string(doc, "kind"), "FirstbootConfiguration"))
                 return;
-        for (size_t i = 0; i < ELEMENTSOF(pairs); i += 2) {
-                const cJSON *src = json_get(doc, pairs[i][0]);
-                cJSON *dst = (cJSON *) json_get(target, pairs[i][0]);
-                for (int k = 0; k < 2 && dst; k++) {
-                        const cJSON *set = cJSON_GetObjectItemCaseSensitive(src, pairs[i + k][1]);
-                        if (set && !cJSON_IsNull(set))
-                                json_delete_wiped(
-                                        cJSON_DetachItemFromObjectCaseSensitive(dst, pairs[i + 1 - k][1]));
+        for (size_t i = 0; i < ELEMENTSOF(groups); i++) {
+                const cJSON *src = json_get(doc, groups[i].path);
+                cJSON *dst = (cJSON *) json_get(target, groups[i].path);
+                for (const char *const *set = groups[i].group; dst && *set; set++) {
+                        const cJSON *s = cJSON_GetObjectItemCaseSensitive(src, *set);
+                        if (!s || cJSON_IsNull(s))
+                                continue;
+                        for (const char *const *other = groups[i].group; *other; other++)
+                                if (!streq(*other, *set))
+                                        json_delete_wiped(
+                                                cJSON_DetachItemFromObjectCaseSensitive(dst, *other));
                 }
         }
+}
+
+/* Notes the fields of doc that hold a secret's value when doc comes from the user-data or a metadata tag:
+ * what the metadata service hands out for the machine's life (the exposure warning of run and plan). */
+static int note_userdata_secrets(struct fb_config *c, const cJSON *doc, const char *source) {
+        static const struct {
+                const char *kind, *path;
+        } fields[] = {
+                {"FirstbootConfiguration", "secrets.bootstrapToken.value"},
+                {"FirstbootConfiguration", "secrets.certificateKey.value"},
+                {"FirstbootConfiguration", "secrets.caKey.value"},
+                {"FirstbootConfiguration", "ca.key"},
+                {"InitConfiguration", "certificateKey"},
+                {"InitConfiguration", "bootstrapTokens"},
+                {"JoinConfiguration", "controlPlane.certificateKey"},
+                {"JoinConfiguration", "discovery.bootstrapToken.token"},
+                {"JoinConfiguration", "discovery.tlsBootstrapToken"},
+        };
+        const char *kind = json_get_string(doc, "kind");
+        if (!kind || !source || (!startswith(source, "user-data") && !startswith(source, "metadata tag")))
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                const cJSON *v = streq(kind, fields[i].kind) ? json_get(doc, fields[i].path) : NULL, *e;
+                bool set = cJSON_IsString(v);
+                if (cJSON_IsArray(v))
+                        cJSON_ArrayForEach(e, v)
+                                set = set || cJSON_IsString(json_get(e, "token"));
+                if (!set)
+                        continue;
+                _cleanup_free_ char *name =
+                        strdupf("%s.%s%s", kind, fields[i].path, cJSON_IsArray(v) ? "[].token" : "");
+                if (!name)
+                        return -ENOMEM;
+                if (!strv_contains(c->userdata_secrets, name) && strv_extend(&c->userdata_secrets, name) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
 }
 
 /* Takes documents wrapped as {source, document}, all from one source; validates each and merges the valid
@@ -374,6 +429,8 @@ static int add_documents(struct loader *l, cJSON *wrapped) {
                 r = convert_v1beta3(doc, l->pending);
                 if (r >= 0)
                         r = stringify_numbers(doc);
+                if (r >= 0)
+                        r = note_userdata_secrets(l->c, doc, source);
                 if (r < 0)
                         return r;
                 cJSON *target = doc_get(l->c, json_get_string(doc, "kind"));
@@ -642,25 +699,56 @@ static int load_flags(struct loader *l, const struct fb_flags *f) {
 
 /* ---- secrets, defaults, derivations ---- */
 
+/* One secret from its source into *ret (left NULL when it has none, or when it is read later: partial). A
+ * file that cannot be read is a problem of the input; a store that cannot be read a failure (l->error). */
 static int read_secret(struct loader *l, const char *root, const cJSON *src, const char *name, char **ret) {
         const char *v = json_get_string(src, "value"), *f = json_get_string(src, "file");
+        const char *kind = fb_secret_source_kind(src);
         _cleanup_free_ char *label = strdupf("FirstbootConfiguration.secrets.%s", name);
+        struct fb_config *c = l->c;
+        int r;
+
         if (!label)
                 return -ENOMEM;
+        if (kind) {
+                struct fb_secret_info *info = &c->secret_info[c->n_secret_info];
+                *info = (struct fb_secret_info){.name = name,
+                                                .source = fb_secret_source_describe(src),
+                                                .elsewhere = fb_secret_source_elsewhere(src)};
+                if (!info->source)
+                        return -ENOMEM;
+                c->n_secret_info++;
+        }
         if (v) {
                 *ret = strdup(v);
                 return *ret ? 0 : -ENOMEM;
         }
-        if (!f || l->partial)
-                return 0; /* checking documents alone: the file belongs to the node, not to us */
+        if (!kind || l->partial)
+                return 0; /* checking documents alone: the file or the store belongs to the node, not to us
+                           */
         _cleanup_erase_ char *data = NULL;
-        int r = read_file(root, f, 64 * 1024, &data, NULL);
-        if (r < 0)
-                return fb_problem(l->problems, EFFECTIVE, "%s.file: '%s' cannot be read: %s", label, f,
-                                  strerror(-r));
-        /* A trailing newline is how files end, not part of the secret. */
-        for (size_t n = strlen(data); n > 0 && isspace((unsigned char) data[n - 1]);)
-                data[--n] = 0;
+        if (f) {
+                r = read_file(root, f, 64 * 1024, &data, NULL);
+                if (r < 0)
+                        return fb_problem(l->problems, EFFECTIVE, "%s.file: '%s' cannot be read: %s", label,
+                                          f, strerror(-r));
+                /* A trailing newline is how files end, not part of the secret. */
+                for (size_t n = strlen(data); n > 0 && isspace((unsigned char) data[n - 1]);)
+                        data[--n] = 0;
+        } else {
+                /* A store is asked only for a configuration that is otherwise fine. */
+                if (strv_length(*l->problems) != l->problems_before)
+                        return 0;
+                struct error why = {};
+                r = fb_secret_read(&l->secrets, root, name, src, &data, &why);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        if (l->error)
+                                *l->error = why;
+                        return r;
+                }
+        }
         *ret = TAKE_PTR(data);
         return 0;
 }
@@ -760,10 +848,65 @@ static int default_role(struct loader *l, cJSON *fb) {
         return 0;
 }
 
+/* Where a secret read at run time came from (a file, a store), for messages; NULL for a value. */
+static const char *secret_from(const struct fb_config *c, const char *name) {
+        const cJSON *src = json_get(json_get(doc_of(c, "FirstbootConfiguration"), "secrets"), name);
+        if (!fb_secret_source_elsewhere(src))
+                return NULL;
+        for (size_t i = 0; i < c->n_secret_info; i++)
+                if (streq(c->secret_info[i].name, name))
+                        return c->secret_info[i].source;
+        return NULL;
+}
+
+static int fingerprint_secrets(struct fb_config *c) {
+        for (size_t i = 0; i < c->n_secret_info; i++) {
+                struct fb_secret_info *info = &c->secret_info[i];
+                const char *v = streq(info->name, "bootstrapToken")   ? c->bootstrap_token
+                                : streq(info->name, "certificateKey") ? c->certificate_key
+                                                                      : c->ca_key;
+                if (v && fb_secret_fingerprint(v, info->fingerprint) < 0)
+                        return -EIO;
+        }
+        return 0;
+}
+
+/* What each store needs, on the effective configuration (sources may name a secret and its endpoint apart).
+ */
+static int check_secret_stores(struct loader *l, const cJSON *fb) {
+        static const struct {
+                const char *kind, *field, *what;
+        } needs[] = {
+                {"awsSecretsManager", "secretId", "the secret's name or ARN"},
+                {"awsSsmParameter", "name", "the parameter's name or ARN"},
+                {"gcpSecretManager", "name", "projects/P/secrets/S/versions/V"},
+                {"azureKeyVault", "vaultUrl", "https://NAME.vault.azure.net"},
+                {"azureKeyVault", "name", "the secret's name"},
+        };
+        int r;
+
+        for (const char *const *name = fb_secret_names; *name; name++) {
+                const cJSON *src = json_get(json_get(fb, "secrets"), *name);
+                for (size_t i = 0; i < ELEMENTSOF(needs); i++) {
+                        const cJSON *store = cJSON_GetObjectItemCaseSensitive(src, needs[i].kind);
+                        if (cJSON_IsObject(store) && !json_get_string(store, needs[i].field) &&
+                            (r = fb_problem(l->problems, EFFECTIVE,
+                                            "FirstbootConfiguration.secrets.%s.%s: needs %s (%s)", *name,
+                                            needs[i].kind, needs[i].field, needs[i].what)) < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
 /* The secrets and the CA material, read from where they are, the secrets checked for form. */
 static int read_secrets(struct loader *l, const char *root, const cJSON *fb) {
         struct fb_config *c = l->c;
         int r;
+
+        r = check_secret_stores(l, fb);
+        if (r < 0)
+                return r;
 
         r = read_secret(l, root, json_get(fb, "secrets.bootstrapToken"), "bootstrapToken",
                         &c->bootstrap_token);
@@ -774,21 +917,38 @@ static int read_secrets(struct loader *l, const char *root, const cJSON *fb) {
                 r = read_pem(l, root, json_get(fb, "ca"), "cert", "certFile", &c->ca_cert);
         if (r >= 0)
                 r = read_pem(l, root, json_get(fb, "ca"), "key", "keyFile", &c->ca_key);
+        if (r >= 0 && json_get(fb, "secrets.caKey")) {
+                if (json_get(fb, "ca.key") || json_get(fb, "ca.keyFile"))
+                        return fb_problem(
+                                l->problems, EFFECTIVE,
+                                "FirstbootConfiguration.secrets.caKey: the CA key is given twice (and as ca.key or ca.keyFile): give it once");
+                r = read_secret(l, root, json_get(fb, "secrets.caKey"), "caKey", &c->ca_key);
+                /* PEM ends with a newline; the trailing one was dropped with the whitespace. */
+                if (r >= 0 && c->ca_key) {
+                        char *pem = strdupf("%s\n", c->ca_key);
+                        if (!pem)
+                                return -ENOMEM;
+                        erase_str(c->ca_key);
+                        c->ca_key = pem;
+                }
+        }
         if (r < 0)
                 return r;
         if (c->bootstrap_token && !fb_valid_token(c->bootstrap_token) &&
             (r = fb_problem(
                      l->problems, EFFECTIVE,
-                     "FirstbootConfiguration.secrets.bootstrapToken: is not a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16}")) <
-                    0)
+                     "FirstbootConfiguration.secrets.bootstrapToken: %s%s is not a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16}",
+                     secret_from(c, "bootstrapToken") ? "the value from " : "",
+                     strempty(secret_from(c, "bootstrapToken")))) < 0)
                 return r;
         if (c->certificate_key && !fb_valid_certificate_key(c->certificate_key) &&
             (r = fb_problem(
                      l->problems, EFFECTIVE,
-                     "FirstbootConfiguration.secrets.certificateKey: is not a certificate key of 64 hex digits (32 bytes; 'kube-firstboot pki certificate-key' makes one)")) <
-                    0)
+                     "FirstbootConfiguration.secrets.certificateKey: %s%s is not a certificate key of 64 hex digits (32 bytes; 'kube-firstboot pki certificate-key' makes one)",
+                     secret_from(c, "certificateKey") ? "the value from " : "",
+                     strempty(secret_from(c, "certificateKey")))) < 0)
                 return r;
-        return 0;
+        return fingerprint_secrets(c);
 }
 
 /* The instance's host name, lower-cased; NULL without one. */
@@ -1037,9 +1197,10 @@ static int check_complete(struct loader *l) {
         if (r >= 0 && !(cond))                                                                              \
                 r = fb_problem(p, EFFECTIVE, __VA_ARGS__);
 
-        /* Checking documents alone (config validate FILE): a secret or CA named by file counts as given. */
-        bool token_file = l->partial && json_get(fb, "secrets.bootstrapToken.file");
-        bool key_file = l->partial && json_get(fb, "secrets.certificateKey.file");
+        /* Checking documents alone (config validate FILE): a secret named by file or store, or a CA named by
+         * file, counts as given. */
+        bool token_file = l->partial && fb_secret_source_elsewhere(json_get(fb, "secrets.bootstrapToken"));
+        bool key_file = l->partial && fb_secret_source_elsewhere(json_get(fb, "secrets.certificateKey"));
         bool ca_file = l->partial && json_get(fb, "ca.certFile");
 
         if (c->role != FB_ROLE_INIT && join && !json_get(join, "discovery.file")) {
@@ -1179,7 +1340,11 @@ static int check_ca(struct loader *l, bool may_init) {
         _cleanup_(X509_freep) X509 *cert = NULL;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         bool has_cert = json_get(ca, "cert") || json_get(ca, "certFile");
-        bool has_key = json_get(ca, "key") || json_get(ca, "keyFile");
+        const cJSON *fb = doc_of(c, "FirstbootConfiguration");
+        bool has_key = json_get(ca, "key") || json_get(ca, "keyFile") || json_get(fb, "secrets.caKey");
+        const char *key_field = json_get(ca, "key")       ? "ca.key"
+                                : json_get(ca, "keyFile") ? "ca.keyFile"
+                                                          : "secrets.caKey";
         int r;
 
         if (c->ca_cert && pki_cert_from_pem(c->ca_cert, strlen(c->ca_cert), &cert) < 0)
@@ -1192,12 +1357,11 @@ static int check_ca(struct loader *l, bool may_init) {
                                   json_get(ca, "cert") ? "cert" : "certFile");
         if (c->ca_key && pki_key_from_pem(c->ca_key, strlen(c->ca_key), &key) < 0)
                 return fb_problem(l->problems, EFFECTIVE,
-                                  "FirstbootConfiguration.ca.%s: is not a PEM private key (RSA or ECDSA)",
-                                  json_get(ca, "key") ? "key" : "keyFile");
+                                  "FirstbootConfiguration.%s: is not a PEM private key (RSA or ECDSA)",
+                                  key_field);
         if (cert && key && !pki_key_public_equal(key, X509_get0_pubkey(cert)))
                 return fb_problem(l->problems, EFFECTIVE,
-                                  "FirstbootConfiguration.ca.%s: does not match the CA certificate",
-                                  json_get(ca, "key") ? "key" : "keyFile");
+                                  "FirstbootConfiguration.%s: does not match the CA certificate", key_field);
         if (has_key && !has_cert)
                 return fb_problem(
                         l->problems, EFFECTIVE,
@@ -1205,7 +1369,7 @@ static int check_ca(struct loader *l, bool may_init) {
         if (may_init && has_cert && !has_key &&
             (r = fb_problem(
                      l->problems, EFFECTIVE,
-                     "FirstbootConfiguration.ca: a CA certificate without its key, but role %s may run init, which signs with it: give ca.key or ca.keyFile (or no ca, for a new CA)",
+                     "FirstbootConfiguration.ca: a CA certificate without its key, but role %s may run init, which signs with it: give ca.key, ca.keyFile or secrets.caKey (or no ca, for a new CA)",
                      fb_role_to_string(c->role))) < 0)
                 return r;
         return 0;
@@ -1234,7 +1398,14 @@ int fb_config_load(const struct fb_config_sources *src, struct fb_config **ret, 
                            .problems = problems,
                            .pending = pending,
                            .partial = src->partial,
-                           .complete_for_role = src->complete_for_role};
+                           .complete_for_role = src->complete_for_role,
+                           .problems_before = strv_length(*problems),
+                           .secrets = {.md = src->md,
+                                       .datasource = src->instance && src->instance->datasource
+                                                             ? src->instance->datasource
+                                                     : src->md ? src->md->datasource
+                                                               : NULL},
+                           .error = src->error};
         _cleanup_(json_delete_wipedp) cJSON *node_name_slot = NULL, *advertise_slot = NULL;
         size_t before = strv_length(*problems);
         int r;
@@ -1258,7 +1429,9 @@ int fb_config_load(const struct fb_config_sources *src, struct fb_config **ret, 
                 return r;
         node_name_slot = l.node_name;
         advertise_slot = l.advertise;
-        if ((r = apply_defaults(&l, src)) < 0)
+        r = apply_defaults(&l, src);
+        fb_secret_context_done(&l.secrets);
+        if (r < 0)
                 return r;
         if (strv_length(*problems) == before && (r = check_consistent(&l)) < 0)
                 return r;
@@ -1458,6 +1631,46 @@ const char *fb_config_bootstrap_token(const struct fb_config *c) {
 
 const char *fb_config_certificate_key(const struct fb_config *c) {
         return INIT_OR_JOIN(c, certificate_key);
+}
+
+const struct fb_secret_info *fb_config_secret_info(const struct fb_config *c, size_t *ret_n) {
+        *ret_n = c->n_secret_info;
+        return c->secret_info;
+}
+
+char *const *fb_config_userdata_secrets(const struct fb_config *c) {
+        return c->userdata_secrets;
+}
+
+int fb_config_read_secret(const struct fb_config *c, struct fb_secret_context *ctx, const char *root,
+                          const char *name, char **ret, struct error *why) {
+        const cJSON *src = json_get(json_get(doc_of(c, "FirstbootConfiguration"), "secrets"), name);
+        _cleanup_erase_ char *value = NULL;
+        int r;
+
+        if (!fb_secret_source_kind(src))
+                return -ENXIO;
+        r = fb_secret_read(ctx, root, name, src, &value, why);
+        if (r < 0)
+                return r;
+        bool ok;
+        if (streq(name, "caKey")) {
+                _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+                ok = pki_key_from_pem(value, strlen(value), &key) >= 0;
+        } else
+                ok = streq(name, "bootstrapToken") ? fb_valid_token(value) : fb_valid_certificate_key(value);
+        if (!ok) {
+                _cleanup_free_ char *where = fb_secret_source_describe(src);
+                return error_set(why, -EBADMSG,
+                                 "FirstbootConfiguration.secrets.%s from %s: the value is not %s", name,
+                                 strempty(where),
+                                 streq(name, "bootstrapToken")
+                                         ? "a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16}"
+                                 : streq(name, "certificateKey") ? "a certificate key of 64 hex digits"
+                                                                 : "a PEM private key (RSA or ECDSA)");
+        }
+        *ret = TAKE_PTR(value);
+        return 0;
 }
 
 const cJSON *fb_config_document(const struct fb_config *c, const char *kind) {

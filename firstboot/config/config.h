@@ -27,7 +27,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "common/error.h"
 #include "firstboot/config/config-view.h"
+#include "firstboot/config/secrets.h"
 #include "metadata/metadata.h"
 
 #define FB_API_VERSION     "kube-firstboot.io/v1alpha1"
@@ -72,6 +74,12 @@ struct fb_config_sources {
         /* With partial: documents that name a role must still be complete for it (config validate FILE);
          * secrets and a CA named by file count as given (their files belong to the node). */
         bool complete_for_role;
+        /* Where the metadata came from (its endpoint, timeout): secrets in a cloud secret store are read
+         * with the identity that metadata service gives (secrets.h). NULL: the link-local services. */
+        const struct md_options *md;
+        /* After a secret could not be read from its store (not with partial, which reads none): which and
+         * why, and fb_config_load() returns that failure's -errno, not -EINVAL. May be NULL. */
+        struct error *error;
 };
 
 struct fb_config;
@@ -79,7 +87,9 @@ struct fb_config;
 /*
  * Loads, merges, defaults and validates. On success *ret is the effective configuration. Problems are
  * appended to *problems ("path: message (from source)"); when there are any, -EINVAL is returned and
- * *ret is left alone. -ENOMEM on allocation failure.
+ * *ret is left alone. A secret whose store cannot be read is no problem of the input but a failure
+ * (src->error says it, with the store's -errno: -ETIMEDOUT, -EPERM, -ENOENT, ...). -ENOMEM on allocation
+ * failure.
  */
 int fb_config_load(const struct fb_config_sources *src, struct fb_config **ret, char ***problems);
 
@@ -123,6 +133,29 @@ unsigned fb_config_bind_port(const struct fb_config *c);
 const char *
 fb_config_bootstrap_token(const struct fb_config *c); /* init's first token, or join's discovery token */
 const char *fb_config_certificate_key(const struct fb_config *c);
+
+/* Where each secret of FirstbootConfiguration.secrets came from, for plan and the log: one entry per name of
+ * fb_secret_names that has a source. The fingerprint is "" when the value was not read (partial). */
+struct fb_secret_info {
+        const char *name;
+        char *source;   /* fb_secret_source_describe() */
+        bool elsewhere; /* read at run time from a file or a store (fb_secret_source_elsewhere()) */
+        char fingerprint[FB_SECRET_FINGERPRINT_MAX];
+};
+const struct fb_secret_info *fb_config_secret_info(const struct fb_config *c, size_t *ret_n);
+
+/* The fields that hold a secret's value given in the user-data or a metadata tag
+ * ("FirstbootConfiguration.secrets. certificateKey.value", "InitConfiguration.bootstrapTokens[].token",
+ * "FirstbootConfiguration.ca.key", ...), used or not: NULL-terminated, borrowed; NULL when none. */
+char *const *fb_config_userdata_secrets(const struct fb_config *c);
+
+/*
+ * Reads one secret again from its configured source (fb_secret_read()) and checks its form (a bootstrap
+ * token, a certificate key): 'secrets check'. -ENXIO when the configuration names no source for it; -EBADMSG
+ * when the value is not of its form; else fb_secret_read()'s failure. why says which source and what failed.
+ */
+int fb_config_read_secret(const struct fb_config *c, struct fb_secret_context *ctx, const char *root,
+                          const char *name, char **ret, struct error *why);
 
 /* The effective document of a kind ("ClusterConfiguration", ...), borrowed; NULL when absent. Only for
  * what takes whole documents: the PKI spec (pki-config.c reads the same documents for 'pki certs --config

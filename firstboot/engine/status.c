@@ -277,6 +277,23 @@ int fb_status_add_replacement(struct fb_status *s, const struct fb_status_replac
         return r < 0 ? r : write_status(s);
 }
 
+int fb_status_add_warning(struct fb_status *s, const char *message, const char *remedy) {
+        struct json_builder b = {};
+        cJSON *list, *o;
+
+        if (!s)
+                return 0;
+        list = cJSON_GetObjectItem(s->doc, "warnings");
+        if (!list)
+                list = jb_arr(&b, s->doc, "warnings");
+        o = jb_obj(&b, list, NULL);
+        jb_str(&b, o, "message", message);
+        if (remedy)
+                jb_str(&b, o, "remedy", remedy);
+        int r = jb_error(&b);
+        return r < 0 ? r : write_status(s);
+}
+
 /* Sets doc's key (an object built by fill) in status.json as it is on disk, made when absent for a node set
  * up by an earlier boot (role_if_new; NULL: only update an existing file). */
 static int record(const char *root, const char *role_if_new, int (*fill)(cJSON *doc, const void *data),

@@ -94,4 +94,7 @@ struct fb_status_replacement {
 };
 int fb_status_add_replacement(struct fb_status *s, const struct fb_status_replacement *x);
 
+/* A warning of this run, written at once: "warnings": [{"message", "remedy"}]. */
+int fb_status_add_warning(struct fb_status *s, const char *message, const char *remedy);
+
 int fb_sd_notify(const char *message);

@@ -174,30 +174,12 @@ static int check_download_certs(void *ctx) {
         return ca && n->join ? fb_file_has(n->root, ca, n->join->ca_pem) : 0;
 }
 
-static int run_download_certs(void *ctx, struct error *why) {
-        struct fb_node *n = ctx;
-        _cleanup_(kube_client_freep) struct kube_client *k = NULL;
-        unsigned char key[PKI_CERT_KEY_SIZE];
-        struct pki_external_etcd ext = {n->pki.external_etcd_ca_file, n->pki.external_etcd_cert_file,
-                                        n->pki.external_etcd_key_file};
-        struct pki_secret_file *files = NULL;
-        const char *failed = NULL;
-        size_t nf = 0;
+/* GET kube-system/kubeadm-certs, waiting until the deadline for a control plane to upload it. */
+static int get_kubeadm_certs(struct fb_node *n, struct kube_client *k, unsigned long long wait_ms,
+                             unsigned long long deadline, cJSON **ret, struct error *why) {
+        _cleanup_(cJSON_Deletep) cJSON *secret = NULL;
         int r;
 
-        if (!n->certificate_key)
-                return error_set(
-                        why, -EINVAL,
-                        "no certificate key: set FirstbootConfiguration.secrets.certificateKey (or JoinConfiguration.controlPlane.certificateKey)");
-        r = kube_client_new(n->join->server, n->join->ca_pem, false, &k);
-        if (r >= 0)
-                r = kube_client_set_token(k, n->join->token);
-        if (r < 0)
-                return r;
-
-        unsigned long long wait_ms = fb_config_settings(n->config)->firstboot.timeouts.discovery;
-        unsigned long long deadline = clock_now_ms() + wait_ms;
-        _cleanup_(cJSON_Deletep) cJSON *secret = NULL;
         for (bool said = false;;) {
                 r = kube_get(k, FB_KUBEADM_CERTS_PATH, &secret);
                 if ((r != -ENOENT && !kube_error_is_transient(r)) || clock_now_ms() >= deadline)
@@ -224,21 +206,95 @@ static int run_download_certs(void *ctx, struct error *why) {
                 return error_set(why, r,
                                  "cannot read kube-system/kubeadm-certs at %s with the bootstrap token: %s",
                                  n->join->server, kube_client_error(k));
+        *ret = TAKE_PTR(secret);
+        return 0;
+}
 
-        _cleanup_erase_ char *text = cJSON_PrintUnformatted(secret);
-        if (!text)
-                return -ENOMEM;
-        r = pki_certificate_key_parse(n->certificate_key, key);
+/* Where the certificate key is kept when it is read at run time (a file, a secret store), else NULL: such a
+ * key may have been rotated since this run read it. */
+static const char *stored_certificate_key(const struct fb_node *n) {
+        const struct fb_secret_info *info;
+        size_t nn;
+
+        if (!n->secrets)
+                return NULL;
+        info = fb_config_secret_info(n->config, &nn);
+        for (size_t i = 0; i < nn; i++)
+                if (streq(info[i].name, "certificateKey") && info[i].elsewhere)
+                        return info[i].source;
+        return NULL;
+}
+
+/* The certificate key read again from where it is kept. */
+static int reread_certificate_key(struct fb_node *n, struct error *why) {
+        _cleanup_erase_ char *key = NULL;
+        int r = fb_config_read_secret(n->config, n->secrets, n->root, "certificateKey", &key, why);
         if (r < 0)
-                return error_set(why, r, "the certificate key is not 64 hex digits");
-        r = pki_kubeadm_certs_open(key, text, strlen(text), n->pki.cert_dir,
-                                   n->pki.external_etcd ? &ext : NULL, &files, &nf, &failed);
-        OPENSSL_cleanse(key, sizeof(key));
+                return r;
+        if (!streq(key, n->certificate_key))
+                log_info("The stored certificate key changed since this run read it: trying the new one.");
+        erase_and_free(n->certificate_key);
+        n->certificate_key = TAKE_PTR(key);
+        return 0;
+}
+
+static int run_download_certs(void *ctx, struct error *why) {
+        struct fb_node *n = ctx;
+        _cleanup_(kube_client_freep) struct kube_client *k = NULL;
+        unsigned char key[PKI_CERT_KEY_SIZE];
+        struct pki_external_etcd ext = {n->pki.external_etcd_ca_file, n->pki.external_etcd_cert_file,
+                                        n->pki.external_etcd_key_file};
+        struct pki_secret_file *files = NULL;
+        const char *failed = NULL, *stored = stored_certificate_key(n);
+        unsigned rereads = 0;
+        size_t nf = 0;
+        int r;
+
+        if (!n->certificate_key)
+                return error_set(
+                        why, -EINVAL,
+                        "no certificate key: set FirstbootConfiguration.secrets.certificateKey (or JoinConfiguration.controlPlane.certificateKey)");
+        r = kube_client_new(n->join->server, n->join->ca_pem, false, &k);
+        if (r >= 0)
+                r = kube_client_set_token(k, n->join->token);
+        if (r < 0)
+                return r;
+
+        unsigned long long wait_ms = fb_config_settings(n->config)->firstboot.timeouts.discovery;
+        unsigned long long deadline = clock_now_ms() + wait_ms;
+        for (;;) {
+                _cleanup_(cJSON_Deletep) cJSON *secret = NULL;
+                r = get_kubeadm_certs(n, k, wait_ms, deadline, &secret, why);
+                if (r < 0)
+                        return r;
+                _cleanup_erase_ char *text = cJSON_PrintUnformatted(secret);
+                if (!text)
+                        return -ENOMEM;
+                r = pki_certificate_key_parse(n->certificate_key, key);
+                if (r < 0)
+                        return error_set(why, r, "the certificate key is not 64 hex digits");
+                r = pki_kubeadm_certs_open(key, text, strlen(text), n->pki.cert_dir,
+                                           n->pki.external_etcd ? &ext : NULL, &files, &nf, &failed);
+                OPENSSL_cleanse(key, sizeof(key));
+                /* A key kept in a store may be mid-rotation: the stored value changed after this run read
+                 * it, or before a control plane's refresh sealed kubeadm-certs under it. Read both again. */
+                if (r != -EBADMSG || !stored || clock_now_ms() + 10000 >= deadline)
+                        break;
+                log_warning(
+                        "The certificate key does not open kube-system/kubeadm-certs: reading it again from %s in 10 s (a rotation under way? 'kube-firstboot refresh' on a control plane seals kubeadm-certs under the stored key).",
+                        stored);
+                clock_sleep_about_ms(10000);
+                r = reread_certificate_key(n, why);
+                if (r < 0)
+                        return r;
+                rereads++;
+        }
         if (r == -EBADMSG)
                 return error_set(
                         why, r,
-                        "the certificate key does not open kube-system/kubeadm-certs (AES-GCM authentication of '%s' failed): a wrong certificate key; nothing was written",
-                        failed ?: "an entry");
+                        "the certificate key does not open kube-system/kubeadm-certs (AES-GCM authentication of '%s' failed): a wrong certificate key%s%s%s; nothing was written",
+                        failed ?: "an entry", rereads ? ", still after it was read again from " : "",
+                        rereads ? stored : "", rereads ? " until the discovery timeout" : "");
         if (r == -ENOENT)
                 return error_set(why, r, "kube-system/kubeadm-certs lacks '%s'; nothing was written",
                                  failed ?: "an entry");

@@ -68,6 +68,9 @@ struct fb_node {
         bool token_generated;
 
         const struct fb_join_discovery *join; /* a joiner's discovery result, borrowed */
+        /* For reading a secret kept in a file or a store again (a rotated certificate key); borrowed, NULL:
+         * never read again. */
+        struct fb_secret_context *secrets;
 
         /* plan: the first thing a phase's description found that would stop 'run', and its error. */
         struct error plan_error; /* the first thing plan found that run would fail on */

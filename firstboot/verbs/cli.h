@@ -36,6 +36,7 @@ int cmd_discover(int argc, char **argv);
 int cmd_refresh(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_secrets(int argc, char **argv);
 int cmd_etcd(int argc, char **argv);
 int cmd_etcd_disk(int argc, char **argv); /* 'etcd disk', dispatched by cmd_etcd */
 int cmd_version(int argc, char **argv);

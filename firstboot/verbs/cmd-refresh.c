@@ -39,6 +39,10 @@ static const char body[] =
         "  - The configured bootstrap tokens (FirstbootConfiguration.secrets.bootstrapToken,\n"
         "    InitConfiguration.bootstrapTokens, the JoinConfiguration discovery token) are created again\n"
         "    when missing, or renewed when they expire within --token-min-left.\n"
+        "  - A certificate key or token kept in a file or a cloud secret store is read from there at every\n"
+        "    refresh: when the stored value changed, kubeadm-certs is sealed again under the new key and the\n"
+        "    new token is made, so that rotating the stored value rotates the cluster's join secrets (the\n"
+        "    old token is no longer renewed and expires).\n"
         "Times are the cluster's (the apiserver's Date header), not this machine's clock.\n"
         "Then, even when the API did not answer, the certificate and the CA that expire first go into\n"
         "/run/kube-firstboot/status.json (\"certificates\"), as 'kube-firstboot certs check-expiration'\n"
@@ -224,12 +228,52 @@ static int read_cluster_configuration(struct kube_client *k, struct fb_cluster_s
         return fb_cluster_settings_from_json(cJSON_GetArrayItem(docs, 0), ret);
 }
 
+/* The secrets kept in a file or a store, which the configuration (loaded partially) did not read: read now,
+ * so that a rotated value is the one kept alive. Wiped by refresh_secrets_done(). */
+struct refresh_secrets {
+        char *certificate_key, *bootstrap_token;
+};
+
+static void refresh_secrets_done(struct refresh_secrets *s) {
+        s->certificate_key = erase_and_free(s->certificate_key);
+        s->bootstrap_token = erase_and_free(s->bootstrap_token);
+}
+
+/* 0, or the number of secrets that could not be read (said). */
+static int read_stored_secrets(const struct fb_config *c, const struct config_cli *cc,
+                               const struct md_instance *inst, struct refresh_secrets *ret) {
+        _cleanup_(fb_secret_context_done) struct fb_secret_context ctx = {
+                .md = &cc->md,
+                .datasource = inst && inst->datasource ? inst->datasource : cc->md.datasource};
+        const struct fb_secret_info *info;
+        size_t n;
+        int failures = 0;
+
+        info = fb_config_secret_info(c, &n);
+        for (size_t i = 0; i < n; i++) {
+                bool key = streq(info[i].name, "certificateKey");
+                struct error why = {};
+                if (!key && !streq(info[i].name, "bootstrapToken"))
+                        continue; /* the CA key keeps nothing alive */
+                int r = fb_config_read_secret(c, &ctx, cli.root, info[i].name,
+                                              key ? &ret->certificate_key : &ret->bootstrap_token, &why);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        log_error("%s: cannot read it, so what it keeps alive is left as it is: %s",
+                                  info[i].name, error_message(&why, r));
+                        failures++;
+                }
+        }
+        return failures;
+}
+
 /* kubeadm-certs: in place and opening with the configured key, or uploaded again. 1 on failure (said). */
 static int refresh_kubeadm_certs(struct kube_client *k, const struct fb_config *c,
-                                 const struct fb_cluster_settings *cluster,
+                                 const struct fb_cluster_settings *cluster, const char *stored_key,
                                  unsigned long long certs_min_ms) {
         const struct fb_settings *set = fb_config_settings(c);
-        const char *key = fb_config_certificate_key(c);
+        const char *key = stored_key ?: fb_config_certificate_key(c);
         if (!key && set->init)
                 key = set->init->certificate_key;
         if (!key && set->join)
@@ -275,12 +319,13 @@ static int refresh_kubeadm_certs(struct kube_client *k, const struct fb_config *
 
 /* Every configured bootstrap token, once each (InitConfiguration's with their settings, then join's).
  * The number of failures (said), or -ENOMEM. */
-static int refresh_tokens(struct kube_client *k, const struct fb_config *c,
+static int refresh_tokens(struct kube_client *k, const struct fb_config *c, const char *stored_token,
                           unsigned long long token_min_ms) {
         const struct fb_settings *set = fb_config_settings(c);
         const struct fb_init_settings *init = set->init;
         const struct fb_join_settings *join = set->join;
-        const char *candidates[3] = {fb_config_bootstrap_token(c), join ? join->discovery.token : NULL,
+        const char *candidates[4] = {stored_token, fb_config_bootstrap_token(c),
+                                     join ? join->discovery.token : NULL,
                                      join ? join->tls_bootstrap_token : NULL};
         _cleanup_strv_free_ char **seen = NULL;
         int failures = 0, r = 0;
@@ -479,6 +524,7 @@ int cmd_refresh(int argc, char **argv) {
         _cleanup_(fb_config_freep) struct fb_config *c = NULL;
         _cleanup_(kube_client_freep) struct kube_client *k = NULL;
         _cleanup_(fb_cluster_settings_freep) struct fb_cluster_settings *cluster = NULL;
+        _cleanup_(refresh_secrets_done) struct refresh_secrets stored = {};
         struct refresh_args a = {.certs_min_ms = 75ull * 60 * 1000,
                                  .token_min_ms = 12ull * 3600 * 1000,
                                  .kubeconfig = "/etc/kubernetes/admin.conf"};
@@ -505,8 +551,11 @@ int cmd_refresh(int argc, char **argv) {
                 return r == -EBADMSG ? EXIT_FAILED : cli_exit_code_for_error(r);
         }
 
-        failures = refresh_kubeadm_certs(k, c, cluster, a.certs_min_ms);
-        r = refresh_tokens(k, c, a.token_min_ms);
+        failures = read_stored_secrets(c, &cc, inst, &stored);
+        if (failures < 0)
+                return cli_oom();
+        failures += refresh_kubeadm_certs(k, c, cluster, stored.certificate_key, a.certs_min_ms);
+        r = refresh_tokens(k, c, stored.bootstrap_token, a.token_min_ms);
         if (r < 0)
                 return cli_oom();
         failures += renew_certificates(k, c, cluster, a.renew_dry_run);

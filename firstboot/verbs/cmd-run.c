@@ -80,6 +80,14 @@ static void report_load_failure(const struct config_cli *cc, int exit_code) {
                         "Fix the field named, where its source says (user-data, image defaults, metadata tag, option); 'kube-firstboot config validate' lists every problem.");
                 return;
         }
+        if (cc->failure[0] && cc->secret_failure) {
+                status_fail(
+                        cli.root, NULL, cc->failure_errno ?: -EIO, cc->failure,
+                        exit_code == EXIT_TEMPORARY
+                                ? "The secret store or the metadata service did not answer (or throttled): check the instance's network and the store's endpoint; the unit retries. 'kube-firstboot secrets check -v' reads every secret alone."
+                                : "Check the instance's identity (an IAM role, a service account, a managed identity) and its permission to read the secret, and the secret's name, region and version; 'kube-firstboot secrets check -v' reads every secret alone.");
+                return;
+        }
         if (cc->failure[0]) {
                 bool temporary = exit_code == EXIT_TEMPORARY;
                 status_fail(
@@ -107,9 +115,14 @@ struct prepared {
         struct fb_node *node;
         struct fb_phase *phases;
         size_t n;
+        char *exposure;                   /* the exposure warning, or NULL */
+        struct fb_secret_context secrets; /* node->secrets: a rotated secret read again */
 };
 
 static void prepared_done(struct prepared *p) {
+        fb_secret_context_done(&p->secrets);
+        free(p->exposure);
+        p->exposure = NULL;
         free(p->phases);
         p->phases = NULL;
         fb_node_freep(&p->node);
@@ -161,9 +174,33 @@ static bool parse_options(int argc, char **argv, const char *usage, const char *
 
 /* The configuration and the metadata, checked for a node: EXIT_DONE, or the exit code after the problems
  * were logged. */
+#define EXPOSURE_REMEDY                                                                                     \
+        "Move the secrets to a secret store read with the instance's own identity (FirstbootConfiguration.secrets.NAME: awsSecretsManager, awsSsmParameter, gcpSecretManager or azureKeyVault; README: Secrets from a cloud secret store), or on EC2 require IMDSv2 with a hop limit of 1 so that no pod reaches the metadata service."
+
+/* Secrets given in user-data that the metadata service hands to any process on the machine, for its whole
+ * life: said once, in the log (and by run in status.json), naming the fields, never their values. */
+static int note_exposure(struct prepared *p) {
+        char *const *fields = fb_config_userdata_secrets(p->c);
+        if (!p->inst || !p->inst->userdata_exposure || !fields)
+                return 0;
+        _cleanup_free_ char *list = strjoin_sep((const char *const *) fields, strv_length(fields), ", ");
+        p->exposure =
+                list ? strdupf("The user-data holds secrets (%s), and %s, for the machine's whole life: a pod that reaches it can read them.",
+                               list, p->inst->userdata_exposure)
+                     : NULL;
+        if (!p->exposure)
+                return -ENOMEM;
+        log_warning("%s", p->exposure);
+        log_info("Remedy: %s", EXPOSURE_REMEDY);
+        return 0;
+}
+
 static int load_configuration(struct prepared *p) {
         p->cc.node_checks = true;
-        return config_cli_load(&p->cc, cli.root, false, false, &p->inst, &p->c);
+        int r = config_cli_load(&p->cc, cli.root, false, false, &p->inst, &p->c);
+        if (r != EXIT_DONE)
+                return r;
+        return note_exposure(p) < 0 ? cli_oom() : EXIT_DONE;
 }
 
 static int decide_role(struct prepared *p, bool dry_run, struct error *why) {
@@ -192,6 +229,10 @@ static int build_node(struct prepared *p, struct error *why) {
         if (p->jd.server)
                 p->node->join = &p->jd;
         p->node->host = cli_on_host();
+        p->secrets = (struct fb_secret_context){
+                .md = &p->cc.md,
+                .datasource = p->inst && p->inst->datasource ? p->inst->datasource : p->cc.md.datasource};
+        p->node->secrets = &p->secrets;
         return 0;
 }
 
@@ -206,7 +247,16 @@ static const char *role_name(const struct prepared *p) {
 
 /* plan: the decision and every phase with what it would do; not 0 when run would not get through. */
 static int print_plan(const struct prepared *p) {
+        const struct fb_secret_info *secrets;
+        size_t n;
+
         printf("decision: %s\n", p->decision.reason);
+        /* Where each secret came from and its fingerprint, never its value ('secrets check' reads them
+         * alone). */
+        secrets = fb_config_secret_info(p->c, &n);
+        for (size_t i = 0; i < n; i++)
+                printf("secret %s: %s from %s\n", secrets[i].name,
+                       secrets[i].fingerprint[0] ? secrets[i].fingerprint : "(not read)", secrets[i].source);
         int r = fb_phases_plan(cli.root, role_name(p), p->phases, p->n, p->node, stdout);
         if (r == -ESTALE) {
                 log_error("This machine's journal (" FB_JOURNAL_PATH ") is for another role.");
@@ -345,6 +395,8 @@ static int run_phases(const struct prepared *p) {
         r = open_status(p, &st);
         if (r != EXIT_DONE)
                 return r;
+        if (p->exposure && fb_status_add_warning(st, p->exposure, EXPOSURE_REMEDY) < 0)
+                log_warning("Cannot record the warning in " FB_STATUS_PATH ", ignoring.");
         r = phases_to_run(p, &upto);
         if (r != EXIT_DONE)
                 return r;

@@ -102,8 +102,11 @@ int config_cli_load(struct config_cli *cc, const char *root, bool partial, bool 
                                         .skip_image_defaults = skip_image_defaults,
                                         .files = cc->files};
         struct fb_config *c = NULL;
+        struct error secret_error = {};
         int r;
 
+        src.md = &cc->md;
+        src.error = &secret_error;
         if (root) {
                 struct stat st;
                 if (stat(root, &st) < 0) {
@@ -144,6 +147,15 @@ int config_cli_load(struct config_cli *cc, const char *root, bool partial, bool 
         r = fb_config_load(&src, &c, &problems);
         if (r == -ENOMEM)
                 return cli_oom();
+        if (r < 0 && secret_error.code) {
+                /* A secret store could not be read: temporary or not, by its errno. */
+                snprintf(cc->failure, sizeof(cc->failure), "Cannot read a secret: %s.",
+                         error_message(&secret_error, r));
+                cc->failure_errno = r;
+                cc->secret_failure = true;
+                log_error("%s", cc->failure);
+                return cli_exit_code_for_error(r);
+        }
         if (r < 0 && !problems) {
                 log_error_errno(r, "Cannot load the configuration: %m");
                 return cli_exit_code_for_error(r);

@@ -54,8 +54,9 @@ struct config_cli {
         char **files;     /* owned: --config FILE */
         char **problems;  /* owned: after config_cli_load() refused the configuration, its problems */
         /* After config_cli_load() failed for another reason (the metadata): what failed, and its errno. */
-        char failure[MD_ERROR_MAX + 128];
+        char failure[ERROR_MESSAGE_MAX + 64];
         int failure_errno;
+        bool secret_failure; /* the failure was a secret's store, not the metadata */
 };
 
 void config_cli_done(struct config_cli *cc);

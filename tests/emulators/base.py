@@ -36,7 +36,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client stopped reading (a size cap): its business
 
     def _dispatch(self):
         em = self.server.emulator
@@ -74,9 +77,10 @@ class Emulator:
         self.httpd = None
         self.thread = None
 
-    def start(self):
+    def start(self, host=None, port=0):
+        """Binds loopback on a free port, or host:port (a simulated cloud's addresses, tests/sim)."""
         cls = _Server6 if self.ipv6 else _Server
-        self.httpd = cls(("::1" if self.ipv6 else "127.0.0.1", 0), Handler)
+        self.httpd = cls((host or ("::1" if self.ipv6 else "127.0.0.1"), port), Handler)
         self.httpd.emulator = self
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
@@ -88,7 +92,8 @@ class Emulator:
 
     @property
     def url(self):
-        return f"http://[::1]:{self.port}" if self.ipv6 else f"http://127.0.0.1:{self.port}"
+        host = self.httpd.server_address[0]
+        return f"http://[{host}]:{self.port}" if self.ipv6 else f"http://{host}:{self.port}"
 
     def stop(self):
         if self.httpd:

@@ -13,7 +13,15 @@ Rules enforced (AWS "Retrieve instance metadata" / "How IMDSv2 works"):
   - Versions: only those listed in `versions` (and "latest") answer; others are 404.
   - revoke_after=N: after N authenticated GETs every token is revoked once (the client must renew on 401).
   - Other methods: 405.
+  - IAM role (role="name"): meta-data/iam/security-credentials/ lists it, .../<role> answers its temporary
+    credentials (Code, Type AWS-HMAC, AccessKeyId, SecretAccessKey, Token, Expiration), the same ones until
+    rotate(); role=None: 404 there (no instance profile). Every set handed out is kept in `issued`
+    (AccessKeyId -> Credentials) for the store emulators (aws.py) to check signatures with.
+    credentials_ttl < 0 hands out credentials that have already expired; expire_first=True only the first
+    set; wrong_secret=True hands out a SecretAccessKey that is not the one issued (a corrupted or stolen set).
 """
+import dataclasses
+import datetime
 import json
 import os
 import secrets
@@ -36,9 +44,20 @@ def identity_document():
         return f.read()
 
 
+@dataclasses.dataclass
+class Credentials:
+    access_key_id: str
+    secret_access_key: str
+    token: str
+    expiration: float  # time.time() seconds
+
+    def expired(self):
+        return self.expiration <= time.time()
+
+
 class EC2(Emulator):
     def __init__(self, ipv6=False, http_tokens="required", user_data=None, tags=None,
-                 versions=("2016-09-02", "2021-03-23"), identity=True):
+                 versions=("2016-09-02", "2021-03-23"), identity=True, role=None):
         super().__init__(ipv6)
         self.http_tokens = http_tokens
         self.disabled = False
@@ -52,6 +71,35 @@ class EC2(Emulator):
         self.revoke_after = None
         self.authenticated_gets = 0
         self.token_puts = 0
+        self.role = role
+        self.issued = {}  # AccessKeyId -> Credentials
+        self.current = None
+        self.credentials_ttl = 3600
+        self.expire_first = False
+        self.wrong_secret = False
+        self.credential_reads = 0
+
+    def rotate(self):
+        """A new set of credentials, as IMDS hands out some minutes before the old ones expire."""
+        ttl = self.credentials_ttl
+        if self.expire_first and not self.issued:
+            ttl = -60
+        c = Credentials("ASIA" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30),
+                        "IQoJb3JpZ2luX2VjE" + secrets.token_urlsafe(120), time.time() + ttl)
+        self.issued[c.access_key_id] = c
+        self.current = c
+        return c
+
+    def _credentials_answer(self):
+        c = self.current
+        if c is None or c.expired():
+            c = self.rotate()
+        self.credential_reads += 1
+        secret = c.secret_access_key if not self.wrong_secret else secrets.token_urlsafe(30)
+        exp = datetime.datetime.fromtimestamp(c.expiration, datetime.timezone.utc)
+        return json.dumps({"Code": "Success", "LastUpdated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                           "Type": "AWS-HMAC", "AccessKeyId": c.access_key_id, "SecretAccessKey": secret,
+                           "Token": c.token, "Expiration": exp.strftime("%Y-%m-%dT%H:%M:%SZ")}, indent=2)
 
     def _valid(self, tok):
         exp = self.tokens.get(tok)
@@ -117,6 +165,15 @@ class EC2(Emulator):
             if key in self.tags:
                 return h.send(200, self.tags[key])
             return h.send(404, "Not Found")
+        if rest.startswith("meta-data/iam/security-credentials"):
+            name = rest[len("meta-data/iam/security-credentials"):].strip("/")
+            if self.role is None:
+                return h.send(404, "Not Found")
+            if not name:
+                return h.send(200, self.role)
+            if name != self.role:
+                return h.send(404, "Not Found")
+            return h.send(200, self._credentials_answer())
         if rest == "meta-data/placement/region" and ver != "2016-09-02":
             return h.send(200, "us-east-2")
         if rest == "meta-data/placement/availability-zone":

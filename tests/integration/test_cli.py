@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-VERBS = ["run", "plan", "metadata", "config", "pki", "certs", "discover", "refresh", "status", "etcd", "version", "http-get"]
+VERBS = ["run", "plan", "metadata", "config", "pki", "certs", "discover", "refresh", "status", "secrets", "etcd", "version", "http-get"]
 
 
 def test_version_names_the_linked_libraries(kf):

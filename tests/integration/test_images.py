@@ -24,7 +24,10 @@ from unitcheck import REPO, UNITS, can_verify, problems, verify
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "emulators"))
 import media  # noqa: E402
+from aws import AWSSecrets  # noqa: E402
+from azure import Azure, KeyVault  # noqa: E402
 from ec2 import EC2  # noqa: E402
+from gce import GCE, GCPSecretManager  # noqa: E402
 from openstack import OpenStack  # noqa: E402
 
 IMAGES = os.path.join(REPO, "images")
@@ -200,7 +203,7 @@ def write_test_ca(root, pki):
     shutil.copy(pki.ca_key, d / "ca.key")
 
 
-@pytest.mark.parametrize("name", ["control-plane", "worker"])
+@pytest.mark.parametrize("name", ["control-plane", "control-plane-secret-store", "worker"])
 def test_ec2_launch_template_carries_the_user_data(name):
     lt = json.loads(read("ec2", f"{name}-launch-template.json"))
     ud = base64.b64decode(lt["UserData"], validate=True)
@@ -239,6 +242,110 @@ def test_ec2_worker_user_data_through_imds(kf, tmp_path):
     assert join["discovery"]["bootstrapToken"]["apiServerEndpoint"] == "k8s-api.internal.example:6443"
     # The node's name comes from the instance (the identity document's private DNS name).
     assert join["nodeRegistration"]["name"].endswith(".compute.internal")
+
+
+# ---- user-data that holds no secret: the stores (issue 17) ----
+
+STORE_EXAMPLES = {"ec2": ("ec2", "control-plane-secret-store.cloud-config.yaml"),
+                  "gce": ("gcp", "control-plane.cloud-config.yaml"),
+                  "azure": ("azure", "control-plane.cloud-config.yaml")}
+
+
+def example_secrets(pki):
+    with open(pki.ca_key) as f:
+        return {"certificateKey": "3c1f8d0e5a7b92c4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1",
+                "bootstrapToken": "k8sprd.0123456789abcdef", "caKey": f.read()}
+
+
+@pytest.mark.parametrize("ds", sorted(STORE_EXAMPLES))
+def test_store_example_holds_no_secret(ds):
+    import re
+    text = read(*STORE_EXAMPLES[ds])
+    assert "PRIVATE KEY" not in text and "value:" not in text and "keyFile" not in text
+    # A CA pin (sha256:...) is public; a bare run of 64 hex digits would be a certificate key.
+    assert not re.search(r"\b[a-z0-9]{6}\.[a-z0-9]{16}\b", text) and not re.search(r"(?<!sha256:)\b[0-9a-f]{64}\b", text)
+
+
+@pytest.mark.parametrize("ds", sorted(STORE_EXAMPLES))
+def test_store_example_through_the_emulators(kf, tmp_path, pki, ds):
+    """The example's user-data from the platform's metadata emulator, its three secrets from the store's
+    emulator (only the endpoint overridden, with --set): secrets check reads each with the instance's
+    identity, and the configuration is complete for its role, the CA key matching the certificate."""
+    ud = read(*STORE_EXAMPLES[ds])
+    doc = next(d for d in yaml.safe_load(ud)["kube_firstboot"] if d["kind"] == "FirstbootConfiguration")
+    values = example_secrets(pki)
+    write_test_ca(tmp_path, pki)
+    os.unlink(tmp_path / "etc/kubernetes/pki/ca.key")  # only the certificate comes with the user-data
+    started = []
+    try:
+        if ds == "ec2":
+            md = EC2(role="kube-control-plane-secrets", user_data=ud.encode())
+            store = AWSSecrets(md)
+            for name, src in doc["secrets"].items():
+                if "awsSecretsManager" in src:
+                    store.put_secret(src["awsSecretsManager"]["secretId"], values[name])
+                else:
+                    store.put_parameter(src["awsSsmParameter"]["name"], values[name])
+        elif ds == "gce":
+            md = GCE(attributes={"user-data": ud})
+            store = GCPSecretManager(md)
+            for name, src in doc["secrets"].items():
+                store.put(src["gcpSecretManager"]["name"].removesuffix("/versions/latest"), values[name])
+        else:
+            md = Azure(user_data=base64.b64encode(ud.encode()).decode())
+            store = KeyVault(md)
+            for name, src in doc["secrets"].items():
+                store.put(src["azureKeyVault"]["name"], values[name])
+                md.client_ids.add(src["azureKeyVault"]["clientId"])
+        for e in (md, store):
+            started.append(e.start())
+        sets = []
+        for name, src in doc["secrets"].items():
+            kind = next(iter(src))
+            field = "vaultUrl" if kind == "azureKeyVault" else "endpoint"
+            sets += ["--set", f"FirstbootConfiguration.secrets.{name}.{kind}.{field}={store.url}"]
+        args = ["--datasource", ds, "--metadata-url", md.url, *sets]
+        p = kf("secrets", "check", *args, root=tmp_path)
+        assert p.returncode == 0, p.stdout + p.stderr
+        got = {ln.split()[0]: ln.split()[1] for ln in p.stdout.splitlines()}
+        import hashlib
+        assert got == {k: "sha256:" + hashlib.sha256(v.strip().encode()).hexdigest() for k, v in values.items()}
+        v = kf("config", "validate", *args, root=tmp_path)
+        assert v.returncode == 0, v.stderr
+        out = p.stdout + p.stderr + v.stdout + v.stderr
+        assert not [x for x in values.values() if x.strip().splitlines()[0 if len(x) < 100 else 1] in out]
+    finally:
+        for e in started:
+            e.stop()
+
+
+def test_ec2_store_policy_grants_what_the_example_reads():
+    """The role's policy: every action is an operation of the service in botocore's own models, and its
+    resources cover the secrets and the parameter the example names (in the policy's region and account)."""
+    import fnmatch
+
+    import botocore.session
+    policy = json.loads(read("ec2", "control-plane-secret-store-policy.json"))
+    session = botocore.session.get_session()
+    actions = {}
+    for st in policy["Statement"]:
+        assert st["Effect"] == "Allow"
+        for a in [st["Action"]] if isinstance(st["Action"], str) else st["Action"]:
+            service, op = a.split(":")
+            assert op in session.get_service_model(service).operation_names, a
+            actions[a] = [st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"]
+    ud = yaml.safe_load(read("ec2", "control-plane-secret-store.cloud-config.yaml"))
+    fb = next(d for d in ud["kube_firstboot"] if d["kind"] == "FirstbootConfiguration")
+    arn = "arn:aws:{}:eu-west-1:123456789012:{}"
+    for src in fb["secrets"].values():
+        if "awsSecretsManager" in src:
+            want = arn.format("secretsmanager", f"secret:{src['awsSecretsManager']['secretId']}-AbCdEf")
+            pats = actions["secretsmanager:GetSecretValue"]
+        else:
+            want = arn.format("ssm", f"parameter{src['awsSsmParameter']['name']}")
+            pats = actions["ssm:GetParameter"]
+        assert any(fnmatch.fnmatchcase(want, pat) for pat in pats), (want, pats)
+    assert "kms:Decrypt" in actions
 
 
 # ---- vSphere ----
@@ -572,8 +679,16 @@ def simulated_node(root, user_data, pki, second=False):
     sec.mkdir(parents=True, exist_ok=True)
     (sec / "bootstrap-token").write_text("abcdef.0123456789abcdef\n")
     (sec / "certificate-key").write_text("3c1f8d0e5a7b92c4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1\n")
+    shutil.copy(pki.ca_key, sec / "ca-key")
     (root / "etc/kube-firstboot/instance.json").write_text(json.dumps(
         {"instanceId": instance_id if not second else "i-other", "hostname": "node-1", "localIPv4": address}))
+    # Secrets an example keeps in a cloud store become those files here: the files datasource has no cloud
+    # identity, and a test asks no real metadata service (the stores' examples go through their emulators
+    # in test_store_example_through_the_emulators).
+    files = {"bootstrapToken": "bootstrap-token", "certificateKey": "certificate-key", "caKey": "ca-key"}
+    return [a for doc in docs if isinstance(doc, dict) and doc.get("kind") == "FirstbootConfiguration"
+            for name, src in (doc.get("secrets") or {}).items() if "value" not in src and "file" not in src
+            for a in ("--set", f"FirstbootConfiguration.secrets.{name}={{file: /run/kube-firstboot/secrets/{files[name]}}}")]
 
 
 @pytest.mark.parametrize("second", [False, True], ids=["seed-or-only", "another"])
@@ -584,9 +699,9 @@ def test_every_example_plans(kf, tmp_path, pki, name, user_data, second):
     exit 0, touching nothing. Joiners plan from their own configuration when discovery cannot reach the
     example's endpoint."""
     root = tmp_path / "root"
-    simulated_node(root, user_data, pki, second)
+    stores_as_files = simulated_node(root, user_data, pki, second)
     before = sorted(str(p) for p in root.rglob("*"))
-    p = kf("plan", "--datasource", "files", root=root, timeout=60)
+    p = kf("plan", "--datasource", "files", *stores_as_files, root=root, timeout=60)
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
     assert "decision:" in p.stdout
     assert sorted(str(p) for p in root.rglob("*")) == before  # a plan touches nothing

@@ -46,14 +46,28 @@ def test_token_flow_fields_and_userdata(kf, tmp_path, ec2):
     assert v["tags"] == {"Name": "cp-1", "kube-firstboot-role": "control-plane"}
     assert v["userData"]["bytes"] == len(USER_DATA)
     assert v["userData"]["parts"] == [{"type": "text/cloud-config", "bytes": len(USER_DATA)}]
-    # One token for the whole crawl, sent on every GET.
+    # One token for the whole crawl, sent on every GET but the one that asks whether the IMDS answers
+    # without it (the exposure of the user-data): here it does not (tokens required).
     assert e.token_puts == 1
     gets = [r for r in e.requests if r.method == "GET"]
-    assert gets and all("X-aws-ec2-metadata-token" in r.headers for r in gets)
+    bare = [r for r in gets if "X-aws-ec2-metadata-token" not in r.headers]
+    assert gets and [r.path for r in bare] == ["/latest/meta-data/instance-id"]
+    assert "exposure" not in v["userData"]
     put = [r for r in e.requests if r.method == "PUT"][0]
     assert put.path == "/latest/api/token"
     assert put.headers["X-aws-ec2-metadata-token-ttl-seconds"] == "21600"
     assert SECRET not in json.dumps(v)
+
+
+def test_userdata_exposure_when_imdsv1_is_allowed(kf, tmp_path, ec2):
+    """With IMDSv1 allowed (http_tokens optional) the user-data is readable by any process that asks: the view
+    says so (run and plan warn when it holds secrets); without user-data nothing is asked."""
+    v = view(kf, tmp_path, ec2(user_data=USER_DATA, http_tokens="optional").url)
+    assert "answers without a session token (IMDSv1 is enabled)" in v["userData"]["exposure"]
+    e = ec2(user_data=None, http_tokens="optional")
+    v = view(kf, tmp_path, e.url)
+    assert "exposure" not in v["userData"]
+    assert all("X-aws-ec2-metadata-token" in r.headers for r in e.requests if r.method == "GET")
 
 
 def test_expired_token_is_renewed_on_401(kf, tmp_path, ec2):

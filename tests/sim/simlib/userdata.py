@@ -24,16 +24,25 @@ def block(pem, indent=8):
 
 def user_data(sim, role="auto", cert_key=CERT_KEY, token=TOKEN, endpoint=f"{LB_IP}:6443", pin=None, fb_extra="",
               join_extra="", certs_wait=None, etcd_join=None, version=VERSION, peers=None, seed_rule="lowestAddress",
-              seed_grace="3s"):
+              seed_grace="3s", secrets=None, ca_files=None):
     """Identical on every control plane: role auto, seed = lowest address of the peers (every control plane's
     unless peers, a list of nodes, says otherwise; seed_rule "instanceId: ID" names the seed by instance id
     instead), the simulation's CA (its haproxy checks the apiservers against it). Workers get role worker and
-    the CA pin."""
+    the CA pin.
+    secrets: the lines of FirstbootConfiguration.secrets instead of the values (a secret store's); ca_files:
+    (certFile, keyFile) on the node instead of the CA inline (user-data that holds no secret)."""
     peers = ", ".join(n.ip for n in (sim.cp if peers is None else peers))
     rule = seed_rule.split(":")[0]
     rule_value = f", {seed_rule}" if ":" in seed_rule else ""
     ca = block(kpki.cert_pem(sim.pki.ca[1]))
     key = block(kpki.key_pem(sim.pki.ca[0]))
+    secret_lines = secrets or f"""      bootstrapToken: {{value: "{token}"}}
+      certificateKey: {{value: "{cert_key}"}}"""
+    ca_lines = (f"    ca: {{certFile: {ca_files[0]}, keyFile: {ca_files[1]}}}" if ca_files else f"""    ca:
+      cert: |
+{ca}
+      key: |
+{key}""")
     if role == "worker":
         pins = pin or sim_pin(sim)
         return f"""#cloud-config
@@ -60,13 +69,8 @@ kube_firstboot:
     seed: {{rule: {rule}{rule_value}, peers: [{peers}]}}
     timeouts: {{seedGrace: {seed_grace}{f", discovery: {certs_wait}" if certs_wait else ""}{f", etcdJoin: {etcd_join}" if etcd_join else ""}}}
     secrets:
-      bootstrapToken: {{value: "{token}"}}
-      certificateKey: {{value: "{cert_key}"}}
-    ca:
-      cert: |
-{ca}
-      key: |
-{key}
+{secret_lines}
+{ca_lines}
 {fb_extra}  - apiVersion: kubeadm.k8s.io/v1beta4
     kind: ClusterConfiguration
     kubernetesVersion: {version}

@@ -6,6 +6,7 @@
 #include "common/fileio.h"
 #include "common/jsonutil.h"
 #include "common/strutil.h"
+#include "common/yamlutil.h"
 #include "firstboot/config/config.h"
 #include "metadata/metadata.h"
 #include "metadata/source.h"
@@ -279,6 +280,228 @@ static void test_secret_files_and_worker(void **state) {
         unit_rm_rf(root);
 }
 
+/* The secret stores in the schema: each accepted with what it needs, and every rule a problem naming its
+ * field. */
+static void test_secret_store_schema(void **state) {
+        static const struct {
+                const char *secret, *problem; /* NULL: valid */
+        } cases[] = {
+                {"{awsSecretsManager: {secretId: prod/k8s/ck, region: eu-west-1, versionStage: AWSCURRENT, "
+                 "jsonKey: key, endpoint: 'https://vpce-1.secretsmanager.eu-west-1.vpce.amazonaws.com'}}",
+                 NULL},
+                {"{awsSsmParameter: {name: /k8s/ck}}", NULL},
+                {"{gcpSecretManager: {name: projects/p/secrets/s/versions/latest}}", NULL},
+                {"{gcpSecretManager: {name: projects/p/secrets/s}}", NULL},
+                {"{gcpSecretManager: {name: projects/p/locations/europe-west1/secrets/s/versions/3, "
+                 "endpoint: 'https://secretmanager.europe-west1.rep.googleapis.com'}}",
+                 NULL},
+                {"{azureKeyVault: {vaultUrl: 'https://kv.vault.azure.net', name: k8s-ck, version: abc123, "
+                 "clientId: 6f3c1a2b-0d4e-4f5a-9b8c-7d6e5f4a3b2c}}",
+                 NULL},
+                {"{value: " CERTKEY ", awsSsmParameter: {name: /k8s/ck}}",
+                 "FirstbootConfiguration.secrets.certificateKey: needs exactly one of value, file, awsSecretsManager, "
+                 "awsSsmParameter, gcpSecretManager and azureKeyVault"},
+                {"{}", "FirstbootConfiguration.secrets.certificateKey: needs exactly one of"},
+                /* One document may name the endpoint, another the secret: checked on the merge (below). */
+                {"{awsSecretsManager: {region: eu-west-1}}", NULL},
+                {"{awsSecretsManager: {secretId: x, region: 'EU west'}}",
+                 "FirstbootConfiguration.secrets.certificateKey.awsSecretsManager: region: 'EU west' is not an AWS region"},
+                {"{awsSecretsManager: {secretId: x, endpoint: 'ftp://example.com'}}",
+                 "FirstbootConfiguration.secrets.certificateKey.awsSecretsManager.endpoint: 'ftp://example.com' is not an http:// or https:// URL"},
+                {"{awsSecretsManager: {secretId: x, endpoint: 'https://user@example.com'}}",
+                 "awsSecretsManager.endpoint: 'https://user@example.com' is not an http"},
+                {"{awsSsmParameter: {name: /x, secretId: y}}",
+                 "FirstbootConfiguration.secrets.certificateKey.awsSsmParameter.secretId: unknown field"},
+                {"{gcpSecretManager: {name: 'projects/p/secrets/../versions/1'}}",
+                 "is not a secret's resource name"},
+                {"{gcpSecretManager: {name: my-secret}}", "is not a secret's resource name"},
+                {"{gcpSecretManager: {name: 'projects/p/secrets/s/versions/1:access'}}",
+                 "is not a secret's resource name"},
+                {"{azureKeyVault: {name: x}}", NULL},
+                {"{azureKeyVault: {vaultUrl: 'https://kv.vault.azure.net', name: 'a/b'}}",
+                 "azureKeyVault: name: 'a/b' is not a Key Vault secret name"},
+                {"{azureKeyVault: {vaultUrl: 'https://kv.vault.azure.net', name: a, version: '../x'}}",
+                 "azureKeyVault: version: '../x' is not a Key Vault secret version"},
+        };
+        (void) state;
+        for (size_t k = 0; k < ELEMENTSOF(cases); k++) {
+                _cleanup_free_ char *text =
+                        strdupf("apiVersion: kube-firstboot.io/v1alpha1\n"
+                                "kind: FirstbootConfiguration\nsecrets:\n  certificateKey: %s\n",
+                                cases[k].secret);
+                _cleanup_(cJSON_Deletep) cJSON *docs = NULL;
+                _cleanup_strv_free_ char **problems = NULL;
+                assert_int_equal(yaml_parse_documents(text, strlen(text), &docs, NULL), 0);
+                assert_int_equal(fb_config_validate_document(cJSON_GetArrayItem(docs, 0), "test", &problems),
+                                 0);
+                if (!cases[k].problem) {
+                        if (problems)
+                                fail_msg("%s: %s", cases[k].secret, problems[0]);
+                        continue;
+                }
+                if (strv_length(problems) != 1 || !strstr(problems[0], cases[k].problem))
+                        fail_msg("%s: wanted '%s', got '%s'", cases[k].secret, cases[k].problem,
+                                 problems ? problems[0] : "nothing");
+        }
+}
+
+/* A store named by a later source replaces a value of an earlier one (and the reverse); with partial nothing
+ * is read and a store counts as given; the store's fields are printed, never a value. */
+static void test_secret_store_merge_and_partial(void **state) {
+        _cleanup_free_ char *root = unit_mkdtemp();
+        _cleanup_(md_instance_freep) struct md_instance *i = instance_with(
+                "apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\nrole: control-plane\n"
+                "secrets:\n  certificateKey: {awsSecretsManager: {secretId: prod/ck, region: eu-west-1}}\n"
+                "  bootstrapToken: {gcpSecretManager: {name: projects/p/secrets/token}}\n---\n"
+                "apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\n"
+                "discovery: {bootstrapToken: {apiServerEndpoint: 'k8s.example:6443', caCertHashes: ['" HASH
+                "']}}\n");
+        _cleanup_strv_free_ char **problems = NULL;
+        _cleanup_(fb_config_freep) struct fb_config *c = NULL;
+        struct fb_config_sources src = {
+                .root = root, .instance = i, .partial = true, .complete_for_role = true};
+        _cleanup_free_ char *yaml = NULL;
+        const struct fb_secret_info *info;
+        size_t n;
+        (void) state;
+
+        assert_int_equal(
+                write_string_atomic(root, "/etc/kube-firstboot/10-defaults.yaml",
+                                    "apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\n"
+                                    "secrets: {certificateKey: {value: " CERTKEY "}}\n",
+                                    0644, WRITE_MKDIR_PARENTS),
+                0);
+        c = load(&src, &problems);
+        assert_null(fb_config_certificate_key(c)); /* not read: partial */
+        assert_int_equal(fb_config_print(c, true, &yaml), 0);
+        assert_null(strstr(yaml, CERTKEY));
+        assert_null(strstr(yaml, "value:"));
+        assert_non_null(strstr(yaml, "secretId: prod/ck"));
+        assert_non_null(strstr(yaml, "name: projects/p/secrets/token"));
+        info = fb_config_secret_info(c, &n);
+        assert_int_equal(n, 2);
+        assert_string_equal(info[0].name, "bootstrapToken");
+        assert_string_equal(info[0].source, "gcpSecretManager name 'projects/p/secrets/token'");
+        assert_string_equal(info[1].source, "awsSecretsManager secretId 'prod/ck' (region eu-west-1)");
+        assert_string_equal(info[1].fingerprint, "");
+        unit_rm_rf(root);
+}
+
+/* What a store needs is checked on the merge: the image names the secret, the user-data its endpoint; and a
+ * store without its name is a problem of the effective configuration. */
+static void test_secret_store_needs_on_the_merge(void **state) {
+        _cleanup_free_ char *root = unit_mkdtemp();
+        _cleanup_(md_instance_freep) struct md_instance *i = instance_with(
+                "apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\nrole: init\n"
+                "secrets:\n  certificateKey: {awsSecretsManager: {endpoint: 'http://127.0.0.1:9'}}\n"
+                "  bootstrapToken: {azureKeyVault: {name: tok}}\n");
+        _cleanup_strv_free_ char **problems = NULL;
+        _cleanup_(fb_config_freep) struct fb_config *c = NULL;
+        struct fb_config *c2 = NULL;
+        struct fb_config_sources src = {.root = root, .instance = i, .partial = true};
+        (void) state;
+
+        assert_int_equal(fb_config_load(&src, &c2, &problems), -EINVAL);
+        assert_int_equal(strv_length(problems), 2);
+        assert_true(startswith(
+                problems[0], "FirstbootConfiguration.secrets.bootstrapToken.azureKeyVault: needs vaultUrl"));
+        assert_true(startswith(
+                problems[1],
+                "FirstbootConfiguration.secrets.certificateKey.awsSecretsManager: needs secretId"));
+        problems = strv_free(problems);
+        assert_int_equal(
+                write_string_atomic(
+                        root, "/etc/kube-firstboot/10-defaults.yaml",
+                        "apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\n"
+                        "secrets:\n  certificateKey: {awsSecretsManager: {secretId: k8s/ck}}\n"
+                        "  bootstrapToken: {azureKeyVault: {vaultUrl: 'https://kv.vault.azure.net'}}\n",
+                        0644, WRITE_MKDIR_PARENTS),
+                0);
+        c = load(&src, &problems);
+        size_t n;
+        const struct fb_secret_info *info = fb_config_secret_info(c, &n);
+        assert_int_equal(n, 2);
+        assert_string_equal(info[0].source,
+                            "azureKeyVault name 'tok' (vaultUrl https://kv.vault.azure.net)");
+        assert_string_equal(info[1].source,
+                            "awsSecretsManager secretId 'k8s/ck' (endpoint http://127.0.0.1:9)");
+        unit_rm_rf(root);
+}
+
+/* A store that cannot be reached is a failure with the store's errno and its words, not a problem. */
+static void test_secret_store_failure_is_no_problem(void **state) {
+        _cleanup_(md_instance_freep) struct md_instance *i = instance_with(
+                "apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\nrole: init\n"
+                "secrets:\n  certificateKey: {awsSsmParameter: {name: /k8s/ck, region: eu-west-1}}\n");
+        _cleanup_strv_free_ char **problems = NULL;
+        struct fb_config *c = NULL;
+        struct md_options md = {
+                .datasource = "ec2", .endpoint = "http://127.0.0.1:1", .timeout_ms = 1000, .retries = 1};
+        struct error why = {};
+        struct fb_config_sources src = {.root = "/nonexistent", .instance = i, .md = &md, .error = &why};
+        (void) state;
+        md_set(&i->datasource, "ec2"); /* the endpoint is this datasource's */
+
+        assert_int_equal(fb_config_load(&src, &c, &problems), -ECONNREFUSED);
+        assert_null(c);
+        assert_null(problems);
+        assert_int_equal(why.code, -ECONNREFUSED);
+        assert_true(startswith(
+                why.message,
+                "FirstbootConfiguration.secrets.certificateKey from awsSsmParameter "
+                "name '/k8s/ck' (region eu-west-1): the instance's identity failed: "
+                "the instance metadata service (IMDSv2): PUT http://127.0.0.1:1/latest/api/token"));
+}
+
+/* The fields holding a secret's value that came from user-data or a metadata tag (the exposure warning),
+ * not those of image defaults, files or flags. */
+static void test_userdata_secrets(void **state) {
+        _cleanup_free_ char *root = unit_mkdtemp();
+        _cleanup_(md_instance_freep) struct md_instance *i = instance_with(
+                "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+                "bootstrapTokens: [{description: none}, {token: " TOKEN "}]\n---\n"
+                "apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\nrole: init\n"
+                "secrets: {certificateKey: {awsSsmParameter: {name: /k}}}\n");
+        _cleanup_strv_free_ char **problems = NULL;
+        _cleanup_(fb_config_freep) struct fb_config *c = NULL;
+        struct fb_config_sources src = {.root = root, .instance = i, .partial = true};
+        (void) state;
+
+        assert_int_equal(
+                write_string_atomic(root, "/etc/kube-firstboot/10-defaults.yaml",
+                                    "apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\n"
+                                    "secrets: {bootstrapToken: {value: " TOKEN "}}\n",
+                                    0644, WRITE_MKDIR_PARENTS),
+                0);
+        md_tag(i, "kube-firstboot-config",
+               "apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\n"
+               "discovery: {tlsBootstrapToken: " TOKEN "}\n");
+        c = load(&src, &problems);
+        char *const *f = fb_config_userdata_secrets(c);
+        assert_non_null(f);
+        assert_int_equal(strv_length(f), 2);
+        assert_string_equal(f[0], "InitConfiguration.bootstrapTokens[].token");
+        assert_string_equal(f[1], "JoinConfiguration.discovery.tlsBootstrapToken");
+        unit_rm_rf(root);
+}
+
+/* The CA key once: ca.key or ca.keyFile, or secrets.caKey. */
+static void test_ca_key_given_twice(void **state) {
+        _cleanup_(md_instance_freep) struct md_instance *i = instance_with(
+                "apiVersion: kube-firstboot.io/v1alpha1\nkind: FirstbootConfiguration\nrole: init\n"
+                "ca: {certFile: /etc/ca.crt, keyFile: /etc/ca.key}\n"
+                "secrets: {caKey: {awsSecretsManager: {secretId: ca-key}}}\n");
+        _cleanup_strv_free_ char **problems = NULL;
+        struct fb_config *c = NULL;
+        struct fb_config_sources src = {.root = "/nonexistent", .instance = i, .partial = true};
+        (void) state;
+
+        assert_int_equal(fb_config_load(&src, &c, &problems), -EINVAL);
+        assert_int_equal(strv_length(problems), 1);
+        assert_true(
+                startswith(problems[0], "FirstbootConfiguration.secrets.caKey: the CA key is given twice"));
+}
+
 static void test_seed_rules(void **state) {
         static const struct {
                 const char *seed;
@@ -379,6 +602,12 @@ int main(void) {
                 cmocka_unit_test(test_problems_name_path_and_source),
                 cmocka_unit_test(test_incomplete_roles),
                 cmocka_unit_test(test_secret_files_and_worker),
+                cmocka_unit_test(test_secret_store_schema),
+                cmocka_unit_test(test_secret_store_merge_and_partial),
+                cmocka_unit_test(test_secret_store_needs_on_the_merge),
+                cmocka_unit_test(test_secret_store_failure_is_no_problem),
+                cmocka_unit_test(test_userdata_secrets),
+                cmocka_unit_test(test_ca_key_given_twice),
                 cmocka_unit_test(test_seed_rules),
                 cmocka_unit_test(test_durations),
                 cmocka_unit_test(test_validate_document_versions),
