@@ -128,7 +128,7 @@ static void test_explicit_roles(void **state) {
                 struct fb_role_decision d = {};
                 struct error why = {};
                 /* No instance: an explicit role needs none. */
-                assert_int_equal(fb_role_decide(e->root, c, NULL, false, &d, &why), 0);
+                assert_int_equal(fb_role_decide(e->root, c, NULL, false, false, &d, &why), 0);
                 assert_int_equal(d.role, fb_role_from_string(roles[i]));
                 _cleanup_free_ char *want = strdupf("FirstbootConfiguration.role is %s", roles[i]);
                 assert_string_equal(d.reason, want);
@@ -143,15 +143,15 @@ static void test_journal_comes_first(void **state) {
         /* auto with no instance cannot be decided, unless the journal already says. */
         const struct fb_config *c =
                 configure(e, "role: auto\nseed: {rule: instanceId, instanceId: i-0002}\n");
-        assert_int_equal(fb_role_decide(e->root, c, NULL, true, &d, &why), -EINVAL);
+        assert_int_equal(fb_role_decide(e->root, c, NULL, true, false, &d, &why), -EINVAL);
         journal(e, "{\"version\": 1, \"role\": \"worker\", \"done\": {}}");
-        assert_int_equal(fb_role_decide(e->root, c, NULL, true, &d, &why), 0);
+        assert_int_equal(fb_role_decide(e->root, c, NULL, true, false, &d, &why), 0);
         assert_int_equal(d.role, FB_ROLE_WORKER);
         assert_string_equal(d.reason, "resuming as worker, as the journal records");
 
         /* An explicit role that contradicts it. */
         c = configure(e, "role: init\n");
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, &why), -ESTALE);
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, false, &d, &why), -ESTALE);
         assert_non_null(strstr(why.message, "already started as worker"));
         assert_non_null(strstr(why.message, "now says init"));
 }
@@ -163,15 +163,15 @@ static void test_unreadable_journal(void **state) {
         struct error why = {};
 
         journal(e, "{\"version\": 1, \"role\": \"auto\", \"done\": {}}");
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, &why), -EBADMSG);
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, false, &d, &why), -EBADMSG);
         assert_string_equal(why.message, "the journal " FB_JOURNAL_PATH " records an unknown role 'auto'");
 
         journal(e, "{\"version\": 1, \"done\": {}}");
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, &why), -EBADMSG);
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, false, &d, &why), -EBADMSG);
         assert_non_null(startswith(why.message, "cannot read the journal " FB_JOURNAL_PATH ": "));
 
         journal(e, "{not json");
-        assert_true(fb_role_decide(e->root, c, e->inst, false, &d, &why) < 0);
+        assert_true(fb_role_decide(e->root, c, e->inst, false, false, &d, &why) < 0);
         assert_non_null(startswith(why.message, "cannot read the journal " FB_JOURNAL_PATH ": "));
         assert_int_equal(d.role, 99);
 }
@@ -182,7 +182,7 @@ static void test_auto_not_the_seed_joins(void **state) {
                 configure(e, "role: auto\nseed: {rule: instanceId, instanceId: i-0001}\n");
         struct fb_role_decision d = {};
         struct error why = {};
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, &why), 0);
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, false, &d, &why), 0);
         assert_int_equal(d.role, FB_ROLE_CONTROL_PLANE);
         assert_string_equal(d.reason, "role auto: this node is not the seed; it joins");
 }
@@ -194,13 +194,13 @@ static void test_auto_undecidable_seed(void **state) {
         struct fb_role_decision d = {.role = 99};
         struct error why = {};
 
-        assert_int_equal(fb_role_decide(e->root, c, NULL, true, &d, &why), -EINVAL);
+        assert_int_equal(fb_role_decide(e->root, c, NULL, true, false, &d, &why), -EINVAL);
         assert_non_null(strstr(why.message, "the seed rule cannot be decided on this instance"));
         /* An instance without the value the rule compares. */
         free(e->inst->instance_id);
         e->inst->instance_id = NULL;
         error_clear(&why);
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, true, &d, &why), -EINVAL);
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, true, false, &d, &why), -EINVAL);
         assert_non_null(strstr(why.message, "the seed rule cannot be decided on this instance"));
         assert_int_equal(d.role, 99);
 }
@@ -233,7 +233,7 @@ static void test_auto_seed_inits_into_silence(void **state) {
         if (self < 0)
                 skip();
         const struct fb_config *c = configure_seed(e, cpe, NULL);
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, true, &d, &why), 0);
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, true, false, &d, &why), 0);
         assert_int_equal(d.role, FB_ROLE_INIT);
         assert_string_equal(
                 d.reason,
@@ -253,7 +253,7 @@ static void test_auto_seed_joins_when_a_peer_answers(void **state) {
                 if (fd < 0)
                         skip();
                 const struct fb_config *c = configure_seed(e, NULL, NULL);
-                assert_int_equal(fb_role_decide(e->root, c, e->inst, true, &d, &why), 0);
+                assert_int_equal(fb_role_decide(e->root, c, e->inst, true, false, &d, &why), 0);
                 assert_int_equal(d.role, FB_ROLE_CONTROL_PLANE);
                 _cleanup_free_ char *want =
                         strdupf("role auto: this node is the seed, but peer %s answers on port %u: it joins",
@@ -280,7 +280,7 @@ static void test_auto_seed_joins_when_an_apiserver_answers(void **state) {
                 unit_server_start("127.0.0.1", pki.cert_pem, pki.key_pem, respond_unauthorized, NULL);
         _cleanup_free_ char *cpe = strdupf("127.0.0.1:%u", unit_server_port(api));
         const struct fb_config *c = configure_seed(e, cpe, NULL);
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, true, &d, &why), 0);
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, true, false, &d, &why), 0);
         assert_int_equal(d.role, FB_ROLE_CONTROL_PLANE);
         _cleanup_free_ char *want =
                 strdupf("role auto: this node is the seed, but an apiserver answers at the "
@@ -301,7 +301,7 @@ static void test_auto_seed_ignores_a_load_balancer_without_backends(void **state
                 unit_server_start("127.0.0.1", NULL, NULL, NULL, NULL);
         _cleanup_free_ char *cpe = strdupf("127.0.0.1:%u", unit_server_port(lb));
         const struct fb_config *c = configure_seed(e, cpe, NULL);
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, true, &d, &why), 0);
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, true, false, &d, &why), 0);
         assert_int_equal(d.role, FB_ROLE_INIT);
         assert_true(unit_server_count(lb) >= 1);
 }
@@ -323,7 +323,7 @@ static void test_auto_seed_waits_the_whole_grace(void **state) {
         /* Silence for the whole grace period: init, after it. */
         const struct fb_config *c = configure_seed(e, NULL, "1s");
         t0 = now_ms();
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, &why), 0);
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, false, &d, &why), 0);
         assert_true(now_ms() - t0 >= 1000);
         assert_int_equal(d.role, FB_ROLE_INIT);
         assert_non_null(strstr(d.reason, "stayed silent for 1s"));
@@ -334,7 +334,7 @@ static void test_auto_seed_waits_the_whole_grace(void **state) {
         c = configure_seed(e, NULL, "4s");
         assert_int_equal(pthread_create(&t, NULL, late_peer, &fd), 0);
         t0 = now_ms();
-        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, &d, &why), 0);
+        assert_int_equal(fb_role_decide(e->root, c, e->inst, false, false, &d, &why), 0);
         assert_int_equal(pthread_join(t, NULL), 0);
         if (fd < 0)
                 skip();
