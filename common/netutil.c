@@ -174,7 +174,7 @@ int ip_cmp(const char *a, const char *b) {
 
 int ip_canonical(const char *ip, char ret[IP_STRING_MAX]) {
         unsigned char buf[16];
-        char out[IP_STRING_MAX];
+        char out[IP_STRING_MAX] = {};
         int family = !ip                                 ? 0
                      : inet_pton(AF_INET, ip, buf) == 1  ? AF_INET
                      : inet_pton(AF_INET6, ip, buf) == 1 ? AF_INET6

@@ -45,12 +45,13 @@ int fb_role_decide(const char *root, const struct fb_config *c, const struct md_
 
 /* ---- the contest between seeds (pure, for the tests) ---- */
 
-#define FB_SEED_BANNER       "kube-firstboot-seed"
-#define FB_SEED_ID_MAX       128 /* bytes of an instance id in a line */
-#define FB_SEED_NO_INSTANCE  "-" /* an instance without an id, or with one that cannot go in a line */
-#define FB_SEED_LINE_MAX     (sizeof(FB_SEED_BANNER) + 2 * (IP_STRING_MAX + FB_SEED_ID_MAX + 2) + 2)
-#define FB_SEED_LINE_WAIT_MS 1000u /* how long a probe waits for a seed's line, and a seed for the answer   \
-                                    */
+#define FB_SEED_BANNER      "kube-firstboot-seed"
+#define FB_SEED_ID_MAX      128 /* bytes of an instance id in a line */
+#define FB_SEED_NO_INSTANCE "-" /* an instance without an id, or with one that cannot go in a line */
+#define FB_SEED_LINE_MAX    (sizeof(FB_SEED_BANNER) + 2 * (IP_STRING_MAX + FB_SEED_ID_MAX + 2) + 2)
+#define FB_SEED_LINE_WAIT_MS                                                                                \
+        1000u /* how long a probe waits for a seed's line, and a seed for the answer                        \
+               */
 
 /* A seed as the contest knows it: its address (canonical text) and instance id. */
 struct fb_seed_id {
