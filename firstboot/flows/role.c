@@ -82,13 +82,14 @@ static int parse_seed_id(const char **p, const char *end, char sep, struct fb_se
 
 int fb_seed_line_parse(const char *s, size_t len, struct fb_seed_line *ret) {
         static const char word[] = FB_SEED_BANNER " ";
-        const char *p, *end = s + len;
+        const char *p, *end;
         struct fb_seed_line l;
 
         if (!s || len >= FB_SEED_LINE_MAX || len < sizeof(word) - 1 ||
             memcmp(s, word, sizeof(word) - 1) != 0 || memchr(s, 0, len))
                 return -EBADMSG;
         p = s + sizeof(word) - 1;
+        end = s + len;
         if (parse_seed_id(&p, end, ' ', &l.from) < 0 || parse_seed_id(&p, end, '\n', &l.lowest) < 0 ||
             p != end)
                 return -EBADMSG;
