@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "clock.h"
 #include "netutil.h"
 #include "strutil.h"
 
@@ -133,36 +134,140 @@ int split_host_port(const char *s, char **ret_host, unsigned *ret_port) {
         return 0;
 }
 
-/* Whether something accepts TCP connections at ip:port within timeout_ms. */
-bool tcp_answers(const char *ip, unsigned port, unsigned timeout_ms) {
+/* A socket address for ip:port (an IP address, not a name). -EINVAL for anything else. */
+static int sockaddr_of(const char *ip, unsigned port, struct sockaddr_storage *ret, socklen_t *ret_len) {
         struct sockaddr_storage ss = {};
         socklen_t len;
+        if (!ip || port > 65535)
+                return -EINVAL;
         if (ip_is_ipv6(ip)) {
                 struct sockaddr_in6 *a = (struct sockaddr_in6 *) &ss;
                 a->sin6_family = AF_INET6;
                 a->sin6_port = htons((uint16_t) port);
                 if (inet_pton(AF_INET6, ip, &a->sin6_addr) != 1)
-                        return false;
+                        return -EINVAL;
                 len = sizeof(*a);
         } else {
                 struct sockaddr_in *a = (struct sockaddr_in *) &ss;
                 a->sin_family = AF_INET;
                 a->sin_port = htons((uint16_t) port);
                 if (inet_pton(AF_INET, ip, &a->sin_addr) != 1)
-                        return false;
+                        return -EINVAL;
                 len = sizeof(*a);
         }
+        *ret = ss;
+        *ret_len = len;
+        return 0;
+}
+
+int ip_cmp(const char *a, const char *b) {
+        unsigned char x[16], y[16];
+        int fa = !a ? 0 : inet_pton(AF_INET, a, x) == 1 ? 4 : inet_pton(AF_INET6, a, x) == 1 ? 6 : 0;
+        int fb = !b ? 0 : inet_pton(AF_INET, b, y) == 1 ? 4 : inet_pton(AF_INET6, b, y) == 1 ? 6 : 0;
+        if (!fa || !fb)
+                return -2;
+        if (fa != fb)
+                return fa < fb ? -1 : 1;
+        int r = memcmp(x, y, fa == 4 ? 4 : 16);
+        return r < 0 ? -1 : r > 0;
+}
+
+int ip_canonical(const char *ip, char ret[IP_STRING_MAX]) {
+        unsigned char buf[16];
+        char out[IP_STRING_MAX] = {};
+        int family = !ip                                 ? 0
+                     : inet_pton(AF_INET, ip, buf) == 1  ? AF_INET
+                     : inet_pton(AF_INET6, ip, buf) == 1 ? AF_INET6
+                                                         : 0;
+        if (!family || !inet_ntop(family, buf, out, sizeof(out)))
+                return -EINVAL;
+        memcpy(ret, out, sizeof(out));
+        return 0;
+}
+
+int tcp_connect(const char *ip, unsigned port, unsigned timeout_ms, int *ret_fd) {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        int r = sockaddr_of(ip, port, &ss, &len);
+        if (r < 0)
+                return r;
         _cleanup_close_ int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
-                return false;
-        if (connect(fd, (struct sockaddr *) &ss, len) == 0)
-                return true;
-        if (errno != EINPROGRESS)
-                return false;
-        struct pollfd p = {.fd = fd, .events = POLLOUT};
-        int err = 0;
-        socklen_t el = sizeof(err);
-        if (poll(&p, 1, (int) timeout_ms) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
-                return false;
-        return err == 0;
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &ss, len) < 0) {
+                if (errno != EINPROGRESS)
+                        return -errno;
+                struct pollfd p = {.fd = fd, .events = POLLOUT};
+                int err = 0;
+                socklen_t el = sizeof(err);
+                r = poll(&p, 1, (int) timeout_ms);
+                if (r < 0)
+                        return -errno;
+                if (r == 0)
+                        return -ETIMEDOUT;
+                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+                        return -errno;
+                if (err)
+                        return -err;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int tcp_listen(const char *ip, unsigned port, int *ret_fd) {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        int one = 1;
+        int r = sockaddr_of(ip, port, &ss, &len);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+                return -errno;
+        if (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+                return -errno;
+        if (bind(fd, (struct sockaddr *) &ss, len) < 0 || listen(fd, 16) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+ssize_t tcp_read_line(int fd, char *buf, size_t size, unsigned timeout_ms) {
+        unsigned long long deadline = clock_now_ms() + timeout_ms;
+        size_t len = 0;
+
+        if (size < 2)
+                return -EINVAL;
+        for (;;) {
+                ssize_t k = recv(fd, buf + len, 1, MSG_DONTWAIT);
+                if (k == 1) {
+                        len++;
+                        if (buf[len - 1] == '\n') {
+                                buf[len] = 0;
+                                return (ssize_t) len;
+                        }
+                        if (len == size - 1)
+                                return -EBADMSG;
+                        continue;
+                }
+                if (k == 0 || (k < 0 && (errno == ECONNRESET || errno == EPIPE)))
+                        return len ? -EBADMSG : 0;
+                if (errno == EINTR)
+                        continue;
+                if (errno != EAGAIN && errno != EWOULDBLOCK)
+                        return -errno;
+                unsigned long long now = clock_now_ms();
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                if (poll(&p, 1, (int) (deadline - now)) < 0 && errno != EINTR)
+                        return -errno;
+        }
+}
+
+bool tcp_answers(const char *ip, unsigned port, unsigned timeout_ms) {
+        _cleanup_close_ int fd = -EBADF;
+        return tcp_connect(ip, port, timeout_ms, &fd) >= 0;
 }

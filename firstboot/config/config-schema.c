@@ -392,7 +392,7 @@ static const struct field fb_timeouts[] = {
          "Accepted, not used by this version: no overall deadline is enforced; the unit's TimeoutStartSec is.",
          NULL, "40m"},
         {"seedGrace", T_DUR, NULL, 0, NULL,
-         "Role auto: how long the seed listens for an answer at the control-plane endpoint or from a peer before it runs init.",
+         "Role auto: how long the seed listens for an answer at the control-plane endpoint or from a peer before it runs init; meanwhile it answers other seeds at the apiserver's port, and of two seeds that hear each other the lower address inits.",
          "15s", "30s"},
         END,
 };

@@ -13,6 +13,7 @@
 #include "common/jsonbuild.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "common/netutil.h"
 #include "common/strutil.h"
 #include "common/yamlutil.h"
 #include "firstboot/config/config-internal.h"
@@ -1550,19 +1551,6 @@ char *const *fb_config_seed_peers(const struct fb_config *c) {
         return c->peers;
 }
 
-/* Compares addresses numerically: IPv4 before IPv6. -2 when either is not an address. */
-static int addr_cmp(const char *a, const char *b) {
-        unsigned char x[16], y[16];
-        int fa = inet_pton(AF_INET, a, x) == 1 ? 4 : inet_pton(AF_INET6, a, x) == 1 ? 6 : 0;
-        int fb = inet_pton(AF_INET, b, y) == 1 ? 4 : inet_pton(AF_INET6, b, y) == 1 ? 6 : 0;
-        if (!fa || !fb)
-                return -2;
-        if (fa != fb)
-                return fa < fb ? -1 : 1;
-        int r = memcmp(x, y, fa == 4 ? 4 : 16);
-        return r < 0 ? -1 : r > 0;
-}
-
 int fb_config_is_seed(const struct fb_config *c, const struct md_instance *inst) {
         const char *v = seed_value(c);
         switch (fb_config_seed_rule(c)) {
@@ -1575,16 +1563,16 @@ int fb_config_is_seed(const struct fb_config *c, const struct md_instance *inst)
         case FB_SEED_ADDRESS:
                 if (!inst->local_ipv4 && !inst->local_ipv6)
                         return -EINVAL;
-                return (inst->local_ipv4 && addr_cmp(v, inst->local_ipv4) == 0) ||
-                       (inst->local_ipv6 && addr_cmp(v, inst->local_ipv6) == 0);
+                return (inst->local_ipv4 && ip_cmp(v, inst->local_ipv4) == 0) ||
+                       (inst->local_ipv6 && ip_cmp(v, inst->local_ipv6) == 0);
         case FB_SEED_LOWEST_ADDRESS: {
                 const char *lowest = NULL, *mine = inst->local_ipv4 ?: inst->local_ipv6;
                 if (!mine || !c->peers)
                         return -EINVAL;
                 for (char *const *p = c->peers; *p; p++)
-                        if (!lowest || addr_cmp(*p, lowest) == -1)
+                        if (!lowest || ip_cmp(*p, lowest) == -1)
                                 lowest = *p;
-                return addr_cmp(lowest, mine) == 0;
+                return ip_cmp(lowest, mine) == 0;
         }
         default:
                 return -EINVAL;

@@ -204,7 +204,7 @@ static int load_configuration(struct prepared *p) {
 }
 
 static int decide_role(struct prepared *p, bool dry_run, struct error *why) {
-        int r = fb_role_decide(cli.root, p->c, p->inst, dry_run, &p->decision, why);
+        int r = fb_role_decide(cli.root, p->c, p->inst, dry_run, cli_on_host(), &p->decision, why);
         if (r < 0)
                 return r;
         log_info("Role: %s (%s)", fb_role_to_string(p->decision.role), p->decision.reason);

@@ -167,8 +167,6 @@ def role_line(r):
     return next((ln for ln in r.stderr.splitlines() if "role auto:" in ln or "Role:" in ln), "(no role line)")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 21 item 4: two seeds booted at the same moment both hear silence for "
-                   "their whole grace period (neither answers on any port before its own init) and both init")
 @pytest.mark.parametrize("run", range(SEED_RACE_RUNS))
 def test_two_nodes_that_both_believe_they_are_the_seed(new_sim, run):
     """Racing peers lists (the launch template changed while the group boots): cp-1's user-data lists every
@@ -177,12 +175,12 @@ def test_two_nodes_that_both_believe_they_are_the_seed(new_sim, run):
     control-plane endpoint and at its peers for timeouts.seedGrace before it runs init) must keep it to one
     init: one etcd cluster holding all three members, as every member sees it.
 
-    It does not (hence xfail, strict: a fix turns it into a failure until the marker goes): a seed answers on
-    no port while it listens, and its etcd and apiserver start only after its own grace period, so two seeds
-    booted together both hear silence and both init. Two clusters sit behind one load balancer (the same CA
-    from the user-data, each its own etcd CA); cp-3 joins through it, reads kubeadm-certs from one and the etcd
-    pods from the other, and fails in etcd-join with a TLS error (SSL certificate problem: unable to get local
-    issuer certificate). KF_SEED_RACE_LOGS=1 prints every node's log."""
+    Issue 21: before, a seed answered on no port while it listened, so two seeds booted together both heard
+    silence and both inited (two clusters behind one load balancer; cp-3 failed in etcd-join with a TLS error).
+    Now a listening seed answers at the apiserver's port with a line naming itself; cp-1, probing its peer cp-2,
+    reads cp-2's line and answers with its own, so both know of the other, and the lower address (cp-1) inits
+    while cp-2 joins (its role line names cp-1 as the winner of the tie-break). KF_SEED_RACE_LOGS=1 prints every
+    node's log."""
     sim = new_sim(control_planes=3, workers=0)
     sim.kf_bin = KF
     sim.start_lb()
@@ -197,6 +195,10 @@ def test_two_nodes_that_both_believe_they_are_the_seed(new_sim, run):
         if os.environ.get("KF_SEED_RACE_LOGS"):
             print(r.stderr)
     assert list(roles.values()).count("init") == 1, (roles, {k: role_line(r) for k, r in results.items()})
+    assert roles["cp-1"] == "init", roles
+    assert "wins the tie-break" in role_line(results["cp-1"]), role_line(results["cp-1"])
+    assert f"but so is {sim.cp[0].ip} (iid-cp-1), which wins the tie-break" in role_line(results["cp-2"]), \
+        role_line(results["cp-2"])
     bad = {k: (r.returncode, r.stderr[-2000:]) for k, r in results.items() if r.returncode != 0}
     assert not bad, bad
     # One cluster: each member lists the same three members.
