@@ -47,7 +47,7 @@ static time_t parse_rfc3339(const char *s) {
 int fb_certs_upload(struct kube_client *c, const struct fb_certs_upload *u, struct error *why) {
         unsigned char key[PKI_CERT_KEY_SIZE];
         _cleanup_erase_ char *secret_json = NULL;
-        _cleanup_free_ char *owner = NULL;
+        _cleanup_free_ char *owner = NULL, *path = NULL, *exp64 = NULL;
         _cleanup_(cJSON_Deletep) cJSON *secret = NULL, *token_obj = NULL, *created = NULL;
         char token[PKI_TOKEN_LEN + 1], id[PKI_TOKEN_ID_LEN + 1], unused_id[PKI_TOKEN_ID_LEN + 1],
                 sec[PKI_TOKEN_SECRET_LEN + 1], exp[32];
@@ -74,38 +74,41 @@ int fb_certs_upload(struct kube_client *c, const struct fb_certs_upload *u, stru
                 r = -ENOMEM;
                 goto out;
         }
-        r = kube_create(c, "/api/v1/namespaces/kube-system/secrets", token_obj, &created);
-        if (r == -EEXIST) {
-                /* Ours from before: a new expiry, the same uid (kubeadm-certs may already point at it). */
-                _cleanup_free_ char *path =
-                        strdupf("/api/v1/namespaces/kube-system/secrets/bootstrap-token-%s", id);
-                _cleanup_free_ char *exp64 = base64_encode(exp, strlen(exp));
-                cJSON *data;
-                if (!path || !exp64) {
-                        r = -ENOMEM;
-                        goto out;
+        path = strdupf("/api/v1/namespaces/kube-system/secrets/bootstrap-token-%s", id);
+        exp64 = base64_encode(exp, strlen(exp));
+        if (!path || !exp64) {
+                r = -ENOMEM;
+                goto out;
+        }
+        /* Created, or ours from before renewed: a new expiry, the same uid (kubeadm-certs may already point
+         * at it). An expired one can vanish between the two (the token cleaner): then it is created again.
+         */
+        for (int attempt = 0; attempt < 5; attempt++) {
+                cJSON_Delete(created);
+                created = NULL;
+                r = kube_create(c, "/api/v1/namespaces/kube-system/secrets", token_obj, &created);
+                if (r != -EEXIST)
+                        break;
+                cJSON_Delete(created);
+                created = NULL;
+                r = kube_get(c, path, &created);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        break;
+                cJSON *data = cJSON_GetObjectItem(created, "data");
+                if (!data || json_set_string(data, "expiration", exp64) < 0) {
+                        r = -EBADMSG;
+                        break;
                 }
-                for (int attempt = 0; attempt < 5; attempt++) {
+                _cleanup_(cJSON_Deletep) cJSON *updated = NULL;
+                r = kube_update(c, path, created, &updated);
+                if (r >= 0) {
                         cJSON_Delete(created);
-                        created = NULL;
-                        r = kube_get(c, path, &created);
-                        if (r < 0)
-                                break;
-                        data = cJSON_GetObjectItem(created, "data");
-                        if (!data || json_set_string(data, "expiration", exp64) < 0) {
-                                r = -EBADMSG;
-                                break;
-                        }
-                        _cleanup_(cJSON_Deletep) cJSON *updated = NULL;
-                        r = kube_update(c, path, created, &updated);
-                        if (r != -ESTALE) {
-                                if (r >= 0) {
-                                        cJSON_Delete(created);
-                                        created = TAKE_PTR(updated);
-                                }
-                                break;
-                        }
+                        created = TAKE_PTR(updated);
                 }
+                if (r != -ESTALE && r != -ENOENT)
+                        break;
         }
         if (r < 0) {
                 r = error_set(why, r, "cannot create or renew the kubeadm-certs owner token: %s",

@@ -119,8 +119,10 @@ def minor_cluster(request, tmp_path_factory):
     try:
         sim.start_lb()
         label = f"stable-1.{minor}"  # kubeadm's label, resolved offline to the newest patch this build knows
+        # kubeadm's default keys (RSA-2048) on every minor: the day-2 tests read what kubeadm N+1 reads.
         for n in sim.nodes:
-            n.write_seed(user_data(sim, "worker" if n.role == "worker" else "auto", version=label))
+            n.write_seed(user_data(sim, "worker" if n.role == "worker" else "auto", version=label,
+                                   key_algorithm=None))
         # The init node runs systemd-resolved: its resolvConf is node-specific.
         os.makedirs(os.path.join(sim.cp[0].root, "run/systemd/resolve"), exist_ok=True)
         with open(os.path.join(sim.cp[0].root, "run/systemd/resolve/resolv.conf"), "w") as f:

@@ -19,6 +19,7 @@ kubeadm_init / kubeadm_join_* are a *stand-in* for kube-firstboot while its init
 they write kubeadm-shaped files (simlib.manifests) and create the objects kubeadm would, then hand off to
 the kubelet double exactly as kube-firstboot will."""
 import base64
+import concurrent.futures
 import glob
 import json
 import os
@@ -338,7 +339,6 @@ class Sim:
     def boot(self, nodes, user_data, args=("run",)):
         """Every node gets the same user-data seed and runs kube-firstboot at the same moment.
         Returns {node name: CompletedProcess}."""
-        import concurrent.futures
         for n in nodes:
             n.write_seed(user_data)
         with concurrent.futures.ThreadPoolExecutor(len(nodes)) as ex:
@@ -604,11 +604,15 @@ backend kube-apiserver
         errors = []
         for w in self.watchers:
             w.stop.set()
-        for n in self.nodes:
+        # Every node at once: a member stopping gracefully may wait out its own timeout (etcd hands over its
+        # leadership to peers that are stopping too), and one node after the other added those waits up.
+        def stop_node(n):
             try:
                 n.stop_all()
             except Exception as e:  # noqa: BLE001 - keep tearing down
                 errors.append(f"{n.name}: {e}")
+        with concurrent.futures.ThreadPoolExecutor(max(1, len(self.nodes))) as ex:
+            list(ex.map(stop_node, self.nodes))
         for p in self.procs:
             p.stop()
         self.procs = []
