@@ -46,6 +46,8 @@ kube_firstboot:
   - apiVersion: kubeadm.k8s.io/v1beta4
     kind: InitConfiguration
     nodeRegistration: {{ignorePreflightErrors: {ignore}}}
+    # 'run' under --root has no kubelet: it waits for one only briefly.
+    timeouts: {{kubeletHealthCheck: 2s, controlPlaneComponentHealthCheck: 2s}}
 """
 
 
