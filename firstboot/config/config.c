@@ -946,8 +946,8 @@ static int read_secrets(struct loader *l, const char *root, const cJSON *fb) {
         if (c->vrrp_password && !fb_valid_vrrp_password(c->vrrp_password) &&
             (r = fb_problem(
                      l->problems, EFFECTIVE,
-                     "FirstbootConfiguration.controlPlaneVIP.authentication: %s%s is not a VRRP password (1 to 8 printable characters, no space, quote or backslash)",
-                     secret_from(c, "vrrpPassword") ? "the value from " : "",
+                     "FirstbootConfiguration.controlPlaneVIP.authentication: the value%s%s is not a VRRP password (1 to 8 printable characters, none of space, quotes, backslash, ! or #)",
+                     secret_from(c, "vrrpPassword") ? " from " : "",
                      strempty(secret_from(c, "vrrpPassword")))) < 0)
                 return r;
         if (c->bootstrap_token && !fb_valid_token(c->bootstrap_token) &&
