@@ -72,9 +72,10 @@ static void add_caps(struct json_builder *b, cJSON *ctr, const char *const *caps
         jb_strs(b, jb_obj(b, jb_obj(b, ctr, "securityContext"), "capabilities"), "add", caps);
 }
 
-static void add_mount(struct json_builder *b, cJSON *spec, cJSON *ctr, const char *name, const char *host_path,
-                      const char *mount_path, const char *type) {
-        cJSON *mounts = cJSON_GetObjectItemCaseSensitive(ctr, "volumeMounts") ?: jb_arr(b, ctr, "volumeMounts");
+static void add_mount(struct json_builder *b, cJSON *spec, cJSON *ctr, const char *name,
+                      const char *host_path, const char *mount_path, const char *type) {
+        cJSON *mounts =
+                cJSON_GetObjectItemCaseSensitive(ctr, "volumeMounts") ?: jb_arr(b, ctr, "volumeMounts");
         cJSON *vols = cJSON_GetObjectItemCaseSensitive(spec, "volumes") ?: jb_arr(b, spec, "volumes");
         cJSON *m = jb_obj(b, mounts, NULL), *v = jb_obj(b, vols, NULL), *hp;
         jb_str(b, m, "mountPath", mount_path);
@@ -107,8 +108,12 @@ static int emit(struct json_builder *b, cJSON *pod, char **ret) {
  * command the image's entrypoint would run made explicit (foreground, logs on the console). */
 static int keepalived_pod(char **ret) {
         static const char *const caps[] = {"NET_ADMIN", "NET_BROADCAST", "NET_RAW", NULL};
-        static const char *const cmd[] = {"keepalived", "--dont-fork", "--log-console", "--log-detail",
-                                          "--use-file=/usr/local/etc/keepalived/keepalived.conf", NULL};
+        static const char *const cmd[] = {"keepalived",
+                                          "--dont-fork",
+                                          "--log-console",
+                                          "--log-detail",
+                                          "--use-file=/usr/local/etc/keepalived/keepalived.conf",
+                                          NULL};
         struct json_builder b = {};
         cJSON *ctr, *spec, *pod = pod_head(&b, "keepalived", MF_KEEPALIVED_IMAGE, &ctr, &spec);
         jb_strs(&b, ctr, "command", cmd);
@@ -179,7 +184,8 @@ static int kube_vip_pod(const struct mf_vip_spec *s, char **ret) {
         }
         add_caps(&b, ctr, caps);
         add_mount(&b, spec, ctr, "kubeconfig",
-                  s->kube_vip_super_admin ? "/etc/kubernetes/super-admin.conf" : "/etc/kubernetes/admin.conf",
+                  s->kube_vip_super_admin ? "/etc/kubernetes/super-admin.conf"
+                                          : "/etc/kubernetes/admin.conf",
                   KUBE_VIP_KUBECONFIG, NULL);
         ha = jb_obj(&b, jb_arr(&b, spec, "hostAliases"), NULL);
         jb_strs(&b, ha, "hostnames", (const char *const[]){"kubernetes", NULL});
@@ -201,35 +207,35 @@ static char *keepalived_conf(const struct mf_vip_spec *s) {
         char *out;
         if (!auth)
                 return NULL;
-        out = strdupf("! keepalived.conf written by kube-firstboot (FirstbootConfiguration.controlPlaneVIP)\n"
-                      "global_defs {\n"
-                      "    router_id kube_apiserver_%u\n"
-                      "    enable_script_security\n"
-                      "    script_user root\n"
-                      "}\n"
-                      "vrrp_script check_apiserver {\n"
-                      "    script \"" MF_KEEPALIVED_CHECK "\"\n"
-                      "    interval 1\n"
-                      "    timeout 3\n"
-                      "    fall 3\n"
-                      "    rise 1\n"
-                      "}\n"
-                      "vrrp_instance kube_apiserver {\n"
-                      "    state BACKUP\n"
-                      "    nopreempt\n"
-                      "    interface %s\n"
-                      "    virtual_router_id %u\n"
-                      "    priority 100\n"
-                      "    advert_int 1\n"
-                      "%s"
-                      "    virtual_ipaddress {\n"
-                      "        %s\n"
-                      "    }\n"
-                      "    track_script {\n"
-                      "        check_apiserver\n"
-                      "    }\n"
-                      "}\n",
-                      s->virtual_router_id, s->interface, s->virtual_router_id, auth, s->address);
+        out = strdupf(
+                "! keepalived.conf written by kube-firstboot (FirstbootConfiguration.controlPlaneVIP)\n"
+                "global_defs {\n"
+                "    router_id kube_apiserver_%u\n"
+                "    enable_script_security\n"
+                "    script_user root\n"
+                "}\n"
+                "vrrp_script check_apiserver {\n"
+                "    script \"" MF_KEEPALIVED_CHECK "\"\n"
+                "    interval 1\n"
+                "    timeout 3\n"
+                "    fall 3\n"
+                "    rise 1\n"
+                "}\n"
+                "vrrp_instance kube_apiserver {\n"
+                "    state BACKUP\n"
+                "    nopreempt\n"
+                "    interface %s\n"
+                "    virtual_router_id %u\n"
+                "    priority 100\n"
+                "    advert_int 1\n"
+                "%s    virtual_ipaddress {\n"
+                "        %s\n"
+                "    }\n"
+                "    track_script {\n"
+                "        check_apiserver\n"
+                "    }\n"
+                "}\n",
+                s->virtual_router_id, s->interface, s->virtual_router_id, auth, s->address);
         explicit_bzero(auth, strlen(auth));
         return out;
 }
@@ -244,20 +250,19 @@ static char *check_script(const struct mf_vip_spec *s) {
         _cleanup_free_ char *node = url_host(s->node_address), *vip = url_host(s->address);
         if (!node || !vip)
                 return NULL;
-        return strdupf("#!/bin/sh\n"
-                       "# Written by kube-firstboot: keepalived holds %s only where this succeeds.\n"
-                       "errorExit() {\n"
-                       "    echo \"*** $*\" 1>&2\n"
-                       "    exit 1\n"
-                       "}\n"
-                       "curl --silent --fail --max-time 2 --insecure https://%s:%u/healthz -o /dev/null || "
-                       "errorExit \"Error GET https://%s:%u/healthz\"\n"
-                       "if ip addr | grep -q ' %s/'; then\n"
-                       "    curl --silent --fail --max-time 2 --insecure https://%s:%u/healthz -o /dev/null || "
-                       "errorExit \"Error GET https://%s:%u/healthz\"\n"
-                       "fi\n",
-                       s->address, node, s->apiserver_port, node, s->apiserver_port, s->address, vip, s->port,
-                       vip, s->port);
+        return strdupf(
+                "#!/bin/sh\n"
+                "# Written by kube-firstboot: keepalived holds %s only where this succeeds.\n"
+                "errorExit() {\n"
+                "    echo \"*** $*\" 1>&2\n"
+                "    exit 1\n"
+                "}\n"
+                "curl --silent --fail --max-time 2 --insecure https://%s:%u/healthz -o /dev/null || errorExit \"Error GET https://%s:%u/healthz\"\n"
+                "if ip addr | grep -q ' %s/'; then\n"
+                "    curl --silent --fail --max-time 2 --insecure https://%s:%u/healthz -o /dev/null || errorExit \"Error GET https://%s:%u/healthz\"\n"
+                "fi\n",
+                s->address, node, s->apiserver_port, node, s->apiserver_port, s->address, vip, s->port, vip,
+                s->port);
 }
 
 static int append_server(char **servers, const char *a, unsigned port) {
@@ -291,34 +296,35 @@ static char *haproxy_cfg(const struct mf_vip_spec *s) {
         bind = strdupf("%s:%u", is_ipv6(s->address) ? ":::" : "*", s->port);
         if (!bind)
                 return NULL;
-        return strdupf("# haproxy.cfg written by kube-firstboot (FirstbootConfiguration.controlPlaneVIP): the\n"
-                       "# control planes' apiservers behind %s:%u, as kubeadm's HA documentation configures it.\n"
-                       "global\n"
-                       "    log stdout format raw local0 info\n"
-                       "    maxconn 4000\n"
-                       "defaults\n"
-                       "    mode tcp\n"
-                       "    log global\n"
-                       "    option tcplog\n"
-                       "    option dontlognull\n"
-                       "    option redispatch\n"
-                       "    retries 1\n"
-                       "    timeout connect 5s\n"
-                       "    timeout client 60s\n"
-                       "    timeout server 60s\n"
-                       "    timeout tunnel 1h\n"
-                       "    timeout check 5s\n"
-                       "frontend apiserver\n"
-                       "    bind %s\n"
-                       "    default_backend apiserverbackend\n"
-                       "backend apiserverbackend\n"
-                       "    balance roundrobin\n"
-                       "    option httpchk\n"
-                       "    http-check send meth GET uri /healthz\n"
-                       "    http-check expect status 200\n"
-                       "    default-server check check-ssl verify none inter 2s fall 2 rise 1\n"
-                       "%s",
-                       s->address, s->port, bind, servers);
+        return strdupf(
+                "# haproxy.cfg written by kube-firstboot (FirstbootConfiguration.controlPlaneVIP): the\n"
+                "# control planes' apiservers behind %s:%u, as kubeadm's HA documentation configures it.\n"
+                "global\n"
+                "    log stdout format raw local0 info\n"
+                "    maxconn 4000\n"
+                "defaults\n"
+                "    mode tcp\n"
+                "    log global\n"
+                "    option tcplog\n"
+                "    option dontlognull\n"
+                "    option redispatch\n"
+                "    retries 1\n"
+                "    timeout connect 5s\n"
+                "    timeout client 60s\n"
+                "    timeout server 60s\n"
+                "    timeout tunnel 1h\n"
+                "    timeout check 5s\n"
+                "frontend apiserver\n"
+                "    bind %s\n"
+                "    default_backend apiserverbackend\n"
+                "backend apiserverbackend\n"
+                "    balance roundrobin\n"
+                "    option httpchk\n"
+                "    http-check send meth GET uri /healthz\n"
+                "    http-check expect status 200\n"
+                "    default-server check check-ssl verify none inter 2s fall 2 rise 1\n"
+                "%s",
+                s->address, s->port, bind, servers);
 }
 
 static int add_file(struct mf_file *files, size_t *n, const char *path, char *content, unsigned mode) {

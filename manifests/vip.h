@@ -6,13 +6,12 @@
  *   keepalived  /etc/kubernetes/manifests/{keepalived,haproxy}.yaml, /etc/keepalived/keepalived.conf
  *               (VRRP, state BACKUP with nopreempt everywhere: the address stays where it is until that node
  *               fails), /etc/keepalived/check_apiserver.sh (the local apiserver's /healthz: a node whose
- *               apiserver does not answer goes to FAULT and never holds the address), /etc/haproxy/haproxy.cfg
- *               (every control plane's apiserver, /healthz checked over TLS)
- *   kube-vip    /etc/kubernetes/manifests/kube-vip.yaml as kube-vip's "Static Pods" page generates it for
- *               ARP with leader election, control plane only; the kubeconfig mounted at
- *               /etc/kubernetes/admin.conf is the host's super-admin.conf on the init node until the cluster
- *               is up (admin.conf has no rights before kubeadm:cluster-admins exists, kube-vip/kube-vip#684),
- *               admin.conf after and on joiners.
+ *               apiserver does not answer goes to FAULT and never holds the address),
+ * /etc/haproxy/haproxy.cfg (every control plane's apiserver, /healthz checked over TLS) kube-vip
+ * /etc/kubernetes/manifests/kube-vip.yaml as kube-vip's "Static Pods" page generates it for ARP with leader
+ * election, control plane only; the kubeconfig mounted at /etc/kubernetes/admin.conf is the host's
+ * super-admin.conf on the init node until the cluster is up (admin.conf has no rights before
+ * kubeadm:cluster-admins exists, kube-vip/kube-vip#684), admin.conf after and on joiners.
  */
 #pragma once
 
@@ -28,20 +27,21 @@
 #define MF_HAPROXY_CFG      "/etc/haproxy/haproxy.cfg"
 
 struct mf_vip_spec {
-        bool kube_vip;               /* else keepalived + haproxy */
-        const char *address;         /* the virtual IP */
-        unsigned port;               /* where the endpoint answers (haproxy's port; kube-vip: the apiserver's) */
-        const char *interface;       /* where the address is announced */
-        unsigned virtual_router_id;  /* keepalived: 1-255 */
-        const char *password;        /* keepalived: auth_pass (a secret), NULL for none */
-        const char *node_address;    /* this node's advertise address (its apiserver) */
-        unsigned apiserver_port;     /* the apiservers' bindPort */
-        char *const *backends;       /* keepalived: the apiservers' addresses haproxy balances across (this
-                                      * node's is added when missing); NULL-terminated, NULL for this alone */
-        bool kube_vip_super_admin;   /* kube-vip: mount super-admin.conf (the init node while bootstrapping) */
+        bool kube_vip;         /* else keepalived + haproxy */
+        const char *address;   /* the virtual IP */
+        unsigned port;         /* where the endpoint answers (haproxy's port; kube-vip: the apiserver's) */
+        const char *interface; /* where the address is announced */
+        unsigned virtual_router_id; /* keepalived: 1-255 */
+        const char *password;       /* keepalived: auth_pass (a secret), NULL for none */
+        const char *node_address;   /* this node's advertise address (its apiserver) */
+        unsigned apiserver_port;    /* the apiservers' bindPort */
+        char *const *backends;      /* keepalived: the apiservers' addresses haproxy balances across (this
+                                     * node's is added when missing); NULL-terminated, NULL for this alone */
+        bool kube_vip_super_admin; /* kube-vip: mount super-admin.conf (the init node while bootstrapping) */
 };
 
-/* One file to write: the path on the node, its content (owned; wiped when it holds the password) and mode. */
+/* One file to write: the path on the node, its content (owned; wiped when it holds the password) and mode.
+ */
 struct mf_file {
         const char *path;
         char *content;

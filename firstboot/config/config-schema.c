@@ -431,8 +431,8 @@ static const struct field certificate_renewal[] = {
         END};
 static const char *const vip_providers[] = {"keepalived", "kube-vip", NULL};
 static const struct field secret_vrrp[] = {
-        {"value", T_STR, NULL, 0, NULL, "The password itself: 1 to 8 characters (VRRP's PASS authentication).",
-         NULL, "k8s-vip1"},
+        {"value", T_STR, NULL, 0, NULL,
+         "The password itself: 1 to 8 characters (VRRP's PASS authentication).", NULL, "k8s-vip1"},
         {"file", T_PATH, NULL, 0, NULL,
          "A file that holds it (a trailing newline is dropped), read under --root.", NULL,
          "/run/kube-firstboot/secrets/vrrp-password"},

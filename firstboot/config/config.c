@@ -897,8 +897,9 @@ static int check_secret_stores(struct loader *l, const cJSON *fb) {
                         const cJSON *store = cJSON_GetObjectItemCaseSensitive(src, needs[i].kind);
                         if (cJSON_IsObject(store) && !json_get_string(store, needs[i].field) &&
                             (r = fb_problem(l->problems, EFFECTIVE,
-                                            "FirstbootConfiguration.%s.%s: needs %s (%s)", fb_secret_path(*name),
-                                            needs[i].kind, needs[i].field, needs[i].what)) < 0)
+                                            "FirstbootConfiguration.%s.%s: needs %s (%s)",
+                                            fb_secret_path(*name), needs[i].kind, needs[i].field,
+                                            needs[i].what)) < 0)
                                 return r;
                 }
         }
@@ -1183,8 +1184,9 @@ static int default_vip(struct loader *l, cJSON *fb, cJSON *cluster) {
         if (!vip)
                 return 0;
         if (!addr)
-                return fb_problem(l->problems, EFFECTIVE,
-                                  "FirstbootConfiguration.controlPlaneVIP.address: required with controlPlaneVIP");
+                return fb_problem(
+                        l->problems, EFFECTIVE,
+                        "FirstbootConfiguration.controlPlaneVIP.address: required with controlPlaneVIP");
         if ((r = set_default(vip, "provider", "keepalived")) < 0)
                 return r;
         provider = json_get_string(vip, "provider");
@@ -1529,9 +1531,10 @@ static void redact(struct json_builder *b, cJSON *j, bool under_secret) {
                         continue;
                 }
                 redact(b, e,
-                       e->string && (streq(e->string, "secrets") || streq(e->string, "bootstrapToken") ||
-                                     streq(e->string, "certificateKey") || streq(e->string, "authentication") ||
-                                     (under_secret && !streq(e->string, "file"))));
+                       e->string &&
+                               (streq(e->string, "secrets") || streq(e->string, "bootstrapToken") ||
+                                streq(e->string, "certificateKey") || streq(e->string, "authentication") ||
+                                (under_secret && !streq(e->string, "file"))));
         }
 }
 

@@ -165,7 +165,8 @@ int fb_secret_read(struct fb_secret_context *ctx, const char *root, const char *
         if (!where)
                 return -ENOMEM;
         if (!kind)
-                return error_set(why, -ENOENT, "FirstbootConfiguration.%s: no source", strempty(fb_secret_path(name)));
+                return error_set(why, -ENOENT, "FirstbootConfiguration.%s: no source",
+                                 strempty(fb_secret_path(name)));
         if (streq(kind, "value")) {
                 value = strdup(json_get_string(src, "value"));
                 if (!value)
@@ -176,16 +177,16 @@ int fb_secret_read(struct fb_secret_context *ctx, const char *root, const char *
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return error_set(why, r,
-                                         "FirstbootConfiguration.%s: file '%s' cannot be read: %s",
-                                         strempty(fb_secret_path(name)), path, r == -EFBIG ? "larger than 64 KiB" : strerror(-r));
+                        return error_set(why, r, "FirstbootConfiguration.%s: file '%s' cannot be read: %s",
+                                         strempty(fb_secret_path(name)), path,
+                                         r == -EFBIG ? "larger than 64 KiB" : strerror(-r));
         } else {
                 r = read_store(ctx, kind, cJSON_GetObjectItemCaseSensitive(src, kind), &value, why);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return error_wrap(why, r, "FirstbootConfiguration.%s from %s", strempty(fb_secret_path(name)),
-                                          where);
+                        return error_wrap(why, r, "FirstbootConfiguration.%s from %s",
+                                          strempty(fb_secret_path(name)), where);
         }
         strip_trailing_space(value);
         *ret = TAKE_PTR(value);
