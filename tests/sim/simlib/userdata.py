@@ -30,7 +30,8 @@ def user_data(sim, role="auto", cert_key=CERT_KEY, token=TOKEN, endpoint=f"{LB_I
     instead), the simulation's CA (its haproxy checks the apiservers against it). Workers get role worker and
     the CA pin.
     secrets: the lines of FirstbootConfiguration.secrets instead of the values (a secret store's); ca_files:
-    (certFile, keyFile) on the node instead of the CA inline (user-data that holds no secret)."""
+    (certFile, keyFile) on the node instead of the CA inline (user-data that holds no secret); endpoint None: no
+    controlPlaneEndpoint (a controlPlaneVIP in fb_extra makes it)."""
     peers = ", ".join(n.ip for n in (sim.cp if peers is None else peers))
     rule = seed_rule.split(":")[0]
     rule_value = f", {seed_rule}" if ":" in seed_rule else ""
@@ -74,8 +75,7 @@ kube_firstboot:
 {fb_extra}  - apiVersion: kubeadm.k8s.io/v1beta4
     kind: ClusterConfiguration
     kubernetesVersion: {version}
-    controlPlaneEndpoint: {endpoint}
-  - apiVersion: kubeadm.k8s.io/v1beta4
+{f"    controlPlaneEndpoint: {endpoint}" + chr(10) if endpoint else ""}  - apiVersion: kubeadm.k8s.io/v1beta4
     kind: InitConfiguration
     nodeRegistration:
       # The simulated node has no container runtime, iptables, cgroups, real kubelet or forwarding.
