@@ -195,8 +195,10 @@ static int kube_vip_pod(const struct mf_vip_spec *s, char **ret) {
 }
 
 /* The HA documentation's keepalived.conf: one VRRP instance tracking the apiserver check. Every node starts
- * BACKUP with nopreempt and the same priority: the first whose check passes takes the address (the init
- * node, whose apiserver is the first), and the address moves only when its holder fails. */
+ * BACKUP with nopreempt: the first whose check passes takes the address (the init node, whose apiserver is
+ * the first), and the address moves only when its holder fails. The priorities differ so that the backups'
+ * timers (3 adverts and a skew of (256 - priority) / 256 of one) run out one after the other, not together.
+ */
 static char *keepalived_conf(const struct mf_vip_spec *s) {
         _cleanup_free_ char *auth = s->password ? strdupf("    authentication {\n"
                                                           "        auth_type PASS\n"
@@ -226,7 +228,7 @@ static char *keepalived_conf(const struct mf_vip_spec *s) {
                 "    nopreempt\n"
                 "    interface %s\n"
                 "    virtual_router_id %u\n"
-                "    priority 100\n"
+                "    priority %u\n"
                 "    advert_int 1\n"
                 "%s    virtual_ipaddress {\n"
                 "        %s\n"
@@ -235,7 +237,8 @@ static char *keepalived_conf(const struct mf_vip_spec *s) {
                 "        check_apiserver\n"
                 "    }\n"
                 "}\n",
-                s->virtual_router_id, s->interface, s->virtual_router_id, auth, s->address);
+                s->virtual_router_id, s->interface, s->virtual_router_id, s->priority ?: 100, auth,
+                s->address);
         explicit_bzero(auth, strlen(auth));
         return out;
 }
@@ -342,7 +345,7 @@ int mf_vip_files(const struct mf_vip_spec *s, struct mf_file **ret, size_t *ret_
 
         if (!s->address || !s->interface || !s->node_address || s->port == 0 || s->apiserver_port == 0)
                 return log_debug_errno(EINVAL, "controlPlaneVIP spec incomplete");
-        if (!s->kube_vip && (s->virtual_router_id < 1 || s->virtual_router_id > 255 ||
+        if (!s->kube_vip && (s->virtual_router_id < 1 || s->virtual_router_id > 255 || s->priority > 254 ||
                              (s->password && !vrrp_password_ok(s->password))))
                 return log_debug_errno(EINVAL, "controlPlaneVIP: bad router id or password");
         files = calloc(5, sizeof(*files));

@@ -5,13 +5,14 @@
  *
  *   keepalived  /etc/kubernetes/manifests/{keepalived,haproxy}.yaml, /etc/keepalived/keepalived.conf
  *               (VRRP, state BACKUP with nopreempt everywhere: the address stays where it is until that node
- *               fails), /etc/keepalived/check_apiserver.sh (the local apiserver's /healthz: a node whose
- *               apiserver does not answer goes to FAULT and never holds the address),
- * /etc/haproxy/haproxy.cfg (every control plane's apiserver, /healthz checked over TLS) kube-vip
- * /etc/kubernetes/manifests/kube-vip.yaml as kube-vip's "Static Pods" page generates it for ARP with leader
- * election, control plane only; the kubeconfig mounted at /etc/kubernetes/admin.conf is the host's
- * super-admin.conf on the init node until the cluster is up (admin.conf has no rights before
- * kubeadm:cluster-admins exists, kube-vip/kube-vip#684), admin.conf after and on joiners.
+ *               fails; priorities differ from node to node so that two backups never take over at once),
+ * /etc/keepalived/check_apiserver.sh (the local apiserver's /healthz: a node whose apiserver does not answer
+ * goes to FAULT and never holds the address), /etc/haproxy/haproxy.cfg (every control plane's apiserver,
+ * /healthz checked over TLS) kube-vip /etc/kubernetes/manifests/kube-vip.yaml as kube-vip's "Static Pods"
+ * page generates it for ARP with leader election, control plane only; the kubeconfig mounted at
+ * /etc/kubernetes/admin.conf is the host's super-admin.conf on the init node until the cluster is up
+ * (admin.conf has no rights before kubeadm:cluster-admins exists, kube-vip/kube-vip#684), admin.conf after
+ * and on joiners.
  */
 #pragma once
 

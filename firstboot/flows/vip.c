@@ -4,10 +4,13 @@
  * election: init writes the VIP's static pods with its control plane, so the endpoint answers as soon as its
  * apiserver does (keepalived's check holds the address back until then); a control-plane joiner adds itself
  * once its own apiserver is up (after the kubelet's TLS bootstrap against it), with haproxy balancing across
- * every control plane registered so far. With kube-vip, init mounts super-admin.conf until the cluster's
- * RBAC exists and switches to admin.conf at the end.
+ * every control plane registered so far and every peer of role auto (FirstbootConfiguration.seed.peers: the
+ * control planes there will be, taken in by haproxy's health checks as their apiservers come up). With
+ * kube-vip, init mounts super-admin.conf until the cluster's RBAC exists and switches to admin.conf at the
+ * end.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +87,16 @@ static int vip_files(struct fb_node *n, bool backends_from_cluster, bool super_a
         if (backends_from_cluster && !f->vip.kube_vip && (r = control_plane_addresses(n, &backends)) < 0)
                 return error_set(why, r, "cannot list the control planes for haproxy's backends: %s",
                                  strerror(-r));
+        /* Role auto's peers are every control plane there will be: haproxy lists them from the start, and
+         * its health checks take each in as its apiserver comes up (the seed's haproxy too). */
+        for (char *const *p = f->vip.kube_vip ? NULL : fb_config_seed_peers(n->config); p && *p; p++)
+                if (!strv_contains(backends, *p) && strv_extend(&backends, *p) < 0)
+                        return -ENOMEM;
+        /* A priority of this node's own, from its address (FNV-1a), spread over 50-199: a tie only lets two
+         * backups take over together for a moment. */
+        uint32_t prio_seed = 2166136261u;
+        for (const char *p = n->cp.advertise_address; p && *p; p++)
+                prio_seed = (prio_seed ^ (unsigned char) *p) * 16777619u;
         struct mf_vip_spec s = {
                 .kube_vip = f->vip.kube_vip,
                 .address = f->vip.address,
@@ -95,6 +108,7 @@ static int vip_files(struct fb_node *n, bool backends_from_cluster, bool super_a
                 .apiserver_port = n->cp.bind_port ?: 6443,
                 .backends = backends,
                 .kube_vip_super_admin = super_admin,
+                .priority = 50 + (prio_seed >> 8) % 150,
         };
         r = mf_vip_files(&s, ret, ret_n);
         if (r < 0)
