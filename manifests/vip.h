@@ -39,6 +39,7 @@ struct mf_vip_spec {
         char *const *backends;      /* keepalived: the apiservers' addresses haproxy balances across (this
                                      * node's is added when missing); NULL-terminated, NULL for this alone */
         bool kube_vip_super_admin; /* kube-vip: mount super-admin.conf (the init node while bootstrapping) */
+        unsigned priority;         /* keepalived: 1-254, different on each node (0: 100) */
 };
 
 /* One file to write: the path on the node, its content (owned; wiped when it holds the password) and mode.
