@@ -291,7 +291,7 @@ def main():
         if VIP_MODE:
             head(f"the API through the control-plane VIP {ENDPOINT} (from w-1's namespace)")
             say(f"  {VIP} is held by: {', '.join(vip_holders(sim, sim.cp)) or 'nobody'}")
-            r = sim.cp[1].exec([KF, "plan", "--root", sim.cp[1].root])
+            r = sim.cp[1].exec([KF, "plan", "--root", sim.cp[1].root, "--allow-host"])
             for ln in (r.stdout or "").splitlines():
                 if VIP in ln or "keepalived" in ln or "haproxy" in ln:
                     say("  plan on cp-2: " + ln.strip())
@@ -400,7 +400,7 @@ def main():
         say(f"  removed {work} (KF_DEMO_KEEP=1 keeps the logs and node roots)")
     say()
     say(f"demo finished in {time.time() - t0:.1f}s. Simulated: apiserver, controller-manager, scheduler, kubelet. "
-        "Real: etcd, haproxy.")
+        + ("Real: etcd, keepalived, haproxy." if VIP_MODE else "Real: etcd, haproxy."))
     if missing:
         say("Not yet real: kube-firstboot `run` (init/join) - the stand-in did its part in this demo.")
     return rc
