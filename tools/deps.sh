@@ -14,7 +14,7 @@ set -euo pipefail
 
 build=(gcc make pkg-config libssl-dev libcurl4-openssl-dev libcjson-dev libyaml-dev libblkid-dev)
 check=("${build[@]}" libcmocka-dev clang clang-format libclang-rt-14-dev python3-pytest python3-pytest-xdist python3-cryptography python3-yaml python3-botocore
-       openssl curl etcd-server etcd-client haproxy iproute2 dosfstools mtools genisoimage e2fsprogs
+       openssl curl etcd-server etcd-client haproxy keepalived iproute2 dosfstools mtools genisoimage e2fsprogs
        valgrind file util-linux kmod cloud-init systemd strace xfsprogs faketime
        ignition packer man-db init-system-helpers xz-utils)
 static=("${build[@]}" dpkg-dev quilt autoconf automake libtool libc-ares-dev file openssl)

@@ -13,6 +13,9 @@ bool fb_known_kind(const char *kind);
 bool fb_valid_token(const char *s);
 /* 64 hex digits: kubeadm's certificate key (AES-256). */
 bool fb_valid_certificate_key(const char *s);
+/* keepalived's auth_pass: 1 to 8 printable characters without space, quote or backslash (its config
+ * syntax). */
+bool fb_valid_vrrp_password(const char *s);
 
 /* The typed view (config-view.c) from the effective documents, any of them NULL. */
 struct fb_settings;
@@ -20,6 +23,7 @@ struct fb_settings_documents {
         const cJSON *firstboot, *init, *cluster, *join, *kubelet, *kube_proxy;
         /* Made by the loader, borrowed: the CA read from its files, the lower-cased caCertHashes. */
         const char *ca_cert_pem, *ca_key_pem;
+        const char *vrrp_password;
         char *const *ca_cert_hashes;
 };
 int fb_settings_new(const struct fb_settings_documents *d, struct fb_settings **ret);

@@ -49,6 +49,7 @@ enum ftype {
         T_DEVICE,     /* a /dev path or LABEL=, UUID=, PARTLABEL=, PARTUUID= */
         T_K8S_VERSION, /* a supported Kubernetes version or one of kubeadm's labels */
         T_PERCENT,     /* a whole number 1-99 */
+        T_VRID,        /* a VRRP virtual router id, 1-255 */
 };
 
 enum {
@@ -428,6 +429,34 @@ static const struct field certificate_renewal[] = {
          "Renew a certificate when less than this part of its lifetime is left (20: a 1-year certificate about 73 days before it expires). A CA with less than this part left is reported (log, status.json) at every refresh.",
          "20", "30"},
         END};
+static const char *const vip_providers[] = {"keepalived", "kube-vip", NULL};
+static const struct field secret_vrrp[] = {
+        {"value", T_STR, NULL, 0, NULL,
+         "The password itself: 1 to 8 characters (VRRP's PASS authentication).", NULL, "k8s-vip1"},
+        {"file", T_PATH, NULL, 0, NULL,
+         "A file that holds it (a trailing newline is dropped), read under --root.", NULL,
+         "/run/kube-firstboot/secrets/vrrp-password"},
+        SECRET_STORES,
+        END};
+static const struct field control_plane_vip[] = {
+        {"address", T_IP, NULL, 0, NULL,
+         "The virtual IP address of the control plane (required): every control plane runs it as static pods kube-firstboot writes, and ClusterConfiguration.controlPlaneEndpoint defaults to address:port. It must be free, in the subnet of the interface.",
+         NULL, "192.168.10.50"},
+        {"port", T_PORT, NULL, 0, NULL,
+         "The port the endpoint answers on. keepalived: haproxy's port on every control plane, balancing across the apiservers (it must differ from the apiserver's bindPort); kube-vip: the apiserver's own port.",
+         "keepalived: 8443; kube-vip: the apiserver's bindPort (6443)", "8443"},
+        {"interface", T_STR, NULL, 0, NULL, "The network interface the address is announced on.",
+         "the interface that carries the node's advertise address", "ens192"},
+        {"provider", T_ENUM, NULL, 0, vip_providers,
+         "keepalived: keepalived (VRRP, the address only on a node whose apiserver answers) and haproxy, as kubeadm's HA documentation describes; kube-vip: kube-vip's static pod (ARP, leader election on its Lease), with super-admin.conf on the init node until the cluster is up, admin.conf after.",
+         "keepalived", "kube-vip"},
+        {"virtualRouterId", T_VRID, NULL, 0, NULL,
+         "keepalived: the VRRP virtual router id, the same on every control plane of this cluster, unique among the clusters of the subnet.",
+         "51", "52"},
+        {"authentication", T_SECRET, secret_vrrp, 0, NULL,
+         "keepalived: VRRP's password (auth_pass), the same on every control plane. A secret like the others: value, file, or a secret store; printed only as `<redacted>`.",
+         "none", NULL},
+        END};
 static const struct field firstboot_configuration[] = {
         {"apiVersion", T_STR, NULL, 0, NULL, "The version of this kind.", NULL, FB_API_VERSION},
         {"kind", T_STR, NULL, 0, NULL, "This kind.", NULL, "FirstbootConfiguration"},
@@ -451,6 +480,9 @@ static const struct field firstboot_configuration[] = {
          NULL, NULL},
         {"certificateRenewal", T_OBJ, certificate_renewal, 0, NULL,
          "Certificates renewed in place by the control plane's refresh timer.", NULL, NULL},
+        {"controlPlaneVIP", T_OBJ, control_plane_vip, 0, NULL,
+         "A virtual IP for the control-plane endpoint, run by the control planes themselves (vSphere, bare metal: no cloud load balancer). See the README's \"A control-plane VIP\".",
+         "none: controlPlaneEndpoint is a load balancer of your own", NULL},
         END,
 };
 
@@ -645,6 +677,16 @@ static bool all_hex(const char *s, size_t n) {
 
 bool fb_valid_certificate_key(const char *s) {
         return all_hex(s, 64);
+}
+
+bool fb_valid_vrrp_password(const char *s) {
+        size_t n = s ? strlen(s) : 0;
+        if (n < 1 || n > 8)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!isgraph((unsigned char) *p) || strchr("\"'\\!#", *p))
+                        return false;
+        return true;
 }
 
 /* A value as a message may show it: quoted, or described when it looks like a secret (a bootstrap token, a
@@ -853,6 +895,8 @@ static void validate_number(struct vctx *v, const cJSON *j, const struct field *
                 bad(v, path, "%.0f is not a port (1-65535)", j->valuedouble);
         if (f->type == T_PERCENT && (j->valuedouble < 1 || j->valuedouble > 99))
                 bad(v, path, "%.0f is not a percentage from 1 to 99", j->valuedouble);
+        if (f->type == T_VRID && (j->valuedouble < 1 || j->valuedouble > 255))
+                bad(v, path, "%.0f is not a VRRP virtual router id (1-255)", j->valuedouble);
 }
 
 /* One CIDR or two of different families, comma-separated; a service range at most 2^20 addresses. */
@@ -1020,6 +1064,7 @@ static void validate_value(struct vctx *v, const cJSON *j, const struct field *f
         case T_INT:
         case T_PORT:
         case T_PERCENT:
+        case T_VRID:
                 return validate_number(v, j, f, path);
         default:
                 return validate_string(v, j, f, path);
@@ -1155,6 +1200,8 @@ static const char *type_words(const struct field *f) {
                 return "port (1-65535)";
         case T_PERCENT:
                 return "percentage (whole number, 1-99)";
+        case T_VRID:
+                return "VRRP virtual router id (whole number, 1-255)";
         case T_ENUM:
                 return "one of";
         case T_ENDPOINT:

@@ -377,6 +377,19 @@ int fb_settings_new(const struct fb_settings_documents *d, struct fb_settings **
         int64_t pct = 20;
         (void) json_get_int64(d->firstboot, "certificateRenewal.renewBeforePercentage", &pct);
         f->certificate_renewal.renew_before_percentage = pct >= 1 && pct <= 99 ? (unsigned) pct : 20;
+        const cJSON *vip = json_get(d->firstboot, "controlPlaneVIP");
+        if (cJSON_IsObject(vip)) {
+                int64_t port = 0, vrid = 51;
+                f->vip.enabled = true;
+                f->vip.kube_vip = streq_ptr(json_get_string(vip, "provider"), "kube-vip");
+                f->vip.address = json_get_string(vip, "address");
+                f->vip.interface = json_get_string(vip, "interface");
+                (void) json_get_int64(vip, "port", &port);
+                (void) json_get_int64(vip, "virtualRouterId", &vrid);
+                f->vip.port = port >= 1 && port <= 65535 ? (unsigned) port : 0;
+                f->vip.virtual_router_id = vrid >= 1 && vrid <= 255 ? (unsigned) vrid : 51;
+                f->vip.password = d->vrrp_password;
+        }
         r = strv_from_list(list_at(d->firstboot, "kubelet.startCommand"), &f->kubelet_start_command);
         if (r < 0)
                 return r;

@@ -139,6 +139,15 @@ struct fb_firstboot_settings {
                 bool enabled;                     /* default true */
                 unsigned renew_before_percentage; /* 1-99; default 20 */
         } certificate_renewal;
+        struct {                            /* controlPlaneVIP */
+                bool enabled;               /* the section is present */
+                bool kube_vip;              /* provider kube-vip; else keepalived */
+                const char *address;        /* required when enabled */
+                unsigned port;              /* defaulted by the loader: keepalived 8443, kube-vip bindPort */
+                const char *interface;      /* NULL: the one carrying the advertise address */
+                unsigned virtual_router_id; /* keepalived; default 51 */
+                const char *password;       /* secret: authentication; NULL for none */
+        } vip;
 };
 
 /* The whole view. */

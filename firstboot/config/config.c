@@ -31,10 +31,11 @@ struct fb_config {
         char *bootstrap_token; /* secret: resolved from secrets.bootstrapToken */
         char *certificate_key; /* secret */
         char *ca_cert;
-        char *ca_key; /* secret */
+        char *ca_key;        /* secret */
+        char *vrrp_password; /* secret: controlPlaneVIP.authentication */
         char **hashes;
         char **peers;
-        struct fb_secret_info secret_info[3]; /* as fb_secret_names */
+        struct fb_secret_info secret_info[4]; /* as fb_secret_names */
         char **userdata_secrets;              /* fields with a secret value given in user-data or a tag */
         size_t n_secret_info;
         struct fb_settings *settings; /* the typed view, made last */
@@ -60,6 +61,7 @@ struct fb_config *fb_config_free(struct fb_config *c) {
         erase_str(c->certificate_key);
         free(c->ca_cert);
         erase_str(c->ca_key);
+        erase_str(c->vrrp_password);
         strv_free(c->hashes);
         strv_free(c->peers);
         for (size_t i = 0; i < c->n_secret_info; i++)
@@ -351,6 +353,7 @@ static void drop_replaced_alternatives(cJSON *target, const cJSON *doc) {
                 {"secrets.bootstrapToken", secret_sources},
                 {"secrets.certificateKey", secret_sources},
                 {"secrets.caKey", secret_sources},
+                {"controlPlaneVIP.authentication", secret_sources},
                 {"ca", ca_cert},
                 {"ca", ca_key},
         };
@@ -380,6 +383,7 @@ static int note_userdata_secrets(struct fb_config *c, const cJSON *doc, const ch
                 {"FirstbootConfiguration", "secrets.bootstrapToken.value"},
                 {"FirstbootConfiguration", "secrets.certificateKey.value"},
                 {"FirstbootConfiguration", "secrets.caKey.value"},
+                {"FirstbootConfiguration", "controlPlaneVIP.authentication.value"},
                 {"FirstbootConfiguration", "ca.key"},
                 {"InitConfiguration", "certificateKey"},
                 {"InitConfiguration", "bootstrapTokens"},
@@ -705,7 +709,7 @@ static int load_flags(struct loader *l, const struct fb_flags *f) {
 static int read_secret(struct loader *l, const char *root, const cJSON *src, const char *name, char **ret) {
         const char *v = json_get_string(src, "value"), *f = json_get_string(src, "file");
         const char *kind = fb_secret_source_kind(src);
-        _cleanup_free_ char *label = strdupf("FirstbootConfiguration.secrets.%s", name);
+        _cleanup_free_ char *label = strdupf("FirstbootConfiguration.%s", strempty(fb_secret_path(name)));
         struct fb_config *c = l->c;
         int r;
 
@@ -851,7 +855,7 @@ static int default_role(struct loader *l, cJSON *fb) {
 
 /* Where a secret read at run time came from (a file, a store), for messages; NULL for a value. */
 static const char *secret_from(const struct fb_config *c, const char *name) {
-        const cJSON *src = json_get(json_get(doc_of(c, "FirstbootConfiguration"), "secrets"), name);
+        const cJSON *src = json_get(doc_of(c, "FirstbootConfiguration"), fb_secret_path(name));
         if (!fb_secret_source_elsewhere(src))
                 return NULL;
         for (size_t i = 0; i < c->n_secret_info; i++)
@@ -865,6 +869,7 @@ static int fingerprint_secrets(struct fb_config *c) {
                 struct fb_secret_info *info = &c->secret_info[i];
                 const char *v = streq(info->name, "bootstrapToken")   ? c->bootstrap_token
                                 : streq(info->name, "certificateKey") ? c->certificate_key
+                                : streq(info->name, "vrrpPassword")   ? c->vrrp_password
                                                                       : c->ca_key;
                 if (v && fb_secret_fingerprint(v, info->fingerprint) < 0)
                         return -EIO;
@@ -887,13 +892,14 @@ static int check_secret_stores(struct loader *l, const cJSON *fb) {
         int r;
 
         for (const char *const *name = fb_secret_names; *name; name++) {
-                const cJSON *src = json_get(json_get(fb, "secrets"), *name);
+                const cJSON *src = json_get(fb, fb_secret_path(*name));
                 for (size_t i = 0; i < ELEMENTSOF(needs); i++) {
                         const cJSON *store = cJSON_GetObjectItemCaseSensitive(src, needs[i].kind);
                         if (cJSON_IsObject(store) && !json_get_string(store, needs[i].field) &&
                             (r = fb_problem(l->problems, EFFECTIVE,
-                                            "FirstbootConfiguration.secrets.%s.%s: needs %s (%s)", *name,
-                                            needs[i].kind, needs[i].field, needs[i].what)) < 0)
+                                            "FirstbootConfiguration.%s.%s: needs %s (%s)",
+                                            fb_secret_path(*name), needs[i].kind, needs[i].field,
+                                            needs[i].what)) < 0)
                                 return r;
                 }
         }
@@ -933,7 +939,17 @@ static int read_secrets(struct loader *l, const char *root, const cJSON *fb) {
                         c->ca_key = pem;
                 }
         }
+        if (r >= 0)
+                r = read_secret(l, root, json_get(fb, "controlPlaneVIP.authentication"), "vrrpPassword",
+                                &c->vrrp_password);
         if (r < 0)
+                return r;
+        if (c->vrrp_password && !fb_valid_vrrp_password(c->vrrp_password) &&
+            (r = fb_problem(
+                     l->problems, EFFECTIVE,
+                     "FirstbootConfiguration.controlPlaneVIP.authentication: the value%s%s is not a VRRP password (1 to 8 printable characters, none of space, quotes, backslash, ! or #)",
+                     secret_from(c, "vrrpPassword") ? " from " : "",
+                     strempty(secret_from(c, "vrrpPassword")))) < 0)
                 return r;
         if (c->bootstrap_token && !fb_valid_token(c->bootstrap_token) &&
             (r = fb_problem(
@@ -1157,6 +1173,44 @@ static int collect_lists(struct fb_config *c, const cJSON *fb, const cJSON *join
  * needs (ClusterConfiguration when init may run or one was given, InitConfiguration for init and auto,
  * JoinConfiguration for every role but init), filled from the node's identity.
  */
+/* controlPlaneVIP: the provider, router id and port; ClusterConfiguration.controlPlaneEndpoint defaults to
+ * address:port (cluster may be NULL: a joiner without one). */
+static int default_vip(struct loader *l, cJSON *fb, cJSON *cluster) {
+        cJSON *vip = (cJSON *) json_get(fb, "controlPlaneVIP");
+        const char *addr = json_get_string(vip, "address"), *provider;
+        int64_t port = 0, bind_port = 6443;
+        int r;
+
+        if (!vip)
+                return 0;
+        if (!addr)
+                return fb_problem(
+                        l->problems, EFFECTIVE,
+                        "FirstbootConfiguration.controlPlaneVIP.address: required with controlPlaneVIP");
+        if ((r = set_default(vip, "provider", "keepalived")) < 0)
+                return r;
+        provider = json_get_string(vip, "provider");
+        (void) json_get_int64(doc_of(l->c, "InitConfiguration"), "localAPIEndpoint.bindPort", &bind_port);
+        if (json_get_int64(vip, "port", &port) < 0) {
+                port = streq_ptr(provider, "kube-vip") ? bind_port : 8443;
+                if ((r = set_default_item(vip, "port", cJSON_CreateNumber((double) port))) < 0)
+                        return r;
+        }
+        if (streq_ptr(provider, "keepalived") && port == bind_port)
+                return fb_problem(
+                        l->problems, EFFECTIVE,
+                        "FirstbootConfiguration.controlPlaneVIP.port: %lld is the apiserver's bindPort; with keepalived, haproxy listens on every control plane beside the apiserver and needs a port of its own (8443 by default)",
+                        (long long) port);
+        if (streq_ptr(provider, "keepalived") &&
+            (r = set_default_item(vip, "virtualRouterId", cJSON_CreateNumber(51))) < 0)
+                return r;
+        if (!cluster || json_get(cluster, "controlPlaneEndpoint"))
+                return 0;
+        _cleanup_free_ char *ep = strchr(addr, ':') ? strdupf("[%s]:%lld", addr, (long long) port)
+                                                    : strdupf("%s:%lld", addr, (long long) port);
+        return ep ? set_default(cluster, "controlPlaneEndpoint", ep) : -ENOMEM;
+}
+
 static int apply_defaults(struct loader *l, const struct fb_config_sources *src) {
         struct fb_config *c = l->c;
         const struct md_instance *inst = src->instance;
@@ -1171,6 +1225,8 @@ static int apply_defaults(struct loader *l, const struct fb_config_sources *src)
         bool need_init = c->role == FB_ROLE_INIT || c->role == FB_ROLE_AUTO;
         bool need_join = c->role != FB_ROLE_INIT;
         if ((need_init || doc_of(c, "ClusterConfiguration")) && (r = default_cluster(c, &cluster)) < 0)
+                return r;
+        if ((r = default_vip(l, fb, cluster)) < 0)
                 return r;
         if ((r = lowercase_hostname(inst, &hostname)) < 0)
                 return r;
@@ -1451,6 +1507,7 @@ int fb_config_load(const struct fb_config_sources *src, struct fb_config **ret, 
                                                 .kube_proxy = doc_of(c, "KubeProxyConfiguration"),
                                                 .ca_cert_pem = c->ca_cert,
                                                 .ca_key_pem = c->ca_key,
+                                                .vrrp_password = c->vrrp_password,
                                                 .ca_cert_hashes = c->hashes},
                 &c->settings);
         if (r < 0)
@@ -1474,9 +1531,10 @@ static void redact(struct json_builder *b, cJSON *j, bool under_secret) {
                         continue;
                 }
                 redact(b, e,
-                       e->string && (streq(e->string, "secrets") || streq(e->string, "bootstrapToken") ||
-                                     streq(e->string, "certificateKey") ||
-                                     (under_secret && !streq(e->string, "file"))));
+                       e->string &&
+                               (streq(e->string, "secrets") || streq(e->string, "bootstrapToken") ||
+                                streq(e->string, "certificateKey") || streq(e->string, "authentication") ||
+                                (under_secret && !streq(e->string, "file"))));
         }
 }
 
@@ -1632,7 +1690,7 @@ char *const *fb_config_userdata_secrets(const struct fb_config *c) {
 
 int fb_config_read_secret(const struct fb_config *c, struct fb_secret_context *ctx, const char *root,
                           const char *name, char **ret, struct error *why) {
-        const cJSON *src = json_get(json_get(doc_of(c, "FirstbootConfiguration"), "secrets"), name);
+        const cJSON *src = json_get(doc_of(c, "FirstbootConfiguration"), fb_secret_path(name));
         _cleanup_erase_ char *value = NULL;
         int r;
 
@@ -1645,7 +1703,9 @@ int fb_config_read_secret(const struct fb_config *c, struct fb_secret_context *c
         if (streq(name, "caKey")) {
                 _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
                 ok = pki_key_from_pem(value, strlen(value), &key) >= 0;
-        } else
+        } else if (streq(name, "vrrpPassword"))
+                ok = fb_valid_vrrp_password(value);
+        else
                 ok = streq(name, "bootstrapToken") ? fb_valid_token(value) : fb_valid_certificate_key(value);
         if (!ok) {
                 _cleanup_free_ char *where = fb_secret_source_describe(src);

@@ -17,7 +17,19 @@
 
 #define SECRET_FILE_MAX (64u * 1024u)
 
-const char *const fb_secret_names[] = {"bootstrapToken", "certificateKey", "caKey", NULL};
+const char *const fb_secret_names[] = {"bootstrapToken", "certificateKey", "caKey", "vrrpPassword", NULL};
+
+const char *fb_secret_path(const char *name) {
+        if (streq(name, "bootstrapToken"))
+                return "secrets.bootstrapToken";
+        if (streq(name, "certificateKey"))
+                return "secrets.certificateKey";
+        if (streq(name, "caKey"))
+                return "secrets.caKey";
+        if (streq(name, "vrrpPassword"))
+                return "controlPlaneVIP.authentication";
+        return NULL;
+}
 
 static const struct {
         const char *kind;
@@ -153,7 +165,8 @@ int fb_secret_read(struct fb_secret_context *ctx, const char *root, const char *
         if (!where)
                 return -ENOMEM;
         if (!kind)
-                return error_set(why, -ENOENT, "FirstbootConfiguration.secrets.%s: no source", name);
+                return error_set(why, -ENOENT, "FirstbootConfiguration.%s: no source",
+                                 strempty(fb_secret_path(name)));
         if (streq(kind, "value")) {
                 value = strdup(json_get_string(src, "value"));
                 if (!value)
@@ -164,15 +177,16 @@ int fb_secret_read(struct fb_secret_context *ctx, const char *root, const char *
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return error_set(why, r,
-                                         "FirstbootConfiguration.secrets.%s: file '%s' cannot be read: %s",
-                                         name, path, r == -EFBIG ? "larger than 64 KiB" : strerror(-r));
+                        return error_set(why, r, "FirstbootConfiguration.%s: file '%s' cannot be read: %s",
+                                         strempty(fb_secret_path(name)), path,
+                                         r == -EFBIG ? "larger than 64 KiB" : strerror(-r));
         } else {
                 r = read_store(ctx, kind, cJSON_GetObjectItemCaseSensitive(src, kind), &value, why);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return error_wrap(why, r, "FirstbootConfiguration.secrets.%s from %s", name, where);
+                        return error_wrap(why, r, "FirstbootConfiguration.%s from %s",
+                                          strempty(fb_secret_path(name)), where);
         }
         strip_trailing_space(value);
         *ret = TAKE_PTR(value);

@@ -14,8 +14,11 @@
 #include "metadata/metadata.h"
 
 /* The secrets FirstbootConfiguration takes, in the order they are read (bootstrapToken, certificateKey,
- * caKey); NULL-terminated. */
+ * caKey, vrrpPassword); NULL-terminated. */
 extern const char *const fb_secret_names[];
+/* Where the secret of that name sits in FirstbootConfiguration ("secrets.bootstrapToken",
+ * "controlPlaneVIP.authentication" for vrrpPassword); NULL for an unknown name. */
+const char *fb_secret_path(const char *name);
 
 /* What reading store secrets needs: the metadata options (endpoint, timeout) and the datasource in use,
  * whose service the endpoint is. The store session (with the instance's credentials) is made at the first

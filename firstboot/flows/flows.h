@@ -51,6 +51,11 @@ int fb_preflight_ignore_list(const struct fb_config *c, enum fb_role role, char 
 /* The etcd disk's spec (strings borrowed from c); -ENOENT when no dataDevice is set. */
 int fb_etcd_disk_spec_from_config(const struct fb_config *c, struct fb_etcd_disk_spec *ret);
 
+/* The control-plane VIP (vip.c): init's phase beside its control plane, kube-vip's switch to admin.conf at
+ * the end of init, a joiner's once its apiserver answers. Used only when fb_node_has_vip(). */
+extern const struct fb_phase fb_phase_vip_init, fb_phase_vip_admin, fb_phase_vip_join;
+bool fb_node_has_vip(const struct fb_node *n);
+
 /* Phases shared by the flows (phases-shared.c). */
 extern const struct fb_phase fb_phase_preflight, fb_phase_etcd_disk, fb_phase_addon;
 /* Static pod manifests: 1 when each is on disk as rendered now, 0 when not, -errno; written (0600). */

@@ -642,6 +642,7 @@ int fb_init_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n
                 {"control-plane", "the apiserver, controller-manager and scheduler static pods",
                  fb_check_control_plane_pods, fb_run_control_plane_pods, fb_describe_control_plane_pods,
                  "Check apiServer/controllerManager/scheduler extraArgs and extraVolumes."},
+                fb_phase_vip_init,
                 {"kubelet-start", "the kubelet's files, then the kubelet started", fb_check_kubelet_start,
                  fb_run_kubelet_start, fb_describe_kubelet_start,
                  "Install the kubelet (and its systemd unit), or set FirstbootConfiguration.kubelet.startCommand."},
@@ -664,6 +665,7 @@ int fb_init_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n
                  check_kubelet_finalize, run_kubelet_finalize, describe_kubelet_finalize,
                  "Check that the kubelet runs with rotateCertificates (journalctl -u kubelet)."},
                 fb_phase_addon,
+                fb_phase_vip_admin,
                 {"show-join-command", "how other nodes join: endpoint, CA pin, token", check_never,
                  run_show_join, describe_show_join, "Check FirstbootConfiguration.reporting.joinFile."},
         };
@@ -680,6 +682,11 @@ int fb_init_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n
                 if ((streq(all[i].name, "etcd") || streq(all[i].name, "etcd-disk")) && n->pki.external_etcd)
                         continue;
                 if (streq(all[i].name, "addon") && dns_off && proxy_off)
+                        continue;
+                if (streq(all[i].name, "control-plane-vip") && !fb_node_has_vip(n))
+                        continue;
+                if (streq(all[i].name, "control-plane-vip-kubeconfig") &&
+                    !(fb_node_has_vip(n) && fb_config_settings(n->config)->firstboot.vip.kube_vip))
                         continue;
                 p[k++] = all[i];
         }

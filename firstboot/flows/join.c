@@ -891,6 +891,7 @@ int fb_join_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n
                 {"wait-control-plane", "the local apiserver, controller-manager and scheduler healthy",
                  fb_check_wait_control_plane, fb_run_wait_control_plane, fb_describe_wait_control_plane,
                  "Look at the static pods' logs (crictl ps -a; crictl logs ID)."},
+                fb_phase_vip_join,
         };
         const struct fb_phase worker[] = {
                 fb_phase_preflight,
@@ -914,6 +915,8 @@ int fb_join_phases(const struct fb_node *n, struct fb_phase **ret, size_t *ret_n
                         continue;
                 /* kubeadm's join checks the local components only where this minor's kubeadm does. */
                 if (streq(src[i].name, "wait-control-plane") && !n->versions->join_wait_control_plane)
+                        continue;
+                if (streq(src[i].name, "control-plane-vip") && !fb_node_has_vip(n))
                         continue;
                 p[k++] = src[i];
         }

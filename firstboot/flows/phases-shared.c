@@ -76,6 +76,13 @@ int fb_preflight_spec_from_config(const struct fb_config *c, enum fb_role role,
         /* KubeletConfiguration is passed on whole; preflight reads its one field. */
         if (json_get_bool(set->kubelet_configuration, "failSwapOn", &fail_swap_on) >= 0)
                 s.kubelet_allows_swap = !fail_swap_on;
+        if (role != FB_ROLE_WORKER && set->firstboot.vip.enabled) {
+                s.vip_address = set->firstboot.vip.address;
+                s.vip_interface = set->firstboot.vip.interface;
+                s.vip_port = set->firstboot.vip.port;
+                s.vip_haproxy = !set->firstboot.vip.kube_vip;
+                s.advertise_address = fb_config_advertise_address(c);
+        }
         if (role == FB_ROLE_INIT) {
                 /* As kubeadm init: the families of the service and pod subnets and of the advertise address.
                  */

@@ -23,6 +23,7 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/strutil.h"
+#include "firstboot/host/netif.h"
 #include "firstboot/host/preflight.h"
 #include "firstboot/host/spawn.h"
 
@@ -719,6 +720,60 @@ static void etcd_checks(struct ctx *c) {
         check_dir_available(c, c->s->etcd_data_dir ?: DEFAULT_ETCD_DATA_DIR);
 }
 
+/* The control-plane VIP: its interface, its subnet, and on init that no other host answers at it. */
+static void vip_checks(struct ctx *c) {
+        const struct fb_preflight_spec *s = c->s;
+        _cleanup_free_ char *found = NULL;
+        const char *ifname = s->vip_interface;
+        bool in_subnet = false, assigned = false;
+        int r;
+
+        if (!s->vip_address)
+                return;
+        if (s->vip_haproxy)
+                check_port(c, s->vip_port, "haproxy");
+        if (skip_host(c, false))
+                return;
+        c->ran++;
+        if (!ifname) {
+                r = s->advertise_address ? fb_host_interface_of(s->advertise_address, &found) : -ENOENT;
+                if (r == -ENOMEM) {
+                        c->r = r;
+                        return;
+                }
+                if (r < 0)
+                        return add(
+                                c, "ControlPlaneVIP-Interface", true,
+                                "no interface carries the advertise address %s: set FirstbootConfiguration.controlPlaneVIP.interface",
+                                s->advertise_address ?: "(none)");
+                ifname = found;
+        }
+        r = fb_host_interface_has(ifname, s->vip_address, &in_subnet, &assigned);
+        if (r == -ENODEV)
+                return add(c, "ControlPlaneVIP-Interface", true,
+                           "the interface '%s' of controlPlaneVIP does not exist on this machine", ifname);
+        if (r < 0)
+                return add(c, "ControlPlaneVIP-Interface", true, "cannot read the interface '%s': %s",
+                           ifname, strerror(-r));
+        c->ran++;
+        if (!in_subnet)
+                add(c, "ControlPlaneVIP-Subnet", true,
+                    "the address %s is in no subnet of the interface '%s': every control plane must reach it on the same link",
+                    s->vip_address, ifname);
+        if (s->role != FB_PREFLIGHT_INIT || s->resuming)
+                return;
+        c->ran++;
+        unsigned ports[] = {s->vip_port ?: 6443, 22, 443}, port = 0;
+        if (assigned)
+                add(c, "ControlPlaneVIP-Address", true,
+                    "the address %s is already on the interface '%s' of this machine, before any cluster: remove it, or pick a free address",
+                    s->vip_address, ifname);
+        else if (fb_host_address_taken(s->vip_address, ports, ELEMENTSOF(ports), 500, &port))
+                add(c, "ControlPlaneVIP-Address", true,
+                    "the address %s is in use by another host (it answers on port %u) and no cluster answers there: pick a free address for controlPlaneVIP",
+                    s->vip_address, port);
+}
+
 int fb_preflight_run(const struct fb_preflight_spec *s, struct fb_preflight_report *ret) {
         struct ctx c = {.s = s};
 
@@ -734,6 +789,7 @@ int fb_preflight_run(const struct fb_preflight_spec *s, struct fb_preflight_repo
                 common_checks(&c);
                 forwarding_checks(&c);
                 etcd_checks(&c);
+                vip_checks(&c);
                 break;
         case FB_PREFLIGHT_CONTROL_PLANE:
         case FB_PREFLIGHT_WORKER:
@@ -748,6 +804,7 @@ int fb_preflight_run(const struct fb_preflight_spec *s, struct fb_preflight_repo
                 if (s->role == FB_PREFLIGHT_CONTROL_PLANE) {
                         control_plane_checks(&c);
                         etcd_checks(&c);
+                        vip_checks(&c);
                 }
                 break;
         default:

@@ -14,6 +14,8 @@
  *   control planes  NumCPU, Mem, Port-<bindPort>, Port-10259, Port-10257,
  *                   FileAvailable--etc-kubernetes-manifests-<component>.yaml; with a local etcd Port-2379,
  *                   Port-2380, DirAvailable--var-lib-etcd (named after the data dir)
+ *   control-plane VIP  ControlPlaneVIP-Interface, ControlPlaneVIP-Subnet, ControlPlaneVIP-Address (init: no
+ *                   other host holds it), Port-<vip port> with keepalived (haproxy's)
  *   joiners         FileAvailable--etc-kubernetes-kubelet.conf, FileAvailable--etc-kubernetes-bootstrap-
  *                   kubelet.conf; workers also FileAvailable--etc-kubernetes-pki-ca.crt (the caCertPath)
  *
@@ -53,6 +55,13 @@ struct fb_preflight_spec {
         bool kubelet_allows_swap;       /* KubeletConfiguration.failSwapOn: false */
         char *const *ignore;            /* ignorePreflightErrors, NULL-terminated, or NULL */
         bool resuming;
+        /* Control planes with a control-plane VIP (FirstbootConfiguration.controlPlaneVIP): the address, the
+         * port it answers on, its interface (NULL: the one carrying advertise_address); checked: the
+         * interface exists, the address is in its subnet, and (init) no other host holds it; with keepalived
+         * haproxy's port is free. NULL vip_address: none. */
+        const char *vip_address, *vip_interface, *advertise_address;
+        unsigned vip_port;
+        bool vip_haproxy;
         const char *proc_root; /* where /proc and /sys are read (NULL: /); tests point it at a tree */
         const char *path;      /* where tools are searched; NULL: $PATH */
         /* --root DIR without --allow-host: DIR is not this machine, so this machine's ports, programs,

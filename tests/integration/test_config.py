@@ -273,3 +273,44 @@ def test_configuration_reference_is_the_schema(kf):
     assert kf("config", "validate", "/dev/stdin", input=doc).returncode == 0
     assert "reporting.joinfile: unknown field" in kf("config", "validate", "/dev/stdin",
                                                       input=doc.replace("joinFile", "joinfile")).stderr
+
+
+def test_control_plane_vip_defaults_secret_and_problems(kf, tmp_path):
+    """controlPlaneVIP (issue 18): provider, port and router id defaulted, controlPlaneEndpoint made from the
+    address and port, the VRRP password a secret (redacted, fingerprinted by 'secrets check' from its file);
+    a password keepalived cannot take and haproxy on the apiserver's port are problems."""
+    def ud(vip):
+        return f"""apiVersion: kube-firstboot.io/v1alpha1
+kind: FirstbootConfiguration
+role: init
+controlPlaneVIP: {vip}
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+"""
+    write(tmp_path, "/run/vrrp", "pw-1234\n", 0o600)
+    write(tmp_path, "/etc/kube-firstboot/user-data", ud("{address: 10.0.0.50, authentication: {value: vip-pass}}"))
+    p = kf("config", "print", "--datasource", "files", root=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "vip-pass" not in p.stdout + p.stderr
+    docs = {d["kind"]: d for d in yaml.safe_load_all(p.stdout)}
+    vip = docs["FirstbootConfiguration"]["controlPlaneVIP"]
+    assert vip == {"address": "10.0.0.50", "authentication": {"value": "<redacted>"}, "provider": "keepalived",
+                   "port": 8443, "virtualRouterId": 51}, vip
+    assert docs["ClusterConfiguration"]["controlPlaneEndpoint"] == "10.0.0.50:8443"
+    write(tmp_path, "/etc/kube-firstboot/user-data", ud("{address: 10.0.0.50, provider: kube-vip, "
+                                                          "authentication: {file: /run/vrrp}}"))
+    p = kf("config", "print", "--datasource", "files", root=tmp_path)
+    assert p.returncode == 0, p.stderr
+    docs = {d["kind"]: d for d in yaml.safe_load_all(p.stdout)}
+    assert docs["ClusterConfiguration"]["controlPlaneEndpoint"] == "10.0.0.50:6443"
+    p = kf("secrets", "check", "--datasource", "files", root=tmp_path)
+    assert "vrrpPassword" in p.stdout and "pw-1234" not in p.stdout + p.stderr, p.stdout + p.stderr
+    for vip, problem in (("{address: 10.0.0.50, authentication: {value: far-too-long}}", "is not a VRRP password"),
+                         ("{address: 10.0.0.50, port: 6443}", "needs a port of its own"),
+                         ("{address: 10.0.0.50, virtualRouterId: 300}", "not a VRRP virtual router id"),
+                         ("{port: 8443}", "controlPlaneVIP.address: required")):
+        write(tmp_path, "/etc/kube-firstboot/user-data", ud(vip))
+        p = kf("config", "print", "--datasource", "files", root=tmp_path)
+        assert p.returncode == 2 and problem in p.stderr, (vip, p.returncode, p.stderr)
+        assert "far-too-long" not in p.stderr

@@ -2,7 +2,11 @@
 """make demo: three control planes boot at the same moment from identical user-data and one worker joins,
 in network namespaces on this machine. etcd and haproxy are real; the kube-apiserver, controller-manager,
 scheduler and kubelet are simulated (tests/sim). Everything started is stopped, and the demo checks that
-nothing is left behind."""
+nothing is left behind.
+
+KF_DEMO_VIP=1 make demo: no load balancer; the control planes run a control-plane VIP themselves
+(FirstbootConfiguration.controlPlaneVIP: keepalived and haproxy, Debian's, started by the kubelet double from
+the static pods kube-firstboot writes), and the demo powers off the node holding it."""
 import calendar
 import concurrent.futures
 import hashlib
@@ -26,6 +30,9 @@ from simlib.kubeclient import Client  # noqa: E402
 from simlib.userdata import SIM_IGNORE, block  # noqa: E402
 import etcdbin  # noqa: E402,I100 - tests/lib, put on the path by simlib
 
+VIP_MODE = os.environ.get("KF_DEMO_VIP") == "1"
+VIP, VIP_PORT = "10.213.0.200", 8443
+ENDPOINT = f"{VIP}:{VIP_PORT}" if VIP_MODE else f"{LB_IP}:6443"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KF = os.environ.get("KF_BIN", os.path.join(REPO, "build", "kube-firstboot"))
 
@@ -36,6 +43,9 @@ def user_data(sim, pin, cert_key, worker=False):
     haproxy checks the apiservers against it)."""
     ca, key = block(kpki.cert_pem(sim.pki.ca[1])), block(kpki.key_pem(sim.pki.ca[0]))
     peers = ", ".join(n.ip for n in sim.cp)
+    # With the VIP, controlPlaneEndpoint is left out: it defaults to the VIP's address and port.
+    vip = f"    controlPlaneVIP: {{address: {VIP}, authentication: {{value: demo-vip}}}}\n" if VIP_MODE else ""
+    endpoint = "" if VIP_MODE else f"    controlPlaneEndpoint: {LB_IP}:6443\n"
     if worker:
         return f"""#cloud-config
 kube_firstboot:
@@ -48,7 +58,7 @@ kube_firstboot:
     kind: JoinConfiguration
     discovery:
       bootstrapToken:
-        apiServerEndpoint: {LB_IP}:6443
+        apiServerEndpoint: {ENDPOINT}
         caCertHashes: ["{pin}"]
     nodeRegistration:
       ignorePreflightErrors: {SIM_IGNORE}
@@ -70,10 +80,10 @@ kube_firstboot:
 {ca}
       key: |
 {key}
-  - apiVersion: kubeadm.k8s.io/v1beta4
+{vip}  - apiVersion: kubeadm.k8s.io/v1beta4
     kind: ClusterConfiguration
     kubernetesVersion: v1.38.0
-    controlPlaneEndpoint: {LB_IP}:6443
+{endpoint}
     networking:
       serviceSubnet: 10.96.0.0/12
       podSubnet: 10.244.0.0/16
@@ -89,6 +99,17 @@ kube_firstboot:
     nodeRegistration:
       ignorePreflightErrors: {SIM_IGNORE}
 """
+
+
+def vip_holders(sim, nodes):
+    """The nodes whose eth0 carries the VIP."""
+    out = []
+    for n in nodes:
+        r = subprocess.run(["ip", "-n", n.ns, "-o", "-4", "addr", "show", "dev", "eth0"], capture_output=True,
+                           text=True)
+        if f" {VIP}/" in r.stdout:
+            out.append(n.name)
+    return out
 
 
 def say(msg=""):
@@ -183,8 +204,14 @@ def main():
         head("nodes")
         for n in sim.nodes:
             say(f"  {n.name:<5} {n.ip:<12} netns {n.ns}, root {n.root}")
-        say(f"  lb    {LB_IP:<12} netns {sim.lb_ns}, haproxy health-checking {len(sim.cp)} apiservers (/healthz)")
-        sim.start_lb()
+        if VIP_MODE:
+            say(f"  vip   {VIP:<12} port {VIP_PORT}: no load balancer; keepalived (VRRP) and haproxy on every control")
+            say("        plane, as static pods kube-firstboot writes (Debian's binaries run by the kubelet double)")
+            sim.cpe = f"https://{ENDPOINT}"
+        else:
+            say(f"  lb    {LB_IP:<12} netns {sim.lb_ns}, haproxy health-checking {len(sim.cp)} apiservers (/healthz)")
+            sim.start_lb()
+        client_ns = sim.workers[0].ns if VIP_MODE else sim.lb_ns
 
         ca = x509.load_pem_x509_certificate(sim.pki.ca_pem)
         pin = "sha256:" + hashlib.sha256(ca.public_key().public_bytes(
@@ -236,7 +263,7 @@ def main():
                     f.result()
             sim.wait_etcd_voters(3)
             sim.kubeadm_join_worker(sim.workers[0])
-        sim.wait_nodes_ready([n.name for n in sim.nodes], timeout=60 if missing else 300)
+        sim.wait_nodes_ready([n.name for n in sim.nodes], timeout=60 if missing else 300, netns=client_ns)
         sim.add_firstboot_phases()
 
         head("timeline (seconds since start)")
@@ -261,14 +288,22 @@ def main():
             for ln in (r.stdout or r.stderr).strip().splitlines():
                 say("    " + ln)
 
-        head("the API through haproxy")
-        say(f"  haproxy backends: {sim.lb_servers()}")
+        if VIP_MODE:
+            head(f"the API through the control-plane VIP {ENDPOINT} (from w-1's namespace)")
+            say(f"  {VIP} is held by: {', '.join(vip_holders(sim, sim.cp)) or 'nobody'}")
+            r = sim.cp[1].exec([KF, "plan", "--root", sim.cp[1].root, "--allow-host"])
+            for ln in (r.stdout or "").splitlines():
+                if VIP in ln or "keepalived" in ln or "haproxy" in ln:
+                    say("  plan on cp-2: " + ln.strip())
+        else:
+            head("the API through haproxy")
+            say(f"  haproxy backends: {sim.lb_servers()}")
         cert, key = sim.pki.client_pems("kubernetes-admin", "kubeadm:cluster-admins")
         kc = kpki.write_kubeconfig(os.path.join(work, "admin.conf"),
                                    kpki.kubeconfig(sim.cpe, sim.pki.ca_pem, "kubernetes-admin", cert, key))
-        kubectl = ["ip", "netns", "exec", sim.lb_ns, "kubectl", "--kubeconfig", kc, "--cache-dir",
+        kubectl = ["ip", "netns", "exec", client_ns, "kubectl", "--kubeconfig", kc, "--cache-dir",
                    os.path.join(work, "kcache")]
-        api = Client.from_kubeconfig(kc, netns=sim.lb_ns)
+        api = Client.from_kubeconfig(kc, netns=client_ns)
 
         def run_kubectl(args):
             """kubectl ARGS through haproxy; without kubectl, the same requests with tests/sim's client."""
@@ -303,26 +338,45 @@ def main():
             pin = "sha256:" + hashlib.sha256(ca.public_key().public_bytes(
                 serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).hexdigest()
             w = sim.workers[0]
-            r = w.exec([KF, "discover", "--api-server", f"{LB_IP}:6443", "--token", sim.token, "--ca-cert-hash", pin,
+            r = w.exec([KF, "discover", "--api-server", ENDPOINT, "--token", sim.token, "--ca-cert-hash", pin,
                         "--timeout", "20"])
-            say(f"  $ kube-firstboot discover --api-server {LB_IP}:6443 --token <id>.<secret> --ca-cert-hash {pin[:20]}..."
+            say(f"  $ kube-firstboot discover --api-server {ENDPOINT} --token <id>.<secret> --ca-cert-hash {pin[:20]}..."
                 f" (from w-1, exit {r.returncode})")
             for ln in (r.stdout + r.stderr).strip().splitlines():
                 say("    " + ln)
 
-        head("losing a control plane")
-        sim.kill(sim.cp[1])
-        time.sleep(2.5)
-        say(f"  cp-2 killed (kubelet, etcd, apiserver... SIGKILL by PID); haproxy now: {sim.lb_servers()}")
-        r = run_kubectl(["get", "nodes"])
-        say("  $ kubectl get nodes   (answered by cp-1 and cp-3: etcd keeps quorum with 2 of 3)")
-        for ln in (r.stdout + r.stderr).rstrip().splitlines():
-            say("    " + ln)
+        if VIP_MODE:
+            head("powering off the control plane that holds the VIP")
+            holder = next(n for n in sim.cp if vip_holders(sim, [n]))
+            others = [n for n in sim.cp if n is not holder]
+            t_off = time.time()
+            sim.cut(holder)
+            sim.kill(holder)
+            while time.time() - t_off < 30 and not vip_holders(sim, others):
+                time.sleep(0.05)
+            moved = time.time() - t_off
+            say(f"  {holder.name} off (network cut, every process killed); {VIP} now on "
+                f"{', '.join(vip_holders(sim, others)) or 'nobody'} after {moved:.2f}s (keepalived advert_int 1 s)")
+            r = run_kubectl(["get", "nodes"])
+            say(f"  $ kubectl get nodes   (through {ENDPOINT}, now answered by another control plane)")
+            for ln in (r.stdout + r.stderr).rstrip().splitlines():
+                say("    " + ln)
+            lost = holder
+        else:
+            head("losing a control plane")
+            lost = sim.cp[1]
+            sim.kill(lost)
+            time.sleep(2.5)
+            say(f"  cp-2 killed (kubelet, etcd, apiserver... SIGKILL by PID); haproxy now: {sim.lb_servers()}")
+            r = run_kubectl(["get", "nodes"])
+            say("  $ kubectl get nodes   (answered by cp-1 and cp-3: etcd keeps quorum with 2 of 3)")
+            for ln in (r.stdout + r.stderr).rstrip().splitlines():
+                say("    " + ln)
         say("  waiting for the node-monitor grace period (15 s in this demo) ...")
-        c = sim.client()
+        c = sim.client(client_ns)
         end = time.time() + 40
         while time.time() < end:
-            n = c.get("nodes", "cp-2")
+            n = c.get("nodes", lost.name)
             if any(x["type"] == "Ready" and x["status"] == "Unknown" for x in n["status"]["conditions"]):
                 break
             time.sleep(1)
@@ -346,7 +400,7 @@ def main():
         say(f"  removed {work} (KF_DEMO_KEEP=1 keeps the logs and node roots)")
     say()
     say(f"demo finished in {time.time() - t0:.1f}s. Simulated: apiserver, controller-manager, scheduler, kubelet. "
-        "Real: etcd, haproxy.")
+        + ("Real: etcd, keepalived, haproxy." if VIP_MODE else "Real: etcd, haproxy."))
     if missing:
         say("Not yet real: kube-firstboot `run` (init/join) - the stand-in did its part in this demo.")
     return rc

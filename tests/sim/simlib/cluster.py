@@ -587,8 +587,8 @@ backend kube-apiserver
         wait_until(lambda: c.exists("nodes", node.name), timeout, 0.3, f"Node {node.name}")
         self.event(node, "worker join done")
 
-    def wait_nodes_ready(self, names, timeout=60):
-        c = self.client()
+    def wait_nodes_ready(self, names, timeout=60, netns=None):
+        c = self.client(netns)
 
         def ready():
             for n in names:

@@ -64,6 +64,9 @@ def image_version(containers):
 
 
 DOUBLES = {"kube-apiserver", "kube-controller-manager", "kube-scheduler"}
+# The control-plane VIP's images (kube-firstboot's controlPlaneVIP, kubeadm's HA documentation) run as Debian's
+# own binaries, like etcd.
+IMAGES = {"keepalived": "/usr/sbin/keepalived", "haproxy": "/usr/sbin/haproxy"}
 
 
 def log(msg):
@@ -192,8 +195,12 @@ class StaticPod:
             if m and m.group(2).startswith("/"):
                 args.append(m.group(1) + ",".join(mapped(p) if p.startswith("/") else p
                                                   for p in m.group(2).split(",")))
+            elif exe in IMAGES and a.startswith("/"):
+                args.append(mapped(a))  # a path argument of its own (haproxy -f FILE)
             else:
                 args.append(a)
+        if exe in IMAGES:
+            return self.image_argv(exe, args, mapped)
         if exe == "etcd":
             args, notes = translate_etcd(args)
             for n in notes:
@@ -202,6 +209,27 @@ class StaticPod:
         if exe in DOUBLES:
             return [PYTHON, os.path.join(BIN_DIR, exe), *args]
         raise PodError(f"{self.name}: command {cmd[0]} is not simulated")
+
+    def image_argv(self, exe, args, mapped):
+        """The Debian binary standing in for a VIP image (keepalived, haproxy), as for etcd: the container's
+        paths inside the config file (keepalived's check script) mapped through the pod's mounts, and what a
+        container keeps private (pid files) kept under this node's root."""
+        run = os.path.join(self.k.state_dir, self.name)
+        os.makedirs(run, exist_ok=True)
+        if exe == "keepalived":
+            conf = next((a.split("=", 1)[1] for a in args if a.startswith("--use-file=")), None)
+            if not conf:
+                raise PodError(f"{self.name}: keepalived without --use-file")
+            with open(conf) as f:
+                text = f.read()
+            text = re.sub(r'script "(/[^"]+)"', lambda m: f'script "{mapped(m.group(1))}"', text)
+            local = os.path.join(run, "keepalived.conf")
+            with open(local, "w") as f:
+                f.write(text)
+            args = [a for a in args if not a.startswith("--use-file=")]
+            return [IMAGES[exe], *args, f"--use-file={local}", f"--pid={run}/keepalived.pid",
+                    f"--vrrp_pid={run}/vrrp.pid", f"--checkers_pid={run}/checkers.pid", "--vrrp"]
+        return [IMAGES[exe], *args]
 
     def env(self):
         e = {k: v for k, v in os.environ.items() if k in ("PATH", "KF_SIM_CLOCK", "KF_SIM_K8S_VERSION",
@@ -276,7 +304,7 @@ class StaticPod:
         if self.pid and self.alive():
             log(f"{self.name}: stopping pid {self.pid}")
             try:
-                os.kill(self.pid, signal.SIGTERM)
+                kill_container(self.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
             end = time.time() + timeout
@@ -290,7 +318,7 @@ class StaticPod:
                     time.sleep(0.1)
             if self.alive():
                 try:
-                    os.kill(self.pid, signal.SIGKILL)
+                    kill_container(self.pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
             if self.proc is not None:
@@ -868,9 +896,21 @@ def pidfile_of(root):
     return os.path.join(root, "run/sim-kubelet/kubelet.pid")
 
 
+def kill_container(pid, sig):
+    """A signal to a container: its whole process group when pid leads one (pods run in sessions of their own,
+    so keepalived's VRRP and checker children go with it, as a container's cgroup does)."""
+    try:
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, sig)
+            return
+    except (ProcessLookupError, PermissionError):
+        pass
+    os.kill(pid, sig)
+
+
 def stop_pid(pid, timeout=5):
     try:
-        os.kill(pid, signal.SIGTERM)
+        kill_container(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
     end = time.time() + timeout
@@ -883,7 +923,7 @@ def stop_pid(pid, timeout=5):
             return
         time.sleep(0.05)
     try:
-        os.kill(pid, signal.SIGKILL)
+        kill_container(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
 

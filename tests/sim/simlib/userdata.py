@@ -30,7 +30,8 @@ def user_data(sim, role="auto", cert_key=CERT_KEY, token=TOKEN, endpoint=f"{LB_I
     instead), the simulation's CA (its haproxy checks the apiservers against it). Workers get role worker and
     the CA pin.
     secrets: the lines of FirstbootConfiguration.secrets instead of the values (a secret store's); ca_files:
-    (certFile, keyFile) on the node instead of the CA inline (user-data that holds no secret).
+    (certFile, keyFile) on the node instead of the CA inline (user-data that holds no secret); endpoint None: no
+    controlPlaneEndpoint (a controlPlaneVIP in fb_extra makes it).
     key_algorithm: ClusterConfiguration.encryptionAlgorithm; ECDSA-P256 by default because the simulated
     clusters boot hundreds of nodes on 2 cores and an RSA-2048 init spends about 3 s of CPU on keys; None
     leaves kubeadm's default (RSA-2048), which test_init's and test_minors' clusters keep."""
@@ -77,8 +78,7 @@ kube_firstboot:
 {fb_extra}  - apiVersion: kubeadm.k8s.io/v1beta4
     kind: ClusterConfiguration
     kubernetesVersion: {version}
-    controlPlaneEndpoint: {endpoint}
-{f"    encryptionAlgorithm: {key_algorithm}{chr(10)}" if key_algorithm else ""}  - apiVersion: kubeadm.k8s.io/v1beta4
+{f"    controlPlaneEndpoint: {endpoint}" + chr(10) if endpoint else ""}{f"    encryptionAlgorithm: {key_algorithm}{chr(10)}" if key_algorithm else ""}  - apiVersion: kubeadm.k8s.io/v1beta4
     kind: InitConfiguration
     nodeRegistration:
       # The simulated node has no container runtime, iptables, cgroups, real kubelet or forwarding.
