@@ -84,7 +84,7 @@ run_integration() {
         # the files sharing the per-minor clusters together). KF_TEST_JOBS=1: one at a time.
         local par=() jobs=${KF_TEST_JOBS:-2}
         [ "$jobs" -gt 1 ] && /usr/bin/python3 -c 'import xdist' 2>/dev/null && par=(-n "$jobs" --dist loadgroup)
-        /usr/bin/python3 -m pytest -q -p no:cacheprovider "${par[@]}" --durations=40 -o junit_family=xunit2 \
+        /usr/bin/python3 -m pytest -q -p no:cacheprovider "${par[@]}" --durations=80 -o junit_family=xunit2 \
                 "${dirs[@]}" >"$out" 2>&1
         local rc=$?
         local line p f e
